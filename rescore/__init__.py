@@ -1,0 +1,88 @@
+"""rescore: re-score existing LLM benchmark results under explicit confidence targets.
+
+Library API (the CLI only calls these)::
+
+    import rescore
+    data = rescore.load("runs/")                    # canonical item table + provenance
+    board = rescore.leaderboard(data, thresholds=[0, 0.5, 0.75, 0.9])
+    board.rows                                      # pandas DataFrame, one row per benchmark x model x t
+    rescore.score(n_correct=60, n_wrong=30, n_abstain=10, t=0.75)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .board import Leaderboard
+    from .loading import Dataset
+
+__all__ = ["Dataset", "Leaderboard", "Policy", "__version__", "leaderboard", "load", "score"]
+
+
+def load(paths: Any, **options: Any) -> Dataset:
+    """Read result files/folders into a :class:`~rescore.loading.Dataset` (see ``LoadOptions``)."""
+    from .loading import load as _load
+
+    return _load(paths, **options)
+
+
+def leaderboard(
+    data: Any,
+    thresholds: list[float] | None = None,
+    *,
+    partial: str = "wrong",
+    invalid: str = "wrong",
+    idk_credit: float = 0.0,
+    cluster: str = "auto",
+    level: float = 0.95,
+    **load_options: Any,
+) -> Leaderboard:
+    """Rank models per benchmark at every threshold; ``data`` is a Dataset or paths to load."""
+    from .board import build
+    from .loading import Dataset as _Dataset
+    from .scoring import Policy as _Policy
+
+    if not isinstance(data, _Dataset):
+        data = load(data, **load_options)
+    policy = _Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
+    return build(data, thresholds, policy, cluster=cluster, level=level)
+
+
+def score(
+    n_correct: float,
+    n_wrong: float,
+    n_abstain: float = 0,
+    t: float = 0.0,
+    idk_credit: float = 0.0,
+    level: float = 0.95,
+) -> dict[str, float]:
+    """Score, standard error and interval at target ``t`` from counts alone."""
+    from .scoring import check_threshold
+    from .scoring import score as _score
+    from .stats import clt_se, interval
+
+    t = check_threshold(t)
+    n = n_correct + n_wrong + n_abstain
+    value = float(_score(n_correct, n_wrong, n_abstain, n, t, idk_credit))
+    se = float(clt_se(n_correct, n_wrong, n_abstain, t, idk_credit))
+    low, high = interval(value, se, level)
+    return {"t": t, "score": value, "se": se, "ci_low": float(low), "ci_high": float(high), "n": float(n)}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Policy":
+        from .scoring import Policy
+
+        return Policy
+    if name == "Dataset":
+        from .loading import Dataset
+
+        return Dataset
+    if name == "Leaderboard":
+        from .board import Leaderboard
+
+        return Leaderboard
+    raise AttributeError(name)

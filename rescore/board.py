@@ -1,0 +1,285 @@
+"""Group items by (benchmark, model), score at every threshold, and rank with uncertainty.
+
+The leaderboard is a pair of tidy tables: ``groups`` (one row per benchmark x model: counts,
+rates, break-even target) and ``rows`` (one row per benchmark x model x threshold: score,
+interval, rank, rank change from t = 0, and overlap marks). Both are plain DataFrames so a
+notebook can keep going where the CLI stops; :meth:`Leaderboard.to_dict` is the JSON schema.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import UsageError
+from .loading import COUNT_COLUMNS, Dataset
+from .schema import OUTCOMES
+from .scoring import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
+from .stats import clt_se, clustered_se, interval
+
+SCHEMA_VERSION = 1
+CLUSTER_CHOICES = ("auto", "none", "subset", "item", "column")
+
+
+def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Raw outcome counts (``n_correct`` ... ``n_invalid``) per group."""
+    if items.empty:
+        return pd.DataFrame(columns=[*by, *COUNT_COLUMNS])
+    table = pd.crosstab([items[c] for c in by], items["outcome"])
+    for outcome in OUTCOMES:
+        if outcome not in table.columns:
+            table[outcome] = 0
+    table = table[list(OUTCOMES)].astype("int64")
+    table.columns = [f"n_{o}" for o in OUTCOMES]
+    return table.reset_index()
+
+
+def rule_counts(items: pd.DataFrame) -> pd.DataFrame:
+    """How many items each rule decided, per (benchmark, model, outcome, rule): for ``--explain``."""
+    if items.empty:
+        return pd.DataFrame(columns=["benchmark", "model", "outcome", "rule", "count"])
+    return (
+        items.groupby(["benchmark", "model", "outcome", "rule"], dropna=False, observed=True)
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values(["benchmark", "model", "outcome", "rule"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def _cluster_series(items: pd.DataFrame, mode: str) -> tuple[pd.Series | None, str]:
+    """The cluster label per item for clustered SEs, and the method name to report."""
+    if mode not in CLUSTER_CHOICES:
+        raise UsageError(f"--cluster must be one of {', '.join(CLUSTER_CHOICES)}, not {mode!r}")
+    has_column = "cluster" in items.columns and items["cluster"].notna().any()
+    repeated = bool(len(items)) and bool((items["attempt"] != items["attempt"].iloc[0]).any())
+    if mode == "auto":
+        mode = "column" if has_column else ("item" if repeated else "none")
+    if mode == "none":
+        return None, "clt"
+    if mode == "column":
+        if not has_column:
+            raise UsageError("--cluster column needs a cluster column in the data (--cluster-col)")
+        return items["cluster"].astype("string").fillna(items["item_id"]), "clustered:column"
+    if mode == "subset":
+        return items["subset"].astype("string"), "clustered:subset"
+    return items["subset"].astype("string") + "\x1f" + items["item_id"].astype("string"), "clustered:item"
+
+
+@dataclass
+class Leaderboard:
+    groups: pd.DataFrame
+    rows: pd.DataFrame
+    thresholds: list[float]
+    policy: Policy
+    level: float
+    se_method: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    explain: pd.DataFrame | None = None
+
+    def policy_touched(self) -> dict[str, int]:
+        return {
+            "partial": int(self.groups["n_partial"].sum()),
+            "invalid": int(self.groups["n_invalid"].sum()),
+            "dropped": int(self.groups["dropped"].sum()),
+        }
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "rescore_version": __version__,
+            "formula": FORMULA,
+            "thresholds": [{"t": t, "penalty": _num(penalty(t))} for t in self.thresholds],
+            "policy": self.policy.describe(),
+            "policy_counts": self.policy_touched(),
+            "interval": {"method": self.se_method, "level": self.level, "kind": "normal (mean +/- z*SE)"},
+            "sources": self.sources,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "notes": list(self.notes),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (schema ``rescore.leaderboard``, see README "JSON output")."""
+        return {
+            "schema": "rescore.leaderboard",
+            "schema_version": SCHEMA_VERSION,
+            "provenance": self.provenance(),
+            "groups": _records(self.groups),
+            "rows": _records(self.rows),
+        }
+
+    def wide(self) -> pd.DataFrame:
+        """One row per (benchmark, model) with a score column per threshold (for CSV/Markdown)."""
+        base = self.groups[["benchmark", "model", "n", "accuracy", "error_rate", "abstention_rate",
+                            "accuracy_on_attempted", "break_even_t", "f_score"]]
+        parts = [base.set_index(["benchmark", "model"])]
+        for t in self.thresholds:
+            sub = self.rows[self.rows["t"] == t].set_index(["benchmark", "model"])
+            tag = _t_label(t)
+            parts.append(sub[["score", "ci_low", "ci_high", "rank", "rank_change"]].add_suffix(f"@{tag}"))
+        wide = pd.concat(parts, axis=1).reset_index()
+        last = _t_label(self.thresholds[-1])
+        return wide.sort_values(["benchmark", f"rank@{last}", "model"], kind="stable").reset_index(drop=True)
+
+
+def _t_label(t: float) -> str:
+    return f"{t:g}"
+
+
+def _num(x: Any) -> Any:
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return None if math.isnan(x) or math.isinf(x) else round(x, 6)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _num(v) if v is not pd.NA else None for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def group_counts(data: Dataset) -> pd.DataFrame:
+    """Raw counts per (benchmark, model) from items and counts-only aggregates together."""
+    frames = []
+    if data.has_items:
+        per_item = count_outcomes(data.items, ["benchmark", "model"])
+        per_item["per_item"] = True
+        frames.append(per_item)
+    if not data.counts.empty:
+        agg = data.counts.groupby(["benchmark", "model"], as_index=False)[list(COUNT_COLUMNS)].sum()
+        agg["per_item"] = False
+        frames.append(agg)
+    counts = pd.concat(frames, ignore_index=True)
+    dup = counts.duplicated(["benchmark", "model"], keep=False)
+    if dup.any():
+        first = counts[dup].iloc[0]
+        from .errors import InputError
+
+        raise InputError(f"{first['model']} on {first['benchmark']} has both per-item rows and counts-only "
+                         "aggregates; pass one or the other")
+    return counts
+
+
+def build(
+    data: Dataset,
+    thresholds: list[float] | None = None,
+    policy: Policy | None = None,
+    *,
+    cluster: str = "auto",
+    level: float = 0.95,
+) -> Leaderboard:
+    """Score and rank every (benchmark, model) at every threshold."""
+    from .config import default_thresholds
+
+    thresholds = check_thresholds(thresholds if thresholds is not None else default_thresholds())
+    if not (0.5 <= level < 1.0):
+        raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
+    policy = policy or Policy()
+    groups = apply_policy(group_counts(data), policy)
+    metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
+    for name, values in metrics.items():
+        groups[name] = values
+
+    clusters, se_method = _cluster_series(data.items, cluster) if data.has_items else (None, "clt")
+    cluster_counts = None
+    if clusters is not None:
+        keyed = data.items.assign(_cluster=clusters.to_numpy())
+        raw = count_outcomes(keyed, ["benchmark", "model", "_cluster"])
+        cluster_counts = {key: apply_policy(frame, policy) for key, frame in raw.groupby(["benchmark", "model"])}
+        groups["n_clusters"] = [
+            len(cluster_counts[(b, m)]) if (b, m) in cluster_counts else 0
+            for b, m in zip(groups["benchmark"], groups["model"], strict=True)
+        ]
+    else:
+        groups["n_clusters"] = 0
+    groups["se_method"] = [se_method if p else "clt (counts only)" for p in groups["per_item"]]
+
+    all_ts = sorted(set(thresholds) | {0.0})
+    rows = []
+    for t in all_ts:
+        frame = groups[["benchmark", "model", "n", "C", "W", "A"]].copy()
+        frame["t"] = t
+        frame["penalty"] = penalty(t)
+        frame["score"] = score(frame["C"], frame["W"], frame["A"], frame["n"], t, policy.idk_credit)
+        se = clt_se(frame["C"], frame["W"], frame["A"], t, policy.idk_credit)
+        if cluster_counts is not None:
+            se = np.array([
+                clustered_se(cluster_counts[(b, m)], t, policy.idk_credit) if per and (b, m) in cluster_counts
+                else s
+                for b, m, per, s in zip(frame["benchmark"], frame["model"], groups["per_item"], se, strict=True)
+            ])
+        frame["se"] = se
+        frame["ci_low"], frame["ci_high"] = interval(frame["score"], frame["se"], level)
+        rows.append(frame)
+    table = pd.concat(rows, ignore_index=True)
+    table = _rank(table)
+    base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
+    table = table.merge(base, on=["benchmark", "model"], how="left")
+    table["rank_change"] = table["rank_t0"] - table["rank"]
+    table = table[table["t"].isin(thresholds)]
+    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
+    table = table[["benchmark", "model", "t", "penalty", "n", "score", "se", "ci_low", "ci_high", "rank",
+                   "rank_t0", "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]]
+
+    groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
+    groups = groups[["benchmark", "model", "per_item", "n", "n_correct", "n_wrong", "n_abstain", "n_partial",
+                     "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
+                     "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
+    notes = list(data.notes)
+    if (~groups["per_item"]).any():
+        notes.append("per-item data unavailable for: " + ", ".join(
+            f"{m} on {b}" for b, m in groups.loc[~groups["per_item"], ["benchmark", "model"]].itertuples(index=False)
+        ) + " (scores and standard errors from counts only)")
+    return Leaderboard(
+        groups=groups,
+        rows=table,
+        thresholds=thresholds,
+        policy=policy,
+        level=level,
+        se_method=se_method,
+        sources=[s.to_dict() for s in data.sources],
+        skipped=list(data.skipped),
+        notes=notes,
+        explain=rule_counts(data.items) if data.has_items else None,
+    )
+
+
+def _rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Rank within (benchmark, t): higher score first; equal scores share the best rank.
+
+    Overlap marks compare each model's interval with its neighbours' and with #1's: a model
+    whose interval overlaps the leader's is "tied with #1 in practice".
+    """
+    table = table.copy()
+    rounded = table["score"].round(12)
+    table["rank"] = (
+        rounded.groupby([table["benchmark"], table["t"]]).rank(method="min", ascending=False, na_option="bottom")
+        .astype("int64")
+    )
+    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
+    above = np.zeros(len(table), dtype=bool)
+    below = np.zeros(len(table), dtype=bool)
+    tied_first = np.zeros(len(table), dtype=bool)
+    for _, idx in table.groupby(["benchmark", "t"], sort=False).indices.items():
+        low = table["ci_low"].to_numpy()[idx]
+        high = table["ci_high"].to_numpy()[idx]
+        for j in range(len(idx)):
+            if j > 0:
+                above[idx[j]] = bool(high[j] >= low[j - 1])
+            if j + 1 < len(idx):
+                below[idx[j]] = bool(low[j] <= high[j + 1])
+            tied_first[idx[j]] = j == 0 or bool(high[j] >= low[0])
+    table["overlaps_above"] = above
+    table["overlaps_below"] = below
+    table["tied_with_first"] = tied_first
+    return table

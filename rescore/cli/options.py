@@ -1,0 +1,101 @@
+"""Every CLI option defined once (frictionless-py style) and reused by the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..options import LoadOptions
+
+SCORING = "Scoring"
+OUTPUT = "Output"
+MAPPING = "Column mapping (generic tables)"
+INPUT = "Input"
+PRODUCERS = "Producer-specific"
+
+Paths = Annotated[list[Path], typer.Argument(help="Result files or folders (walked recursively).", show_default=False)]
+Thresholds = Annotated[
+    list[float] | None,
+    typer.Option("-t", "--threshold", help="Confidence target t in [0,1); repeat for several. "
+                 "[default: 0 0.5 0.75 0.9]", rich_help_panel=SCORING, show_default=False),
+]
+Preset = Annotated[str | None, typer.Option("--preset", help="Named thresholds from configs/scoring.yaml: "
+                                            "binary, kalai, omniscience, default.", rich_help_panel=SCORING)]
+IdkCredit = Annotated[float, typer.Option("--idk-credit", help="Credit for an abstention (0 = the paper's rule).",
+                                          rich_help_panel=SCORING)]
+Partial = Annotated[str, typer.Option("--partial", help="How partial answers score: wrong|correct|abstain.",
+                                      rich_help_panel=SCORING)]
+Invalid = Annotated[str, typer.Option("--invalid", help="How extraction/grader failures score: wrong|abstain|drop.",
+                                      rich_help_panel=SCORING)]
+Cluster = Annotated[str, typer.Option("--cluster", help="Clustered SEs by: auto|none|subset|item|column. auto = the "
+                                      "cluster column if any, else the item when attempts repeat.",
+                                      rich_help_panel=SCORING)]
+Level = Annotated[float, typer.Option("--level", help="Interval confidence level.", rich_help_panel=SCORING)]
+Format = Annotated[str | None, typer.Option("-f", "--format", help="table|csv|json|parquet|markdown [default: "
+                                            "from -o's suffix, else table]", rich_help_panel=OUTPUT,
+                                            show_default=False)]
+Output = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file (atomically).",
+                                             rich_help_panel=OUTPUT, show_default=False)]
+Top = Annotated[int | None, typer.Option("--top", help="Show only the first N models per benchmark.",
+                                         rich_help_panel=OUTPUT, show_default=False, min=1)]
+Explain = Annotated[bool, typer.Option("--explain", help="Also show how many items each outcome rule decided.",
+                                       rich_help_panel=OUTPUT)]
+Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="No notes or progress on stderr.", rich_help_panel=OUTPUT)]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.", rich_help_panel=OUTPUT)]
+
+ModelCol = Annotated[str | None, typer.Option("--model-col", rich_help_panel=MAPPING, show_default=False)]
+BenchmarkCol = Annotated[str | None, typer.Option("--benchmark-col", rich_help_panel=MAPPING, show_default=False)]
+SubsetCol = Annotated[str | None, typer.Option("--subset-col", rich_help_panel=MAPPING, show_default=False)]
+IdCol = Annotated[str | None, typer.Option("--id-col", rich_help_panel=MAPPING, show_default=False)]
+PredCol = Annotated[str | None, typer.Option("--pred-col", help="Extracted answer.", rich_help_panel=MAPPING,
+                                             show_default=False)]
+ResponseCol = Annotated[str | None, typer.Option("--response-col", help="Raw model text.", rich_help_panel=MAPPING,
+                                                 show_default=False)]
+GoldCol = Annotated[str | None, typer.Option("--gold-col", rich_help_panel=MAPPING, show_default=False)]
+CorrectCol = Annotated[str | None, typer.Option("--correct-col", help="Grade: bool, 0/1, CORRECT/INCORRECT/"
+                                                "NOT_ATTEMPTED...", rich_help_panel=MAPPING, show_default=False)]
+ConfidenceCol = Annotated[str | None, typer.Option("--confidence-col", help="0-1, 0-100 or 'NN%'.",
+                                                   rich_help_panel=MAPPING, show_default=False)]
+ClusterCol = Annotated[str | None, typer.Option("--cluster-col", rich_help_panel=MAPPING, show_default=False)]
+Mapping = Annotated[str | None, typer.Option("--mapping", help="YAML role->column file (or a name under "
+                                             "configs/mappings).", rich_help_panel=MAPPING, show_default=False)]
+Model = Annotated[str | None, typer.Option("--model", help="Model name for files that lack one.",
+                                           rich_help_panel=MAPPING, show_default=False)]
+Benchmark = Annotated[str | None, typer.Option("--benchmark", help="Benchmark name (default: from the file).",
+                                               rich_help_panel=MAPPING, show_default=False)]
+
+FormatHint = Annotated[str | None, typer.Option("--format-hint", help="Force one adapter (see `rescore formats`).",
+                                                rich_help_panel=INPUT, show_default=False)]
+SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="List unrecognised files as skipped instead of "
+                                           "failing.", rich_help_panel=INPUT)]
+OnError = Annotated[str, typer.Option("--on-error", help="raise|skip: skip bad records/files, count and report them.",
+                                      rich_help_panel=INPUT)]
+Latest = Annotated[bool, typer.Option("--latest", help="Keep only the newest run of a model on a benchmark.",
+                                      rich_help_panel=INPUT)]
+AbstainPhrase = Annotated[list[str] | None, typer.Option("--abstain-phrase", help="Extra 'I don't know' phrase "
+                                                         "(repeatable).", rich_help_panel=INPUT, show_default=False)]
+
+FilterName = Annotated[str | None, typer.Option("--filter", help="lm-eval filter (default: the task's first).",
+                                                rich_help_panel=PRODUCERS, show_default=False)]
+Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer (default: the first).",
+                                            rich_help_panel=PRODUCERS, show_default=False)]
+Epochs = Annotated[str, typer.Option("--epochs", help="inspect_ai epochs: attempts|majority|first.",
+                                     rich_help_panel=PRODUCERS)]
+Reextract = Annotated[bool, typer.Option("--reextract", help="MMLU-Pro: re-run the official answer extractor.",
+                                         rich_help_panel=PRODUCERS)]
+ConfidenceNorm = Annotated[str, typer.Option("--confidence-norm", help="lm-eval MC softmax over raw|length "
+                                             "log-likelihoods.", rich_help_panel=PRODUCERS)]
+Denominator = Annotated[str, typer.Option("--denominator", help="SWE-bench: submitted|dataset.",
+                                          rich_help_panel=PRODUCERS)]
+PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench: minimum score counted correct.",
+                                                 rich_help_panel=PRODUCERS, show_default=False)]
+InstructedT = Annotated[float | None, typer.Option("--instructed-t", help="The target the model was told.",
+                                                   rich_help_panel=PRODUCERS, show_default=False)]
+
+
+def load_options(**kw: Any) -> LoadOptions:
+    """Build LoadOptions from the CLI keyword arguments a command received."""
+    phrases = tuple(kw.pop("abstain_phrase", None) or ())
+    return LoadOptions.from_kwargs(abstain_phrases=phrases, **{k: v for k, v in kw.items() if v is not None})

@@ -1,0 +1,191 @@
+"""Walk inputs, pick an adapter per file, and build the canonical item table.
+
+This is the only place that knows about files as a whole: adapters read one file, the
+classifier decides outcomes, and the result is a :class:`Dataset` of items (plus any
+counts-only aggregates) with provenance for every file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schema
+from .abstention import AbstentionDetector
+from .adapters import Adapter, SourceInfo, all_adapters, detect, get_adapter
+from .errors import InputError
+from .options import LoadOptions
+from .outcomes import classify
+
+COUNT_COLUMNS = ("n_correct", "n_wrong", "n_abstain", "n_partial", "n_invalid")
+_DOC_NAMES = ("readme", "provenance", "license", "licence", "changelog")
+
+
+@dataclass
+class Dataset:
+    """Canonical items, counts-only aggregates, and what was read from where."""
+
+    items: pd.DataFrame
+    counts: pd.DataFrame = field(default_factory=lambda: empty_counts())
+    sources: list[SourceInfo] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_items(self) -> bool:
+        return len(self.items) > 0
+
+
+def empty_counts() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in ("benchmark", "model", "subset", "source")})
+    for c in COUNT_COLUMNS:
+        frame[c] = pd.Series(dtype="int64")
+    return frame
+
+
+def _is_documentation(path: Path) -> bool:
+    name = path.name.lower()
+    return path.suffix.lower() in (".md", ".txt", ".rst", ".py", ".sh", ".log", ".html") or name.startswith(_DOC_NAMES)
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
+    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel_parts = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in rel_parts):
+                    yield child, True
+        elif path.exists():
+            yield path, False
+        else:
+            raise InputError("file not found", path=str(path))
+
+
+def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[Path, Adapter]], list[tuple[str, str]]]:
+    """Decide which adapter reads which file, and which files are skipped (with why)."""
+    chosen: list[tuple[Path, Adapter]] = []
+    skipped: list[tuple[str, str]] = []
+    hinted = get_adapter(options.format_hint) if options.format_hint else None
+    adapters = all_adapters()
+    for path, walked in iter_files(paths):
+        if walked and _is_documentation(path):
+            skipped.append((str(path), "documentation or script, not results"))
+            continue
+        reason = next((r for a in adapters if (r := a.skip_reason(path))), None)
+        if reason and hinted is None:
+            skipped.append((str(path), reason))
+            continue
+        adapter = hinted or detect(path)
+        if adapter is None:
+            if options.skip_unknown:
+                skipped.append((str(path), "no adapter recognises this file"))
+                continue
+            raise InputError(
+                "no adapter recognises this file (use --format-hint NAME, or --skip-unknown to list it as skipped)",
+                path=str(path),
+            )
+        chosen.append((path, adapter))
+    return chosen, skipped
+
+
+def read_file(path: Path, adapter: Adapter, options: LoadOptions,
+              detector: AbstentionDetector) -> tuple[list[pd.DataFrame], list[pd.DataFrame], SourceInfo]:
+    """Read one file into classified canonical batches (items) and counts-only batches."""
+    info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
+    items: list[pd.DataFrame] = []
+    counts: list[pd.DataFrame] = []
+    for batch in adapter.read(path, options, info):
+        if "n_correct" in batch.columns:
+            info.per_item = False
+            batch = batch.copy()
+            batch["source"] = str(path)
+            counts.append(batch)
+            continue
+        classified = classify(batch, detector)
+        if not options.keep_text:
+            classified = classified.drop(columns=[c for c in ("response",) if c in classified])
+        items.append(schema.conform(classified, source=str(path)))
+    info.items = int(sum(len(b) for b in items))
+    frames = items + counts
+    if frames:
+        info.models = sorted({m for f in frames for m in f["model"].dropna().unique()})
+        info.benchmarks = sorted({b for f in frames for b in f["benchmark"].dropna().unique()})
+    return items, counts, info
+
+
+def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.DataFrame:
+    """Keep distinct runs of one (model, benchmark) apart: label them, or keep only the latest."""
+    if items.empty or items["run"].isna().all():
+        return items
+    runs = items.dropna(subset=["run"]).groupby(["benchmark", "model"])["run"].unique()
+    multi = runs[runs.map(len) > 1]
+    if multi.empty:
+        return items
+    items = items.copy()
+    for (benchmark, model), run_ids in multi.items():
+        ordered = sorted(map(str, run_ids))
+        mask = (items["benchmark"] == benchmark) & (items["model"] == model)
+        if latest:
+            keep = ordered[-1]
+            items = items[~mask | (items["run"] == keep)]
+            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found; kept the latest ({keep}) (--latest)")
+        else:
+            items.loc[mask, "model"] = items.loc[mask, "model"] + " [" + items.loc[mask, "run"] + "]"
+            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found ({', '.join(ordered)}); "
+                         "shown separately (use --latest to keep only the newest)")
+    return items.reset_index(drop=True)
+
+
+def _merge_notes(per_note: dict[str, list[str]]) -> list[str]:
+    """One line per distinct note, naming the file (or how many files) it applies to."""
+    out = []
+    for note, files in per_note.items():
+        if len(files) == 1:
+            out.append(f"{files[0]}: {note}")
+        else:
+            out.append(f"{note} ({len(files)} files: {files[0]}, ...)")
+    return out
+
+
+def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:
+    """Read files or folders into a :class:`Dataset` (the library's entry point)."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    options = options or LoadOptions.from_kwargs(**kwargs)
+    detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
+    chosen, skipped = plan(paths, options)
+    if not chosen:
+        raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),
+                         path=", ".join(map(str, paths)))
+    items: list[pd.DataFrame] = []
+    counts: list[pd.DataFrame] = []
+    sources: list[SourceInfo] = []
+    notes: list[str] = []
+    per_note: dict[str, list[str]] = {}
+    for path, adapter in chosen:
+        try:
+            file_items, file_counts, info = read_file(path, adapter, options, detector)
+        except InputError as exc:
+            if options.on_error == "skip":
+                skipped.append((str(path), f"error: {exc.reason}"))
+                continue
+            raise
+        items.extend(file_items)
+        counts.extend(file_counts)
+        sources.append(info)
+        for note in info.notes:
+            per_note.setdefault(note, []).append(str(path))
+    notes.extend(_merge_notes(per_note))
+    table = schema.concat(items)
+    table = separate_runs(table, options.latest, notes)
+    schema.validate(table)
+    count_table = pd.concat(counts, ignore_index=True) if counts else empty_counts()
+    if not count_table.empty:
+        count_table["subset"] = count_table.get("subset", "").fillna("")
+    return Dataset(items=table, counts=count_table, sources=sources, skipped=skipped, notes=notes)

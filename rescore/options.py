@@ -1,0 +1,61 @@
+"""Options that shape how files are read, gathered in one dataclass.
+
+The CLI fills a :class:`LoadOptions` from its flags; a notebook passes keyword arguments to
+:func:`rescore.load`. Adapters read only the fields that concern them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+OnError = Literal["raise", "skip"]
+
+
+@dataclass
+class LoadOptions:
+    # generic column mapping (inferred when None)
+    model_col: str | None = None
+    benchmark_col: str | None = None
+    subset_col: str | None = None
+    id_col: str | None = None
+    attempt_col: str | None = None
+    pred_col: str | None = None
+    response_col: str | None = None
+    gold_col: str | None = None
+    correct_col: str | None = None
+    confidence_col: str | None = None
+    cluster_col: str | None = None
+    instructed_t_col: str | None = None
+    mapping: str | None = None  # YAML mapping file (path or name under configs/mappings)
+    # fixed values
+    model: str | None = None
+    benchmark: str | None = None
+    # detection
+    format_hint: str | None = None
+    skip_unknown: bool = False
+    on_error: OnError = "raise"
+    latest: bool = False
+    # abstention
+    abstain_phrases: tuple[str, ...] = ()
+    # producer-specific
+    filter_name: str | None = None  # lm-eval filter
+    scorer: str | None = None  # inspect scorer
+    epochs: str = "attempts"  # inspect epochs: attempts | majority | first
+    reextract: bool = False  # MMLU-Pro: re-run the official extractor
+    confidence_norm: str = "raw"  # lm-eval MC softmax over raw | length-normalised log-likelihoods
+    denominator: str = "submitted"  # SWE-bench: submitted | dataset
+    pass_score: float | None = None  # WildBench binarisation
+    ifeval_variant: str | None = None
+    instructed_t: float | None = None
+    keep_text: bool = True  # keep response/prediction/gold text in the item table
+    batch_size: int = 50_000
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> LoadOptions:
+        known = {f.name for f in fields(cls)}
+        extra = {k: v for k, v in kwargs.items() if k not in known}
+        opts = cls(**{k: v for k, v in kwargs.items() if k in known})
+        opts.extra.update(extra)
+        return opts

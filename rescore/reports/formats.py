@@ -1,0 +1,153 @@
+"""File renderings of a leaderboard. Each carries its provenance (formula, thresholds with
+penalties, policies and the counts they touched, sources, version), and floats are written
+with fixed precision so the same input gives byte-identical output."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..board import Leaderboard
+from ..errors import UsageError
+from ..io import write_atomic, write_text_atomic
+
+FORMATS = ("table", "csv", "json", "parquet", "markdown")
+_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".md": "markdown",
+           ".markdown": "markdown"}
+FLOAT_FORMAT = "%.6f"
+
+
+def format_from_path(path: str | Path | None, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        return fmt
+    if path is not None:
+        found = _SUFFIX.get(Path(path).suffix.lower())
+        if found:
+            return found
+        raise UsageError(f"cannot tell the format of {path}; pass --format")
+    return "table"
+
+
+def long_table(board: Leaderboard) -> pd.DataFrame:
+    """Rows joined with their group's rates plus provenance columns: one self-describing table."""
+    metrics = board.groups[["benchmark", "model", "per_item", "n_correct", "n_wrong", "n_abstain", "n_partial",
+                            "n_invalid", "dropped", "accuracy", "error_rate", "abstention_rate",
+                            "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
+    table = board.rows.merge(metrics, on=["benchmark", "model"], how="left")
+    table["partial_policy"] = board.policy.partial
+    table["invalid_policy"] = board.policy.invalid
+    table["idk_credit"] = float(board.policy.idk_credit)
+    table["interval_level"] = board.level
+    from .. import __version__
+
+    table["rescore_version"] = __version__
+    return table
+
+
+def to_json(board: Leaderboard) -> str:
+    return json.dumps(board.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def to_csv(board: Leaderboard) -> str:
+    buffer = io.StringIO()
+    long_table(board).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def to_markdown(board: Leaderboard, top: int | None = None) -> str:
+    """A GitHub-flavoured table per benchmark, fit for a pull-request comment."""
+    lines: list[str] = ["## rescore leaderboard", ""]
+    ts = board.thresholds
+    for benchmark, groups in board.groups.groupby("benchmark", sort=True):
+        rows = board.rows[board.rows["benchmark"] == benchmark]
+        first = rows[rows["t"] == ts[0]].sort_values(["rank", "model"], kind="stable")
+        if top:
+            first = first.head(top)
+        lines.append(f"### {_md_escape(benchmark)}")
+        lines.append("")
+        head = ["#", "model", "n", "acc", "abstain", "wrong"] + [f"S({t:g}) [pen {t / (1 - t):g}]" for t in ts]
+        head.append("break-even t")
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---:", ":---", "---:", "---:", "---:", "---:"] + ["---:"] * len(ts) + ["---:"])
+                     + "|")
+        for _, r in first.iterrows():
+            g = groups[groups["model"] == r["model"]].iloc[0]
+            cells = [str(r["rank"]), _md_escape(r["model"]), str(g["n"]), _fmt(g["accuracy"]),
+                     _fmt(g["abstention_rate"]), _fmt(g["error_rate"])]
+            for t in ts:
+                x = rows[(rows["t"] == t) & (rows["model"] == r["model"])].iloc[0]
+                change = int(x["rank_change"])
+                arrow = f" ▲{change}" if change > 0 else (f" ▼{-change}" if change < 0 else "")
+                tie = " ≈" if x["overlaps_above"] else ""
+                cells.append(f"{x['score']:.3f} ± {(x['ci_high'] - x['score']):.3f} (#{x['rank']}{arrow}){tie}")
+            cells.append(_fmt(g["break_even_t"], 2))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.extend(provenance_lines(board))
+    return "\n".join(lines) + "\n"
+
+
+def provenance_lines(board: Leaderboard) -> list[str]:
+    prov = board.provenance()
+    pens = ", ".join(f"t={x['t']:g} (penalty {x['penalty']:g})" for x in prov["thresholds"])
+    touched = prov["policy_counts"]
+    out = [
+        f"Scoring: `{prov['formula']}`; {pens}.",
+        f"Policies: partial → {board.policy.partial} ({touched['partial']} items), invalid → "
+        f"{board.policy.invalid} ({touched['invalid']} items, {touched['dropped']} dropped), idk_credit = "
+        f"{board.policy.idk_credit:g}.",
+        f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = interval overlaps the "
+        "model ranked just above; ▲/▼ = rank change from t=0.",
+        "Sources: " + "; ".join(
+            f"`{_md_escape(s['path'])}` ({s['adapter']} v{s['adapter_version']}, {s['items']} items)"
+            for s in prov["sources"]
+        ) + ".",
+        f"rescore {prov['rescore_version']}.",
+    ]
+    return out
+
+
+def to_parquet_file(board: Leaderboard, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(long_table(board), preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[b"rescore.provenance"] = json.dumps(board.provenance(), allow_nan=False).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def render(board: Leaderboard, fmt: str, top: int | None = None) -> str:
+    if fmt == "json":
+        return to_json(board)
+    if fmt == "csv":
+        return to_csv(board)
+    if fmt == "markdown":
+        return to_markdown(board, top)
+    raise UsageError(f"format {fmt!r} cannot be printed as text; use -o FILE")
+
+
+def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None) -> Path:
+    if fmt == "parquet":
+        return write_atomic(path, lambda p: to_parquet_file(board, p))
+    if fmt == "table":
+        raise UsageError("--format table is for the terminal; choose csv, json, parquet or markdown for -o")
+    return write_text_atomic(path, render(board, fmt, top))

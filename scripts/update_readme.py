@@ -1,0 +1,78 @@
+"""Regenerate the generated parts of README.md (example output and CLI reference).
+
+Blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` are produced by running the
+real commands, so the README cannot drift: ``tests/test_readme.py`` fails when a block is
+stale. Run ``python scripts/update_readme.py`` after changing the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BLOCK = re.compile(r"(<!-- BEGIN (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- END (?P=name) -->)", re.S)
+
+
+def run_cli(args: list[str]) -> str:
+    from typer.testing import CliRunner
+
+    from rescore.cli.app import app
+
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    old = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        result = CliRunner().invoke(app, args, env=env, color=False)
+    finally:
+        os.chdir(old)
+    if result.exit_code != 0:
+        raise SystemExit(f"rescore {' '.join(args)} failed ({result.exit_code}): {result.output}")
+    return result.stdout
+
+
+def commands() -> list[str]:
+    import typer.main
+
+    from rescore.cli.app import app
+
+    group = typer.main.get_command(app)
+    return sorted(group.commands)  # type: ignore[attr-defined]
+
+
+def render_block(name: str) -> str:
+    if name == "example":
+        out = run_cli(["leaderboard", "sample_data/", "-q"])
+        out = "\n".join(line.rstrip() for line in out.rstrip().splitlines())
+        return "```console\n$ rescore leaderboard sample_data/\n" + out + "\n```\n"
+    if name == "cli-reference":
+        parts = []
+        for cmd in commands():
+            text = run_cli([cmd, "--help"]).rstrip()
+            text = "\n".join(line.rstrip() for line in text.splitlines())
+            parts.append(f"### `rescore {cmd}`\n\n```text\n{text}\n```\n")
+        return "\n".join(parts)
+    raise KeyError(name)
+
+
+def updated(text: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        return match.group(1) + render_block(match.group("name")) + match.group(4)
+
+    return BLOCK.sub(repl, text)
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    new = updated(text)
+    if "--check" in sys.argv:
+        return 0 if new == text else 1
+    README.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

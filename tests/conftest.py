@@ -1,0 +1,40 @@
+"""Shared fixtures: the CLI runner, the repo root, and the optional ../shared/real_data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data"
+REAL_DATA = ROOT.parent / "shared" / "real_data"
+
+
+def real_data(*parts: str) -> Path:
+    """Path under ../shared/real_data, skipping the test when it is absent (a user's clone)."""
+    path = REAL_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path}")
+    return path
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    """Run the CLI in-process; returns the click Result (stdout and stderr kept apart)."""
+    from rescore.cli.app import app
+
+    base = {"NO_COLOR": "1", "COLUMNS": "100"}
+    base.update(env or {})
+    return CliRunner().invoke(app, list(args), env=base, catch_exceptions=False)
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

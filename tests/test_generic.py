@@ -1,0 +1,228 @@
+"""The generic table loader: inference, mapping, formats, counts-only, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rescore
+from rescore.errors import InputError, UsageError
+from rescore.schema import validate
+
+from .conftest import write_jsonl
+
+PLAIN = "model,question_id,pred,answer\nm1,q1,A,A\nm1,q2,B,C\nm1,q3,I don't know,D\nm2,q1,A,A\nm2,q2,C,C\nm2,q3,,D\n"
+
+
+def test_plain_csv_needs_no_flags(tmp_path: Path) -> None:
+    path = tmp_path / "gpqa.csv"
+    path.write_text(PLAIN)
+    data = rescore.load(path)
+    items = data.items.sort_values(["model", "item_id"])
+    assert items["outcome"].tolist() == ["correct", "wrong", "abstain", "correct", "correct", "abstain"]
+    assert set(items["benchmark"]) == {"gpqa"}
+    assert items.loc[items["model"] == "m2", "rule"].tolist() == ["prediction vs gold"] * 2 + ["empty response"]
+    joined = "\n".join(data.notes)
+    for expected in ("model <- column 'model'", "item_id <- column 'question_id'", "prediction <- column 'pred'",
+                     "gold <- column 'answer'", "benchmark <- file name ('gpqa')"):
+        assert expected in joined
+
+
+def test_explicit_correctness_column_and_grade_words(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "simpleqa.jsonl", [
+        {"model": "m", "id": 1, "predicted": "x", "grade": "CORRECT"},
+        {"model": "m", "id": 2, "predicted": "y", "grade": "INCORRECT"},
+        {"model": "m", "id": 3, "predicted": "z", "grade": "NOT_ATTEMPTED"},
+        {"model": "m", "id": 4, "predicted": "I don't know", "grade": "INCORRECT"},
+    ])
+    items = rescore.load(path).items
+    assert items["outcome"].tolist() == ["correct", "wrong", "abstain", "abstain"]
+    assert items["rule"].tolist()[-1] == "abstention phrase"
+
+
+def test_a_text_column_named_correct_is_not_taken_for_a_grade(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "sqa.jsonl", [
+        {"model": "m", "question_id": "a", "correct": "Paris", "grade": "CORRECT"},
+        {"model": "m", "question_id": "b", "correct": "Rome", "grade": "INCORRECT"},
+    ])
+    data = rescore.load(path)
+    assert data.items["outcome"].tolist() == ["correct", "wrong"]
+    assert any("'correct' is not a grade column" in n for n in data.notes)
+
+
+def test_flags_override_inference(tmp_path: Path) -> None:
+    path = tmp_path / "results.parquet"
+    pd.DataFrame({"who": ["a", "a", "b"], "qid": [1, 2, 1], "out": ["X", "Y", "X"], "ref": ["X", "X", "X"],
+                  "p": [0.9, 0.2, 0.7]}).to_parquet(path)
+    data = rescore.load(path, model_col="who", id_col="qid", pred_col="out", gold_col="ref", confidence_col="p",
+                        benchmark="bench")
+    items = data.items.sort_values(["model", "item_id"])
+    assert items["outcome"].tolist() == ["correct", "wrong", "correct"]
+    assert items["confidence"].tolist() == [0.9, 0.2, 0.7]
+    assert set(items["benchmark"]) == {"bench"}
+
+
+def test_mapping_file(tmp_path: Path) -> None:
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("columns:\n  model: who\n  item_id: qid\n  correct: ok\n")
+    path = tmp_path / "t.csv"
+    path.write_text("who,qid,ok\na,1,true\na,2,false\n")
+    items = rescore.load(path, mapping=str(mapping)).items
+    assert items["outcome"].tolist() == ["correct", "wrong"]
+
+
+def test_json_shapes(tmp_path: Path) -> None:
+    rows = [{"model": "m", "id": i, "correct": i % 2 == 0} for i in range(4)]
+    (tmp_path / "a.json").write_text(json.dumps(rows))
+    (tmp_path / "b.json").write_text(json.dumps({"results": rows}))
+    (tmp_path / "c.json").write_text(json.dumps(pd.DataFrame(rows).to_dict("list")))
+    for name in ("a", "b", "c"):
+        items = rescore.load(tmp_path / f"{name}.json").items
+        assert items["outcome"].tolist() == ["correct", "wrong", "correct", "wrong"], name
+    (tmp_path / "d.json").write_text(json.dumps(42))
+    with pytest.raises(InputError, match="wrong shape"):
+        rescore.load(tmp_path / "d.json")
+
+
+def test_item_id_from_row_number_and_percent_confidence(tmp_path: Path) -> None:
+    path = tmp_path / "bench.csv"
+    path.write_text("model,correct,confidence\nm,1,80%\nm,0,35\nm,1,\n")
+    data = rescore.load(path)
+    assert data.items["item_id"].tolist() == ["0", "1", "2"]
+    conf = data.items["confidence"].tolist()
+    assert conf[:2] == [0.8, 0.35] and np.isnan(conf[2])
+    assert any("row number" in n for n in data.notes)
+    assert any("percentage" in n for n in data.notes)
+
+
+def test_counts_only_table(tmp_path: Path) -> None:
+    path = tmp_path / "aggregates.csv"
+    path.write_text("model,benchmark,n_correct,n_wrong,n_abstain\nm1,simpleqa,40,40,20\nm2,simpleqa,60,40,0\n")
+    data = rescore.load(path)
+    assert data.items.empty and len(data.counts) == 2
+    board = rescore.leaderboard(data, [0.0, 0.5])
+    row = board.rows[(board.rows["model"] == "m1") & (board.rows["t"] == 0.5)].iloc[0]
+    assert row["score"] == pytest.approx(0.0)
+    assert row["se"] == pytest.approx(rescore.score(40, 40, 20, t=0.5)["se"])
+    assert not board.groups["per_item"].any()
+    assert any("per-item data unavailable" in n for n in board.notes)
+
+
+def test_several_runs_are_kept_apart_or_latest(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text("model,id,correct\nm,1,1\nm,2,0\n")
+    items = rescore.load(path).items
+    assert items["run"].isna().all()
+
+
+# ---- bad input ------------------------------------------------------------------------------
+def test_missing_file() -> None:
+    with pytest.raises(InputError, match="file not found"):
+        rescore.load("no/such/file.csv")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(InputError, match="empty"):
+        rescore.load(tmp_path / "e.csv")
+
+
+def test_missing_mapped_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(PLAIN)
+    with pytest.raises(InputError, match="'nope'") as err:
+        rescore.load(path, pred_col="nope")
+    assert str(path) in str(err.value)
+
+
+def test_non_numeric_confidence_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("model,id,correct,confidence\nm,1,1,0.5\nm,2,0,lots\n")
+    with pytest.raises(InputError) as err:
+        rescore.load(path)
+    assert "line 3" in str(err.value) and "'confidence'" in str(err.value) and str(path) in str(err.value)
+
+
+def test_confidence_out_of_range(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("model,id,correct,confidence\nm,1,1,150\n")
+    with pytest.raises(InputError, match="outside"):
+        rescore.load(path)
+
+
+def test_bad_grade_value(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("model,id,correct\nm,1,1\nm,2,perhaps\n")
+    with pytest.raises(InputError, match="perhaps"):
+        rescore.load(path, correct_col="correct")
+
+
+def test_truncated_jsonl_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"model": "m", "id": 1, "correct": true}\n{"model": "m", "id": 2, "corr')
+    with pytest.raises(InputError, match="line 2"):
+        rescore.load(path)
+    data = rescore.load(path, on_error="skip")
+    assert len(data.items) == 1 and data.sources[0].skipped_records == 1
+
+
+def test_duplicate_keys_name_the_rows(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("model,id,correct\nm,1,1\nm,1,0\n")
+    with pytest.raises(InputError, match="share a"):
+        rescore.load(path)
+
+
+def test_no_model_column(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,correct\n1,1\n")
+    with pytest.raises(InputError, match="--model-col"):
+        rescore.load(path)
+    assert len(rescore.load(path, model="given").items) == 1
+
+
+def test_no_correctness_information(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("model,id,notes\nm,1,hello\n")
+    with pytest.raises(InputError, match="no correctness column"):
+        rescore.load(path)
+
+
+def test_unknown_file_type_and_skip_unknown(tmp_path: Path) -> None:
+    (tmp_path / "x.bin").write_bytes(b"\x00\x01")
+    (tmp_path / "ok.csv").write_text("model,id,correct\nm,1,1\n")
+    with pytest.raises(InputError, match="no adapter"):
+        rescore.load(tmp_path)
+    data = rescore.load(tmp_path, skip_unknown=True)
+    assert [Path(p).name for p, _ in data.skipped] == ["x.bin"]
+
+
+def test_unknown_format_hint_is_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "ok.csv").write_text("model,id,correct\nm,1,1\n")
+    with pytest.raises(UsageError, match="unknown format"):
+        rescore.load(tmp_path, format_hint="nope")
+
+
+def test_validate_rejects_unknown_outcomes_and_bad_confidence(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("model,id,correct,confidence\nm,1,1,0.5\nm,2,0,0.5\n")
+    items = rescore.load(path).items
+    broken = items.copy()
+    broken.loc[0, "outcome"] = "maybe"
+    with pytest.raises(InputError, match="unknown outcome"):
+        validate(broken)
+    broken = items.copy()
+    broken.loc[1, "confidence"] = 1.5
+    with pytest.raises(InputError, match="outside"):
+        validate(broken)
+
+
+def test_bad_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(b'{"model": "m", "id": 1, "correct": true}\n{"model": "\xff\xfe", "id": 2}\n')
+    with pytest.raises(InputError, match="UTF-8"):
+        rescore.load(path)
