@@ -94,6 +94,19 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
     return chosen, skipped
 
 
+@dataclass
+class FileResult:
+    """Everything read from one file: the unit of work an engine maps over files.
+
+    It is picklable, so process pools and Dask workers can return it unchanged.
+    """
+
+    info: SourceInfo
+    items: pd.DataFrame
+    counts: pd.DataFrame
+    error: str | None = None
+
+
 def read_file(path: Path, adapter: Adapter, options: LoadOptions,
               detector: AbstentionDetector) -> tuple[list[pd.DataFrame], list[pd.DataFrame], SourceInfo]:
     """Read one file into classified canonical batches (items) and counts-only batches."""
@@ -117,6 +130,28 @@ def read_file(path: Path, adapter: Adapter, options: LoadOptions,
         info.models = sorted({m for f in frames for m in f["model"].dropna().unique()})
         info.benchmarks = sorted({b for f in frames for b in f["benchmark"].dropna().unique()})
     return items, counts, info
+
+
+def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult:
+    """Read one file by adapter name (picklable entry point for process pools and Dask).
+
+    With ``options.on_error == "skip"`` a data error is returned in ``error`` instead of raised.
+    """
+    path = Path(path)
+    adapter = get_adapter(adapter_name)
+    detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
+    try:
+        items, counts, info = read_file(path, adapter, options, detector)
+    except InputError as exc:
+        if options.on_error == "skip":
+            return FileResult(SourceInfo(str(path), adapter=adapter.name), schema.empty_items(), empty_counts(),
+                              error=exc.reason)
+        raise
+    return FileResult(
+        info=info,
+        items=schema.concat(items),
+        counts=pd.concat(counts, ignore_index=True) if counts else empty_counts(),
+    )
 
 
 def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.DataFrame:
@@ -153,39 +188,44 @@ def _merge_notes(per_note: dict[str, list[str]]) -> list[str]:
     return out
 
 
-def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:
-    """Read files or folders into a :class:`Dataset` (the library's entry point)."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
-    options = options or LoadOptions.from_kwargs(**kwargs)
-    detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
-    chosen, skipped = plan(paths, options)
-    if not chosen:
-        raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),
-                         path=", ".join(map(str, paths)))
+def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], options: LoadOptions) -> Dataset:
+    """Merge per-file results (in plan order) into one validated :class:`Dataset`."""
     items: list[pd.DataFrame] = []
     counts: list[pd.DataFrame] = []
     sources: list[SourceInfo] = []
     notes: list[str] = []
     per_note: dict[str, list[str]] = {}
-    for path, adapter in chosen:
-        try:
-            file_items, file_counts, info = read_file(path, adapter, options, detector)
-        except InputError as exc:
-            if options.on_error == "skip":
-                skipped.append((str(path), f"error: {exc.reason}"))
-                continue
-            raise
-        items.extend(file_items)
-        counts.extend(file_counts)
-        sources.append(info)
-        for note in info.notes:
-            per_note.setdefault(note, []).append(str(path))
+    for result in results:
+        if result.error is not None:
+            skipped.append((result.info.path, f"error: {result.error}"))
+            continue
+        items.append(result.items)
+        if not result.counts.empty:
+            counts.append(result.counts)
+        sources.append(result.info)
+        for note in result.info.notes:
+            per_note.setdefault(note, []).append(result.info.path)
     notes.extend(_merge_notes(per_note))
     table = schema.concat(items)
     table = separate_runs(table, options.latest, notes)
     schema.validate(table)
     count_table = pd.concat(counts, ignore_index=True) if counts else empty_counts()
     if not count_table.empty:
-        count_table["subset"] = count_table.get("subset", "").fillna("")
+        if "subset" not in count_table:
+            count_table["subset"] = ""
+        count_table["subset"] = count_table["subset"].fillna("")
     return Dataset(items=table, counts=count_table, sources=sources, skipped=skipped, notes=notes)
+
+
+def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:
+    """Read files or folders into a :class:`Dataset` (the library's entry point)."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = list(paths)
+    options = options or LoadOptions.from_kwargs(**kwargs)
+    chosen, skipped = plan(paths, options)
+    if not chosen:
+        raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),
+                         path=", ".join(map(str, paths)))
+    results = (read_one(path, adapter.name, options) for path, adapter in chosen)
+    return assemble(results, skipped, options)
