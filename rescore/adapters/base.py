@@ -42,6 +42,18 @@ class SourceInfo:
         if message not in self.notes:
             self.notes.append(message)
 
+    def add_producer_metric(self, benchmark: str, model: str, label: str, accuracy: float | None,
+                            n: int | None = None, note: str | None = None, **extra: Any) -> None:
+        """Record the producer's own aggregate (t = 0 accuracy) for the cross-check in ``rescore inspect``.
+
+        ``label`` names where it came from (``"lm-eval acc,none"``); ``note`` gives a known reason
+        for a mismatch (e.g. MMLU-Pro's random fallback for unparsed answers).
+        """
+        self.producer_metrics.setdefault("aggregates", []).append(
+            {"benchmark": benchmark, "model": model, "label": label, "accuracy": accuracy, "n": n, "note": note,
+             **extra}
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
