@@ -1,0 +1,112 @@
+"""``rescore inspect FILE...``: the first command to run on an unfamiliar dump."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ...errors import UsageError
+from ...inspection import FileReport, inspect_paths
+from .. import options as o
+from ..app import handle_errors, stdout_console
+
+
+def _print_report(report: FileReport, console: Console) -> None:
+    console.rule(f"[bold]{report.path}")
+    if report.error:
+        console.print(f"[red]error:[/] {report.error}")
+        return
+    console.print(f"producer: [bold]{report.adapter}[/] (adapter v{report.adapter_version})")
+    console.print(f"models: {', '.join(report.models) or '–'}")
+    console.print(f"benchmarks: {', '.join(report.benchmarks) or '–'}"
+                  + (f"; subsets: {', '.join(report.subsets[:12])}" + (" ..." if len(report.subsets) > 12 else "")
+                     if report.subsets else ""))
+    kind = "items" if report.per_item else "items (counts only: per-item data unavailable)"
+    console.print(f"{kind}: {report.items}  " + "  ".join(f"{k}={v}" for k, v in report.outcomes.items()))
+    if report.skipped_records:
+        console.print(f"skipped records: {report.skipped_records}")
+    conf = report.confidence
+    console.print("confidence: " + (f"{conf['count']} items, range {conf['min']}..{conf['max']}, mean {conf['mean']}"
+                                    if conf.get("available") else "not available"))
+    if report.rules:
+        table = Table(title="how outcomes were decided", title_justify="left", show_edge=False)
+        for col in ("outcome", "rule", "count"):
+            table.add_column(col, justify="right" if col == "count" else "left")
+        for rule in report.rules:
+            table.add_row(rule["outcome"], rule["rule"], str(rule["count"]))
+        console.print(table)
+    for check in report.cross_checks:
+        mark = {True: "[green]match[/]", False: "[red]MISMATCH[/]", None: "[dim]n/a[/]"}[check.match]
+        theirs = "–" if check.producer_accuracy is None else f"{check.producer_accuracy:.4f}"
+        ours = "–" if check.rescore_accuracy is None else f"{check.rescore_accuracy:.4f}"
+        line = (f"cross-check {check.benchmark} / {check.model}: {check.label} = {theirs}, rescore t=0 accuracy = "
+                f"{ours} ({check.n_rescore} items) {mark}")
+        console.print(line + (f" [dim]({check.note})[/]" if check.note else ""))
+    for note in report.notes:
+        console.print(f"[dim]note:[/] {note}")
+    if report.examples:
+        table = Table(title="examples", title_justify="left", show_edge=False)
+        columns = [c for c in ("item_id", "outcome", "rule", "confidence", "prediction", "gold", "response")
+                   if any(row.get(c) is not None for row in report.examples)]
+        for col in columns:
+            table.add_column(col, overflow="fold", max_width=40)
+        for row in report.examples:
+            table.add_row(*[("" if row.get(c) is None else str(row.get(c)))[:120] for c in columns])
+        console.print(table)
+
+
+@handle_errors
+def inspect(
+    paths: o.Paths,
+    examples: Annotated[int, typer.Option("--examples", help="Example rows per file.", min=0)] = 3,
+    format: o.Format = None,
+    format_hint: o.FormatHint = None,
+    skip_unknown: o.SkipUnknown = False,
+    on_error: o.OnError = "raise",
+    abstain_phrase: o.AbstainPhrase = None,
+    model_col: o.ModelCol = None,
+    pred_col: o.PredCol = None,
+    gold_col: o.GoldCol = None,
+    correct_col: o.CorrectCol = None,
+    confidence_col: o.ConfidenceCol = None,
+    mapping: o.Mapping = None,
+    model: o.Model = None,
+    benchmark: o.Benchmark = None,
+    filter: o.FilterName = None,
+    scorer: o.Scorer = None,
+    epochs: o.Epochs = "attempts",
+    reextract: o.Reextract = False,
+    confidence_norm: o.ConfidenceNorm = "raw",
+    denominator: o.Denominator = "submitted",
+    pass_score: o.PassScore = None,
+    debug: o.Debug = False,
+) -> None:
+    """Describe each file: producer, models, items, outcomes and the rule behind each, cross-checks.
+
+    Example: [bold]rescore inspect sample_data/[/]
+    """
+    fmt = format or "table"
+    if fmt not in ("table", "json"):
+        raise UsageError("inspect --format must be table or json")
+    opts = o.load_options(
+        format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, abstain_phrase=abstain_phrase,
+        model_col=model_col, pred_col=pred_col, gold_col=gold_col, correct_col=correct_col,
+        confidence_col=confidence_col, mapping=mapping, model=model, benchmark=benchmark, filter_name=filter,
+        scorer=scorer, epochs=epochs, reextract=reextract, confidence_norm=confidence_norm, denominator=denominator,
+        pass_score=pass_score,
+    )
+    reports = inspect_paths(list(paths), opts, examples)
+    if fmt == "json":
+        typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False, allow_nan=False))
+        return
+    console = stdout_console()
+    for report in reports:
+        _print_report(report, console)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect)

@@ -1,0 +1,58 @@
+"""``rescore inspect``: per-file description, rule counts, cross-checks, JSON == library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from rescore.inspection import cross_checks, inspect_paths
+
+from .conftest import SAMPLE, invoke
+
+CAREFUL = SAMPLE / "mmlu_pro_mini" / "acme__careful-70b.jsonl"
+
+
+def test_inspect_describes_a_file() -> None:
+    report = inspect_paths([CAREFUL])[0]
+    lines = [json.loads(line) for line in CAREFUL.read_text().splitlines()]
+    expected_abstain = sum(1 for row in lines if row["pred"] == "")
+    expected_correct = sum(1 for row in lines if row["pred"] and row["pred"] == row["answer"])
+    assert report.adapter == "generic"
+    assert report.items == len(lines)
+    assert report.outcomes["abstain"] == expected_abstain
+    assert report.outcomes["correct"] == expected_correct
+    assert report.outcomes["wrong"] == len(lines) - expected_abstain - expected_correct
+    assert {r["rule"] for r in report.rules} == {"abstention phrase", "prediction vs gold"}
+    assert report.confidence["available"] and report.confidence["count"] == len(lines)
+    assert len(report.examples) == 3 and report.models == ["acme/careful-70b"]
+
+
+def test_inspect_json_equals_library() -> None:
+    result = invoke("inspect", str(CAREFUL), "--format", "json", "--examples", "2")
+    assert result.exit_code == 0, result.stderr
+    expected = [r.to_dict() for r in inspect_paths([CAREFUL], examples=2)]
+    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
+
+
+def test_inspect_table_output_and_errors(tmp_path: Path) -> None:
+    result = invoke("inspect", str(CAREFUL))
+    assert result.exit_code == 0 and "how outcomes were decided" in result.stdout
+    assert invoke("inspect", str(CAREFUL), "-f", "csv").exit_code == 2
+    assert invoke("inspect", str(tmp_path / "missing.csv")).exit_code == 3
+    (tmp_path / "bad.jsonl").write_text("{oops\n")
+    broken = invoke("inspect", str(tmp_path / "bad.jsonl"), "--on-error", "skip")
+    assert broken.exit_code == 0
+
+
+def test_cross_check_flags_mismatch_with_reason() -> None:
+    items = pd.DataFrame({"benchmark": ["b"] * 4, "model": ["m"] * 4,
+                          "outcome": ["correct", "correct", "wrong", "abstain"]})
+    aggregates = [
+        {"benchmark": "b", "model": "m", "label": "producer acc", "accuracy": 0.5, "n": 4},
+        {"benchmark": "b", "model": "m", "label": "official", "accuracy": 0.6, "n": 4, "note": "random fallback"},
+    ]
+    ok, bad = cross_checks(items, aggregates)
+    assert ok.match is True and ok.rescore_accuracy == 0.5
+    assert bad.match is False and bad.note == "random fallback"
