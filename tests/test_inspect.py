@@ -56,3 +56,13 @@ def test_cross_check_flags_mismatch_with_reason() -> None:
     ok, bad = cross_checks(items, aggregates)
     assert ok.match is True and ok.rescore_accuracy == 0.5
     assert bad.match is False and bad.note == "random fallback"
+
+
+def test_formats_lists_every_adapter() -> None:
+    from rescore.adapters import all_adapters
+
+    result = invoke("formats", "--json")
+    assert result.exit_code == 0
+    names = [row["name"] for row in json.loads(result.stdout)]
+    assert names == [a.name for a in all_adapters()] and names[-1] == "generic"
+    assert "generic" in invoke("formats").stdout

@@ -1,0 +1,40 @@
+"""``rescore formats``: the adapters rescore knows, in detection order."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ...adapters import all_adapters
+from ..app import handle_errors, stdout_console
+
+
+def formats_table() -> list[dict[str, object]]:
+    """Name, version, detection priority and description of every registered adapter."""
+    return [{"name": a.name, "version": a.version, "priority": a.priority, "description": a.description}
+            for a in all_adapters()]
+
+
+@handle_errors
+def formats(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """List the producers rescore reads (names for --format-hint), in detection order."""
+    rows = formats_table()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for col in ("name", "version", "description"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(str(row["name"]), str(row["version"]), str(row["description"]))
+    stdout_console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("formats")(formats)
