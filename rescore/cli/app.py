@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import importlib
-import os
 import pkgutil
-import sys
-import traceback
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from .. import __version__
-from ..errors import EXIT_INPUT, RescoreError
+from .common import handle_errors, stderr_console, stdout_console
 
-F = TypeVar("F", bound=Callable[..., Any])
+__all__ = ["app", "handle_errors", "main", "stderr_console", "stdout_console"]
 
 app = typer.Typer(
     name="rescore",
@@ -29,47 +23,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-def stderr_console() -> Console:
-    no_color = bool(os.environ.get("NO_COLOR")) or not sys.stderr.isatty()
-    return Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
-
-
-def stdout_console() -> Console:
-    no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(no_color=no_color, highlight=False)
-
-
-def handle_errors(func: F) -> F:
-    """Turn library errors into one line on stderr and the documented exit code.
-
-    With ``--debug`` (or ``RESCORE_DEBUG=1``) the traceback is shown instead. Ctrl-C exits 130.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(kwargs.get("debug")) or os.environ.get("RESCORE_DEBUG") == "1"
-        try:
-            return func(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except RescoreError as exc:
-            if debug:
-                traceback.print_exc()
-            print(f"rescore: error: {exc}", file=sys.stderr)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            print("rescore: interrupted; no output was written", file=sys.stderr)
-            raise typer.Exit(130) from None
-        except Exception as exc:  # an unexpected failure: still one line unless --debug
-            if debug:
-                traceback.print_exc()
-            print(f"rescore: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)",
-                  file=sys.stderr)
-            raise typer.Exit(EXIT_INPUT) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _version(value: bool) -> None:

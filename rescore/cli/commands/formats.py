@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ...adapters import all_adapters
-from ..app import handle_errors, stdout_console
+from ..common import handle_errors, stdout_console
 
 
 def formats_table() -> list[dict[str, object]]:

@@ -12,7 +12,7 @@ from rich.table import Table
 from ...errors import UsageError
 from ...inspection import FileReport, inspect_paths
 from .. import options as o
-from ..app import handle_errors, stdout_console
+from ..common import handle_errors, stdout_console
 
 
 def _print_report(report: FileReport, console: Console) -> None:

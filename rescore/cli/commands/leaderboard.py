@@ -11,7 +11,7 @@ from ...loading import load
 from ...reports import format_from_path, render, write
 from ...reports.terminal import print_leaderboard
 from .. import options as o
-from ..app import handle_errors, stderr_console, stdout_console
+from ..common import handle_errors, stderr_console, stdout_console
 from ..output import print_explain, print_notes
 
 

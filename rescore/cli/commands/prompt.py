@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ...prompting import confidence_target_instruction
-from ..app import handle_errors
+from ..common import handle_errors
 
 
 @handle_errors

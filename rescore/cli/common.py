@@ -1,0 +1,62 @@
+"""What every command shares: consoles that respect NO_COLOR/TTY, and the error handler.
+
+Kept apart from ``app.py`` so a command module can be imported on its own (tests, notebooks)
+without a circular import through the app's command registration.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..errors import EXIT_INPUT, RescoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def stderr_console() -> Console:
+    no_color = bool(os.environ.get("NO_COLOR")) or not sys.stderr.isatty()
+    return Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+
+
+def stdout_console() -> Console:
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return Console(no_color=no_color, highlight=False)
+
+
+def handle_errors(func: F) -> F:
+    """Turn library errors into one line on stderr and the documented exit code.
+
+    With ``--debug`` (or ``RESCORE_DEBUG=1``) the traceback is shown instead. Ctrl-C exits 130.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug")) or os.environ.get("RESCORE_DEBUG") == "1"
+        try:
+            return func(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except RescoreError as exc:
+            if debug:
+                traceback.print_exc()
+            print(f"rescore: error: {exc}", file=sys.stderr)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            print("rescore: interrupted; no output was written", file=sys.stderr)
+            raise typer.Exit(130) from None
+        except Exception as exc:  # an unexpected failure: still one line unless --debug
+            if debug:
+                traceback.print_exc()
+            print(f"rescore: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)",
+                  file=sys.stderr)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper  # type: ignore[return-value]
