@@ -1,0 +1,162 @@
+"""``rescore check``: a CI gate over the leaderboard that fails loudly (exit 1, one line per failure)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ... import leaderboard as build_leaderboard
+from ...config import default_thresholds
+from ...config import preset as get_preset
+from ...errors import GateFailed, UsageError
+from ...gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
+from ...io import check_not_input, write_text_atomic
+from ...loading import load
+from ...reports.formats import to_markdown
+from .. import options as o
+from ..app import handle_errors, stderr_console
+from ..ci import append_step_summary
+from ..output import print_notes
+
+GATES = "Gates"
+
+Min = Annotated[list[str] | None, typer.Option(
+    "--min", help="Lower bound METRIC[@T]=VALUE, e.g. score@0.9=0.25 (repeatable).", rich_help_panel=GATES,
+    show_default=False)]
+Max = Annotated[list[str] | None, typer.Option(
+    "--max", help="Upper bound METRIC[@T]=VALUE, e.g. error_rate=0.2 (repeatable).", rich_help_panel=GATES,
+    show_default=False)]
+ScopeModel = Annotated[list[str] | None, typer.Option(
+    "--model", help="Check only this model (repeatable; default: every model).", rich_help_panel=GATES,
+    show_default=False)]
+ScopeBenchmark = Annotated[list[str] | None, typer.Option(
+    "--benchmark", help="Check only this benchmark (repeatable; default: every benchmark).", rich_help_panel=GATES,
+    show_default=False)]
+Baseline = Annotated[Path | None, typer.Option(
+    "--baseline", help="A previous `rescore leaderboard --format json`: fail when a score dropped by more than the "
+    "combined interval.", rich_help_panel=GATES, show_default=False)]
+CheckFormat = Annotated[str | None, typer.Option(
+    "-f", "--format", help="text|json [default: text; json with -o]", rich_help_panel=o.OUTPUT, show_default=False)]
+CheckOutput = Annotated[Path | None, typer.Option(
+    "-o", "--output", help="Write the JSON result to this file (atomically).", rich_help_panel=o.OUTPUT,
+    show_default=False)]
+Junit = Annotated[Path | None, typer.Option(
+    "--junit", help="Write JUnit XML: one test case per gate, failed gates as failures.", rich_help_panel=o.OUTPUT,
+    show_default=False)]
+
+
+@handle_errors
+def check(
+    paths: o.Paths,
+    min: Min = None,
+    max: Max = None,
+    model: ScopeModel = None,
+    benchmark: ScopeBenchmark = None,
+    baseline: Baseline = None,
+    threshold: o.Thresholds = None,
+    preset: o.Preset = None,
+    idk_credit: o.IdkCredit = 0.0,
+    partial: o.Partial = "wrong",
+    invalid: o.Invalid = "wrong",
+    cluster: o.Cluster = "auto",
+    level: o.Level = 0.95,
+    format: CheckFormat = None,
+    output: CheckOutput = None,
+    junit: Junit = None,
+    model_col: o.ModelCol = None,
+    benchmark_col: o.BenchmarkCol = None,
+    subset_col: o.SubsetCol = None,
+    id_col: o.IdCol = None,
+    pred_col: o.PredCol = None,
+    response_col: o.ResponseCol = None,
+    gold_col: o.GoldCol = None,
+    correct_col: o.CorrectCol = None,
+    confidence_col: o.ConfidenceCol = None,
+    cluster_col: o.ClusterCol = None,
+    mapping: o.Mapping = None,
+    format_hint: o.FormatHint = None,
+    skip_unknown: o.SkipUnknown = False,
+    on_error: o.OnError = "raise",
+    latest: o.Latest = False,
+    abstain_phrase: o.AbstainPhrase = None,
+    filter: o.FilterName = None,
+    scorer: o.Scorer = None,
+    epochs: o.Epochs = "attempts",
+    reextract: o.Reextract = False,
+    confidence_norm: o.ConfidenceNorm = "raw",
+    denominator: o.Denominator = "submitted",
+    pass_score: o.PassScore = None,
+    instructed_t: o.InstructedT = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Fail (exit 1) when a gate does not hold for some benchmark x model: one FAIL line each.
+
+    Example: [bold]rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json[/]
+    """
+    if on_error not in ("raise", "skip"):
+        raise UsageError(f"--on-error must be raise or skip, not {on_error!r}")
+    fmt = format or ("json" if output is not None else "text")
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--format must be text or json, not {fmt!r}")
+    gates = parse_gates(min, max)  # malformed gates fail (exit 2) before any file is read
+    if not gates and baseline is None:
+        raise UsageError("nothing to check: give --min, --max or --baseline")
+    base_doc = load_baseline(baseline) if baseline is not None else None
+    for target in (output, junit):
+        if target is not None:
+            check_not_input(target, paths)
+    if threshold and preset:
+        raise UsageError("give either --preset or -t, not both")
+    if threshold:
+        shown = list(threshold)
+    elif preset:
+        shown = [float(t) for t in get_preset(preset)["thresholds"]]
+    else:
+        shown = default_thresholds()
+    thresholds = sorted(set(shown) | set(required_thresholds(gates, base_doc)))
+    load_opts = o.load_options(
+        model_col=model_col, benchmark_col=benchmark_col, subset_col=subset_col, id_col=id_col,
+        pred_col=pred_col, response_col=response_col, gold_col=gold_col, correct_col=correct_col,
+        confidence_col=confidence_col, cluster_col=cluster_col, mapping=mapping,
+        format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, latest=latest,
+        abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
+        confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
+        instructed_t=instructed_t, keep_text=False,
+    )
+    err = stderr_console()
+    data = load(paths, load_opts)
+    board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,
+                              cluster=cluster, level=level)
+    if not quiet:
+        print_notes(board, err)
+    result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,
+                      baseline_path=str(baseline) if baseline is not None else None)
+    document = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if output is not None:
+        write_text_atomic(output, document)
+    if junit is not None:
+        write_text_atomic(junit, to_junit(result))
+    append_step_summary(result.to_markdown() + "\n" + to_markdown(board))
+    lines = [r.line() for r in result.failed]
+    if fmt == "json" and output is None:
+        typer.echo(document, nl=False)
+        for line in lines:
+            typer.echo(line, err=True)
+    else:
+        for line in lines:
+            typer.echo(line)
+    if result.notes and not quiet:
+        for note in result.notes:
+            err.print(f"[dim]note:[/] {note}", highlight=False)
+    if not result.passed:
+        raise GateFailed(f"{len(result.failed)} of {len(result.results)} gates failed")
+    if not quiet:
+        err.print(f"ok: all {len(result.results)} gates passed", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
