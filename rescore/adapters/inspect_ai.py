@@ -1,0 +1,507 @@
+"""UK AISI inspect_ai logs: ``.eval`` zip archives and ``.json`` EvalLog files.
+
+What is read (``formats.md`` section (e)):
+
+* ``.eval`` = zip with ``header.json`` (the EvalLog without samples) and one member per sample
+  and epoch, ``samples/<id>_epoch_<n>.json``. Recent versions compress members with zstd (zip
+  method 93); :mod:`rescore.adapters._zip` reads those in memory, refusing zip bombs by
+  declared size before anything is unpacked. An unfinished log without ``header.json`` falls
+  back to ``_journal/start.json``.
+* ``.json`` = the same EvalLog in one object with a ``samples`` list.
+
+Identity: model ``eval.model``; benchmark ``eval.task`` without the ``inspect_evals/`` prefix,
+normalised; subset the sample's ``metadata.subject``/``category`` when present; item_id the
+sample ``id``; attempt ``epoch - 1`` (0 when single, like every other adapter); run the log's
+creation time (UTC) plus its ``eval_id``.
+
+Grades (``scores[scorer].value``): ``C`` correct, ``I`` wrong, ``P`` partial, ``N`` abstain
+(inspect's NOANSWER, an explicit grade); numbers/bools through the shared grade parser (1
+correct, 0 wrong, in between partial); one-hot dicts (``{"correct": 1, "incorrect": 0,
+"not_attempted": 0}``) by their hot key. ``I`` is an *extraction failure* (grade ``invalid``)
+when the scorer says ``reason: invalid_response_format`` (0.3.2xx ``choice()``), or when the
+``choice`` scorer extracted no answer at all (``answer == ""``; older versions give no reason).
+An ``I`` whose text is "I don't know" becomes ``abstain`` in :func:`rescore.outcomes.classify`.
+Samples with ``error`` are ``invalid`` ("sample error"); samples without scores are ``invalid``
+("unscored").
+
+Epochs (``--epochs``): ``attempts`` (default) keeps every epoch as an attempt row;
+``majority`` keeps one row per item with the most frequent outcome, a tie going to the worse
+outcome (wrong < invalid < partial < abstain < correct, the order of their default scores);
+``first`` keeps epoch 1.
+
+Confidence: for multiple-choice samples whose output carries logprobs, the probability of the
+answer-letter token (``exp(logprob)`` of the last token equal to the extracted letter, not
+renormalised); NaN otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..abstention import AbstentionDetector
+from ..errors import InputError, UsageError
+from ..names import normalise_benchmark, normalise_model
+from ..options import LoadOptions
+from ..outcomes import classify, parse_grade
+from ._zip import SafeZip, is_zip, zip_names
+from .base import Adapter, SourceInfo, head_bytes
+
+LETTER_GRADES = {"C": "correct", "I": "wrong", "P": "partial", "N": "abstain"}
+EPOCH_MODES = ("attempts", "majority", "first")
+# Tie-break for --epochs majority: earlier = worse (the order of the default scores).
+WORSE_FIRST = ("wrong", "invalid", "partial", "abstain", "correct")
+RULE_EXTRACTION = "extraction failure"
+RULE_ERROR = "sample error"
+RULE_UNSCORED = "unscored"
+_SAMPLE_MEMBER = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
+_TASK_PREFIX = "inspect_evals/"
+_SUBSET_KEYS = ("subject", "category")
+
+
+def _is_inspect_zip(names: list[str]) -> bool:
+    has_samples = any(n.startswith("samples/") for n in names)
+    has_journal = any(n.startswith("_journal/") for n in names)
+    return "header.json" in names or (has_journal and (has_samples or "_journal/start.json" in names))
+
+
+def _looks_like_json_log(head: bytes) -> bool:
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if not text.startswith("{"):
+        return False
+    return all(re.search(r'"' + key + r'"\s*:', text) for key in ("version", "status", "eval", "task"))
+
+
+class _Log:
+    """One inspect log, either format: the header dict and an iterator over sample dicts."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: SafeZip | None = None
+        self.header: dict[str, Any]
+        self._samples: list[Any] | None = None
+        self.sample_members: list[str] = []
+        self.from_journal = False
+        if is_zip(head_bytes(path, 8)):
+            self._open_zip()
+        else:
+            self._open_json()
+
+    def _open_zip(self) -> None:
+        self.zip = SafeZip(self.path)
+        names = self.zip.names
+        if not _is_inspect_zip(names):
+            self.zip.close()
+            raise InputError("zip archive is not an inspect_ai log (no header.json, no samples/ with _journal/)",
+                             path=str(self.path))
+        self.sample_members = sorted((n for n in names if _SAMPLE_MEMBER.match(n)), key=_member_order)
+        header_name = "header.json" if "header.json" in names else "_journal/start.json"
+        self.from_journal = header_name != "header.json"
+        # refuse a bomb before unpacking anything: every member we will read, by declared size
+        self.zip.check_sizes([header_name, *self.sample_members])
+        self.header = self._member_json(header_name)
+
+    def _member_json(self, name: str) -> dict[str, Any]:
+        assert self.zip is not None
+        data = self.zip.read(name)
+        try:
+            obj = json.loads(data)
+        except ValueError as exc:
+            raise InputError(f"zip member is not valid JSON ({exc})", path=str(self.path), field=name) from None
+        if not isinstance(obj, dict):
+            raise InputError("zip member is not a JSON object", path=str(self.path), field=name)
+        return obj
+
+    def _open_json(self) -> None:
+        try:
+            obj = json.loads(self.path.read_bytes())
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise InputError(f"not valid JSON ({exc})", path=str(self.path), line=line) from None
+        except OSError as exc:
+            raise InputError(f"cannot read file ({exc})", path=str(self.path)) from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("eval"), dict):
+            raise InputError("not an inspect_ai log (no 'eval' object)", path=str(self.path), field="eval")
+        samples = obj.pop("samples", None) or []
+        if not isinstance(samples, list):
+            raise InputError("'samples' is not a list", path=str(self.path), field="samples")
+        self._samples = samples
+        self.header = obj
+
+    def samples(self) -> Iterator[tuple[str, Any]]:
+        """Yield ``(where, sample)``; ``where`` names the record for error messages."""
+        if self._samples is not None:
+            for i, sample in enumerate(self._samples):
+                yield f"samples[{i}]", sample
+            return
+        for name in self.sample_members:
+            yield name, self._member_json(name)
+
+    @property
+    def n_samples(self) -> int:
+        return len(self._samples) if self._samples is not None else len(self.sample_members)
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+
+def _member_order(name: str) -> tuple[int, Any, int]:
+    match = _SAMPLE_MEMBER.match(name)
+    assert match is not None
+    raw = match.group("id")
+    key: tuple[int, Any] = (0, int(raw)) if raw.isdigit() else (1, raw)
+    return (*key, int(match.group("epoch")))
+
+
+def _run_label(eval_: dict[str, Any], path: Path) -> str:
+    """Creation time in UTC (sorts chronologically for --latest) plus the log's eval id."""
+    ident = str(eval_.get("eval_id") or eval_.get("task_id") or path.stem)
+    created = eval_.get("created")
+    if not created:
+        return ident
+    try:
+        stamp = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+    except ValueError:
+        return f"{created}_{ident}"
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(timezone.utc)
+    return f"{stamp.strftime('%Y-%m-%dT%H-%M-%S')}_{ident}"
+
+
+def _text_of(content: Any) -> str | None:
+    """Message content as text: a string, or the ``text`` parts of a content list (reasoning skipped)."""
+    if content is None:
+        return None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type", "text") == "text"]
+        return "".join(parts)
+    return str(content)
+
+
+def _response(sample: dict[str, Any]) -> str | None:
+    """``output.completion``, else the last assistant message's text."""
+    output = sample.get("output") or {}
+    if isinstance(output, dict):
+        completion = output.get("completion")
+        if isinstance(completion, str):
+            return completion
+        for choice in output.get("choices") or []:
+            message = choice.get("message") if isinstance(choice, dict) else None
+            if isinstance(message, dict):
+                return _text_of(message.get("content"))
+    for message in reversed(sample.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return _text_of(message.get("content"))
+    return None
+
+
+def _answer_probability(sample: dict[str, Any], answer: Any) -> float:
+    """Probability of the answer-letter token from the output logprobs (NaN when not available)."""
+    if not sample.get("choices") or not isinstance(answer, str) or len(answer.strip()) != 1:
+        return math.nan
+    letter = answer.strip().upper()
+    output = sample.get("output") or {}
+    choices = output.get("choices") if isinstance(output, dict) else None
+    if not choices or not isinstance(choices[0], dict):
+        return math.nan
+    logprobs = choices[0].get("logprobs")
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    if not isinstance(content, list):
+        return math.nan
+    for token in reversed(content):
+        if not isinstance(token, dict):
+            continue
+        text = str(token.get("token", "")).strip().strip("().:*").upper()
+        if text == letter and isinstance(token.get("logprob"), (int, float)):
+            return float(min(1.0, math.exp(float(token["logprob"]))))
+    return math.nan
+
+
+def _gold(target: Any) -> Any:
+    if target is None:
+        return pd.NA
+    if isinstance(target, list):
+        return " | ".join(map(str, target))
+    return str(target)
+
+
+class InspectAdapter(Adapter):
+    name = "inspect_ai"
+    version = "1"
+    priority = 80
+    description = "UK AISI inspect_ai logs: .eval zip (deflate or zstd) and .json EvalLog files."
+
+    def detect(self, path: Path) -> bool:
+        head = head_bytes(path, 4096)
+        if is_zip(head):
+            names = zip_names(path)
+            return names is not None and _is_inspect_zip(names)
+        return _looks_like_json_log(head)
+
+    def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
+        if options.epochs not in EPOCH_MODES:
+            raise UsageError(f"--epochs must be one of {', '.join(EPOCH_MODES)} (got {options.epochs!r})")
+        log = _Log(path)
+        try:
+            yield from self._read(log, path, options, info)
+        finally:
+            log.close()
+
+    # -- the work ------------------------------------------------------------------------
+    def _read(self, log: _Log, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
+        header = log.header
+        eval_ = header.get("eval")
+        if not isinstance(eval_, dict):
+            raise InputError("inspect log header has no 'eval' object", path=str(path), field="eval")
+        model = normalise_model(options.model or str(eval_.get("model") or ""))
+        if not model:
+            raise InputError("no model in the log (eval.model); pass --model", path=str(path), field="eval.model")
+        task = str(eval_.get("task") or "")
+        if task.startswith(_TASK_PREFIX):
+            task = task[len(_TASK_PREFIX):]
+        if options.benchmark:
+            benchmark, task_subset = options.benchmark, ""
+        elif task:
+            benchmark, task_subset = normalise_benchmark(task)
+        else:
+            raise InputError("no task in the log (eval.task); pass --benchmark", path=str(path), field="eval.task")
+        run = _run_label(eval_, path)
+        self._status_notes(header, log, info)
+        scorers = [str(s.get("name")) for s in eval_.get("scorers") or [] if isinstance(s, dict) and s.get("name")]
+        if not scorers:
+            scorers = [str(s.get("name")) for s in (header.get("results") or {}).get("scores") or []
+                       if isinstance(s, dict) and s.get("name")]
+        scorers = list(dict.fromkeys(scorers))
+        chosen = self._choose_scorer(scorers, options, path, info)
+
+        rows: list[dict[str, Any]] = []
+        skipped: list[str] = []
+        counts = {"unscored": 0, "error": 0, "samples": 0}
+        for where, sample in log.samples():
+            counts["samples"] += 1
+            try:
+                if not isinstance(sample, dict):
+                    raise InputError("sample is not a JSON object", path=str(path), record=where)
+                if chosen is None and sample.get("scores"):
+                    chosen = self._choose_scorer(list(sample["scores"]), options, path, info)
+                row = self._row(sample, where, chosen, path, counts)
+            except InputError as exc:
+                if options.on_error != "skip":
+                    raise
+                skipped.append(f"{where}: {exc.reason}")
+                continue
+            row.update(model=model, benchmark=benchmark, run=run)
+            if task_subset:
+                row["subset"] = task_subset
+            rows.append(row)
+            if options.epochs == "attempts" and len(rows) >= options.batch_size:
+                yield pd.DataFrame(rows)
+                rows = []
+        if skipped:
+            info.skipped_records += len(skipped)
+            info.note(f"skipped {len(skipped)} bad sample(s) (--on-error skip): " + "; ".join(skipped[:3]))
+        if counts["samples"] == 0:
+            info.note("the log holds no samples (written with log_samples=False, or cancelled before any finished);"
+                      " nothing to rescore")
+        if counts["unscored"]:
+            whole = counts["unscored"] == counts["samples"]
+            info.note(f"{'unscored log: every' if whole else counts['unscored']} sample has no scores"
+                      f"{'' if whole else ' (of ' + str(counts['samples']) + ')'}; such items are invalid"
+                      f" (rule {RULE_UNSCORED!r})")
+        if counts["error"]:
+            info.note(f"{counts['error']} sample(s) ended in an error; they are invalid (rule {RULE_ERROR!r})")
+        frames = [pd.DataFrame(rows)] if rows else []
+        if options.epochs != "attempts" and rows:
+            frames = [self._reduce_epochs(frames[0], options, info)]
+        n_partial = 0
+        for frame in frames:
+            n_partial += int((frame["grade"] == "partial").sum())
+            yield frame
+        self._producer_metric(header, chosen, benchmark, model, options, info, n_partial)
+
+    def _status_notes(self, header: dict[str, Any], log: _Log, info: SourceInfo) -> None:
+        status = header.get("status")
+        if log.from_journal:
+            info.note("no header.json (unfinished log): model and task read from _journal/start.json")
+        if status == "cancelled":
+            info.note("log status 'cancelled': the completed samples it holds are read")
+        elif status == "error":
+            err = header.get("error")
+            message = err.get("message") if isinstance(err, dict) else err
+            info.note(f"log status 'error' ({str(message)[:120]}): the samples it holds are read")
+        elif status == "started":
+            info.note("log status 'started' (unfinished): the samples it holds are read")
+
+    def _choose_scorer(self, scorers: list[str], options: LoadOptions, path: Path, info: SourceInfo) -> str | None:
+        if not scorers:
+            return options.scorer
+        if options.scorer:
+            if _match_scorer(options.scorer, scorers) is None:
+                raise UsageError(f"--scorer {options.scorer!r} not in {path}; available: {', '.join(scorers)}")
+            return options.scorer
+        if len(scorers) > 1:
+            info.note(f"scorer {scorers[0]!r} used (the first of {', '.join(scorers)}); pick another with --scorer")
+        return scorers[0]
+
+    def _row(self, sample: dict[str, Any], where: str, scorer: str | None, path: Path,
+             counts: dict[str, int]) -> dict[str, Any]:
+        if "id" not in sample or sample["id"] is None:
+            raise InputError("sample has no id", path=str(path), record=where, field="id")
+        try:
+            epoch = int(sample.get("epoch") or 1)
+        except (TypeError, ValueError):
+            raise InputError("epoch is not an integer", path=str(path), record=where, field="epoch") from None
+        response = _response(sample)
+        metadata = sample.get("metadata") if isinstance(sample.get("metadata"), dict) else {}
+        subset = next((str(metadata[k]) for k in _SUBSET_KEYS if metadata.get(k) not in (None, "")), "")
+        row: dict[str, Any] = {
+            "item_id": str(sample["id"]),
+            "attempt": epoch - 1,
+            "subset": subset,
+            "response": response if response is not None else pd.NA,
+            "gold": _gold(sample.get("target")),
+            "prediction": pd.NA,
+            "confidence": math.nan,
+        }
+        scores = sample.get("scores") or {}
+        if sample.get("error"):
+            counts["error"] += 1
+            row.update(grade="invalid", grade_rule=RULE_ERROR)
+            return row
+        key = _match_scorer(scorer, list(scores)) if scorer and isinstance(scores, dict) else None
+        if key is None:
+            counts["unscored"] += 1
+            row.update(grade="invalid", grade_rule=RULE_UNSCORED)
+            return row
+        score = scores[key]
+        if not isinstance(score, dict) or "value" not in score:
+            raise InputError("score has no 'value'", path=str(path), record=where, field=f"scores.{key}")
+        grade, rule = _grade(score, key, path, where)
+        answer = score.get("answer")
+        row.update(grade=grade, grade_rule=rule)
+        if rule != RULE_EXTRACTION and answer is not None:
+            row["prediction"] = str(answer)
+        row["confidence"] = _answer_probability(sample, answer)
+        return row
+
+    def _reduce_epochs(self, frame: pd.DataFrame, options: LoadOptions, info: SourceInfo) -> pd.DataFrame:
+        """One row per item: epoch 1 (``first``) or the majority outcome, ties to the worse (``majority``)."""
+        n_epochs = int(frame.groupby("item_id")["attempt"].nunique().max())
+        if options.epochs == "first":
+            first = frame.loc[frame.groupby("item_id")["attempt"].idxmin()].copy()
+            first["attempt"] = 0
+            info.note(f"--epochs first: kept epoch 1 of up to {n_epochs} per item")
+            return first.reset_index(drop=True)
+        detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
+        outcomes = classify(frame, detector)["outcome"].to_numpy()
+        frame = frame.assign(_outcome=outcomes)
+        rank = {o: i for i, o in enumerate(WORSE_FIRST)}
+        keep: list[int] = []
+        grades: list[str] = []
+        rules: list[str] = []
+        ties = 0
+        for _, group in frame.groupby("item_id", sort=False):
+            tally = group["_outcome"].value_counts()
+            top = tally[tally == tally.max()].index.tolist()
+            winner = min(top, key=lambda o: rank.get(o, -1))
+            ties += len(top) > 1
+            keep.append(group.index[group["_outcome"] == winner][0])
+            grades.append(winner)
+            rules.append("epochs majority (tie: worse)" if len(top) > 1 else "epochs majority")
+        out = frame.loc[keep].drop(columns=["_outcome"]).copy()
+        out["grade"] = grades
+        out["grade_rule"] = rules
+        out["attempt"] = 0
+        info.note(f"--epochs majority: one row per item from up to {n_epochs} epochs (the most frequent outcome; "
+                  f"{ties} tie(s) went to the worse outcome, order {' < '.join(WORSE_FIRST)})")
+        return out.reset_index(drop=True)
+
+    def _producer_metric(self, header: dict[str, Any], scorer: str | None, benchmark: str, model: str,
+                         options: LoadOptions, info: SourceInfo, n_partial: int) -> None:
+        """inspect's own accuracy for the chosen scorer (``results.scores[].metrics.accuracy``)."""
+        entries = [s for s in (header.get("results") or {}).get("scores") or [] if isinstance(s, dict)]
+        if scorer is None or not entries:
+            return
+        matching = [s for s in entries if _match_scorer(scorer, [str(s.get("name")), str(s.get("scorer"))])]
+        matching.sort(key=lambda s: s.get("reducer") not in (None, "mean"))
+        if not matching:
+            return
+        entry = matching[0]
+        metric = (entry.get("metrics") or {}).get("accuracy")
+        value = metric.get("value") if isinstance(metric, dict) else None
+        if not isinstance(value, (int, float)):
+            return
+        notes = []
+        if n_partial:
+            notes.append(f"inspect's accuracy counts P as 0.5 ({n_partial} partial item(s)); "
+                         "rescore counts correct only")
+        if options.epochs == "majority":
+            notes.append("inspect averages epochs; --epochs majority keeps one outcome per item")
+        elif options.epochs == "first":
+            notes.append("inspect averages epochs; --epochs first keeps epoch 1 only")
+        info.add_producer_metric(benchmark, model, f"inspect_ai {entry.get('name')}/accuracy", float(value),
+                                 n=entry.get("scored_samples"), note="; ".join(notes) or None)
+
+
+def _match_scorer(wanted: str | None, available: list[str]) -> str | None:
+    """The available scorer key for ``wanted``: exact, else the same name without a package prefix."""
+    if wanted is None:
+        return None
+    if wanted in available:
+        return wanted
+    short = wanted.rsplit("/", 1)[-1]
+    for name in available:
+        if name.rsplit("/", 1)[-1] == short:
+            return name
+    return None
+
+
+def _grade(score: dict[str, Any], scorer: str, path: Path, where: str) -> tuple[str, str]:
+    """Canonical grade and rule for one score dict (see the module docstring)."""
+    value = score.get("value")
+    field = f"scores.{scorer}.value"
+    if isinstance(value, str) and value.strip().upper() in LETTER_GRADES:
+        grade = LETTER_GRADES[value.strip().upper()]
+        if grade == "wrong":
+            reason = score.get("reason") or (score.get("metadata") or {}).get("reason")
+            no_answer = scorer.rsplit("/", 1)[-1] == "choice" and score.get("answer") == ""
+            if reason == "invalid_response_format" or no_answer:
+                return "invalid", RULE_EXTRACTION
+        return grade, "explicit grade"
+    if isinstance(value, dict):
+        return _dict_grade(value, path, where, field), "explicit grade"
+    if isinstance(value, (list, tuple)) or value is None:
+        raise InputError(f"score value {str(value)[:40]!r} is not a grade", path=str(path), record=where, field=field)
+    parsed = parse_grade(value)
+    if parsed is None:
+        raise InputError(f"score value {str(value)[:40]!r} is not a grade (expected C/I/P/N, 0-1 or true/false)",
+                         path=str(path), record=where, field=field)
+    return parsed, "explicit grade"
+
+
+def _dict_grade(value: dict[str, Any], path: Path, where: str, field: str) -> str:
+    """A dict score: one-hot over grade words (the hot key wins), or a single numeric entry."""
+    graded = {k: v for k, v in value.items() if parse_grade(k) is not None and isinstance(v, (int, float, bool))}
+    if graded:
+        best = max(graded.values())
+        hot = [k for k, v in graded.items() if v == best]
+        if best > 0 and len(hot) == 1:
+            return str(parse_grade(hot[0]))
+    numeric = [v for v in value.values() if isinstance(v, (int, float, bool))]
+    if len(value) == 1 and numeric and parse_grade(numeric[0]) is not None:
+        return str(parse_grade(numeric[0]))
+    raise InputError(f"dict score {json.dumps(value)[:80]} has no single grade (expected one-hot "
+                     "correct/incorrect/not_attempted)", path=str(path), record=where, field=field)
+
+
+ADAPTER = InspectAdapter()
