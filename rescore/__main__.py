@@ -1,3 +1,4 @@
 from .cli.app import main
 
-main()
+if __name__ == "__main__":  # guard: Dask/multiprocessing "spawn" children re-import this module
+    main()

@@ -227,5 +227,10 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
     if not chosen:
         raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),
                          path=", ".join(map(str, paths)))
+    if options.engine != "local" or options.scheduler is not None:  # rescore/engines: e.g. a Dask cluster
+        from .engines import open_engine
+
+        with open_engine(options) as engine:
+            return assemble(engine.map_files(chosen, options), skipped, options)
     results = (read_one(path, adapter.name, options) for path, adapter in chosen)
     return assemble(results, skipped, options)

@@ -50,6 +50,10 @@ class LoadOptions:
     instructed_t: float | None = None
     keep_text: bool = True  # keep response/prediction/gold text in the item table
     batch_size: int = 50_000
+    # where files are read (rescore/engines): "local" or "dask"; scheduler address (None: a LocalCluster)
+    engine: str = "local"
+    scheduler: Any = None  # "tcp://host:8786", or a distributed.Client (library use)
+    scheduler_timeout: float = 10.0  # seconds to wait for the scheduler (and for a first worker)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -1,0 +1,63 @@
+"""The default engine: ``read_one`` for every planned file, in this process.
+
+It is the reference the other engines must reproduce exactly: results in plan order, errors
+raised by the first failing file in plan order, partitions grouped from the assembled table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..adapters import Adapter
+    from ..loading import FileResult
+    from ..options import LoadOptions
+    from . import FileTask, GroupTask
+
+
+class LocalEngine:
+    """Runs every file in this process, in plan order (a ``--jobs`` pool lives in loading.py)."""
+
+    name = "local"
+
+    def __enter__(self) -> LocalEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map_files(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
+                  task: FileTask | None = None) -> Iterator[FileResult]:
+        from ..loading import read_one
+
+        run = task or read_one
+        for path, adapter in chosen:
+            yield run(str(path), adapter.name, options)
+
+    def map_groups(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, fn: GroupTask,
+                   by: Sequence[str] = ("benchmark", "model"),
+                   columns: Sequence[str] | None = None) -> dict[tuple[str, ...], Any]:
+        """Assemble the whole item table here, then ``fn`` per ``by`` group (sorted by key)."""
+        from ..loading import assemble
+
+        data = assemble(self.map_files(chosen, options), [], options)
+        return apply_by(data.items, fn, by, columns)
+
+
+def apply_by(items: Any, fn: GroupTask, by: Sequence[str], columns: Sequence[str] | None) -> dict[tuple[str, ...], Any]:
+    """``{key: fn(key, rows)}`` over the ``by`` groups of ``items``, keys as string tuples, sorted.
+
+    Shared by both engines so a partition looks the same wherever ``fn`` runs: the ``by``
+    columns first, then ``columns`` (or every column), rows in their loading order.
+    """
+    by = list(by)
+    keep = list(dict.fromkeys([*by, *(columns if columns is not None else items.columns)]))
+    out: dict[tuple[str, ...], Any] = {}
+    if items.empty:
+        return out
+    for key, part in items[keep].groupby(by, sort=True, observed=True, dropna=False):
+        key_t = tuple(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        out[key_t] = fn(key_t, part.reset_index(drop=True))
+    return out
