@@ -1,0 +1,425 @@
+"""Paired comparison of models at every confidence target (Miller 2024, sec. 4; peers.md sec. 3-4).
+
+Two models graded on the same items are compared on per-item score differences, which removes
+the shared item difficulty from the noise: Var(A - B) = Var(A) + Var(B) - 2 Cov(A, B).
+
+Alignment is on (benchmark, subset, item_id, attempt); items only one model has are dropped
+from that pair and counted. Per item the score is linear in the penalty k = t/(1-t):
+x = c - k w + credit a, so the difference is d(t) = dc - k dw + credit da with dc, dw, da in
+{-1, 0, 1}. Every statistic therefore comes from three columns per pair:
+
+- the difference of means and its paired SE (CLT, or clustered when clusters exist) at every t
+  from one 3x3 scatter matrix, so adding thresholds costs O(1) each;
+- a seeded paired bootstrap (items, or whole clusters when clusters exist) whose resampled
+  column sums give the difference at every t and the crossover at once;
+- the **crossover** target: S_A(t) - S_B(t) = (dC + credit dA) - k dW, with dC, dW, dA the
+  differences of per-item-count means, is linear in k, so the order of A and B flips exactly
+  once, at k* = (dC + credit dA)/dW when that is positive; t* = k*/(1+k*) (with credit 0,
+  k* = dC/dW). A post-hoc rescore keeps each model's *fixed* abstentions: t* says where the
+  ranking of these two runs flips, not where a re-prompted model would land.
+
+p-values are two-sided normal tests on the paired SE, adjusted across the pairs of one
+(benchmark, t) by Holm (family-wise) or Benjamini-Hochberg (false discovery rate). A model is
+"statistically tied with #1" when its adjusted test against the leader is not significant.
+Kendall tau-b compares the ranking at t = 0 with the ranking at every t.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from itertools import combinations
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import UsageError
+from .itemscores import scored_items
+from .scoring import Policy, check_thresholds, penalty
+
+CORRECTIONS = ("holm", "bh", "none")
+_NORMAL = NormalDist()
+
+
+# ---- pure statistics ---------------------------------------------------------------------------
+def p_two_sided(diff: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Two-sided normal p-value of diff/se; se == 0 gives 1 for a zero difference, else 0."""
+    diff = np.asarray(diff, dtype="float64")
+    se = np.asarray(se, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.abs(diff) / se
+    p = np.array([2.0 * (1.0 - _NORMAL.cdf(float(x))) if np.isfinite(x) else np.nan for x in np.atleast_1d(z)])
+    p = np.where(se == 0, np.where(np.abs(diff) < 1e-12, 1.0, 0.0), p)
+    return p.reshape(np.shape(diff))
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (controls the family-wise error rate); NaN stays NaN."""
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if not m:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (controls the false discovery rate); NaN stays NaN."""
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if not m:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    scaled = p[order] * m / np.arange(1, m + 1)
+    out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return out
+
+
+def adjust(p: np.ndarray, correction: str) -> np.ndarray:
+    if correction == "holm":
+        return holm(p)
+    if correction == "bh":
+        return benjamini_hochberg(p)
+    if correction == "none":
+        return np.asarray(p, dtype="float64").copy()
+    raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+
+
+def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b (ties in either ranking handled); NaN when either side is all ties."""
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    i, j = np.triu_indices(x.size, 1)
+    sx = np.sign(x[i] - x[j])
+    sy = np.sign(y[i] - y[j])
+    n0 = i.size
+    n1 = n0 - int((sx == 0).sum())
+    n2 = n0 - int((sy == 0).sum())
+    if n1 == 0 or n2 == 0:
+        return float("nan")
+    return float(np.sum(sx * sy) / np.sqrt(n1 * n2))
+
+
+def crossover(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """t* where a - k*b changes sign (k* = a/b > 0), else NaN. ``a`` = dC + credit dA, ``b`` = dW."""
+    a = np.asarray(a, dtype="float64")
+    b = np.asarray(b, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = a / b
+        ok = (np.abs(b) > 1e-12) & (k > 0) & np.isfinite(k)
+        return np.where(ok, k / (1.0 + k), np.nan)
+
+
+def _coefficients(ts: np.ndarray, credit: float) -> np.ndarray:
+    """Rows (1, -k, credit): the per-item score difference at t is X @ v_t for X = (dc, dw, da)."""
+    ts = np.asarray(ts, dtype="float64")
+    return np.stack([np.ones_like(ts), -penalty(ts), np.full(ts.shape, credit)], axis=1)
+
+
+@dataclass
+class PairData:
+    """The aligned items of one pair: X = (dc, dw, da) per item (A minus B) and optional clusters."""
+
+    benchmark: str
+    model_a: str
+    model_b: str
+    x: np.ndarray  # (n, 3) float
+    clusters: np.ndarray | None  # (n,) int codes, or None for independent items
+    dropped_a: int
+    dropped_b: int
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+    def units(self) -> tuple[np.ndarray, np.ndarray]:
+        """Resampling units: per-cluster column totals and sizes (items themselves when unclustered)."""
+        if self.clusters is None:
+            return self.x, np.ones(self.n)
+        codes, inverse = np.unique(self.clusters, return_inverse=True)
+        totals = np.zeros((codes.size, 3))
+        np.add.at(totals, inverse, self.x)
+        return totals, np.bincount(inverse, minlength=codes.size).astype("float64")
+
+    def diff_se(self, ts: np.ndarray, credit: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Mean difference and paired SE at every t (CLT with n-1, or clustered with G/(G-1))."""
+        v = _coefficients(ts, credit)
+        n = self.n
+        if n == 0:
+            return np.full(len(v), np.nan), np.full(len(v), np.nan)
+        mean = self.x.mean(axis=0)
+        diff = v @ mean
+        totals, sizes = self.units()
+        resid = totals - sizes[:, None] * mean[None, :]
+        scatter = resid.T @ resid
+        ss = np.einsum("ti,ij,tj->t", v, scatter, v)
+        g = totals.shape[0]
+        if self.clusters is None:
+            se = np.sqrt(ss / (n * (n - 1.0))) if n > 1 else np.full(len(v), np.nan)
+        else:
+            se = np.sqrt(g / (g - 1.0) * ss / n**2) if g > 1 else np.full(len(v), np.nan)
+        return diff, np.maximum(se, 0.0)
+
+    def bootstrap(self, resamples: int, seed: int, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Resampled column means (B, 3) of X: every t's difference is then means @ v_t.
+
+        Seeded per pair from (seed, benchmark, model_a, model_b), so a pair's interval does not
+        depend on which other models were loaded.
+        """
+        totals, sizes = self.units()
+        g = totals.shape[0]
+        tag = zlib.crc32(f"{self.benchmark}\x1f{self.model_a}\x1f{self.model_b}".encode())
+        rng = np.random.default_rng([int(seed), tag])
+        sums = np.empty((resamples, 3))
+        counts_n = np.empty(resamples)
+        for start in range(0, resamples, chunk):
+            b = min(chunk, resamples - start)
+            idx = rng.integers(0, g, size=(b, g))
+            flat = (idx + (np.arange(b) * g)[:, None]).ravel()
+            weights = np.bincount(flat, minlength=b * g).reshape(b, g).astype("float64")
+            sums[start:start + b] = weights @ totals
+            counts_n[start:start + b] = weights @ sizes
+        return sums / counts_n[:, None], counts_n
+
+
+# ---- building pairs from the item table --------------------------------------------------------
+@dataclass
+class BenchmarkItems:
+    """One benchmark's items as dense per-model arrays over the union of item keys."""
+
+    benchmark: str
+    models: list[str]
+    present: np.ndarray  # (M, U) bool
+    x: np.ndarray  # (M, U, 3) float: c, w, a
+    clusters: np.ndarray | None  # (U,) int codes
+
+    def pair(self, i: int, j: int) -> PairData:
+        both = self.present[i] & self.present[j]
+        return PairData(
+            benchmark=self.benchmark, model_a=self.models[i], model_b=self.models[j],
+            x=self.x[i, both] - self.x[j, both],
+            clusters=None if self.clusters is None else self.clusters[both],
+            dropped_a=int(self.present[i].sum() - both.sum()), dropped_b=int(self.present[j].sum() - both.sum()),
+        )
+
+    def scores(self, ts: np.ndarray, credit: float) -> np.ndarray:
+        """(M, T) each model's own S(t) over all its items (what the leaderboard ranks)."""
+        v = _coefficients(ts, credit)
+        totals = self.x.sum(axis=1)
+        n = self.present.sum(axis=1).astype("float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (totals @ v.T) / n[:, None]
+
+
+def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") -> tuple[list[BenchmarkItems], str]:
+    """Dense per-benchmark arrays of scored items, and the SE method ('clt' or 'clustered:...')."""
+    from .board import _cluster_series
+
+    scored = scored_items(items, policy)
+    labels, method = _cluster_series(scored, cluster) if not scored.empty else (None, "clt")
+    if labels is not None:
+        scored = scored.assign(_cluster=labels.to_numpy())
+    out = []
+    for benchmark, frame in scored.groupby("benchmark", sort=True, observed=True):
+        keys = pd.MultiIndex.from_frame(frame[["subset", "item_id", "attempt"]].astype("string"))
+        item_code, uniques = pd.factorize(keys)
+        model_code, models = pd.factorize(frame["model"].astype("string"), sort=True)
+        m, u = len(models), len(uniques)
+        present = np.zeros((m, u), dtype=bool)
+        present[model_code, item_code] = True
+        x = np.zeros((m, u, 3))
+        x[model_code, item_code] = frame[["c", "w", "a"]].to_numpy(dtype="float64")
+        clusters = None
+        if labels is not None:
+            clusters = np.full(u, -1, dtype="int64")
+            codes, _ = pd.factorize(frame["_cluster"].astype("string"))
+            clusters[item_code] = codes
+        out.append(BenchmarkItems(str(benchmark), [str(s) for s in models], present, x, clusters))
+    return out, method
+
+
+def _rank_desc(scores: np.ndarray) -> np.ndarray:
+    """1 = best; equal scores share the best rank (as the leaderboard ranks)."""
+    rounded = np.round(scores, 12)
+    return pd.Series(rounded).rank(method="min", ascending=False, na_option="bottom").to_numpy().astype("int64")
+
+
+def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correction: str = "holm",
+                   ) -> tuple[pd.DataFrame, dict[tuple[int, int], PairData]]:
+    """Analytic paired tests for every pair at every t, with adjusted p-values per t."""
+    rows = []
+    pairs: dict[tuple[int, int], PairData] = {}
+    for i, j in combinations(range(len(bench.models)), 2):
+        pair = bench.pair(i, j)
+        pairs[(i, j)] = pair
+        diff, se = pair.diff_se(ts, credit)
+        p = p_two_sided(diff, se)
+        for ti, t in enumerate(ts):
+            rows.append((bench.benchmark, float(t), i, j, bench.models[i], bench.models[j], pair.n, pair.dropped_a,
+                         pair.dropped_b, diff[ti], se[ti], p[ti]))
+    table = pd.DataFrame(rows, columns=["benchmark", "t", "i", "j", "model_a", "model_b", "n", "dropped_a",
+                                        "dropped_b", "diff", "se", "p"])
+    table["p_holm"] = np.nan
+    table["p_bh"] = np.nan
+    for _, idx in table.groupby("t").indices.items():
+        table.loc[table.index[idx], "p_holm"] = holm(table["p"].to_numpy()[idx])
+        table.loc[table.index[idx], "p_bh"] = benjamini_hochberg(table["p"].to_numpy()[idx])
+    table["p_adjusted"] = adjust(table["p"].to_numpy(), "none") if correction == "none" else (
+        table["p_holm"] if correction == "holm" else table["p_bh"])
+    return table, pairs
+
+
+def tie_marks(bench: BenchmarkItems, tests: pd.DataFrame, ts: np.ndarray, credit: float, alpha: float
+              ) -> pd.DataFrame:
+    """Per (model, t): score, rank, and paired-test tie marks with #1 and with the neighbours."""
+    scores = bench.scores(ts, credit)
+    p_adj: dict[tuple[float, int, int], float] = {}
+    for t, i, j, p in zip(tests["t"], tests["i"], tests["j"], tests["p_adjusted"], strict=True):
+        p_adj[(t, i, j)] = p_adj[(t, j, i)] = float(p)
+
+    def tied(t: float, i: int, j: int) -> bool:
+        p = p_adj.get((t, i, j), float("nan"))
+        return not (p < alpha)  # an untestable pair (NaN) is not called different
+
+    rows = []
+    for ti, t in enumerate(ts):
+        t = float(t)
+        ranks = _rank_desc(scores[:, ti])
+        order = sorted(range(len(bench.models)), key=lambda m: (ranks[m], bench.models[m]))
+        leader = order[0]
+        for pos, m in enumerate(order):
+            above = order[pos - 1] if pos > 0 else None
+            below = order[pos + 1] if pos + 1 < len(order) else None
+            rows.append({
+                "benchmark": bench.benchmark, "t": t, "model": bench.models[m], "score": scores[m, ti],
+                "rank": int(ranks[m]),
+                "tied_with_first": pos == 0 or ranks[m] == ranks[leader] or tied(t, leader, m),
+                "overlaps_above": above is not None and (ranks[m] == ranks[above] or tied(t, above, m)),
+                "overlaps_below": below is not None and (ranks[m] == ranks[below] or tied(t, below, m)),
+            })
+    return pd.DataFrame(rows)
+
+
+def significance_marks(items: pd.DataFrame, policy: Policy, thresholds: list[float], *, cluster: str = "auto",
+                       level: float = 0.95, correction: str = "holm") -> pd.DataFrame:
+    """Leaderboard tie marks from paired tests, for every benchmark with per-item data.
+
+    Columns: benchmark, t, model, tied_with_first, overlaps_above, overlaps_below.
+    """
+    ts = np.asarray(sorted(set(thresholds)), dtype="float64")
+    frames = []
+    benches, _ = benchmark_items(items, policy, cluster)
+    for bench in benches:
+        tests, _ = pairwise_tests(bench, ts, float(policy.idk_credit), correction)
+        frames.append(tie_marks(bench, tests, ts, float(policy.idk_credit), 1.0 - level))
+    cols = ["benchmark", "t", "model", "tied_with_first", "overlaps_above", "overlaps_below"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+# ---- the report ----------------------------------------------------------------------------------
+ROW_COLUMNS = ["benchmark", "t", "penalty", "model_a", "model_b", "n", "score_a", "score_b", "diff", "se",
+               "ci_low", "ci_high", "boot_se", "p", "p_holm", "p_bh", "p_adjusted", "significant"]
+PAIR_COLUMNS = ["benchmark", "model_a", "model_b", "n", "dropped_a", "dropped_b", "dC", "dW", "dA",
+                "crossover_t", "crossover_low", "crossover_high", "crossover_share", "leader_below_crossover"]
+TAU_COLUMNS = ["benchmark", "t", "n_models", "kendall_tau_b", "discordant_pairs"]
+
+
+def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
+                   cluster: str = "auto", bootstrap: int = 1000, seed: int = 0, correction: str = "holm",
+                   level: float = 0.95) -> dict[str, Any]:
+    """Every pair of models per benchmark at every t, crossovers, tie groups and Kendall tau.
+
+    Returns ``{"rows", "pairs", "ties", "tau"}`` DataFrames plus ``"method"`` (a dict for
+    provenance) and ``"notes"`` (dropped-item warnings).
+    """
+    policy = policy or Policy()
+    ts = np.asarray(check_thresholds([*thresholds, 0.0]), dtype="float64")
+    requested = check_thresholds(thresholds)
+    if correction not in CORRECTIONS:
+        raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+    if bootstrap < 0 or int(bootstrap) != bootstrap:
+        raise UsageError(f"--bootstrap must be a non-negative integer, not {bootstrap!r}")
+    if not (0.5 <= level < 1.0):
+        raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
+    credit = float(policy.idk_credit)
+    alpha = 1.0 - level
+    lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    benches, se_method = benchmark_items(items, policy, cluster)
+    rows, pair_rows, tie_frames, tau_rows, notes = [], [], [], [], []
+    for bench in benches:
+        if len(bench.models) < 2:
+            notes.append(f"{bench.benchmark}: only one model ({bench.models[0]}); nothing to compare")
+            continue
+        tests, pairs = pairwise_tests(bench, ts, credit, correction)
+        scores = bench.scores(ts, credit)
+        v = _coefficients(ts, credit)
+        boot: dict[tuple[int, int], np.ndarray] = {}
+        for (i, j), pair in pairs.items():
+            if pair.dropped_a or pair.dropped_b:
+                notes.append(f"{bench.benchmark}: {pair.model_a} vs {pair.model_b}: {pair.dropped_a} + "
+                             f"{pair.dropped_b} items not shared by both were dropped ({pair.n} compared)")
+            mean = pair.x.mean(axis=0) if pair.n else np.full(3, np.nan)
+            row = {"benchmark": bench.benchmark, "model_a": pair.model_a, "model_b": pair.model_b, "n": pair.n,
+                   "dropped_a": pair.dropped_a, "dropped_b": pair.dropped_b, "dC": mean[0], "dW": mean[1],
+                   "dA": mean[2], "crossover_low": np.nan, "crossover_high": np.nan, "crossover_share": np.nan}
+            gain = mean[0] + credit * mean[2]
+            row["crossover_t"] = float(crossover(gain, mean[1]))
+            row["leader_below_crossover"] = (pair.model_a if gain > 0 else pair.model_b) if np.isfinite(
+                row["crossover_t"]) else None
+            if bootstrap and pair.n > 1:
+                means, _ = pair.bootstrap(int(bootstrap), seed)
+                boot[(i, j)] = means @ v.T  # (B, T)
+                t_star = crossover(means[:, 0] + credit * means[:, 2], means[:, 1])
+                found = t_star[np.isfinite(t_star)]
+                row["crossover_share"] = found.size / len(t_star)
+                if found.size:
+                    row["crossover_low"], row["crossover_high"] = np.quantile(found, [lo_q, hi_q])
+            pair_rows.append(row)
+        for r in tests.itertuples(index=False):
+            if r.t not in requested:
+                continue
+            ti = int(np.flatnonzero(ts == r.t)[0])
+            draws = boot.get((r.i, r.j))
+            ci = np.quantile(draws[:, ti], [lo_q, hi_q]) if draws is not None else (np.nan, np.nan)
+            rows.append({
+                "benchmark": r.benchmark, "t": r.t, "penalty": float(penalty(r.t)), "model_a": r.model_a,
+                "model_b": r.model_b, "n": r.n, "score_a": scores[r.i, ti], "score_b": scores[r.j, ti],
+                "diff": r.diff, "se": r.se, "ci_low": ci[0], "ci_high": ci[1],
+                "boot_se": float(np.std(draws[:, ti], ddof=1)) if draws is not None else np.nan,
+                "p": r.p, "p_holm": r.p_holm, "p_bh": r.p_bh, "p_adjusted": r.p_adjusted,
+                "significant": bool(r.p_adjusted < alpha),
+            })
+        marks = tie_marks(bench, tests, ts, credit, alpha)
+        tie_frames.append(marks[marks["t"].isin(requested)])
+        base = scores[:, 0]
+        for ti, t in enumerate(ts):
+            if float(t) not in requested:
+                continue
+            here = scores[:, ti]
+            flips = [f"{bench.models[i]} / {bench.models[j]}"
+                     for i, j in combinations(range(len(bench.models)), 2)
+                     if np.sign(base[i] - base[j]) * np.sign(here[i] - here[j]) < 0]
+            tau_rows.append({"benchmark": bench.benchmark, "t": float(t), "n_models": len(bench.models),
+                             "kendall_tau_b": kendall_tau_b(base, here), "discordant_pairs": flips})
+    method = {"test": "two-sided normal on the paired SE", "se_method": se_method, "correction": correction,
+              "alpha": alpha, "bootstrap": int(bootstrap), "seed": int(seed),
+              "bootstrap_unit": "cluster" if se_method.startswith("clustered") else "item",
+              "interval": f"percentile {level:g}"}
+    return {
+        "rows": pd.DataFrame(rows, columns=ROW_COLUMNS),
+        "pairs": pd.DataFrame(pair_rows, columns=PAIR_COLUMNS),
+        "ties": pd.concat(tie_frames, ignore_index=True) if tie_frames else pd.DataFrame(
+            columns=["benchmark", "t", "model", "score", "rank", "tied_with_first", "overlaps_above",
+                     "overlaps_below"]),
+        "tau": pd.DataFrame(tau_rows, columns=TAU_COLUMNS),
+        "method": method,
+        "notes": notes,
+    }

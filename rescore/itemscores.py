@@ -1,0 +1,111 @@
+"""Per-item scored outcomes and confidence checks shared by calibration, selective, policy and compare.
+
+The leaderboard works from counts; the confidence-aware statistics need the items themselves.
+This module turns the canonical item table into three 0/1 indicators per item (``c`` correct,
+``w`` wrong, ``a`` abstain) *after* the partial/invalid policy, so every statistic agrees with
+the leaderboard on what an item scored, and it decides once, for every command, whether a
+group's confidences are usable. Confidence is the model's probability that *its answer* is
+correct, so it is judged on answered items only: an abstention has no answer to be right about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .scoring import Policy
+
+GROUP_KEYS = ["benchmark", "model"]
+ITEM_KEYS = ["benchmark", "subset", "item_id", "attempt"]
+
+
+def scored_items(items: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """The items with 0/1 columns ``c``, ``w``, ``a`` after the policy; ``--invalid drop`` rows removed.
+
+    ``partial`` scores as the policy says (wrong by default) and ``invalid`` as wrong, abstain or
+    dropped, exactly as :func:`rescore.scoring.apply_policy` does for counts.
+    """
+    outcome = items["outcome"].astype("string").fillna("invalid")
+    c, w, a, partial, invalid = (np.array(outcome.eq(o).to_numpy(dtype=bool), dtype=bool)
+                                 for o in ("correct", "wrong", "abstain", "partial", "invalid"))
+    {"wrong": w, "correct": c, "abstain": a}[policy.partial][:] |= partial
+    keep = np.ones(len(items), dtype=bool)
+    if policy.invalid == "drop":
+        keep = ~invalid
+    else:
+        {"wrong": w, "abstain": a}[policy.invalid][:] |= invalid
+    out = items.loc[keep].copy()
+    out["c"] = c[keep].astype("int8")
+    out["w"] = w[keep].astype("int8")
+    out["a"] = a[keep].astype("int8")
+    return out
+
+
+def item_values(c: np.ndarray, w: np.ndarray, a: np.ndarray, k: float, idk_credit: float = 0.0) -> np.ndarray:
+    """Per-item score at penalty k: 1 correct, -k wrong, idk_credit abstain."""
+    return c - k * w + idk_credit * a
+
+
+def confidence_problem(conf: np.ndarray) -> str | None:
+    """Why a group's answered-item confidences cannot be used, or None when they can.
+
+    Missing, out-of-range and constant confidences are refused rather than used: a constant
+    (often an adapter's default fill) carries no per-item information, and a partly missing
+    column would silently change which items a metric covers.
+    """
+    conf = np.asarray(conf, dtype="float64")
+    n = conf.size
+    if n == 0:
+        return "no answered items"
+    missing = int(np.isnan(conf).sum())
+    if missing == n:
+        return "no per-item confidence"
+    if missing:
+        return f"{missing} of {n} answered items lack a confidence"
+    bad = int((~np.isfinite(conf) | (conf < 0) | (conf > 1)).sum())
+    if bad:
+        return f"{bad} of {n} confidences outside [0, 1]"
+    if n > 1 and float(conf.min()) == float(conf.max()):
+        return f"confidence is constant ({float(conf[0]):g}) on all {n} answered items"
+    return None
+
+
+@dataclass
+class ConfidenceGroup:
+    """One (benchmark, model): its scored items, and why its confidences are unusable (None if usable)."""
+
+    benchmark: str
+    model: str
+    items: pd.DataFrame
+    problem: str | None
+
+    @property
+    def answered(self) -> pd.DataFrame:
+        return self.items[(self.items["c"] + self.items["w"]) > 0]
+
+    def warning(self) -> str | None:
+        """A note for stderr when confidences exist but are unusable (absence alone is not news)."""
+        if self.problem is None or self.problem in ("no per-item confidence", "no answered items"):
+            return None
+        return f"{self.model} on {self.benchmark}: {self.problem}; confidence metrics omitted"
+
+
+def confidence_groups(items: pd.DataFrame, policy: Policy) -> Iterator[ConfidenceGroup]:
+    """Every (benchmark, model) of the item table, sorted, with its confidence verdict."""
+    if items.empty:
+        return
+    scored = scored_items(items, policy)
+    if "confidence" not in scored.columns:
+        scored = scored.assign(confidence=np.nan)
+    for (benchmark, model), frame in scored.groupby(GROUP_KEYS, sort=True, observed=True):
+        answered = frame[(frame["c"] + frame["w"]) > 0]
+        problem = confidence_problem(answered["confidence"].to_numpy(dtype="float64"))
+        yield ConfidenceGroup(str(benchmark), str(model), frame, problem)
+
+
+def omitted_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """Models left out of a confidence metric, with the reason, as a small table."""
+    return pd.DataFrame(rows, columns=["benchmark", "model", "reason"])

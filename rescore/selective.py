@@ -1,0 +1,136 @@
+"""Selective prediction from confidences: the risk-coverage curve, AURC, coverage at a chosen risk.
+
+Answer only the items whose confidence is at least a cut-off; *coverage* is the share answered
+and *risk* the error rate among them. Sweeping the cut-off from high to low traces the
+risk-coverage curve (Geifman & El-Yaniv 2017); its mean height is AURC (lower is better).
+
+The population is the model's *answered* items (its own abstentions have no answer to keep or
+withhold); ``coverage_all`` re-expresses coverage as a share of all items so models that
+abstained at different rates can be compared at matched coverage. Tied confidences cannot be
+separated by any cut-off, so the curve has one point per distinct confidence, and AURC uses the
+expected risk over random orders of tied items (order-independent): at position K + j inside a
+tie group of m items with e errors, expected errors are E + j*e/m.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .calibration import _check
+from .errors import UsageError
+from .itemscores import confidence_groups, omitted_frame
+from .scoring import Policy
+
+
+def _tie_groups(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct confidences (descending), group sizes, and errors per group."""
+    values, inverse, sizes = np.unique(-conf, return_inverse=True, return_counts=True)
+    errors = np.bincount(inverse, weights=1.0 - correct, minlength=values.size)
+    return -values, sizes, errors
+
+
+def risk_coverage(conf: np.ndarray, correct: np.ndarray) -> pd.DataFrame:
+    """One row per distinct confidence, highest first: answering every item with confidence >=
+    ``threshold`` gives ``n_answered``, ``coverage`` (share of the items) and ``risk`` (error rate)."""
+    conf, correct = _check(conf, correct)
+    if conf.size == 0:
+        return pd.DataFrame(columns=["threshold", "n_answered", "coverage", "risk"])
+    values, sizes, errors = _tie_groups(conf, correct)
+    answered = np.cumsum(sizes)
+    return pd.DataFrame({
+        "threshold": values,
+        "n_answered": answered.astype("int64"),
+        "coverage": answered / conf.size,
+        "risk": np.cumsum(errors) / answered,
+    })
+
+
+def aurc(conf: np.ndarray, correct: np.ndarray) -> float:
+    """Area under the risk-coverage curve: mean over k = 1..n of the (tie-expected) risk at coverage k/n."""
+    conf, correct = _check(conf, correct)
+    if conf.size == 0:
+        return float("nan")
+    _, sizes, errors = _tie_groups(conf, correct)
+    before = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    errors_before = np.concatenate([[0.0], np.cumsum(errors)[:-1]])
+    group = np.repeat(np.arange(sizes.size), sizes)
+    k = np.arange(1, conf.size + 1, dtype="float64")
+    j = k - before[group]
+    expected_errors = errors_before[group] + j * errors[group] / sizes[group]
+    return float(np.mean(expected_errors / k))
+
+
+def aurc_optimal(correct: np.ndarray) -> float:
+    """The AURC of a perfect ranking (every correct answer first) at the same accuracy."""
+    correct = np.asarray(correct, dtype="float64")
+    n = correct.size
+    if n == 0:
+        return float("nan")
+    k = np.arange(1, n + 1, dtype="float64")
+    return float(np.mean(np.maximum(0.0, k - correct.sum()) / k))
+
+
+def coverage_at_risk(conf: np.ndarray, correct: np.ndarray, max_risk: float) -> dict[str, float]:
+    """The largest coverage a confidence cut-off reaches with risk <= ``max_risk``, and that cut-off.
+
+    Coverage 0 (threshold NaN) when even the most confident tie group is too risky.
+    """
+    if not (0.0 <= max_risk <= 1.0):
+        raise UsageError(f"--max-risk must lie in [0, 1], not {max_risk!r}")
+    curve = risk_coverage(conf, correct)
+    ok = curve[curve["risk"] <= max_risk + 1e-12]
+    if ok.empty:
+        return {"coverage": 0.0, "threshold": float("nan"), "risk": float("nan")}
+    best = ok.iloc[int(np.argmax(ok["coverage"].to_numpy()))]
+    return {"coverage": float(best["coverage"]), "threshold": float(best["threshold"]), "risk": float(best["risk"])}
+
+
+SUMMARY_COLUMNS = ["benchmark", "model", "n", "n_total", "answered_share", "risk", "aurc", "aurc_optimal",
+                   "excess_aurc", "max_risk", "coverage_at_risk", "coverage_all_at_risk", "threshold_at_risk"]
+CURVE_COLUMNS = ["benchmark", "model", "threshold", "n_answered", "coverage", "coverage_all", "risk"]
+
+
+def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk: float | None = None
+                     ) -> dict[str, Any]:
+    """Per (benchmark, model): AURC (and the optimum and excess), full-coverage risk, coverage at
+    ``max_risk``; the curve points; who was omitted and why; notes for stderr."""
+    policy = policy or Policy()
+    rows: list[dict[str, Any]] = []
+    curves: list[pd.DataFrame] = []
+    omitted: list[tuple[str, str, str]] = []
+    notes: list[str] = []
+    for group in confidence_groups(items, policy):
+        if group.problem is not None:
+            omitted.append((group.benchmark, group.model, group.problem))
+            if group.warning():
+                notes.append(group.warning())  # type: ignore[arg-type]
+            continue
+        answered = group.answered
+        conf = answered["confidence"].to_numpy(dtype="float64")
+        correct = answered["c"].to_numpy(dtype="float64")
+        total = len(group.items)
+        row: dict[str, Any] = {
+            "benchmark": group.benchmark, "model": group.model, "n": int(conf.size), "n_total": total,
+            "answered_share": conf.size / total, "risk": float(1.0 - correct.mean()),
+            "aurc": aurc(conf, correct), "aurc_optimal": aurc_optimal(correct),
+        }
+        row["excess_aurc"] = row["aurc"] - row["aurc_optimal"]
+        row["max_risk"] = float("nan") if max_risk is None else float(max_risk)
+        if max_risk is not None:
+            found = coverage_at_risk(conf, correct, max_risk)
+            row["coverage_at_risk"] = found["coverage"]
+            row["coverage_all_at_risk"] = found["coverage"] * conf.size / total
+            row["threshold_at_risk"] = found["threshold"]
+        rows.append(row)
+        curve = risk_coverage(conf, correct)
+        curve["coverage_all"] = curve["n_answered"] / total
+        curve.insert(0, "model", group.model)
+        curve.insert(0, "benchmark", group.benchmark)
+        curves.append(curve)
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    curve_frame = (pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS))
+    return {"summary": summary, "curve": curve_frame[CURVE_COLUMNS], "omitted": omitted_frame(omitted),
+            "notes": notes}
