@@ -95,6 +95,16 @@ PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench
 InstructedT = Annotated[float | None, typer.Option("--instructed-t", help="The target the model was told.",
                                                    rich_help_panel=PRODUCERS, show_default=False)]
 
+ENGINE = "Engine (scale-out)"
+Engine = Annotated[str, typer.Option("--engine", help="Where files are read: local|dask (dask needs "
+                                     "pip install \"rescore[dask]\").", rich_help_panel=ENGINE)]
+Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 "
+                                               "(default: a LocalCluster sized to this machine).",
+                                               rich_help_panel=ENGINE, show_default=False)]
+SchedulerTimeout = Annotated[float, typer.Option("--scheduler-timeout", help="Seconds to wait for the Dask scheduler "
+                                                 "and a first worker before failing (exit 3).",
+                                                 rich_help_panel=ENGINE, min=0.1)]
+
 
 def load_options(**kw: Any) -> LoadOptions:
     """Build LoadOptions from the CLI keyword arguments a command received."""

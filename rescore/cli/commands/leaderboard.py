@@ -55,6 +55,9 @@ def leaderboard(
     denominator: o.Denominator = "submitted",
     pass_score: o.PassScore = None,
     instructed_t: o.InstructedT = None,
+    engine: o.Engine = "local",
+    scheduler: o.Scheduler = None,
+    scheduler_timeout: o.SchedulerTimeout = 10.0,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -72,6 +75,10 @@ def leaderboard(
         if thresholds:
             raise UsageError("give either --preset or -t, not both")
         thresholds = [float(t) for t in get_preset(preset)["thresholds"]]
+    if engine != "local" or scheduler is not None:
+        from ...engines import check_engine_options
+
+        check_engine_options(engine, scheduler)  # before any reading: a missing extra is exit 2
     if output is not None:
         from ...io import check_not_input
 
@@ -84,6 +91,7 @@ def leaderboard(
         abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
         confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
         instructed_t=instructed_t, keep_text=False,
+        engine=engine, scheduler=scheduler, scheduler_timeout=scheduler_timeout,
     )
     err = stderr_console()
     data = load(paths, load_opts)
