@@ -10,7 +10,6 @@ Run: ``python scripts/make_sample_data.py`` (rewrites sample_data/ deterministic
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -68,25 +67,37 @@ def multiple_choice(rng: np.random.Generator, n_items: int = 280) -> None:
 
 
 def short_answer(rng: np.random.Generator, n_items: int = 320) -> None:
+    """SimpleQA in the third-party grader layout (eval-simpleQA): one ``<model>_results.jsonl`` per model
+    (grade A/B/C, ``config`` = model, ``correct`` = the gold text) plus its ``<model>_summary.json``."""
     folder = OUT / "simpleqa_mini"
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "simpleqa_grades.csv").unlink(missing_ok=True)  # the generic-CSV layout this replaced
     difficulty = rng.normal(0.8, 1.0, size=n_items)
-    path = folder / "simpleqa_grades.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["model", "question_id", "predicted_answer", "gold_target", "grade"])
-        for model, (skill, abstain_below, _) in MODELS.items():
-            p = item_probabilities(rng, skill * 0.9, difficulty)
-            right = rng.random(n_items) < p
+    for model, (skill, abstain_below, _) in MODELS.items():
+        p = item_probabilities(rng, skill * 0.9, difficulty)
+        right = rng.random(n_items) < p
+        stem = model.replace("/", "__")
+        grades = {"A": 0, "B": 0, "C": 0}
+        with (folder / f"{stem}_results.jsonl").open("w", encoding="utf-8") as handle:
             for i in range(n_items):
-                qid = f"sqa-{i:04d}"
                 gold = f"answer {i}"
                 if p[i] < abstain_below + 0.05:
-                    writer.writerow([model, qid, IDK[i % len(IDK)], gold, "NOT_ATTEMPTED"])
+                    grade, predicted = "C", IDK[i % len(IDK)]
                 elif right[i]:
-                    writer.writerow([model, qid, f"It is {gold}.", gold, "CORRECT"])
+                    grade, predicted = "A", f"It is {gold}."
                 else:
-                    writer.writerow([model, qid, f"It is answer {i + 1}.", gold, "INCORRECT"])
+                    grade, predicted = "B", f"It is answer {i + 1}."
+                grades[grade] += 1
+                row = {"question_id": f"sqa-{i:04d}", "config": model, "grade": grade, "question": f"Question {i}?",
+                       "predicted": predicted, "correct": gold, "attempt": 1}
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n, attempted = n_items, grades["A"] + grades["B"]
+        summary = {"is_correct": grades["A"] / n, "is_incorrect": grades["B"] / n, "is_not_attempted": grades["C"] / n,
+                   "is_given_attempted": attempted / n,
+                   "accuracy_given_attempted": grades["A"] / attempted if attempted else 0.0,
+                   "total_samples": n, "correct_count": grades["A"], "incorrect_count": grades["B"],
+                   "not_attempted_count": grades["C"]}
+        (folder / f"{stem}_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
 def main() -> None:
