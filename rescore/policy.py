@@ -157,10 +157,12 @@ def behavioural_audit(items: pd.DataFrame, policy: Policy | None = None, level: 
                      "accuracy_on_answered": c / (c + w) if c + w else np.nan, "lower": lower, "upper": upper,
                      "verdict": verdict})
     table = pd.DataFrame(rows)
+    # Runs of one model at different targets are labelled "model [run]" by the loader; the
+    # monotonicity check is across them, so it groups on the model name without the run label.
+    base = table["model"].str.replace(r" \[[^\]]*\]$", "", regex=True)
     monotone = {}
-    for key, sub in table.groupby(["benchmark", "model"], sort=False):
+    for key, sub in table.assign(_base=base).groupby(["benchmark", "_base"], sort=False):
         errs = sub.sort_values("instructed_t")["error_rate"].to_numpy()
         monotone[key] = bool(np.all(np.diff(errs) <= 1e-12)) if len(errs) > 1 else None
-    table["errors_non_increasing"] = [monotone[(b, m)] for b, m in zip(table["benchmark"], table["model"],
-                                                                        strict=True)]
+    table["errors_non_increasing"] = [monotone[(b, m)] for b, m in zip(table["benchmark"], base, strict=True)]
     return table[AUDIT_COLUMNS]
