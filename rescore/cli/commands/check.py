@@ -17,8 +17,8 @@ from ...io import check_not_input, write_text_atomic
 from ...loading import load
 from ...reports.formats import to_markdown
 from .. import options as o
-from ..app import handle_errors, stderr_console
 from ..ci import append_step_summary
+from ..common import handle_errors, stderr_console
 from ..output import print_notes
 
 GATES = "Gates"

@@ -1,0 +1,114 @@
+"""``rescore report``: one self-contained HTML file (tables, figures, scoring rule, provenance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ... import leaderboard as build_leaderboard
+from ...config import preset as get_preset
+from ...errors import UsageError
+from ...io import check_not_input, write_text_atomic
+from ...loading import load
+from ...reports.html import PLOTS_HINT, load_matplotlib, render_html
+from .. import options as o
+from ..common import handle_errors, stderr_console
+from ..output import print_notes
+
+ReportOutput = Annotated[Path | None, typer.Option(
+    "-o", "--output", help="The HTML file to write (atomically). [required]", rich_help_panel=o.OUTPUT,
+    show_default=False)]
+Title = Annotated[str, typer.Option("--title", help="Heading of the report.", rich_help_panel=o.OUTPUT)]
+Bins = Annotated[int, typer.Option("--bins", help="Confidence bins of the reliability diagrams.", min=2, max=100,
+                                   rich_help_panel=o.OUTPUT)]
+
+
+@handle_errors
+def report(
+    paths: o.Paths,
+    output: ReportOutput = None,
+    title: Title = "rescore report",
+    top: o.Top = None,
+    bins: Bins = 10,
+    threshold: o.Thresholds = None,
+    preset: o.Preset = None,
+    idk_credit: o.IdkCredit = 0.0,
+    partial: o.Partial = "wrong",
+    invalid: o.Invalid = "wrong",
+    cluster: o.Cluster = "auto",
+    level: o.Level = 0.95,
+    model_col: o.ModelCol = None,
+    benchmark_col: o.BenchmarkCol = None,
+    subset_col: o.SubsetCol = None,
+    id_col: o.IdCol = None,
+    pred_col: o.PredCol = None,
+    response_col: o.ResponseCol = None,
+    gold_col: o.GoldCol = None,
+    correct_col: o.CorrectCol = None,
+    confidence_col: o.ConfidenceCol = None,
+    cluster_col: o.ClusterCol = None,
+    mapping: o.Mapping = None,
+    model: o.Model = None,
+    benchmark: o.Benchmark = None,
+    format_hint: o.FormatHint = None,
+    skip_unknown: o.SkipUnknown = False,
+    on_error: o.OnError = "raise",
+    latest: o.Latest = False,
+    abstain_phrase: o.AbstainPhrase = None,
+    filter: o.FilterName = None,
+    scorer: o.Scorer = None,
+    epochs: o.Epochs = "attempts",
+    reextract: o.Reextract = False,
+    confidence_norm: o.ConfidenceNorm = "raw",
+    denominator: o.Denominator = "submitted",
+    pass_score: o.PassScore = None,
+    instructed_t: o.InstructedT = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Write one self-contained HTML report: leaderboards, score-vs-target curves, rank bump chart,
+    reliability and risk-coverage figures, the scoring rule, provenance. Opens offline.
+
+    Figures need the optional extra: pip install "rescore[plots]".
+
+    Example: [bold]rescore report sample_data/ -o report.html[/]
+    """
+    if output is None:
+        raise UsageError("rescore report needs -o FILE.html")
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"-o {output}: the report is HTML; name the file *.html")
+    if on_error not in ("raise", "skip"):
+        raise UsageError(f"--on-error must be raise or skip, not {on_error!r}")
+    thresholds = list(threshold) if threshold else None
+    if preset:
+        if thresholds:
+            raise UsageError("give either --preset or -t, not both")
+        thresholds = [float(t) for t in get_preset(preset)["thresholds"]]
+    check_not_input(output, paths)
+    load_opts = o.load_options(
+        model_col=model_col, benchmark_col=benchmark_col, subset_col=subset_col, id_col=id_col,
+        pred_col=pred_col, response_col=response_col, gold_col=gold_col, correct_col=correct_col,
+        confidence_col=confidence_col, cluster_col=cluster_col, mapping=mapping, model=model, benchmark=benchmark,
+        format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, latest=latest,
+        abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
+        confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
+        instructed_t=instructed_t, keep_text=False,
+    )
+    err = stderr_console()
+    data = load(paths, load_opts)
+    board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,
+                              cluster=cluster, level=level)
+    if not quiet:
+        print_notes(board, err)
+    text = render_html(board, data.items if data.has_items else None, title=title, top=top, bins=bins)
+    write_text_atomic(output, text)
+    if not quiet:
+        if load_matplotlib() is None:
+            err.print(f"note: tables only; {PLOTS_HINT}", highlight=False)
+        err.print(f"wrote {output} (html, {len(text) // 1024} KiB)", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
