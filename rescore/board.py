@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, counting
 from .errors import UsageError
 from .loading import COUNT_COLUMNS, Dataset
 from .schema import OUTCOMES
@@ -155,6 +155,10 @@ def group_counts(data: Dataset) -> pd.DataFrame:
         per_item = count_outcomes(data.items, ["benchmark", "model"])
         per_item["per_item"] = True
         frames.append(per_item)
+    elif not data.item_counts.empty:  # counts mode (rescore/counting.py): same counts, no item rows
+        per_item = counting.group_outcome_counts(data.item_counts)
+        per_item["per_item"] = True
+        frames.append(per_item)
     if not data.counts.empty:
         agg = data.counts.groupby(["benchmark", "model"], as_index=False)[list(COUNT_COLUMNS)].sum()
         agg["per_item"] = False
@@ -192,9 +196,13 @@ def build(
 
     clusters, se_method = _cluster_series(data.items, cluster) if data.has_items else (None, "clt")
     cluster_counts = None
+    raw = None
     if clusters is not None:
         keyed = data.items.assign(_cluster=clusters.to_numpy())
         raw = count_outcomes(keyed, ["benchmark", "model", "_cluster"])
+    elif not data.has_items and not data.item_counts.empty:
+        raw, se_method = _counted_clusters(data.item_counts, cluster)
+    if raw is not None:
         cluster_counts = {key: apply_policy(frame, policy) for key, frame in raw.groupby(["benchmark", "model"])}
         groups["n_clusters"] = [
             len(cluster_counts[(b, m)]) if (b, m) in cluster_counts else 0
@@ -250,8 +258,24 @@ def build(
         sources=[s.to_dict() for s in data.sources],
         skipped=list(data.skipped),
         notes=notes,
-        explain=rule_counts(data.items) if data.has_items else None,
+        explain=rule_counts(data.items) if data.has_items else (
+            counting.rule_counts(data.item_counts) if not data.item_counts.empty else None),
     )
+
+
+def _counted_clusters(item_counts: pd.DataFrame, mode: str) -> tuple[pd.DataFrame | None, str]:
+    """Per-cluster outcome counts in counts mode (the same clusters ``_cluster_series`` forms on items)."""
+    if mode not in CLUSTER_CHOICES:
+        raise UsageError(f"--cluster must be one of {', '.join(CLUSTER_CHOICES)}, not {mode!r}")
+    if mode == "subset":
+        return counting.group_outcome_counts(item_counts, ("benchmark", "model", "subset")).rename(
+            columns={"subset": "_cluster"}), "clustered:subset"
+    labelled, method = counting.cluster_labels(item_counts, "none" if mode == "none" else "auto")
+    if mode in ("item", "column") and method != f"clustered:{mode}":
+        raise UsageError(f"--cluster {mode} needs per-item rows: load with need_items=True")
+    if labelled is None:
+        return None, method
+    return counting.cluster_outcome_counts(labelled).rename(columns={"cluster": "_cluster"}), method
 
 
 def _rank(table: pd.DataFrame) -> pd.DataFrame:

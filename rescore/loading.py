@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import schema
+from . import counting, schema
 from .abstention import AbstentionDetector
 from .adapters import Adapter, SourceInfo, all_adapters, detect, get_adapter
 from .errors import InputError
@@ -34,6 +34,8 @@ class Dataset:
     sources: list[SourceInfo] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # counts mode (LoadOptions.need_items=False): per-item outcome counts instead of item rows
+    item_counts: pd.DataFrame = field(default_factory=lambda: counting.empty_item_counts())
 
     @property
     def has_items(self) -> bool:
@@ -105,6 +107,9 @@ class FileResult:
     items: pd.DataFrame
     counts: pd.DataFrame
     error: str | None = None
+    # counts mode: reduced per-item outcome counts and the sorted 64-bit hashes of the item keys
+    item_counts: pd.DataFrame | None = None
+    item_keys: Any = None
 
 
 def read_file(path: Path, adapter: Adapter, options: LoadOptions,
@@ -132,6 +137,39 @@ def read_file(path: Path, adapter: Adapter, options: LoadOptions,
     return items, counts, info
 
 
+def count_file(path: Path, adapter: Adapter, options: LoadOptions, detector: AbstentionDetector,
+               item_clusters: bool = False) -> tuple[counting.FileCounter, list[pd.DataFrame], SourceInfo]:
+    """Counts mode: read one file, classify each batch and keep only its counts (bounded memory)."""
+    info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
+    counter = counting.FileCounter(str(path), item_clusters=item_clusters)
+    counts: list[pd.DataFrame] = []
+    models: set[str] = set()
+    benchmarks: set[str] = set()
+    for batch in adapter.read(path, options, info):
+        if "n_correct" in batch.columns:
+            info.per_item = False
+            batch = batch.copy()
+            batch["source"] = str(path)
+            counts.append(batch)
+        else:
+            counter.add(classify(batch, detector))
+        models.update(batch["model"].dropna().unique())
+        benchmarks.update(batch["benchmark"].dropna().unique())
+    info.items = counter.rows
+    info.models, info.benchmarks = sorted(models), sorted(benchmarks)
+    return counter, counts, info
+
+
+def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: AbstentionDetector) -> FileResult:
+    try:
+        counter, counts, info = count_file(path, adapter, options, detector)
+    except counting.RestartWithItemClusters:  # attempts repeat only after the first batch: read again
+        counter, counts, info = count_file(path, adapter, options, detector, item_clusters=True)
+    return FileResult(info=info, items=schema.empty_items(),
+                      counts=pd.concat(counts, ignore_index=True) if counts else empty_counts(),
+                      item_counts=counter.result(), item_keys=counter.keys())
+
+
 def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult:
     """Read one file by adapter name (picklable entry point for process pools and Dask).
 
@@ -141,6 +179,8 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
     adapter = get_adapter(adapter_name)
     detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
     try:
+        if not options.need_items:
+            return _read_counts(path, adapter, options, detector)
         items, counts, info = read_file(path, adapter, options, detector)
     except InputError as exc:
         if options.on_error == "skip":
@@ -195,10 +235,13 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     sources: list[SourceInfo] = []
     notes: list[str] = []
     per_note: dict[str, list[str]] = {}
+    counted: list[FileResult] = []
     for result in results:
         if result.error is not None:
             skipped.append((result.info.path, f"error: {result.error}"))
             continue
+        if result.item_counts is not None:
+            counted.append(result)
         items.append(result.items)
         if not result.counts.empty:
             counts.append(result.counts)
@@ -209,16 +252,27 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     table = schema.concat(items)
     table = separate_runs(table, options.latest, notes)
     schema.validate(table)
+    item_counts = counting.empty_item_counts()
+    if counted:
+        counting.check_cross_file_duplicates(counted)
+        item_counts = counting.merge([r.item_counts for r in counted])
+        item_counts = separate_runs(item_counts, options.latest, notes)
     count_table = pd.concat(counts, ignore_index=True) if counts else empty_counts()
     if not count_table.empty:
         if "subset" not in count_table:
             count_table["subset"] = ""
         count_table["subset"] = count_table["subset"].fillna("")
-    return Dataset(items=table, counts=count_table, sources=sources, skipped=skipped, notes=notes)
+    return Dataset(items=table, counts=count_table, sources=sources, skipped=skipped, notes=notes,
+                   item_counts=item_counts)
 
 
 def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:
-    """Read files or folders into a :class:`Dataset` (the library's entry point)."""
+    """Read files or folders into a :class:`Dataset` (the library's entry point).
+
+    Files are read by ``options.jobs`` worker processes (see :mod:`rescore.parallel`);
+    ``options.progress`` shows a bar on stderr for long runs. Ctrl-C raises
+    :class:`rescore.parallel.Interrupted` saying how many files were done.
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     paths = list(paths)
@@ -232,5 +286,6 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
 
         with open_engine(options) as engine:
             return assemble(engine.map_files(chosen, options), skipped, options)
-    results = (read_one(path, adapter.name, options) for path, adapter in chosen)
-    return assemble(results, skipped, options)
+    from .parallel import map_files
+
+    return assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)

@@ -49,6 +49,10 @@ class LoadOptions:
     ifeval_variant: str | None = None
     instructed_t: float | None = None
     keep_text: bool = True  # keep response/prediction/gold text in the item table
+    # False: reduce each file to outcome counts while reading (rescore/counting.py); Dataset.items stays empty
+    need_items: bool = True
+    jobs: int | None = None  # worker processes for a batch of files; None = CPU count (small inputs in-process)
+    progress: bool = False  # a progress bar on stderr for long runs (the CLI sets it on a terminal)
     batch_size: int = 50_000
     # where files are read (rescore/engines): "local" or "dask"; scheduler address (None: a LocalCluster)
     engine: str = "local"

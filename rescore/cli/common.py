@@ -49,8 +49,9 @@ def handle_errors(func: F) -> F:
                 traceback.print_exc()
             print(f"rescore: error: {exc}", file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            print("rescore: interrupted; no output was written", file=sys.stderr)
+        except KeyboardInterrupt as exc:
+            how_far = f" after {exc}" if str(exc) else ""  # rescore.parallel.Interrupted: "3 of 10 files read"
+            print(f"rescore: interrupted{how_far}; no output was written", file=sys.stderr)
             raise typer.Exit(130) from None
         except Exception as exc:  # an unexpected failure: still one line unless --debug
             if debug:

@@ -104,6 +104,9 @@ Scheduler = Annotated[str | None, typer.Option("--scheduler", help="Dask schedul
 SchedulerTimeout = Annotated[float, typer.Option("--scheduler-timeout", help="Seconds to wait for the Dask scheduler "
                                                  "and a first worker before failing (exit 3).",
                                                  rich_help_panel=ENGINE, min=0.1)]
+Jobs = Annotated[int | None, typer.Option("-j", "--jobs", help="Worker processes reading files (1 = in this process). "
+                                          "[default: CPU count; small inputs in-process]", rich_help_panel=ENGINE,
+                                          show_default=False, min=1)]
 
 
 def load_options(**kw: Any) -> LoadOptions:

@@ -8,6 +8,7 @@ from ... import leaderboard as build_leaderboard
 from ...config import preset as get_preset
 from ...errors import UsageError
 from ...loading import load
+from ...parallel import progress_wanted
 from ...reports import format_from_path, render, write
 from ...reports.terminal import print_leaderboard
 from .. import options as o
@@ -58,6 +59,7 @@ def leaderboard(
     engine: o.Engine = "local",
     scheduler: o.Scheduler = None,
     scheduler_timeout: o.SchedulerTimeout = 10.0,
+    jobs: o.Jobs = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -91,7 +93,9 @@ def leaderboard(
         abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
         confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
         instructed_t=instructed_t, keep_text=False,
-        engine=engine, scheduler=scheduler, scheduler_timeout=scheduler_timeout,
+        engine=engine, scheduler=scheduler, scheduler_timeout=scheduler_timeout, jobs=jobs,
+        # counts mode (bounded memory) unless a clustering needs the item rows
+        need_items=cluster not in ("auto", "none"), progress=progress_wanted(quiet),
     )
     err = stderr_console()
     data = load(paths, load_opts)
