@@ -38,10 +38,10 @@ class SafeZip:
     must be called with the members the caller intends to read before reading them.
     """
 
-    def __init__(self, path: Path, *, max_member: int = MAX_MEMBER_BYTES, max_total: int = MAX_TOTAL_BYTES) -> None:
+    def __init__(self, path: Path, *, max_member: int | None = None, max_total: int | None = None) -> None:
         self.path = path
-        self.max_member = max_member
-        self.max_total = max_total
+        self.max_member = MAX_MEMBER_BYTES if max_member is None else max_member
+        self.max_total = MAX_TOTAL_BYTES if max_total is None else max_total
         try:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:

@@ -376,7 +376,8 @@ class InspectAdapter(Adapter):
         scores = sample.get("scores") or {}
         if sample.get("error"):
             counts["error"] += 1
-            row.update(grade="invalid", grade_rule=RULE_ERROR)
+            # whatever a crashed sample left behind is not an answer (nor a free "I don't know")
+            row.update(grade="invalid", grade_rule=RULE_ERROR, response=pd.NA)
             return row
         key = _match_scorer(scorer, list(scores)) if scorer and isinstance(scores, dict) else None
         if key is None:
