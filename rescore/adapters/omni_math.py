@@ -19,6 +19,8 @@ first line = title, next line = value). Mapping:
 
 Item id: the first 12 hex digits of the SHA-1 of the problem text (the files carry no id).
 Model: the file name without ``_gpteval`` / ``_omni_judge`` / ``_judged``; ``--model`` overrides.
+The judge (``judge=gpt`` or ``judge=omni-judge``) is the ``run`` label, so both verdicts on one
+model's generations are shown apart rather than merged.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ class OmniMathAdapter(Adapter):
             info.note(f"model {raw_model!r} from the file name")
         errors = RecordErrors(path, options, info)
         rows: list[dict[str, Any]] = []
+        kinds: set[str] = set()
         seen: dict[str, int] = {}
         anomalies = 0
         with path.open("r", encoding="utf-8") as handle:
@@ -93,12 +96,13 @@ class OmniMathAdapter(Adapter):
                 item = _item(line, line_no, errors)
                 if item is None:
                     continue
-                problem, fields, report = item
+                problem, fields, report, kind = item
                 item_id = hashlib.sha1(problem.encode("utf-8")).hexdigest()[:12]
                 if item_id in seen:
                     errors.bad(f"problem already on line {seen[item_id]}", line=line_no, field="problem")
                     continue
                 seen[item_id] = line_no
+                kinds.add(kind)
                 parsed = parse_report(report) if isinstance(report, str) else {}
                 judgement = parsed.get("Equivalence Judgement")
                 answer = parsed.get("Student Final Answer")
@@ -120,7 +124,9 @@ class OmniMathAdapter(Adapter):
             info.note(f"{anomalies} item(s) judged TRUE with 'Student Final Answer: None' (kept correct)")
         if rows:
             self._producer_metric(model, rows, info)
-            yield batch(rows)
+            # the judge is the run: GPT-4 and Omni-Judge verdicts on the same generations are never merged
+            yield batch(rows, run="judge=" + ("gpt" if kinds == {"gpt"} else "omni-judge" if kinds == {"omni_judge"}
+                                              else "mixed"))
 
     def _producer_metric(self, model: str, rows: list[dict[str, Any]], info: SourceInfo) -> None:
         unparseable = sum(1 for r in rows if r["grade"] == "invalid")
@@ -135,8 +141,8 @@ class OmniMathAdapter(Adapter):
                   if unparseable else None))
 
 
-def _item(line: str, line_no: int, errors: RecordErrors) -> tuple[str, dict[str, Any], Any] | None:
-    """(problem, fields, judge report) of one line; None after ``errors.bad`` when malformed."""
+def _item(line: str, line_no: int, errors: RecordErrors) -> tuple[str, dict[str, Any], Any, str] | None:
+    """(problem, fields, judge report, judge kind) of one line; None after ``errors.bad`` when malformed."""
     try:
         record = json.loads(line)
     except ValueError as exc:
@@ -162,7 +168,7 @@ def _item(line: str, line_no: int, errors: RecordErrors) -> tuple[str, dict[str,
     if not isinstance(problem, str):
         errors.bad("no problem text", line=line_no, field="problem")
         return None
-    return problem, fields, report
+    return problem, fields, report, kind
 
 
 ADAPTER = OmniMathAdapter()
