@@ -1,0 +1,189 @@
+"""Stanford HELM run directories: ``benchmark_output/runs/<suite>/<run_spec_name>/``.
+
+Read through ``display_predictions.json`` (one row per instance x perturbation x train trial:
+``instance_id``, ``train_trial_index``, ``predicted_text``, ``mapped_output``, ``stats`` such as
+``{"exact_match": 1.0}``), with the run's companions when present:
+
+* ``run_spec.json``: model (``adapter_spec.model``) and scenario (the run name before ``:``,
+  ``scenario_spec.args.subject`` or similar as subset); without it, ``scenario_state.json``'s
+  ``adapter_spec`` and the directory name ``<scenario>:k=v,...,model=org_name`` are used.
+* ``instances.json`` (else ``scenario_state.json``): the gold = references tagged ``correct``.
+
+Correctness = the first of ``exact_match``, ``quasi_exact_match``, ``prefix_exact_match``,
+``quasi_prefix_exact_match``, ``math_equiv``, ``math_equiv_chain_of_thought``, ``f1_score``
+present in ``stats`` (values strictly between 0 and 1 are partial); a note names the metric.
+``train_trial_index`` is the attempt.
+
+Perturbations: HELM's robustness/fairness runs repeat an instance id with a ``perturbation``
+description. Those rows are skipped (noted with a count) so every model is scored on the same
+unperturbed items; score a perturbation separately by filtering the file first. Rows with a
+``reference_index`` (multiple_choice_separate_* adapters, one row per option) are skipped too:
+they are per-option scores, not answers.
+
+The layout follows HELM's source (``DisplayPrediction``, ``RunSpec``, ``Instance``); no real run
+directory was available to check against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..names import normalise_benchmark, normalise_model
+from ..options import LoadOptions
+from ..outcomes import parse_grade
+from ..tables import read_json_document
+from ._common import RecordErrors, batch, head_text, text_or_na
+from .base import Adapter, SourceInfo
+
+METRICS = ("exact_match", "quasi_exact_match", "prefix_exact_match", "quasi_prefix_exact_match", "math_equiv",
+           "math_equiv_chain_of_thought", "f1_score")
+COMPANIONS = ("run_spec.json", "scenario_state.json", "per_instance_stats.json", "stats.json", "instances.json",
+              "display_requests.json", "scenario.json", "costs.json")
+_SUBSET_ARGS = ("subject", "subset", "task", "dataset", "subtask", "name")
+
+
+def _model_from_run_name(run_name: str) -> str | None:
+    match = re.search(r"(?:^|[,:])model=([^,]+)", run_name)
+    return match.group(1) if match else None
+
+
+class HELMAdapter(Adapter):
+    name = "helm"
+    version = "1"
+    priority = 65
+    description = "Stanford HELM run directory (display_predictions.json + run_spec.json / instances.json)."
+
+    def detect(self, path: Path) -> bool:
+        if path.suffix.lower() != ".json":
+            return False
+        head = head_text(path, 1 << 14).lstrip()
+        return head.startswith("[") and all(f'"{k}"' in head for k in ("instance_id", "train_trial_index",
+                                                                        "predicted_text"))
+
+    def skip_reason(self, path: Path) -> str | None:
+        if path.name in COMPANIONS and (path.parent / "display_predictions.json").is_file():
+            return "HELM run file (read with display_predictions.json)"
+        return None
+
+    def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
+        doc = read_json_document(path)
+        if not isinstance(doc, list):
+            raise InputError(f"expected a JSON list of predictions, found {type(doc).__name__}", path=str(path))
+        model_raw, scenario, subset, how = self._run_identity(path, info)
+        model = normalise_model(options.model or model_raw)
+        if options.benchmark:
+            benchmark, subset = normalise_benchmark(options.benchmark)
+        else:
+            benchmark, pattern_subset = normalise_benchmark(scenario)
+            subset = subset or pattern_subset
+        info.note(f"model {model!r} <- {'--model' if options.model else how}; benchmark {benchmark!r}")
+        gold = self._gold(path.parent, info)
+        errors = RecordErrors(path, options, info)
+        perturbed = per_reference = 0
+        used: dict[str, int] = {}
+        rows = []
+        for index, entry in enumerate(doc):
+            if not isinstance(entry, dict):
+                errors.bad(f"expected an object, found {type(entry).__name__}", record=index)
+                continue
+            if entry.get("perturbation"):
+                perturbed += 1
+                continue
+            if entry.get("reference_index") is not None:
+                per_reference += 1
+                continue
+            if entry.get("instance_id") is None:
+                errors.bad("missing instance_id", record=index, field="instance_id")
+                continue
+            stats = entry.get("stats")
+            metric = next((m for m in METRICS if isinstance(stats, dict) and m in stats), None)
+            if metric is None:
+                errors.bad(f"stats has none of {list(METRICS[:4])}...", record=index, field="stats")
+                continue
+            grade = parse_grade(stats[metric])
+            if grade is None:
+                errors.bad(f"stats.{metric} is not a score in [0, 1]: {stats[metric]!r}", record=index, field="stats")
+                continue
+            used[metric] = used.get(metric, 0) + 1
+            instance = str(entry["instance_id"])
+            prediction = entry.get("mapped_output") or entry.get("predicted_text")
+            rows.append({"model": model, "benchmark": benchmark, "subset": subset, "item_id": instance,
+                         "attempt": int(entry.get("train_trial_index") or 0), "prediction": text_or_na(prediction),
+                         "response": text_or_na(entry.get("predicted_text")), "gold": gold.get(instance, pd.NA),
+                         "grade": grade, "grade_rule": "explicit grade"})
+        errors.finish()
+        if used:
+            info.note("correctness <- stats " + ", ".join(f"{m} ({n} rows)" for m, n in used.items()))
+        if perturbed:
+            info.note(f"skipped {perturbed} perturbed row(s) (robustness/fairness variants); unperturbed items scored")
+        if per_reference:
+            info.note(f"skipped {per_reference} per-option row(s) (reference_index set: separate multiple-choice)")
+        if rows:
+            yield batch(rows, run=path.parent.parent.name or None)
+
+    @staticmethod
+    def _run_identity(path: Path, info: SourceInfo) -> tuple[str, str, str, str]:
+        """(model, scenario, subset, how) from run_spec.json, scenario_state.json or the directory name."""
+        run_name = path.parent.name
+        run_spec = path.parent / "run_spec.json"
+        model = None
+        subset = ""
+        how = "directory name model=..."
+        if run_spec.is_file():
+            spec = read_json_document(run_spec)
+            info.companions.append(str(run_spec))
+            if isinstance(spec, dict):
+                run_name = str(spec.get("name") or run_name)
+                model = (spec.get("adapter_spec") or {}).get("model")
+                args = (spec.get("scenario_spec") or {}).get("args") or {}
+                subset = next((str(args[k]) for k in _SUBSET_ARGS if args.get(k)), "")
+                how = "run_spec.json adapter_spec.model"
+        if model is None:
+            state = path.parent / "scenario_state.json"
+            if state.is_file():
+                spec = read_json_document(state)
+                model = (spec.get("adapter_spec") or {}).get("model") if isinstance(spec, dict) else None
+                how = "scenario_state.json adapter_spec.model"
+        if model is None:
+            model = _model_from_run_name(run_name) or run_name
+            how = "directory name model=..."
+        scenario = run_name.split(":", 1)[0]
+        if not subset and ":" in run_name:
+            params = dict(p.split("=", 1) for p in run_name.split(":", 1)[1].split(",") if "=" in p)
+            subset = next((params[k] for k in _SUBSET_ARGS if params.get(k)), "")
+        return str(model), scenario, subset, how
+
+    @staticmethod
+    def _gold(folder: Path, info: SourceInfo) -> dict[str, str]:
+        """instance id -> correct reference text(s), from instances.json or scenario_state.json."""
+        instances: list[Any] = []
+        source = folder / "instances.json"
+        if source.is_file():
+            doc = read_json_document(source)
+            instances = doc if isinstance(doc, list) else []
+        else:
+            source = folder / "scenario_state.json"
+            if source.is_file():
+                doc = read_json_document(source)
+                states = doc.get("request_states", []) if isinstance(doc, dict) else []
+                instances = [s.get("instance") for s in states if isinstance(s, dict)]
+        gold: dict[str, str] = {}
+        for instance in instances:
+            if not isinstance(instance, dict) or instance.get("perturbation") or instance.get("id") is None:
+                continue
+            texts = [str((ref.get("output") or {}).get("text", "")) for ref in instance.get("references") or []
+                     if isinstance(ref, dict) and "correct" in (ref.get("tags") or [])]
+            if texts:
+                gold[str(instance["id"])] = " | ".join(texts)
+        if gold:
+            info.companions.append(str(source))
+        return gold
+
+
+ADAPTER = HELMAdapter()
