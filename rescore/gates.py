@@ -37,6 +37,7 @@ ROW_METRICS = ("score", "ci_low", "ci_high", "se", "rank", "rank_change")
 GROUP_METRICS = ("accuracy", "error_rate", "abstention_rate", "accuracy_on_attempted", "f_score", "break_even_t",
                  "n", "n_correct", "n_wrong", "n_abstain", "n_partial", "n_invalid", "dropped")
 CHECK_SCHEMA_VERSION = 1
+EPS = 1e-9
 _GATE = re.compile(r"^\s*(?P<metric>[A-Za-z_]+)\s*(?:@\s*(?P<t>[^=\s]+))?\s*=\s*(?P<value>\S+)\s*$")
 
 
@@ -250,7 +251,9 @@ def evaluate(
                 if row is None:
                     raise UsageError(f"t={gate.t:g} is not among the leaderboard thresholds; add -t {gate.t:g}")
                 value = _num(row[gate.metric])
-            ok = not math.isnan(value) and (value >= gate.bound if gate.kind == "min" else value <= gate.bound)
+            # within EPS of the bound passes: -2.9999999999999996 is -3 (t/(1-t) is inexact in binary)
+            ok = not math.isnan(value) and (value >= gate.bound - EPS if gate.kind == "min"
+                                            else value <= gate.bound + EPS)
             relation = {("min", True): ">=", ("max", True): "<=", ("min", False): "<", ("max", False): ">"}[
                 (gate.kind, ok)]
             message = f"{gate.label}={_show(value)} {relation} {gate.bound:g}"
@@ -291,7 +294,7 @@ def _regressions(board: Leaderboard, baseline: dict[str, Any], by_row: dict[tupl
         if math.isnan(now) or math.isnan(before):
             ok, message = False, f"{label} unavailable (baseline {_show(before)}, now {_show(now)})"
         else:
-            ok = drop <= allowed
+            ok = drop <= allowed + EPS
             if ok:
                 message = f"{label}={_show(now)} vs baseline {_show(before)} (drop {_show(drop)} <= {_show(allowed)})"
             else:

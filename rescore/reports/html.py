@@ -82,98 +82,30 @@ class ReportData:
     missing: list[Missing] = field(default_factory=list)
 
 
-def _scored(items: pd.DataFrame, board: Leaderboard) -> pd.DataFrame:
-    """0/1 columns c, w, a per item after the leaderboard's partial/invalid policy (drop removes)."""
-    pol = board.policy
-    outcome = items["outcome"].astype("string").fillna("invalid")
-    c = outcome.eq("correct").to_numpy(dtype=bool)
-    w = outcome.eq("wrong").to_numpy(dtype=bool)
-    a = outcome.eq("abstain").to_numpy(dtype=bool)
-    partial = outcome.eq("partial").to_numpy(dtype=bool)
-    invalid = outcome.eq("invalid").to_numpy(dtype=bool)
-    {"wrong": w, "correct": c, "abstain": a}[pol.partial][:] |= partial
-    keep = np.ones(len(items), dtype=bool)
-    if pol.invalid == "drop":
-        keep = ~invalid
-    else:
-        {"wrong": w, "abstain": a}[pol.invalid][:] |= invalid
-    conf = (items["confidence"].to_numpy(dtype="float64", na_value=np.nan) if "confidence" in items
-            else np.full(len(items), np.nan))
-    return pd.DataFrame({"benchmark": items["benchmark"].astype(str).to_numpy()[keep],
-                         "model": items["model"].astype(str).to_numpy()[keep],
-                         "c": c[keep].astype("float64"), "w": w[keep].astype("float64"),
-                         "a": a[keep].astype("float64"), "confidence": conf[keep]})
-
-
-def confidence_policy_curve(frame: pd.DataFrame, idk_credit: float = 0.0, grid: np.ndarray = T_GRID
-                            ) -> np.ndarray:
-    """S(t) on ``grid`` if the model had answered only when its stated confidence exceeded t.
-
-    Items it abstained on stay abstentions; answered items with confidence <= t become
-    abstentions. This is the policy the target instruction asks for, applied to the confidences
-    the model reported (no recalibration).
-    """
-    answered = (frame["c"] + frame["w"]).to_numpy() > 0
-    conf = frame["confidence"].to_numpy()
-    c = frame["c"].to_numpy()[answered]
-    w = frame["w"].to_numpy()[answered]
-    p = conf[answered]
-    n = len(frame)
-    base_a = float(frame["a"].sum())
-    out = np.empty(len(grid))
-    for i, t in enumerate(grid):
-        keep = p > t
-        withheld = float((~keep).sum())
-        out[i] = (c[keep].sum() - penalty(float(t)) * w[keep].sum() + idk_credit * (base_a + withheld)) / n
-    return out
-
-
-def _confidence_problem(frame: pd.DataFrame) -> str | None:
-    answered = (frame["c"] + frame["w"]) > 0
-    conf = frame.loc[answered, "confidence"].to_numpy()
-    if conf.size == 0:
-        return "no answered items"
-    missing = int(np.isnan(conf).sum())
-    if missing == conf.size:
-        return "no per-item confidences"
-    if missing:
-        return f"{missing} of {conf.size} answered items lack a confidence"
-    if conf.size > 1 and conf.min() == conf.max():
-        return f"confidence is constant ({conf[0]:g})"
-    return None
-
-
 def prepare(board: Leaderboard, items: pd.DataFrame | None, bins: int = 10) -> ReportData:
     """Compute the figure data; record every figure that cannot be drawn, with the reason."""
     data = ReportData(board=board, items=items)
     if items is None or items.empty:
-        data.missing.append(Missing("reliability diagrams, risk-coverage curves, confidence-policy curves",
+        data.missing.append(Missing("reliability diagrams, risk-coverage curves, calibrated-policy curves",
                                     "no per-item data (counts-only input)"))
         return data
-    scored = _scored(items, board)
-    for (bench, model), frame in scored.groupby(["benchmark", "model"], sort=True):
-        problem = _confidence_problem(frame)
-        if problem is None:
-            data.policy_curves[(str(bench), str(model))] = confidence_policy_curve(frame, board.policy.idk_credit)
-        else:
-            data.omitted[(str(bench), str(model))] = problem
-    try:
-        from ..calibration import calibration_report
-    except ImportError:
-        data.missing.append(Missing("reliability diagrams", "this installation lacks rescore.calibration"))
-    else:
-        report = calibration_report(items, board.policy, bins)
-        rel = report["reliability"]
-        data.reliability = rel[rel["binning"] == "width"]
-        data.calibration = report["summary"]
-    try:
-        from ..selective import selective_report
-    except ImportError:
-        data.missing.append(Missing("risk-coverage curves", "this installation lacks rescore.selective"))
-    else:
-        report = selective_report(items, board.policy)
-        data.risk_coverage = report["curve"]
-        data.selective = report["summary"]
+    from ..calibration import calibration_report
+    from ..policy import policy_report
+    from ..selective import selective_report
+
+    calibration = calibration_report(items, board.policy, bins)
+    rel = calibration["reliability"]
+    data.reliability = rel[rel["binning"] == "width"]
+    data.calibration = calibration["summary"]
+    selective = selective_report(items, board.policy)
+    data.risk_coverage = selective["curve"]
+    data.selective = selective["summary"]
+    policy = policy_report(items, list(T_GRID), board.policy)
+    for (bench, model), frame in policy["rows"].groupby(["benchmark", "model"], sort=True):
+        data.policy_curves[(str(bench), str(model))] = frame.sort_values("t")["score_policy"].to_numpy("float64")
+    for frame in (calibration["omitted"], selective["omitted"], policy["omitted"]):
+        for bench, model, why in frame.itertuples(index=False):
+            data.omitted.setdefault((str(bench), str(model)), str(why))
     return data
 
 
@@ -250,7 +182,7 @@ def score_curve_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, colo
         if has_policy:
             handles += [Line2D([], [], color="#444444", linewidth=1.7, label="as submitted"),
                         Line2D([], [], color="#444444", linestyle=(0, (1, 1.2)), linewidth=1.5,
-                               label="answer only if confidence > t")]
+                               label="calibrated policy: answer iff confidence > t")]
         for t in board.thresholds:
             ax.axvline(t, color="#999999", linewidth=0.6, linestyle=":")
         ax.axhline(0, color="#444444", linewidth=0.8)
@@ -266,8 +198,9 @@ def score_curve_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, colo
                "dots on the zero line mark each model's break-even target; dotted verticals are the leaderboard's "
                f"targets. The y axis stops at {Y_FLOOR:g} (the curves keep falling towards −∞ as t → 1).")
     if has_policy:
-        caption += (" Dotted curves: the same model had it answered only when its stated confidence exceeded t "
-                    "(its own confidences, not recalibrated).")
+        caption += (" Dotted curves: the calibrated-abstention policy, i.e. the same answers kept only where the "
+                    "model's stated confidence exceeds t (the score-maximising rule when confidences are "
+                    "calibrated; the model's own confidences, not refitted).")
     return Figure(fig_id, title, caption, _svg(mpl, draw, fig_id, title, (8.0, 4.2)))
 
 
@@ -595,10 +528,10 @@ def render_html(board: Leaderboard, items: pd.DataFrame | None = None, *, title:
         for why, models in omitted.items():
             total = int((board.groups["benchmark"] == bench).sum())
             who = f"all {total} models" if len(models) == total else ", ".join(models)
-            what = f"{bench}: reliability diagram, risk-coverage and confidence-policy curves for {who}"
+            what = f"{bench}: reliability diagram, risk-coverage and calibrated-policy curves for {who}"
             missing.append(Missing(what, why))
             body.append(f"<p class='notice'>Not plotted for {esc(who)}: reliability, risk-coverage and "
-                        f"confidence-policy curves ({esc(why)}).</p>")
+                        f"calibrated-policy curves ({esc(why)}).</p>")
         if mpl is None:
             continue
         base = f"{i}-{_slug(bench)}"

@@ -15,6 +15,7 @@ from ...errors import GateFailed, UsageError
 from ...gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
 from ...io import check_not_input, write_text_atomic
 from ...loading import load
+from ...parallel import progress_wanted
 from ...reports.formats import to_markdown
 from .. import options as o
 from ..ci import append_step_summary
@@ -125,7 +126,8 @@ def check(
         format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, latest=latest,
         abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
         confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
-        instructed_t=instructed_t, keep_text=False,
+        instructed_t=instructed_t, keep_text=False, progress=progress_wanted(quiet),
+        need_items=cluster not in ("auto", "none"),  # counts suffice, exactly as for `rescore leaderboard`
     )
     err = stderr_console()
     data = load(paths, load_opts)

@@ -12,6 +12,7 @@ from ...parallel import progress_wanted
 from ...reports import format_from_path, render, write
 from ...reports.terminal import print_leaderboard
 from .. import options as o
+from ..ci import append_step_summary
 from ..common import handle_errors, stderr_console, stdout_console
 from ..output import print_explain, print_notes
 
@@ -111,6 +112,7 @@ def leaderboard(
         print_leaderboard(board, stdout_console(), top)
     else:
         typer.echo(render(board, fmt, top), nl=False)
+    append_step_summary(render(board, "markdown", top))  # GitHub Actions: shown on the run's page
     if explain:
         print_explain(board, stdout_console() if output is None and fmt == "table" else err)
 

@@ -12,6 +12,7 @@ from ...config import preset as get_preset
 from ...errors import UsageError
 from ...io import check_not_input, write_text_atomic
 from ...loading import load
+from ...parallel import progress_wanted
 from ...reports.html import PLOTS_HINT, load_matplotlib, render_html
 from .. import options as o
 from ..common import handle_errors, stderr_console
@@ -94,7 +95,7 @@ def report(
         format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, latest=latest,
         abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
         confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
-        instructed_t=instructed_t, keep_text=False,
+        instructed_t=instructed_t, keep_text=False, need_items=True, progress=progress_wanted(quiet),
     )
     err = stderr_console()
     data = load(paths, load_opts)
