@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .itemscores import confidence_groups, omitted_frame
+from .itemscores import as_dataset, confidence_groups, counts_only, omitted_frame
 from .scoring import Policy
+from .statsreport import StatsReport, base_provenance
 
 BINNINGS = ("width", "mass")
 
@@ -161,3 +162,29 @@ def calibration_report(items: pd.DataFrame, policy: Policy | None = None, bins: 
     reliability = (pd.concat(tables, ignore_index=True) if tables
                    else pd.DataFrame(columns=RELIABILITY_COLUMNS))[RELIABILITY_COLUMNS]
     return {"summary": summary_frame, "reliability": reliability, "omitted": omitted_frame(omitted), "notes": notes}
+
+
+def build_report(data: Any, *, bins: int = 10, partial: str = "wrong", invalid: str = "wrong",
+                 idk_credit: float = 0.0, level: float = 0.95, **load_options: Any) -> StatsReport:
+    """``rescore calibration``: per model ECE (both binnings), Brier, over/under-confidence, the
+    reliability tables, the behavioural-calibration audit (runs told a target), and who was omitted."""
+    from .policy import behavioural_audit
+
+    if not (0.5 <= level < 1.0):
+        raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
+    data = as_dataset(data, **load_options)
+    policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
+    result = calibration_report(data.items, policy, bins)
+    omitted = pd.concat([result["omitted"], omitted_frame(counts_only(data))], ignore_index=True)
+    audit = behavioural_audit(data.items, policy, level)
+    provenance = base_provenance(
+        data, policy, bins=check_bins(bins),
+        binning={"width": "bin b holds [b/B, (b+1)/B); 1.0 in the last bin",
+                 "mass": "equal-count bins over sorted confidences; ties share a bin"},
+        population="answered items (correct or wrong after the partial/invalid policy)",
+        audit={"level": level, "bound": "one-sided Wilson on accuracy of answered items",
+               "verdict": "clears: lower bound > t; below: upper bound < t; else inconclusive"},
+    )
+    return StatsReport("calibration", {"summary": result["summary"], "reliability": result["reliability"],
+                                       "audit": audit, "omitted": omitted}, provenance, list(data.notes)
+                       + result["notes"])

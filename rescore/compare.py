@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .itemscores import scored_items
+from .itemscores import as_dataset, counts_only, omitted_frame, scored_items
 from .scoring import Policy, check_thresholds, penalty
+from .statsreport import StatsReport, base_provenance
 
 CORRECTIONS = ("holm", "bh", "none")
 _NORMAL = NormalDist()
@@ -410,11 +411,12 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
             tau_rows.append({"benchmark": bench.benchmark, "t": float(t), "n_models": len(bench.models),
                              "kendall_tau_b": kendall_tau_b(base, here), "discordant_pairs": flips})
     method = {"test": "two-sided normal on the paired SE", "se_method": se_method, "correction": correction,
-              "alpha": alpha, "bootstrap": int(bootstrap), "seed": int(seed),
+              "alpha": round(alpha, 10), "bootstrap": int(bootstrap), "seed": int(seed),
               "bootstrap_unit": "cluster" if se_method.startswith("clustered") else "item",
-              "interval": f"percentile {level:g}"}
+              "interval": f"{level:.0%} percentile"}
     return {
-        "rows": pd.DataFrame(rows, columns=ROW_COLUMNS),
+        "rows": pd.DataFrame(rows, columns=ROW_COLUMNS).sort_values(["benchmark", "t", "model_a", "model_b"],
+                                                                   kind="stable").reset_index(drop=True),
         "pairs": pd.DataFrame(pair_rows, columns=PAIR_COLUMNS),
         "ties": pd.concat(tie_frames, ignore_index=True) if tie_frames else pd.DataFrame(
             columns=["benchmark", "t", "model", "score", "rank", "tied_with_first", "overlaps_above",
@@ -423,3 +425,29 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
         "method": method,
         "notes": notes,
     }
+
+
+def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: str = "auto",
+                 bootstrap: int = 1000, seed: int = 0, correction: str = "holm", level: float = 0.95,
+                 partial: str = "wrong", invalid: str = "wrong", idk_credit: float = 0.0,
+                 **load_options: Any) -> StatsReport:
+    """``rescore compare``: every pair per benchmark and t, crossovers, tie groups, Kendall tau."""
+    from .config import default_thresholds
+
+    data = as_dataset(data, **load_options)
+    policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
+    ts = check_thresholds(thresholds if thresholds is not None else default_thresholds())
+    result = compare_report(data.items, ts, policy, cluster=cluster, bootstrap=bootstrap, seed=seed,
+                            correction=correction, level=level)
+    omitted = omitted_frame(counts_only(data))
+    provenance = base_provenance(
+        data, policy, thresholds=[{"t": t, "penalty": float(penalty(t))} for t in ts], method=result["method"],
+        alignment="(benchmark, subset, item_id, attempt); items not shared by a pair are dropped from it",
+        crossover="t* = k*/(1+k*), k* = (dC + idk_credit*dA)/dW when positive; dC, dW, dA = differences of "
+                  "per-item-count means; interval = bootstrap percentile over resamples with a crossover "
+                  "(crossover_share of them)",
+        caveat="a post-hoc rescore keeps each run's fixed abstentions",
+    )
+    return StatsReport("compare", {"rows": result["rows"], "pairs": result["pairs"], "ties": result["ties"],
+                                   "tau": result["tau"], "omitted": omitted},
+                       provenance, list(data.notes) + result["notes"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,3 +110,19 @@ def confidence_groups(items: pd.DataFrame, policy: Policy) -> Iterator[Confidenc
 def omitted_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     """Models left out of a confidence metric, with the reason, as a small table."""
     return pd.DataFrame(rows, columns=["benchmark", "model", "reason"])
+
+
+def as_dataset(data: Any, **load_options: Any) -> Any:
+    """A :class:`~rescore.loading.Dataset` from a Dataset or from paths to load (like ``rescore.leaderboard``)."""
+    from .loading import Dataset, load
+
+    return data if isinstance(data, Dataset) else load(data, **load_options)
+
+
+def counts_only(data: Any) -> list[tuple[str, str, str]]:
+    """(benchmark, model, reason) for groups read from counts-only aggregates: no items, no confidences."""
+    counts = getattr(data, "counts", None)
+    if counts is None or counts.empty:
+        return []
+    pairs = counts[["benchmark", "model"]].drop_duplicates().sort_values(["benchmark", "model"])
+    return [(str(b), str(m), "counts only: per-item data unavailable") for b, m in pairs.itertuples(index=False)]

@@ -21,8 +21,9 @@ import pandas as pd
 
 from .calibration import _check
 from .errors import UsageError
-from .itemscores import confidence_groups, omitted_frame
+from .itemscores import as_dataset, confidence_groups, counts_only, omitted_frame
 from .scoring import Policy
+from .statsreport import StatsReport, base_provenance
 
 
 def _tie_groups(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,3 +135,22 @@ def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk
     curve_frame = (pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS))
     return {"summary": summary, "curve": curve_frame[CURVE_COLUMNS], "omitted": omitted_frame(omitted),
             "notes": notes}
+
+
+def build_report(data: Any, *, max_risk: float | None = None, partial: str = "wrong", invalid: str = "wrong",
+                 idk_credit: float = 0.0, **load_options: Any) -> StatsReport:
+    """``rescore selective``: AURC, risk at full coverage, coverage at ``max_risk``, the curves."""
+    data = as_dataset(data, **load_options)
+    policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
+    if max_risk is not None and not (0.0 <= max_risk <= 1.0):
+        raise UsageError(f"--max-risk must lie in [0, 1], not {max_risk!r}")
+    result = selective_report(data.items, policy, max_risk)
+    omitted = pd.concat([result["omitted"], omitted_frame(counts_only(data))], ignore_index=True)
+    provenance = base_provenance(
+        data, policy, max_risk=max_risk,
+        population="answered items; coverage = share of them answered at a cut-off, coverage_all = share of "
+                   "all items",
+        aurc="mean over k = 1..n of the risk among the k most confident answers; ties by their expected risk",
+    )
+    return StatsReport("selective", {"summary": result["summary"], "curve": result["curve"], "omitted": omitted},
+                       provenance, list(data.notes) + result["notes"])

@@ -32,6 +32,8 @@ from rescore.selective import aurc, aurc_optimal, coverage_at_risk, risk_coverag
 
 from .conftest import SAMPLE
 
+MINI = [SAMPLE / "mmlu_pro_mini", SAMPLE / "simpleqa_mini"]  # mmlu_pro with confidences, simpleqa without
+
 
 def items_frame(rows: list[tuple], benchmark: str = "b") -> pd.DataFrame:
     """(model, item_id, outcome, confidence[, subset, attempt]) tuples -> a minimal item table."""
@@ -76,7 +78,7 @@ def test_binning_edges_and_ties() -> None:
 
 
 def test_calibration_on_sample_data_exact() -> None:
-    data = rescore.load(SAMPLE)
+    data = rescore.load(MINI)
     report = calibration_report(data.items, bins=10)
     summary = report["summary"].set_index("model")
     assert summary.index.tolist() == ["acme/bold-70b", "acme/careful-70b", "nova/guess-8b", "nova/humble-8b",
@@ -149,7 +151,7 @@ def test_aurc_and_risk_coverage_by_hand() -> None:
 
 
 def test_selective_on_sample_data() -> None:
-    report = selective_report(rescore.load(SAMPLE).items, max_risk=0.2)
+    report = selective_report(rescore.load(MINI).items, max_risk=0.2)
     bold = report["summary"].set_index("model").loc["acme/bold-70b"]
     assert bold["aurc"] == pytest.approx(0.203186, abs=1e-6)
     assert bold["coverage_at_risk"] == pytest.approx(151 / 280)
@@ -206,7 +208,7 @@ def test_perfectly_calibrated_policy_clears_t() -> None:
 
 
 def test_policy_report_on_sample_data() -> None:
-    rows = policy_report(rescore.load(SAMPLE).items, [0.5, 0.9])["rows"].set_index(["model", "t"])
+    rows = policy_report(rescore.load(MINI).items, [0.5, 0.9])["rows"].set_index(["model", "t"])
     bold = rows.loc[("acme/bold-70b", 0.9)]
     assert bold["score_as_is"] == pytest.approx((159 - 9 * 121) / 280)
     assert bold["n_answered_policy"] == 45
@@ -352,7 +354,7 @@ def test_compare_alignment_drops_and_warns() -> None:
 
 
 def test_compare_report_on_sample_data() -> None:
-    items = rescore.load(SAMPLE).items
+    items = rescore.load(MINI).items
     report = compare_report(items, [0, 0.5, 0.75, 0.9], bootstrap=500, seed=0)
     assert len(report["rows"]) == 2 * 10 * 4 and len(report["pairs"]) == 20
     pair = report["pairs"].set_index(["benchmark", "model_a", "model_b"]).loc[

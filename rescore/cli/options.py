@@ -113,3 +113,23 @@ def load_options(**kw: Any) -> LoadOptions:
     """Build LoadOptions from the CLI keyword arguments a command received."""
     phrases = tuple(kw.pop("abstain_phrase", None) or ())
     return LoadOptions.from_kwargs(abstain_phrases=phrases, **{k: v for k, v in kw.items() if v is not None})
+
+
+# ---- confidence-aware statistics (rescore calibration / selective / compare, leaderboard --policy) ----
+CONFIDENCE = "Confidence and comparison"
+StatsFormat = Annotated[str | None, typer.Option("-f", "--format", help="table|csv|json [default: from -o's suffix, "
+                                                 "else table]", rich_help_panel=OUTPUT, show_default=False)]
+Bins = Annotated[int, typer.Option("--bins", help="Calibration bins (equal-width and equal-mass).",
+                                   rich_help_panel=CONFIDENCE, min=1)]
+MaxRisk = Annotated[float | None, typer.Option("--max-risk", help="Report the largest coverage whose error rate "
+                                               "among answered items is at most this.", rich_help_panel=CONFIDENCE,
+                                               show_default=False)]
+Bootstrap = Annotated[int, typer.Option("--bootstrap", help="Paired bootstrap resamples (0 = none); clusters are "
+                                        "resampled whole when they exist.", rich_help_panel=CONFIDENCE, min=0)]
+Seed = Annotated[int, typer.Option("--seed", help="Bootstrap seed (results are reproducible per pair).",
+                                   rich_help_panel=CONFIDENCE)]
+Correction = Annotated[str, typer.Option("--correction", help="Multiple comparisons across pairs: holm (family-wise) "
+                                         "| bh (false discovery rate) | none.", rich_help_panel=CONFIDENCE)]
+PolicyMode = Annotated[str, typer.Option("--policy", help="as-is | calibrated | both: calibrated = re-score as if "
+                                         "each model answered only when its confidence > t.",
+                                         rich_help_panel=CONFIDENCE)]

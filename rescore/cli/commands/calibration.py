@@ -1,0 +1,85 @@
+"""``rescore calibration``: how well each model's confidences match its accuracy."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from ...calibration import build_report
+from ...statsreport import StatsReport, print_tables
+from .. import options as o
+from ..common import handle_errors
+from ..statsio import emit, load_data, prepare
+
+SUMMARY = ["benchmark", "model", "n", "mean_confidence", "accuracy", "overconfidence", "ece_width", "ece_mass",
+           "brier"]
+RELIABILITY = ["benchmark", "model", "binning", "bin", "lower", "upper", "mean_confidence", "accuracy", "count"]
+AUDIT = ["benchmark", "model", "instructed_t", "n", "abstention_rate", "error_rate", "accuracy_on_answered", "lower",
+         "upper", "verdict", "errors_non_increasing"]
+
+
+def print_calibration(report: StatsReport, console: Console) -> None:
+    print_tables(report, console, {"summary": SUMMARY, "reliability": RELIABILITY, "audit": AUDIT}, {
+        "summary": "Calibration on answered items (overconfidence = mean confidence − accuracy)",
+        "reliability": "Reliability (per bin: mean confidence vs accuracy)",
+        "audit": "Behavioural calibration: runs told a target t (accuracy on answered should clear t)",
+    }, {"mean_confidence": "confidence", "overconfidence": "over", "ece_width": "ECE width",
+        "ece_mass": "ECE mass", "instructed_t": "told t", "abstention_rate": "abstain", "error_rate": "wrong",
+        "accuracy_on_answered": "acc answered", "errors_non_increasing": "wrong falls with t"})
+    if report.tables["summary"].empty:
+        console.print("no model has usable per-item confidences (see the omitted notes on stderr)")
+
+
+@handle_errors
+def calibration(
+    paths: o.Paths,
+    bins: o.Bins = 10,
+    level: o.Level = 0.95,
+    partial: o.Partial = "wrong",
+    invalid: o.Invalid = "wrong",
+    idk_credit: o.IdkCredit = 0.0,
+    format: o.StatsFormat = None,
+    output: o.Output = None,
+    model_col: o.ModelCol = None,
+    benchmark_col: o.BenchmarkCol = None,
+    subset_col: o.SubsetCol = None,
+    id_col: o.IdCol = None,
+    pred_col: o.PredCol = None,
+    response_col: o.ResponseCol = None,
+    gold_col: o.GoldCol = None,
+    correct_col: o.CorrectCol = None,
+    confidence_col: o.ConfidenceCol = None,
+    cluster_col: o.ClusterCol = None,
+    mapping: o.Mapping = None,
+    model: o.Model = None,
+    benchmark: o.Benchmark = None,
+    format_hint: o.FormatHint = None,
+    skip_unknown: o.SkipUnknown = False,
+    on_error: o.OnError = "raise",
+    latest: o.Latest = False,
+    abstain_phrase: o.AbstainPhrase = None,
+    filter: o.FilterName = None,
+    scorer: o.Scorer = None,
+    epochs: o.Epochs = "attempts",
+    reextract: o.Reextract = False,
+    confidence_norm: o.ConfidenceNorm = "raw",
+    denominator: o.Denominator = "submitted",
+    pass_score: o.PassScore = None,
+    instructed_t: o.InstructedT = None,
+    jobs: o.Jobs = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Calibration of per-item confidences: ECE (equal-width and equal-mass), Brier, over/under-confidence,
+    reliability tables, and the behavioural audit of runs told a target (--instructed-t).
+
+    Example: [bold]rescore calibration sample_data/ --bins 10 -f json[/]
+    """
+    fmt = prepare(paths, format, output, on_error)
+    data = load_data(paths, locals())
+    report = build_report(data, bins=bins, partial=partial, invalid=invalid, idk_credit=idk_credit, level=level)
+    emit(report, fmt, output, quiet, print_calibration)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("calibration")(calibration)

@@ -1,0 +1,82 @@
+"""``rescore selective``: risk-coverage curves and AURC from per-item confidences."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from ...selective import build_report
+from ...statsreport import StatsReport, print_tables
+from .. import options as o
+from ..common import handle_errors
+from ..statsio import emit, load_data, prepare
+
+SUMMARY = ["benchmark", "model", "n", "answered_share", "risk", "aurc", "aurc_optimal", "excess_aurc",
+           "coverage_at_risk", "coverage_all_at_risk", "threshold_at_risk"]
+
+
+def print_selective(report: StatsReport, console: Console) -> None:
+    summary = report.tables["summary"]
+    cols = SUMMARY if summary["max_risk"].notna().any() else SUMMARY[:-3]
+    print_tables(report, console, {"summary": cols}, {
+        "summary": "Selective prediction on answered items (risk = error rate; AURC lower is better)"}, {
+        "answered_share": "answered", "aurc_optimal": "optimal", "excess_aurc": "excess",
+        "coverage_at_risk": "coverage", "coverage_all_at_risk": "of all", "threshold_at_risk": "cut-off"})
+    if summary.empty:
+        console.print("no model has usable per-item confidences (see the omitted notes on stderr)")
+    else:
+        console.print("[dim]the curves (one point per distinct confidence) are in --format json / -o FILE.csv[/]")
+
+
+@handle_errors
+def selective(
+    paths: o.Paths,
+    max_risk: o.MaxRisk = None,
+    partial: o.Partial = "wrong",
+    invalid: o.Invalid = "wrong",
+    idk_credit: o.IdkCredit = 0.0,
+    format: o.StatsFormat = None,
+    output: o.Output = None,
+    model_col: o.ModelCol = None,
+    benchmark_col: o.BenchmarkCol = None,
+    subset_col: o.SubsetCol = None,
+    id_col: o.IdCol = None,
+    pred_col: o.PredCol = None,
+    response_col: o.ResponseCol = None,
+    gold_col: o.GoldCol = None,
+    correct_col: o.CorrectCol = None,
+    confidence_col: o.ConfidenceCol = None,
+    cluster_col: o.ClusterCol = None,
+    mapping: o.Mapping = None,
+    model: o.Model = None,
+    benchmark: o.Benchmark = None,
+    format_hint: o.FormatHint = None,
+    skip_unknown: o.SkipUnknown = False,
+    on_error: o.OnError = "raise",
+    latest: o.Latest = False,
+    abstain_phrase: o.AbstainPhrase = None,
+    filter: o.FilterName = None,
+    scorer: o.Scorer = None,
+    epochs: o.Epochs = "attempts",
+    reextract: o.Reextract = False,
+    confidence_norm: o.ConfidenceNorm = "raw",
+    denominator: o.Denominator = "submitted",
+    pass_score: o.PassScore = None,
+    instructed_t: o.InstructedT = None,
+    jobs: o.Jobs = None,
+    quiet: o.Quiet = False,
+    debug: o.Debug = False,
+) -> None:
+    """Risk-coverage of answering only above a confidence cut-off: AURC, and the coverage reachable at
+    --max-risk.
+
+    Example: [bold]rescore selective sample_data/ --max-risk 0.1[/]
+    """
+    fmt = prepare(paths, format, output, on_error)
+    data = load_data(paths, locals())
+    report = build_report(data, max_risk=max_risk, partial=partial, invalid=invalid, idk_credit=idk_credit)
+    emit(report, fmt, output, quiet, print_selective)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("selective")(selective)

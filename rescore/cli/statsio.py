@@ -1,0 +1,73 @@
+"""Shared plumbing of the confidence-aware commands (calibration, selective, compare).
+
+Each command declares its flags (typer needs them in the signature) and hands the load-related
+ones here, so all three read files exactly as ``rescore leaderboard`` does, and print their
+:class:`~rescore.statsreport.StatsReport` the same way: notes and skipped files on stderr, the
+result as a rich table, CSV or JSON on stdout or atomically to ``-o``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ..errors import UsageError
+from ..loading import Dataset, load
+from ..statsreport import StatsReport, stats_format, to_csv, to_json, write_report
+from . import options as o
+from .common import stderr_console, stdout_console
+
+LOAD_KEYS = ("model_col", "benchmark_col", "subset_col", "id_col", "pred_col", "response_col", "gold_col",
+             "correct_col", "confidence_col", "cluster_col", "mapping", "model", "benchmark", "format_hint",
+             "skip_unknown", "on_error", "latest", "abstain_phrase", "filter", "scorer", "epochs", "reextract",
+             "confidence_norm", "denominator", "pass_score", "instructed_t", "jobs")
+
+
+def prepare(paths: list[Path], fmt: str | None, output: Path | None, on_error: str) -> str:
+    """Validate output flags before any reading; returns the format."""
+    if on_error not in ("raise", "skip"):
+        raise UsageError(f"--on-error must be raise or skip, not {on_error!r}")
+    chosen = stats_format(output, fmt)
+    if output is not None:
+        from ..io import check_not_input
+
+        check_not_input(output, paths)
+    return chosen
+
+
+def load_data(paths: list[Path], args: dict[str, Any]) -> Dataset:
+    """Read the inputs with the leaderboard's load options (item rows kept: these statistics need them)."""
+    kw = {k: args[k] for k in LOAD_KEYS if k in args}
+    kw["filter_name"] = kw.pop("filter", None)
+    return load(paths, o.load_options(keep_text=False, need_items=True, **kw))
+
+
+def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
+         print_table: Callable[[StatsReport, Console], None]) -> None:
+    """Notes to stderr, then the report to ``-o`` or stdout."""
+    err = stderr_console()
+    if not quiet:
+        for note in report.notes:
+            err.print(f"[dim]note:[/] {note}", markup=True, highlight=False)
+        for skipped in report.provenance.get("skipped", []):
+            err.print(f"[dim]skipped:[/] {skipped['path']}: {skipped['reason']}", highlight=False)
+        for row in report.tables.get("omitted", []).itertuples(index=False) if "omitted" in report.tables else []:
+            err.print(f"[dim]omitted:[/] {row.model} on {row.benchmark}: {row.reason}", highlight=False)
+    if output is not None:
+        written = write_report(report, fmt, output)
+        if not quiet:
+            err.print("wrote " + ", ".join(str(p) for p in written) + f" ({fmt})")
+    elif fmt == "json":
+        typer.echo(to_json(report), nl=False)
+    elif fmt == "csv":
+        typer.echo(to_csv(report.tables[report.main]), nl=False)
+        others = [name for name in report.tables if name != report.main]
+        if others and not quiet:
+            err.print(f"[dim]note:[/] CSV on stdout holds the {report.main} table; -o FILE.csv also writes "
+                      + ", ".join(f"FILE.{name}.csv" for name in others), highlight=False)
+    else:
+        print_table(report, stdout_console())

@@ -1,0 +1,171 @@
+"""The result of ``rescore calibration`` / ``selective`` / ``compare``: named tables plus provenance.
+
+One small container for the three confidence-aware reports, so they share the JSON shape
+(``{"schema": "rescore.<kind>", "schema_version": 1, "provenance": {...}, "<table>": [...]}``),
+the CSV convention (the first table is the main one; ``-o out.csv`` also writes
+``out.<table>.csv`` for the others) and the terminal rendering. The library functions return a
+:class:`StatsReport`; the CLI only formats it, so ``--format json`` equals ``report.to_dict()``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .errors import UsageError
+from .io import write_text_atomic
+from .scoring import Policy
+
+SCHEMA_VERSION = 1
+STATS_FORMATS = ("table", "csv", "json")
+FLOAT_FORMAT = "%.6f"
+
+
+def _num(x: Any) -> Any:
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return None if math.isnan(x) or math.isinf(x) else round(x, 6)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    if x is pd.NA:
+        return None
+    if isinstance(x, np.ndarray):
+        return [_num(v) for v in x.tolist()]
+    return x
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: floats rounded to 6 decimals, NaN/NA as null."""
+    return [{k: _num(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def base_provenance(data: Any, policy: Policy, **extra: Any) -> dict[str, Any]:
+    """What every confidence report states: version, outcome policy, sources, skipped files, notes."""
+    return {
+        "rescore_version": __version__,
+        "policy": policy.describe(),
+        **extra,
+        "sources": [s.to_dict() for s in getattr(data, "sources", [])],
+        "skipped": [{"path": p, "reason": r} for p, r in getattr(data, "skipped", [])],
+    }
+
+
+@dataclass
+class StatsReport:
+    """Named tables (the first is the main one) with their provenance and stderr notes."""
+
+    kind: str
+    tables: dict[str, pd.DataFrame]
+    provenance: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def main(self) -> str:
+        return next(iter(self.tables))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (schema ``rescore.<kind>``)."""
+        out: dict[str, Any] = {"schema": f"rescore.{self.kind}", "schema_version": SCHEMA_VERSION,
+                               "provenance": {**self.provenance, "notes": list(self.notes)}}
+        for name, frame in self.tables.items():
+            out[name] = records(frame)
+        return out
+
+
+def stats_format(path: str | Path | None, fmt: str | None) -> str:
+    """table|csv|json from ``--format``, else from ``-o``'s suffix, else table."""
+    if fmt:
+        if fmt not in STATS_FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(STATS_FORMATS)}, not {fmt!r}")
+        return fmt
+    if path is not None:
+        suffix = Path(path).suffix.lower()
+        if suffix in (".csv", ".json"):
+            return suffix[1:]
+        raise UsageError(f"cannot tell the format of {path}; pass --format csv or json")
+    return "table"
+
+
+def to_json(report: StatsReport) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    frame = frame.copy()
+    for col in frame.columns:  # list cells (e.g. discordant pairs) as "a; b"
+        if frame[col].map(lambda v: isinstance(v, list)).any():
+            frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def side_path(path: Path, name: str) -> Path:
+    """``out.csv`` -> ``out.<name>.csv``: where the secondary tables go."""
+    return path.with_name(f"{path.stem}.{name}{path.suffix}")
+
+
+def write_report(report: StatsReport, fmt: str, path: Path) -> list[Path]:
+    """Write atomically; CSV writes the main table to ``path`` and the others beside it."""
+    if fmt == "json":
+        return [write_text_atomic(path, to_json(report))]
+    if fmt == "csv":
+        written = [write_text_atomic(path, to_csv(report.tables[report.main]))]
+        for name, frame in report.tables.items():
+            if name != report.main:
+                written.append(write_text_atomic(side_path(path, name), to_csv(frame)))
+        return written
+    raise UsageError("--format table is for the terminal; choose csv or json for -o")
+
+
+def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]],
+                 titles: dict[str, str], labels: dict[str, str] | None = None) -> None:
+    """Rich tables, one per benchmark, for the named tables that have display columns (others only
+    in JSON/CSV); ``labels`` shortens column headers for the terminal."""
+    from rich import box
+    from rich.table import Table
+
+    for name, cols in columns.items():
+        frame = report.tables.get(name)
+        if frame is None or frame.empty:
+            continue
+        parts = frame.groupby("benchmark", sort=True) if "benchmark" in frame.columns else [(None, frame)]
+        for benchmark, part in parts:
+            title = titles.get(name, name)
+            table = Table(title=f"[bold]{benchmark}[/]: {title}" if benchmark is not None else title,
+                          title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
+                          padding=(0, 1), collapse_padding=True)
+            shown = [c for c in cols if c in part.columns and c != "benchmark"]
+            for col in shown:
+                numeric = pd.api.types.is_numeric_dtype(part[col]) and not pd.api.types.is_bool_dtype(part[col])
+                table.add_column((labels or {}).get(col, col), justify="right" if numeric else "left",
+                                 no_wrap=col != "discordant_pairs")
+            for row in part[shown].itertuples(index=False):
+                table.add_row(*(_cell(col, v) for col, v in zip(shown, row, strict=True)))
+            console.print(table)
+
+
+def _cell(col: str, value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (float, np.floating)):
+        if col in ("t", "instructed_t"):
+            return f"{value:g}"
+        if col.startswith("p") and col[1:2] in ("", "_"):
+            return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return "; ".join(map(str, value)) or "–"
+    return str(value)
