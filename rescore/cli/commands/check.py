@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ... import leaderboard as build_leaderboard
 from ...config import default_thresholds
@@ -153,7 +154,7 @@ def check(
             typer.echo(line)
     if result.notes and not quiet:
         for note in result.notes:
-            err.print(f"[dim]note:[/] {note}", highlight=False)
+            err.print(f"[dim]note:[/] {escape(note)}", highlight=False)
     if not result.passed:
         raise GateFailed(f"{len(result.failed)} of {len(result.results)} gates failed")
     if not quiet:

@@ -107,8 +107,8 @@ def report(
     write_text_atomic(output, text)
     if not quiet:
         if load_matplotlib() is None:
-            err.print(f"note: tables only; {PLOTS_HINT}", highlight=False)
-        err.print(f"wrote {output} (html, {len(text) // 1024} KiB)", highlight=False)
+            err.print(f"note: tables only; {PLOTS_HINT}", highlight=False, markup=False)
+        err.print(f"wrote {output} (html, {len(text) // 1024} KiB)", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,213 @@
+"""``rescore report``: one self-contained HTML file; escaping; no-matplotlib fallback; a real browser render."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rescore
+from rescore.reports.html import PLOTS_HINT, figure_ids, render_html
+
+from .conftest import invoke
+
+FIGURES = ["fig-score-0-qa-conf", "fig-bump-0-qa-conf", "fig-reliability-0-qa-conf", "fig-riskcov-0-qa-conf",
+           "fig-score-1-qa-plain", "fig-bump-1-qa-plain"]
+EVIL = "<script>alert(1)</script>"
+
+try:
+    import matplotlib  # noqa: F401
+
+    HAS_MPL = True
+except ImportError:  # figures need the [plots] extra; the tables-only tests still run
+    HAS_MPL = False
+needs_mpl = pytest.mark.skipif(not HAS_MPL, reason='figures need the [plots] extra: pip install "rescore[plots]"')
+
+
+def write_runs(folder: Path) -> Path:
+    """Two benchmarks, three models: qa_conf has confidences (40 items), qa_plain has none (30 items)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    conf = ["model,question_id,grade,confidence"]
+    plain = ["model,question_id,grade"]
+    for m, model in enumerate(("acme/bold", "acme/careful", "nova/guess")):
+        for i in range(40):
+            right = (i * (m + 3)) % 7 < (3 if m == 2 else 4)
+            grade = "CORRECT" if right else ("NOT_ATTEMPTED" if m == 1 and i % 3 == 0 else "INCORRECT")
+            conf.append(f"{model},c{i},{grade},{(0.35 + 0.6 * ((i * 7 + m) % 11) / 10) % 1:.2f}")
+        for i in range(30):
+            grade = ("CORRECT", "INCORRECT", "NOT_ATTEMPTED")[(i + m) % 3 if m else i % 2]
+            plain.append(f"{model},p{i},{grade}")
+    (folder / "qa_conf.csv").write_text("\n".join(conf) + "\n")
+    (folder / "qa_plain.csv").write_text("\n".join(plain) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_runs(tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture(scope="module")
+def sample_report(runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = invoke("report", str(runs), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert f"wrote {out} (html" in result.stderr
+    return out
+
+
+def assert_self_contained(text: str) -> None:
+    """No scripts, and nothing fetched: no src/href to another origin, no @import, no url(http...)."""
+    lowered = text.lower()
+    assert "<script" not in lowered
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", lowered)
+    assert "@import" not in lowered and "url(http" not in lowered and "<link" not in lowered
+    assert "default-src 'none'" in text  # the CSP forbids any fetch a future change might add
+
+
+@needs_mpl
+def test_sample_report_has_every_figure_and_section(sample_report: Path) -> None:
+    text = sample_report.read_text(encoding="utf-8")
+    assert_self_contained(text)
+    assert figure_ids(text) == FIGURES
+    for heading in ("The scoring rule", "Leaderboard at each target", "What this report could not plot, and why",
+                    "Provenance", "Input files", "Groups (n per benchmark × model)"):
+        assert heading in text
+    # qa_plain has no confidences: said once in its section and once in the list
+    assert ("Not plotted for all 3 models: reliability, risk-coverage and calibrated-policy curves (no per-item "
+            "confidence)") in text
+    assert ("<li><b>qa_plain: reliability diagram, risk-coverage and calibrated-policy curves for all 3 models</b>: "
+            "no per-item confidence</li>") in text
+    # the calibrated policy is drawn for qa_conf (the models stated confidences)
+    assert "calibrated policy: answer iff confidence &gt; t" in text
+    # provenance: formula, penalties, policy counts, adapter and version per file, version
+    assert "S(t) = (n_correct - n_wrong * t/(1-t) + idk_credit * n_abstain) / n" in text
+    assert "t=0.9 → penalty 9" in text
+    assert "partial → wrong (0 items touched); invalid → wrong (0 items touched, 0 dropped)" in text
+    assert text.count("<td class='name'>generic</td>") >= 1
+    assert "No resampling (no bootstrap, so no seed or resample count)" in text
+    # n per group, in the leaderboard and in the provenance table: 3 models on each benchmark
+    expected = [("qa_conf", "acme/bold", 40, 23, 17, 0), ("qa_conf", "acme/careful", 40, 23, 11, 6),
+                ("qa_conf", "nova/guess", 40, 17, 23, 0), ("qa_plain", "acme/bold", 30, 15, 15, 0),
+                ("qa_plain", "acme/careful", 30, 10, 10, 10), ("qa_plain", "nova/guess", 30, 10, 10, 10)]
+    for bench, model, n, c, w, a in expected:
+        assert (f"<td class='name'>{bench}</td><td class='name'>{model}</td><td>{n}</td><td>{c}</td><td>{w}</td>"
+                f"<td>{a}</td><td>0</td><td>0</td><td>0</td><td>yes</td>") in text
+
+
+@needs_mpl
+def test_report_equals_library_render(sample_report: Path, runs: Path) -> None:
+    data = rescore.load(runs)
+    board = rescore.leaderboard(data)
+    assert sample_report.read_text(encoding="utf-8") == render_html(board, data.items)
+
+
+@needs_mpl
+def test_untrusted_text_is_escaped(tmp_path: Path) -> None:
+    names = [EVIL, '$\\alpha$ & "q"', "_hidden"]
+    lines = ["model,question_id,grade,confidence"]
+    for m, name in enumerate(names):
+        for i in range(12):
+            grade = ("CORRECT", "INCORRECT", "NOT_ATTEMPTED")[(i + m) % 3]
+            lines.append(f'"{name.replace(chr(34), chr(34) * 2)}",q{i},{grade},{0.3 + 0.05 * i:.2f}')
+    data = tmp_path / "b<i>x&.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    result = invoke("report", str(data), "-o", str(out), "--title", f"T {EVIL}", "-q")
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert_self_contained(text)
+    assert "b<i>x" not in text and "b&lt;i&gt;x&amp;" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "$\\alpha$ &amp; &quot;q&quot;" in text  # mathtext off: drawn literally
+    assert len(figure_ids(text)) == 4  # score, bump, reliability, risk-coverage for the one benchmark
+
+
+def test_without_matplotlib_tables_only(monkeypatch: pytest.MonkeyPatch, runs: Path, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    out = tmp_path / "r.html"
+    result = invoke("report", str(runs), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert PLOTS_HINT in result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert figure_ids(text) == [] and "<svg" not in text
+    assert f"Tables only: {PLOTS_HINT}" in text.replace("&quot;", '"')
+    assert "<b>every figure</b>" in text and "Leaderboard at each target" in text
+
+
+@needs_mpl
+def test_counts_only_input_says_why(tmp_path: Path) -> None:
+    data = tmp_path / "agg.csv"
+    data.write_text("benchmark,model,n_correct,n_wrong,n_abstain\nqa,m1,60,30,10\nqa,m2,50,20,30\n")
+    out = tmp_path / "r.html"
+    assert invoke("report", str(data), "-o", str(out), "-q", "-t", "0.5").exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert figure_ids(text) == ["fig-score-0-qa", "fig-bump-0-qa"]
+    assert "no per-item data (counts-only input)" in text
+
+
+def test_top_and_title(runs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = invoke("report", str(runs / "qa_plain.csv"), "-o", str(out), "--top", "2", "--title", "Nightly",
+                    "-q", "--preset", "kalai")
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "<title>Nightly</title>" in text and "<h1>Nightly</h1>" in text
+    board = text[text.index("<table class='board'>"):]
+    board = board[:board.index("</table>")]
+    assert board.count("<tr>") == 1 + 2  # header + top 2
+    assert "S(t=0.5)" in board and "S(t=0)" not in board
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    ([], 2, "needs -o FILE.html"),
+    (["-o", "r.txt"], 2, "name the file *.html"),
+    (["-o", "r.html", "--bins", "1"], 2, ""),
+    (["-o", "r.html", "-t", "1.5"], 2, "outside [0, 1)"),
+    (["-o", "r.html", "-t", "0.5", "--preset", "kalai"], 2, "not both"),
+    (["-o", "r.html", "--on-error", "maybe"], 2, "--on-error"),
+    (["-o", "r.html", "--invalid", "ignore"], 2, "--invalid"),
+])
+def test_usage_errors(runs: Path, tmp_path: Path, args: list[str], code: int, needle: str) -> None:
+    args = [str(tmp_path / a) if a.startswith("r.") else a for a in args]
+    result = invoke("report", str(runs), *args)
+    assert result.exit_code == code
+    assert needle in result.stderr
+    assert not list(tmp_path.glob("*.html"))
+
+
+def test_missing_input_exits_3(tmp_path: Path) -> None:
+    result = invoke("report", str(tmp_path / "nope"), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 3 and "file not found" in result.stderr
+
+
+def test_refuses_to_overwrite_input(tmp_path: Path) -> None:
+    data = tmp_path / "x.html"
+    data.write_text("<p>not results</p>")
+    assert invoke("report", str(data), "-o", str(data)).exit_code == 2
+
+
+CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
+                             shutil.which("google-chrome")) if p), None)
+
+
+@needs_mpl
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed")
+def test_renders_in_headless_chromium(sample_report: Path, tmp_path: Path) -> None:
+    """The browser parses every figure as an SVG element (offline: background networking off)."""
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-extensions", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+           "--virtual-time-budget=2000", "--dump-dom", sample_report.resolve().as_uri()]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert re.findall(r'<svg id="(fig-[^"]+)"', dom) == FIGURES
+    assert "<h1>rescore report</h1>" in dom
+    # each figure is a real drawing: its axes text survived parsing
+    for fig_id in FIGURES:
+        start = dom.index(f'<svg id="{fig_id}"')
+        assert "<text" in dom[start:dom.index("</svg>", start)]
