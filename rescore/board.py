@@ -100,6 +100,9 @@ class Leaderboard:
             "policy": self.policy.describe(),
             "policy_counts": self.policy_touched(),
             "interval": {"method": self.se_method, "level": self.level, "kind": "normal (mean +/- z*SE)"},
+            # stated, not implied: the leaderboard neither resamples nor aligns items across models
+            "resampling": {"method": "none", "resamples": 0, "seed": None},
+            "alignment": {"method": "none (each model is scored on all of its own items)", "items_dropped": 0},
             "sources": self.sources,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "notes": list(self.notes),

@@ -47,7 +47,16 @@ def long_table(board: Leaderboard) -> pd.DataFrame:
     from .. import __version__
 
     table["rescore_version"] = __version__
+    table["formula"] = board.provenance()["formula"]
+    table["sources"] = [_group_sources(board, b, m) for b, m in zip(table["benchmark"], table["model"], strict=True)]
     return table
+
+
+def _group_sources(board: Leaderboard, benchmark: str, model: str) -> str:
+    """The files (adapter and version) a (benchmark, model) was read from, for the flat formats."""
+    found = [s for s in board.sources
+             if benchmark in (s.get("benchmarks") or []) and model in (s.get("models") or [])]
+    return "; ".join(f"{s['path']} ({s['adapter']} v{s['adapter_version']})" for s in found)
 
 
 def to_json(board: Leaderboard) -> str:
@@ -116,12 +125,20 @@ def provenance_lines(board: Leaderboard) -> list[str]:
         f"{board.policy.idk_credit:g}.",
         f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = interval overlaps the "
         "model ranked just above; ▲/▼ = rank change from t=0.",
-        "Sources: " + "; ".join(
-            f"`{_md_escape(s['path'])}` ({s['adapter']} v{s['adapter_version']}, {s['items']} items)"
-            for s in prov["sources"]
-        ) + ".",
+        "Resampling: none (normal intervals from the counts, so no seed); alignment: none (each model is scored "
+        "on all of its own items; n per row above).",
         f"rescore {prov['rescore_version']}.",
+        "",
     ]
+    # the long part folds away, so the comment stays readable on a pull request
+    out.append(f"<details><summary>Inputs: {len(prov['sources'])} files read, {len(prov['skipped'])} skipped, "
+               f"{len(prov['notes'])} notes</summary>")
+    out.append("")
+    out.extend(f"- read `{_md_escape(s['path'])}` ({_md_escape(s['adapter'])} v{s['adapter_version']}, "
+               f"{s['items']} items)" for s in prov["sources"])
+    out.extend(f"- skipped `{_md_escape(s['path'])}`: {_md_escape(s['reason'])}" for s in prov["skipped"])
+    out.extend(f"- note: {_md_escape(n)}" for n in prov["notes"])
+    out.extend(["", "</details>"])
     return out
 
 
