@@ -137,6 +137,17 @@ def _apply_partition(fn: GroupTask, by: tuple[str, ...], columns: list[str] | No
     return apply_by(table, fn, by, columns)
 
 
+def local_cluster_kwargs(n_workers: int) -> dict[str, Any]:
+    """A private LocalCluster: loopback only, no dashboard, quiet logs, one single-threaded process per worker.
+
+    The scheduler's HTTP routes always listen somewhere; port 0 avoids the "8787 in use"
+    warning when another cluster (or a second rescore) already runs on this machine.
+    """
+    return {"n_workers": n_workers, "threads_per_worker": 1, "processes": True, "host": "127.0.0.1",
+            "dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False},
+            "silence_logs": logging.ERROR}
+
+
 class DaskEngine:
     """Map files over a Dask cluster; the client merges results in plan order.
 
@@ -180,10 +191,7 @@ class DaskEngine:
 
     def _start_local_cluster(self) -> None:
         n = self.n_workers or os.cpu_count() or 1
-        self._cluster = distributed.LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        self._cluster = distributed.LocalCluster(**local_cluster_kwargs(n))
         self.client = distributed.Client(self._cluster)
 
     def _connect(self, address: str) -> None:

@@ -1,0 +1,250 @@
+"""The Dask engine reproduces the local engine exactly, on a real multi-process LocalCluster (loopback only).
+
+One cluster (2 worker processes, 1 thread each, no dashboard) is shared by the module; every
+comparison is byte-for-byte against the local engine's output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+import rescore  # noqa: E402
+from rescore.board import build  # noqa: E402
+from rescore.engines import EngineError, map_groups  # noqa: E402
+from rescore.engines.dask import DaskEngine, local_cluster_kwargs  # noqa: E402
+from rescore.loading import assemble, plan, read_one  # noqa: E402
+from rescore.options import LoadOptions  # noqa: E402
+
+from .conftest import ROOT, SAMPLE, invoke  # noqa: E402
+
+MODELS = ["acme/a-7b", "acme/b-70b", "nova/c-8b", "nova/d-32b"]
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[distributed.LocalCluster]:
+    with distributed.LocalCluster(**local_cluster_kwargs(2)) as local_cluster:  # loopback, no dashboard
+        yield local_cluster
+
+
+@pytest.fixture(scope="module")
+def address(cluster: distributed.LocalCluster) -> str:
+    return cluster.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """25 files: 3 benchmarks x 4 models x 2 chunks (JSONL and CSV), repeats on one, plus a counts-only table."""
+    root = tmp_path_factory.mktemp("tree")
+    rng = np.random.default_rng(20261123)
+    for b, bench in enumerate(["alpha", "beta", "gamma"]):
+        for m, model in enumerate(MODELS):
+            skill, shy = 0.35 + 0.08 * m, 0.1 * ((m + b) % 4)
+            for chunk in range(2):
+                rows = []
+                for i in range(40):
+                    for attempt in range(2 if bench == "gamma" else 1):
+                        u = rng.random()
+                        grade = "NOT_ATTEMPTED" if u < shy else ("CORRECT" if rng.random() < skill else "INCORRECT")
+                        rows.append({"model": model, "benchmark": bench, "question_id": f"q{chunk * 40 + i}",
+                                     "attempt": attempt, "category": f"cat{i % 3}", "grade": grade,
+                                     "confidence": round(float(rng.random()), 3)})
+                folder = root / bench
+                folder.mkdir(exist_ok=True)
+                stem = f"{model.replace('/', '__')}_{chunk}"
+                if chunk == 0:
+                    (folder / f"{stem}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+                else:
+                    header = list(rows[0])
+                    lines = [",".join(header)] + [",".join(str(r[h]) for h in header) for r in rows]
+                    (folder / f"{stem}.csv").write_text("\n".join(lines) + "\n")
+    (root / "published").mkdir()
+    (root / "published" / "delta_counts.csv").write_text(
+        "model,benchmark,n_correct,n_wrong,n_abstain\n"
+        + "".join(f"{model},delta,{30 + 7 * m},{50 - 5 * m},{m * 3}\n" for m, model in enumerate(MODELS))
+    )
+    return root
+
+
+def _json(*args: str) -> str:
+    result = invoke("leaderboard", *args, "-f", "json", "-q")
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def test_sample_data_json_is_byte_identical(address: str) -> None:
+    local = _json(str(SAMPLE))
+    dask = _json(str(SAMPLE), "--engine", "dask", "--scheduler", address)
+    assert dask == local
+    doc = json.loads(dask)
+    assert len(doc["groups"]) >= 10 and len(doc["provenance"]["sources"]) >= 6
+
+
+def test_generated_tree_is_identical_in_every_output(address: str, tree: Path) -> None:
+    for extra in ([], ["--latest", "--invalid", "abstain", "--cluster", "subset", "-t", "0.8"]):
+        local = _json(str(tree), *extra)
+        assert _json(str(tree), "--engine", "dask", "--scheduler", address, *extra) == local
+    doc = json.loads(local)
+    assert len(doc["provenance"]["sources"]) == 25
+    groups = {(g["benchmark"], g["model"]): g for g in doc["groups"]}
+    assert len(groups) == 16
+    assert groups[("gamma", "acme/a-7b")]["n"] == 160  # 80 items x 2 attempts, from two files
+    assert groups[("delta", "nova/d-32b")]["per_item"] is False
+    assert groups[("delta", "nova/d-32b")]["n"] == 51 + 35 + 9
+    table_local = invoke("leaderboard", str(tree), "--explain", "-q")
+    table_dask = invoke("leaderboard", str(tree), "--explain", "-q", "--engine", "dask", "--scheduler", address)
+    assert table_dask.stdout == table_local.stdout
+
+
+def test_library_api_and_dataset_equal(address: str, tree: Path) -> None:
+    local = rescore.load(tree)
+    remote = rescore.load(tree, engine="dask", scheduler=address)
+    assert remote.items.equals(local.items)
+    assert remote.counts.equals(local.counts)
+    assert [s.to_dict() for s in remote.sources] == [s.to_dict() for s in local.sources]
+    assert remote.notes == local.notes and remote.skipped == local.skipped
+    assert len(local.items) == 4 * (80 + 80 + 160)  # per model: alpha, beta 80 items; gamma 80 x 2 attempts
+
+
+def _calibration_bins(key: tuple[str, ...], rows) -> list[tuple[int, int, int]]:
+    """A per-partition reduction as the calibration feature would do it: (bin, answered, correct)."""
+    answered = rows[rows["outcome"] != "abstain"]
+    bins = np.minimum((answered["confidence"].to_numpy() * 5).astype(int), 4)
+    hit = (answered["outcome"] == "correct").to_numpy()
+    return [(b, int((bins == b).sum()), int(hit[bins == b].sum())) for b in range(5)]
+
+
+def _paired(key: tuple[str, ...], rows) -> dict[str, int]:
+    """A paired comparison on one benchmark: items where model a-7b is right and d-32b wrong, and vice versa."""
+    wide = rows.pivot_table(index=["item_id", "attempt"], columns="model", values="outcome", aggfunc="first")
+    a, f = wide["acme/a-7b"], wide["nova/d-32b"]
+    return {"a_only": int(((a == "correct") & (f != "correct")).sum()),
+            "f_only": int(((f == "correct") & (a != "correct")).sum())}
+
+
+def test_map_groups_per_model_and_per_benchmark_match_local(address: str, tree: Path) -> None:
+    local = map_groups(tree, _calibration_bins, columns=["confidence", "outcome"])
+    remote = map_groups(tree, _calibration_bins, columns=["confidence", "outcome"], engine="dask", scheduler=address)
+    assert remote == local
+    assert len(local) == 12  # the counts-only benchmark has no item rows
+    items = rescore.load(tree).items
+    assert sum(n for bins in local.values() for _, n, _ in bins) == int((items["outcome"] != "abstain").sum())
+    paired_local = map_groups(tree, _paired, by=("benchmark",), columns=["item_id", "attempt", "model", "outcome"])
+    paired_remote = map_groups(tree, _paired, by=("benchmark",), columns=["item_id", "attempt", "model", "outcome"],
+                               engine="dask", scheduler=address)
+    assert paired_remote == paired_local
+    assert sorted(paired_local) == [("alpha",), ("beta",), ("gamma",)]
+
+
+def test_item_partitions_stay_on_workers(address: str, tree: Path) -> None:
+    options = LoadOptions(engine="dask")
+    chosen, _ = plan([tree], options)
+    with DaskEngine(scheduler=address) as engine:
+        parts = engine.item_partitions(chosen, options, columns=["outcome"])
+        assert all(isinstance(f, distributed.Future) for f in parts.values())
+        one = parts[("beta", "nova/c-8b")].result()
+    local = rescore.load(tree).items
+    expected = local[(local["benchmark"] == "beta") & (local["model"] == "nova/c-8b")]
+    assert len(one) == len(expected) == 80
+    assert one["outcome"].tolist() == expected["outcome"].tolist()
+    assert "response" not in one.columns  # only the asked-for columns (plus identity) travel
+
+
+def _broken_tree(tree: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "broken"
+    shutil.copytree(tree, copy)
+    for name, line in (("beta/nova__d-32b_0.jsonl", 3), ("gamma/acme__a-7b_0.jsonl", 5)):
+        path = copy / name
+        lines = path.read_text().splitlines()
+        row = json.loads(lines[line - 1])
+        row["grade"] = "maybe"
+        lines[line - 1] = json.dumps(row)
+        path.write_text("\n".join(lines) + "\n")
+    return copy
+
+
+def test_parse_error_message_and_exit_code_match(address: str, tree: Path, tmp_path: Path) -> None:
+    broken = _broken_tree(tree, tmp_path)
+    local = invoke("leaderboard", str(broken), "-q")
+    dask = invoke("leaderboard", str(broken), "-q", "--engine", "dask", "--scheduler", address)
+    assert local.exit_code == dask.exit_code == 3
+    assert dask.stderr == local.stderr
+    # the first bad file in plan order is reported, with its line and field
+    assert local.stderr.startswith(f"rescore: error: {broken / 'beta' / 'nova__d-32b_0.jsonl'}, line 3, field 'grade'")
+    skip_local = _json(str(broken), "--on-error", "skip")
+    assert _json(str(broken), "--on-error", "skip", "--engine", "dask", "--scheduler", address) == skip_local
+    assert len(json.loads(skip_local)["provenance"]["skipped"]) == 2
+
+
+def test_unreachable_scheduler_fails_fast() -> None:
+    with socket.socket() as sock:  # a loopback port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    result = invoke("leaderboard", str(SAMPLE), "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{port}",
+                    "--scheduler-timeout", "1")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"rescore: error: no Dask scheduler answered at tcp://127.0.0.1:{port} within 1 s")
+    assert elapsed < 8
+
+
+def test_workers_must_see_the_files(address: str) -> None:
+    with DaskEngine(scheduler=address) as engine, pytest.raises(EngineError, match=r"cannot see /nonexistent/x\.csv"):
+        engine._probe(["/nonexistent/x.csv"])
+
+
+def test_default_local_cluster_from_the_command_line(tree: Path, tmp_path: Path) -> None:
+    """`python -m rescore ... --engine dask` with no scheduler starts (and stops) a LocalCluster."""
+    out = tmp_path / "dask.json"
+    cmd = [sys.executable, "-m", "rescore", "leaderboard", str(tree), "-q", "-o", str(out)]
+    env = {**os.environ, "NO_COLOR": "1"}
+    done = subprocess.run([*cmd, "--engine", "dask"], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    local = tmp_path / "local.json"
+    subprocess.run([*cmd[:-1], str(local)], cwd=ROOT, check=True, timeout=120, env=env)
+    assert out.read_bytes() == local.read_bytes()
+
+
+def _die_once(marker: str, victim: str, path: str, adapter_name: str, options: LoadOptions):
+    """The worker reading ``victim`` dies the first time (hard exit, as an OOM kill would)."""
+    if path.endswith(victim):
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            pass
+        else:
+            os._exit(1)
+    return read_one(path, adapter_name, options)
+
+
+def test_worker_killed_mid_run_gives_the_same_answer(address: str, tree: Path, tmp_path: Path,
+                                                     cluster: distributed.LocalCluster) -> None:
+    options = LoadOptions(engine="dask", keep_text=False)
+    chosen, skipped = plan([tree], options)
+    marker = tmp_path / "died"
+    task = partial(_die_once, str(marker), "gamma/nova__c-8b_1.csv")
+    with DaskEngine(scheduler=address) as engine:
+        before = set(engine.client.scheduler_info()["workers"])
+        data = assemble(engine.map_files(chosen, options, task=task), skipped, options)
+        engine.client.wait_for_workers(2, timeout=30)  # the nanny restarts the dead worker for later tests
+        after = set(engine.client.scheduler_info()["workers"])
+    assert marker.exists()
+    assert before != after  # one worker process really went away and came back
+    local = rescore.load(tree, keep_text=False)
+    assert json.dumps(build(data).to_dict()) == json.dumps(build(local).to_dict())
