@@ -114,6 +114,8 @@ def test_calibration_error_reproduces_hle_binning() -> None:
     conf = np.r_[np.full(100, 0.5), np.full(150, 0.9)]
     correct = np.r_[np.zeros(100), np.zeros(150)]
     assert hle_calibration_error(conf, correct) == pytest.approx(100 * round(math.sqrt(100 / 250 * 0.25), 2))
+    every_bin = math.sqrt(100 / 250 * 0.25 + 150 / 250 * 0.81)
+    assert hle_calibration_error(conf, correct, skip_last=False) == pytest.approx(100 * round(every_bin, 2))
     # 100-199 items: one bin, which the loop skips -> always 0
     assert hle_calibration_error(np.full(150, 0.9), np.zeros(150)) == 0
     assert hle_calibration_error(np.full(99, 0.9), np.zeros(99)) is None
@@ -139,3 +141,17 @@ def test_real_judged_file() -> None:
     assert labels["HLE accuracy over judged items only"]["accuracy"] == pytest.approx(2 / 6)
     assert info.producer_metrics["hle_confidence"]["default_100_untrusted"] == 0
     assert any("4 judged response(s) differ" in n for n in info.notes)
+
+
+def test_calibration_error_is_recorded_for_a_large_judged_file(tmp_path: Path) -> None:
+    judged = {f"q{i:03d}": {"response": f"Answer: {i}\nConfidence: {50 if i < 100 else 90}%",
+                            "judge_response": _verdict("yes" if i % 2 else "no", 50 if i < 100 else 90)}
+              for i in range(210)}
+    path = tmp_path / "judged_hle_big.json.json"
+    path.write_text(json.dumps(judged))
+    data = rescore.load(path)
+    (metric,) = data.sources[0].producer_metrics["aggregates"]
+    # bins [0,100) conf .5 acc .5 and [100,210) conf .9 acc .5: HLE counts only the first
+    assert metric["calibration_error"] == 0
+    assert metric["calibration_error_all_bins"] == pytest.approx(100 * round(math.sqrt(110 / 210 * 0.16), 2))
+    assert set(data.items["model"]) == {"big"}

@@ -22,6 +22,10 @@ Mapping (the judged file is what rescore reads; the predictions file is its comp
 
 Cross-check: HLE's own calibration error, ``calib_err(p='2', beta=100)`` from ``run_judge_results.py``,
 reproduced exactly (including its quirks) over the judged items; see :func:`hle_calibration_error`.
+It differs from ``rescore calibration`` by design: HLE takes the RMS (not the mean absolute gap)
+over bins of 100 items sorted by confidence, never counts its last (most confident) bin, and
+includes the judge's default 100s and answers that are abstentions; rescore's ECE uses
+equal-width and equal-mass bins over answered items with a trusted confidence only.
 """
 
 from __future__ import annotations
@@ -56,7 +60,8 @@ def stated_confidence(response: Any) -> float | None:
     return float(found[-1]) if found else None
 
 
-def hle_calibration_error(confidence: np.ndarray, correct: np.ndarray, beta: int = 100) -> float | None:
+def hle_calibration_error(confidence: np.ndarray, correct: np.ndarray, beta: int = 100,
+                          skip_last: bool = True) -> float | None:
     """HLE's ``calib_err(confidence, correct, p='2', beta=100)`` exactly as ``run_judge_results.py`` computes it.
 
     Sort by confidence, cut consecutive bins of ``beta`` items (the last absorbs the remainder),
@@ -64,6 +69,7 @@ def hle_calibration_error(confidence: np.ndarray, correct: np.ndarray, beta: int
     because this is a reproduction: the loop runs over ``range(len(bins) - 1)``, so the LAST
     (highest-confidence) bin is never counted, and 100-199 items always give 0. With fewer than
     ``beta`` items the official code raises IndexError; here the result is ``None``.
+    ``skip_last=False`` counts every bin (what the code was meant to do), recorded beside it.
     Returned on HLE's printed scale: ``100 * round(err, 2)``.
     """
     confidence = np.asarray(confidence, dtype=float)
@@ -76,7 +82,7 @@ def hle_calibration_error(confidence: np.ndarray, correct: np.ndarray, beta: int
     bins = [[i * beta, (i + 1) * beta] for i in range(n // beta)]
     bins[-1] = [bins[-1][0], n]
     total = 0.0
-    for lo, hi in bins[:-1]:
+    for lo, hi in bins[:-1] if skip_last else bins:
         size = hi - lo
         diff = abs(np.nanmean(confidence[lo:hi]) - np.nanmean(correct[lo:hi]))
         total += size / n * diff**2
@@ -247,6 +253,7 @@ class HLEAdapter(Adapter):
                           conf: list[float], correct: list[bool], info: SourceInfo) -> None:
         n_yes = sum(1 for r in rows if r["grade"] == "correct")
         calib = hle_calibration_error(np.array(conf), np.array(correct)) if conf else None
+        calib_all = hle_calibration_error(np.array(conf), np.array(correct), skip_last=False) if conf else None
         calib_note = ("HLE calib_err (beta=100 bins, last bin skipped, over judged items, judge confidences "
                       "including its 100 defaults)")
         if calib is None:
@@ -256,7 +263,8 @@ class HLEAdapter(Adapter):
             info.add_producer_metric(
                 BENCHMARK, model, "HLE accuracy (never-judged = wrong)", n_yes / n_all, n=n_all,
                 note="HLE divides by the dataset size (2500 questions), which these files do not carry; here the "
-                     "denominator is predictions + judged ids", calibration_error=calib, calibration_note=calib_note)
+                     "denominator is predictions + judged ids", calibration_error=calib,
+                calibration_error_all_bins=calib_all, calibration_note=calib_note)
         if missing and n_judged:
             info.add_producer_metric(
                 BENCHMARK, model, "HLE accuracy over judged items only", n_yes / n_judged, n=n_judged,
