@@ -456,3 +456,12 @@ def test_real_folders_load_and_rank() -> None:
     assert result.exit_code == 0
     groups = json.loads(result.stdout)["groups"]
     assert {g["benchmark"] for g in groups} == {"synth_mcq", "synth_short"}
+
+
+def test_log_without_samples_reads_nothing_and_says_why(tmp_path: Path) -> None:
+    path = write_deflate_eval(tmp_path / "nosamples.eval", _header(accuracy=0.5), [])
+    assert detect(path) is get_adapter("inspect_ai")
+    result = _read(path)
+    assert len(result.items) == 0
+    assert any("no samples" in n for n in result.info.notes)
+    assert "aggregates" not in result.info.producer_metrics  # nothing to cross-check against

@@ -327,7 +327,8 @@ class InspectAdapter(Adapter):
         for frame in frames:
             n_partial += int((frame["grade"] == "partial").sum())
             yield frame
-        self._producer_metric(header, chosen, benchmark, model, options, info, n_partial)
+        if counts["samples"]:
+            self._producer_metric(header, chosen, benchmark, model, options, info, n_partial)
 
     def _status_notes(self, header: dict[str, Any], log: _Log, info: SourceInfo) -> None:
         status = header.get("status")
