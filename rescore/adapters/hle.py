@@ -122,7 +122,8 @@ def is_judged(path: Path) -> bool:
     if not _is_json_object(path):
         return False
     head = head_text(path, _SNIFF_BYTES)
-    return '"judge_response"' in head or (path.name.startswith("judged") and '"response"' in head)
+    # "judge_response" is HLE's key; a name alone is only trusted in the official judged_hle_ form
+    return '"judge_response"' in head or (path.name.startswith("judged_hle_") and '"response"' in head)
 
 
 def is_predictions(path: Path) -> bool:
