@@ -92,8 +92,9 @@ class OpenCompassAdapter(Adapter):
         if not head.startswith("{"):
             return False
         kind = _kind(path)
-        if kind == "results" or (kind is None and '"details"' in head):
-            return '"details"' in head
+        details = re.search(r'"details"\s*:\s*[\{\[]', head) is not None
+        if kind == "results" or (kind is None and details):
+            return details and (kind == "results" or re.search(r'"(correct|is_correct)"\s*:', head) is not None)
         first_key = re.match(r'\{\s*"0"\s*:\s*\{', head)
         return first_key is not None and ('"prediction"' in head or '"origin_prompt"' in head)
 
