@@ -34,9 +34,12 @@ class CrossCheck:
     n_rescore: int
     match: bool | None
     note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _clean(v) for k, v in self.__dict__.items()}
+        out = {k: _clean(v) for k, v in self.__dict__.items() if k != "extra"}
+        out["extra"] = {k: _clean(v) for k, v in self.extra.items()}
+        return out
 
 
 @dataclass
@@ -89,8 +92,10 @@ def cross_checks(items: pd.DataFrame, aggregates: list[dict[str, Any]]) -> list[
         match = None
         if ours is not None and theirs is not None:
             match = abs(ours - float(theirs)) <= float(agg.get("tolerance") or DEFAULT_TOLERANCE)
+        known = {"benchmark", "model", "label", "accuracy", "n", "note", "tolerance"}
+        extra = {k: v for k, v in agg.items() if k not in known and isinstance(v, (int, float, str, bool))}
         checks.append(CrossCheck(agg["benchmark"], agg["model"], agg.get("label", ""), theirs, ours, agg.get("n"), n,
-                                 match, agg.get("note")))
+                                 match, agg.get("note"), extra))
     return checks
 
 

@@ -46,6 +46,8 @@ def _print_report(report: FileReport, console: Console) -> None:
         line = (f"cross-check {check.benchmark} / {check.model}: {check.label} = {theirs}, rescore t=0 accuracy = "
                 f"{ours} ({check.n_rescore} items) {mark}")
         console.print(line + (f" [dim]({check.note})[/]" if check.note else ""))
+        if check.extra:
+            console.print("  producer also reports: " + ", ".join(f"{k}={v}" for k, v in check.extra.items()))
     for note in report.notes:
         console.print(f"[dim]note:[/] {note}")
     if report.examples:
