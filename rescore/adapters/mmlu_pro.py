@@ -14,7 +14,8 @@ prediction NA so :func:`rescore.outcomes.classify` can still see an "I don't kno
 text). The official-style number is recorded as a producer metric with the reason for the
 mismatch. ``--reextract`` re-runs the official three-stage extractor on every raw text, because
 some published files have a random letter already baked into ``pred`` and older local runs used
-a weaker extractor; how many items it changed is reported.
+a weaker extractor; how many items it changed is reported. Faithfully official, so its last stage
+reads the pronoun in "I don't know." as option I: compare the counts with and without the flag.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ class MMLUProAdapter(Adapter):
             info.note(f"{n_null} of {n} records have pred null: scored as invalid (extraction failure)")
             info.add_producer_metric(
                 benchmark, model, "MMLU-Pro official accuracy (null pred -> seeded random letter)",
-                official_correct / n, n=n, note=RANDOM_NOTE, null_preds=n_null,
+                official_correct / n, n=n, note=RANDOM_NOTE if n_null else None, null_preds=n_null,
                 null_expected_accuracy=(official_correct - null_hits + official_expected) / n,
             )
         if options.reextract:

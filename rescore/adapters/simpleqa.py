@@ -178,7 +178,7 @@ class SimpleQAAdapter(Adapter):
         if harness_errors:
             info.note(f"{harness_errors} line(s) record a harness error (filed under C by the producer): "
                       "scored as invalid, not as an abstention")
-        self._grader_summary(path, info, benchmark, sorted(models))
+        self._grader_summary(path, info, benchmark, sorted(models), len(seen))
 
     def _line(self, obj: dict[str, Any], line: int, errors: RecordErrors, fallback_model: str,
               options: LoadOptions) -> dict[str, Any] | None:
@@ -205,7 +205,7 @@ class SimpleQAAdapter(Adapter):
             row.update(grade="invalid", grade_rule=HARNESS_ERROR, _harness_error=1)
         return row
 
-    def _grader_summary(self, path: Path, info: SourceInfo, benchmark: str, models: list[str]) -> None:
+    def _grader_summary(self, path: Path, info: SourceInfo, benchmark: str, models: list[str], lines: int) -> None:
         """``<config>_summary.json`` beside ``<config>_results.jsonl``: the producer's own counts."""
         prefix = _results_prefix(path)
         if prefix is None:
@@ -225,7 +225,8 @@ class SimpleQAAdapter(Adapter):
         info.add_producer_metric(
             benchmark, model, f"SimpleQA {summary.name} correct_count/total_samples",
             correct / total if total else None, n=total,
-            note="the summary may cover a longer run than this file", correct=correct,
+            note=None if total == lines else f"the summary covers {total} questions, this file {lines}",
+            correct=correct,
             incorrect=doc.get("incorrect_count"), not_attempted=doc.get("not_attempted_count"),
         )
 
