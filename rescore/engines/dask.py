@@ -84,6 +84,13 @@ def _run_file(task: FileTask, path: str, adapter_name: str, options: LoadOptions
         return _Failed.of(exc)
 
 
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def _worker_probe(paths: list[str]) -> dict[str, Any]:
     """Run on every worker before any work: can it import this rescore and see the files?"""
     from .. import __version__
@@ -241,13 +248,20 @@ class DaskEngine:
         paths = [str(p) for p, _ in chosen]
         self._probe(paths)
         # Workers read locally: never hand them our engine (or a Client object) to recurse into.
-        worker_options = replace(options, engine="local", scheduler=None)
+        worker_options = replace(options, engine="local", scheduler=None, jobs=1, progress=False)
         run = partial(_run_file, task or read_one)
         token = uuid.uuid4().hex[:8]
-        return self.client.map(
-            run, paths, [a.name for _, a in chosen], options=worker_options,
-            key=[f"rescore-read-{token}-{i}" for i in range(len(paths))], retries=self.retries, pure=False,
+        # biggest files first (Dask runs earlier submissions first), so one large file does not start last
+        sizes = [_size(p) for p in paths]
+        order = sorted(range(len(paths)), key=lambda i: -sizes[i])
+        submitted = self.client.map(
+            run, [paths[i] for i in order], [chosen[i][1].name for i in order], options=worker_options,
+            key=[f"rescore-read-{token}-{i}" for i in order], retries=self.retries, pure=False,
         )
+        futures: list[distributed.Future] = [None] * len(paths)  # type: ignore[list-item]
+        for i, future in zip(order, submitted, strict=True):
+            futures[i] = future
+        return futures  # in plan order
 
     def _result(self, future: distributed.Future, path: str, pending: list[distributed.Future]) -> Any:
         """A future's value; a data error or a worker that keeps dying becomes the local engine's error."""
@@ -295,7 +309,7 @@ class DaskEngine:
         if not set(part_by) <= {"benchmark", "model"}:
             raise UsageError(f"item partitions are keyed by benchmark and/or model, not {part_by!r}")
         assert self.client is not None, "use the engine in a `with` block"
-        files = self._submit_files(chosen, options, None)
+        files = self._submit_files(chosen, replace(options, need_items=True), None)  # partitions are item rows
         metas = self.client.map(_partition_keys, files, part_by=part_by, pure=False)
         holders: dict[tuple[str, ...], list[distributed.Future]] = {}
         for i, ((path, _adapter), meta) in enumerate(zip(chosen, metas, strict=True)):

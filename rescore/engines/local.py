@@ -1,4 +1,4 @@
-"""The default engine: ``read_one`` for every planned file, in this process.
+"""The default engine: ``read_one`` for every planned file, on this machine.
 
 It is the reference the other engines must reproduce exactly: results in plan order, errors
 raised by the first failing file in plan order, partitions grouped from the assembled table.
@@ -7,6 +7,7 @@ raised by the first failing file in plan order, partitions grouped from the asse
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class LocalEngine:
-    """Runs every file in this process, in plan order (a ``--jobs`` pool lives in loading.py)."""
+    """Runs every file here: in this process or a local ``--jobs`` pool (:mod:`rescore.parallel`), in plan order."""
 
     name = "local"
 
@@ -30,11 +31,9 @@ class LocalEngine:
 
     def map_files(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
                   task: FileTask | None = None) -> Iterator[FileResult]:
-        from ..loading import read_one
+        from ..parallel import map_files
 
-        run = task or read_one
-        for path, adapter in chosen:
-            yield run(str(path), adapter.name, options)
+        yield from map_files(chosen, options, jobs=options.jobs, progress=options.progress, task=task)
 
     def map_groups(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, fn: GroupTask,
                    by: Sequence[str] = ("benchmark", "model"),
@@ -42,6 +41,7 @@ class LocalEngine:
         """Assemble the whole item table here, then ``fn`` per ``by`` group (sorted by key)."""
         from ..loading import assemble
 
+        options = replace(options, need_items=True)  # partitions are item rows, whatever the caller's mode
         data = assemble(self.map_files(chosen, options), [], options)
         return apply_by(data.items, fn, by, columns)
 
