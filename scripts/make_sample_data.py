@@ -100,10 +100,82 @@ def short_answer(rng: np.random.Generator, n_items: int = 320) -> None:
         (folder / f"{stem}_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
 
+def lm_eval_multiple_choice(rng: np.random.Generator, n_items: int = 64) -> None:
+    """lm-eval ``--log_samples`` output of a GPQA-diamond-style 4-choice task, in lm-eval 0.4's exact layout.
+
+    Per model: ``lm_eval/<org>__<model>/results_<ts>.json`` + ``samples_leaderboard_gpqa_diamond_<ts>.jsonl``,
+    one line per question with the per-choice log-likelihoods as STRINGS and the ``acc_norm`` metric (as
+    the Open LLM Leaderboard task). A log-likelihood model never abstains; its softmax over the choices
+    is the confidence. Over-confident models put more mass on their pick than they earn.
+    """
+    import hashlib
+
+    root = OUT / "lm_eval"
+    difficulty = rng.normal(0.3, 1.0, size=n_items)
+    gold = rng.integers(0, 4, size=n_items)
+    for k, (model, (skill, _abstain_below, overconf)) in enumerate(MODELS.items()):
+        folder = root / model.replace("/", "__")
+        folder.mkdir(parents=True, exist_ok=True)
+        ts = f"2025-09-04T1{k}-00-00.000000"
+        p = item_probabilities(rng, max(skill - 0.1, 0.3), difficulty)
+        right = rng.random(n_items) < p
+        lines, correct = [], 0
+        for i in range(n_items):
+            pick = int(gold[i]) if right[i] else int((gold[i] + 1 + rng.integers(0, 3)) % 4)
+            stated = float(np.clip(p[i] ** overconf, 0.3, 0.995))
+            probs = np.empty(4)
+            probs[pick] = stated
+            probs[[j for j in range(4) if j != pick]] = rng.dirichlet(np.ones(3)) * (1 - stated)
+            offset = rng.uniform(0.5, 3.0)  # continuation log-likelihoods are not normalised over choices
+            lls = [round(float(np.log(q)) - offset, 6) for q in probs]
+            prompt = f"What is the correct answer to Q{i}?\nAnswer: "
+            target = f"({'ABCD'[gold[i]]})"
+            hit = float(int(np.argmax(lls)) == int(gold[i]))
+            correct += int(hit)
+            line = {
+                "doc_id": i,
+                "doc": {"Question": f"Q{i}?", "answer": target},
+                "target": target,
+                "arguments": {f"gen_args_{j}": {"arg_0": prompt, "arg_1": f" ({'ABCD'[j]})"} for j in range(4)},
+                "resps": [[[str(v), str(j == int(np.argmax(lls)))]] for j, v in enumerate(lls)],
+                "filtered_resps": [[str(v), str(j == int(np.argmax(lls)))] for j, v in enumerate(lls)],
+                "filter": "none",
+                "metrics": ["acc_norm"],
+                "doc_hash": hashlib.sha256(prompt.encode()).hexdigest()[:16],
+                "prompt_hash": hashlib.sha256(prompt.encode()).hexdigest()[16:32],
+                "target_hash": hashlib.sha256(target.encode()).hexdigest()[:16],
+                "acc_norm": hit,
+            }
+            lines.append(json.dumps(line, ensure_ascii=False))
+        (folder / f"samples_leaderboard_gpqa_diamond_{ts}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        task = "leaderboard_gpqa_diamond"
+        results = {
+            "results": {task: {"alias": task, "acc_norm,none": correct / n_items, "acc_norm_stderr,none": float(
+                np.sqrt(correct / n_items * (1 - correct / n_items) / (n_items - 1)))}},
+            "group_subtasks": {task: []},
+            "configs": {task: {"task": task, "dataset_path": "Idavidrein/gpqa", "dataset_name": "gpqa_diamond",
+                               "doc_to_target": "answer", "doc_to_choice": ["(A)", "(B)", "(C)", "(D)"],
+                               "target_delimiter": " ", "num_fewshot": 0, "output_type": "multiple_choice",
+                               "metric_list": [{"metric": "acc_norm", "aggregation": "mean",
+                                                "higher_is_better": True}], "repeats": 1}},
+            "versions": {task: 1.0},
+            "n-shot": {task: 0},
+            "higher_is_better": {task: {"acc_norm": True}},
+            "n-samples": {task: {"original": 198, "effective": n_items}},
+            "config": {"model": "hf", "model_args": f"pretrained={model},dtype=bfloat16", "batch_size": 8,
+                       "limit": n_items},
+            "model_name": model,
+            "model_name_sanitized": model.replace("/", "__"),
+            "lm_eval_version": "0.4.8",
+        }
+        (folder / f"results_{ts}.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     multiple_choice(rng)
     short_answer(rng)
+    lm_eval_multiple_choice(np.random.default_rng(SEED + 1))
 
 
 if __name__ == "__main__":

@@ -476,3 +476,25 @@ def test_real_math_l5_truncated_file_is_noted() -> None:
     result = _read(path)
     assert any("40 item(s) in the samples file, results file reports n-samples effective = 307" in n
                for n in result.info.notes)
+
+
+def test_bundled_sample_is_lm_eval_format_with_confidences() -> None:
+    from .conftest import SAMPLE
+
+    folder = SAMPLE / "lm_eval"
+    options = LoadOptions()
+    counts = {}
+    for path, adapter in plan([folder], options)[0]:
+        assert adapter.name == "lm_eval"
+        result = read_one(path, adapter.name, options)
+        items = result.items
+        (agg,) = result.info.producer_metrics["aggregates"]
+        assert agg["label"] == "lm-eval acc_norm,none" and agg["n"] == len(items) == 64
+        assert (items["outcome"] == "correct").mean() == pytest.approx(agg["accuracy"])
+        assert items["confidence"].between(0.25, 1).all()  # 4 choices: the argmax holds at least 1/4
+        assert set(items["gold"]) <= {"0", "1", "2", "3"}  # "(B)" is choice 1's text -> "1"
+        counts[items["model"].iloc[0]] = _outcomes(items)
+    assert counts == {
+        "acme/bold-70b": {"correct": 29, "wrong": 35}, "acme/careful-70b": {"correct": 33, "wrong": 31},
+        "nova/guess-8b": {"correct": 29, "wrong": 35}, "nova/humble-8b": {"correct": 20, "wrong": 44},
+        "orbit/mid-32b": {"correct": 25, "wrong": 39}}

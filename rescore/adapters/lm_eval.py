@@ -31,7 +31,9 @@ rule; the length is that of the continuation ``arguments.gen_args_i.arg_1`` with
 ``target_delimiter``, i.e. ``len(choice)``). Confidence = softmax over the choices' scores,
 evaluated at the chosen option, where the scores are the raw log-likelihoods
 (``--confidence-norm raw``, default) or the length-normalised ones (``--confidence-norm
-length``). Prediction = the chosen option's index as a string; gold = ``target``.
+length``). Prediction = the chosen option's index as a string; gold = ``target`` (lm-eval
+stringifies it: the gold index ``"3"`` for most tasks; where it is the text of one of the distinct
+choices, e.g. leaderboard_gpqa's ``"(D)"``, its index, so prediction and gold are comparable).
 
 **Generation** (``generate_until``). One line per (doc, filter): ``--filter`` picks the filter,
 by default the task's first (``configs[task].filter_list`` order, else the first seen in the
@@ -457,13 +459,13 @@ class _Reader:
                 parsed = self._mc_line(obj, number)
                 if parsed is None:
                     continue
-                lls, lens, grade = parsed
+                lls, lens, grade, gold = parsed
                 logliks.append(lls)
                 lengths.append(lens)
                 grades.append(grade)
                 rules.append(pd.NA)
                 responses.append(pd.NA)
-                golds.append(_text(obj.get("target")))
+                golds.append(gold)
                 preds.append(None)  # filled after the vectorised argmax
                 item_ids.append(str(doc_id))
                 subsets.append(subset)
@@ -535,7 +537,7 @@ class _Reader:
             columns["prediction"] = pd.Series(preds, dtype="string")
         return pd.DataFrame(columns)
 
-    def _mc_line(self, obj: dict[str, Any], number: int) -> tuple[list[float], list[float], Any] | None:
+    def _mc_line(self, obj: dict[str, Any], number: int) -> tuple[list[float], list[float], Any, Any] | None:
         pairs = obj.get("filtered_resps")
         if not isinstance(pairs, list) or not pairs:
             self._bad("filtered_resps is not a list of [loglikelihood, is_greedy] pairs", number, "filtered_resps")
@@ -553,32 +555,41 @@ class _Reader:
                 self._bad("log-likelihood is NaN", number, "filtered_resps")
                 return None
             lls.append(value)
-        lens = self._choice_lengths(obj.get("arguments"), len(lls))
+        choices = self._choices(obj.get("arguments"), len(lls))
+        lens = [float(max(len(c), 1)) if c is not None else 1.0 for c in choices]
         value = obj.get(self.task.metric) if self.task.metric else None
         grade = _fast_grade(value) if value is not None else None
         if grade is None:
             self.metric_missing += 1
-        return lls, lens, grade
+        return lls, lens, grade, self._gold(obj.get("target"), choices)
 
-    def _choice_lengths(self, arguments: Any, n: int) -> list[float]:
-        """Character length of each choice (the continuation without the target delimiter)."""
+    def _choices(self, arguments: Any, n: int) -> list[str | None]:
+        """Each choice's text: the continuation ``arg_1`` without the task's target delimiter."""
         conts: list[Any] = []
         if isinstance(arguments, dict):
             conts = [arg.get("arg_1") if isinstance(arg, dict) else None
                      for arg in (arguments.get(f"gen_args_{i}") for i in range(n))]
-        elif isinstance(arguments, list):
-            conts = [a[1] if isinstance(a, list) and len(a) > 1 else None for a in arguments[:n]]
+        elif isinstance(arguments, list):  # the oldest layout: a list of [context, continuation]
+            conts = [a[1] if isinstance(a, (list, tuple)) and len(a) > 1 else None for a in arguments[:n]]
         delim = self.task.delimiter
-        out = []
+        out: list[str | None] = []
         for i in range(n):
             cont = conts[i] if i < len(conts) else None
-            if not isinstance(cont, str):
-                out.append(1.0)
-                continue
-            if delim and cont.startswith(delim):
+            if isinstance(cont, str) and delim and cont.startswith(delim):
                 cont = cont[len(delim):]
-            out.append(float(max(len(cont), 1)))
+            out.append(cont if isinstance(cont, str) else None)
         return out
+
+    @staticmethod
+    def _gold(target: Any, choices: list[str | None]) -> Any:
+        """``target``; when it is the text of one of the (distinct) choices, e.g. ``"(D)"``, its index."""
+        if isinstance(target, str) and not target.strip().isdigit() and None not in choices \
+                and len(set(choices)) == len(choices):
+            text = target.strip()
+            for i, choice in enumerate(choices):
+                if choice is not None and choice.strip() == text:
+                    return str(i)
+        return _text(target)
 
     def finish(self) -> None:
         task, info = self.task, self.info
