@@ -83,8 +83,10 @@ class AbstentionDetector:
         present = texts.notna()
         if not present.any():
             return out
-        values = texts[present].astype(str)
-        out.loc[present] = [self.reason(v) for v in values]
+        from .vectorise import map_unique
+
+        # once per distinct text: "I don't know." and answer letters repeat across millions of rows
+        out.loc[present] = map_unique(texts[present].astype(str), self.reason)
         return out
 
 

@@ -18,7 +18,8 @@ file batch by batch (naming the line), and across files that share a (benchmark,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -274,3 +275,39 @@ def cluster_labels(item_counts: pd.DataFrame, mode: str) -> tuple[pd.DataFrame |
 def cluster_outcome_counts(item_counts: pd.DataFrame) -> pd.DataFrame:
     """Outcome counts per (benchmark, model, cluster), the input of the clustered SE."""
     return group_outcome_counts(item_counts, ("benchmark", "model", "cluster"))
+
+
+#: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode
+ITEMS_AUTO_ROWS = 2_000_000
+#: bytes per item assumed for text inputs when estimating (an lm-eval line is ~1-4 KB, a CSV row less)
+_TEXT_BYTES_PER_ITEM = 250
+
+
+def estimate_items(paths: list[Any]) -> int:
+    """A cheap upper-ish estimate of the item count: Parquet metadata, else bytes / 250."""
+    total = 0
+    for path in paths:
+        path = Path(path)
+        if path.suffix.lower() in (".parquet", ".pq"):
+            try:
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(path).metadata.num_rows
+                continue
+            except Exception:  # unreadable: the reader will say why; estimate by size meanwhile
+                pass
+        try:
+            total += path.stat().st_size // _TEXT_BYTES_PER_ITEM
+        except OSError:
+            continue
+    return total
+
+
+def resolve_need_items(options: Any, paths: list[Any]) -> tuple[Any, str | None]:
+    """Decide ``need_items=None``: item rows for ordinary inputs, counts mode for very large ones."""
+    estimate = estimate_items(paths)
+    large = estimate > ITEMS_AUTO_ROWS
+    note = (f"counts mode: about {estimate:,} items in the input, so item rows were not kept (memory stays "
+            "bounded); per-item features (paired tie tests, --cluster item/column, confidence policies) need "
+            "them: ask for one explicitly to keep them") if large else None
+    return replace(options, need_items=not large), note

@@ -281,11 +281,18 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
     if not chosen:
         raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),
                          path=", ".join(map(str, paths)))
+    auto_note = None
+    if options.need_items is None:  # auto: keep item rows unless the input is large (rescore/counting.py)
+        options, auto_note = counting.resolve_need_items(options, [path for path, _ in chosen])
     if options.engine != "local" or options.scheduler is not None:  # rescore/engines: e.g. a Dask cluster
         from .engines import open_engine
 
         with open_engine(options) as engine:
-            return assemble(engine.map_files(chosen, options), skipped, options)
-    from .parallel import map_files
+            data = assemble(engine.map_files(chosen, options), skipped, options)
+    else:
+        from .parallel import map_files
 
-    return assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)
+        data = assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)
+    if auto_note:
+        data.notes.append(auto_note)
+    return data

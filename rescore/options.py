@@ -49,8 +49,9 @@ class LoadOptions:
     ifeval_variant: str | None = None
     instructed_t: float | None = None
     keep_text: bool = True  # keep response/prediction/gold text in the item table
-    # False: reduce each file to outcome counts while reading (rescore/counting.py); Dataset.items stays empty
-    need_items: bool = True
+    # False: reduce each file to outcome counts while reading (rescore/counting.py); Dataset.items stays empty.
+    # None: decide by input size (rescore.counting.ITEMS_AUTO_ROWS), what the CLI does when no feature needs items
+    need_items: bool | None = True
     jobs: int | None = None  # worker processes for a batch of files; None = CPU count (small inputs in-process)
     progress: bool = False  # a progress bar on stderr for long runs (the CLI sets it on a terminal)
     batch_size: int = 50_000

@@ -79,15 +79,9 @@ def parse_grade(value: Any) -> str | None:
 
 def parse_grades(values: pd.Series) -> pd.Series:
     """Vectorised :func:`parse_grade` (uses the distinct values only: grade columns repeat)."""
-    uniques = pd.unique(values.astype(object))
-    table = {}
-    for v in uniques:
-        key = "__nan__" if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v
-        table[key] = parse_grade(v)
-    keys = values.astype(object).map(
-        lambda v: "__nan__" if (v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))) else v
-    )
-    return keys.map(table).astype("string")
+    from .vectorise import map_unique
+
+    return map_unique(values.astype(object), parse_grade)
 
 
 def normalise_answer(text: Any, *, drop_articles: bool = True) -> str:

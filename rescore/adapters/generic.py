@@ -21,6 +21,7 @@ from ..names import normalise_benchmark, normalise_model
 from ..options import LoadOptions
 from ..outcomes import parse_grades
 from ..tables import LINE, iter_table, table_kind
+from ..vectorise import as_text, map_unique
 from .base import Adapter, SourceInfo
 
 ROLES = (
@@ -152,10 +153,9 @@ class GenericAdapter(Adapter):
         if options.benchmark is None and "benchmark" not in columns.roles:
             info.note(f"benchmark <- file name ({stem_benchmark!r})")
         bench_raw = self._fixed_or_column(raw, columns, "benchmark", options.benchmark, stem_benchmark, path)
-        model = model.fillna("").map(normalise_model).astype("string")
-        pairs = bench_raw.fillna("").map(normalise_benchmark)
-        benchmark = pairs.map(lambda p: p[0]).astype("string")
-        subset = pairs.map(lambda p: p[1]).astype("string")
+        model = map_unique(model.fillna(""), normalise_model)  # once per distinct name, not per row
+        benchmark = map_unique(bench_raw.fillna(""), lambda b: normalise_benchmark(b)[0])
+        subset = map_unique(bench_raw.fillna(""), lambda b: normalise_benchmark(b)[1])
         if "subset" in columns.roles:
             subset = raw[columns.roles["subset"]].astype("string").fillna("")
         return {"model": model, "benchmark": benchmark, "subset": subset}
@@ -193,7 +193,7 @@ class GenericAdapter(Adapter):
             out["attempt"] = attempt.astype("int64")
         for role in ("prediction", "response", "gold", "cluster"):
             if role in roles:
-                out[role] = raw[roles[role]].map(_text).astype("string")
+                out[role] = as_text(raw[roles[role]], _text)
         if "prediction" not in roles and "response" in roles and "correct" not in roles:
             out["prediction"] = out["response"]
             info.note(f"prediction <- column {roles['response']!r} (no separate extracted answer)")
