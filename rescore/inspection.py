@@ -86,13 +86,15 @@ def cross_checks(items: pd.DataFrame, aggregates: list[dict[str, Any]]) -> list[
     checks = []
     for agg in aggregates:
         sel = items[(items["benchmark"] == agg["benchmark"]) & (items["model"] == agg["model"])]
+        if agg.get("subset"):  # a producer number for one subset compares with that subset only
+            sel = sel[sel["subset"] == agg["subset"]]
         n = len(sel)
         ours = float((sel["outcome"] == "correct").mean()) if n else None
         theirs = agg.get("accuracy")
         match = None
         if ours is not None and theirs is not None:
             match = abs(ours - float(theirs)) <= float(agg.get("tolerance") or DEFAULT_TOLERANCE)
-        known = {"benchmark", "model", "label", "accuracy", "n", "note", "tolerance"}
+        known = {"benchmark", "model", "subset", "label", "accuracy", "n", "note", "tolerance"}
         extra = {k: v for k, v in agg.items() if k not in known and isinstance(v, (int, float, str, bool))}
         checks.append(CrossCheck(agg["benchmark"], agg["model"], agg.get("label", ""), theirs, ours, agg.get("n"), n,
                                  match, agg.get("note"), extra))

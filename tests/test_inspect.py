@@ -66,3 +66,10 @@ def test_formats_lists_every_adapter() -> None:
     names = [row["name"] for row in json.loads(result.stdout)]
     assert names == [a.name for a in all_adapters()] and names[-1] == "generic"
     assert "generic" in invoke("formats").stdout
+
+
+def test_cross_check_restricted_to_a_subset() -> None:
+    items = pd.DataFrame({"benchmark": ["b"] * 4, "model": ["m"] * 4, "subset": ["x", "x", "y", "y"],
+                          "outcome": ["correct", "correct", "wrong", "wrong"]})
+    (check,) = cross_checks(items, [{"benchmark": "b", "model": "m", "subset": "x", "label": "x acc", "accuracy": 1.0}])
+    assert check.match is True and check.n_rescore == 2
