@@ -369,9 +369,10 @@ class LightevalAdapter(Adapter):
             entry = next((v for k, v in results.items() if k != "all" and _task_parts(k) == (task, fewshot)), None)
         if not isinstance(entry, dict) or not isinstance(entry.get(metric), (int, float)):
             return
-        benchmark = options.benchmark or benchmark_of(_task_parts(task_full)[0])[0]
+        benchmark, subset = benchmark_of(_task_parts(task_full)[0])
+        benchmark = options.benchmark or benchmark
         info.add_producer_metric(benchmark, context.model, f"lighteval {task_full} {metric}", float(entry[metric]),
-                                 n=n_rows, results_file=str(context.results_path))
+                                 n=n_rows, results_file=str(context.results_path), subset=subset or None)
 
 
 ADAPTER = LightevalAdapter()
