@@ -38,9 +38,15 @@ def leaderboard(
     idk_credit: float = 0.0,
     cluster: str = "auto",
     level: float = 0.95,
+    confidence_policy: str = "as-is",
+    ties: str = "auto",
     **load_options: Any,
 ) -> Leaderboard:
-    """Rank models per benchmark at every threshold; ``data`` is a Dataset or paths to load."""
+    """Rank models per benchmark at every threshold; ``data`` is a Dataset or paths to load.
+
+    ``confidence_policy="both"`` adds the calibrated-abstention policy scores (``board.policy_rows``);
+    ``ties`` "auto" sets the ≈ marks by paired tests when item rows exist ("overlap": interval overlap).
+    """
     from .board import build
     from .loading import Dataset as _Dataset
     from .scoring import Policy as _Policy
@@ -48,7 +54,8 @@ def leaderboard(
     if not isinstance(data, _Dataset):
         data = load(data, **load_options)
     policy = _Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
-    return build(data, thresholds, policy, cluster=cluster, level=level)
+    return build(data, thresholds, policy, cluster=cluster, level=level, confidence_policy=confidence_policy,
+                 ties=ties)
 
 
 def score(

@@ -84,6 +84,17 @@ class Leaderboard:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     explain: pd.DataFrame | None = None
+    # how the tie marks were set: paired tests where item rows exist (rescore/compare.py), else interval overlap
+    tie_method: str = "interval overlap"
+    # --policy calibrated|both: calibrated-abstention scores beside the as-submitted ones (rescore/policy.py)
+    policy_rows: pd.DataFrame | None = None
+    policy_omitted: pd.DataFrame | None = None
+
+    def tie_phrase(self) -> str:
+        """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
+        if self.tie_method.startswith("paired"):
+            return "not significantly different from the rank above (paired test, Holm)"
+        return "interval overlaps the rank above"
 
     def policy_touched(self) -> dict[str, int]:
         return {
@@ -103,6 +114,7 @@ class Leaderboard:
             # stated, not implied: the leaderboard neither resamples nor aligns items across models
             "resampling": {"method": "none", "resamples": 0, "seed": None},
             "alignment": {"method": "none (each model is scored on all of its own items)", "items_dropped": 0},
+            "ties": self.tie_method,
             "sources": self.sources,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "notes": list(self.notes),
@@ -116,6 +128,8 @@ class Leaderboard:
             "provenance": self.provenance(),
             "groups": _records(self.groups),
             "rows": _records(self.rows),
+            **({"policy_rows": _records(self.policy_rows), "policy_omitted": _records(self.policy_omitted)}
+               if self.policy_rows is not None and self.policy_omitted is not None else {}),
         }
 
     def wide(self) -> pd.DataFrame:
@@ -184,8 +198,15 @@ def build(
     *,
     cluster: str = "auto",
     level: float = 0.95,
+    confidence_policy: str = "as-is",
+    ties: str = "auto",
 ) -> Leaderboard:
-    """Score and rank every (benchmark, model) at every threshold."""
+    """Score and rank every (benchmark, model) at every threshold.
+
+    ``ties``: ``auto``/``paired`` set the tie marks by paired tests where item rows exist,
+    ``overlap`` by interval overlap. ``confidence_policy`` ``calibrated``/``both`` add the
+    calibrated-abstention policy scores (``policy_rows``).
+    """
     from .config import default_thresholds
 
     thresholds = check_thresholds(thresholds if thresholds is not None else default_thresholds())
@@ -234,6 +255,13 @@ def build(
         rows.append(frame)
     table = pd.concat(rows, ignore_index=True)
     table = _rank(table)
+    tie_method = "interval overlap"
+    if ties not in ("auto", "paired", "overlap"):
+        raise UsageError(f"--ties must be auto, paired or overlap, not {ties!r}")
+    if ties != "overlap" and data.has_items:
+        from .compare import paired_tie_marks
+
+        table, tie_method = paired_tie_marks(table, data.items, policy, cluster=cluster, level=level)
     base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
     table = table.merge(base, on=["benchmark", "model"], how="left")
     table["rank_change"] = table["rank_t0"] - table["rank"]
@@ -251,7 +279,16 @@ def build(
         notes.append("per-item data unavailable for: " + ", ".join(
             f"{m} on {b}" for b, m in groups.loc[~groups["per_item"], ["benchmark", "model"]].itertuples(index=False)
         ) + " (scores and standard errors from counts only)")
+    policy_rows = policy_omitted = None
+    from .policy import board_policy, check_mode
+
+    if check_mode(confidence_policy) != "as-is":
+        policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level)
+        notes.extend(policy_notes)
     return Leaderboard(
+        tie_method=tie_method,
+        policy_rows=policy_rows,
+        policy_omitted=policy_omitted,
         groups=groups,
         rows=table,
         thresholds=thresholds,

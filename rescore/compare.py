@@ -451,3 +451,62 @@ def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: s
     return StatsReport("compare", {"rows": result["rows"], "pairs": result["pairs"], "ties": result["ties"],
                                    "tau": result["tau"], "omitted": omitted},
                        provenance, list(data.notes) + result["notes"])
+
+
+PAIRED_TIES = "paired test (two-sided normal on the paired SE, Holm across the pairs of each benchmark and t)"
+
+
+def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *, cluster: str = "auto",
+                     level: float = 0.95) -> tuple[pd.DataFrame, str]:
+    """Replace the leaderboard's interval-overlap tie marks by paired tests where per-item data exists.
+
+    ``table`` is the leaderboard's rows sorted by (benchmark, t, rank, model) with the overlap
+    marks already set. A mark between two models with item rows becomes "not significantly
+    different" (Holm-adjusted p >= 1 - level); a pair involving a counts-only model keeps its
+    interval-overlap mark. Returns the table and a description of the method for provenance.
+    """
+    alpha = 1.0 - level
+    table = table.copy()
+    p_adj: dict[tuple[str, float, str, str], float] = {}
+    benches, se_method = benchmark_items(items, policy, cluster)
+    for bench in benches:
+        ts = np.asarray(sorted(set(table.loc[table["benchmark"] == bench.benchmark, "t"])), dtype="float64")
+        if len(bench.models) < 2 or not ts.size:
+            continue
+        tests, _ = pairwise_tests(bench, ts, float(policy.idk_credit), "holm")
+        for t, a, b, p in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], strict=True):
+            p_adj[(bench.benchmark, float(t), a, b)] = p_adj[(bench.benchmark, float(t), b, a)] = float(p)
+    if not p_adj:
+        return table, "interval overlap"
+
+    fell_back: list[bool] = []
+
+    def mark(benchmark: str, t: float, a: str, b: str, fallback: bool) -> bool:
+        p = p_adj.get((benchmark, t, a, b))
+        if p is None:
+            fell_back.append(True)
+            return fallback
+        return not (p < alpha)
+
+    above = table["overlaps_above"].to_numpy(dtype=bool).copy()
+    below = table["overlaps_below"].to_numpy(dtype=bool).copy()
+    first = table["tied_with_first"].to_numpy(dtype=bool).copy()
+    ranks = table["rank"].to_numpy()
+    models = table["model"].astype(str).to_numpy()
+    for (benchmark, t), idx in table.groupby(["benchmark", "t"], sort=False).indices.items():
+        for pos, row in enumerate(idx):
+            if pos > 0:
+                prev = idx[pos - 1]
+                above[row] = ranks[row] == ranks[prev] or mark(benchmark, float(t), models[prev], models[row],
+                                                               bool(above[row]))
+                below[prev] = ranks[row] == ranks[prev] or mark(benchmark, float(t), models[prev], models[row],
+                                                                bool(below[prev]))
+                lead = idx[0]
+                first[row] = ranks[row] == ranks[lead] or mark(benchmark, float(t), models[lead], models[row],
+                                                               bool(first[row]))
+    table["overlaps_above"], table["overlaps_below"], table["tied_with_first"] = above, below, first
+    method = f"{PAIRED_TIES}, alpha {alpha:g}, SE {se_method}"
+    if fell_back:
+        method += "; interval overlap for pairs without per-item data"
+    return table, method
+

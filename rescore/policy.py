@@ -166,3 +166,43 @@ def behavioural_audit(items: pd.DataFrame, policy: Policy | None = None, level: 
         monotone[key] = bool(np.all(np.diff(errs) <= 1e-12)) if len(errs) > 1 else None
     table["errors_non_increasing"] = [monotone[(b, m)] for b, m in zip(table["benchmark"], base, strict=True)]
     return table[AUDIT_COLUMNS]
+
+
+POLICY_MODES = ("as-is", "calibrated", "both")
+BOARD_COLUMNS = ["benchmark", "model", "t", "score_as_is", "score_policy", "se_policy", "ci_low", "ci_high",
+                 "gain", "rank_policy", "n_answered_as_is", "n_answered_policy", "expected_policy",
+                 "calibration_gap"]
+
+
+def check_mode(mode: str) -> str:
+    from .errors import UsageError
+
+    if mode not in POLICY_MODES:
+        raise UsageError(f"--policy must be one of {', '.join(POLICY_MODES)}, not {mode!r}")
+    return mode
+
+
+def board_policy(data: Any, thresholds: list[float], policy: Policy, level: float = 0.95
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The calibrated-policy columns the leaderboard shows beside the as-submitted score.
+
+    Returns (rows, omitted, notes): rows per (benchmark, model, t) with the policy score, its
+    interval, the gain over the as-submitted score and its rank among the models that have
+    confidences; omitted (benchmark, model, reason) for everyone else, counts-only groups included.
+    """
+    from .itemscores import counts_only
+    from .stats import interval
+
+    report = policy_report(data.items, thresholds, policy) if data.has_items else {
+        "rows": pd.DataFrame(columns=ROW_COLUMNS), "omitted": omitted_frame([]), "notes": []}
+    rows = report["rows"].copy()
+    rows["ci_low"], rows["ci_high"] = interval(rows["score_policy"].to_numpy(dtype="float64"),
+                                               rows["se_policy"].to_numpy(dtype="float64"), level)
+    rows["rank_policy"] = (rows.groupby(["benchmark", "t"])["score_policy"]
+                           .rank(method="min", ascending=False).astype("int64")) if len(rows) else []
+    omitted = pd.concat([report["omitted"], omitted_frame(counts_only(data))], ignore_index=True)
+    if not data.has_items and not getattr(data, "item_counts", pd.DataFrame()).empty:
+        extra = data.item_counts[["benchmark", "model"]].drop_duplicates().sort_values(["benchmark", "model"])
+        omitted = pd.concat([omitted, omitted_frame([(str(b), str(m), "per-item rows not loaded")
+                                                     for b, m in extra.itertuples(index=False)])], ignore_index=True)
+    return rows[BOARD_COLUMNS].reset_index(drop=True), omitted, list(report["notes"])

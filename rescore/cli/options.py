@@ -133,3 +133,6 @@ Correction = Annotated[str, typer.Option("--correction", help="Multiple comparis
 PolicyMode = Annotated[str, typer.Option("--policy", help="as-is | calibrated | both: calibrated = re-score as if "
                                          "each model answered only when its confidence > t.",
                                          rich_help_panel=CONFIDENCE)]
+Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired tests when item rows are loaded, else "
+                                   "interval overlap) | paired (load item rows for paired tests) | overlap.",
+                                   rich_help_panel=CONFIDENCE)]

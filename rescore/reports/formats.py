@@ -49,7 +49,9 @@ def long_table(board: Leaderboard) -> pd.DataFrame:
     table["rescore_version"] = __version__
     table["formula"] = board.provenance()["formula"]
     table["sources"] = [_group_sources(board, b, m) for b, m in zip(table["benchmark"], table["model"], strict=True)]
-    return table
+    from .policy import join_policy_columns
+
+    return join_policy_columns(table, board)  # policy_* columns with --policy calibrated|both
 
 
 def _group_sources(board: Leaderboard, benchmark: str, model: str) -> str:
@@ -110,6 +112,9 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
             cells.append(_fmt(g["break_even_t"], 2))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    from .policy import markdown_policy
+
+    lines.extend(markdown_policy(board, top))
     lines.extend(provenance_lines(board))
     return "\n".join(lines) + "\n"
 
@@ -123,8 +128,8 @@ def provenance_lines(board: Leaderboard) -> list[str]:
         f"Policies: partial → {board.policy.partial} ({touched['partial']} items), invalid → "
         f"{board.policy.invalid} ({touched['invalid']} items, {touched['dropped']} dropped), idk_credit = "
         f"{board.policy.idk_credit:g}.",
-        f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = interval overlaps the "
-        "model ranked just above; ▲/▼ = rank change from t=0.",
+        f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = "
+        f"{board.tie_phrase()}; ▲/▼ = rank change from t=0.",
         "Resampling: none (normal intervals from the counts, so no seed); alignment: none (each model is scored "
         "on all of its own items; n per row above).",
         f"rescore {prov['rescore_version']}.",

@@ -56,7 +56,11 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
     console.print(
         f"[dim]S(0) is accuracy. S(t) = (correct − wrong·t/(1−t) + {board.policy.idk_credit:g}·IDK)/n, "
         f"±{int(board.level * 100)}% "
-        f"interval ({board.se_method}); ▲▼ rank change from t=0; ≈ interval overlaps the rank above; "
+        f"interval ({board.se_method}); ▲▼ rank change from t=0; ≈ {board.tie_phrase()}; "
         f"break-even: S(t) > 0 below it. partial→{board.policy.partial} ({touched['partial']}), "
         f"invalid→{board.policy.invalid} ({touched['invalid']}).[/]"
     )
+    if board.policy_rows is not None:
+        from .policy import print_policy
+
+        print_policy(board, console, top)

@@ -27,6 +27,8 @@ def leaderboard(
     invalid: o.Invalid = "wrong",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
+    policy: o.PolicyMode = "as-is",
+    ties: o.Ties = "auto",
     format: o.Format = None,
     output: o.Output = None,
     top: o.Top = None,
@@ -96,12 +98,14 @@ def leaderboard(
         instructed_t=instructed_t, keep_text=False,
         engine=engine, scheduler=scheduler, scheduler_timeout=scheduler_timeout, jobs=jobs,
         # counts mode (bounded memory) unless a clustering needs the item rows
-        need_items=cluster not in ("auto", "none"), progress=progress_wanted(quiet),
+        # (and unless --policy / --ties paired need them: both work on per-item rows)
+        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties != "overlap",
+        progress=progress_wanted(quiet),
     )
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,
-                              cluster=cluster, level=level)
+                              cluster=cluster, level=level, confidence_policy=policy, ties=ties)
     if not quiet:
         print_notes(board, err)
     if output is not None:
