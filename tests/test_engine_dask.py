@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 distributed = pytest.importorskip("distributed")
@@ -248,3 +249,30 @@ def test_worker_killed_mid_run_gives_the_same_answer(address: str, tree: Path, t
     assert before != after  # one worker process really went away and came back
     local = rescore.load(tree, keep_text=False)
     assert json.dumps(build(data).to_dict()) == json.dumps(build(local).to_dict())
+
+
+@pytest.mark.parametrize(("feature", "params"), [
+    ("calibration", {"bins": 5}),
+    ("policy", {"thresholds": [0.5, 0.75]}),
+    ("compare", {"thresholds": [0.0, 0.75], "bootstrap": 200}),
+    ("compare", {"thresholds": [0.5], "bootstrap": 0, "cluster": "subset"}),
+])
+def test_per_item_features_on_dask_equal_local(address: str, tree: Path, feature: str, params: dict) -> None:
+    from pandas.testing import assert_frame_equal
+
+    from rescore.engines.reports import feature_report
+
+    local = feature_report(tree, feature, **params)
+    remote = feature_report(tree, feature, options=LoadOptions(engine="dask", scheduler=address), **params)
+    assert sorted(remote) == sorted(local)
+    for key, value in local.items():
+        if isinstance(value, pd.DataFrame):
+            assert_frame_equal(remote[key].reset_index(drop=True), value.reset_index(drop=True), check_dtype=False)
+        else:
+            assert remote[key] == value, key
+    if feature == "compare":
+        assert len(local["pairs"]) == 3 * 6  # 4 models per benchmark with items: 6 pairs each
+        expected = "clustered:item" if "cluster" not in params else "clustered:subset"
+        assert local["method"]["se_method"] == expected  # attempts repeat on gamma only: auto is global
+    if feature == "calibration":
+        assert len(local["summary"]) == 12
