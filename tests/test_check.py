@@ -298,3 +298,29 @@ def test_no_escape_codes_when_not_a_tty(bench: Path) -> None:
     assert "\x1b[" not in result.stdout and "\x1b[" not in result.stderr
     result = invoke("check", str(bench), "--min", "score@0.9=0", env={"NO_COLOR": ""})
     assert "\x1b[" not in result.stdout and "\x1b[" not in result.stderr
+
+
+def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rescore.parallel import progress_wanted
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert progress_wanted() is False  # pytest's stderr is not a terminal
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert progress_wanted() is True
+    assert progress_wanted(quiet=True) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert progress_wanted() is False
+
+
+def test_outputs_get_the_umask_mode_not_0600(bench: Path, tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "check.json"
+    invoke("check", str(bench), "--min", "accuracy=0.1", "-o", str(out), "-q")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
