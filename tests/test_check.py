@@ -324,3 +324,18 @@ def test_outputs_get_the_umask_mode_not_0600(bench: Path, tmp_path: Path) -> Non
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_real_mmlu_pro_official_gates(tmp_path: Path) -> None:
+    from .conftest import real_data
+
+    folder = real_data("mmlu_pro_official")
+    junit = tmp_path / "junit.xml"
+    result = invoke("check", str(folder), "--min", "score@0.5=0", "--max", "error_rate=0.5", "--min", "n=350",
+                    "--junit", str(junit), "-q")
+    assert result.exit_code == 1
+    # Llama-3-8B: 117 correct, 207 wrong, 26 unparsed (invalid -> wrong) of 350: S(0.5) = (117 - 233)/350
+    assert result.stdout == ("FAIL mmlu_pro Meta-Llama-3-8B score@0.5=-0.3314 < 0\n"
+                             "FAIL mmlu_pro Meta-Llama-3-8B error_rate=0.6657 > 0.5\n")
+    root = ET.parse(junit).getroot()
+    assert len(root.findall(".//testcase")) == 6 and len(root.findall(".//failure")) == 2

@@ -211,3 +211,19 @@ def test_renders_in_headless_chromium(sample_report: Path, tmp_path: Path) -> No
     for fig_id in FIGURES:
         start = dom.index(f'<svg id="{fig_id}"')
         assert "<text" in dom[start:dom.index("</svg>", start)]
+
+
+@needs_mpl
+def test_real_mmlu_pro_official_report(tmp_path: Path) -> None:
+    from .conftest import real_data
+
+    out = tmp_path / "r.html"
+    assert invoke("report", str(real_data("mmlu_pro_official")), "-o", str(out), "-q").exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert figure_ids(text) == ["fig-score-0-mmlu-pro", "fig-bump-0-mmlu-pro"]
+    assert "Not plotted for all 2 models" in text and "no per-item confidence" in text
+    # n, correct, wrong, abstain, partial, invalid per model, exactly as read
+    assert ("<td class='name'>Meta-Llama-3-8B</td><td>350</td><td>117</td><td>207</td><td>0</td><td>0</td>"
+            "<td>26</td>") in text
+    assert ("<td class='name'>gemini-1.5-flash-002</td><td>350</td><td>219</td><td>127</td><td>2</td><td>0</td>"
+            "<td>2</td>") in text
