@@ -234,6 +234,7 @@ class _Task:
     category_key: str | None
     results: dict[str, Any] | None
     config: dict[str, Any] = field(default_factory=dict)
+    index_target: bool = False  # the first line's target is a choice index ("3"): choice texts not needed
 
 
 class LmEvalAdapter(Adapter):
@@ -342,8 +343,10 @@ class LmEvalAdapter(Adapter):
             filters = ["none"]  # lm-eval adds a "none" filter when the task defines none
         delimiter = config.get("target_delimiter") if isinstance(config.get("target_delimiter"), str) else " "
         category_key = CATEGORY_BENCHMARKS.get(benchmark) if not subset else None
+        target = first.get("target")
+        index_target = isinstance(target, int) or (isinstance(target, str) and target.strip().isdigit())
         return _Task(task_name, ts, model, benchmark, subset, output_type, metric, filters, delimiter, category_key,
-                     results, config)
+                     results, config, index_target)
 
 
 class _Reader:
@@ -380,12 +383,14 @@ class _Reader:
     def fields(self) -> list[str]:
         """The top-level keys :meth:`batch` reads; the rest of a line (doc, prompts, hashes) is only
         validated, not built (rescore/fastjson.py: several times faster on large files)."""
-        keys = ["doc_id", "filter", "filtered_resps", "resps", "target", "exact_match", "exact_match_original",
+        keys = ["doc_id", "filter", "filtered_resps", "target", "exact_match", "exact_match_original",
                 *IFEVAL_METRICS.values()]
         if self.task.metric:
             keys.append(self.task.metric)
-        if self.mc:
-            keys.append("arguments")
+        if not self.mc:
+            keys.append("resps")  # the raw text; an MC line's resps repeat filtered_resps
+        elif self.task.metric == "acc_norm" or self.norm == "length" or not self.task.index_target:
+            keys.append("arguments")  # choice texts: lengths for acc_norm, and targets given as a choice's text
         if self.task.category_key:
             keys.append("doc")
         return keys
