@@ -498,3 +498,25 @@ def test_bundled_sample_is_lm_eval_format_with_confidences() -> None:
         "acme/bold-70b": {"correct": 29, "wrong": 35}, "acme/careful-70b": {"correct": 33, "wrong": 31},
         "nova/guess-8b": {"correct": 29, "wrong": 35}, "nova/humble-8b": {"correct": 20, "wrong": 44},
         "orbit/mid-32b": {"correct": 25, "wrong": 39}}
+
+
+def test_math_l5_exact_match_original_note_and_text_targets(tmp_path: Path) -> None:
+    folder = tmp_path / "org__mathy-7b"
+    folder.mkdir()
+    lines = [gen_line(0, "Final Answer: The final answer is $4.5$. I hope it is correct.", "4.5", "4.5", 1.0, "none",
+                      exact_match_original=1.0),
+             gen_line(1, "so x = \\boxed{7}", "\\boxed{7}", "7", 1, "none", exact_match_original=0),
+             gen_line(2, "I don't know.", "I don't know.", "3", 0, "none", exact_match_original=0)]
+    write_jsonl(folder / f"samples_leaderboard_math_algebra_hard_{TS1}.jsonl", lines)
+    gpqa = [mc_line(0, ["(A)", "(B)", "(C)", "(D)"], [-3.0, -1.0, -2.0, -4.0], 1, {"acc_norm": 1.0})]
+    gpqa[0]["target"] = "(B)"  # leaderboard_gpqa's target is the choice text
+    write_jsonl(folder / f"samples_leaderboard_gpqa_diamond_{TS1}.jsonl", gpqa)
+    data = rescore.load(folder)
+    math_items = by(data.items, "math_l5")
+    assert math_items["subset"].unique().tolist() == ["algebra"]
+    assert math_items["outcome"].tolist() == ["correct", "correct", "abstain"]
+    assert any("exact_match_original (Minerva regex) agrees on 2/3 items" in n for n in data.notes)
+    gpqa_items = by(data.items, "gpqa")
+    assert gpqa_items[["prediction", "gold", "outcome"]].values.tolist() == [["1", "1", "correct"]]
+    with pytest.raises(rescore.errors.UsageError, match="--confidence-norm"):
+        rescore.load(folder, confidence_norm="softmax")

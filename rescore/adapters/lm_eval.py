@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..names import normalise_benchmark, normalise_model
 from ..options import LoadOptions
 from ..outcomes import parse_grade
@@ -363,7 +363,7 @@ class _Reader:
         self.mc = task.output_type in MC_TYPES
         self.norm = options.confidence_norm
         if self.norm not in ("raw", "length"):
-            raise InputError(f"--confidence-norm must be raw or length, not {self.norm!r}", path=str(path))
+            raise UsageError(f"--confidence-norm must be raw or length, not {self.norm!r}")
         self.wanted = options.filter_name
         self.chosen: str | None = None
         self.seen_filters: list[str] = []
