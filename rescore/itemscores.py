@@ -104,6 +104,11 @@ def confidence_groups(items: pd.DataFrame, policy: Policy) -> Iterator[Confidenc
     for (benchmark, model), frame in scored.groupby(GROUP_KEYS, sort=True, observed=True):
         answered = frame[(frame["c"] + frame["w"]) > 0]
         problem = confidence_problem(answered["confidence"].to_numpy(dtype="float64"))
+        if problem is not None and problem.endswith("lack a confidence"):
+            kinds = set(answered.loc[answered["confidence"].isna(), "outcome"].astype(str))
+            if kinds <= {"invalid", "partial"}:  # e.g. never-judged items scored as wrong by --invalid wrong
+                problem += (f" (all {'/'.join(sorted(kinds))} items scored as answers; --invalid drop|abstain "
+                            "or --partial abstain leaves them out)")
         yield ConfidenceGroup(str(benchmark), str(model), frame, problem)
 
 

@@ -381,3 +381,26 @@ def test_compare_usage_errors() -> None:
         compare_report(items, [0.5], correction="bonferroni")
     with pytest.raises(UsageError, match="--bootstrap"):
         compare_report(items, [0.5], bootstrap=-1)
+
+
+def test_real_hle_judged_file() -> None:
+    """HLE judged file (dunpt/Open-Deep-Research): 6 judged with confidences, 4 never judged (invalid)."""
+    from .conftest import real_data
+
+    data = rescore.load(real_data("hle"))
+    default = calibration_report(data.items)
+    assert default["summary"].empty
+    assert default["omitted"]["reason"].tolist() == [
+        "4 of 10 answered items lack a confidence (all invalid items scored as answers; --invalid drop|abstain "
+        "or --partial abstain leaves them out)"]
+    summary = calibration_report(data.items, Policy(invalid="drop"), bins=10)["summary"].iloc[0]
+    # conf/outcome: .8 w, .9 c, .8 w, .8 w, .7 c, .9 w
+    assert (summary["n"], summary["accuracy"]) == (6, pytest.approx(2 / 6))
+    assert summary["brier"] == pytest.approx((0.64 + 0.01 + 0.64 + 0.64 + 0.09 + 0.81) / 6)
+    assert summary["ece_width"] == pytest.approx(0.3 / 6 + 0.8 * 3 / 6 + 0.4 * 2 / 6)
+    assert summary["overconfidence"] == pytest.approx(4.9 / 6 - 2 / 6)
+    rows = policy_report(data.items, [0.75], Policy(invalid="abstain"))["rows"].iloc[0]
+    # answer only p > .75: the two .9 (1 c, 1 w) and three .8 (all w); the .7 correct is withheld
+    assert (rows["n"], rows["n_answered_policy"]) == (10, 5)
+    assert rows["score_policy"] == pytest.approx((1 - 3 * 4) / 10)
+    assert rows["score_as_is"] == pytest.approx((2 - 3 * 4) / 10)
