@@ -3,8 +3,8 @@
 Everything a reader needs travels in the file: the leaderboard at every threshold, figures
 rendered by matplotlib to inline SVG (the optional ``[plots]`` extra), the scoring rule, and
 the provenance. Without matplotlib the tables still render and the report says which figures
-it left out and why; likewise for figures whose data is missing (no confidences, no
-calibration module). Every piece of untrusted text (model, benchmark and file names, notes)
+it left out and why; likewise for figures whose data is missing (no per-item confidences,
+counts-only input). Every piece of untrusted text (model, benchmark and file names, notes)
 goes through :func:`html.escape`; matplotlib's SVG writer escapes the text it draws, and
 mathtext is disabled for labels by escaping ``$``, so a model called ``<script>...`` is text.
 """
@@ -225,14 +225,23 @@ def bump_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, colors: dic
         fig.subplots_adjust(left=margin / width, right=1 - margin / width, top=1 - 0.25 / height,
                             bottom=0.75 / height)
         positions = np.arange(len(xs))
+        ranks = {m: [rank_at(rows[rows["model"] == m], t) for t in xs] for m in models}
+        # models sharing a rank (equal scores) are spread apart a little, so no line or label hides another
+        drawn = {m: list(r) for m, r in ranks.items()}
+        for j in range(len(xs)):
+            by_rank: dict[float, list] = {}
+            for m in models:
+                by_rank.setdefault(ranks[m][j], []).append(m)
+            for tied in by_rank.values():
+                for k, m in enumerate(tied):
+                    drawn[m][j] += (k - (len(tied) - 1) / 2) * min(0.3, 0.8 / len(tied))
         for model in models:
             color, style = colors[str(model)]
-            mrows = rows[rows["model"] == model]
-            ranks = [rank_at(mrows, t) for t in xs]
-            ax.plot(positions, ranks, color=color, linestyle=style, marker="o", linewidth=2, markersize=5)
-            ax.annotate(_mpl_label(f"{model}  #{ranks[-1]:g}"), (positions[-1], ranks[-1]), xytext=(8, 0),
+            ys, r = drawn[model], ranks[model]
+            ax.plot(positions, ys, color=color, linestyle=style, marker="o", linewidth=2, markersize=5)
+            ax.annotate(_mpl_label(f"{model}  #{r[-1]:g}"), (positions[-1], ys[-1]), xytext=(8, 0),
                         textcoords="offset points", va="center", fontsize=8, color=color, annotation_clip=False)
-            ax.annotate(_mpl_label(f"#{ranks[0]:g}  {model}"), (positions[0], ranks[0]), xytext=(-8, 0),
+            ax.annotate(_mpl_label(f"#{r[0]:g}  {model}"), (positions[0], ys[0]), xytext=(-8, 0),
                         textcoords="offset points", va="center", ha="right", fontsize=8, color=color,
                         annotation_clip=False)
         ax.set_xticks(positions, [f"t={t:g}\n" + ("(accuracy)" if t == 0 else f"(wrong −{penalty(t):g})")
@@ -246,7 +255,8 @@ def bump_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, colors: dic
         ax.grid(axis="x", color="#dddddd")
 
     title = f"{bench}: rank from t=0 to t={xs[-1]:g}"
-    caption = "Rank of each model at each target (t=0 is plain accuracy); crossing lines are rank changes."
+    caption = ("Rank of each model at each target (t=0 is plain accuracy); crossing lines are rank changes. Models "
+               "with equal scores share a rank and are drawn slightly apart.")
     return Figure(fig_id, title, caption, _svg(mpl, draw, fig_id, title, (width, height), layout=None))
 
 
