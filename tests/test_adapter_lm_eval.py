@@ -220,7 +220,7 @@ def test_generation_default_first_filter_invalid_and_abstention(run_dir: Path) -
     assert items["rule"].tolist()[1:4] == ["extraction failure", "abstention phrase", "extraction failure"]
     assert items["prediction"].isna().tolist() == [False, True, True, True, False]
     assert items.loc[2, "response"] == "I don't know."
-    assert any("gsm8k: filter 'strict-match' used (also in file: flexible-extract" in n for n in data.notes)
+    assert any("filter 'strict-match' used (also in file: flexible-extract" in n for n in data.notes)
 
 
 def test_generation_filter_option(run_dir: Path) -> None:

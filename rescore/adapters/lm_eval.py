@@ -286,7 +286,7 @@ class LmEvalAdapter(Adapter):
             raise InputError("first line is not a JSON object", path=str(path), line=1)
         task = self._task(path, first, options, info)
         if task.output_type == "loglikelihood_rolling":
-            info.note(f"{task.task}: perplexity task (loglikelihood_rolling); nothing to grade")
+            info.note("perplexity task (loglikelihood_rolling); nothing to grade")
             return
         if options.filter_name and not task.filters:
             task.filters = scan_filters(path, options)  # no results config: learn the task's filters first
@@ -329,7 +329,7 @@ class LmEvalAdapter(Adapter):
         if output_type is None:
             output_type = "multiple_choice" if _is_loglik_pairs(first.get("filtered_resps")) else "generate_until"
             if results is None or not config:
-                info.note(f"{task_name}: output_type inferred from the line shape ({output_type})")
+                info.note(f"output_type inferred from the line shape ({output_type})")
         # main metric
         metric = None
         candidates = _metric_names(config) or [m for m in first.get("metrics") or [] if isinstance(m, str)]
@@ -417,7 +417,7 @@ class _Reader:
         self.count_by_doc[doc] = k + 1
         if k == 1 and not self.noted_repeats:
             self.noted_repeats = True
-            self.info.note(f"{self.task.task}: lines have no 'filter' key (older lm-eval); the k-th line of a doc "
+            self.info.note(f"lines have no 'filter' key (older lm-eval); the k-th line of a doc "
                            f"is taken as the k-th filter ({', '.join(filters) or 'names unknown'})")
         if k < len(filters):
             return filters[k]
@@ -431,7 +431,7 @@ class _Reader:
             self.chosen = self.wanted
         elif self.wanted and len(known) == 1:
             self.chosen = known[0]
-            self.info.note(f"{task.task}: filter {self.wanted!r} not used by this task; read its only filter "
+            self.info.note(f"filter {self.wanted!r} not used by this task; read its only filter "
                            f"{known[0]!r}")
         elif self.wanted:
             raise InputError(f"filter {self.wanted!r} not in task {task.task!r} (filters: {', '.join(known)})",
@@ -440,7 +440,7 @@ class _Reader:
             self.chosen = known[0]
         if len(known) > 1 or (task.output_type not in MC_TYPES and self.chosen != "none"):
             others = [f for f in known if f != self.chosen]
-            self.info.note(f"{task.task}: filter {self.chosen!r} used" + (
+            self.info.note(f"filter {self.chosen!r} used" + (
                 f" (also in file: {', '.join(others)}; choose with --filter)" if others else ""))
 
     # -- batches --------------------------------------------------------------------------
@@ -618,20 +618,20 @@ class _Reader:
             reasons = [f"line {n}: invalid JSON" for n in self.bad_lines[:3]] + self.bad_records[:3]
             info.note(f"skipped {bad} bad line(s) (--on-error skip): " + "; ".join(reasons[:3]))
         if self.lines_used == 0 and self.chosen is not None:
-            info.note(f"{task.task}: no lines for filter {self.chosen!r} (filters in file: "
+            info.note(f"no lines for filter {self.chosen!r} (filters in file: "
                       f"{', '.join(self.seen_filters)})")
         metric_label = task.metric if task.metric != "ifeval" else "prompt_level_*_acc"
         if self.metric_missing:
-            info.note(f"{task.task}: {self.metric_missing} line(s) without metric {metric_label!r}; "
+            info.note(f"{self.metric_missing} line(s) without metric {metric_label!r}; "
                       "graded by prediction vs gold")
         if self.mc:
-            rule = "acc_norm: argmax of loglik/len(choice)" if task.metric == "acc_norm" else "acc: argmax of loglik"
-            info.note(f"{task.task}: graded by {task.metric}; chosen option = {rule}; confidence = softmax over "
+            rule = "argmax of loglik / len(choice)" if task.metric == "acc_norm" else "argmax of loglik"
+            info.note(f"graded by {task.metric}; chosen option = {rule}; confidence = softmax over "
                       f"{'length-normalised' if self.norm == 'length' else 'raw'} log-likelihoods at that option")
         if self.em_original_seen:
             agree = self.em_original_seen - self.em_original_diff
             original = self._producer_value("exact_match_original", self.chosen or "none")
-            info.note(f"{task.task}: graded by exact_match (math_verify); exact_match_original (Minerva regex) "
+            info.note(f"graded by exact_match (math_verify); exact_match_original (Minerva regex) "
                       f"agrees on {agree}/{self.em_original_seen} items"
                       + (f", producer exact_match_original = {original:.4f}" if original is not None else ""))
         self._producer_metrics()
@@ -666,7 +666,7 @@ class _Reader:
         filter_name = self.chosen or "none"
         n = self._producer_n()
         if n is not None and n != self.lines_used:
-            self.info.note(f"{task.task}: {self.lines_used} item(s) in the samples file, results file reports "
+            self.info.note(f"{self.lines_used} item(s) in the samples file, results file reports "
                            f"n-samples effective = {n} (truncated or partial file?)")
         pairs = ([(v, IFEVAL_METRICS[v]) for v in self.variants] if task.metric == "ifeval"
                  else [(task.benchmark, task.metric)])
