@@ -404,3 +404,16 @@ def test_real_hle_judged_file() -> None:
     assert (rows["n"], rows["n_answered_policy"]) == (10, 5)
     assert rows["score_policy"] == pytest.approx((1 - 3 * 4) / 10)
     assert rows["score_as_is"] == pytest.approx((2 - 3 * 4) / 10)
+
+
+def test_real_lm_eval_winogrande_softmax_confidences() -> None:
+    """lm-eval loglikelihood samples (10 winogrande items): confidence = softmax over the options."""
+    from .conftest import real_data
+
+    items = rescore.load(real_data("lm_eval", "llama3.1-pro16-0827-Inst_winogrande_loglik")).items
+    summary = calibration_report(items)["summary"].iloc[0]
+    assert (summary["n"], summary["accuracy"]) == (10, pytest.approx(0.7))
+    assert summary["mean_confidence"] == pytest.approx(0.976865, abs=1e-6)  # confidently wrong on 3 of 10
+    assert summary["ece_width"] == pytest.approx(0.313350, abs=1e-6)
+    assert summary["brier"] == pytest.approx(0.293926, abs=1e-6)
+    assert selective_report(items)["summary"].iloc[0]["aurc"] == pytest.approx(0.247619, abs=1e-6)
