@@ -187,7 +187,7 @@ def score_curve_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, colo
             ax.axvline(t, color="#999999", linewidth=0.6, linestyle=":")
         ax.axhline(0, color="#444444", linewidth=0.8)
         ax.set_xlim(0, 0.99)
-        ax.set_ylim(max(low, Y_FLOOR) - 0.05, high + 0.05)
+        ax.set_ylim(max(low, Y_FLOOR) - 0.05, min(high, 1.0) + 0.05)  # no score exceeds 1
         ax.set_xlabel("confidence target t (a wrong answer costs t/(1−t))")
         ax.set_ylabel("score S(t)")
         if handles:
@@ -432,9 +432,13 @@ rewards a model that answers only when its confidence exceeds <i>t</i> (Kalai, N
 <tbody>{rows}</tbody></table>
 <p class="small">Intervals: {round(board.level * 100)}% normal intervals, mean ± z·SE of the per-item score
 (SE method: {esc(board.se_method)}); ≈ marks an interval that overlaps the model ranked just above (a tie in
-practice); ▲▼ is the rank change from t = 0. Break-even t: S(t) &gt; 0 exactly below it. Partial answers score as
-{esc(pol.partial)}; invalid (extraction or grader failure) as {esc(pol.invalid)}.</p>
+practice); ▲▼ is the rank change from t = 0. Break-even t: S(t) &gt; 0 exactly below it. Partial answers
+{_POLICY_PHRASE[pol.partial]}; invalid ones (extraction or grader failure) {_POLICY_PHRASE[pol.invalid]}.</p>
 """
+
+
+_POLICY_PHRASE = {"wrong": "score as wrong", "correct": "score as correct", "abstain": "score as abstentions",
+                  "drop": "are dropped from n"}
 
 
 def _provenance(board: Leaderboard) -> str:
@@ -537,7 +541,8 @@ def render_html(board: Leaderboard, items: pd.DataFrame | None = None, *, title:
         omitted = _omitted_here(data, bench)
         for why, models in omitted.items():
             total = int((board.groups["benchmark"] == bench).sum())
-            who = f"all {total} models" if len(models) == total else ", ".join(models)
+            who = ("the only model" if total == 1 else f"all {total} models") if len(models) == total else \
+                ", ".join(models)
             what = f"{bench}: reliability diagram, risk-coverage and calibrated-policy curves for {who}"
             missing.append(Missing(what, why))
             body.append(f"<p class='notice'>Not plotted for {esc(who)}: reliability, risk-coverage and "
