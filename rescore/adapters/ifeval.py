@@ -90,8 +90,13 @@ class IFEvalAdapter(Adapter):
         rows: list[dict[str, Any]] = []
         first_line: dict[str, int] = {}
         followed = instructions = 0
-        with path.open("r", encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
+        with path.open("rb") as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=str(path),
+                                     line=line_no) from None
                 if not line.strip():
                     continue
                 record = _parse(line, line_no, errors)

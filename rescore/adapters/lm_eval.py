@@ -413,6 +413,7 @@ class _Reader:
         if self.count_by_doc is None:
             self.count_by_doc = {}
         doc = obj.get("doc_id")
+        doc = doc if isinstance(doc, (str, int, float, type(None))) else repr(doc)  # malformed: batch() reports it
         k = self.count_by_doc.get(doc, 0)
         self.count_by_doc[doc] = k + 1
         if k == 1 and not self.noted_repeats:
@@ -686,8 +687,10 @@ def scan_filters(path: Path, options: LoadOptions) -> list[str]:
         for _, obj in lines:
             name = obj.get("filter")
             if not isinstance(name, str):
-                k = counts.get(obj.get("doc_id"), 0)
-                counts[obj.get("doc_id")] = k + 1
+                doc = obj.get("doc_id")
+                doc = doc if isinstance(doc, (str, int, float, type(None))) else repr(doc)
+                k = counts.get(doc, 0)
+                counts[doc] = k + 1
                 name = "none" if k == 0 else f"#{k}"
             if name not in names:
                 names.append(name)

@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..errors import InputError
 from ..names import normalise_model
 from ..options import LoadOptions
 from ._common import RecordErrors, batch, text_or_na
@@ -89,8 +90,13 @@ class OmniMathAdapter(Adapter):
         kinds: set[str] = set()
         seen: dict[str, int] = {}
         anomalies = 0
-        with path.open("r", encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
+        with path.open("rb") as handle:
+            for line_no, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=str(path),
+                                     line=line_no) from None
                 if not line.strip():
                     continue
                 item = _item(line, line_no, errors)
