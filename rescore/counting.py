@@ -110,8 +110,7 @@ class FileCounter:
             return
         hashes = _key_hashes(batch)
         order = np.sort(hashes)
-        dup_within = order[1:][order[1:] == order[:-1]]
-        dup_mask = np.isin(hashes, dup_within) if len(dup_within) else np.zeros(len(hashes), dtype=bool)
+        dup_mask = pd.Series(hashes).duplicated(keep="first").to_numpy().copy()  # later copies are the error
         for seen in self._seen:
             pos = np.searchsorted(seen, hashes)
             pos[pos >= len(seen)] = 0

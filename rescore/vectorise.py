@@ -22,7 +22,10 @@ def map_unique(values: pd.Series, fn: Callable[[Any], Any], dtype: str | None = 
     """``values.map(fn)``, evaluating ``fn`` once per distinct value (missing values included)."""
     if values.empty:
         return pd.Series([], index=values.index, dtype=dtype or "object")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists, dicts): per row, as before
+        return values.map(fn).astype(dtype or "object")
     mapped = [fn(u) for u in uniques]
     has_na = bool((codes < 0).any())
     if has_na:
