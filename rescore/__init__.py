@@ -92,4 +92,8 @@ def __getattr__(name: str) -> Any:
         from .board import Leaderboard
 
         return Leaderboard
+    if name in ("calibration", "selective", "policy", "compare"):  # rescore.calibration.build_report(...)
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(name)

@@ -189,3 +189,12 @@ def test_missing_input_and_output_over_input(table: Path, command: str) -> None:
     before = table.read_text()
     over = invoke(command, str(table), "-o", str(table), "-f", "csv")
     assert over.exit_code == 2 and "inputs" in over.stderr and table.read_text() == before
+
+
+def test_library_modules_reachable_from_the_package() -> None:
+    import rescore
+
+    report = rescore.calibration.build_report(MMLU)
+    assert report.kind == "calibration" and len(report.tables["summary"]) == 5
+    assert rescore.compare.kendall_tau_b([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
+    assert callable(rescore.selective.aurc) and callable(rescore.policy.policy_curve)
