@@ -98,8 +98,10 @@ def leaderboard(
         instructed_t=instructed_t, keep_text=False,
         engine=engine, scheduler=scheduler, scheduler_timeout=scheduler_timeout, jobs=jobs,
         # counts mode (bounded memory) unless a clustering needs the item rows
-        # (and unless --policy / --ties paired need them: both work on per-item rows)
-        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties != "overlap",
+        # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
+        # decide by input size, so --ties auto gets paired tests on ordinary inputs and bounded memory
+        # (interval-overlap ties, with a note) on millions of items
+        need_items=(cluster not in ("auto", "none") or policy != "as-is" or ties == "paired") or None,
         progress=progress_wanted(quiet),
     )
     err = stderr_console()
