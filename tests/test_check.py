@@ -97,7 +97,7 @@ def test_json_equals_library_result(bench: Path) -> None:
     result = invoke("check", str(bench), "--min", "score@0.9=0", "--max", "error_rate=0.2", "-t", "0.5",
                     "--format", "json", "-q")
     assert result.exit_code == 1
-    # the CLI reads in counts mode, exactly as `rescore leaderboard` does
+    # the CLI reads in counts mode (gates need only counts)
     board = rescore.leaderboard(rescore.load(bench, need_items=False), [0.5, 0.9])
     expected = gates.check(board, ["score@0.9=0"], ["error_rate=0.2"]).to_dict()
     doc = json.loads(result.stdout)

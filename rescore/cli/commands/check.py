@@ -128,7 +128,8 @@ def check(
         abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
         confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
         instructed_t=instructed_t, keep_text=False, progress=progress_wanted(quiet),
-        need_items=cluster not in ("auto", "none"),  # counts suffice, exactly as for `rescore leaderboard`
+        # counts mode: gates read scores, SEs and rates, which counts give exactly (bounded memory in CI)
+        need_items=cluster not in ("auto", "none"),
     )
     err = stderr_console()
     data = load(paths, load_opts)
