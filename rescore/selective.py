@@ -49,19 +49,37 @@ def risk_coverage(conf: np.ndarray, correct: np.ndarray) -> pd.DataFrame:
     })
 
 
-def aurc(conf: np.ndarray, correct: np.ndarray) -> float:
-    """Area under the risk-coverage curve: mean over k = 1..n of the (tie-expected) risk at coverage k/n."""
+def risk_by_position(conf: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Expected risk among the k most confident answers, k = 1..n (ties by their expected errors)."""
     conf, correct = _check(conf, correct)
     if conf.size == 0:
-        return float("nan")
+        return np.empty(0)
     _, sizes, errors = _tie_groups(conf, correct)
     before = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     errors_before = np.concatenate([[0.0], np.cumsum(errors)[:-1]])
     group = np.repeat(np.arange(sizes.size), sizes)
     k = np.arange(1, conf.size + 1, dtype="float64")
     j = k - before[group]
-    expected_errors = errors_before[group] + j * errors[group] / sizes[group]
-    return float(np.mean(expected_errors / k))
+    return (errors_before[group] + j * errors[group] / sizes[group]) / k
+
+
+def aurc(conf: np.ndarray, correct: np.ndarray) -> float:
+    """Area under the risk-coverage curve: mean over k = 1..n of the (tie-expected) risk at coverage k/n."""
+    risks = risk_by_position(conf, correct)
+    return float(np.mean(risks)) if risks.size else float("nan")
+
+
+COVERAGE_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def risk_at_coverage(conf: np.ndarray, correct: np.ndarray, coverages: tuple[float, ...] = COVERAGE_GRID
+                     ) -> np.ndarray:
+    """Risk when answering the ceil(c*n) most confident items, for each coverage c (NaN when n = 0)."""
+    risks = risk_by_position(conf, correct)
+    if not risks.size:
+        return np.full(len(coverages), np.nan)
+    k = np.clip(np.ceil(np.asarray(coverages) * risks.size - 1e-9).astype("int64"), 1, risks.size)
+    return risks[k - 1]
 
 
 def aurc_optimal(correct: np.ndarray) -> float:
@@ -92,6 +110,7 @@ def coverage_at_risk(conf: np.ndarray, correct: np.ndarray, max_risk: float) -> 
 SUMMARY_COLUMNS = ["benchmark", "model", "n", "n_total", "answered_share", "risk", "aurc", "aurc_optimal",
                    "excess_aurc", "max_risk", "coverage_at_risk", "coverage_all_at_risk", "threshold_at_risk"]
 CURVE_COLUMNS = ["benchmark", "model", "threshold", "n_answered", "coverage", "coverage_all", "risk"]
+GRID_COLUMNS = ["benchmark", "model", *(f"risk@{c:g}" for c in COVERAGE_GRID)]
 
 
 def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk: float | None = None
@@ -101,6 +120,7 @@ def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk
     policy = policy or Policy()
     rows: list[dict[str, Any]] = []
     curves: list[pd.DataFrame] = []
+    grid: list[dict[str, Any]] = []
     omitted: list[tuple[str, str, str]] = []
     notes: list[str] = []
     for group in confidence_groups(items, policy):
@@ -126,6 +146,9 @@ def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk
             row["coverage_all_at_risk"] = found["coverage"] * conf.size / total
             row["threshold_at_risk"] = found["threshold"]
         rows.append(row)
+        grid.append({"benchmark": group.benchmark, "model": group.model,
+                     **{f"risk@{c:g}": r for c, r in zip(COVERAGE_GRID, risk_at_coverage(conf, correct),
+                                                        strict=True)}})
         curve = risk_coverage(conf, correct)
         curve["coverage_all"] = curve["n_answered"] / total
         curve.insert(0, "model", group.model)
@@ -133,8 +156,9 @@ def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk
         curves.append(curve)
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     curve_frame = (pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS))
-    return {"summary": summary, "curve": curve_frame[CURVE_COLUMNS], "omitted": omitted_frame(omitted),
-            "notes": notes}
+    grid_frame = pd.DataFrame(grid, columns=GRID_COLUMNS)
+    return {"summary": summary, "grid": grid_frame, "curve": curve_frame[CURVE_COLUMNS],
+            "omitted": omitted_frame(omitted), "notes": notes}
 
 
 def build_report(data: Any, *, max_risk: float | None = None, partial: str = "wrong", invalid: str = "wrong",
@@ -151,6 +175,8 @@ def build_report(data: Any, *, max_risk: float | None = None, partial: str = "wr
         population="answered items; coverage = share of them answered at a cut-off, coverage_all = share of "
                    "all items",
         aurc="mean over k = 1..n of the risk among the k most confident answers; ties by their expected risk",
+        grid="risk@c: the risk among the ceil(c*n) most confident answers",
     )
-    return StatsReport("selective", {"summary": result["summary"], "curve": result["curve"], "omitted": omitted},
+    return StatsReport("selective", {"summary": result["summary"], "grid": result["grid"], "curve": result["curve"],
+                                     "omitted": omitted},
                        provenance, list(data.notes) + result["notes"])

@@ -71,8 +71,10 @@ def test_selective_json_and_csv(table: Path, tmp_path: Path) -> None:
     curve = pd.read_csv(tmp_path / "sel.curve.csv")
     assert curve.groupby("model")["n_answered"].max().tolist() == [280, 181, 280, 93, 247]
     assert (tmp_path / "sel.omitted.csv").exists()
+    assert list(pd.read_csv(tmp_path / "sel.grid.csv").columns)[-1] == "risk@1"
     table_out = invoke("selective", str(MMLU), "--max-risk", "0.2", "-q").stdout
     assert "cut-off" in table_out and "0.539" in table_out  # acme/bold-70b: 151 of 280 answered at risk <= .2
+    assert "Risk when answering only the most confident" in table_out
 
 
 def test_compare_json_equals_library_with_every_flag(table: Path) -> None:

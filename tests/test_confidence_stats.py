@@ -28,7 +28,14 @@ from rescore.errors import UsageError
 from rescore.itemscores import confidence_problem, scored_items
 from rescore.policy import behavioural_audit, policy_curve, policy_report, wilson_bounds
 from rescore.scoring import Policy, penalty
-from rescore.selective import aurc, aurc_optimal, coverage_at_risk, risk_coverage, selective_report
+from rescore.selective import (
+    aurc,
+    aurc_optimal,
+    coverage_at_risk,
+    risk_at_coverage,
+    risk_coverage,
+    selective_report,
+)
 
 from .conftest import SAMPLE
 
@@ -136,6 +143,8 @@ def test_scored_items_follow_the_policy() -> None:
 # ---- selective prediction --------------------------------------------------------------------
 def test_aurc_and_risk_coverage_by_hand() -> None:
     assert aurc(np.array([0.9, 0.8, 0.7]), np.array([1, 0, 1])) == pytest.approx((0 + 1 / 2 + 1 / 3) / 3)
+    assert risk_at_coverage(np.array([0.9, 0.8, 0.7]), np.array([1, 0, 1]), (1 / 3, 2 / 3, 1.0, 0.01)).tolist() == \
+        pytest.approx([0.0, 0.5, 1 / 3, 0.0])
     # a tie group {0.9, 0.9} with one error: expected risk 1/2 at k=1 and k=2
     conf, correct = np.array([0.9, 0.9, 0.5]), np.array([1, 0, 0])
     assert aurc(conf, correct) == pytest.approx((0.5 + 0.5 + 2 / 3) / 3)
@@ -156,6 +165,9 @@ def test_selective_on_sample_data() -> None:
     assert bold["aurc"] == pytest.approx(0.203186, abs=1e-6)
     assert bold["coverage_at_risk"] == pytest.approx(151 / 280)
     assert bold["threshold_at_risk"] == pytest.approx(0.76)
+    grid = report["grid"].set_index("model")
+    assert grid.loc["acme/bold-70b", "risk@1"] == pytest.approx(121 / 280)
+    assert grid.loc["acme/bold-70b", "risk@0.5"] == pytest.approx(0.181, abs=5e-4)
     humble = report["summary"].set_index("model").loc["nova/humble-8b"]
     assert humble["n"] == 93 and humble["answered_share"] == pytest.approx(93 / 280)
 

@@ -18,8 +18,11 @@ SUMMARY = ["benchmark", "model", "n", "answered_share", "risk", "aurc", "aurc_op
 def print_selective(report: StatsReport, console: Console) -> None:
     summary = report.tables["summary"]
     cols = SUMMARY if summary["max_risk"].notna().any() else SUMMARY[:-3]
-    print_tables(report, console, {"summary": cols}, {
-        "summary": "Selective prediction on answered items (risk = error rate; AURC lower is better)"}, {
+    grid = report.tables["grid"].rename(columns=lambda c: c.replace("risk@", "") if c.startswith("risk@") else c)
+    view = StatsReport(report.kind, {"summary": summary, "grid": grid}, report.provenance)
+    print_tables(view, console, {"summary": cols, "grid": list(grid.columns)}, {
+        "summary": "Selective prediction on answered items (risk = error rate; AURC lower is better)",
+        "grid": "Risk when answering only the most confident share of answers (column = coverage)"}, {
         "answered_share": "answered", "aurc_optimal": "optimal", "excess_aurc": "excess",
         "coverage_at_risk": "coverage", "coverage_all_at_risk": "of all", "threshold_at_risk": "cut-off"})
     if summary.empty:
