@@ -169,7 +169,7 @@ def test_every_format_is_detected_and_gives_the_same_outcomes(mixed_log: Path) -
     got = {i: (r.outcome, r.rule) for i, r in items.iterrows()}
     assert got == EXPECTED_MIXED
     assert set(items["model"]) == {"openai/gpt-4o"}
-    assert set(items["benchmark"]) == {"mmlu_0_shot"}  # inspect_evals/ prefix stripped
+    assert set(items["benchmark"]) == {"mmlu"}  # inspect_evals/mmlu_0_shot -> mmlu (configs/names.yaml)
     assert set(items["subset"]) == {"physics"}
     assert set(items["run"]) == {"2025-02-11T20-17-00_EVALID123"}  # creation time in UTC + eval id
     assert set(items["attempt"]) == {0}
@@ -182,7 +182,7 @@ def test_every_format_is_detected_and_gives_the_same_outcomes(mixed_log: Path) -
     assert any("1 sample(s) ended in an error" in n for n in result.info.notes)
     [agg] = result.info.producer_metrics["aggregates"]
     assert agg["label"] == "inspect_ai choice/accuracy" and agg["accuracy"] == pytest.approx(3 / 13)
-    assert agg["benchmark"] == "mmlu_0_shot" and agg["model"] == "openai/gpt-4o"
+    assert agg["benchmark"] == "mmlu" and agg["model"] == "openai/gpt-4o"
     assert "P as 0.5" in agg["note"]
 
 
@@ -379,7 +379,7 @@ REAL_COUNTS = [
     (("inspect_ai", "2025-05-12T20-28-13-04-00_popularity.json"), "openai/gpt-4o-mini", "popularity",
      {"correct": 2, "wrong": 1}, 0),
     (("inspect_ai", "log_read_sample.json"), "ollama/gemma3", "popularity", {"correct": 1}, 0),
-    (("inspect_ai", "mmlu-summary-choices.eval"), "openai/gpt-4o", "mmlu_0_shot", {"wrong": 1}, 0),
+    (("inspect_ai", "mmlu-summary-choices.eval"), "openai/gpt-4o", "mmlu", {"wrong": 1}, 0),
 ]
 
 
