@@ -327,7 +327,56 @@ ROW_COLUMNS = ["benchmark", "t", "penalty", "model_a", "model_b", "n", "score_a"
                "ci_low", "ci_high", "boot_se", "p", "p_holm", "p_bh", "p_adjusted", "significant"]
 PAIR_COLUMNS = ["benchmark", "model_a", "model_b", "n", "dropped_a", "dropped_b", "dC", "dW", "dA",
                 "crossover_t", "crossover_low", "crossover_high", "crossover_share", "leader_below_crossover"]
-TAU_COLUMNS = ["benchmark", "t", "n_models", "kendall_tau_b", "discordant_pairs"]
+TAU_COLUMNS = ["benchmark", "t", "n_models", "kendall_tau_b", "tau_low", "tau_high", "discordant_pairs"]
+
+
+def _tau_b_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Kendall tau-b of each row of x against the same row of y (B, M) -> (B,)."""
+    i, j = np.triu_indices(x.shape[1], 1)
+    sx = np.sign(x[:, i] - x[:, j])
+    sy = np.sign(y[:, i] - y[:, j])
+    n1 = (sx != 0).sum(axis=1)
+    n2 = (sy != 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((n1 > 0) & (n2 > 0), (sx * sy).sum(axis=1) / np.sqrt(n1 * n2), np.nan)
+
+
+def tau_bootstrap(bench: BenchmarkItems, ts: np.ndarray, credit: float, resamples: int, seed: int,
+                  chunk: int = 100) -> np.ndarray:
+    """(B, T) Kendall tau-b between the ranking at ts[0] and at each t, over joint item resamples.
+
+    All models are resampled on the same items (whole clusters when clusters exist), so the
+    interval reflects how stable the *re-ranking* is, not each model's own noise separately.
+    """
+    m = bench.present.shape[0]
+    if bench.clusters is None:
+        totals = bench.x  # (M, U, 3)
+        sizes = bench.present.astype("float64")  # (M, U)
+    else:
+        codes, inverse = np.unique(bench.clusters, return_inverse=True)
+        g = codes.size
+        totals = np.zeros((m, g, 3))
+        sizes = np.zeros((m, g))
+        for k in range(m):
+            np.add.at(totals[k], inverse, bench.x[k])
+            np.add.at(sizes[k], inverse, bench.present[k].astype("float64"))
+    units = totals.shape[1]
+    v = _coefficients(ts, credit)
+    tag = zlib.crc32(f"tau\x1f{bench.benchmark}".encode())
+    rng = np.random.default_rng([int(seed), tag])
+    out = np.empty((resamples, len(ts)))
+    for start in range(0, resamples, chunk):
+        b = min(chunk, resamples - start)
+        idx = rng.integers(0, units, size=(b, units))
+        flat = (idx + (np.arange(b) * units)[:, None]).ravel()
+        weights = np.bincount(flat, minlength=b * units).reshape(b, units).astype("float64")
+        sums = np.einsum("bu,muk->bmk", weights, totals)  # (b, M, 3)
+        n = weights @ sizes.T  # (b, M)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = (sums @ v.T) / n[:, :, None]  # (b, M, T)
+        for ti in range(len(ts)):
+            out[start:start + b, ti] = _tau_b_rows(scores[:, :, 0], scores[:, :, ti])
+    return out
 
 
 def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
@@ -398,6 +447,7 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
         marks = tie_marks(bench, tests, ts, credit, alpha)
         tie_frames.append(marks[marks["t"].isin(requested)])
         base = scores[:, 0]
+        taus = tau_bootstrap(bench, ts, credit, int(bootstrap), seed) if bootstrap else None
         for ti, t in enumerate(ts):
             if float(t) not in requested:
                 continue
@@ -405,8 +455,12 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
             flips = [f"{bench.models[i]} / {bench.models[j]}"
                      for i, j in combinations(range(len(bench.models)), 2)
                      if np.sign(base[i] - base[j]) * np.sign(here[i] - here[j]) < 0]
+            low = high = np.nan
+            if taus is not None and np.isfinite(taus[:, ti]).any():
+                low, high = np.nanquantile(taus[:, ti], [lo_q, hi_q])
             tau_rows.append({"benchmark": bench.benchmark, "t": float(t), "n_models": len(bench.models),
-                             "kendall_tau_b": kendall_tau_b(base, here), "discordant_pairs": flips})
+                             "kendall_tau_b": kendall_tau_b(base, here), "tau_low": low, "tau_high": high,
+                             "discordant_pairs": flips})
     method = {"test": "two-sided normal on the paired SE", "se_method": se_method, "correction": correction,
               "alpha": round(alpha, 10), "bootstrap": int(bootstrap), "seed": int(seed),
               "bootstrap_unit": "cluster" if se_method.startswith("clustered") else "item",

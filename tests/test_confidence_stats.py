@@ -378,6 +378,10 @@ def test_compare_report_on_sample_data() -> None:
     tau = report["tau"].set_index(["benchmark", "t"])["kendall_tau_b"]
     assert tau.loc[("mmlu_pro", 0.0)] == 1.0 and tau.loc[("mmlu_pro", 0.9)] == pytest.approx(-0.4)
     assert tau.loc[("simpleqa", 0.9)] == pytest.approx(-0.8)
+    taus = report["tau"].set_index(["benchmark", "t"])
+    assert taus.loc[("mmlu_pro", 0.0), ["tau_low", "tau_high"]].tolist() == [1.0, 1.0]
+    low, high = taus.loc[("mmlu_pro", 0.9), ["tau_low", "tau_high"]]
+    assert low <= -0.4 <= high < 1.0  # the re-ranking at t = 0.9 is not an artefact of item sampling
     ties = report["ties"].set_index(["benchmark", "t", "model"])
     assert ties.loc[("mmlu_pro", 0.0, "orbit/mid-32b"), "tied_with_first"]
     assert not ties.loc[("mmlu_pro", 0.9, "acme/careful-70b"), "tied_with_first"]

@@ -15,10 +15,10 @@ from ..statsio import emit, load_data, prepare
 
 ROWS = ["benchmark", "t", "model_a", "model_b", "diff", "se", "interval", "p", "p_adjusted", "significant"]
 PAIRS = ["benchmark", "model_a", "model_b", "n", "dropped", "crossover", "crossover_share", "leader_below_crossover"]
-TAU = ["benchmark", "t", "kendall_tau_b", "discordant_pairs"]
+TAU = ["benchmark", "t", "kendall_tau_b", "tau_interval", "discordant_pairs"]
 LABELS = {"model_a": "A", "model_b": "B", "diff": "A−B", "p_adjusted": "p adj", "significant": "sig",
           "crossover": "t* [interval]", "crossover_share": "share", "leader_below_crossover": "ahead below t*",
-          "kendall_tau_b": "tau-b", "discordant_pairs": "order flips"}
+          "kendall_tau_b": "tau-b", "tau_interval": "interval", "discordant_pairs": "order flips"}
 
 
 def _interval(low: float, high: float, digits: int = 3) -> str:
@@ -36,7 +36,9 @@ def print_compare(report: StatsReport, console: Console) -> None:
         ("none" if t != t else f"{t:.3f}") + " " + _interval(lo, hi, 2)
         for t, lo, hi in zip(pairs["crossover_t"], pairs["crossover_low"], pairs["crossover_high"], strict=True)
     ]
-    view = StatsReport(report.kind, {"rows": rows, "pairs": pairs, "tau": report.tables["tau"]}, report.provenance)
+    tau = report.tables["tau"].copy()
+    tau["tau_interval"] = [_interval(lo, hi, 2) for lo, hi in zip(tau["tau_low"], tau["tau_high"], strict=True)]
+    view = StatsReport(report.kind, {"rows": rows, "pairs": pairs, "tau": tau}, report.provenance)
     print_tables(view, console, {"rows": ROWS, "pairs": PAIRS, "tau": TAU}, {
         "rows": f"Paired differences A − B (SE {method['se_method']}; {method['interval']} interval of "
                 f"{method['bootstrap']} bootstrap resamples; p adjusted by {method['correction']})",
