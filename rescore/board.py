@@ -113,7 +113,9 @@ class Leaderboard:
             "interval": {"method": self.se_method, "level": self.level, "kind": "normal (mean +/- z*SE)"},
             # stated, not implied: the leaderboard neither resamples nor aligns items across models
             "resampling": {"method": "none", "resamples": 0, "seed": None},
-            "alignment": {"method": "none (each model is scored on all of its own items)", "items_dropped": 0},
+            "alignment": {"method": "none (each model is scored on all of its own items)" + (
+                "; the ≈ marks test pairs on their shared (benchmark, subset, item_id, attempt)"
+                if self.tie_method.startswith("paired") else ""), "items_dropped": 0},
             "ties": self.tie_method,
             "sources": self.sources,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],

@@ -131,7 +131,8 @@ def provenance_lines(board: Leaderboard) -> list[str]:
         f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = "
         f"{board.tie_phrase()}; ▲/▼ = rank change from t=0.",
         "Resampling: none (normal intervals from the counts, so no seed); alignment: none (each model is scored "
-        "on all of its own items; n per row above).",
+        "on all of its own items; n per row above)" + ("; the ≈ marks test pairs on their shared items."
+                                                       if board.tie_method.startswith("paired") else "."),
         f"rescore {prov['rescore_version']}.",
         "",
     ]
