@@ -203,3 +203,18 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_no_output(tmp_path: Path, jobs: 
     assert last.startswith("rescore: interrupted after ") and last.endswith(" of 12 files read; no output was written")
     assert "Traceback" not in err
     assert not out.exists() and (not out.parent.exists() or list(out.parent.iterdir()) == [])
+
+
+def test_cli_reads_large_inputs_in_counts_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    folder = SAMPLE / "mmlu_pro_mini"
+    small = json.loads(invoke("leaderboard", str(folder), "-q", "-f", "json").stdout)
+    assert small["provenance"]["ties"].startswith("paired test")
+    monkeypatch.setattr(counting, "ITEMS_AUTO_ROWS", 10)
+    large = json.loads(invoke("leaderboard", str(folder), "-q", "-f", "json").stdout)
+    assert large["provenance"]["ties"] == "interval overlap"
+    assert any(n.startswith("counts mode: about ") for n in large["provenance"]["notes"])
+    assert large["groups"] == small["groups"]
+    paired = json.loads(invoke("leaderboard", str(folder), "-q", "-f", "json", "--ties", "paired").stdout)
+    assert paired["provenance"]["ties"].startswith("paired test")

@@ -101,9 +101,11 @@ def leaderboard(
         # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
         # decide by input size, so --ties auto gets paired tests on ordinary inputs and bounded memory
         # (interval-overlap ties, with a note) on millions of items
-        need_items=(cluster not in ("auto", "none") or policy != "as-is" or ties == "paired") or None,
+        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired",
         progress=progress_wanted(quiet),
     )
+    if not load_opts.need_items:
+        load_opts.need_items = None  # (load_options drops None values, so set it here)
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,
