@@ -94,7 +94,8 @@ def test_sample_data_json_is_byte_identical(address: str) -> None:
 
 
 def test_generated_tree_is_identical_in_every_output(address: str, tree: Path) -> None:
-    for extra in ([], ["--latest", "--invalid", "abstain", "--cluster", "subset", "-t", "0.8"]):
+    for extra in ([], ["--latest", "--invalid", "abstain", "--cluster", "subset", "-t", "0.8", "--policy", "both",
+                       "--ties", "paired"]):
         local = _json(str(tree), *extra)
         assert _json(str(tree), "--engine", "dask", "--scheduler", address, *extra) == local
     doc = json.loads(local)
