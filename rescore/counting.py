@@ -43,9 +43,31 @@ class RestartWithItemClusters(Exception):
     """Raised when a file turns out to repeat attempts after batches were reduced without item keys."""
 
 
-def _key_hashes(batch: pd.DataFrame) -> np.ndarray:
-    cols = [c for c in ("benchmark", "model", "run", "subset", "item_id", "attempt") if c in batch]
-    return pd.util.hash_pandas_object(batch[cols], index=False).to_numpy(dtype="uint64")
+def key_hashes(batch: pd.DataFrame) -> np.ndarray:
+    """64-bit hashes of (benchmark, model, run, subset, item_id, attempt), the same for every reader.
+
+    Missing columns take their canonical defaults (run and subset "", attempt 0); each string
+    column is hashed per distinct text, so files read by different paths compare equal.
+    """
+    parts = []
+    for name in ("benchmark", "model", "run", "subset", "item_id"):
+        if name in batch:
+            codes, uniques = pd.factorize(batch[name].astype("string").fillna(""))
+            parts.append((codes, uniques.to_numpy(dtype=object)))
+        else:
+            parts.append((np.zeros(len(batch), dtype="int64"), np.array([""], dtype=object)))
+    attempt = pd.to_numeric(batch["attempt"], errors="coerce").fillna(0) if "attempt" in batch else None
+    attempts = np.zeros(len(batch), dtype="int64") if attempt is None else attempt.to_numpy(dtype="int64")
+    return combine_key_hashes(parts, attempts)
+
+
+def combine_key_hashes(parts: list[tuple[np.ndarray, np.ndarray]], attempts: np.ndarray) -> np.ndarray:
+    """Combine per-column (codes, distinct texts) into one uint64 hash per row (see :func:`key_hashes`)."""
+    combined = np.zeros(len(attempts), dtype="uint64")
+    for codes, uniques in parts:
+        hashed = pd.util.hash_array(np.asarray(uniques, dtype=object), categorize=False)[codes]  # already distinct
+        combined = (combined * np.uint64(1_000_003)) ^ hashed
+    return (combined * np.uint64(1_000_003)) ^ pd.util.hash_array(np.asarray(attempts, dtype="int64"))
 
 
 def _line_of(batch: pd.DataFrame, position: int) -> int | None:
@@ -108,7 +130,10 @@ class FileCounter:
     def _check_duplicates(self, batch: pd.DataFrame) -> None:
         if "item_id" not in batch:
             return
-        hashes = _key_hashes(batch)
+        self.check_keys(key_hashes(batch), batch)
+
+    def check_keys(self, hashes: np.ndarray, batch: pd.DataFrame) -> None:
+        """Refuse a key seen earlier in this file (or twice in ``batch``), naming the later row."""
         order = np.sort(hashes)
         dup_mask = pd.Series(hashes).duplicated(keep="first").to_numpy().copy()  # later copies are the error
         for seen in self._seen:

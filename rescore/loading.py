@@ -161,6 +161,18 @@ def count_file(path: Path, adapter: Adapter, options: LoadOptions, detector: Abs
 
 
 def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: AbstentionDetector) -> FileResult:
+    if adapter.name == "generic":  # graded Parquet: straight from Arrow (rescore/fastcount.py), else below
+        from .fastcount import count_generic_parquet
+
+        fast = count_generic_parquet(path, options, detector)
+        if fast is not None:
+            table, keys, rows, notes = fast
+            info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version, items=rows,
+                              models=sorted(set(table["model"])), benchmarks=sorted(set(table["benchmark"])))
+            for note in notes:
+                info.note(note)
+            return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=table,
+                              item_keys=keys)
     try:
         counter, counts, info = count_file(path, adapter, options, detector)
     except counting.RestartWithItemClusters:  # attempts repeat only after the first batch: read again

@@ -218,3 +218,55 @@ def test_cli_reads_large_inputs_in_counts_mode(tmp_path: Path, monkeypatch: pyte
     assert large["groups"] == small["groups"]
     paired = json.loads(invoke("leaderboard", str(folder), "-q", "-f", "json", "--ties", "paired").stdout)
     assert paired["provenance"]["ties"].startswith("paired test")
+
+
+def _graded_parquet(path: Path, model: str = "m", start: int = 0) -> Path:
+    """Grades of every kind, blank and missing predictions, "I don't know" texts, a subset column."""
+    rows = []
+    for i in range(start, start + 60):
+        grade = ["correct", "incorrect", "invalid", "INCORRECT", "not_attempted", "partial"][i % 6]
+        prediction = [f"({'ABCD'[i % 4]})", "", None, "I don't know", "  "][i % 5]
+        response = ["The answer is (B).", "I'm not sure.", None, "Cannot determine the answer.", ""][(i // 5) % 5]
+        rows.append({"model": model, "task": "mmlu_pro_law" if i % 2 else "gpqa_main_zeroshot", "category": f"c{i % 3}"
+                     if i % 7 else None, "question_id": i, "pred": prediction, "response": response, "grade": grade})
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+def test_arrow_fast_path_gives_the_general_path_result(tmp_path: Path) -> None:
+    from rescore.fastcount import count_generic_parquet
+    from rescore.loading import read_one
+    from rescore.options import LoadOptions
+
+    path = _graded_parquet(tmp_path / "runs.parquet")
+    assert count_generic_parquet(path, LoadOptions(need_items=False), rescore.abstention.default_detector())
+    items = rescore.load(path)
+    counted = rescore.load(path, need_items=False)
+    for a, b in zip(_board(items), _board(counted), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    explain_items = rescore.leaderboard(items, [0.0]).explain.astype(str)
+    explain_counts = rescore.leaderboard(counted, [0.0]).explain.astype(str)
+    pd.testing.assert_frame_equal(explain_items, explain_counts)
+    assert set(explain_counts["rule"]) >= {"explicit grade", "abstention phrase", "empty response"}
+    # the same key hashes as the general path (so duplicates across readers are caught)
+    fast = read_one(path, "generic", LoadOptions(need_items=False))
+    csv = tmp_path / "runs.csv"
+    pd.read_parquet(path).to_csv(csv, index=False)
+    slow = read_one(csv, "generic", LoadOptions(need_items=False, benchmark=None))
+    assert fast.item_keys.tolist() == slow.item_keys.tolist()
+
+
+def test_arrow_fast_path_duplicates_and_fallbacks(tmp_path: Path) -> None:
+    path = _graded_parquet(tmp_path / "a.parquet")
+    frame = pd.read_parquet(path)
+    pd.concat([frame, frame.iloc[[4]]]).to_parquet(tmp_path / "dup.parquet")
+    with pytest.raises(InputError) as caught:
+        rescore.load(tmp_path / "dup.parquet", need_items=False)
+    assert (caught.value.record, caught.value.field) == ("4", "item_id")
+    frame.assign(grade=frame["grade"].where(frame.index != 3, "maybe")).to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(InputError) as caught:  # the general path names the bad value
+        rescore.load(tmp_path / "bad.parquet", need_items=False)
+    assert caught.value.field == "grade" and "maybe" in caught.value.reason
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    with pytest.raises(InputError, match="also appear in"):
+        rescore.load([tmp_path / "a.parquet", tmp_path / "a.csv"], need_items=False)
