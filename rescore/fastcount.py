@@ -129,9 +129,11 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     candidates = np.isin(outcome, [outcome_names.index(o) for o in _CANDIDATES])
     if candidates.any() and ("prediction" in roles or "response" in roles):
         idx = np.flatnonzero(candidates)
-        reasons = _abstention_reasons(table, roles, idx, detector)
-        for reason in dict.fromkeys(r for r in reasons if r is not None):
-            hit = idx[np.array([r == reason for r in reasons])]
+        reason_codes, reason_names = _abstention_reasons(table, roles, idx, detector)
+        for k, reason in enumerate(reason_names):
+            if reason is None or not (reason_codes == k).any():
+                continue
+            hit = idx[reason_codes == k]
             if reason not in rule_names:
                 rule_names.append(reason)
             outcome[hit] = outcome_names.index("abstain")
@@ -141,7 +143,8 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     item_codes, item_ids = _codes(table[roles["item_id"]])
     if (item_codes < 0).any():
         return None  # a missing id: the general path says where
-    item_ids = [str(v) for v in item_ids]
+    if not pa.types.is_string(table[roles["item_id"]].type):
+        item_ids = [str(v) for v in item_ids]  # as the general path's astype("string")
     hashes = combine_key_hashes([(bench_codes, benches), (model_codes, models), (np.zeros(n, dtype="int64"), [""]),
                                  (subset_codes, subsets), (item_codes, item_ids)], np.zeros(n, dtype="int64"))
     counter = FileCounter(str(path))
@@ -197,8 +200,11 @@ def _relabel(codes: np.ndarray, labels: list[Any]) -> tuple[np.ndarray, list[Any
 
 
 def _abstention_reasons(table: Any, roles: dict[str, str], idx: np.ndarray,
-                        detector: AbstentionDetector) -> list[str | None]:
-    """``detector.reason`` of each candidate row's text, evaluated once per distinct text."""
+                        detector: AbstentionDetector) -> tuple[np.ndarray, list[str | None]]:
+    """Per candidate row, a code into the reasons (0 = None) of ``detector.reason`` on its text.
+
+    The text is evaluated once per distinct value, as :func:`rescore.outcomes.classify` chooses it.
+    """
     import pyarrow as pa
 
     positions = pa.array(idx)
@@ -219,19 +225,20 @@ def _abstention_reasons(table: Any, roles: dict[str, str], idx: np.ndarray,
         resp_codes, resps = _codes(candidates("response"))
     else:
         resp_codes, resps = np.full(n, -1, dtype="int64"), []
-    pred_reason = [detector.reason(_as_text(p)) for p in preds] + [None]
-    resp_reason = [detector.reason(_as_text(r)) for r in resps] + [None]
+    names: list[str | None] = [None]
+
+    def code(reason: str | None) -> int:
+        if reason not in names:
+            names.append(reason)
+        return names.index(reason)
+
+    pred_reason = np.array([code(detector.reason(_as_text(p))) for p in preds] + [0], dtype="int64")
+    resp_reason = np.array([code(detector.reason(_as_text(r))) for r in resps] + [0], dtype="int64")
     use_pred = pred_has_text[pred_codes]
     use_resp = ~use_pred & (resp_codes >= 0)
-    out: list[str | None] = []
-    for i in range(n):
-        if use_pred[i]:
-            out.append(pred_reason[pred_codes[i]])
-        elif use_resp[i]:
-            out.append(resp_reason[resp_codes[i]])
-        else:
-            out.append(pred_reason[pred_codes[i]])  # blank or missing prediction, no response
-    return out
+    # prediction text if any, else the response if any, else the (blank or missing) prediction
+    chosen = np.where(use_resp, resp_reason[resp_codes], pred_reason[pred_codes])
+    return chosen, names
 
 
 def _as_text(value: Any) -> str | None:
