@@ -302,7 +302,7 @@ def cluster_outcome_counts(item_counts: pd.DataFrame) -> pd.DataFrame:
 
 
 #: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode
-ITEMS_AUTO_ROWS = 2_000_000
+ITEMS_AUTO_ROWS = 1_000_000
 #: bytes per item assumed for text inputs when estimating (an lm-eval line is ~1-4 KB, a CSV row less)
 _TEXT_BYTES_PER_ITEM = 250
 

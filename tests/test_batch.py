@@ -179,6 +179,7 @@ import sys, time
 import rescore.loading as loading
 original = loading.read_one
 def slow(*args):
+    print("reading", flush=True, file=sys.stderr)
     time.sleep(0.4)
     return original(*args)
 loading.read_one = slow
@@ -195,9 +196,12 @@ def test_ctrl_c_stops_cleanly_with_exit_130_and_no_output(tmp_path: Path, jobs: 
     env = {**os.environ, "NO_COLOR": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", SLOW_CLI, "leaderboard", str(folder), "-o", str(out), "-j", jobs],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    time.sleep(2.0)  # imports plus a few files; 12 files take at least 12 x 0.4 s / jobs
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # blocks until the first file is being read (12 files take >= 2.4 s)
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
+    err = first + err
     assert proc.returncode == 130, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("rescore: interrupted after ") and last.endswith(" of 12 files read; no output was written")

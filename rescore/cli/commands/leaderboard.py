@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from ... import leaderboard as build_leaderboard
@@ -120,7 +122,8 @@ def leaderboard(
         print_leaderboard(board, stdout_console(), top)
     else:
         typer.echo(render(board, fmt, top), nl=False)
-    append_step_summary(render(board, "markdown", top))  # GitHub Actions: shown on the run's page
+    if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page (else skip the render)
+        append_step_summary(render(board, "markdown", top))
     if explain:
         print_explain(board, stdout_console() if output is None and fmt == "table" else err)
 
