@@ -16,7 +16,7 @@ INPUT = "Input"
 PRODUCERS = "Producer-specific"
 
 Paths = Annotated[list[Path], typer.Argument(help="Result files or folders (walked recursively).", show_default=False,
-                                              metavar="PATH...")]
+                                              metavar="PATH")]
 Thresholds = Annotated[
     list[float] | None,
     typer.Option("-t", "--threshold", help="Confidence target t in [0,1); repeat for several. "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,7 @@ from ...errors import UsageError
 from ...inspection import FileReport, inspect_paths
 from .. import options as o
 from ..common import handle_errors, stdout_console
+from ..readopts import read_options, reads_results
 
 
 def _print_report(report: FileReport, console: Console) -> None:
@@ -62,29 +63,12 @@ def _print_report(report: FileReport, console: Console) -> None:
 
 
 @handle_errors
+@reads_results()
 def inspect(
     paths: o.Paths,
+    read: dict[str, Any],
     examples: Annotated[int, typer.Option("--examples", help="Example rows per file.", min=0)] = 3,
     format: o.Format = None,
-    format_hint: o.FormatHint = None,
-    skip_unknown: o.SkipUnknown = False,
-    on_error: o.OnError = "raise",
-    abstain_phrase: o.AbstainPhrase = None,
-    model_col: o.ModelCol = None,
-    pred_col: o.PredCol = None,
-    gold_col: o.GoldCol = None,
-    correct_col: o.CorrectCol = None,
-    confidence_col: o.ConfidenceCol = None,
-    mapping: o.Mapping = None,
-    model: o.Model = None,
-    benchmark: o.Benchmark = None,
-    filter: o.FilterName = None,
-    scorer: o.Scorer = None,
-    epochs: o.Epochs = "attempts",
-    reextract: o.Reextract = False,
-    confidence_norm: o.ConfidenceNorm = "raw",
-    denominator: o.Denominator = "submitted",
-    pass_score: o.PassScore = None,
     debug: o.Debug = False,
 ) -> None:
     """Describe each file: producer, models, items, outcomes and the rule behind each, cross-checks.
@@ -94,13 +78,7 @@ def inspect(
     fmt = format or "table"
     if fmt not in ("table", "json"):
         raise UsageError("inspect --format must be table or json")
-    opts = o.load_options(
-        format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, abstain_phrase=abstain_phrase,
-        model_col=model_col, pred_col=pred_col, gold_col=gold_col, correct_col=correct_col,
-        confidence_col=confidence_col, mapping=mapping, model=model, benchmark=benchmark, filter_name=filter,
-        scorer=scorer, epochs=epochs, reextract=reextract, confidence_norm=confidence_norm, denominator=denominator,
-        pass_score=pass_score,
-    )
+    opts = read_options(read)
     reports = inspect_paths(list(paths), opts, examples)
     if fmt == "json":
         typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False, allow_nan=False))

@@ -1,0 +1,106 @@
+"""The input-reading flags every command shares, declared once and added by a decorator.
+
+typer builds options from a function's signature, so a command that reads result files would
+otherwise repeat some thirty parameters. :func:`reads_results` appends them to the command's
+signature (after its own options, before ``--quiet``/``--debug``) and hands the command one
+:class:`~rescore.options.LoadOptions` in its ``read`` argument instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..errors import UsageError
+from ..options import LoadOptions
+from . import options as o
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# flag parameter name -> (annotation, default, LoadOptions field)
+READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
+    "model_col": (o.ModelCol, None, "model_col"),
+    "benchmark_col": (o.BenchmarkCol, None, "benchmark_col"),
+    "subset_col": (o.SubsetCol, None, "subset_col"),
+    "id_col": (o.IdCol, None, "id_col"),
+    "pred_col": (o.PredCol, None, "pred_col"),
+    "response_col": (o.ResponseCol, None, "response_col"),
+    "gold_col": (o.GoldCol, None, "gold_col"),
+    "correct_col": (o.CorrectCol, None, "correct_col"),
+    "confidence_col": (o.ConfidenceCol, None, "confidence_col"),
+    "cluster_col": (o.ClusterCol, None, "cluster_col"),
+    "mapping": (o.Mapping, None, "mapping"),
+    "model": (o.Model, None, "model"),
+    "benchmark": (o.Benchmark, None, "benchmark"),
+    "format_hint": (o.FormatHint, None, "format_hint"),
+    "skip_unknown": (o.SkipUnknown, False, "skip_unknown"),
+    "on_error": (o.OnError, "raise", "on_error"),
+    "latest": (o.Latest, False, "latest"),
+    "abstain_phrase": (o.AbstainPhrase, None, "abstain_phrases"),
+    "filter": (o.FilterName, None, "filter_name"),
+    "scorer": (o.Scorer, None, "scorer"),
+    "epochs": (o.Epochs, "attempts", "epochs"),
+    "reextract": (o.Reextract, False, "reextract"),
+    "confidence_norm": (o.ConfidenceNorm, "raw", "confidence_norm"),
+    "denominator": (o.Denominator, "submitted", "denominator"),
+    "pass_score": (o.PassScore, None, "pass_score"),
+    "instructed_t": (o.InstructedT, None, "instructed_t"),
+    "jobs": (o.Jobs, None, "jobs"),
+}
+ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
+    "engine": (o.Engine, "local", "engine"),
+    "scheduler": (o.Scheduler, None, "scheduler"),
+    "scheduler_timeout": (o.SchedulerTimeout, 10.0, "scheduler_timeout"),
+}
+_TAIL = ("quiet", "debug")
+
+
+def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
+    """LoadOptions from the shared flags' values (validating the ones typer cannot)."""
+    if values.get("on_error", "raise") not in ("raise", "skip"):
+        raise UsageError(f"--on-error must be raise or skip, not {values['on_error']!r}")
+    flags = {**READ_FLAGS, **ENGINE_FLAGS}
+    kw: dict[str, Any] = {flags[name][2]: value for name, value in values.items() if value is not None}
+    kw["abstain_phrases"] = tuple(values.get("abstain_phrase") or ())
+    kw.update(fixed)
+    return LoadOptions.from_kwargs(**kw)
+
+
+def reads_results(*, engine: bool = False) -> Callable[[F], F]:
+    """Add the shared reading flags (and with ``engine=True`` the scale-out flags) to a command.
+
+    The decorated function takes ``read: dict[str, Any]`` (the raw flag values, so it can add
+    fixed settings such as ``need_items`` through :func:`read_options`) instead of the flags.
+    """
+    added = {**READ_FLAGS, **(ENGINE_FLAGS if engine else {})}
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func)
+        resolved = typing.get_type_hints(func, include_extras=True)  # own annotations may be strings
+        own = [p.replace(annotation=resolved.get(p.name, p.annotation))
+               for p in signature.parameters.values() if p.name != "read"]
+        head = [p for p in own if p.name not in _TAIL]
+        tail = [p for p in own if p.name in _TAIL]
+        extra = [
+            inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
+            for name, (annotation, default, _field) in added.items()
+        ]
+        parameters = head + extra + tail
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            read = {name: kwargs.pop(name, added[name][1]) for name in added}
+            return func(*args, read=read, **kwargs)
+
+        hints = {p.name: p.annotation for p in parameters}
+        hints["return"] = resolved.get("return", signature.return_annotation)
+        wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=parameters, return_annotation=hints["return"]
+        )
+        wrapper.__annotations__ = hints
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
