@@ -28,41 +28,62 @@ except ImportError:  # pragma: no cover
 LineDecoder = Callable[[bytes, Path, int], Any]
 
 
+if msgspec is not None:
+
+    class Line(msgspec.Struct):
+        """A parsed line holding only the wanted keys, read like a dict (``get``, ``in``)."""
+
+        def get(self, key: str, default: Any = None) -> Any:
+            attr = self._attrs.get(key)  # type: ignore[attr-defined]
+            if attr is None:
+                return default
+            value = getattr(self, attr)
+            return default if value is msgspec.UNSET else value
+
+        def __contains__(self, key: object) -> bool:
+            attr = self._attrs.get(key)  # type: ignore[attr-defined]
+            return attr is not None and getattr(self, attr) is not msgspec.UNSET
+
+        def __getitem__(self, key: str) -> Any:
+            value = self.get(key, msgspec.UNSET)
+            if value is msgspec.UNSET:
+                raise KeyError(key)
+            return value
+else:  # pragma: no cover
+    Line = dict  # type: ignore[misc,assignment]
+
+
 @lru_cache(maxsize=64)
-def _struct_decoder(fields: tuple[str, ...]) -> tuple[Any, tuple[str, ...]]:
-    # field names become attributes: rename each to f0, f1, ... and map back by position
+def _struct_decoder(fields: tuple[str, ...]) -> Any:
+    # field names become attributes f0, f1, ... (JSON keys need not be identifiers); renamed back on decode
     spec = [(f"f{i}", Any, msgspec.UNSET) for i in range(len(fields))]
     renames = {f"f{i}": name for i, name in enumerate(fields)}
-    struct = msgspec.defstruct("Line", spec, rename=renames, forbid_unknown_fields=False)
-    return msgspec.json.Decoder(struct), tuple(f"f{i}" for i in range(len(fields)))
+    struct = msgspec.defstruct("LineOf", spec, bases=(Line,), rename=renames, forbid_unknown_fields=False,
+                               namespace={"_attrs": {name: f"f{i}" for i, name in enumerate(fields)}})
+    return msgspec.json.Decoder(struct)
 
 
 def line_decoder(fields: Sequence[str] | None) -> LineDecoder:
     """A function ``(raw_line, path, line_number) -> object`` keeping only ``fields`` of an object.
 
-    Without ``fields`` (or without msgspec) it is the standard full parse.
+    The object is a :class:`Line` (``get``/``in``/``[]`` like a dict), or a ``dict`` when the
+    line needed the standard parser. Without ``fields`` (or without msgspec) it is the standard
+    full parse.
     """
     from .tables import loads_json
 
     if not fields or msgspec is None:
         return lambda raw, path, number: loads_json(raw, path=path, line=number)
-    decoder, attrs = _struct_decoder(tuple(dict.fromkeys(fields)))
-    names = tuple(dict.fromkeys(fields))
-    unset = msgspec.UNSET
-    errors = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+    decoder = _struct_decoder(tuple(dict.fromkeys(fields)))
+    errors = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError)
 
     def decode(raw: bytes, path: Path, number: int) -> Any:
         try:
             obj = decoder.decode(raw)
             if not raw.isascii():
-                raw.decode("utf-8")
-        except (*errors, UnicodeDecodeError):
+                raw.decode("utf-8")  # msgspec skips over unwanted values without checking them
+            return obj
+        except errors:
             return loads_json(raw, path=path, line=number)  # the standard parse decides (or names the error)
-        out = {}
-        for attr, name in zip(attrs, names, strict=True):
-            value = getattr(obj, attr)
-            if value is not unset:
-                out[name] = value
-        return out
 
     return decode

@@ -65,7 +65,7 @@ def iter_jsonl(path: Path, batch_size: int, on_error: str = "raise",
     ``fields``: the top-level keys the caller reads; each object then holds only those (parsed
     several times faster by :mod:`rescore.fastjson`, with the same errors).
     """
-    from .fastjson import line_decoder
+    from .fastjson import Line, line_decoder
 
     decode = line_decoder(fields)
     _empty_check(path)
@@ -79,7 +79,7 @@ def iter_jsonl(path: Path, batch_size: int, on_error: str = "raise",
                 continue
             try:
                 obj = decode(raw, path, number)
-                if not isinstance(obj, dict):
+                if not isinstance(obj, (dict, Line)):
                     raise InputError(f"expected a JSON object, found {type(obj).__name__}", path=str(path),
                                      line=number)
             except InputError:
