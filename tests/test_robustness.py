@@ -347,3 +347,31 @@ def test_failed_write_of_a_new_file_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_atomic(target, fail)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=60).map(lambda b: b.replace(b"\r", b"\n")), limit=st.integers(min_value=2,
+                                                                                           max_value=30),
+       block=st.integers(min_value=1, max_value=9))
+def test_block_line_splitting_equals_line_by_line(data: bytes, limit: int, block: int) -> None:
+    """iter_jsonl splits 1 MB blocks; the lines (and where a too-long line stops it) are those of split()."""
+    import io
+
+    from rescore import tables as t
+
+    original = t._BLOCK_BYTES
+    t._BLOCK_BYTES = block
+    try:
+        got = list(t._split_lines(io.BytesIO(data), limit))
+    finally:
+        t._BLOCK_BYTES = original
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    expected: list[bytes | None] = []
+    for line in lines:
+        if len(line) >= limit:
+            expected.append(None)
+            break
+        expected.append(line)
+    assert got == expected
