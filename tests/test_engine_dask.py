@@ -277,3 +277,16 @@ def test_per_item_features_on_dask_equal_local(address: str, tree: Path, feature
         assert local["method"]["se_method"] == expected  # attempts repeat on gamma only: auto is global
     if feature == "calibration":
         assert len(local["summary"]) == 12
+
+
+def test_feature_report_dataset_keeps_provenance(address: str, tree: Path) -> None:
+    """The per-item features' provenance (sources, notes, skipped, counts-only) is the same on Dask."""
+    from rescore.engines.reports import feature_report
+
+    _, local = feature_report(tree, "calibration", bins=5, return_dataset=True)
+    _, remote = feature_report(tree, "calibration", bins=5, return_dataset=True,
+                               options=LoadOptions(engine="dask", scheduler=address))
+    assert [s.to_dict() for s in remote.sources] == [s.to_dict() for s in local.sources]
+    assert remote.notes == local.notes and remote.skipped == local.skipped
+    assert remote.counts.equals(local.counts) and len(remote.counts) == 4
+    assert remote.items.empty and len(local.items) == 1280  # on Dask the rows stayed on the workers

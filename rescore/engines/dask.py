@@ -132,10 +132,25 @@ def _build_partition(key: tuple[str, ...], part_by: tuple[str, ...], columns: li
             piece = piece[[c for c in dict.fromkeys([*_PARTITION_NEEDS, *columns]) if c in piece.columns]]
         pieces.append(piece)
     table = pd.concat(pieces, ignore_index=True) if pieces else schema.empty_items()
-    table = separate_runs(table, latest, [])
+    run_notes: list[str] = []
+    table = separate_runs(table, latest, run_notes)
     absent = [c for c in schema.ITEM_COLUMNS if c not in table.columns]  # text columns not asked for
     schema.validate(table.assign(**{c: pd.NA for c in absent}) if absent else table)
+    table.attrs["rescore_run_notes"] = run_notes  # what assemble would have noted, fetched by run_notes()
     return table
+
+
+def _run_notes(table: pd.DataFrame) -> list[str]:
+    return list(table.attrs.get("rescore_run_notes", []))
+
+
+def _without_items(result: FileResult | _Failed) -> FileResult | _Failed:
+    """A file's result minus its item rows: provenance, notes and counts-only tables for the client."""
+    if isinstance(result, _Failed):
+        return result
+    from .. import schema
+
+    return replace(result, items=schema.empty_items())
 
 
 def _apply_partition(fn: GroupTask, by: tuple[str, ...], columns: list[str] | None,
@@ -175,6 +190,7 @@ class DaskEngine:
         self._cluster: distributed.LocalCluster | None = None
         self._owns_client = False
         self._probed: set[str] = set()
+        self._partition_files: list[distributed.Future] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> DaskEngine:
@@ -195,6 +211,7 @@ class DaskEngine:
             self._cluster.close()
         self.client = None
         self._cluster = None
+        self._partition_files = []  # let the cluster release the files' results
 
     def _start_local_cluster(self) -> None:
         n = self.n_workers or os.cpu_count() or 1
@@ -310,6 +327,7 @@ class DaskEngine:
             raise UsageError(f"item partitions are keyed by benchmark and/or model, not {part_by!r}")
         assert self.client is not None, "use the engine in a `with` block"
         files = self._submit_files(chosen, replace(options, need_items=True), None)  # partitions are item rows
+        self._partition_files = files
         metas = self.client.map(_partition_keys, files, part_by=part_by, pure=False)
         holders: dict[tuple[str, ...], list[distributed.Future]] = {}
         for i, ((path, _adapter), meta) in enumerate(zip(chosen, metas, strict=True)):
@@ -321,6 +339,25 @@ class DaskEngine:
                                     pure=False, retries=self.retries)
             for key in sorted(holders)
         }
+
+    def partition_dataset(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
+                          skipped: list[tuple[str, str]], parts: dict[tuple[str, ...], distributed.Future]) -> Any:
+        """The :class:`~rescore.loading.Dataset` the last ``item_partitions`` call read, minus its item rows.
+
+        Sources, file notes, skipped files and counts-only tables come from the files' results;
+        the run notes (``separate_runs``) from the partitions, in key order, as ``assemble`` orders them.
+        """
+        from ..loading import assemble
+
+        assert self.client is not None, "use the engine in a `with` block"
+        files = self._partition_files
+        slim = self.client.map(_without_items, files, pure=False)
+        results = (self._result(f, str(path), slim[i + 1:]) for i, ((path, _a), f) in enumerate(zip(chosen, slim,
+                                                                                                   strict=True)))
+        data = assemble(results, skipped, replace(options, need_items=True))
+        for notes in self.client.gather([self.client.submit(_run_notes, p, pure=False) for p in parts.values()]):
+            data.notes.extend(notes)
+        return data
 
     def map_groups(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, fn: GroupTask,
                    by: Sequence[str] = ("benchmark", "model"),

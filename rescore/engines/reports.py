@@ -85,13 +85,17 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def feature_report(paths: str | Path | Sequence[str | Path], feature: str, *, policy: Policy | None = None,
-                   options: LoadOptions | None = None, **params: Any) -> dict[str, Any]:
+                   options: LoadOptions | None = None, return_dataset: bool = False, **params: Any) -> Any:
     """``calibration_report`` / ``policy_report`` / ``compare_report`` over ``paths`` on ``options.engine``.
 
     ``params`` are the report function's own (``bins``; ``thresholds``; ``thresholds``,
     ``cluster``, ``bootstrap``, ``seed``, ``correction``, ``level``). The local engine loads the
     whole item table and calls the function once (the reference); the Dask engine runs it per
     benchmark partition on the workers and merges, with the same result.
+
+    ``return_dataset=True`` returns ``(report, dataset)``: the :class:`~rescore.loading.Dataset`
+    for provenance (sources, notes, skipped, counts-only tables); on Dask its ``items`` are empty,
+    since the rows stayed on the workers.
     """
     from ..loading import assemble, plan
 
@@ -104,11 +108,15 @@ def feature_report(paths: str | Path | Sequence[str | Path], feature: str, *, po
     chosen, skipped = plan(list(paths), options)
     with open_engine(options) as engine:
         if engine.name == "local":
-            return _report(feature, params, assemble(engine.map_files(chosen, options), skipped, options).items)
-        return _on_dask(engine, chosen, options, feature, params)
+            data = assemble(engine.map_files(chosen, options), skipped, options)
+            report = _report(feature, params, data.items)
+        else:
+            report, data = _on_dask(engine, chosen, options, feature, params, skipped)
+    return (report, data) if return_dataset else report
 
 
-def _on_dask(engine: Any, chosen: Any, options: LoadOptions, feature: str, params: dict[str, Any]) -> dict[str, Any]:
+def _on_dask(engine: Any, chosen: Any, options: LoadOptions, feature: str, params: dict[str, Any],
+             skipped: list[tuple[str, str]]) -> tuple[dict[str, Any], Any]:
     columns = ["model", *FEATURE_COLUMNS[feature]]
     parts = engine.item_partitions(chosen, options, ("benchmark",), columns)
     client = engine.client
@@ -118,6 +126,7 @@ def _on_dask(engine: Any, chosen: Any, options: LoadOptions, feature: str, param
             flags = client.gather([client.submit(_auto_flags, p, pure=False) for p in futures])
             params = {**params, "cluster": resolve_auto(flags)}
         reports = client.gather([client.submit(_report, feature, params, p, pure=False) for p in futures])
+        data = engine.partition_dataset(chosen, options, skipped, parts)
     finally:
         client.cancel(futures)
-    return merge_reports(reports)
+    return merge_reports(reports), data
