@@ -75,7 +75,7 @@ def iter_jsonl(path: Path, batch_size: int, on_error: str = "raise",
             if raw is None:
                 raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB", path=str(path),
                                  line=number)
-            if not raw.strip():
+            if not raw or raw.isspace():  # (strip() would copy every line)
                 continue
             try:
                 obj = decode(raw, path, number)
