@@ -200,11 +200,26 @@ def _iter_csv(path: Path, batch_size: int, sep: str) -> Iterator[pd.DataFrame]:
             start += len(chunk)
             yield chunk
     except UnicodeDecodeError as exc:
-        raise InputError(f"not valid UTF-8 ({exc.reason})", path=str(path)) from None
+        line, column = _first_bad_utf8(path)
+        raise InputError(f"not valid UTF-8 ({exc.reason}" + (f" at byte {column}" if column is not None else "") + ")",
+                         path=str(path), line=line) from None
     except pd.errors.EmptyDataError:
         raise InputError("file has no header row", path=str(path)) from None
     except pd.errors.ParserError as exc:
         raise InputError(f"malformed CSV ({str(exc).strip()})", path=str(path)) from None
+
+
+def _first_bad_utf8(path: Path) -> tuple[int | None, int | None]:
+    """Line number and byte offset in that line of the first invalid UTF-8 (the error path only)."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(_split_lines(handle, MAX_LINE_BYTES), start=1):
+            if raw is None:
+                break
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start
+    return None, None
 
 
 def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:

@@ -64,7 +64,7 @@ def test_invalid_utf8_names_the_line_and_byte(tmp_path: Path) -> None:
 def test_invalid_utf8_in_csv(tmp_path: Path) -> None:
     path = tmp_path / "runs.csv"
     path.write_bytes(b"model,id,correct\nm,1,1\nm\xff,2,0\n")
-    assert error_line(path) == "rescore: error: runs.csv: not valid UTF-8 (invalid start byte)"
+    assert error_line(path) == "rescore: error: runs.csv, line 3: not valid UTF-8 (invalid start byte at byte 1)"
 
 
 @pytest.mark.parametrize("name", ["runs.jsonl", "runs.csv", "runs.json", "runs.parquet"])
