@@ -80,7 +80,8 @@ AbstainPhrase = Annotated[list[str] | None, typer.Option("--abstain-phrase", hel
 
 FilterName = Annotated[str | None, typer.Option("--filter", help="lm-eval filter (default: the task's first).",
                                                 rich_help_panel=PRODUCERS, show_default=False)]
-Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer (default: the first).",
+Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer / lighteval metric "
+                                            "(default: the first).",
                                             rich_help_panel=PRODUCERS, show_default=False)]
 Epochs = Annotated[str, typer.Option("--epochs", help="inspect_ai epochs: attempts|majority|first.",
                                      rich_help_panel=PRODUCERS)]

@@ -69,13 +69,14 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     return LoadOptions.from_kwargs(**kw)
 
 
-def reads_results(*, engine: bool = False) -> Callable[[F], F]:
+def reads_results(*, engine: bool = False, exclude: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Add the shared reading flags (and with ``engine=True`` the scale-out flags) to a command.
 
     The decorated function takes ``read: dict[str, Any]`` (the raw flag values, so it can add
     fixed settings such as ``need_items`` through :func:`read_options`) instead of the flags.
+    ``exclude`` leaves out flags the command uses for something else (``check --model`` scopes gates).
     """
-    added = {**READ_FLAGS, **(ENGINE_FLAGS if engine else {})}
+    added = {k: v for k, v in {**READ_FLAGS, **(ENGINE_FLAGS if engine else {})}.items() if k not in exclude}
 
     def decorate(func: F) -> F:
         signature = inspect.signature(func)

@@ -15,22 +15,15 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from ..errors import UsageError
 from ..loading import Dataset, load
 from ..statsreport import StatsReport, stats_format, to_csv, to_json, write_report
-from . import options as o
 from .common import stderr_console, stdout_console
-
-LOAD_KEYS = ("model_col", "benchmark_col", "subset_col", "id_col", "pred_col", "response_col", "gold_col",
-             "correct_col", "confidence_col", "cluster_col", "mapping", "model", "benchmark", "format_hint",
-             "skip_unknown", "on_error", "latest", "abstain_phrase", "filter", "scorer", "epochs", "reextract",
-             "confidence_norm", "denominator", "pass_score", "instructed_t", "jobs")
+from .readopts import read_options
 
 
-def prepare(paths: list[Path], fmt: str | None, output: Path | None, on_error: str) -> str:
-    """Validate output flags before any reading; returns the format."""
-    if on_error not in ("raise", "skip"):
-        raise UsageError(f"--on-error must be raise or skip, not {on_error!r}")
+def prepare(paths: list[Path], fmt: str | None, output: Path | None, read: dict[str, Any]) -> str:
+    """Validate the reading and output flags before any reading; returns the format."""
+    read_options(read)
     chosen = stats_format(output, fmt)
     if output is not None:
         from ..io import check_not_input
@@ -39,11 +32,9 @@ def prepare(paths: list[Path], fmt: str | None, output: Path | None, on_error: s
     return chosen
 
 
-def load_data(paths: list[Path], args: dict[str, Any]) -> Dataset:
+def load_data(paths: list[Path], read: dict[str, Any]) -> Dataset:
     """Read the inputs with the leaderboard's load options (item rows kept: these statistics need them)."""
-    kw = {k: args[k] for k in LOAD_KEYS if k in args}
-    kw["filter_name"] = kw.pop("filter", None)
-    return load(paths, o.load_options(keep_text=False, need_items=True, **kw))
+    return load(paths, read_options(read, keep_text=False, need_items=True))
 
 
 def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 
@@ -9,6 +11,7 @@ from ...calibration import build_report
 from ...statsreport import StatsReport, print_tables
 from .. import options as o
 from ..common import handle_errors
+from ..readopts import reads_results
 from ..statsio import emit, load_data, prepare
 
 SUMMARY = ["benchmark", "model", "n", "mean_confidence", "accuracy", "overconfidence", "ece_width", "ece_mass",
@@ -31,8 +34,10 @@ def print_calibration(report: StatsReport, console: Console) -> None:
 
 
 @handle_errors
+@reads_results()
 def calibration(
     paths: o.Paths,
+    read: dict[str, Any],
     bins: o.Bins = 10,
     level: o.Level = 0.95,
     partial: o.Partial = "wrong",
@@ -40,33 +45,6 @@ def calibration(
     idk_credit: o.IdkCredit = 0.0,
     format: o.StatsFormat = None,
     output: o.Output = None,
-    model_col: o.ModelCol = None,
-    benchmark_col: o.BenchmarkCol = None,
-    subset_col: o.SubsetCol = None,
-    id_col: o.IdCol = None,
-    pred_col: o.PredCol = None,
-    response_col: o.ResponseCol = None,
-    gold_col: o.GoldCol = None,
-    correct_col: o.CorrectCol = None,
-    confidence_col: o.ConfidenceCol = None,
-    cluster_col: o.ClusterCol = None,
-    mapping: o.Mapping = None,
-    model: o.Model = None,
-    benchmark: o.Benchmark = None,
-    format_hint: o.FormatHint = None,
-    skip_unknown: o.SkipUnknown = False,
-    on_error: o.OnError = "raise",
-    latest: o.Latest = False,
-    abstain_phrase: o.AbstainPhrase = None,
-    filter: o.FilterName = None,
-    scorer: o.Scorer = None,
-    epochs: o.Epochs = "attempts",
-    reextract: o.Reextract = False,
-    confidence_norm: o.ConfidenceNorm = "raw",
-    denominator: o.Denominator = "submitted",
-    pass_score: o.PassScore = None,
-    instructed_t: o.InstructedT = None,
-    jobs: o.Jobs = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -75,8 +53,8 @@ def calibration(
 
     Example: [bold]rescore calibration sample_data/ --bins 10 -f json[/]
     """
-    fmt = prepare(paths, format, output, on_error)
-    data = load_data(paths, locals())
+    fmt = prepare(paths, format, output, read)
+    data = load_data(paths, read)
     report = build_report(data, bins=bins, partial=partial, invalid=invalid, idk_credit=idk_credit, level=level)
     emit(report, fmt, output, quiet, print_calibration)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,6 +22,7 @@ from .. import options as o
 from ..ci import append_step_summary
 from ..common import handle_errors, stderr_console
 from ..output import print_notes
+from ..readopts import read_options, reads_results
 
 GATES = "Gates"
 
@@ -51,8 +52,10 @@ Junit = Annotated[Path | None, typer.Option(
 
 
 @handle_errors
+@reads_results(exclude=("model", "benchmark"))
 def check(
     paths: o.Paths,
+    read: dict[str, Any],
     min: Min = None,
     max: Max = None,
     model: ScopeModel = None,
@@ -68,30 +71,6 @@ def check(
     format: CheckFormat = None,
     output: CheckOutput = None,
     junit: Junit = None,
-    model_col: o.ModelCol = None,
-    benchmark_col: o.BenchmarkCol = None,
-    subset_col: o.SubsetCol = None,
-    id_col: o.IdCol = None,
-    pred_col: o.PredCol = None,
-    response_col: o.ResponseCol = None,
-    gold_col: o.GoldCol = None,
-    correct_col: o.CorrectCol = None,
-    confidence_col: o.ConfidenceCol = None,
-    cluster_col: o.ClusterCol = None,
-    mapping: o.Mapping = None,
-    format_hint: o.FormatHint = None,
-    skip_unknown: o.SkipUnknown = False,
-    on_error: o.OnError = "raise",
-    latest: o.Latest = False,
-    abstain_phrase: o.AbstainPhrase = None,
-    filter: o.FilterName = None,
-    scorer: o.Scorer = None,
-    epochs: o.Epochs = "attempts",
-    reextract: o.Reextract = False,
-    confidence_norm: o.ConfidenceNorm = "raw",
-    denominator: o.Denominator = "submitted",
-    pass_score: o.PassScore = None,
-    instructed_t: o.InstructedT = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -99,8 +78,7 @@ def check(
 
     Example: [bold]rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json[/]
     """
-    if on_error not in ("raise", "skip"):
-        raise UsageError(f"--on-error must be raise or skip, not {on_error!r}")
+    read_options(read)  # validates the reading flags before anything else
     fmt = format or ("json" if output is not None else "text")
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
@@ -120,14 +98,8 @@ def check(
     else:
         shown = default_thresholds()
     thresholds = sorted(set(shown) | set(required_thresholds(gates, base_doc)))
-    load_opts = o.load_options(
-        model_col=model_col, benchmark_col=benchmark_col, subset_col=subset_col, id_col=id_col,
-        pred_col=pred_col, response_col=response_col, gold_col=gold_col, correct_col=correct_col,
-        confidence_col=confidence_col, cluster_col=cluster_col, mapping=mapping,
-        format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, latest=latest,
-        abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
-        confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
-        instructed_t=instructed_t, keep_text=False, progress=progress_wanted(quiet),
+    load_opts = read_options(
+        read, keep_text=False, progress=progress_wanted(quiet),
         # counts mode: gates read scores, SEs and rates, which counts give exactly (bounded memory in CI)
         need_items=cluster not in ("auto", "none"),
     )

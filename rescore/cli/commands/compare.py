@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 
@@ -11,6 +13,7 @@ from ...errors import UsageError
 from ...statsreport import StatsReport, print_tables
 from .. import options as o
 from ..common import handle_errors
+from ..readopts import reads_results
 from ..statsio import emit, load_data, prepare
 
 ROWS = ["benchmark", "t", "model_a", "model_b", "diff", "se", "interval", "p", "p_adjusted", "significant"]
@@ -50,8 +53,10 @@ def print_compare(report: StatsReport, console: Console) -> None:
 
 
 @handle_errors
+@reads_results()
 def compare(
     paths: o.Paths,
+    read: dict[str, Any],
     threshold: o.Thresholds = None,
     preset: o.Preset = None,
     bootstrap: o.Bootstrap = 1000,
@@ -64,33 +69,6 @@ def compare(
     idk_credit: o.IdkCredit = 0.0,
     format: o.StatsFormat = None,
     output: o.Output = None,
-    model_col: o.ModelCol = None,
-    benchmark_col: o.BenchmarkCol = None,
-    subset_col: o.SubsetCol = None,
-    id_col: o.IdCol = None,
-    pred_col: o.PredCol = None,
-    response_col: o.ResponseCol = None,
-    gold_col: o.GoldCol = None,
-    correct_col: o.CorrectCol = None,
-    confidence_col: o.ConfidenceCol = None,
-    cluster_col: o.ClusterCol = None,
-    mapping: o.Mapping = None,
-    model: o.Model = None,
-    benchmark: o.Benchmark = None,
-    format_hint: o.FormatHint = None,
-    skip_unknown: o.SkipUnknown = False,
-    on_error: o.OnError = "raise",
-    latest: o.Latest = False,
-    abstain_phrase: o.AbstainPhrase = None,
-    filter: o.FilterName = None,
-    scorer: o.Scorer = None,
-    epochs: o.Epochs = "attempts",
-    reextract: o.Reextract = False,
-    confidence_norm: o.ConfidenceNorm = "raw",
-    denominator: o.Denominator = "submitted",
-    pass_score: o.PassScore = None,
-    instructed_t: o.InstructedT = None,
-    jobs: o.Jobs = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -99,13 +77,13 @@ def compare(
 
     Example: [bold]rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1[/]
     """
-    fmt = prepare(paths, format, output, on_error)
+    fmt = prepare(paths, format, output, read)
     thresholds = list(threshold) if threshold else None
     if preset:
         if thresholds:
             raise UsageError("give either --preset or -t, not both")
         thresholds = [float(t) for t in get_preset(preset)["thresholds"]]
-    data = load_data(paths, locals())
+    data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
                           level=level, partial=partial, invalid=invalid, idk_credit=idk_credit)
     emit(report, fmt, output, quiet, print_compare)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +17,7 @@ from ...reports.html import PLOTS_HINT, load_matplotlib, render_html
 from .. import options as o
 from ..common import handle_errors, stderr_console
 from ..output import print_notes
+from ..readopts import read_options, reads_results
 
 ReportOutput = Annotated[Path | None, typer.Option(
     "-o", "--output", help="The HTML file to write (atomically). [required]", rich_help_panel=o.OUTPUT,
@@ -27,8 +28,10 @@ Bins = Annotated[int, typer.Option("--bins", help="Confidence bins of the reliab
 
 
 @handle_errors
+@reads_results()
 def report(
     paths: o.Paths,
+    read: dict[str, Any],
     output: ReportOutput = None,
     title: Title = "rescore report",
     top: o.Top = None,
@@ -40,32 +43,6 @@ def report(
     invalid: o.Invalid = "wrong",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
-    model_col: o.ModelCol = None,
-    benchmark_col: o.BenchmarkCol = None,
-    subset_col: o.SubsetCol = None,
-    id_col: o.IdCol = None,
-    pred_col: o.PredCol = None,
-    response_col: o.ResponseCol = None,
-    gold_col: o.GoldCol = None,
-    correct_col: o.CorrectCol = None,
-    confidence_col: o.ConfidenceCol = None,
-    cluster_col: o.ClusterCol = None,
-    mapping: o.Mapping = None,
-    model: o.Model = None,
-    benchmark: o.Benchmark = None,
-    format_hint: o.FormatHint = None,
-    skip_unknown: o.SkipUnknown = False,
-    on_error: o.OnError = "raise",
-    latest: o.Latest = False,
-    abstain_phrase: o.AbstainPhrase = None,
-    filter: o.FilterName = None,
-    scorer: o.Scorer = None,
-    epochs: o.Epochs = "attempts",
-    reextract: o.Reextract = False,
-    confidence_norm: o.ConfidenceNorm = "raw",
-    denominator: o.Denominator = "submitted",
-    pass_score: o.PassScore = None,
-    instructed_t: o.InstructedT = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -80,23 +57,14 @@ def report(
         raise UsageError("rescore report needs -o FILE.html")
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {output}: the report is HTML; name the file *.html")
-    if on_error not in ("raise", "skip"):
-        raise UsageError(f"--on-error must be raise or skip, not {on_error!r}")
+    read_options(read)  # validates the reading flags before anything else
     thresholds = list(threshold) if threshold else None
     if preset:
         if thresholds:
             raise UsageError("give either --preset or -t, not both")
         thresholds = [float(t) for t in get_preset(preset)["thresholds"]]
     check_not_input(output, paths)
-    load_opts = o.load_options(
-        model_col=model_col, benchmark_col=benchmark_col, subset_col=subset_col, id_col=id_col,
-        pred_col=pred_col, response_col=response_col, gold_col=gold_col, correct_col=correct_col,
-        confidence_col=confidence_col, cluster_col=cluster_col, mapping=mapping, model=model, benchmark=benchmark,
-        format_hint=format_hint, skip_unknown=skip_unknown, on_error=on_error, latest=latest,
-        abstain_phrase=abstain_phrase, filter_name=filter, scorer=scorer, epochs=epochs, reextract=reextract,
-        confidence_norm=confidence_norm, denominator=denominator, pass_score=pass_score,
-        instructed_t=instructed_t, keep_text=False, need_items=True, progress=progress_wanted(quiet),
-    )
+    load_opts = read_options(read, keep_text=False, need_items=True, progress=progress_wanted(quiet))
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,

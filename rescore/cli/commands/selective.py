@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.console import Console
 
@@ -9,6 +11,7 @@ from ...selective import build_report
 from ...statsreport import StatsReport, print_tables
 from .. import options as o
 from ..common import handle_errors
+from ..readopts import reads_results
 from ..statsio import emit, load_data, prepare
 
 SUMMARY = ["benchmark", "model", "n", "answered_share", "risk", "aurc", "aurc_optimal", "excess_aurc",
@@ -32,41 +35,16 @@ def print_selective(report: StatsReport, console: Console) -> None:
 
 
 @handle_errors
+@reads_results()
 def selective(
     paths: o.Paths,
+    read: dict[str, Any],
     max_risk: o.MaxRisk = None,
     partial: o.Partial = "wrong",
     invalid: o.Invalid = "wrong",
     idk_credit: o.IdkCredit = 0.0,
     format: o.StatsFormat = None,
     output: o.Output = None,
-    model_col: o.ModelCol = None,
-    benchmark_col: o.BenchmarkCol = None,
-    subset_col: o.SubsetCol = None,
-    id_col: o.IdCol = None,
-    pred_col: o.PredCol = None,
-    response_col: o.ResponseCol = None,
-    gold_col: o.GoldCol = None,
-    correct_col: o.CorrectCol = None,
-    confidence_col: o.ConfidenceCol = None,
-    cluster_col: o.ClusterCol = None,
-    mapping: o.Mapping = None,
-    model: o.Model = None,
-    benchmark: o.Benchmark = None,
-    format_hint: o.FormatHint = None,
-    skip_unknown: o.SkipUnknown = False,
-    on_error: o.OnError = "raise",
-    latest: o.Latest = False,
-    abstain_phrase: o.AbstainPhrase = None,
-    filter: o.FilterName = None,
-    scorer: o.Scorer = None,
-    epochs: o.Epochs = "attempts",
-    reextract: o.Reextract = False,
-    confidence_norm: o.ConfidenceNorm = "raw",
-    denominator: o.Denominator = "submitted",
-    pass_score: o.PassScore = None,
-    instructed_t: o.InstructedT = None,
-    jobs: o.Jobs = None,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -75,8 +53,8 @@ def selective(
 
     Example: [bold]rescore selective sample_data/ --max-risk 0.1[/]
     """
-    fmt = prepare(paths, format, output, on_error)
-    data = load_data(paths, locals())
+    fmt = prepare(paths, format, output, read)
+    data = load_data(paths, read)
     report = build_report(data, max_risk=max_risk, partial=partial, invalid=invalid, idk_credit=idk_credit)
     emit(report, fmt, output, quiet, print_selective)
 
