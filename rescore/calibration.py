@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import UsageError
-from .itemscores import as_dataset, confidence_groups, counts_only, omitted_frame
+from .itemscores import as_dataset, counts_only, omitted_frame, usable_groups
 from .scoring import Policy
 from .statsreport import StatsReport, base_provenance
 
@@ -141,12 +141,7 @@ def calibration_report(items: pd.DataFrame, policy: Policy | None = None, bins: 
     tables: list[pd.DataFrame] = []
     omitted: list[tuple[str, str, str]] = []
     notes: list[str] = []
-    for group in confidence_groups(items, policy):
-        if group.problem is not None:
-            omitted.append((group.benchmark, group.model, group.problem))
-            if group.warning():
-                notes.append(group.warning())  # type: ignore[arg-type]
-            continue
+    for group in usable_groups(items, policy, omitted, notes):
         answered = group.answered
         conf = answered["confidence"].to_numpy(dtype="float64")
         correct = answered["c"].to_numpy(dtype="float64")

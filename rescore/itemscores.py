@@ -112,6 +112,23 @@ def confidence_groups(items: pd.DataFrame, policy: Policy) -> Iterator[Confidenc
         yield ConfidenceGroup(str(benchmark), str(model), frame, problem)
 
 
+def usable_groups(items: pd.DataFrame, policy: Policy, omitted: list[tuple[str, str, str]],
+                  notes: list[str]) -> Iterator[ConfidenceGroup]:
+    """The groups whose confidences can be trusted; the others are recorded in ``omitted``/``notes``.
+
+    Every confidence metric skips the same groups for the same stated reason, never computing
+    on garbage.
+    """
+    for group in confidence_groups(items, policy):
+        if group.problem is None:
+            yield group
+            continue
+        omitted.append((group.benchmark, group.model, group.problem))
+        warning = group.warning()
+        if warning:
+            notes.append(warning)
+
+
 def omitted_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     """Models left out of a confidence metric, with the reason, as a small table."""
     return pd.DataFrame(rows, columns=["benchmark", "model", "reason"])

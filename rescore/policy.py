@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .itemscores import confidence_groups, omitted_frame, scored_items
+from .itemscores import omitted_frame, scored_items, usable_groups
 from .scoring import Policy, check_thresholds, penalty
 from .stats import clt_se
 
@@ -92,12 +92,7 @@ def policy_report(items: pd.DataFrame, thresholds: list[float], policy: Policy |
     omitted: list[tuple[str, str, str]] = []
     notes: list[str] = []
     credit = float(policy.idk_credit)
-    for group in confidence_groups(items, policy):
-        if group.problem is not None:
-            omitted.append((group.benchmark, group.model, group.problem))
-            if group.warning():
-                notes.append(group.warning())  # type: ignore[arg-type]
-            continue
+    for group in usable_groups(items, policy, omitted, notes):
         frame = group.items
         c = frame["c"].to_numpy(dtype="float64")
         w = frame["w"].to_numpy(dtype="float64")

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .calibration import _check
 from .errors import UsageError
-from .itemscores import as_dataset, confidence_groups, counts_only, omitted_frame
+from .itemscores import as_dataset, counts_only, omitted_frame, usable_groups
 from .scoring import Policy
 from .statsreport import StatsReport, base_provenance
 
@@ -123,12 +123,7 @@ def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk
     grid: list[dict[str, Any]] = []
     omitted: list[tuple[str, str, str]] = []
     notes: list[str] = []
-    for group in confidence_groups(items, policy):
-        if group.problem is not None:
-            omitted.append((group.benchmark, group.model, group.problem))
-            if group.warning():
-                notes.append(group.warning())  # type: ignore[arg-type]
-            continue
+    for group in usable_groups(items, policy, omitted, notes):
         answered = group.answered
         conf = answered["confidence"].to_numpy(dtype="float64")
         correct = answered["c"].to_numpy(dtype="float64")

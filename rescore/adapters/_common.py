@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,19 @@ def text_or_na(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return " | ".join(map(str, value))
     return str(value)
+
+
+def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` for each non-blank line; invalid UTF-8 names the line (never a crash)."""
+    with path.open("rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=str(path),
+                                 line=line_no) from None
+            if line.strip():
+                yield line_no, line
 
 
 class RecordErrors:

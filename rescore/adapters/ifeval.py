@@ -34,7 +34,7 @@ import pandas as pd
 from ..errors import InputError
 from ..names import normalise_model
 from ..options import LoadOptions
-from ._common import RecordErrors, batch, json_keys_in_head, text_or_na
+from ._common import RecordErrors, batch, iter_text_lines, json_keys_in_head, text_or_na
 from .base import Adapter, SourceInfo
 
 KEYS = ("follow_all_instructions", "follow_instruction_list", "instruction_id_list", "prompt", "response")
@@ -90,34 +90,26 @@ class IFEvalAdapter(Adapter):
         rows: list[dict[str, Any]] = []
         first_line: dict[str, int] = {}
         followed = instructions = 0
-        with path.open("rb") as handle:
-            for line_no, raw in enumerate(handle, start=1):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=str(path),
-                                     line=line_no) from None
-                if not line.strip():
-                    continue
-                record = _parse(line, line_no, errors)
-                if record is None:
-                    continue
-                prompt = record["prompt"]
-                if prompt in first_line:
-                    errors.bad(f"prompt already on line {first_line[prompt]}: one file holds one variant; strict and "
-                               "loose results go in separate files (eval_results_strict/loose.jsonl)",
-                               line=line_no, field="prompt")
-                    continue
-                first_line[prompt] = line_no
-                follow_list = record["follow_instruction_list"]
-                followed += sum(bool(x) for x in follow_list)
-                instructions += len(follow_list)
-                rows.append({
-                    "model": model, "benchmark": benchmark, "item_id": prompt_id(prompt),
-                    "grade": "correct" if record["follow_all_instructions"] else "wrong",
-                    "grade_rule": "explicit grade", "response": text_or_na(record.get("response")),
-                    "_line": line_no,
-                })
+        for line_no, line in iter_text_lines(path):
+            record = _parse(line, line_no, errors)
+            if record is None:
+                continue
+            prompt = record["prompt"]
+            if prompt in first_line:
+                errors.bad(f"prompt already on line {first_line[prompt]}: one file holds one variant; strict and "
+                           "loose results go in separate files (eval_results_strict/loose.jsonl)",
+                           line=line_no, field="prompt")
+                continue
+            first_line[prompt] = line_no
+            follow_list = record["follow_instruction_list"]
+            followed += sum(bool(x) for x in follow_list)
+            instructions += len(follow_list)
+            rows.append({
+                "model": model, "benchmark": benchmark, "item_id": prompt_id(prompt),
+                "grade": "correct" if record["follow_all_instructions"] else "wrong",
+                "grade_rule": "explicit grade", "response": text_or_na(record.get("response")),
+                "_line": line_no,
+            })
         errors.finish()
         if rows:
             n_correct = sum(1 for r in rows if r["grade"] == "correct")

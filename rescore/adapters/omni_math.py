@@ -34,10 +34,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
 from ..names import normalise_model
 from ..options import LoadOptions
-from ._common import RecordErrors, batch, text_or_na
+from ._common import RecordErrors, batch, iter_text_lines, text_or_na
 from .base import Adapter, SourceInfo, first_json_line
 
 BENCHMARK = "omni_math"
@@ -90,41 +89,33 @@ class OmniMathAdapter(Adapter):
         kinds: set[str] = set()
         seen: dict[str, int] = {}
         anomalies = 0
-        with path.open("rb") as handle:
-            for line_no, raw in enumerate(handle, start=1):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=str(path),
-                                     line=line_no) from None
-                if not line.strip():
-                    continue
-                item = _item(line, line_no, errors)
-                if item is None:
-                    continue
-                problem, fields, report, kind = item
-                item_id = hashlib.sha1(problem.encode("utf-8")).hexdigest()[:12]
-                if item_id in seen:
-                    errors.bad(f"problem already on line {seen[item_id]}", line=line_no, field="problem")
-                    continue
-                seen[item_id] = line_no
-                kinds.add(kind)
-                parsed = parse_report(report) if isinstance(report, str) else {}
-                judgement = parsed.get("Equivalence Judgement")
-                answer = parsed.get("Student Final Answer")
-                row = {"model": model, "benchmark": BENCHMARK, "item_id": item_id,
-                       "response": text_or_na(fields.get("model_generation")), "gold": text_or_na(fields.get("answer")),
-                       "_line": line_no}
-                if not parsed or judgement is None:
-                    row.update(grade="invalid", grade_rule=RULE_UNPARSEABLE, prediction=pd.NA)
-                elif judgement == "TRUE":
-                    anomalies += answer == "None"
-                    row.update(grade="correct", grade_rule="explicit grade", prediction=text_or_na(answer))
-                elif answer == "None":
-                    row.update(grade="abstain", grade_rule=RULE_NO_ANSWER, prediction=pd.NA)
-                else:
-                    row.update(grade="wrong", grade_rule="explicit grade", prediction=text_or_na(answer))
-                rows.append(row)
+        for line_no, line in iter_text_lines(path):
+            item = _item(line, line_no, errors)
+            if item is None:
+                continue
+            problem, fields, report, kind = item
+            item_id = hashlib.sha1(problem.encode("utf-8")).hexdigest()[:12]
+            if item_id in seen:
+                errors.bad(f"problem already on line {seen[item_id]}", line=line_no, field="problem")
+                continue
+            seen[item_id] = line_no
+            kinds.add(kind)
+            parsed = parse_report(report) if isinstance(report, str) else {}
+            judgement = parsed.get("Equivalence Judgement")
+            answer = parsed.get("Student Final Answer")
+            row = {"model": model, "benchmark": BENCHMARK, "item_id": item_id,
+                   "response": text_or_na(fields.get("model_generation")), "gold": text_or_na(fields.get("answer")),
+                   "_line": line_no}
+            if not parsed or judgement is None:
+                row.update(grade="invalid", grade_rule=RULE_UNPARSEABLE, prediction=pd.NA)
+            elif judgement == "TRUE":
+                anomalies += answer == "None"
+                row.update(grade="correct", grade_rule="explicit grade", prediction=text_or_na(answer))
+            elif answer == "None":
+                row.update(grade="abstain", grade_rule=RULE_NO_ANSWER, prediction=pd.NA)
+            else:
+                row.update(grade="wrong", grade_rule="explicit grade", prediction=text_or_na(answer))
+            rows.append(row)
         errors.finish()
         if anomalies:
             info.note(f"{anomalies} item(s) judged TRUE with 'Student Final Answer: None' (kept correct)")
