@@ -78,6 +78,6 @@ def normalise_confidence(
         i = int(np.flatnonzero(bad)[0])
         line = int(lines.iloc[i]) if lines is not None else None
         shown = values.iloc[i]
-        raise InputError(f"confidence {shown!r} outside [0, 1] and [0, 100]", path=path, line=line,
+        raise InputError(f"confidence {str(shown)!r} outside [0, 1] and [0, 100]", path=path, line=line,
                          field=column)
     return pd.Series(parsed, index=values.index, dtype="float64"), note

@@ -14,6 +14,7 @@ import pandas as pd
 from ..board import Leaderboard
 from ..errors import UsageError
 from ..io import write_atomic, write_text_atomic
+from .layout import ranked_layout
 
 FORMATS = ("table", "csv", "json", "parquet", "markdown")
 _SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".md": "markdown",
@@ -87,24 +88,18 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
     """A GitHub-flavoured table per benchmark, fit for a pull-request comment."""
     lines: list[str] = ["## rescore leaderboard", ""]
     ts = board.thresholds
-    for benchmark, groups in board.groups.groupby("benchmark", sort=True):
-        rows = board.rows[board.rows["benchmark"] == benchmark]
-        first = rows[rows["t"] == ts[0]].sort_values(["rank", "model"], kind="stable")
-        if top:
-            first = first.head(top)
-        lines.append(f"### {_md_escape(benchmark)}")
+    for layout in ranked_layout(board, top):
+        lines.append(f"### {_md_escape(layout.benchmark)}")
         lines.append("")
         head = ["#", "model", "n", "acc", "abstain", "wrong"] + [f"S({t:g}) [pen {t / (1 - t):g}]" for t in ts]
         head.append("break-even t")
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "|".join(["---:", ":---", "---:", "---:", "---:", "---:"] + ["---:"] * len(ts) + ["---:"])
                      + "|")
-        for _, r in first.iterrows():
-            g = groups[groups["model"] == r["model"]].iloc[0]
-            cells = [str(r["rank"]), _md_escape(r["model"]), str(g["n"]), _fmt(g["accuracy"]),
+        for g, per_t in layout.entries:
+            cells = [str(per_t[0]["rank"]), _md_escape(g["model"]), str(g["n"]), _fmt(g["accuracy"]),
                      _fmt(g["abstention_rate"]), _fmt(g["error_rate"])]
-            for t in ts:
-                x = rows[(rows["t"] == t) & (rows["model"] == r["model"])].iloc[0]
+            for x in per_t:
                 change = int(x["rank_change"])
                 arrow = f" ▲{change}" if change > 0 else (f" ▼{-change}" if change < 0 else "")
                 tie = " ≈" if x["overlaps_above"] else ""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from ..board import Leaderboard
+from .layout import ranked_layout
 
 
 def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) -> Text:
@@ -26,25 +28,20 @@ def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) ->
 
 def print_leaderboard(board: Leaderboard, console: Console, top: int | None = None) -> None:
     ts = board.thresholds
-    for benchmark, groups in board.groups.groupby("benchmark", sort=True):
-        rows = board.rows[board.rows["benchmark"] == benchmark]
-        order = rows[rows["t"] == ts[0]].sort_values(["rank", "model"], kind="stable")
-        if top:
-            order = order.head(top)
-        n_values = sorted(set(groups["n"]))
+    for layout in ranked_layout(board, top):
+        n_values = sorted(set(layout.groups["n"]))
         n_text = f"n={n_values[0]}" if len(n_values) == 1 else f"n={n_values[0]}..{n_values[-1]}"
-        table = Table(title=f"[bold]{benchmark}[/] ({n_text})", title_justify="left", header_style="bold",
-                      show_lines=False, pad_edge=False, box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True)
+        table = Table(title=f"[bold]{escape(layout.benchmark)}[/] ({n_text})", title_justify="left",
+                      header_style="bold", show_lines=False, pad_edge=False, box=box.SIMPLE_HEAD, padding=(0, 1),
+                      collapse_padding=True)
         table.add_column("model", no_wrap=True, min_width=8)
         table.add_column("IDK", justify="right", min_width=4)
         for t in ts:
             table.add_column(f"t={t:g}\nwrong −{t / (1 - t):g}", justify="right", min_width=10)
         table.add_column("break\neven", justify="right", min_width=5)
-        for _, r in order.iterrows():
-            g = groups[groups["model"] == r["model"]].iloc[0]
-            cells = [Text(str(r["model"])), f"{g['abstention_rate']:.2f}"]
-            for t in ts:
-                x = rows[(rows["t"] == t) & (rows["model"] == r["model"])].iloc[0]
+        for g, per_t in layout.entries:
+            cells = [Text(str(g["model"])), f"{g['abstention_rate']:.2f}"]
+            for x in per_t:
                 half = x["ci_high"] - x["score"]
                 cells.append(_score_cell(x["score"], half if half == half else 0.0, int(x["rank"]),
                                          int(x["rank_change"]), bool(x["overlaps_above"])))
