@@ -290,3 +290,16 @@ def test_feature_report_dataset_keeps_provenance(address: str, tree: Path) -> No
     assert remote.notes == local.notes and remote.skipped == local.skipped
     assert remote.counts.equals(local.counts) and len(remote.counts) == 4
     assert remote.items.empty and len(local.items) == 1280  # on Dask the rows stayed on the workers
+
+
+@pytest.mark.parametrize("command", [["calibration", "--bins", "5"], ["selective"],
+                                     ["compare", "-t", "0.5", "--bootstrap", "100", "--seed", "3"]])
+def test_confidence_commands_take_the_engine_flag(address: str, tree: Path, command: list[str]) -> None:
+    """`rescore calibration|selective|compare --engine dask` read on the cluster and print what local prints."""
+    from .conftest import invoke
+
+    local = invoke(*command, str(tree), "-f", "json", "-q")
+    assert local.exit_code == 0, local.stderr
+    on_dask = invoke(*command, str(tree), "-f", "json", "-q", "--engine", "dask", "--scheduler", address)
+    assert on_dask.exit_code == 0, on_dask.stderr
+    assert on_dask.stdout == local.stdout

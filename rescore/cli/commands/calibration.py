@@ -34,7 +34,7 @@ def print_calibration(report: StatsReport, console: Console) -> None:
 
 
 @handle_errors
-@reads_results()
+@reads_results(engine=True)
 def calibration(
     paths: o.Paths,
     read: dict[str, Any],

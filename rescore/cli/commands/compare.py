@@ -53,7 +53,7 @@ def print_compare(report: StatsReport, console: Console) -> None:
 
 
 @handle_errors
-@reads_results()
+@reads_results(engine=True)
 def compare(
     paths: o.Paths,
     read: dict[str, Any],

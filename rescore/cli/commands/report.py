@@ -28,7 +28,7 @@ Bins = Annotated[int, typer.Option("--bins", help="Confidence bins of the reliab
 
 
 @handle_errors
-@reads_results()
+@reads_results(engine=True)
 def report(
     paths: o.Paths,
     read: dict[str, Any],
@@ -58,6 +58,10 @@ def report(
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {output}: the report is HTML; name the file *.html")
     read_options(read)  # validates the reading flags before anything else
+    if read["engine"] != "local" or read["scheduler"] is not None:
+        from ...engines import check_engine_options
+
+        check_engine_options(read["engine"], read["scheduler"])
     thresholds = list(threshold) if threshold else None
     if preset:
         if thresholds:

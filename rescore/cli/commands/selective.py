@@ -35,7 +35,7 @@ def print_selective(report: StatsReport, console: Console) -> None:
 
 
 @handle_errors
-@reads_results()
+@reads_results(engine=True)
 def selective(
     paths: o.Paths,
     read: dict[str, Any],
