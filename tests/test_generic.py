@@ -226,3 +226,26 @@ def test_bad_utf8(tmp_path: Path) -> None:
     path.write_bytes(b'{"model": "m", "id": 1, "correct": true}\n{"model": "\xff\xfe", "id": 2}\n')
     with pytest.raises(InputError, match="UTF-8"):
         rescore.load(path)
+
+
+def test_reading_pauses_and_restores_the_cycle_collector(tmp_path: Path) -> None:
+    import gc
+
+    from rescore.loading import read_one
+
+    good = tmp_path / "g.csv"
+    good.write_text("model,id,correct\nm,1,1\n")
+    bad = tmp_path / "b.csv"
+    bad.write_text("model,id,correct\nm,1,maybe\n")
+    assert gc.isenabled()
+    assert len(read_one(good, "generic", rescore.options.LoadOptions()).items) == 1
+    assert gc.isenabled()
+    with pytest.raises(InputError):
+        read_one(bad, "generic", rescore.options.LoadOptions(correct_col="correct"))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_one(good, "generic", rescore.options.LoadOptions())
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
