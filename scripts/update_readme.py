@@ -49,9 +49,16 @@ def render_block(name: str) -> str:
         out = "\n".join(line.rstrip() for line in out.rstrip().splitlines())
         return "```console\n$ rescore leaderboard sample_data/\n" + out + "\n```\n"
     if name == "cli-reference":
+        from rescore.cli import options
+
         parts = []
+        options.show_advanced(True)  # the reference documents every flag (as --help-all shows them)
+        try:
+            helps = {cmd: run_cli([cmd, "--help"]).rstrip() for cmd in commands()}
+        finally:
+            options.show_advanced(False)
         for cmd in commands():
-            text = run_cli([cmd, "--help"]).rstrip()
+            text = helps[cmd]
             text = "\n".join(line.rstrip() for line in text.splitlines())
             parts.append(f"### `rescore {cmd}`\n\n```text\n{text}\n```\n")
         return "\n".join(parts)

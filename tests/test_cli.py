@@ -228,3 +228,25 @@ def test_every_command_is_documented_in_readme() -> None:
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         assert f"### `rescore {name}`" in readme, name
         assert command.help, name
+
+
+def test_help_fits_one_screen_and_help_all_shows_every_flag(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from rescore.cli import app as app_module
+    from rescore.cli import options
+
+    short = invoke("leaderboard", "--help").stdout
+    assert len(short.splitlines()) <= 60
+    assert "--threshold" in short and "--model-col" not in short and "--help-all" in short
+    monkeypatch.setattr("sys.argv", ["rescore", "leaderboard", "--help-all"])
+    monkeypatch.setenv("COLUMNS", "100")
+    try:
+        with pytest.raises(SystemExit) as done:
+            app_module.main()
+    finally:
+        options.show_advanced(False)
+    assert done.value.code == 0
+    full = capsys.readouterr().out
+    for flag in ("--model-col", "--filter", "--scorer", "--engine", "--jobs", "--pass-score"):
+        assert flag in full
+    assert "--model-col" not in invoke("leaderboard", "--help").stdout  # hidden again afterwards

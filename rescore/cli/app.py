@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
 from typing import Annotated
 
 import typer
@@ -55,5 +56,15 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def expand_help_all(argv: list[str]) -> list[str]:
+    """``--help-all`` is ``--help`` with the advanced flag panels shown."""
+    if "--help-all" not in argv:
+        return argv
+    from . import options
+
+    options.show_advanced(True)
+    return ["--help" if arg == "--help-all" else arg for arg in argv]
+
+
 def main() -> None:
-    app()
+    app(args=expand_help_all(sys.argv[1:]))

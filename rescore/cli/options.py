@@ -110,6 +110,23 @@ Jobs = Annotated[int | None, typer.Option("-j", "--jobs", help="Worker processes
                                           show_default=False, min=1)]
 
 
+ADVANCED_PANELS = (MAPPING, PRODUCERS, ENGINE)
+HELP_ALL_HINT = ("Column-mapping, producer-specific and engine flags: [bold]rescore COMMAND --help-all[/] "
+                 "(or the README's CLI reference).")
+
+
+def show_advanced(shown: bool) -> None:
+    """Show or hide the advanced panels in ``--help`` (they parse either way).
+
+    A newcomer's ``--help`` fits one screen; ``--help-all`` (handled in ``cli.app.main``) shows
+    the column-mapping, producer-specific and engine flags too.
+    """
+    for value in globals().values():
+        for meta in getattr(value, "__metadata__", ()):
+            if getattr(meta, "rich_help_panel", None) in ADVANCED_PANELS:
+                meta.hidden = not shown
+
+
 def load_options(**kw: Any) -> LoadOptions:
     """Build LoadOptions from the CLI keyword arguments a command received."""
     phrases = tuple(kw.pop("abstain_phrase", None) or ())
@@ -137,3 +154,6 @@ PolicyMode = Annotated[str, typer.Option("--policy", help="as-is | calibrated | 
 Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired tests when item rows are loaded, else "
                                    "interval overlap) | paired (load item rows for paired tests) | overlap.",
                                    rich_help_panel=CONFIDENCE)]
+
+
+show_advanced(False)

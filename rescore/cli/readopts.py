@@ -98,6 +98,7 @@ def reads_results(*, engine: bool = False, exclude: tuple[str, ...] = ()) -> Cal
 
         hints = {p.name: p.annotation for p in parameters}
         hints["return"] = resolved.get("return", signature.return_annotation)
+        wrapper.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + o.HELP_ALL_HINT
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=parameters, return_annotation=hints["return"]
         )
