@@ -8,7 +8,6 @@ notebook can keep going where the CLI stops; :meth:`Leaderboard.to_dict` is the 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 
 from . import __version__, counting
 from .errors import UsageError
+from .jsonable import json_value, records
 from .loading import COUNT_COLUMNS, Dataset
 from .schema import OUTCOMES
 from .scoring import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
@@ -107,7 +107,7 @@ class Leaderboard:
         return {
             "rescore_version": __version__,
             "formula": FORMULA,
-            "thresholds": [{"t": t, "penalty": _num(penalty(t))} for t in self.thresholds],
+            "thresholds": [{"t": t, "penalty": json_value(penalty(t))} for t in self.thresholds],
             "policy": self.policy.describe(),
             "policy_counts": self.policy_touched(),
             "interval": {"method": self.se_method, "level": self.level, "kind": "normal (mean +/- z*SE)"},
@@ -128,9 +128,9 @@ class Leaderboard:
             "schema": "rescore.leaderboard",
             "schema_version": SCHEMA_VERSION,
             "provenance": self.provenance(),
-            "groups": _records(self.groups),
-            "rows": _records(self.rows),
-            **({"policy_rows": _records(self.policy_rows), "policy_omitted": _records(self.policy_omitted)}
+            "groups": records(self.groups),
+            "rows": records(self.rows),
+            **({"policy_rows": records(self.policy_rows), "policy_omitted": records(self.policy_omitted)}
                if self.policy_rows is not None and self.policy_omitted is not None else {}),
         }
 
@@ -150,21 +150,6 @@ class Leaderboard:
 
 def _t_label(t: float) -> str:
     return f"{t:g}"
-
-
-def _num(x: Any) -> Any:
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return None if math.isnan(x) or math.isinf(x) else round(x, 6)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _num(v) if v is not pd.NA else None for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def group_counts(data: Dataset) -> pd.DataFrame:

@@ -114,6 +114,15 @@ class FileResult:
     item_keys: Any = None
 
 
+def _keep_aggregate(batch: pd.DataFrame, path: Path, info: SourceInfo, counts: list[pd.DataFrame]) -> bool:
+    """Set aside a counts-only batch (an ``n_correct`` column) with its source; False for item batches."""
+    if "n_correct" not in batch.columns:
+        return False
+    info.per_item = False
+    counts.append(batch.assign(source=str(path)))
+    return True
+
+
 def read_file(path: Path, adapter: Adapter, options: LoadOptions,
               detector: AbstentionDetector) -> tuple[list[pd.DataFrame], list[pd.DataFrame], SourceInfo]:
     """Read one file into classified canonical batches (items) and counts-only batches."""
@@ -121,11 +130,7 @@ def read_file(path: Path, adapter: Adapter, options: LoadOptions,
     items: list[pd.DataFrame] = []
     counts: list[pd.DataFrame] = []
     for batch in adapter.read(path, options, info):
-        if "n_correct" in batch.columns:
-            info.per_item = False
-            batch = batch.copy()
-            batch["source"] = str(path)
-            counts.append(batch)
+        if _keep_aggregate(batch, path, info, counts):
             continue
         classified = classify(batch, detector)
         if not options.keep_text:
@@ -148,12 +153,7 @@ def count_file(path: Path, adapter: Adapter, options: LoadOptions, detector: Abs
     models: set[str] = set()
     benchmarks: set[str] = set()
     for batch in adapter.read(path, options, info):
-        if "n_correct" in batch.columns:
-            info.per_item = False
-            batch = batch.copy()
-            batch["source"] = str(path)
-            counts.append(batch)
-        else:
+        if not _keep_aggregate(batch, path, info, counts):
             counter.add(classify(batch, detector))
         models.update(batch["model"].dropna().unique())
         benchmarks.update(batch["benchmark"].dropna().unique())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,31 +21,12 @@ import pandas as pd
 from . import __version__
 from .errors import UsageError
 from .io import write_text_atomic
+from .jsonable import records
 from .scoring import Policy
 
 SCHEMA_VERSION = 1
 STATS_FORMATS = ("table", "csv", "json")
 FLOAT_FORMAT = "%.6f"
-
-
-def _num(x: Any) -> Any:
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return None if math.isnan(x) or math.isinf(x) else round(x, 6)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    if x is pd.NA:
-        return None
-    if isinstance(x, np.ndarray):
-        return [_num(v) for v in x.tolist()]
-    return x
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: floats rounded to 6 decimals, NaN/NA as null."""
-    return [{k: _num(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def base_provenance(data: Any, policy: Policy, **extra: Any) -> dict[str, Any]:

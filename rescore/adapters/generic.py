@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -22,6 +21,7 @@ from ..options import LoadOptions
 from ..outcomes import parse_grades
 from ..tables import LINE, iter_table, table_kind
 from ..vectorise import as_text, map_unique
+from ._common import text_or_na
 from .base import Adapter, SourceInfo
 
 ROLES = (
@@ -193,7 +193,7 @@ class GenericAdapter(Adapter):
             out["attempt"] = attempt.astype("int64")
         for role in ("prediction", "response", "gold", "cluster"):
             if role in roles:
-                out[role] = as_text(raw[roles[role]], _text)
+                out[role] = as_text(raw[roles[role]], text_or_na)
         if "prediction" not in roles and "response" in roles and "correct" not in roles:
             out["prediction"] = out["response"]
             info.note(f"prediction <- column {roles['response']!r} (no separate extracted answer)")
@@ -224,14 +224,6 @@ class GenericAdapter(Adapter):
             out["instructed_t"] = float(options.instructed_t)
         out["_line"] = raw[LINE].to_numpy()
         return out
-
-
-def _text(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return pd.NA
-    if isinstance(value, (list, tuple)):
-        return " | ".join(map(str, value))
-    return str(value)
 
 
 ADAPTER = GenericAdapter()
