@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from ..config import preset as config_preset
+from ..errors import UsageError
 from ..options import LoadOptions
 
 SCORING = "Scoring"
@@ -113,6 +115,15 @@ Jobs = Annotated[int | None, typer.Option("-j", "--jobs", help="Worker processes
 ADVANCED_PANELS = (MAPPING, PRODUCERS, ENGINE)
 HELP_ALL_HINT = ("Column-mapping, producer-specific and engine flags: [bold]rescore COMMAND --help-all[/] "
                  "(or the README's CLI reference).")
+
+
+def chosen_thresholds(threshold: list[float] | None, preset: str | None) -> list[float] | None:
+    """``-t`` values or a ``--preset``'s (never both); None means the configured defaults."""
+    if preset:
+        if threshold:
+            raise UsageError("give either --preset or -t, not both")
+        return [float(t) for t in config_preset(preset)["thresholds"]]
+    return list(threshold) if threshold else None
 
 
 def show_advanced(shown: bool) -> None:

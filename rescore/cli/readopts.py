@@ -59,9 +59,13 @@ _TAIL = ("quiet", "debug")
 
 
 def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
-    """LoadOptions from the shared flags' values (validating the ones typer cannot)."""
+    """LoadOptions from the shared flags' values (validating the ones typer cannot, engine included)."""
     if values.get("on_error", "raise") not in ("raise", "skip"):
         raise UsageError(f"--on-error must be raise or skip, not {values['on_error']!r}")
+    if values.get("engine", "local") != "local" or values.get("scheduler") is not None:
+        from ..engines import check_engine_options
+
+        check_engine_options(values["engine"], values["scheduler"])  # a missing extra is exit 2, before reading
     flags = {**READ_FLAGS, **ENGINE_FLAGS}
     kw: dict[str, Any] = {flags[name][2]: value for name, value in values.items() if value is not None}
     kw["abstain_phrases"] = tuple(values.get("abstain_phrase") or ())

@@ -24,10 +24,6 @@ from .readopts import read_options
 def prepare(paths: list[Path], fmt: str | None, output: Path | None, read: dict[str, Any]) -> str:
     """Validate the reading, engine and output flags before any reading; returns the format."""
     read_options(read)
-    if read.get("engine", "local") != "local" or read.get("scheduler") is not None:
-        from ..engines import check_engine_options
-
-        check_engine_options(read["engine"], read["scheduler"])  # a missing extra is exit 2, before reading
     chosen = stats_format(output, fmt)
     if output is not None:
         from ..io import check_not_input

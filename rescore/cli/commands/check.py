@@ -11,7 +11,6 @@ from rich.markup import escape
 
 from ... import leaderboard as build_leaderboard
 from ...config import default_thresholds
-from ...config import preset as get_preset
 from ...errors import GateFailed, UsageError
 from ...gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
 from ...io import check_not_input, write_text_atomic
@@ -89,14 +88,7 @@ def check(
     for target in (output, junit):
         if target is not None:
             check_not_input(target, paths)
-    if threshold and preset:
-        raise UsageError("give either --preset or -t, not both")
-    if threshold:
-        shown = list(threshold)
-    elif preset:
-        shown = [float(t) for t in get_preset(preset)["thresholds"]]
-    else:
-        shown = default_thresholds()
+    shown = o.chosen_thresholds(threshold, preset) or default_thresholds()
     thresholds = sorted(set(shown) | set(required_thresholds(gates, base_doc)))
     load_opts = read_options(
         read, keep_text=False, progress=progress_wanted(quiet),

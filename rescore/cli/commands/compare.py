@@ -8,8 +8,6 @@ import typer
 from rich.console import Console
 
 from ...compare import build_report
-from ...config import preset as get_preset
-from ...errors import UsageError
 from ...statsreport import StatsReport, print_tables
 from .. import options as o
 from ..common import handle_errors
@@ -78,11 +76,7 @@ def compare(
     Example: [bold]rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1[/]
     """
     fmt = prepare(paths, format, output, read)
-    thresholds = list(threshold) if threshold else None
-    if preset:
-        if thresholds:
-            raise UsageError("give either --preset or -t, not both")
-        thresholds = [float(t) for t in get_preset(preset)["thresholds"]]
+    thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
                           level=level, partial=partial, invalid=invalid, idk_credit=idk_credit)

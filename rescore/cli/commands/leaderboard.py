@@ -8,7 +8,6 @@ from typing import Any
 import typer
 
 from ... import leaderboard as build_leaderboard
-from ...config import preset as get_preset
 from ...errors import UsageError
 from ...loading import load
 from ...parallel import progress_wanted
@@ -50,15 +49,7 @@ def leaderboard(
     fmt = format_from_path(output, format)
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
-    thresholds = list(threshold) if threshold else None
-    if preset:
-        if thresholds:
-            raise UsageError("give either --preset or -t, not both")
-        thresholds = [float(t) for t in get_preset(preset)["thresholds"]]
-    if read["engine"] != "local" or read["scheduler"] is not None:
-        from ...engines import check_engine_options
-
-        check_engine_options(read["engine"], read["scheduler"])  # before any reading: a missing extra is exit 2
+    thresholds = o.chosen_thresholds(threshold, preset)
     if output is not None:
         from ...io import check_not_input
 

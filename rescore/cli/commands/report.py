@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 
 from ... import leaderboard as build_leaderboard
-from ...config import preset as get_preset
 from ...errors import UsageError
 from ...io import check_not_input, write_text_atomic
 from ...loading import load
@@ -58,15 +57,7 @@ def report(
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"-o {output}: the report is HTML; name the file *.html")
     read_options(read)  # validates the reading flags before anything else
-    if read["engine"] != "local" or read["scheduler"] is not None:
-        from ...engines import check_engine_options
-
-        check_engine_options(read["engine"], read["scheduler"])
-    thresholds = list(threshold) if threshold else None
-    if preset:
-        if thresholds:
-            raise UsageError("give either --preset or -t, not both")
-        thresholds = [float(t) for t in get_preset(preset)["thresholds"]]
+    thresholds = o.chosen_thresholds(threshold, preset)
     check_not_input(output, paths)
     load_opts = read_options(read, keep_text=False, need_items=True, progress=progress_wanted(quiet))
     err = stderr_console()
