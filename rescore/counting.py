@@ -216,6 +216,33 @@ def merge(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return table.groupby(keys, dropna=False, sort=False, observed=True)["count"].sum().reset_index()
 
 
+@dataclass(frozen=True)
+class DeferredKeys:
+    """A file's key hashes, computed only if the cross-file check needs them.
+
+    The counts-mode fast paths check duplicates *inside* a file exactly and cheaply (item ids
+    are unique), but hashing every key costs as much as the rest of their work. The hashes
+    matter only when another file holds the same (benchmark, model, run), which is rare
+    (a copied file, a rerun kept beside the first): then the general reader computes them.
+    """
+
+    path: str
+    adapter: str
+    options: Any
+
+    def compute(self) -> np.ndarray:
+        from .loading import general_key_hashes
+
+        return general_key_hashes(Path(self.path), self.adapter, self.options)
+
+
+def _keys_of(result: Any) -> np.ndarray | None:
+    keys = result.item_keys
+    if isinstance(keys, DeferredKeys):
+        keys = result.item_keys = keys.compute()
+    return keys
+
+
 def check_cross_file_duplicates(results: list[Any]) -> None:
     """Refuse two files that hold the same item of the same (benchmark, model, run) twice.
 
@@ -231,9 +258,9 @@ def check_cross_file_duplicates(results: list[Any]) -> None:
             owners.setdefault(key, []).append(i)
     shared = sorted({tuple(files) for files in owners.values() if len(files) > 1})
     for files in shared:
-        seen = results[files[0]].item_keys
+        seen = _keys_of(results[files[0]])
         for j in files[1:]:
-            other = results[j].item_keys
+            other = _keys_of(results[j])
             if seen is None or other is None:
                 continue
             both = np.intersect1d(seen, other, assume_unique=True)

@@ -15,6 +15,7 @@ path reads the file (and reports any error exactly as it always does).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .abstention import AbstentionDetector
-from .counting import COLUMNS, FileCounter, combine_key_hashes
+from .codecount import count_codes
+from .counting import FileCounter, combine_key_hashes
 from .names import normalise_benchmark, normalise_model
 from .options import LoadOptions
 from .outcomes import RULE_GRADE, parse_grade
@@ -33,18 +35,21 @@ _UNSUPPORTED_ROLES = ("attempt", "cluster", "confidence", "instructed_t", "n_cor
 
 
 def _codes(array: Any) -> tuple[np.ndarray, list[Any]]:
-    """Dictionary codes (nulls -> -1) and the dictionary values as Python objects."""
+    """Dictionary codes (nulls -> -1) and the dictionary values as Python objects.
+
+    A column Parquet stored dictionary-encoded is used as it is (row groups' dictionaries are
+    unified, not decoded); any other column is encoded here (one hash pass in Arrow).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if isinstance(array, pa.ChunkedArray):  # row groups may carry different dictionaries: decode, join
-        if pa.types.is_dictionary(array.type):
-            array = array.cast(array.type.value_type)
+    if isinstance(array, pa.ChunkedArray):
+        if pa.types.is_dictionary(array.type) and array.num_chunks > 1:
+            array = array.unify_dictionaries()
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     if not pa.types.is_dictionary(array.type):
         array = pc.dictionary_encode(array)
-    indices = array.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(array.indices.is_null().to_numpy(zero_copy_only=False), -1, indices).astype("int64")
+    codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False).astype("int64")
     return codes, array.dictionary.to_pylist()
 
 
@@ -57,9 +62,19 @@ def _mapped(array: Any, fn: Any, null_value: Any) -> tuple[np.ndarray, list[Any]
     return remap[codes], distinct  # codes of -1 pick the trailing null entry
 
 
-def count_generic_parquet(path: Path, options: LoadOptions, detector: AbstentionDetector) -> tuple[
-        pd.DataFrame, np.ndarray, int, list[str]] | None:
-    """``(counts, sorted key hashes, rows, notes)`` for a graded generic Parquet file, or ``None``."""
+@dataclass
+class ParquetCounts:
+    """Counts of one graded Parquet file; ``keys`` is ``None`` when every item id was unique (see
+    :class:`rescore.counting.DeferredKeys`), else the sorted key hashes."""
+
+    table: pd.DataFrame
+    keys: np.ndarray | None
+    rows: int
+    notes: list[str] = field(default_factory=list)
+
+
+def count_generic_parquet(path: Path, options: LoadOptions, detector: AbstentionDetector) -> ParquetCounts | None:
+    """The counts of a graded generic Parquet file, or ``None`` (the general path reads it)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -87,8 +102,12 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
         return None
     wanted = [roles[r] for r in ("model", "benchmark", "subset", "item_id", "correct", "prediction", "response")
               if r in roles]
+    # label columns come as Parquet wrote them, dictionary-encoded (each distinct text read once);
+    # item ids are nearly all distinct, so a dictionary would only cost a hash per row
+    strings = {f.name for f in handle.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)}
+    as_dictionary = [c for c in dict.fromkeys(wanted) if c in strings and c != roles["item_id"]]
     try:
-        table = pq.read_table(path, columns=list(dict.fromkeys(wanted)))
+        table = pq.read_table(path, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
     except (pa.ArrowException, OSError):
         return None
     n = table.num_rows
@@ -116,7 +135,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
 
     # grades: every distinct value must parse (else the general path names the bad line)
     grade_codes, grades = _mapped(table[roles["correct"]], parse_grade, None)
-    used = [grades[i] for i in np.unique(grade_codes)]
+    used = [grades[i] for i in np.flatnonzero(np.bincount(grade_codes, minlength=len(grades)))]
     if any(g is None or g not in OUTCOMES for g in used):  # a missing or unknown grade: the general path decides
         return None
     grades = [g if g is not None else "invalid" for g in grades]  # (unused placeholder, never counted)
@@ -126,7 +145,9 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     rule = np.zeros(n, dtype="int64")
 
     # abstention text overrides wrong/invalid: prediction if it has text, else the response (else prediction)
-    candidates = np.isin(outcome, [outcome_names.index(o) for o in _CANDIDATES])
+    candidates = np.zeros(n, dtype=bool)
+    for name in _CANDIDATES:
+        candidates |= outcome == outcome_names.index(name)
     if candidates.any() and ("prediction" in roles or "response" in roles):
         idx = np.flatnonzero(candidates)
         reason_codes, reason_names = _abstention_reasons(table, roles, idx, detector)
@@ -139,41 +160,45 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
             outcome[hit] = outcome_names.index("abstain")
             rule[hit] = rule_names.index(reason)
 
-    # duplicate keys, hashed exactly as the general path hashes them
-    item_codes, item_ids = _codes(table[roles["item_id"]])
-    if (item_codes < 0).any():
+    # duplicate keys: unique item ids rule them out; otherwise hash the keys as the general path does
+    ids = table[roles["item_id"]]
+    if ids.null_count:
         return None  # a missing id: the general path says where
-    if not pa.types.is_string(table[roles["item_id"]].type):
+    keys = None if _all_distinct(ids) else _checked_key_hashes(path, ids, bench_codes, benches, model_codes, models,
+                                                               subset_codes, subsets)
+    frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
+                        (outcome, outcome_names), (rule, rule_names))
+    return ParquetCounts(frame, keys, n, notes)
+
+
+def _all_distinct(ids: Any) -> bool:
+    """True when no item id repeats (one sort in Arrow; no Python object per row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.cast(ids.type.value_type)
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    if len(ids) < 2:
+        return True
+    ordered = ids.take(pc.sort_indices(ids))
+    return not pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py()
+
+
+def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,
+                        models: list[Any], subset_codes: np.ndarray, subsets: list[Any]) -> np.ndarray:
+    """Key hashes exactly as the general path makes them; raises on a duplicate key (naming it)."""
+    import pyarrow as pa
+
+    item_codes, item_ids = _codes(ids)
+    if not pa.types.is_string(ids.type):
         item_ids = [str(v) for v in item_ids]  # as the general path's astype("string")
+    n = len(item_codes)
     hashes = combine_key_hashes([(bench_codes, benches), (model_codes, models), (np.zeros(n, dtype="int64"), [""]),
                                  (subset_codes, subsets), (item_codes, item_ids)], np.zeros(n, dtype="int64"))
     counter = FileCounter(str(path))
-    keys = _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes)
-    counter.check_keys(hashes, keys)
-
-    # counts per (benchmark, model, subset, outcome, rule): integer codes, one np.unique
-    dims = [len(benches), len(models), len(subsets), len(outcome_names), len(rule_names)]
-    combined = np.zeros(n, dtype="int64")
-    for codes, size in zip((bench_codes, model_codes, subset_codes, outcome, rule), dims, strict=True):
-        combined = combined * size + codes
-    uniques, counts = np.unique(combined, return_counts=True)
-    parts = []
-    for size in reversed(dims):
-        parts.append(uniques % size)
-        uniques = uniques // size
-    r_code, o_code, s_code, m_code, b_code = parts
-    frame = pd.DataFrame({
-        "benchmark": [benches[i] for i in b_code],
-        "model": [models[i] for i in m_code],
-        "subset": [subsets[i] for i in s_code],
-        "run": pd.NA,
-        "cluster": pd.NA,
-        "outcome": [outcome_names[i] for i in o_code],
-        "rule": [rule_names[i] for i in r_code],
-        "count": counts.astype("int64"),
-    })
-    frame = frame[list(COLUMNS)].astype({c: "string" for c in COLUMNS if c != "count"})
-    return frame, counter.keys(), n, notes
+    counter.check_keys(hashes, _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes))
+    return counter.keys()
 
 
 class _LazyRows:
@@ -207,24 +232,18 @@ def _abstention_reasons(table: Any, roles: dict[str, str], idx: np.ndarray,
     """
     import pyarrow as pa
 
-    positions = pa.array(idx)
     n = len(idx)
 
-    def candidates(name: str) -> Any:
+    def candidates(name: str) -> tuple[np.ndarray, list[Any]]:
         column = table[roles[name]]
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        return column.combine_chunks().take(positions)  # one contiguous take, not one per chunk
+        if pa.types.is_dictionary(column.type):  # codes of the whole column are cheap: index them
+            codes, values = _codes(column)
+            return codes[idx], values
+        return _codes(column.combine_chunks().take(pa.array(idx)))  # encode only the candidates' texts
 
-    if "prediction" in roles:
-        pred_codes, preds = _codes(candidates("prediction"))
-    else:
-        pred_codes, preds = np.full(n, -1, dtype="int64"), []
+    pred_codes, preds = candidates("prediction") if "prediction" in roles else (np.full(n, -1, dtype="int64"), [])
     pred_has_text = np.array([isinstance(p, str) and p.strip() != "" for p in preds] + [False], dtype=bool)
-    if "response" in roles:
-        resp_codes, resps = _codes(candidates("response"))
-    else:
-        resp_codes, resps = np.full(n, -1, dtype="int64"), []
+    resp_codes, resps = candidates("response") if "response" in roles else (np.full(n, -1, dtype="int64"), [])
     names: list[str | None] = [None]
 
     def code(reason: str | None) -> int:

@@ -162,23 +162,33 @@ def count_file(path: Path, adapter: Adapter, options: LoadOptions, detector: Abs
     return counter, counts, info
 
 
-def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: AbstentionDetector) -> FileResult:
-    if adapter.name == "generic":  # graded Parquet: straight from Arrow (rescore/fastcount.py), else below
-        from .fastcount import count_generic_parquet
-
-        fast = count_generic_parquet(path, options, detector)
-        if fast is not None:
-            table, keys, rows, notes = fast
-            info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version, items=rows,
-                              models=sorted(set(table["model"])), benchmarks=sorted(set(table["benchmark"])))
-            for note in notes:
-                info.note(note)
-            return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=table,
-                              item_keys=keys)
+def _count_generally(path: Path, adapter: Adapter, options: LoadOptions,
+                     detector: AbstentionDetector) -> tuple[counting.FileCounter, list[pd.DataFrame], SourceInfo]:
     try:
-        counter, counts, info = count_file(path, adapter, options, detector)
+        return count_file(path, adapter, options, detector)
     except counting.RestartWithItemClusters:  # attempts repeat only after the first batch: read again
-        counter, counts, info = count_file(path, adapter, options, detector, item_clusters=True)
+        return count_file(path, adapter, options, detector, item_clusters=True)
+
+
+def general_key_hashes(path: Path, adapter_name: str, options: LoadOptions) -> Any:
+    """The sorted key hashes of one file as the general reader computes them (see counting.DeferredKeys)."""
+    detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
+    with _no_cycle_collection():
+        counter, _, _ = _count_generally(path, get_adapter(adapter_name), options, detector)
+    return counter.keys()
+
+
+def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: AbstentionDetector) -> FileResult:
+    info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
+    fast = adapter.count_fast(path, options, detector, info)  # a columnar path where it gives the same answer
+    if fast is not None:
+        info.items = fast.rows
+        info.models = sorted(set(fast.table["model"]))
+        info.benchmarks = sorted(set(fast.table["benchmark"]))
+        keys = fast.keys if fast.keys is not None else counting.DeferredKeys(str(path), adapter.name, options)
+        return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=fast.table,
+                          item_keys=keys)
+    counter, counts, info = _count_generally(path, adapter, options, detector)
     return FileResult(info=info, items=schema.empty_items(),
                       counts=pd.concat(counts, ignore_index=True) if counts else empty_counts(),
                       item_counts=counter.result(), item_keys=counter.keys())

@@ -258,7 +258,18 @@ def test_arrow_fast_path_gives_the_general_path_result(tmp_path: Path) -> None:
     csv = tmp_path / "runs.csv"
     pd.read_parquet(path).to_csv(csv, index=False)
     slow = read_one(csv, "generic", LoadOptions(need_items=False, benchmark=None))
-    assert fast.item_keys.tolist() == slow.item_keys.tolist()
+    assert isinstance(fast.item_keys, counting.DeferredKeys)  # ids are unique: hashes only if a file overlaps
+    assert fast.item_keys.compute().tolist() == slow.item_keys.tolist()
+    # an id repeated under another benchmark is no duplicate; the fast path then hashes the keys itself
+    frame = pd.read_parquet(path)
+    twice = pd.concat([frame, frame.assign(task="other_task")], ignore_index=True)
+    twice.to_parquet(tmp_path / "twice.parquet")
+    counted = count_generic_parquet(tmp_path / "twice.parquet", LoadOptions(need_items=False),
+                                    rescore.abstention.default_detector())
+    assert counted is not None and counted.keys is not None and len(counted.keys) == 2 * len(frame)
+    twice.to_csv(tmp_path / "twice.csv", index=False)
+    assert counted.keys.tolist() == read_one(tmp_path / "twice.csv", "generic",
+                                             LoadOptions(need_items=False)).item_keys.tolist()
 
 
 def test_arrow_fast_path_duplicates_and_fallbacks(tmp_path: Path) -> None:

@@ -69,6 +69,17 @@ class SourceInfo:
         }
 
 
+@dataclass
+class FastCounts:
+    """What a counts-mode fast path returns: reduced counts (``rescore.counting.COLUMNS``), rows read,
+    and the sorted key hashes, or ``None`` when it checked duplicates inside the file without them
+    (they are then computed only if another file shares a group: ``rescore.counting.DeferredKeys``)."""
+
+    table: pd.DataFrame
+    rows: int
+    keys: Any = None
+
+
 class Adapter:
     """Base class. Subclasses set ``name``/``version``/``priority`` and implement both methods.
 
@@ -85,6 +96,15 @@ class Adapter:
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:  # pragma: no cover
         raise NotImplementedError
+
+    def count_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastCounts | None:
+        """Counts mode straight from columns, or ``None`` to use ``read`` + classify.
+
+        An override must give exactly what the general path gives (counts, notes in ``info``,
+        errors) or return ``None``; it is tried only in counts mode. ``info`` is fresh and is
+        discarded when ``None`` is returned.
+        """
+        return None
 
     def skip_reason(self, path: Path) -> str | None:
         """Return why ``path`` is read as part of another file (e.g. lm-eval ``results_*.json``)."""

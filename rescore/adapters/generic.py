@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -22,7 +23,7 @@ from ..outcomes import parse_grades
 from ..tables import LINE, iter_table, table_kind
 from ..vectorise import as_text, map_unique
 from ._common import text_or_na
-from .base import Adapter, SourceInfo
+from .base import Adapter, FastCounts, SourceInfo
 
 ROLES = (
     "model", "benchmark", "subset", "item_id", "attempt", "prediction", "response", "gold",
@@ -111,6 +112,17 @@ class GenericAdapter(Adapter):
 
     def detect(self, path: Path) -> bool:
         return table_kind(path) is not None
+
+    def count_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastCounts | None:
+        """Graded Parquet straight from Arrow (rescore/fastcount.py)."""
+        from ..fastcount import count_generic_parquet
+
+        fast = count_generic_parquet(path, options, detector)
+        if fast is None:
+            return None
+        for note in fast.notes:
+            info.note(note)
+        return FastCounts(fast.table, fast.rows, fast.keys)
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         skipped: list[int] = []
