@@ -20,6 +20,7 @@ from . import counting, schema
 from .abstention import AbstentionDetector
 from .adapters import Adapter, SourceInfo, all_adapters, detect, get_adapter
 from .errors import InputError
+from .memtune import tune_allocator
 from .options import LoadOptions
 from .outcomes import classify
 
@@ -45,10 +46,12 @@ class Dataset:
 
 
 def empty_counts() -> pd.DataFrame:
-    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in ("benchmark", "model", "subset", "source")})
-    for c in COUNT_COLUMNS:
-        frame[c] = pd.Series(dtype="int64")
-    return frame
+    """An empty counts-only table (a copy of one built once: see ``schema.empty_items``)."""
+    return _EMPTY_COUNTS.copy()
+
+
+_EMPTY_COUNTS = pd.DataFrame({**{c: pd.Series(dtype="string") for c in ("benchmark", "model", "subset", "source")},
+                              **{c: pd.Series(dtype="int64") for c in COUNT_COLUMNS}})
 
 
 def _is_documentation(path: Path) -> bool:
@@ -219,6 +222,7 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
     path = Path(path)
     adapter = get_adapter(adapter_name)
     detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
+    tune_allocator()  # in every worker process too (rescore/memtune.py)
     try:
         with _no_cycle_collection():
             if not options.need_items:

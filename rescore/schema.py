@@ -75,8 +75,15 @@ EXTRA_COLUMNS: dict[str, str] = {
 
 
 def empty_items() -> pd.DataFrame:
-    """An empty canonical table with the right dtypes (useful as a concat seed)."""
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in ITEM_COLUMNS.items()})
+    """An empty canonical table with the right dtypes (useful as a concat seed).
+
+    Built once and copied: every file read in counts mode carries one, and building a
+    DataFrame column by column costs milliseconds, a copy of an empty one microseconds.
+    """
+    return _EMPTY_ITEMS.copy()
+
+
+_EMPTY_ITEMS = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in ITEM_COLUMNS.items()})
 
 
 def conform(frame: pd.DataFrame, *, source: str | None = None) -> pd.DataFrame:

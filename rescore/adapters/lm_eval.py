@@ -69,7 +69,7 @@ from ..names import normalise_benchmark, normalise_model
 from ..options import LoadOptions
 from ..outcomes import parse_grade
 from ..tables import iter_jsonl, read_json_document
-from .base import Adapter, SourceInfo, first_json_line, head_bytes
+from .base import Adapter, FastCounts, SourceInfo, first_json_line, head_bytes
 
 # lm-eval's date_id: datetime.now().isoformat().replace(":", "-")
 _TS = r"\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}(?:\.\d+)?"
@@ -270,6 +270,14 @@ class LmEvalAdapter(Adapter):
         return f"lm-eval results file; read with {listed}"
 
     # -- reading --------------------------------------------------------------------------
+    def count_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastCounts | None:
+        """Counts mode for generation samples without per-line DataFrames (rescore/adapters/lm_eval_fast.py)."""
+        if path.suffix != ".jsonl":
+            return None
+        from .lm_eval_fast import count_generation
+
+        return count_generation(self, path, options, detector, info)
+
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         if path.suffix == ".json":
             reason = self.skip_reason(path)

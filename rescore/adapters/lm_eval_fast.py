@@ -1,0 +1,295 @@
+"""Counts mode for lm-eval generation samples, column by column instead of a DataFrame per batch.
+
+Reading a ten-million-line leaderboard, the general path spends most of its time in Python
+per line: a dict-like object, a dozen list appends, a pandas batch, the classifier. What a
+leaderboard needs from a generation line is four small values: ``doc_id``, ``filter``,
+``filtered_resps[0]`` and the task's metric. Here each line is decoded by msgspec into a
+struct typed with just those (the rest is validated and skipped in C, the raw response kept
+as unparsed bytes), and everything after is done per *distinct* prediction text or with
+numpy on whole blocks. Item ids are checked for repeats inside the file exactly; key hashes
+for the cross-file check are computed only if another file shares the (benchmark, model,
+run) (:class:`rescore.counting.DeferredKeys`).
+
+The answer must be the general path's, so this path is narrow: generation tasks whose lines
+all carry a ``filter`` name, a non-empty list of string predictions and a 0/1 (or boolean)
+metric, valid UTF-8 JSON without NaN. Anything else (a malformed line, a missing metric, an
+older lm-eval without ``filter``, a repeated ``doc_id``) makes it give up (``None``) and the
+general reader reads the file and reports exactly what it always reports. The notes, the
+filter choice and the producer cross-check come from the general reader's own ``_Reader``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+import numpy as np
+import pandas as pd
+
+from ..codecount import count_codes
+from ..outcomes import RULE_GRADE
+from ..schema import OUTCOMES
+from ..tables import MAX_LINE_BYTES
+from .base import FastCounts, SourceInfo, first_json_line
+from .lm_eval import _fast_grade, _first_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..abstention import AbstentionDetector
+    from ..options import LoadOptions
+    from .lm_eval import LmEvalAdapter
+
+_BLOCK_BYTES = 1 << 20  # decoded as one JSON array: small enough to stay in the CPU cache
+_COUNT_LINES = 16_384  # lines counted together
+_NULL = msgspec.Raw(b"null")
+_ANY = msgspec.json.Decoder()
+_OUTCOME = {name: i for i, name in enumerate(OUTCOMES)}
+_EXTRACTION_FAILURE = "extraction failure"
+
+
+class _GiveUp(Exception):
+    """The file needs the general reader (it decides, and names any error)."""
+
+
+class _Doc(msgspec.Struct, forbid_unknown_fields=False, gc=False):
+    category: str | int | None = None
+
+
+def _line_type(metric: str, filters: tuple[str, ...] | None, with_doc: bool) -> Any:
+    """A struct with just the keys counted (the metric's JSON name is renamed to ``metric``).
+
+    ``filter`` is typed as the task's filter names when the results file lists them: msgspec
+    then returns one string object per name instead of a new string per line (a name not in
+    the list makes the general reader read the file).
+    """
+    fields: list[Any] = [
+        ("doc_id", int | str),
+        ("filter", Literal[filters] if filters else str),
+        ("filtered_resps", list[str]),
+        ("metric", bool | float | None, None),
+        ("resps", msgspec.Raw, _NULL),
+        ("exact_match_original", bool | float | None | msgspec.UnsetType, msgspec.UNSET),
+    ]
+    if with_doc:
+        fields.append(("doc", _Doc | None, None))
+    return msgspec.defstruct("GenerationLine", fields, rename={"metric": metric}, forbid_unknown_fields=False,
+                             gc=False)
+
+
+def _bodies(path: Path) -> Any:
+    """The file in runs of whole lines of about 1 MB (without the last newline), UTF-8 checked."""
+    carried = b""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(_BLOCK_BYTES)
+            if not chunk:
+                break
+            if carried:
+                chunk = carried + chunk
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                carried = chunk
+                if len(carried) > MAX_LINE_BYTES:
+                    raise _GiveUp  # the general reader names the over-long line
+                continue
+            body, carried = chunk[:cut], chunk[cut + 1:]
+            yield _utf8_checked(body)
+    if carried.strip():
+        yield _utf8_checked(carried)
+
+
+def _utf8_checked(body: bytes) -> bytes:
+    if not body.isascii():
+        try:
+            body.decode("utf-8")  # msgspec skips invalid bytes inside values it does not build
+        except UnicodeDecodeError:
+            raise _GiveUp from None
+    return body
+
+
+def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
+    """Decode a run of lines as one JSON array: one decoder call and no bytes object per line.
+
+    Blank lines (ignored by the general reader) would make ``[a,,b]``; they are looked for only
+    when a decode fails, since searching every run for them costs as much as the decoding.
+    """
+    try:
+        return decoder.decode(b"[" + body.replace(b"\n", b",") + b"]")
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        if len(lines) == body.count(b"\n") + 1:
+            raise _GiveUp from None  # a malformed line: the general reader names it
+    try:
+        return decoder.decode(b"[" + b",".join(lines) + b"]")
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        raise _GiveUp from None
+
+
+class _Counter:
+    """Outcome and rule codes per counted line, built block by block."""
+
+    def __init__(self, reader: Any, detector: AbstentionDetector) -> None:
+        self.reader = reader
+        self.task = reader.task
+        self.detector = detector
+        self.reasons: dict[Any, str | None] = {}
+        self.rule_names: list[str] = [RULE_GRADE, _EXTRACTION_FAILURE]
+        self.subset_names: dict[str, int] = {}
+        self.outcomes: list[np.ndarray] = []
+        self.rules: list[np.ndarray] = []
+        self.subsets: list[np.ndarray] = []
+        self.ids: list[Any] = []
+
+    def add(self, objs: list[Any]) -> None:
+        """Count one block of decoded lines."""
+        reader = self.reader
+        filters = [o.filter for o in objs]
+        if reader.chosen is None:
+            reader._pick_filter(filters[0])
+        for name in dict.fromkeys(filters):
+            if name not in reader.seen_filters:
+                reader.seen_filters.append(name)
+        chosen = reader.chosen
+        if filters.count(chosen) != len(objs):
+            keep = [i for i, name in enumerate(filters) if name == chosen]
+            reader.other_filter_lines += len(objs) - len(keep)
+            objs = [objs[i] for i in keep]
+        if not objs:
+            return
+        try:
+            preds = [o.filtered_resps[0] for o in objs]
+        except IndexError:
+            raise _GiveUp from None  # an empty filtered_resps: the general reader's NA rules
+        metric = np.array([o.metric for o in objs], dtype="float64")  # None -> NaN; booleans -> 0/1
+        if not np.isin(metric, (0.0, 1.0)).all():
+            raise _GiveUp  # a missing or partial metric: graded by the general reader
+        self.ids += [o.doc_id for o in objs]
+        self._em_original(objs)
+        pred_codes, distinct = pd.factorize(np.array(preds, dtype=object))
+        distinct = list(distinct)
+        stripped = [p.strip() for p in distinct]
+        invalid = np.array([s == "[invalid]" for s in stripped], dtype=bool)[pred_codes]
+        blank = np.array([s == "" for s in stripped], dtype=bool)[pred_codes]
+        outcome = np.where(metric == 1.0, _OUTCOME["correct"], _OUTCOME["wrong"])
+        outcome[invalid] = _OUTCOME["invalid"]
+        rule = np.where(invalid, 1, 0)
+        # abstention: the prediction's text (decided once per distinct text), or the raw response
+        # when the prediction has none (an extraction failure, a blank answer)
+        candidate = outcome != _OUTCOME["correct"]
+        by_prediction = np.array([self._rule_code(self._reason(p)) for p in distinct], dtype="int64")[pred_codes]
+        hit = candidate & ~invalid & ~blank & (by_prediction >= 0)
+        outcome[hit] = _OUTCOME["abstain"]
+        rule[hit] = by_prediction[hit]
+        rows = np.flatnonzero(candidate & (invalid | blank))
+        if len(rows):
+            texts = [_raw_text(objs[i].resps) for i in rows.tolist()]
+            # no raw text: an extraction failure has none; a blank prediction is its own text
+            texts = [preds[i] if t is pd.NA and not bad else t
+                     for i, t, bad in zip(rows.tolist(), texts, invalid[rows].tolist(), strict=True)]
+            codes = np.array([self._rule_code(self._reason(t)) for t in texts], dtype="int64")
+            said = rows[codes >= 0]
+            outcome[said] = _OUTCOME["abstain"]
+            rule[said] = codes[codes >= 0]
+        self.outcomes.append(outcome)
+        self.rules.append(rule)
+        if self.task.category_key:
+            self.subsets.append(np.array([self._subset(o.doc) for o in objs], dtype="int64"))
+        reader.lines_used += len(objs)
+
+    def _rule_code(self, reason: str | None) -> int:
+        """Index of ``reason`` among the rule names (added when new); -1 for no abstention."""
+        if reason is None:
+            return -1
+        if reason not in self.rule_names:
+            self.rule_names.append(reason)
+        return self.rule_names.index(reason)
+
+    def _reason(self, text: Any) -> str | None:
+        if text is pd.NA:
+            return None
+        if text not in self.reasons:
+            self.reasons[text] = self.detector.reason(text)
+        return self.reasons[text]
+
+    def _subset(self, doc: Any) -> int:
+        value = doc.category if doc is not None else None
+        name = str(value) if isinstance(value, (str, int)) else ""
+        return self.subset_names.setdefault(name, len(self.subset_names))
+
+    def _em_original(self, objs: list[Any]) -> None:
+        if self.task.metric != "exact_match":
+            return
+        originals = [o.exact_match_original for o in objs]
+        if originals.count(msgspec.UNSET) == len(originals):
+            return
+        for o in objs:
+            if o.exact_match_original is not msgspec.UNSET:
+                self.reader.em_original_seen += 1
+                if _fast_grade(o.exact_match_original) != _fast_grade(o.metric):
+                    self.reader.em_original_diff += 1
+
+    def ids_distinct(self) -> bool:
+        """No doc_id repeats (as ``item_id = str(doc_id)``: 5 and "5" are one id)."""
+        values = np.array(self.ids)  # ints -> int64; ints mixed with strings -> their str() forms
+        if values.dtype.kind in "iU":
+            values = np.sort(values)
+            return not bool((values[1:] == values[:-1]).any())
+        return len(set(map(str, self.ids))) == len(self.ids)
+
+    def table(self) -> pd.DataFrame:
+        n = sum(len(o) for o in self.outcomes)
+        task = self.task
+        zeros = np.zeros(n, dtype="int64")
+        if task.category_key:
+            subsets = (np.concatenate(self.subsets), list(self.subset_names))
+        else:
+            subsets = (zeros, [task.subset])
+        return count_codes((zeros, [task.benchmark]), (zeros, [task.model]), subsets,
+                           (np.concatenate(self.outcomes), list(OUTCOMES)), (np.concatenate(self.rules),
+                                                                             self.rule_names),
+                           run=task.run if task.run is not None else pd.NA)
+
+
+def _raw_text(raw: msgspec.Raw) -> Any:
+    """The first string of ``resps`` (``[["text"]]``), as the general reader takes it."""
+    value = _ANY.decode(raw)
+    if type(value) is list and len(value) == 1 and type(value[0]) is list and len(value[0]) == 1 \
+            and type(value[0][0]) is str:
+        return value[0][0]  # the usual shape, without the general walk
+    return _first_text(value)
+
+
+def count_generation(adapter: LmEvalAdapter, path: Path, options: LoadOptions, detector: AbstentionDetector,
+                     info: SourceInfo) -> FastCounts | None:
+    """Counts of one generation samples file, or ``None`` when the general reader must read it."""
+    from .lm_eval import MC_TYPES, _Reader, scan_filters
+
+    first = first_json_line(path)
+    if first is None or not isinstance(first.get("filter"), str):
+        return None
+    task = adapter._task(path, first, options, info)
+    if task.output_type in MC_TYPES or task.output_type == "loglikelihood_rolling" \
+            or task.metric in (None, "ifeval"):
+        return None
+    if options.filter_name and not task.filters:
+        task.filters = scan_filters(path, options)
+    reader = _Reader(path, task, options, info)
+    filters = tuple(dict.fromkeys([*task.filters, first["filter"]])) if task.filters else None
+    line_type = _line_type(task.metric, filters, with_doc=task.category_key is not None)
+    decoder = msgspec.json.Decoder(list[line_type])  # type: ignore[valid-type]
+    counter = _Counter(reader, detector)
+    try:
+        pending: list[Any] = []
+        for body in _bodies(path):
+            pending += _decode_lines(decoder, body)
+            if len(pending) >= _COUNT_LINES:  # numpy's fixed cost per call, spread over many lines
+                counter.add(pending)
+                pending = []
+        if pending:
+            counter.add(pending)
+        if not counter.ids or not counter.ids_distinct():
+            return None  # nothing counted (the general reader explains) or a repeated doc_id (it names the line)
+    except _GiveUp:
+        return None
+    reader.finish()
+    return FastCounts(counter.table(), rows=len(counter.ids))

@@ -1,0 +1,242 @@
+"""The columnar counts path for lm-eval generation files gives exactly the general reader's answer.
+
+Every case is read twice, by :func:`rescore.adapters.lm_eval_fast.count_generation` (through
+``read_one`` in counts mode) and by the general reader (``read`` + classify + counts); counts,
+notes, producer cross-checks and errors must be equal. Cases the fast path does not take must
+make it give up (``None``), never guess.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rescore.abstention import AbstentionDetector
+from rescore.adapters import SourceInfo, get_adapter, lm_eval_fast
+from rescore.counting import DeferredKeys
+from rescore.errors import InputError
+from rescore.loading import _count_generally, read_one
+from rescore.options import LoadOptions
+
+from .conftest import REAL_DATA, SAMPLE
+
+ADAPTER = get_adapter("lm_eval")
+KEY = ["benchmark", "model", "subset", "run", "cluster", "outcome", "rule"]
+
+
+def _line(doc_id: Any, pred: Any, raw: Any, em: Any, *, filter_name: str = "strict-match",
+          **extra: Any) -> dict[str, Any]:
+    """One lm-eval generate_until line, keys in lm-eval's order."""
+    line = {"doc_id": doc_id, "doc": {"question": f"Q{doc_id}?", "answer": "B", "category": "law"},
+            "target": "B", "arguments": {"gen_args_0": {"arg_0": f"Question: Q{doc_id}?\nAnswer:",
+                                                         "arg_1": {"until": ["\n\n"], "do_sample": False}}},
+            "resps": [[raw]], "filtered_resps": [pred] if pred is not None else [], "filter": filter_name,
+            "metrics": ["exact_match"], "doc_hash": "ab" * 32, "prompt_hash": "cd" * 32, "target_hash": "ef" * 32}
+    if em is not None:
+        line["exact_match"] = em
+    line.update(extra)
+    return line
+
+
+def _mixed_lines(n: int = 60, start: int = 0) -> list[dict[str, Any]]:
+    """Correct, wrong, extraction failures with and without an "I don't know", blank answers,
+    abstentions in the prediction, non-ASCII texts, booleans and integers as the metric."""
+    rows = []
+    for i in range(start, start + n):
+        kind = i % 10
+        if kind in (0, 1, 2):
+            rows.append(_line(i, "B", "The answer is (B).", 1.0 if kind else True))
+        elif kind == 3:
+            rows.append(_line(i, "C", "The answer is (C).", 0))
+        elif kind == 4:
+            rows.append(_line(i, "[invalid]", "I don't know.", 0.0))
+        elif kind == 5:
+            rows.append(_line(i, "[invalid]", "Probably something like C but unsure", 0.0))
+        elif kind == 6:
+            rows.append(_line(i, "  ", "Je ne sais pas. — désolé", 0.0))
+        elif kind == 7:
+            rows.append(_line(i, "I don't know", "I don't know", False))
+        elif kind == 8:
+            rows.append(_line(i, "", "", 0.0))
+        else:
+            rows.append(_line(i, "D", "Réponse : (D) — sûr à 90 %", 0.0))
+    return rows
+
+
+def _write(folder: Path, rows: list[dict[str, Any]], *, name: str = "samples_synth_gen_2026-11-23T18-00-00.1.jsonl",
+           newline: str = "\n", trailing: bool = True, results: dict[str, Any] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    text = newline.join(json.dumps(r, ensure_ascii=False) for r in rows) + (newline if trailing else "")
+    path.write_bytes(text.encode("utf-8"))
+    if results is not None:
+        (folder / "results_2026-11-23T18-00-00.1.json").write_text(json.dumps(results), encoding="utf-8")
+    return path
+
+
+def _results(filters: list[str], n: int) -> dict[str, Any]:
+    return {"results": {"synth_gen": {"alias": "synth_gen", f"exact_match,{filters[0]}": 0.5}},
+            "configs": {"synth_gen": {"output_type": "generate_until", "metric_list": [{"metric": "exact_match"}],
+                                      "filter_list": [{"name": f} for f in filters]}},
+            "n-samples": {"synth_gen": {"original": n, "effective": n}}, "model_name": "org/model-x"}
+
+
+def _fast(path: Path, **kwargs: Any):
+    info = SourceInfo(str(path), adapter="lm_eval")
+    return lm_eval_fast.count_generation(ADAPTER, path, LoadOptions(need_items=False, **kwargs),
+                                         AbstentionDetector.from_config(), info), info
+
+
+def _general(path: Path, **kwargs: Any):
+    options = LoadOptions(need_items=False, **kwargs)
+    counter, _, info = _count_generally(path, ADAPTER, options, AbstentionDetector.from_config())
+    return counter, info
+
+
+def _sorted(table):
+    return table.astype({c: "object" for c in KEY}).fillna("<NA>").sort_values(KEY).reset_index(drop=True)
+
+
+def assert_same(path: Path, *, fast_expected: bool = True, **kwargs: Any) -> None:
+    """The fast path (if it takes the file) and the general reader agree on everything."""
+    fast, fast_info = _fast(path, **kwargs)
+    counter, info = _general(path, **kwargs)
+    assert (fast is not None) == fast_expected
+    result = read_one(path, "lm_eval", LoadOptions(need_items=False, **kwargs))
+    assert _sorted(result.item_counts).equals(_sorted(counter.result()))
+    assert result.info.items == counter.rows
+    assert result.info.notes == info.notes
+    assert result.info.producer_metrics == info.producer_metrics
+    assert result.info.companions == info.companions
+    if fast is not None:
+        assert isinstance(result.item_keys, DeferredKeys)  # hashed only if another file overlaps
+        assert result.item_keys.compute().tolist() == counter.keys().tolist()
+        assert fast.rows == counter.rows and fast_info.notes == info.notes
+
+
+def test_mixed_outcomes_and_rules(tmp_path: Path) -> None:
+    path = _write(tmp_path / "org__model-x", _mixed_lines(), results=_results(["strict-match"], 60))
+    assert_same(path)
+    fast, _ = _fast(path)
+    pairs = zip(fast.table["outcome"], fast.table["rule"], strict=True)
+    rules = dict(zip(pairs, fast.table["count"], strict=True))
+    assert rules == {("correct", "explicit grade"): 18, ("wrong", "explicit grade"): 12,
+                     ("abstain", "abstention phrase"): 18, ("abstain", "empty response"): 6,
+                     ("invalid", "extraction failure"): 6}
+
+
+def test_two_filters_first_by_default_and_chosen_with_filter(tmp_path: Path) -> None:
+    rows = []
+    for row in _mixed_lines():
+        rows += [row, {**row, "filter": "flexible-extract", "filtered_resps": ["B"], "exact_match": 1.0}]
+    path = _write(tmp_path / "org__model-x", rows, results=_results(["strict-match", "flexible-extract"], 60))
+    assert_same(path)
+    assert_same(path, filter_name="flexible-extract")
+    no_results = _write(tmp_path / "bare", rows)  # filters learnt from the file
+    assert_same(no_results)
+    assert_same(no_results, filter_name="flexible-extract")
+
+
+@pytest.mark.parametrize("newline,trailing", [("\n", True), ("\r\n", True), ("\n", False), ("\n\n", True)])
+def test_line_endings_and_blank_lines(tmp_path: Path, newline: str, trailing: bool) -> None:
+    path = _write(tmp_path / "org__model-x", _mixed_lines(), newline=newline, trailing=trailing)
+    assert_same(path)
+
+
+def test_small_blocks_carry_lines_and_characters_across_reads(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path / "org__model-x", _mixed_lines(200))
+    monkeypatch.setattr(lm_eval_fast, "_BLOCK_BYTES", 97)  # reads end inside lines and inside "é"
+    monkeypatch.setattr(lm_eval_fast, "_COUNT_LINES", 7)
+    assert_same(path)
+
+
+def test_exact_match_original_and_categories(tmp_path: Path) -> None:
+    rows = [{**row, "exact_match_original": 0.0 if i % 4 else row.get("exact_match")}
+            for i, row in enumerate(_mixed_lines())]
+    assert_same(_write(tmp_path / "org__model-x", rows))
+    mmlu = _write(tmp_path / "org__model-y", _mixed_lines(), name="samples_mmlu_pro_2026-11-23T18-00-00.1.jsonl")
+    fast, _ = _fast(mmlu)
+    assert set(fast.table["subset"]) == {"law"}
+    assert_same(mmlu)
+
+
+def test_mixed_integer_and_string_ids(tmp_path: Path) -> None:
+    rows = _mixed_lines()
+    rows[5]["doc_id"] = "5x"
+    assert_same(_write(tmp_path / "org__model-x", rows))
+
+
+@pytest.mark.parametrize("change", ["missing metric", "partial metric", "no predictions", "no filter key",
+                                    "other filter later", "nested predictions", "float id"])
+def test_unusual_lines_go_to_the_general_reader(tmp_path: Path, change: str) -> None:
+    rows = _mixed_lines()
+    target = rows[37]
+    if change == "missing metric":
+        del target["exact_match"]
+    elif change == "partial metric":
+        target["exact_match"] = 0.5
+    elif change == "no predictions":
+        target["filtered_resps"] = []
+    elif change == "no filter key":
+        for row in rows:
+            del row["filter"]
+    elif change == "other filter later":
+        target["filter"] = "flexible-extract"
+    elif change == "nested predictions":
+        target["filtered_resps"] = [["B"]]
+    else:
+        target["doc_id"] = 37.0
+    results = _results(["strict-match"], 60) if change == "other filter later" else None  # a name not listed
+    path = _write(tmp_path / "org__model-x", rows, results=results)
+    assert_same(path, fast_expected=False)
+
+
+@pytest.mark.parametrize("damage", ["truncated line", "invalid utf-8 in the document", "repeated doc_id", "NaN"])
+def test_bad_files_get_the_general_readers_error(tmp_path: Path, damage: str) -> None:
+    rows = _mixed_lines()
+    path = _write(tmp_path / "org__model-x", rows)
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    if damage == "truncated line":
+        lines[20] = lines[20][:200]
+    elif damage == "invalid utf-8 in the document":
+        lines[20] = lines[20].replace(b"Q20?", b"Q20\xff?")
+    elif damage == "repeated doc_id":
+        lines[21] = lines[20]
+    else:
+        lines[24] = lines[24].replace(b'"exact_match": 0.0', b'"exact_match": NaN')
+        assert b'NaN' in lines[24]
+    path.write_bytes(b"\n".join(lines))
+    fast, _ = _fast(path)
+    assert fast is None
+    options = LoadOptions(need_items=False)
+    try:
+        expected = _general(path)[0].result()
+    except InputError as exc:
+        with pytest.raises(InputError) as caught:
+            read_one(path, "lm_eval", options)
+        assert str(caught.value) == str(exc)
+        assert (caught.value.line, caught.value.record) in ((21, None), (None, "20"))
+    else:  # NaN is what Python's json writes and reads: the general reader takes it
+        assert _sorted(read_one(path, "lm_eval", options).item_counts).equals(_sorted(expected))
+
+
+def test_multiple_choice_files_are_not_taken() -> None:
+    for path in sorted((SAMPLE / "lm_eval").rglob("samples_*.jsonl")):
+        assert _fast(path)[0] is None
+        assert_same(path, fast_expected=False)
+
+
+def _real_files() -> list[Path]:
+    folders = [REAL_DATA / "lm_eval", REAL_DATA / "lm_eval_table2", REAL_DATA / "generated" / "lm_eval"]
+    return sorted(p for folder in folders if folder.exists() for p in folder.rglob("samples_*.jsonl"))
+
+
+@pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.name[:60])
+def test_real_files_agree(path: Path) -> None:
+    generation = json.loads(path.open("rb").readline()).get("filter") not in (None, "none")
+    assert_same(path, fast_expected=generation)
