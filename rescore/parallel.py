@@ -74,8 +74,12 @@ def choose_jobs(sizes: Sequence[int], jobs: int | None) -> int:
     return min(wanted, len(sizes))
 
 
-def _ignore_sigint() -> None:
+def _init_worker() -> None:
+    """Workers ignore Ctrl-C (the parent decides) and use one Arrow thread each: the pool already
+    puts a process on every core, and more threads than cores only contend."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].set_cpu_count(1)
 
 
 def progress_wanted(quiet: bool = False) -> bool:
@@ -143,7 +147,7 @@ def map_files(chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, *, j
 def _pooled(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], options: LoadOptions, n_jobs: int,
             bar: _Progress, task: FileTask) -> Iterator[FileResult]:
     """Submit every file, collect as they finish, release them in plan order."""
-    pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker)
     futures: list[Future[FileResult]] = []
     finished: dict[int, FileResult | BaseException] = {}
     next_out = 0

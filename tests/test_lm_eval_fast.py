@@ -240,3 +240,41 @@ def _real_files() -> list[Path]:
 def test_real_files_agree(path: Path) -> None:
     generation = json.loads(path.open("rb").readline()).get("filter") not in (None, "none")
     assert_same(path, fast_expected=generation)
+
+
+def test_the_same_file_twice_is_caught_across_files(tmp_path: Path) -> None:
+    import rescore
+
+    first = _write(tmp_path / "a" / "org__model-x", _mixed_lines())
+    copy = tmp_path / "b" / "org__model-x" / first.name
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(first.read_bytes())
+    with pytest.raises(InputError, match="also appear in"):
+        rescore.load([tmp_path / "a", tmp_path / "b"], need_items=False)
+    other = _write(tmp_path / "c" / "org__model-x", _mixed_lines(start=1000))  # same group, other items: fine
+    data = rescore.load([tmp_path / "a", tmp_path / "c"], need_items=False)
+    assert int(data.item_counts["count"].sum()) == 120 and other.exists()
+
+
+def test_allocator_tuning_is_applied_once() -> None:
+    import sys
+
+    from rescore import memtune
+
+    first = memtune.tune_allocator()
+    assert memtune.tune_allocator() == first
+    if sys.platform.startswith("linux"):
+        import platform
+
+        if platform.libc_ver()[0] == "glibc":
+            assert first is True
+
+
+def test_raw_responses_of_other_shapes_are_read_like_the_general_reader(tmp_path: Path) -> None:
+    rows = _mixed_lines()
+    rows[4]["resps"] = "I don't know."  # a bare string
+    rows[14]["resps"] = [[None]]
+    rows[24]["resps"] = []
+    rows[34]["resps"] = [["I don't know", 3]]
+    rows[44]["resps"] = [[["I don't know"]]]
+    assert_same(_write(tmp_path / "org__model-x", rows))

@@ -43,6 +43,7 @@ _BLOCK_BYTES = 1 << 20  # decoded as one JSON array: small enough to stay in the
 _COUNT_LINES = 16_384  # lines counted together
 _NULL = msgspec.Raw(b"null")
 _ANY = msgspec.json.Decoder()
+_RESPS = msgspec.json.Decoder(list[list[list[str]]])
 _OUTCOME = {name: i for i, name in enumerate(OUTCOMES)}
 _EXTRACTION_FAILURE = "extraction failure"
 
@@ -182,7 +183,7 @@ class _Counter:
         rule[hit] = by_prediction[hit]
         rows = np.flatnonzero(candidate & (invalid | blank))
         if len(rows):
-            texts = [_raw_text(objs[i].resps) for i in rows.tolist()]
+            texts = _raw_texts([objs[i].resps for i in rows.tolist()])
             # no raw text: an extraction failure has none; a blank prediction is its own text
             texts = [preds[i] if t is pd.NA and not bad else t
                      for i, t, bad in zip(rows.tolist(), texts, invalid[rows].tolist(), strict=True)]
@@ -250,13 +251,17 @@ class _Counter:
                            run=task.run if task.run is not None else pd.NA)
 
 
-def _raw_text(raw: msgspec.Raw) -> Any:
-    """The first string of ``resps`` (``[["text"]]``), as the general reader takes it."""
-    value = _ANY.decode(raw)
-    if type(value) is list and len(value) == 1 and type(value[0]) is list and len(value[0]) == 1 \
-            and type(value[0][0]) is str:
-        return value[0][0]  # the usual shape, without the general walk
-    return _first_text(value)
+def _raw_texts(raws: list[msgspec.Raw]) -> list[Any]:
+    """The first string of each ``resps`` (``[["text"]]``), as the general reader takes it.
+
+    Decoded together as one typed array (one call, not one per row); another shape than lists
+    of strings is walked the general reader's way.
+    """
+    try:
+        values = _RESPS.decode(b"[" + b",".join(raws) + b"]")
+    except msgspec.ValidationError:
+        return [_first_text(_ANY.decode(raw)) for raw in raws]
+    return [value[0][0] if value and value[0] else pd.NA for value in values]
 
 
 def count_generation(adapter: LmEvalAdapter, path: Path, options: LoadOptions, detector: AbstentionDetector,
