@@ -12,18 +12,23 @@ import typer
 from .. import __version__
 from .common import handle_errors, stderr_console, stdout_console
 
-__all__ = ["app", "handle_errors", "main", "stderr_console", "stdout_console"]
+# ``app`` (every command) is built on first use: see ``__getattr__``
+__all__ = ["build_app", "handle_errors", "main", "stderr_console", "stdout_console"]
 
-app = typer.Typer(
-    name="rescore",
-    help="Re-score LLM benchmark results under explicit confidence targets: correct +1, "
-    "wrong −t/(1−t), \"I don't know\" 0.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+
+def _new_app() -> typer.Typer:
+    app = typer.Typer(
+        name="rescore",
+        help="Re-score LLM benchmark results under explicit confidence targets: correct +1, "
+        "wrong −t/(1−t), \"I don't know\" 0.",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(root)
+    return app
 
 
 def _version(value: bool) -> None:
@@ -32,7 +37,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
@@ -43,17 +47,39 @@ def root(
     """
 
 
-def _register_commands() -> None:
+def command_names() -> list[str]:
+    """Every command, one module each in ``rescore/cli/commands`` (named as the command)."""
     from . import commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        register = getattr(module, "register", None)
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The app with every command, or with just ``only``: a run imports only its own command's
+    module (the others' imports cost a tenth of a second at every start)."""
+    from . import commands
+
+    app = _new_app()
+    for name in command_names():
+        if only is not None and name != only:
+            continue
+        register = getattr(importlib.import_module(f"{commands.__name__}.{name}"), "register", None)
         if register is not None:
             register(app)
+    return app
 
 
-_register_commands()
+_FULL_APP: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the full app, built on first use (``from rescore.cli.app import app``)."""
+    global _FULL_APP
+    if name == "app":
+        if _FULL_APP is None:
+            _FULL_APP = build_app()
+        return _FULL_APP
+    raise AttributeError(name)
 
 
 def expand_help_all(argv: list[str]) -> list[str]:
@@ -67,4 +93,6 @@ def expand_help_all(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    app(args=expand_help_all(sys.argv[1:]))
+    args = expand_help_all(sys.argv[1:])
+    named = args[0] if args and args[0] in command_names() else None
+    (build_app(only=named) if named else __getattr__("app"))(args=args)
