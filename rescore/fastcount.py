@@ -2,10 +2,13 @@
 
 The general path (adapter batches -> :func:`rescore.outcomes.classify` -> counts) builds a
 pandas row per item with Python string objects, about 3 µs an item. A graded Parquet table
-needs far less: read only the used columns, keep strings dictionary-encoded, decide each
-*distinct* grade and each *distinct* abstention text once in Python with the same functions
-the general path uses, and count integer codes with numpy. Same outcomes, same rules, same
-duplicate-key hashes; a few times faster.
+needs far less: read only the used columns, keep label strings dictionary-encoded as Parquet
+stored them, decide each *distinct* grade and each *distinct* abstention text once in Python
+with the same functions the general path uses, and count integer codes with numpy
+(:mod:`rescore.codecount`). Duplicates: one Arrow sort shows whether any item id repeats; only
+then are the keys hashed (exactly as the general path hashes them) to find a real duplicate.
+Otherwise the hashes for the cross-file check are left to :class:`rescore.counting.DeferredKeys`.
+Same outcomes, same rules, same errors; several times faster.
 
 It applies only when the answer cannot differ from the general path: a generic Parquet file
 with a model and a grade column, every grade parseable, no attempt, cluster, confidence or

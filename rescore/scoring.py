@@ -92,7 +92,7 @@ def apply_policy(counts: pd.DataFrame, policy: Policy) -> pd.DataFrame:
 
 
 def score(c: np.ndarray | float, w: np.ndarray | float, a: np.ndarray | float, n: np.ndarray | float,
-          t: float, idk_credit: float = 0.0) -> np.ndarray | float:
+          t: float | np.ndarray, idk_credit: float = 0.0) -> np.ndarray | float:
     """S(t) from counts; NaN where n == 0."""
     k = penalty(t)
     with np.errstate(invalid="ignore", divide="ignore"):

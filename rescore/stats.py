@@ -20,7 +20,7 @@ def z_value(level: float = 0.95) -> float:
     return NormalDist().inv_cdf(1.0 - (1.0 - level) / 2.0)
 
 
-def clt_se(c: np.ndarray, w: np.ndarray, a: np.ndarray, t: float, idk_credit: float = 0.0) -> np.ndarray:
+def clt_se(c: np.ndarray, w: np.ndarray, a: np.ndarray, t: float | np.ndarray, idk_credit: float = 0.0) -> np.ndarray:
     """SE of the mean per-item score: sqrt(sample variance / n), variance with n - 1."""
     c, w, a = (np.asarray(x, dtype="float64") for x in (c, w, a))
     n = c + w + a

@@ -10,7 +10,6 @@ the CSV convention (the first table is the main one; ``-o out.csv`` also writes
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pandas as pd
 from . import __version__
 from .errors import UsageError
 from .io import write_text_atomic
-from .jsonable import records
+from .jsonable import dumps, records
 from .scoring import Policy
 
 SCHEMA_VERSION = 1
@@ -77,7 +76,7 @@ def stats_format(path: str | Path | None, fmt: str | None) -> str:
 
 
 def to_json(report: StatsReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(report.to_dict())
 
 
 def to_csv(frame: pd.DataFrame) -> str:

@@ -140,7 +140,8 @@ def test_two_filters_first_by_default_and_chosen_with_filter(tmp_path: Path) -> 
     assert_same(no_results, filter_name="flexible-extract")
 
 
-@pytest.mark.parametrize("newline,trailing", [("\n", True), ("\r\n", True), ("\n", False), ("\n\n", True)])
+@pytest.mark.parametrize("newline,trailing", [("\n", True), ("\r\n", True), ("\n", False), ("\n\n", True),
+                                              ("\n  ", True)])
 def test_line_endings_and_blank_lines(tmp_path: Path, newline: str, trailing: bool) -> None:
     path = _write(tmp_path / "org__model-x", _mixed_lines(), newline=newline, trailing=trailing)
     assert_same(path)
@@ -195,7 +196,8 @@ def test_unusual_lines_go_to_the_general_reader(tmp_path: Path, change: str) -> 
     assert_same(path, fast_expected=False)
 
 
-@pytest.mark.parametrize("damage", ["truncated line", "invalid utf-8 in the document", "repeated doc_id", "NaN"])
+@pytest.mark.parametrize("damage", ["truncated line", "invalid utf-8 in the document", "repeated doc_id", "NaN",
+                                    "two objects on a line, and a blank line"])
 def test_bad_files_get_the_general_readers_error(tmp_path: Path, damage: str) -> None:
     rows = _mixed_lines()
     path = _write(tmp_path / "org__model-x", rows)
@@ -207,9 +209,12 @@ def test_bad_files_get_the_general_readers_error(tmp_path: Path, damage: str) ->
         lines[20] = lines[20].replace(b"Q20?", b"Q20\xff?")
     elif damage == "repeated doc_id":
         lines[21] = lines[20]
-    else:
+    elif damage == "NaN":
         lines[24] = lines[24].replace(b'"exact_match": 0.0', b'"exact_match": NaN')
         assert b'NaN' in lines[24]
+    else:  # as many values as lines: only the line check tells
+        lines[20] = lines[20] + b" " + lines[20].replace(b'"doc_id": 20,', b'"doc_id": 1020,')
+        lines[30] = b""
     path.write_bytes(b"\n".join(lines))
     fast, _ = _fast(path)
     assert fast is None

@@ -44,6 +44,7 @@ _COUNT_LINES = 16_384  # lines counted together
 _NULL = msgspec.Raw(b"null")
 _ANY = msgspec.json.Decoder()
 _RESPS = msgspec.json.Decoder(list[list[list[str]]])
+_NEWLINE, _BRACE = ord("\n"), ord("{")
 _OUTCOME = {name: i for i, name in enumerate(OUTCOMES)}
 _EXTRACTION_FAILURE = "extraction failure"
 
@@ -111,17 +112,27 @@ def _utf8_checked(body: bytes) -> bytes:
 def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
     """Decode a run of lines in one call (msgspec's ``decode_lines``: no bytes object per line).
 
-    ``decode_lines`` also takes two values on one line, which the general reader refuses; so
-    the values must number the non-blank lines (counted the slow way only when blank lines
-    make the quick count differ).
+    ``decode_lines`` would also take two values on one line, which the general reader refuses.
+    So a run is accepted only when every line starts with ``{`` (no blank lines) and there are
+    as many values as lines: then each line holds exactly one. Otherwise (blank or indented
+    lines) its non-blank lines are decoded one by one, as the general reader does.
     """
+    if not body:
+        return []
     try:
         objs = decoder.decode_lines(body)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         raise _GiveUp from None  # a malformed line: the general reader names it
-    if len(objs) != body.count(b"\n") + 1 and len(objs) != sum(1 for line in body.split(b"\n") if line.strip()):
-        raise _GiveUp
-    return objs
+    octets = np.frombuffer(body, dtype=np.uint8)
+    newlines = np.flatnonzero(octets == _NEWLINE)
+    starts = octets[newlines[newlines < len(octets) - 1] + 1]
+    if octets[0] == _BRACE and len(starts) == len(newlines) and bool((starts == _BRACE).all()) \
+            and len(objs) == len(newlines) + 1:
+        return objs
+    try:
+        return [decoder.decode(line) for line in body.split(b"\n") if line.strip()]
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        raise _GiveUp from None
 
 
 class _Counter:

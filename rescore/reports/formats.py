@@ -14,6 +14,7 @@ import pandas as pd
 from ..board import Leaderboard
 from ..errors import UsageError
 from ..io import write_atomic, write_text_atomic
+from ..jsonable import dumps
 from .layout import ranked_layout
 
 FORMATS = ("table", "csv", "json", "parquet", "markdown")
@@ -63,7 +64,7 @@ def _group_sources(board: Leaderboard, benchmark: str, model: str) -> str:
 
 
 def to_json(board: Leaderboard) -> str:
-    return json.dumps(board.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps(board.to_dict())
 
 
 def to_csv(board: Leaderboard) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from ...config import default_thresholds
 from ...errors import GateFailed, UsageError
 from ...gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
 from ...io import check_not_input, write_text_atomic
+from ...jsonable import dumps
 from ...loading import load
 from ...parallel import progress_wanted
 from ...reports.formats import to_markdown
@@ -103,7 +103,7 @@ def check(
         print_notes(board, err)
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,
                       baseline_path=str(baseline) if baseline is not None else None)
-    document = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    document = dumps(result.to_dict())
     if output is not None:
         write_text_atomic(output, document)
     if junit is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from ...errors import UsageError
 from ...inspection import FileReport, inspect_paths
+from ...jsonable import dumps
 from .. import options as o
 from ..common import handle_errors, stdout_console
 from ..readopts import read_options, reads_results
@@ -81,7 +81,7 @@ def inspect(
     opts = read_options(read)
     reports = inspect_paths(list(paths), opts, examples)
     if fmt == "json":
-        typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False, allow_nan=False))
+        typer.echo(dumps([r.to_dict() for r in reports]), nl=False)
         return
     console = stdout_console()
     for report in reports:
