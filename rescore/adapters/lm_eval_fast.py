@@ -142,7 +142,7 @@ class _Counter:
         self.reader = reader
         self.task = reader.task
         self.detector = detector
-        self.reasons: dict[Any, str | None] = {}
+        self.text_codes: dict[Any, int] = {}  # abstention rule code per text seen (-1: an answer)
         self.rule_names: list[str] = [RULE_GRADE, _EXTRACTION_FAILURE]
         self.subset_names: dict[str, int] = {}
         self.outcomes: list[np.ndarray] = []
@@ -186,7 +186,7 @@ class _Counter:
         # abstention: the prediction's text (decided once per distinct text), or the raw response
         # when the prediction has none (an extraction failure, a blank answer)
         candidate = outcome != _OUTCOME["correct"]
-        by_prediction = np.array([self._rule_code(self._reason(p)) for p in distinct], dtype="int64")[pred_codes]
+        by_prediction = np.array([self._text_code(p) for p in distinct], dtype="int64")[pred_codes]
         hit = candidate & ~invalid & ~blank & (by_prediction >= 0)
         outcome[hit] = _OUTCOME["abstain"]
         rule[hit] = by_prediction[hit]
@@ -196,7 +196,8 @@ class _Counter:
             # no raw text: an extraction failure has none; a blank prediction is its own text
             texts = [preds[i] if t is pd.NA and not bad else t
                      for i, t, bad in zip(rows.tolist(), texts, invalid[rows].tolist(), strict=True)]
-            codes = np.array([self._rule_code(self._reason(t)) for t in texts], dtype="int64")
+            known = self.text_codes
+            codes = np.array([known[t] if t in known else self._text_code(t) for t in texts], dtype="int64")
             said = rows[codes >= 0]
             outcome[said] = _OUTCOME["abstain"]
             rule[said] = codes[codes >= 0]
@@ -206,20 +207,19 @@ class _Counter:
             self.subsets.append(np.array([self._subset(o.doc) for o in objs], dtype="int64"))
         reader.lines_used += len(objs)
 
-    def _rule_code(self, reason: str | None) -> int:
-        """Index of ``reason`` among the rule names (added when new); -1 for no abstention."""
-        if reason is None:
-            return -1
-        if reason not in self.rule_names:
-            self.rule_names.append(reason)
-        return self.rule_names.index(reason)
-
-    def _reason(self, text: Any) -> str | None:
-        if text is pd.NA:
-            return None
-        if text not in self.reasons:
-            self.reasons[text] = self.detector.reason(text)
-        return self.reasons[text]
+    def _text_code(self, text: Any) -> int:
+        """The abstention rule code of ``text`` (-1 for an answer), decided once per distinct text."""
+        code = self.text_codes.get(text)
+        if code is None:
+            reason = None if text is pd.NA else self.detector.reason(text)
+            if reason is None:
+                code = -1
+            else:
+                if reason not in self.rule_names:
+                    self.rule_names.append(reason)
+                code = self.rule_names.index(reason)
+            self.text_codes[text] = code
+        return code
 
     def _subset(self, doc: Any) -> int:
         value = doc.category if doc is not None else None
