@@ -320,19 +320,16 @@ def _rank(table: pd.DataFrame) -> pd.DataFrame:
         .astype("int64")
     )
     table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
-    above = np.zeros(len(table), dtype=bool)
-    below = np.zeros(len(table), dtype=bool)
-    tied_first = np.zeros(len(table), dtype=bool)
-    for _, idx in table.groupby(["benchmark", "t"], sort=False).indices.items():
-        low = table["ci_low"].to_numpy()[idx]
-        high = table["ci_high"].to_numpy()[idx]
-        for j in range(len(idx)):
-            if j > 0:
-                above[idx[j]] = bool(high[j] >= low[j - 1])
-            if j + 1 < len(idx):
-                below[idx[j]] = bool(low[j] <= high[j + 1])
-            tied_first[idx[j]] = j == 0 or bool(high[j] >= low[0])
-    table["overlaps_above"] = above
-    table["overlaps_below"] = below
-    table["tied_with_first"] = tied_first
+    # rows of one (benchmark, t) are now contiguous, best first: compare with the row before,
+    # the row after and the group's first row, for all groups at once
+    group = table.groupby(["benchmark", "t"], sort=False).ngroup().to_numpy()
+    low = table["ci_low"].to_numpy(dtype="float64")
+    high = table["ci_high"].to_numpy(dtype="float64")
+    same_as_previous = np.r_[False, group[1:] == group[:-1]]
+    same_as_next = np.r_[group[1:] == group[:-1], False]
+    with np.errstate(invalid="ignore"):
+        table["overlaps_above"] = same_as_previous & (high >= np.r_[np.nan, low[:-1]])
+        table["overlaps_below"] = same_as_next & (low <= np.r_[high[1:], np.nan])
+        leader_low = low[np.flatnonzero(~same_as_previous)][np.cumsum(~same_as_previous) - 1]
+        table["tied_with_first"] = ~same_as_previous | (high >= leader_low)
     return table

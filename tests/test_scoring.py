@@ -178,3 +178,24 @@ def test_interval_coverage_is_near_nominal_by_simulation() -> None:
         se = clt_se(c, w, a, t)
         covered = np.mean((s - z * se <= truth) & (truth <= s + z * se))
         assert 0.935 <= covered <= 0.962, (t, covered)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["b1", "b2"]), st.sampled_from([0.0, 0.5, 0.9]),
+                          st.floats(-3, 1, allow_nan=False),
+                          st.floats(0, 0.5, allow_nan=False) | st.just(float("nan"))),
+                min_size=1, max_size=40))
+def test_overlap_marks_match_a_row_by_row_reference(rows: list[tuple[str, float, float, float]]) -> None:
+    """board._rank's vectorised marks equal the plain loop over each (benchmark, t) group."""
+    from rescore.board import _rank
+
+    frame = pd.DataFrame([{"benchmark": b, "t": t, "model": f"m{i}", "score": s, "ci_low": s - h, "ci_high": s + h}
+                          for i, (b, t, s, h) in enumerate(rows)])
+    ranked = _rank(frame)
+    for _, group in ranked.groupby(["benchmark", "t"], sort=False):
+        low, high = group["ci_low"].to_numpy(), group["ci_high"].to_numpy()
+        for j in range(len(group)):
+            row = group.iloc[j]
+            assert row["overlaps_above"] == (j > 0 and bool(high[j] >= low[j - 1]))
+            assert row["overlaps_below"] == (j + 1 < len(group) and bool(low[j] <= high[j + 1]))
+            assert row["tied_with_first"] == (j == 0 or bool(high[j] >= low[0]))
