@@ -283,3 +283,16 @@ def test_raw_responses_of_other_shapes_are_read_like_the_general_reader(tmp_path
     rows[34]["resps"] = [["I don't know", 3]]
     rows[44]["resps"] = [[["I don't know"]]]
     assert_same(_write(tmp_path / "org__model-x", rows))
+
+
+def test_an_over_long_line_gets_the_general_readers_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rescore import tables
+
+    rows = _mixed_lines()
+    rows[2]["resps"] = [["x" * 20_000]]
+    path = _write(tmp_path / "org__model-x", rows)
+    monkeypatch.setattr(tables, "MAX_LINE_BYTES", 8 * 1024)
+    monkeypatch.setattr(lm_eval_fast, "_BLOCK_BYTES", 1024)  # the long line spans many reads
+    assert _fast(path)[0] is None
+    with pytest.raises(InputError, match="line longer than"):
+        read_one(path, "lm_eval", LoadOptions(need_items=False))

@@ -27,10 +27,10 @@ import msgspec
 import numpy as np
 import pandas as pd
 
+from .. import tables
 from ..codecount import count_codes
 from ..outcomes import RULE_GRADE
 from ..schema import OUTCOMES
-from ..tables import MAX_LINE_BYTES
 from .base import FastCounts, SourceInfo, first_json_line
 from .lm_eval import _fast_grade, _first_text
 
@@ -79,25 +79,32 @@ def _line_type(metric: str, filters: tuple[str, ...] | None, with_doc: bool) -> 
 
 
 def _bodies(path: Path) -> Any:
-    """The file in runs of whole lines of about 1 MB (without the last newline), UTF-8 checked."""
-    carried = b""
+    """The file in runs of whole lines of about 1 MB (without the last newline), UTF-8 checked.
+
+    A line longer than a read is gathered in pieces and joined once (not re-copied per read);
+    past ``tables.MAX_LINE_BYTES`` the general reader takes over and names the line.
+    """
+    pieces: list[bytes] = []  # the unfinished line: its pieces so far
+    pending = 0
     with path.open("rb") as handle:
         while True:
             chunk = handle.read(_BLOCK_BYTES)
             if not chunk:
                 break
-            if carried:
-                chunk = carried + chunk
             cut = chunk.rfind(b"\n")
             if cut < 0:
-                carried = chunk
-                if len(carried) > MAX_LINE_BYTES:
-                    raise _GiveUp  # the general reader names the over-long line
+                pieces.append(chunk)
+                pending += len(chunk)
+                if pending > tables.MAX_LINE_BYTES:
+                    raise _GiveUp
                 continue
-            body, carried = chunk[:cut], chunk[cut + 1:]
+            body = b"".join([*pieces, chunk[:cut]]) if pieces else chunk[:cut]
+            tail = chunk[cut + 1:]
+            pieces, pending = ([tail] if tail else []), len(tail)
             yield _utf8_checked(body)
-    if carried.strip():
-        yield _utf8_checked(carried)
+    rest = b"".join(pieces)
+    if rest.strip():
+        yield _utf8_checked(rest)
 
 
 def _utf8_checked(body: bytes) -> bytes:
