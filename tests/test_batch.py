@@ -175,7 +175,9 @@ def test_map_files_interrupt_says_how_far(tmp_path: Path) -> None:
 
 
 SLOW_CLI = """
-import sys, time
+import signal, sys, time
+# as at a terminal: a test runner started in the background inherits SIGINT ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import rescore.loading as loading
 original = loading.read_one
 def slow(*args):
