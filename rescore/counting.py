@@ -233,7 +233,13 @@ class DeferredKeys:
     def compute(self) -> np.ndarray:
         from .loading import general_key_hashes
 
-        return general_key_hashes(Path(self.path), self.adapter, self.options)
+        why = "cannot read the file here to compare its items with another file of the same (benchmark, model, run)"
+        if not Path(self.path).is_file():  # e.g. a Dask client that cannot see the cluster's files
+            raise InputError(f"{why}: not found", path=self.path)
+        try:
+            return general_key_hashes(Path(self.path), self.adapter, self.options)
+        except OSError as exc:
+            raise InputError(f"{why}: {exc.strerror or exc}", path=self.path) from None
 
 
 def _keys_of(result: Any) -> np.ndarray | None:

@@ -296,3 +296,10 @@ def test_an_over_long_line_gets_the_general_readers_error(tmp_path: Path, monkey
     assert _fast(path)[0] is None
     with pytest.raises(InputError, match="line longer than"):
         read_one(path, "lm_eval", LoadOptions(need_items=False))
+
+
+def test_deferred_keys_of_a_file_that_is_gone_say_so(tmp_path: Path) -> None:
+    keys = DeferredKeys(str(tmp_path / "gone.jsonl"), "lm_eval", LoadOptions(need_items=False))
+    with pytest.raises(InputError, match="cannot read the file here to compare its items") as caught:
+        keys.compute()
+    assert caught.value.path == str(tmp_path / "gone.jsonl")
