@@ -18,14 +18,13 @@ path reads the file (and reports any error exactly as it always does).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .abstention import AbstentionDetector
+from .adapters.base import FastCounts, SourceInfo
 from .codecount import count_codes
 from .counting import FileCounter, combine_key_hashes
 from .names import normalise_benchmark, normalise_model
@@ -65,19 +64,11 @@ def _mapped(array: Any, fn: Any, null_value: Any) -> tuple[np.ndarray, list[Any]
     return remap[codes], distinct  # codes of -1 pick the trailing null entry
 
 
-@dataclass
-class ParquetCounts:
-    """Counts of one graded Parquet file; ``keys`` is ``None`` when every item id was unique (see
+def count_generic_parquet(path: Path, options: LoadOptions, detector: AbstentionDetector,
+                          info: SourceInfo) -> FastCounts | None:
+    """The counts of a graded generic Parquet file (its notes go to ``info``), or ``None`` (the
+    general path reads it). ``keys`` is ``None`` when every item id was unique (see
     :class:`rescore.counting.DeferredKeys`), else the sorted key hashes."""
-
-    table: pd.DataFrame
-    keys: np.ndarray | None
-    rows: int
-    notes: list[str] = field(default_factory=list)
-
-
-def count_generic_parquet(path: Path, options: LoadOptions, detector: AbstentionDetector) -> ParquetCounts | None:
-    """The counts of a graded generic Parquet file, or ``None`` (the general path reads it)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -171,7 +162,9 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
                                                                subset_codes, subsets)
     frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
                         (outcome, outcome_names), (rule, rule_names))
-    return ParquetCounts(frame, keys, n, notes)
+    for note in notes:
+        info.note(note)
+    return FastCounts(frame, n, keys)
 
 
 def _all_distinct(ids: Any) -> bool:

@@ -241,12 +241,14 @@ def _graded_parquet(path: Path, model: str = "m", start: int = 0) -> Path:
 
 
 def test_arrow_fast_path_gives_the_general_path_result(tmp_path: Path) -> None:
+    from rescore.adapters import SourceInfo
     from rescore.fastcount import count_generic_parquet
     from rescore.loading import read_one
     from rescore.options import LoadOptions
 
     path = _graded_parquet(tmp_path / "runs.parquet")
-    assert count_generic_parquet(path, LoadOptions(need_items=False), rescore.abstention.default_detector())
+    assert count_generic_parquet(path, LoadOptions(need_items=False), rescore.abstention.default_detector(),
+                                 SourceInfo(str(path)))
     items = rescore.load(path)
     counted = rescore.load(path, need_items=False)
     for a, b in zip(_board(items), _board(counted), strict=True):
@@ -267,7 +269,7 @@ def test_arrow_fast_path_gives_the_general_path_result(tmp_path: Path) -> None:
     twice = pd.concat([frame, frame.assign(task="other_task")], ignore_index=True)
     twice.to_parquet(tmp_path / "twice.parquet")
     counted = count_generic_parquet(tmp_path / "twice.parquet", LoadOptions(need_items=False),
-                                    rescore.abstention.default_detector())
+                                    rescore.abstention.default_detector(), SourceInfo("twice.parquet"))
     assert counted is not None and counted.keys is not None and len(counted.keys) == 2 * len(frame)
     twice.to_csv(tmp_path / "twice.csv", index=False)
     assert counted.keys.tolist() == read_one(tmp_path / "twice.csv", "generic",

@@ -117,12 +117,7 @@ class GenericAdapter(Adapter):
         """Graded Parquet straight from Arrow (rescore/fastcount.py)."""
         from ..fastcount import count_generic_parquet
 
-        fast = count_generic_parquet(path, options, detector)
-        if fast is None:
-            return None
-        for note in fast.notes:
-            info.note(note)
-        return FastCounts(fast.table, fast.rows, fast.keys)
+        return count_generic_parquet(path, options, detector, info)
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         skipped: list[int] = []

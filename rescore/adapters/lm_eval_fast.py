@@ -189,7 +189,7 @@ class _Counter:
         blank = np.array([s == "" for s in stripped], dtype=bool)[pred_codes]
         outcome = np.where(metric == 1.0, _OUTCOME["correct"], _OUTCOME["wrong"])
         outcome[invalid] = _OUTCOME["invalid"]
-        rule = np.where(invalid, 1, 0)
+        rule = np.where(invalid, self.rule_names.index(_EXTRACTION_FAILURE), 0)
         # abstention: the prediction's text (decided once per distinct text), or the raw response
         # when the prediction has none (an extraction failure, a blank answer)
         candidate = outcome != _OUTCOME["correct"]
@@ -203,8 +203,7 @@ class _Counter:
             # no raw text: an extraction failure has none; a blank prediction is its own text
             texts = [preds[i] if t is pd.NA and not bad else t
                      for i, t, bad in zip(rows.tolist(), texts, invalid[rows].tolist(), strict=True)]
-            known = self.text_codes
-            codes = np.array([known[t] if t in known else self._text_code(t) for t in texts], dtype="int64")
+            codes = np.array([self._text_code(t) for t in texts], dtype="int64")
             said = rows[codes >= 0]
             outcome[said] = _OUTCOME["abstain"]
             rule[said] = codes[codes >= 0]
