@@ -303,3 +303,21 @@ def test_deferred_keys_of_a_file_that_is_gone_say_so(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read the file here to compare its items") as caught:
         keys.compute()
     assert caught.value.path == str(tmp_path / "gone.jsonl")
+
+
+def test_two_filters_with_categories_and_original_grades_keep_rows_aligned(tmp_path: Path) -> None:
+    """Lines of the other filter are dropped from every column alike (predictions, metrics, ids,
+    raw responses, original grades, categories), so each kept line keeps its own values."""
+    rows = []
+    categories: list[Any] = ["law", "math", 7, "7", None]
+    for i, row in enumerate(_mixed_lines(90)):
+        row = {**row, "doc": {**row["doc"], "category": categories[i % 5]}, "exact_match_original": float(i % 3 == 0)}
+        other = {**row, "filter": "flexible-extract", "filtered_resps": ["I don't know"], "exact_match": 1.0,
+                 "doc": {"category": "other"}, "exact_match_original": 1.0}
+        rows += [row, other] if i % 2 == 0 else [other, row]  # strict-match first: the default
+    path = _write(tmp_path / "org__model-z", rows, name="samples_mmlu_pro_2026-11-23T18-00-00.1.jsonl")
+    fast, _ = _fast(path)
+    assert fast is not None and set(fast.table["subset"]) == {"law", "math", "7", ""}
+    assert fast.table["count"].sum() == 90
+    assert_same(path)
+    assert_same(path, filter_name="flexible-extract")

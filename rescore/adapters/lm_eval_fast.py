@@ -142,6 +142,40 @@ def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
         raise _GiveUp from None
 
 
+class _Columns:
+    """The counted values of a run of decoded lines, taken while the line objects are still in
+    the CPU cache (read again a block later, each object is a cache miss)."""
+
+    def __init__(self) -> None:
+        self.filters: list[str] = []
+        self.preds: list[str] = []
+        self.metrics: list[Any] = []
+        self.ids: list[Any] = []
+        self.resps: list[msgspec.Raw] = []
+        self.originals: list[Any] = []
+        self.categories: list[Any] = []
+
+    def take(self, objs: list[Any], with_original: bool, with_doc: bool) -> None:
+        self.filters += [o.filter for o in objs]
+        try:
+            self.preds += [o.filtered_resps[0] for o in objs]
+        except IndexError:
+            raise _GiveUp from None  # an empty filtered_resps: the general reader's NA rules
+        self.metrics += [o.metric for o in objs]
+        self.ids += [o.doc_id for o in objs]
+        self.resps += [o.resps for o in objs]
+        if with_original:
+            self.originals += [o.exact_match_original for o in objs]
+        if with_doc:
+            self.categories += [o.doc.category if o.doc is not None else None for o in objs]
+
+    def keep(self, rows: list[int]) -> None:
+        """Only these rows (the chosen filter's lines)."""
+        for name, values in vars(self).items():
+            if values:
+                setattr(self, name, [values[i] for i in rows])
+
+
 class _Counter:
     """Outcome and rule codes per counted line, built block by block."""
 
@@ -157,31 +191,28 @@ class _Counter:
         self.subsets: list[np.ndarray] = []
         self.ids: list[Any] = []
 
-    def add(self, objs: list[Any]) -> None:
-        """Count one block of decoded lines."""
+    def add(self, block: _Columns) -> None:
+        """Count one block of lines."""
         reader = self.reader
-        filters = [o.filter for o in objs]
+        filters = block.filters
         if reader.chosen is None:
             reader._pick_filter(filters[0])
         for name in dict.fromkeys(filters):
             if name not in reader.seen_filters:
                 reader.seen_filters.append(name)
         chosen = reader.chosen
-        if filters.count(chosen) != len(objs):
+        if filters.count(chosen) != len(filters):
             keep = [i for i, name in enumerate(filters) if name == chosen]
-            reader.other_filter_lines += len(objs) - len(keep)
-            objs = [objs[i] for i in keep]
-        if not objs:
+            reader.other_filter_lines += len(filters) - len(keep)
+            block.keep(keep)
+        preds = block.preds
+        if not preds:
             return
-        try:
-            preds = [o.filtered_resps[0] for o in objs]
-        except IndexError:
-            raise _GiveUp from None  # an empty filtered_resps: the general reader's NA rules
-        metric = np.array([o.metric for o in objs], dtype="float64")  # None -> NaN; booleans -> 0/1
+        metric = np.array(block.metrics, dtype="float64")  # None -> NaN; booleans -> 0/1
         if not np.isin(metric, (0.0, 1.0)).all():
             raise _GiveUp  # a missing or partial metric: graded by the general reader
-        self.ids += [o.doc_id for o in objs]
-        self._em_original(objs)
+        self.ids += block.ids
+        self._em_original(block)
         pred_codes, distinct = pd.factorize(np.array(preds, dtype=object))
         distinct = list(distinct)
         stripped = [p.strip() for p in distinct]
@@ -199,7 +230,7 @@ class _Counter:
         rule[hit] = by_prediction[hit]
         rows = np.flatnonzero(candidate & (invalid | blank))
         if len(rows):
-            texts = _raw_texts([objs[i].resps for i in rows.tolist()])
+            texts = _raw_texts([block.resps[i] for i in rows.tolist()])
             # no raw text: an extraction failure has none; a blank prediction is its own text
             texts = [preds[i] if t is pd.NA and not bad else t
                      for i, t, bad in zip(rows.tolist(), texts, invalid[rows].tolist(), strict=True)]
@@ -210,8 +241,8 @@ class _Counter:
         self.outcomes.append(outcome)
         self.rules.append(rule)
         if self.task.category_key:
-            self.subsets.append(np.array([self._subset(o.doc) for o in objs], dtype="int64"))
-        reader.lines_used += len(objs)
+            self.subsets.append(self._subsets(block.categories))
+        reader.lines_used += len(preds)
 
     def _text_code(self, text: Any) -> int:
         """The abstention rule code of ``text`` (-1 for an answer), decided once per distinct text."""
@@ -227,21 +258,22 @@ class _Counter:
             self.text_codes[text] = code
         return code
 
-    def _subset(self, doc: Any) -> int:
-        value = doc.category if doc is not None else None
-        name = str(value) if isinstance(value, (str, int)) else ""
-        return self.subset_names.setdefault(name, len(self.subset_names))
+    def _subsets(self, categories: list[Any]) -> np.ndarray:
+        """Subset codes: ``str(doc.category)``, or "" without one (5 and "5" are one subset)."""
+        codes, distinct = pd.factorize(np.array(categories, dtype=object))  # None -> -1
+        names = [str(value) for value in distinct] + [""]  # (msgspec typed them str | int)
+        remap = np.array([self.subset_names.setdefault(name, len(self.subset_names)) for name in names],
+                         dtype="int64")
+        return remap[codes]  # a code of -1 picks the trailing ""
 
-    def _em_original(self, objs: list[Any]) -> None:
-        if self.task.metric != "exact_match":
-            return
-        originals = [o.exact_match_original for o in objs]
+    def _em_original(self, block: _Columns) -> None:
+        originals = block.originals
         if originals.count(msgspec.UNSET) == len(originals):
             return
-        for o in objs:
-            if o.exact_match_original is not msgspec.UNSET:
+        for original, metric in zip(originals, block.metrics, strict=True):
+            if original is not msgspec.UNSET:
                 self.reader.em_original_seen += 1
-                if _fast_grade(o.exact_match_original) != _fast_grade(o.metric):
+                if _fast_grade(original) != _fast_grade(metric):
                     self.reader.em_original_diff += 1
 
     def ids_distinct(self) -> bool:
@@ -299,13 +331,14 @@ def count_generation(adapter: LmEvalAdapter, path: Path, options: LoadOptions, d
     decoder = msgspec.json.Decoder(line_type)
     counter = _Counter(reader, detector)
     try:
-        pending: list[Any] = []
+        with_original, with_doc = task.metric == "exact_match", task.category_key is not None
+        pending = _Columns()
         for body in _bodies(path):
-            pending += _decode_lines(decoder, body)
-            if len(pending) >= _COUNT_LINES:  # numpy's fixed cost per call, spread over many lines
+            pending.take(_decode_lines(decoder, body), with_original, with_doc)
+            if len(pending.filters) >= _COUNT_LINES:  # numpy's fixed cost per call, spread over many lines
                 counter.add(pending)
-                pending = []
-        if pending:
+                pending = _Columns()
+        if pending.filters:
             counter.add(pending)
         if not counter.ids or not counter.ids_distinct():
             return None  # nothing counted (the general reader explains) or a repeated doc_id (it names the line)
