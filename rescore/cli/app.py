@@ -93,6 +93,9 @@ def expand_help_all(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
+    from .pipes import protect_stdout
+
+    protect_stdout()  # `rescore ... | head` keeps the command's own exit code (rescore/cli/pipes.py)
     args = expand_help_all(sys.argv[1:])
     named = args[0] if args and args[0] in command_names() else None
     (build_app(only=named) if named else __getattr__("app"))(args=args)
