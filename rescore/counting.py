@@ -18,6 +18,7 @@ file batch by batch (naming the line), and across files that share a (benchmark,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -249,11 +250,14 @@ def _keys_of(result: Any) -> np.ndarray | None:
     return keys
 
 
-def check_cross_file_duplicates(results: list[Any]) -> None:
+def check_cross_file_duplicates(results: list[Any],
+                                compute_keys: Callable[[list[DeferredKeys]], list[np.ndarray]] | None = None) -> None:
     """Refuse two files that hold the same item of the same (benchmark, model, run) twice.
 
     Only files whose (benchmark, model, run) groups overlap are compared, so the usual case
-    (one file per model and task) costs nothing.
+    (one file per model and task) costs nothing. ``compute_keys`` computes the overlapping
+    files' deferred hashes in one batch elsewhere (the Dask engine: on the workers, which see
+    the files); without it they are computed here.
     """
     owners: dict[tuple[Any, ...], list[int]] = {}
     for i, result in enumerate(results):
@@ -263,6 +267,12 @@ def check_cross_file_duplicates(results: list[Any]) -> None:
         for key in set(map(tuple, table[["benchmark", "model", "run"]].astype(object).to_numpy().tolist())):
             owners.setdefault(key, []).append(i)
     shared = sorted({tuple(files) for files in owners.values() if len(files) > 1})
+    if compute_keys is not None:
+        waiting = sorted({i for files in shared for i in files if isinstance(results[i].item_keys, DeferredKeys)})
+        if waiting:
+            hashes = compute_keys([results[i].item_keys for i in waiting])
+            for i, keys in zip(waiting, hashes, strict=True):
+                results[i].item_keys = keys
     for files in shared:
         seen = _keys_of(results[files[0]])
         for j in files[1:]:

@@ -274,8 +274,13 @@ def _merge_notes(per_note: dict[str, list[str]]) -> list[str]:
     return out
 
 
-def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], options: LoadOptions) -> Dataset:
-    """Merge per-file results (in plan order) into one validated :class:`Dataset`."""
+def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], options: LoadOptions,
+             compute_keys: Any = None) -> Dataset:
+    """Merge per-file results (in plan order) into one validated :class:`Dataset`.
+
+    ``compute_keys``: where deferred key hashes are computed if files overlap (see
+    :func:`rescore.counting.check_cross_file_duplicates`); by default, here.
+    """
     items: list[pd.DataFrame] = []
     counts: list[pd.DataFrame] = []
     sources: list[SourceInfo] = []
@@ -300,7 +305,7 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     schema.validate(table)
     item_counts = counting.empty_item_counts()
     if counted:
-        counting.check_cross_file_duplicates(counted)
+        counting.check_cross_file_duplicates(counted, compute_keys)
         item_counts = counting.merge([r.item_counts for r in counted])
         item_counts = separate_runs(item_counts, options.latest, notes)
     count_table = pd.concat(counts, ignore_index=True) if counts else empty_counts()
@@ -334,7 +339,8 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
         from .engines import open_engine
 
         with open_engine(options) as engine:
-            data = assemble(engine.map_files(chosen, options), skipped, options)
+            data = assemble(engine.map_files(chosen, options), skipped, options,
+                            compute_keys=getattr(engine, "compute_keys", None))
     else:
         from .parallel import map_files
 

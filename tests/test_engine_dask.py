@@ -26,6 +26,7 @@ import rescore  # noqa: E402
 from rescore.board import build  # noqa: E402
 from rescore.engines import EngineError, map_groups  # noqa: E402
 from rescore.engines.dask import DaskEngine, local_cluster_kwargs  # noqa: E402
+from rescore.errors import InputError  # noqa: E402
 from rescore.loading import assemble, plan, read_one  # noqa: E402
 from rescore.options import LoadOptions  # noqa: E402
 
@@ -303,3 +304,40 @@ def test_confidence_commands_take_the_engine_flag(address: str, tree: Path, comm
     on_dask = invoke(*command, str(tree), "-f", "json", "-q", "--engine", "dask", "--scheduler", address)
     assert on_dask.exit_code == 0, on_dask.stderr
     assert on_dask.stdout == local.stdout
+
+
+def _graded_parquet(folder: Path, name: str, ids: range) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = pd.DataFrame({"model": "acme/a-7b", "benchmark": "alpha", "question_id": [f"q{i}" for i in ids],
+                         "grade": ["CORRECT" if i % 3 else "INCORRECT" for i in ids]})
+    path = folder / name
+    rows.to_parquet(path, index=False)
+    return path
+
+
+def test_overlapping_files_are_hashed_on_the_workers(address: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two columnar-read files of one (benchmark, model, run) need their key hashes compared. With
+    Dask they are computed on the workers (which see the files), never on the client: here the
+    client's own computation is made to fail, and the answers still match the local engine's."""
+    apart = tmp_path / "apart"
+    _graded_parquet(apart, "first.parquet", range(0, 60))
+    _graded_parquet(apart, "second.parquet", range(60, 120))
+    same = tmp_path / "same"
+    _graded_parquet(same, "first.parquet", range(0, 60))
+    _graded_parquet(same, "copy.parquet", range(30, 90))
+    counts = LoadOptions(need_items=False)  # counts mode: the columnar Parquet path defers the hashes
+    on_dask = LoadOptions(need_items=False, engine="dask", scheduler=address)
+    local_apart = rescore.loading.load(apart, counts)
+    with pytest.raises(InputError, match=r"30 item key\(s\)") as local_same:
+        rescore.loading.load(same, counts)
+
+    def not_here(self: rescore.counting.DeferredKeys) -> None:
+        raise AssertionError(f"hashed on the client: {self.path}")
+
+    monkeypatch.setattr(rescore.counting.DeferredKeys, "compute", not_here)
+    dask_apart = rescore.loading.load(apart, on_dask)
+    pd.testing.assert_frame_equal(dask_apart.item_counts, local_apart.item_counts)
+    with pytest.raises(InputError, match=r"30 item key\(s\)") as dask_same:
+        rescore.loading.load(same, on_dask)
+    assert str(dask_same.value) == str(local_same.value)

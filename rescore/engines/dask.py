@@ -84,6 +84,14 @@ def _run_file(task: FileTask, path: str, adapter_name: str, options: LoadOptions
         return _Failed.of(exc)
 
 
+def _hash_keys(deferred: Any) -> Any:
+    """The worker side of a deferred key hash (:class:`rescore.counting.DeferredKeys`)."""
+    try:
+        return deferred.compute()
+    except RescoreError as exc:
+        return _Failed.of(exc)
+
+
 def _size(path: str) -> int:
     try:
         return os.path.getsize(path)
@@ -312,6 +320,26 @@ class DaskEngine:
         finally:
             if self.client is not None:
                 self.client.cancel(futures)
+
+    def compute_keys(self, deferred: Sequence[Any]) -> list[Any]:
+        """Deferred key hashes computed on the workers, which see the input files (the client may not).
+
+        Needed only when two files share a (benchmark, model, run); see
+        :func:`rescore.counting.check_cross_file_duplicates`.
+        """
+        assert self.client is not None, "use the engine in a `with` block"
+        token = uuid.uuid4().hex[:8]
+        futures = self.client.map(_hash_keys, list(deferred), key=[f"rescore-keys-{token}-{i}"
+                                                                   for i in range(len(deferred))],
+                                  retries=self.retries, pure=False)
+        try:
+            values = self.client.gather(futures)
+        finally:
+            self.client.cancel(futures)
+        for value in values:
+            if isinstance(value, _Failed):
+                raise value.rebuild()
+        return values
 
     def item_partitions(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
                         part_by: Sequence[str] = ("benchmark", "model"),
