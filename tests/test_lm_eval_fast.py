@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rescore.abstention import AbstentionDetector
 from rescore.adapters import SourceInfo, get_adapter, lm_eval_fast
@@ -321,3 +323,9 @@ def test_two_filters_with_categories_and_original_grades_keep_rows_aligned(tmp_p
     assert fast.table["count"].sum() == 90
     assert_same(path)
     assert_same(path, filter_name="flexible-extract")
+
+
+@given(st.binary(max_size=64) | st.lists(st.sampled_from([b"\n", b"{", b"}", b" ", b"\r"]), max_size=64).map(b"".join))
+def test_newline_brace_pairs_are_counted_exactly(body: bytes) -> None:
+    """The line check counts ``\\n{`` with 16-bit words at even and odd offsets: every pair once."""
+    assert lm_eval_fast._line_starts_with_brace(body) == body.count(b"\n{")
