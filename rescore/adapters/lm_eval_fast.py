@@ -99,7 +99,8 @@ def _bodies(path: Path) -> Any:
                 if pending > tables.MAX_LINE_BYTES:
                     raise _GiveUp
                 continue
-            body = b"".join([*pieces, chunk[:cut]]) if pieces else chunk[:cut]
+            # (a view of the chunk: join copies it once, a slice would copy it twice)
+            body = b"".join([*pieces, memoryview(chunk)[:cut]]) if pieces else chunk[:cut]
             tail = chunk[cut + 1:]
             pieces, pending = ([tail] if tail else []), len(tail)
             yield _utf8_checked(body)
@@ -159,13 +160,14 @@ class _Columns:
         self.filters: list[str] = []
         self.preds: list[str] = []
         self.metrics: list[Any] = []
-        self.ids: list[Any] = []
         self.resps: list[msgspec.Raw] = []
+        self.ids: list[Any] = []
         self.originals: list[Any] = []
         self.categories: list[Any] = []
 
-    def take(self, objs: list[Any], with_original: bool, with_doc: bool) -> None:
-        self.filters += [o.filter for o in objs]
+    def take(self, objs: list[Any], only_filter: str | None, with_original: bool, with_doc: bool) -> None:
+        """``only_filter``: the one filter name the decoder accepts (no need to read it per line)."""
+        self.filters += [only_filter] * len(objs) if only_filter is not None else [o.filter for o in objs]
         try:
             self.preds += [o.filtered_resps[0] for o in objs]
         except IndexError:
@@ -341,9 +343,10 @@ def count_generation(adapter: LmEvalAdapter, path: Path, options: LoadOptions, d
     counter = _Counter(reader, detector)
     try:
         with_original, with_doc = task.metric == "exact_match", task.category_key is not None
+        only_filter = filters[0] if filters is not None and len(filters) == 1 else None
         pending = _Columns()
         for body in _bodies(path):
-            pending.take(_decode_lines(decoder, body), with_original, with_doc)
+            pending.take(_decode_lines(decoder, body), only_filter, with_original, with_doc)
             if len(pending.filters) >= _COUNT_LINES:  # numpy's fixed cost per call, spread over many lines
                 counter.add(pending)
                 pending = _Columns()
