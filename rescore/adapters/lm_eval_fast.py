@@ -142,7 +142,7 @@ def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
 
 
 def _line_starts_with_brace(body: bytes) -> int:
-    """How many times ``\n{`` occurs: every adjacent byte pair, read as 16-bit words at even and
+    r"""How many times ``\n{`` occurs: every adjacent byte pair, read as 16-bit words at even and
     at odd offsets (numpy compares; ``bytes.count`` of a two-byte needle is several times slower)."""
     size = len(body)
     if size < 2:
