@@ -17,7 +17,8 @@ MAPPING = "Column mapping (generic tables)"
 INPUT = "Input"
 PRODUCERS = "Producer-specific"
 
-Paths = Annotated[list[Path], typer.Argument(help="Result files or folders (walked recursively).", show_default=False,
+Paths = Annotated[list[Path], typer.Argument(help="One or more result files or folders (walked recursively).",
+                                              show_default=False,
                                               metavar="PATH")]
 Thresholds = Annotated[
     list[float] | None,
