@@ -180,6 +180,31 @@ def rescore_totals(path: Path) -> dict[str, int]:
     return totals
 
 
+#: issue 7's time targets: (what, input layout, the largest ratio to DuckDB allowed)
+TARGETS = (("Parquet time vs DuckDB", "parquet", 1.5), ("lm-eval JSONL time vs DuckDB", "jsonl", 2.0))
+FLAT_THRESHOLDS = 1.2  # 99 thresholds may cost this much more than 4 ("nearly flat")
+PEAK_MB = 2048
+
+
+def verdicts(results: list[dict]) -> list[str]:
+    """One line per target: the measured value, the limit, met or missed (only what was run)."""
+    out = []
+    rescore4 = {r["layout"]: r for r in results if r["tool"] == "rescore (4 t)"}
+    for what, layout, limit in TARGETS:
+        if layout in rescore4 and rescore4[layout]["vs_duckdb"] is not None:
+            ratio = rescore4[layout]["vs_duckdb"]
+            out.append(f"target {what} <= {limit}x: {ratio:.2f}x, {'met' if ratio <= limit else 'MISSED'}")
+    many = next((r for r in results if r["tool"] == "rescore (99 t)"), None)
+    if many and "parquet" in rescore4:
+        ratio = many["seconds"] / rescore4["parquet"]["seconds"]
+        out.append(f"target 99 vs 4 thresholds <= {FLAT_THRESHOLDS}x: {ratio:.2f}x, "
+                   f"{'met' if ratio <= FLAT_THRESHOLDS else 'MISSED'}")
+    peaks = [r["peak_mb"] for r in results if r["tool"].startswith("rescore")]
+    if peaks:
+        out.append(f"target peak memory < {PEAK_MB} MB: {max(peaks)} MB, {'met' if max(peaks) < PEAK_MB else 'MISSED'}")
+    return out
+
+
 def _byte_compile(py: str) -> None:
     """Byte-compile rescore as ``pip install`` does, so that every contender starts from compiled
     modules (DuckDB's and pandas' are). An editable install run with ``PYTHONDONTWRITEBYTECODE``
@@ -254,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     many = next((r for r in results if r["tool"] == "rescore (99 t)"), None)
     if four and many:
         lines += ["", f"99 vs 4 thresholds (Parquet): {many['seconds'] / four['seconds']:.2f}x the time."]
+    lines += ["", *verdicts(results)]
     table = "\n".join(lines)
     (args.data / "results.md").write_text(table + "\n", encoding="utf-8")
     (args.data / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2),
