@@ -13,7 +13,8 @@ subprocess and must produce the same outcome totals (checked against the generat
 * **pandas**: ``read_parquet`` of the needed columns + vectorised string tests; for JSONL the
   standard ``json`` module line by line (what a hand-written script does).
 
-Runs shorter than 30 s are run three times and the fastest time kept (the machine may be shared).
+Runs shorter than 30 s are run three times, in rounds that interleave the contenders, and the
+fastest time of each is kept (the machine may be shared: a slow spell then hits every contender).
 
 rescore does strictly more work than the baselines (its full multilingual abstention list,
 answer markers, duplicate-key checks, intervals and ranks). Wall time and peak memory (the
@@ -39,6 +40,8 @@ sys.path.insert(0, str(HERE))
 
 from make_data import expected_counts, generate  # noqa: E402
 
+ROUNDS = 3
+LONG_RUN_SECONDS = 30.0
 ABSTAIN_RE = r"i (do not|don't) know|i'm not sure|cannot determine"
 
 DUCKDB_PARQUET = r"""
@@ -253,12 +256,20 @@ def main(argv: list[str] | None = None) -> None:
             runs += [("jsonl", "pandas (json module)", [py, "-c", PANDAS_JSONL, lm, ABSTAIN_RE], None)]
         runs += [("jsonl", "rescore (4 t)", [*rescore, lm, *t4, "-o", str(out / "lm4.json")], out / "lm4.json")]
 
+    # Rounds interleave the contenders (DuckDB, pandas, rescore, DuckDB, ...), so a slow spell of
+    # a shared machine lands on all of them rather than on one; each keeps its best time.
+    best: dict[int, tuple[float, float, str]] = {}
+    for round_number in range(ROUNDS):
+        for k, (*_, cmd, _output) in enumerate(runs):
+            if round_number and best[k][0] >= LONG_RUN_SECONDS:
+                continue  # a long run is measured once (its noise is a small share of it)
+            wall, peak, stdout = measure(cmd)
+            if k in best:
+                wall, peak, stdout = min(wall, best[k][0]), max(peak, best[k][1]), best[k][2]
+            best[k] = (wall, peak, stdout)
     results = []
-    for layout, name, cmd, output in runs:
-        wall, peak, stdout = measure(cmd)
-        for _ in range(2 if wall < 30 else 0):  # short runs are noisy on a shared machine: best of three
-            again = measure(cmd)
-            wall, peak = min(wall, again[0]), max(peak, again[1])
+    for k, (layout, name, _cmd, output) in enumerate(runs):
+        wall, peak, stdout = best[k]
         totals = rescore_totals(output) if output else json.loads(stdout.strip().splitlines()[-1])
         ok = totals == truth
         results.append({"layout": layout, "tool": name, "seconds": round(wall, 2), "peak_mb": round(peak),
