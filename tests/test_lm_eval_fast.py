@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -329,3 +330,19 @@ def test_two_filters_with_categories_and_original_grades_keep_rows_aligned(tmp_p
 def test_newline_brace_pairs_are_counted_exactly(body: bytes) -> None:
     """The line check counts ``\\n{`` with 16-bit words at even and odd offsets: every pair once."""
     assert lm_eval_fast._line_starts_with_brace(body) == body.count(b"\n{")
+
+
+_IDS = st.lists(st.integers(-3, 40) | st.integers(-2**62, 2**62) | st.sampled_from(["5", "05", "7", "x1", "+3", " 2"]),
+                max_size=30)
+
+
+@given(_IDS)
+def test_doc_ids_called_distinct_are_distinct_item_ids(ids: list) -> None:
+    """Never a false "distinct" (a real repeat must reach the general reader, which names the
+    line); with integer ids the answer is exact, by count or by sort."""
+    distinct = lm_eval_fast._Counter.ids_distinct(SimpleNamespace(ids=ids))
+    truly = len(set(map(str, ids))) == len(ids)
+    if distinct:
+        assert truly
+    if all(isinstance(i, int) for i in ids):
+        assert distinct == truly

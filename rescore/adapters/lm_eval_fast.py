@@ -288,8 +288,22 @@ class _Counter:
                     self.reader.em_original_diff += 1
 
     def ids_distinct(self) -> bool:
-        """No doc_id repeats (as ``item_id = str(doc_id)``: 5 and "5" are one id)."""
-        values = np.array(self.ids)  # ints -> int64; ints mixed with strings -> their str() forms
+        """No doc_id repeats (as ``item_id = str(doc_id)``: 5 and "5" are one id).
+
+        Read as 64-bit integers first (numeric strings too: ``int`` of an id depends only on its
+        ``str()``, so ids distinct as numbers are distinct ids; "05" and 5 look alike and only send
+        the file to the general reader). The usual ``0..n-1`` needs a count, not a sort.
+        """
+        try:
+            numbers = np.fromiter(self.ids, dtype=np.int64, count=len(self.ids))
+        except (TypeError, ValueError, OverflowError):
+            numbers = None
+        if numbers is not None:
+            if len(numbers) and numbers.min() >= 0 and numbers.max() < 4 * len(numbers):
+                return int(np.bincount(numbers).max()) <= 1
+            ordered = np.sort(numbers)
+            return not bool((ordered[1:] == ordered[:-1]).any())
+        values = np.array(self.ids)  # ints mixed with strings -> their str() forms
         if values.dtype.kind in "iU":
             values = np.sort(values)
             return not bool((values[1:] == values[:-1]).any())
