@@ -328,7 +328,7 @@ def test_two_filters_with_categories_and_original_grades_keep_rows_aligned(tmp_p
 
 @given(st.binary(max_size=64) | st.lists(st.sampled_from([b"\n", b"{", b"}", b" ", b"\r"]), max_size=64).map(b"".join))
 def test_newline_brace_pairs_are_counted_exactly(body: bytes) -> None:
-    """The line check counts ``\\n{`` with 16-bit words at even and odd offsets: every pair once."""
+    r"""The line check counts ``\n{`` with 16-bit words at even and odd offsets: every pair once."""
     assert lm_eval_fast._line_starts_with_brace(body) == body.count(b"\n{")
 
 
@@ -346,3 +346,18 @@ def test_doc_ids_called_distinct_are_distinct_item_ids(ids: list) -> None:
         assert truly
     if all(isinstance(i, int) for i in ids):
         assert distinct == truly
+
+
+_UTF8_PIECES = st.sampled_from([b"a", b"{", b"\n", "é".encode(), "合".encode(), "😀".encode(), b"\xff", b"\xc3",
+                                b"\xe5\x90", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\x80"])
+
+
+@given(st.binary(max_size=40) | st.lists(_UTF8_PIECES, max_size=30).map(b"".join))
+def test_utf8_check_agrees_with_pythons_strict_codec(data: bytes) -> None:
+    """Surrogates, overlong forms, code points past U+10FFFF and cut sequences are refused alike."""
+    try:
+        data.decode("utf-8")
+        expected = True
+    except UnicodeDecodeError:
+        expected = False
+    assert lm_eval_fast.valid_utf8(data) == expected
