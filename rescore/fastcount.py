@@ -72,20 +72,28 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .adapters.generic import ColumnMap
+    from .adapters.generic import GRADE_SAMPLE, ColumnMap
 
     if path.suffix.lower() not in (".parquet", ".pq") or options.mapping or options.format_hint not in (None,
                                                                                                          "generic"):
         return None
+    head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
         handle = pq.ParquetFile(path)
-        head = next(handle.iter_batches(batch_size=1000), None)
+        head = next(handle.iter_batches(batch_size=head_rows), None)
     except (pa.ArrowException, OSError, StopIteration):
         return None
     if head is None or head.num_rows == 0:
         return None
+    first = head.to_pandas()
+    names = list(head.schema.names)
+    # the general reader judges grade columns on its first batch (options.batch_size rows); the
+    # head is that batch, or all the file has, or holds a whole sample: otherwise the two could differ
+    if head_rows < options.batch_size and head.num_rows == head_rows \
+            and not ColumnMap.grade_sample_is_whole(names, options, first):
+        return None
     try:
-        columns = ColumnMap([c for c in head.schema.names], options, path, head.to_pandas())
+        columns = ColumnMap(names, options, path, first)
     except Exception:  # let the general path raise its own error
         return None
     roles = columns.roles

@@ -290,3 +290,34 @@ def test_arrow_fast_path_duplicates_and_fallbacks(tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "a.csv", index=False)
     with pytest.raises(InputError, match="also appear in"):
         rescore.load([tmp_path / "a.parquet", tmp_path / "a.csv"], need_items=False)
+
+
+def test_arrow_fast_path_judges_grade_columns_on_the_general_paths_sample(tmp_path: Path) -> None:
+    """Which column holds the grades is judged on the first 1,000 non-empty values of the first
+    batch. The fast path reads a 1,000-row head; when blanks there leave its sample short, it
+    would judge on fewer values than the general reader and could pick another column (here it
+    counted `is_correct` where the general reader reads `outcome` and names its bad value), so
+    it leaves the file to the general reader."""
+    from rescore.adapters import SourceInfo
+    from rescore.fastcount import count_generic_parquet
+    from rescore.options import LoadOptions
+
+    n = 3000
+    grade = [None if i < 1000 and i % 10 else ("maybe" if i < 1000 and i % 100 == 0 else
+                                                  ("CORRECT" if i % 3 else "INCORRECT")) for i in range(n)]
+    frame = pd.DataFrame({"model": "m", "benchmark": "b", "question_id": range(n),
+                          "outcome": grade,  # the first candidate: 90 of its 100 head values parse, 99% of 1,000
+                          "is_correct": [i % 2 == 0 for i in range(n)]})  # the next candidate, other grades
+    path = tmp_path / "two.parquet"
+    frame.to_parquet(path)
+    options = LoadOptions(need_items=False)
+    assert count_generic_parquet(path, options, rescore.abstention.default_detector(), SourceInfo(str(path))) is None
+    with pytest.raises(InputError) as general:
+        rescore.load(path)
+    with pytest.raises(InputError) as counted:
+        rescore.load(path, need_items=False)
+    assert str(counted.value) == str(general.value) and general.value.field == "outcome"
+    full = frame.assign(outcome=frame["outcome"].fillna("CORRECT").replace("maybe", "INCORRECT"))
+    # no blanks: the head's sample is whole, and the fast path reads the file
+    full.to_parquet(path)
+    assert count_generic_parquet(path, options, rescore.abstention.default_detector(), SourceInfo(str(path)))

@@ -56,9 +56,16 @@ def _mapping_file(options: LoadOptions) -> dict[str, str]:
     return {k: v for k, v in columns.items() if k != "description"}
 
 
+GRADE_SAMPLE = 1000  # non-empty values of a candidate column judged by _looks_like_grades
+
+
+def _non_empty(values: pd.Series) -> pd.Series:
+    values = values.dropna()
+    return values[values.astype(str).str.strip() != ""]
+
+
 def _looks_like_grades(values: pd.Series) -> bool:
-    sample = values.dropna()
-    sample = sample[sample.astype(str).str.strip() != ""].head(1000)
+    sample = _non_empty(values).head(GRADE_SAMPLE)
     if sample.empty:
         return False
     parsed = parse_grades(sample)
@@ -98,6 +105,17 @@ class ColumnMap:
                 used.add(column)
                 self.notes.append(f"{role} <- column {column!r} (inferred)")
                 break
+
+    @staticmethod
+    def grade_sample_is_whole(columns: list[str], options: LoadOptions, first: pd.DataFrame) -> bool:
+        """Whether ``first`` holds a full sample of every column that could be judged as the grades
+        (so a shorter first batch judges them exactly as a longer one would)."""
+        if options.correct_col or "correct" in _mapping_file(options):
+            return True  # named, not judged
+        lower = {c.lower(): c for c in columns}
+        candidates = [lower[name.lower()] for name in load_config("columns.yaml").get("correct", [])
+                      if name.lower() in lower]
+        return all(len(_non_empty(first[c])) >= GRADE_SAMPLE for c in candidates)
 
     @property
     def counts_only(self) -> bool:
