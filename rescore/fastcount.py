@@ -86,15 +86,13 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     if head is None or head.num_rows == 0:
         return None
     first = head.to_pandas()
-    names = list(head.schema.names)
-    # the general reader judges grade columns on its first batch (options.batch_size rows); the
-    # head is that batch, or all the file has, or holds a whole sample: otherwise the two could differ
-    if head_rows < options.batch_size and head.num_rows == head_rows \
-            and not ColumnMap.grade_sample_is_whole(names, options, first):
-        return None
     try:
-        columns = ColumnMap(names, options, path, first)
+        columns = ColumnMap(list(head.schema.names), options, path, first)
     except Exception:  # let the general path raise its own error
+        return None
+    # the general reader judges grade columns on its first batch (options.batch_size rows); the
+    # head is that batch, or all the file has, or held whole samples: otherwise the two could differ
+    if head_rows < options.batch_size and head.num_rows == head_rows and not columns.judged_on_whole_samples(first):
         return None
     roles = columns.roles
     if columns.counts_only or "correct" not in roles or any(r in roles for r in _UNSUPPORTED_ROLES) \

@@ -78,6 +78,7 @@ class ColumnMap:
     def __init__(self, columns: list[str], options: LoadOptions, path: Path, first: pd.DataFrame) -> None:
         self.roles: dict[str, str] = {}
         self.notes: list[str] = []
+        self.judged_as_grades: list[str] = []  # columns whose values decided whether they hold grades
         lower = {c.lower(): c for c in columns}
         explicit = _mapping_file(options)
         for role, flag in _FLAG_FOR_ROLE.items():
@@ -97,25 +98,21 @@ class ColumnMap:
                 column = lower.get(candidate.lower())
                 if column is None or column in used:
                     continue
-                if role == "correct" and not _looks_like_grades(first[column]):
-                    self.notes.append(f"column {column!r} is not a grade column (values are not correct/wrong);"
-                                      " ignored for correctness")
-                    continue
+                if role == "correct":
+                    self.judged_as_grades.append(column)
+                    if not _looks_like_grades(first[column]):
+                        self.notes.append(f"column {column!r} is not a grade column (values are not correct/wrong);"
+                                          " ignored for correctness")
+                        continue
                 self.roles[role] = column
                 used.add(column)
                 self.notes.append(f"{role} <- column {column!r} (inferred)")
                 break
 
-    @staticmethod
-    def grade_sample_is_whole(columns: list[str], options: LoadOptions, first: pd.DataFrame) -> bool:
-        """Whether ``first`` holds a full sample of every column that could be judged as the grades
-        (so a shorter first batch judges them exactly as a longer one would)."""
-        if options.correct_col or "correct" in _mapping_file(options):
-            return True  # named, not judged
-        lower = {c.lower(): c for c in columns}
-        candidates = [lower[name.lower()] for name in load_config("columns.yaml").get("correct", [])
-                      if name.lower() in lower]
-        return all(len(_non_empty(first[c])) >= GRADE_SAMPLE for c in candidates)
+    def judged_on_whole_samples(self, first: pd.DataFrame) -> bool:
+        """Whether every column judged as grades had its full sample in ``first`` (so a longer
+        first batch would have judged it on the same values)."""
+        return all(len(_non_empty(first[column])) >= GRADE_SAMPLE for column in self.judged_as_grades)
 
     @property
     def counts_only(self) -> bool:
