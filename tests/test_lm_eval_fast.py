@@ -13,6 +13,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -200,7 +201,8 @@ def test_unusual_lines_go_to_the_general_reader(tmp_path: Path, change: str) -> 
 
 
 @pytest.mark.parametrize("damage", ["truncated line", "invalid utf-8 in the document", "repeated doc_id", "NaN",
-                                    "two objects on a line, and a blank line"])
+                                    "two objects on a line, and a blank line",
+                                    "two objects on a line, and an object split over two lines"])
 def test_bad_files_get_the_general_readers_error(tmp_path: Path, damage: str) -> None:
     rows = _mixed_lines()
     path = _write(tmp_path / "org__model-x", rows)
@@ -215,9 +217,14 @@ def test_bad_files_get_the_general_readers_error(tmp_path: Path, damage: str) ->
     elif damage == "NaN":
         lines[24] = lines[24].replace(b'"exact_match": 0.0', b'"exact_match": NaN')
         assert b'NaN' in lines[24]
-    else:  # as many values as lines: only the line check tells
+    elif damage == "two objects on a line, and a blank line":  # as many values as lines: only the line check tells
         lines[20] = lines[20] + b" " + lines[20].replace(b'"doc_id": 20,', b'"doc_id": 1020,')
         lines[30] = b""
+    else:  # as many values as lines, and every line starts with "{": the line check must see the split
+        lines[30:32] = [lines[30] + b" " + lines[31]]
+        head, rest = lines[20].split(b' "doc": ', 1)
+        assert rest.startswith(b"{")
+        lines[20:21] = [head + b' "doc":', rest]
     path.write_bytes(b"\n".join(lines))
     fast, _ = _fast(path)
     assert fast is None
@@ -326,10 +333,31 @@ def test_two_filters_with_categories_and_original_grades_keep_rows_aligned(tmp_p
     assert_same(path, filter_name="flexible-extract")
 
 
-@given(st.binary(max_size=64) | st.lists(st.sampled_from([b"\n", b"{", b"}", b" ", b"\r"]), max_size=64).map(b"".join))
-def test_newline_brace_pairs_are_counted_exactly(body: bytes) -> None:
-    r"""The line check counts ``\n{`` with 16-bit words at even and odd offsets: every pair once."""
-    assert lm_eval_fast._line_starts_with_brace(body) == body.count(b"\n{")
+#: what a line of a damaged file may hold: one object, two, part of one, nothing
+_LINE_CONTENTS = [b'{"a": 1}', b'{"a": {"b": [2, {}]}}', b'{"x": "}\\n{"}', b'{"a": 1}{"a": 2}', b'{"a": 1} {"b": 2}',
+                  b'{"a":\n{"b": 2}}', b'{"a": [1,\n2]}', b'{"a": {}\n}', b"", b" ", b'{"a": 1} ', b"{", b"}"]
+_OBJECTS = st.sampled_from(_LINE_CONTENTS[:3])
+_NEWLINES = st.sampled_from([b"\n", b"\r\n"])
+
+
+@given(st.lists(st.sampled_from(_LINE_CONTENTS), min_size=1, max_size=10), _NEWLINES)
+def test_runs_taken_whole_hold_one_value_a_line(contents: list[bytes], newline: bytes) -> None:
+    """When the line check takes a run of values whole, reading it line by line (as the general
+    reader does) finds the same values, one on every line."""
+    body = newline.join(contents)
+    decoder = msgspec.json.Decoder()
+    try:
+        values = decoder.decode_lines(body)
+    except msgspec.DecodeError:
+        return  # not a run of valid values: the fast path gives up before the check
+    if lm_eval_fast._one_value_per_line(body, len(values)):
+        assert [decoder.decode(line) for line in body.split(b"\n")] == values
+
+
+@given(st.lists(_OBJECTS, min_size=1, max_size=12), _NEWLINES)
+def test_runs_of_plain_lines_are_taken_whole(objects: list[bytes], newline: bytes) -> None:
+    body = newline.join(objects)
+    assert lm_eval_fast._one_value_per_line(body, len(msgspec.json.Decoder().decode_lines(body)))
 
 
 _IDS = st.lists(st.integers(-3, 40) | st.integers(-2**62, 2**62) | st.sampled_from(["5", "05", "7", "x1", "+3", " 2"]),

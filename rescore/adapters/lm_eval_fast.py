@@ -44,8 +44,7 @@ _COUNT_LINES = 16_384  # lines counted together
 _NULL = msgspec.Raw(b"null")
 _ANY = msgspec.json.Decoder()
 _RESPS = msgspec.json.Decoder(list[list[list[str]]])
-_NEWLINE, _BRACE = ord("\n"), ord("{")
-_NEWLINE_BRACE = _NEWLINE | _BRACE << 8  # the bytes "\n{" as a little-endian 16-bit word
+_NEWLINE, _RETURN, _OPEN, _CLOSE = ord("\n"), ord("\r"), ord("{"), ord("}")
 _OUTCOME = {name: i for i, name in enumerate(OUTCOMES)}
 _EXTRACTION_FAILURE = "extraction failure"
 
@@ -137,10 +136,10 @@ def valid_utf8(data: bytes) -> bool:
 def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
     """Decode a run of lines in one call (msgspec's ``decode_lines``: no bytes object per line).
 
-    ``decode_lines`` would also take two values on one line, which the general reader refuses.
-    So a run is accepted only when every line starts with ``{`` (no blank lines) and there are
-    as many values as lines: then each line holds exactly one. Otherwise (blank or indented
-    lines) its non-blank lines are decoded one by one, as the general reader does.
+    ``decode_lines`` reads a stream of values, wherever the newlines are; the general reader
+    refuses a line holding two values or part of one. So the run's values are taken only when
+    :func:`_one_value_per_line` shows each line holds exactly one. Otherwise (blank, indented or
+    split lines) its non-blank lines are decoded one by one, as the general reader does.
     """
     if not body:
         return []
@@ -148,8 +147,7 @@ def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
         objs = decoder.decode_lines(body)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         raise _GiveUp from None  # a malformed line: the general reader names it
-    newlines = int(np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == _NEWLINE))
-    if body[0] == _BRACE and _line_starts_with_brace(body) == newlines and len(objs) == newlines + 1:
+    if _one_value_per_line(body, len(objs)):
         return objs
     try:
         return [decoder.decode(line) for line in body.split(b"\n") if line.strip()]
@@ -157,15 +155,23 @@ def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
         raise _GiveUp from None
 
 
-def _line_starts_with_brace(body: bytes) -> int:
-    r"""How many times ``\n{`` occurs: every adjacent byte pair, read as 16-bit words at even and
-    at odd offsets (numpy compares; ``bytes.count`` of a two-byte needle is several times slower)."""
-    size = len(body)
-    if size < 2:
-        return 0
-    even = np.frombuffer(body, dtype="<u2", count=size // 2)
-    odd = np.frombuffer(body, dtype="<u2", count=(size - 1) // 2, offset=1)
-    return int(np.count_nonzero(even == _NEWLINE_BRACE)) + int(np.count_nonzero(odd == _NEWLINE_BRACE))
+def _one_value_per_line(body: bytes, values: int) -> bool:
+    r"""Whether the ``values`` JSON objects that ``decode_lines`` found in ``body`` sit one a line.
+
+    Every newline must close one object and open the next: ``}\n{`` (or ``}\r\n{``). In valid
+    JSON a ``{`` cannot follow a ``}`` inside a value (a ``,``, ``]`` or ``}`` must come between),
+    so each such newline separates two top-level values: none spans lines, and no line is blank.
+    With as many values as lines, each line then holds exactly one. (A check of ``\n{`` alone
+    would accept a line split inside a value when another line holds two values.)
+    """
+    data = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(data == _NEWLINE)
+    if values != len(ends) + 1 or data[0] != _OPEN or (len(ends) and ends[-1] == len(data) - 1):
+        return False
+    before = data[ends - 1]  # (a copy: the positions of a CRLF's "\r" are looked through)
+    crlf = before == _RETURN
+    before[crlf] = data[ends[crlf] - 2]  # data[0] is "{", so a "\r" is never at 0
+    return bool((before == _CLOSE).all() and (data[ends + 1] == _OPEN).all())
 
 
 class _Columns:
