@@ -31,6 +31,7 @@ from .names import normalise_benchmark, normalise_model
 from .options import LoadOptions
 from .outcomes import RULE_GRADE, parse_grade
 from .schema import OUTCOMES
+from .tables import LINE
 
 _CANDIDATES = ("wrong", "invalid")  # the outcomes an abstention text may override (outcomes.classify step 3)
 _UNSUPPORTED_ROLES = ("attempt", "cluster", "confidence", "instructed_t", "n_correct", "n_wrong")
@@ -165,7 +166,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     if ids.null_count:
         return None  # a missing id: the general path says where
     keys = None if _all_distinct(ids) else _checked_key_hashes(path, ids, bench_codes, benches, model_codes, models,
-                                                               subset_codes, subsets)
+                                                               subset_codes, subsets, options.batch_size)
     frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
@@ -188,8 +189,9 @@ def _all_distinct(ids: Any) -> bool:
 
 
 def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,
-                        models: list[Any], subset_codes: np.ndarray, subsets: list[Any]) -> np.ndarray:
-    """Key hashes exactly as the general path makes them; raises on a duplicate key (naming it)."""
+                        models: list[Any], subset_codes: np.ndarray, subsets: list[Any], batch_size: int) -> np.ndarray:
+    """Key hashes exactly as the general path makes them; raises on a duplicate key, naming it as
+    the general path does (it checks batch by batch: the count is of the first failing batch)."""
     import pyarrow as pa
 
     item_codes, item_ids = _codes(ids)
@@ -199,24 +201,46 @@ def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: 
     hashes = combine_key_hashes([(bench_codes, benches), (model_codes, models), (np.zeros(n, dtype="int64"), [""]),
                                  (subset_codes, subsets), (item_codes, item_ids)], np.zeros(n, dtype="int64"))
     counter = FileCounter(str(path))
-    counter.check_keys(hashes, _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes))
+    rows = _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes)
+    for start in range(0, n, batch_size):
+        counter.check_keys(hashes[start:start + batch_size], rows.from_row(start))
     return counter.keys()
 
 
 class _LazyRows:
-    """Just enough of a DataFrame for :meth:`FileCounter.check_keys` to describe a duplicate row."""
+    """Just enough of a DataFrame for :meth:`FileCounter.check_keys` to describe a duplicate row:
+    ``iloc[position]`` (a row as a dict) and ``[LINE].iloc[position]`` (its row number in the
+    file, which is the general reader's line number for Parquet), from row ``first`` on."""
 
     def __init__(self, benches: list[str], bench_codes: np.ndarray, models: list[str], model_codes: np.ndarray,
-                 item_ids: list[str], item_codes: np.ndarray) -> None:
+                 item_ids: list[str], item_codes: np.ndarray, first: int = 0) -> None:
         self._cols = {"benchmark": (benches, bench_codes), "model": (models, model_codes),
                       "item_id": (item_ids, item_codes)}
+        self._first = first
         self.iloc = self
 
-    def __contains__(self, name: str) -> bool:
-        return False  # no _line column: Parquet rows are records, named by item id
+    def from_row(self, first: int) -> _LazyRows:
+        (benches, bench_codes), (models, model_codes), (item_ids, item_codes) = self._cols.values()
+        return _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes, first)
 
-    def __getitem__(self, position: int) -> dict[str, Any]:
-        return {name: values[codes[position]] for name, (values, codes) in self._cols.items()}
+    def __contains__(self, name: str) -> bool:
+        return name == LINE
+
+    def __getitem__(self, key: int | str) -> Any:
+        if key == LINE:
+            return _RowNumbers(self._first)
+        return {name: values[codes[self._first + key]] for name, (values, codes) in self._cols.items()}
+
+
+class _RowNumbers:
+    """``rows[LINE].iloc[position]``: the row's number in the file."""
+
+    def __init__(self, first: int) -> None:
+        self._first = first
+        self.iloc = self
+
+    def __getitem__(self, position: int) -> int:
+        return self._first + position
 
 
 def _relabel(codes: np.ndarray, labels: list[Any]) -> tuple[np.ndarray, list[Any]]:

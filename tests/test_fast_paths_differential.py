@@ -1,0 +1,191 @@
+"""The columnar counts paths against the general reader on random tables (hypothesis).
+
+A fast path may give up (``None``) whenever it likes, but when it answers, its counts, notes and
+key hashes must be the general reader's, and the general reader must not have refused the file.
+Example tests pin known cases (``test_batch.py``, ``test_lm_eval_fast.py``); these draw tables
+with the awkward parts mixed: blanks, nulls, unknown grades, repeated and numeric ids,
+abstention phrases, several grade-like columns, numbers and booleans as grades.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from rescore.abstention import AbstentionDetector
+from rescore.adapters import SourceInfo, get_adapter
+from rescore.errors import InputError
+from rescore.fastcount import count_generic_parquet
+from rescore.loading import _count_generally
+from rescore.options import LoadOptions
+
+from .test_lm_eval_fast import _fast, _general, _line, _results, _sorted, _write
+
+DETECTOR = AbstentionDetector.from_config()
+
+_WORD_GRADES = ["correct", "incorrect", "invalid", "CORRECT", "Wrong", "partial", "maybe", "", " ", None]
+_GRADES = {  # one Arrow type per column: (type, clean values, any values)
+    "string": (pa.string(), _WORD_GRADES[:4], _WORD_GRADES),
+    "bool": (pa.bool_(), [True, False], [True, False, None]),
+    "int": (pa.int64(), [0, 1], [0, 1, 2, None]),
+    "float": (pa.float64(), [0.0, 1.0], [0.0, 1.0, 0.5, None, float("nan")]),
+}
+_MOSTLY = st.sampled_from([True, True, True, False])  # (draws of a boolean favour False)
+_TEXTS = ["B", "", "  ", None, "I don't know", "I'm not sure.", "Je ne sais pas", "[invalid]", "The answer is (C)."]
+
+
+@st.composite
+def graded_tables(draw: Any) -> pa.Table:
+    n = draw(st.integers(1, 30))
+    columns: dict[str, pa.Array] = {}
+    if draw(_MOSTLY):  # a file without one is left to the general reader
+        columns["model"] = pa.array(draw(st.lists(st.sampled_from(["org/m1", "m2", "", None]), min_size=n,
+                                                  max_size=n)), pa.string())
+    if draw(st.booleans()):
+        columns[draw(st.sampled_from(["benchmark", "task"]))] = pa.array(
+            draw(st.lists(st.sampled_from(["mmlu_pro_law", "gpqa_main_zeroshot", "b", None]), min_size=n,
+                          max_size=n)), pa.string())
+    if draw(st.booleans()):
+        columns["category"] = pa.array(draw(st.lists(st.sampled_from(["c1", "c2", "", None]), min_size=n,
+                                                     max_size=n)), pa.string())
+    if draw(_MOSTLY):
+        ids = draw(st.lists(st.integers(0, 3 * n), min_size=n, max_size=n, unique=draw(st.booleans())))
+        as_text = draw(st.booleans())
+        values = [str(i) for i in ids] if as_text else ids
+        if not draw(_MOSTLY):
+            values[draw(st.integers(0, n - 1))] = None
+        columns[draw(st.sampled_from(["item_id", "question_id", "id"]))] = pa.array(
+            values, pa.string() if as_text else pa.int64())
+    for name in draw(st.lists(st.sampled_from(["outcome", "is_correct", "grade", "score"]), min_size=1, max_size=2,
+                              unique=True)):
+        kind, clean, anything = _GRADES[draw(st.sampled_from(sorted(_GRADES)))]
+        values = clean if draw(_MOSTLY) else anything
+        columns[name] = pa.array(draw(st.lists(st.sampled_from(values), min_size=n, max_size=n)), kind,
+                                 from_pandas=True)
+    for name in draw(st.lists(st.sampled_from(["prediction", "response"]), max_size=2, unique=True)):
+        columns[name] = pa.array(draw(st.lists(st.sampled_from(_TEXTS), min_size=n, max_size=n)), pa.string())
+    return pa.table(columns)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=graded_tables(), dictionary=st.booleans(), model=st.sampled_from([None, "given/model"]),
+       batch_size=st.sampled_from([50_000, 1, 7]), row_group_size=st.sampled_from([None, 5]))
+def test_parquet_fast_path_answers_only_as_the_general_reader_does(tmp_path: Path, table: pa.Table, dictionary: bool,
+                                                                   model: str | None, batch_size: int,
+                                                                   row_group_size: int | None) -> None:
+    """Small batches and row groups stand in for big files: the general reader then judges the
+    columns on its first batch and checks keys batch by batch, as it does past 50,000 rows."""
+    path = tmp_path / "runs.parquet"
+    pq.write_table(table, path, use_dictionary=dictionary, row_group_size=row_group_size)
+    options = LoadOptions(need_items=False, model=model, batch_size=batch_size)
+    fast_info = SourceInfo(str(path), adapter="generic")
+    try:
+        fast = count_generic_parquet(path, options, DETECTOR, fast_info)
+    except InputError as refused:  # it names a repeated key itself: as the general reader does
+        with pytest.raises(InputError) as general:
+            _count_generally(path, get_adapter("generic"), options, DETECTOR)
+        assert str(refused) == str(general.value)
+        event("a repeated key, named by both")
+        return
+    if fast is None:
+        event("left to the general reader")
+        return  # nothing to compare
+    event("counted by the fast path")
+    try:
+        counter, _, info = _count_generally(path, get_adapter("generic"), options, DETECTOR)
+    except InputError as exc:
+        raise AssertionError(f"the fast path counted a file the general reader refuses: {exc}") from exc
+    assert _sorted(fast.table).equals(_sorted(counter.result()))
+    assert fast.rows == counter.rows
+    assert fast_info.notes == info.notes
+    if fast.keys is not None:
+        assert fast.keys.tolist() == counter.keys().tolist()
+
+
+# -- lm-eval generation samples ------------------------------------------------------------------
+
+_PREDICTIONS = ["B", "C", "[invalid]", "", "  ", "I don't know", "Je ne sais pas", None]  # None: no prediction
+_RAW = ["The answer is (B).", "I don't know.", "", "Probably C, unsure", "Réponse : (D)"]
+_METRICS = [1.0, 0.0, True, False, 1, 0, 0.5, None]  # None: the key is missing
+_CATEGORIES = ["law", "math", 7, "7", None]
+
+
+@st.composite
+def generation_lines(draw: Any) -> dict[str, Any]:
+    metric = draw(st.sampled_from(_METRICS[:6] if draw(_MOSTLY) else _METRICS))
+    prediction = draw(st.sampled_from(_PREDICTIONS[:-1] if draw(_MOSTLY) else _PREDICTIONS))
+    line = _line(0, prediction, draw(st.sampled_from(_RAW)), metric,
+                 filter_name=draw(st.sampled_from(["strict-match", "strict-match", "flexible-extract"])))
+    line["doc"]["category"] = draw(st.sampled_from(_CATEGORIES))
+    if not draw(_MOSTLY):
+        line["exact_match_original"] = draw(st.sampled_from(_METRICS[:4]))
+    if not draw(_MOSTLY):
+        line["resps"] = draw(st.sampled_from(["I don't know.", [[None]], [], [["I don't know", 3]]]))
+    return line
+
+
+def _damage(lines: list[bytes], how: str) -> list[bytes]:
+    """Lines a broken writer leaves: joined, split inside an object, blank, truncated (the last lines)."""
+    if how == "two on a line" and len(lines) > 2:  # (not on the first line: that one is read on its own first)
+        return [*lines[:-2], lines[-2] + b" " + lines[-1]]
+    if how == "split inside an object" and len(lines) > 1 and b' "doc": ' in lines[-1]:
+        head, rest = lines[-1].split(b' "doc": ', 1)
+        return [*lines[:-1], head + b' "doc":', rest]
+    if how == "blank line":
+        return [lines[0], b"", *lines[1:]]
+    if how == "truncated":
+        return [*lines[:-1], lines[-1][:60]]
+    return lines
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(generation_lines(), min_size=1, max_size=20),
+       damage=st.sampled_from([(), (), ("two on a line",), ("split inside an object",), ("blank line",), ("truncated",),
+                               ("two on a line", "split inside an object"), ("blank line", "two on a line")]),
+       newline=st.sampled_from([b"\n", b"\r\n"]), listed_filters=st.booleans(),
+       task=st.sampled_from(["synth_gen", "mmlu_pro"]), filter_name=st.sampled_from([None, "flexible-extract"]),
+       ids=st.sampled_from(["0..n-1", "0..n-1", "one repeated", "numeric strings", "sparse"]))
+def test_lm_eval_fast_path_answers_only_as_the_general_reader_does(
+        tmp_path: Path, rows: list[dict[str, Any]], damage: tuple[str, ...], newline: bytes, listed_filters: bool,
+        task: str, filter_name: str | None, ids: str) -> None:
+    for i, row in enumerate(rows):  # (a line's filter pair shares its doc_id: lm-eval writes one line per filter)
+        number = i // 2 if row["filter"] != rows[0]["filter"] else i
+        row["doc_id"] = {"numeric strings": str(number), "sparse": number * 1_000_003}.get(ids, number)
+    if ids == "one repeated" and len(rows) > 1:
+        rows[-1]["doc_id"] = rows[0]["doc_id"]
+    folder = tmp_path / "org__model-x"
+    for old in folder.glob("*.json*") if folder.exists() else []:
+        old.unlink()
+    results = _results(["strict-match", "flexible-extract"], len(rows)) if listed_filters else None
+    path = _write(folder, rows, name=f"samples_{task}_2026-11-23T18-00-00.1.jsonl", results=results)
+    lines = path.read_bytes().rstrip(b"\n").split(b"\n")
+    for how in damage:  # (two together may leave as many values as lines: only the line check tells)
+        lines = _damage(lines, how)
+    path.write_bytes(newline.join(lines) + newline)
+    try:
+        fast, fast_info = _fast(path, filter_name=filter_name)
+    except InputError as refused:  # e.g. a filter asked for that the file does not have
+        with pytest.raises(InputError) as general:
+            _general(path, filter_name=filter_name)
+        assert str(refused) == str(general.value)
+        event("refused by both")
+        return
+    try:
+        counter, info = _general(path, filter_name=filter_name)
+    except InputError as exc:
+        assert fast is None, f"the fast path counted a file the general reader refuses: {exc}"
+        event("refused by the general reader")
+        return
+    if fast is None:
+        event("left to the general reader")
+        return
+    event("counted by the fast path")
+    assert _sorted(fast.table).equals(_sorted(counter.result()))
+    assert fast.rows == counter.rows
+    assert fast_info.notes == info.notes
