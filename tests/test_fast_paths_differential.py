@@ -75,15 +75,20 @@ def graded_tables(draw: Any) -> pa.Table:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=graded_tables(), dictionary=st.booleans(), model=st.sampled_from([None, "given/model"]),
+       benchmark=st.sampled_from([None, "given_bench"]), correct_col=st.sampled_from([None, "score", "grade"]),
        batch_size=st.sampled_from([50_000, 1, 7]), row_group_size=st.sampled_from([None, 5]))
 def test_parquet_fast_path_answers_only_as_the_general_reader_does(tmp_path: Path, table: pa.Table, dictionary: bool,
-                                                                   model: str | None, batch_size: int,
+                                                                   model: str | None, benchmark: str | None,
+                                                                   correct_col: str | None, batch_size: int,
                                                                    row_group_size: int | None) -> None:
     """Small batches and row groups stand in for big files: the general reader then judges the
     columns on its first batch and checks keys batch by batch, as it does past 50,000 rows."""
     path = tmp_path / "runs.parquet"
     pq.write_table(table, path, use_dictionary=dictionary, row_group_size=row_group_size)
-    options = LoadOptions(need_items=False, model=model, batch_size=batch_size)
+    if correct_col not in table.column_names:
+        correct_col = None  # (a mapped column that is missing is refused before any reading)
+    options = LoadOptions(need_items=False, model=model, benchmark=benchmark, correct_col=correct_col,
+                          batch_size=batch_size)
     fast_info = SourceInfo(str(path), adapter="generic")
     try:
         fast = count_generic_parquet(path, options, DETECTOR, fast_info)
