@@ -12,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+import rescore
 from rescore.abstention import AbstentionDetector
 from rescore.adapters import SourceInfo, get_adapter
 from rescore.errors import InputError
@@ -25,6 +27,7 @@ from rescore.fastcount import count_generic_parquet
 from rescore.loading import _count_generally
 from rescore.options import LoadOptions
 
+from .test_batch import _board
 from .test_lm_eval_fast import _fast, _general, _line, _results, _sorted, _write
 
 DETECTOR = AbstentionDetector.from_config()
@@ -194,3 +197,63 @@ def test_lm_eval_fast_path_answers_only_as_the_general_reader_does(
     assert _sorted(fast.table).equals(_sorted(counter.result()))
     assert fast.rows == counter.rows
     assert fast_info.notes == info.notes
+
+
+# -- counts mode against item mode ---------------------------------------------------------------
+
+@st.composite
+def generic_rows(draw: Any) -> pd.DataFrame:
+    """A graded generic table: several models and benchmarks, subsets, maybe repeated attempts, a
+    cluster column and confidences, texts that abstain, grades of one kind per file."""
+    n_items = draw(st.integers(1, 12))
+    attempts = draw(st.sampled_from([1, 1, 3]))
+    grades = draw(st.sampled_from([["correct", "incorrect", "invalid", "partial"], [1, 0], [1.0, 0.0, 0.5]]))
+    rows = []
+    for model in draw(st.lists(st.sampled_from(["org/m1", "m2", "m3"]), min_size=1, max_size=3, unique=True)):
+        for benchmark in draw(st.lists(st.sampled_from(["mmlu_pro_law", "gpqa_main_zeroshot", "simpleqa"]),
+                                       min_size=1, max_size=2, unique=True)):
+            for item in range(n_items):
+                for attempt in range(attempts):
+                    rows.append({"model": model, "task": benchmark, "question_id": item, "attempt": attempt,
+                                 "category": f"c{item % 3}", "cluster": f"p{item // 4}",
+                                 "grade": draw(st.sampled_from(grades)),
+                                 "confidence": draw(st.sampled_from([0.2, 0.9])),
+                                 "response": draw(st.sampled_from(_TEXTS[:1] + _TEXTS[4:]))})
+    frame = pd.DataFrame(rows)
+    drop = ["attempt"] if attempts == 1 and draw(st.booleans()) else []
+    drop += [] if draw(st.booleans()) else ["cluster"]
+    drop += [] if draw(st.booleans()) else ["confidence"]
+    return frame.drop(columns=drop)
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> Path:
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".jsonl":
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_parquet(path, index=False)
+    return path
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(frame=generic_rows(), suffix=st.sampled_from([".csv", ".jsonl", ".parquet"]),
+       batch_size=st.sampled_from([50_000, 7]))
+def test_counts_mode_gives_the_item_mode_leaderboard_on_random_tables(tmp_path: Path, frame: pd.DataFrame,
+                                                                     suffix: str, batch_size: int) -> None:
+    path = _write_table(frame, tmp_path / f"runs{suffix}")
+    try:
+        items = rescore.load(path, batch_size=batch_size)
+    except InputError as exc:
+        with pytest.raises(InputError) as counted_error:
+            rescore.load(path, need_items=False, batch_size=batch_size)
+        assert str(counted_error.value) == str(exc)
+        event("refused in both modes")
+        return
+    counted = rescore.load(path, need_items=False, batch_size=batch_size)
+    event("read in both modes")
+    for a, b in zip(_board(items), _board(counted), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    explain_items = rescore.leaderboard(items, [0.0]).explain
+    explain_counts = rescore.leaderboard(counted, [0.0]).explain
+    pd.testing.assert_frame_equal(explain_items.astype(str), explain_counts.astype(str))
