@@ -152,19 +152,36 @@ def _damage(lines: list[bytes], how: str) -> list[bytes]:
     return lines
 
 
+def _quirk(lines: list[bytes], how: str | None) -> list[bytes]:
+    """Valid JSON that other writers produce: a BOM, escapes, a key given twice, NaN."""
+    last = lines[-1]
+    if how == "byte order mark":
+        return [b"\xef\xbb\xbf" + lines[0], *lines[1:]]
+    if how == "escaped text":
+        last = last.replace(b'"filtered_resps": ["', b'"filtered_resps": ["\\u0042')
+    elif how == "key given twice":
+        last = last.replace(b'"doc_id": ', b'"exact_match": 0.5, "doc_id": ')
+    elif how == "NaN":
+        last = last.replace(b'"exact_match": 0.0', b'"exact_match": NaN')
+    return [*lines[:-1], last]
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(generation_lines(), min_size=1, max_size=20),
        damage=st.sampled_from([(), (), ("two on a line",), ("split inside an object",), ("blank line",), ("truncated",),
                                ("two on a line", "split inside an object"), ("blank line", "two on a line")]),
        newline=st.sampled_from([b"\n", b"\r\n"]), listed_filters=st.booleans(),
        task=st.sampled_from(["synth_gen", "mmlu_pro"]), filter_name=st.sampled_from([None, "flexible-extract"]),
-       ids=st.sampled_from(["0..n-1", "0..n-1", "one repeated", "numeric strings", "sparse"]))
+       ids=st.sampled_from(["0..n-1", "0..n-1", "one repeated", "numeric strings", "sparse", "huge", "negative",
+                            "float"]),
+       quirk=st.sampled_from([None, None, None, "byte order mark", "escaped text", "key given twice", "NaN"]))
 def test_lm_eval_fast_path_answers_only_as_the_general_reader_does(
         tmp_path: Path, rows: list[dict[str, Any]], damage: tuple[str, ...], newline: bytes, listed_filters: bool,
-        task: str, filter_name: str | None, ids: str) -> None:
+        task: str, filter_name: str | None, ids: str, quirk: str | None) -> None:
     for i, row in enumerate(rows):  # (a line's filter pair shares its doc_id: lm-eval writes one line per filter)
         number = i // 2 if row["filter"] != rows[0]["filter"] else i
-        row["doc_id"] = {"numeric strings": str(number), "sparse": number * 1_000_003}.get(ids, number)
+        row["doc_id"] = {"numeric strings": str(number), "sparse": number * 1_000_003, "huge": number + 2**64,
+                         "negative": -number, "float": number + 0.5}.get(ids, number)
     if ids == "one repeated" and len(rows) > 1:
         rows[-1]["doc_id"] = rows[0]["doc_id"]
     folder = tmp_path / "org__model-x"
@@ -175,6 +192,7 @@ def test_lm_eval_fast_path_answers_only_as_the_general_reader_does(
     lines = path.read_bytes().rstrip(b"\n").split(b"\n")
     for how in damage:  # (two together may leave as many values as lines: only the line check tells)
         lines = _damage(lines, how)
+    lines = _quirk(lines, quirk)
     path.write_bytes(newline.join(lines) + newline)
     try:
         fast, fast_info = _fast(path, filter_name=filter_name)
