@@ -11,7 +11,9 @@ subprocess and must produce the same outcome totals (checked against the generat
 * **DuckDB**: one SQL query, outcome per row with a CASE and a 3-phrase abstention regex
   (``read_parquet`` / ``read_json`` with only the needed columns), counts per model and task;
 * **pandas**: ``read_parquet`` of the needed columns + vectorised string tests; for JSONL the
-  standard ``json`` module line by line (what a hand-written script does).
+  standard ``json`` module line by line (what a hand-written script does);
+* **DuckDB + checks** (context, not a target's baseline): the DuckDB queries plus the checks
+  rescore makes before counting: outcomes per subset, and no key repeated.
 
 Runs shorter than 30 s are run three times, in rounds that interleave the contenders, and the
 fastest time of each is kept (the machine may be shared: a slow spell then hits every contender).
@@ -78,6 +80,53 @@ SELECT regexp_extract(filename, '([^/]+)/samples_', 1) AS model,
        count(*) FROM s GROUP BY ALL''').fetchall()
 totals = {}
 for _, _, outcome, n in rows:
+    totals[outcome] = totals.get(outcome, 0) + n
+print(json.dumps(totals))
+"""
+
+# The same counts with the checks rescore makes before counting: outcomes per subset too, and no
+# (benchmark, model, subset, item id) key twice (lm-eval: no doc_id twice in a file). Context
+# only: the targets are against the plain queries above.
+DUCKDB_PARQUET_CHECKED = r"""
+import duckdb, json, sys
+con = duckdb.connect(); con.execute(f"SET threads={sys.argv[2]}"); con.execute("SET enable_progress_bar=false")
+pat = sys.argv[3].replace("'", "''")
+src = f"read_parquet('{sys.argv[1]}/*.parquet')"
+rows = con.execute(f'''
+SELECT benchmark, model, subset,
+  CASE WHEN lower(grade) = 'correct' THEN 'correct'
+       WHEN regexp_matches(lower(coalesce(nullif(trim(prediction), ''), response)), '{pat}') THEN 'abstain'
+       WHEN lower(grade) = 'invalid' THEN 'invalid' ELSE 'wrong' END AS outcome,
+  count(*) FROM {src} GROUP BY ALL''').fetchall()
+repeats = con.execute(f"SELECT count(*) FROM (SELECT benchmark, model, subset, item_id FROM {src} "
+                      "GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+assert repeats == 0, repeats
+totals = {}
+for *_, outcome, n in rows:
+    totals[outcome] = totals.get(outcome, 0) + n
+print(json.dumps(totals))
+"""
+
+DUCKDB_JSONL_CHECKED = r"""
+import duckdb, json, sys
+con = duckdb.connect(); con.execute(f"SET threads={sys.argv[2]}"); con.execute("SET enable_progress_bar=false")
+pat = sys.argv[3].replace("'", "''")
+con.execute(f'''
+CREATE TEMP TABLE s AS
+  SELECT filename, doc_id, doc.category AS subset,
+         CASE WHEN exact_match = 1 THEN 'correct'
+              WHEN regexp_matches(lower(CASE WHEN filtered_resps[1] = '[invalid]' THEN resps[1][1]
+                                             ELSE filtered_resps[1] END), '{pat}') THEN 'abstain'
+              WHEN filtered_resps[1] = '[invalid]' THEN 'invalid' ELSE 'wrong' END AS outcome
+  FROM read_json('{sys.argv[1]}/**/samples_*.jsonl', format='newline_delimited', filename=true,
+                 columns={{'doc_id': 'BIGINT', 'doc': 'STRUCT(category VARCHAR)', 'filtered_resps': 'VARCHAR[]',
+                          'resps': 'VARCHAR[][]', 'exact_match': 'DOUBLE'}})''')
+rows = con.execute("SELECT filename, subset, outcome, count(*) FROM s GROUP BY ALL").fetchall()
+repeats = con.execute("SELECT count(*) FROM (SELECT filename, doc_id FROM s GROUP BY ALL HAVING count(*) > 1)"
+                      ).fetchone()[0]
+assert repeats == 0, repeats
+totals = {}
+for *_, outcome, n in rows:
     totals[outcome] = totals.get(outcome, 0) + n
 print(json.dumps(totals))
 """
@@ -245,13 +294,15 @@ def main(argv: list[str] | None = None) -> None:
         pq = str(args.data / "parquet")
         runs += [
             ("parquet", "DuckDB", [py, "-c", DUCKDB_PARQUET, pq, str(args.jobs), ABSTAIN_RE], None),
+            ("parquet", "DuckDB + checks", [py, "-c", DUCKDB_PARQUET_CHECKED, pq, str(args.jobs), ABSTAIN_RE], None),
             ("parquet", "pandas", [py, "-c", PANDAS_PARQUET, pq, ABSTAIN_RE], None),
             ("parquet", "rescore (4 t)", [*rescore, pq, *t4, "-o", str(out / "pq4.json")], out / "pq4.json"),
             ("parquet", "rescore (99 t)", [*rescore, pq, *t99, "-o", str(out / "pq99.json")], out / "pq99.json"),
         ]
     if args.only in (None, "jsonl"):
         lm = str(args.data / "lmeval")
-        runs += [("jsonl", "DuckDB", [py, "-c", DUCKDB_JSONL, lm, str(args.jobs), ABSTAIN_RE], None)]
+        runs += [("jsonl", "DuckDB", [py, "-c", DUCKDB_JSONL, lm, str(args.jobs), ABSTAIN_RE], None),
+                 ("jsonl", "DuckDB + checks", [py, "-c", DUCKDB_JSONL_CHECKED, lm, str(args.jobs), ABSTAIN_RE], None)]
         if not args.skip_pandas_jsonl:
             runs += [("jsonl", "pandas (json module)", [py, "-c", PANDAS_JSONL, lm, ABSTAIN_RE], None)]
         runs += [("jsonl", "rescore (4 t)", [*rescore, lm, *t4, "-o", str(out / "lm4.json")], out / "lm4.json")]
