@@ -20,6 +20,11 @@ import pandas as pd
 from .config import load_config
 
 TAIL_CHARS = 400
+#: decisions remembered per detector: texts up to this long (short answers repeat across files;
+#: long reasoning rarely does), at most this many (then the memory starts afresh)
+MEMO_TEXT_CHARS = 256
+MEMO_ENTRIES = 1 << 16
+_UNSEEN = object()
 
 EMPTY = "empty response"
 PHRASE = "abstention phrase"
@@ -43,10 +48,22 @@ class AbstentionDetector:
     answer_markers: tuple[str, ...]
     _pattern_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _marker_re: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _decided: dict[str, str | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_pattern_re", re.compile("|".join(f"(?:{p})" for p in self.patterns)))
         object.__setattr__(self, "_marker_re", re.compile("|".join(f"(?:{p})" for p in self.answer_markers)))
+        object.__setattr__(self, "_decided", {})
+
+    @classmethod
+    def shared(cls, extra_phrases: Iterable[str] = ()) -> AbstentionDetector:
+        """One detector per phrase list in this process, so that a text decided while reading one
+        file is not searched again in the next (a worker reads many files)."""
+        key = tuple(extra_phrases)
+        detector = _SHARED.get(key)
+        if detector is None:
+            detector = _SHARED[key] = cls.from_config(extra_phrases=key)
+        return detector
 
     @classmethod
     def from_config(cls, extra_phrases: Iterable[str] = (), extra_patterns: Iterable[str] = ()) -> AbstentionDetector:
@@ -65,7 +82,19 @@ class AbstentionDetector:
         """
         if text is None or (isinstance(text, float) and text != text):
             return None
-        norm = normalise_text(str(text))
+        remember = type(text) is str and len(text) <= MEMO_TEXT_CHARS
+        if remember:
+            decided = self._decided.get(text, _UNSEEN)
+            if decided is not _UNSEEN:
+                return decided  # type: ignore[return-value]
+        reason = self._decide(normalise_text(str(text)))
+        if remember:
+            if len(self._decided) >= MEMO_ENTRIES:
+                self._decided.clear()
+            self._decided[text] = reason
+        return reason
+
+    def _decide(self, norm: str) -> str | None:
         if not norm:
             return EMPTY
         if norm in self.whole:
@@ -91,6 +120,7 @@ class AbstentionDetector:
 
 
 _DEFAULT: AbstentionDetector | None = None
+_SHARED: dict[tuple[str, ...], AbstentionDetector] = {}
 
 
 def default_detector() -> AbstentionDetector:

@@ -175,7 +175,7 @@ def _count_generally(path: Path, adapter: Adapter, options: LoadOptions,
 
 def general_key_hashes(path: Path, adapter_name: str, options: LoadOptions) -> Any:
     """The sorted key hashes of one file as the general reader computes them (see counting.DeferredKeys)."""
-    detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
+    detector = AbstentionDetector.shared(options.abstain_phrases)
     with _no_cycle_collection():
         counter, _, _ = _count_generally(path, get_adapter(adapter_name), options, detector)
     return counter.keys()
@@ -221,7 +221,7 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
     """
     path = Path(path)
     adapter = get_adapter(adapter_name)
-    detector = AbstentionDetector.from_config(extra_phrases=options.abstain_phrases)
+    detector = AbstentionDetector.shared(options.abstain_phrases)
     tune_allocator()  # in every worker process too (rescore/memtune.py)
     try:
         with _no_cycle_collection():

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from rescore import abstention
 from rescore.abstention import EMPTY, PHRASE, AbstentionDetector, default_detector
 from rescore.outcomes import classify, parse_grade
 
@@ -82,3 +85,31 @@ def test_extraction_failure_keeps_the_adapter_rule() -> None:
     out = classify(batch)
     assert out.loc[0, "outcome"] == "invalid"
     assert out.loc[0, "rule"] == "extraction failure"
+
+
+_MEMO_TEXTS = ["I don't know.", "B", "", "  ", "I'm not sure, but the answer is (B).", "Je ne sais pas",
+               "I DON'T KNOW", "x" * 300 + " I don't know"]
+
+
+@given(st.lists(st.sampled_from(_MEMO_TEXTS) | st.text(max_size=40), max_size=30))
+def test_remembered_decisions_are_the_decisions(texts: list[str]) -> None:
+    """A detector remembers what it decided for short texts (a worker reads many files); asking
+    again, after its memory fills and starts afresh, or of a new detector gives the same answer."""
+    remembering = AbstentionDetector.from_config()
+    first = [remembering.reason(t) for t in texts]
+    again = [remembering.reason(t) for t in texts]
+    fresh = [AbstentionDetector.from_config()._decide(abstention.normalise_text(t)) for t in texts]
+    assert first == again == fresh
+
+
+def test_memory_is_bounded_and_shared_per_phrase_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(abstention, "MEMO_ENTRIES", 3)
+    detector = AbstentionDetector.from_config()
+    for text in ["a", "b", "c", "d", "I don't know", "x" * 300]:
+        detector.reason(text)
+    assert len(detector._decided) <= 3 and "x" * 300 not in detector._decided
+    assert detector.reason("I don't know") == PHRASE
+    assert AbstentionDetector.shared(()) is AbstentionDetector.shared([])
+    own = AbstentionDetector.shared(("no clue",))
+    assert own is not AbstentionDetector.shared(()) and own.reason("No clue!") == PHRASE
+    assert AbstentionDetector.shared(()).reason("No clue!") is None
