@@ -81,14 +81,17 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
         handle = pq.ParquetFile(path)
-        head = next(handle.iter_batches(batch_size=head_rows), None)
+        names = list(handle.schema_arrow.names)
+        # only the grade candidates' values are looked at (the rest go by name): read just those
+        head = next(handle.iter_batches(batch_size=head_rows, columns=ColumnMap.read_by_value(names) or names[:1]),
+                    None)
     except (pa.ArrowException, OSError, StopIteration):
         return None
     if head is None or head.num_rows == 0:
         return None
     first = head.to_pandas()
     try:
-        columns = ColumnMap(list(head.schema.names), options, path, first)
+        columns = ColumnMap(names, options, path, first)
     except Exception:  # let the general path raise its own error
         return None
     # the general reader judges grade columns on its first batch (options.batch_size rows); the

@@ -109,6 +109,13 @@ class ColumnMap:
                 self.notes.append(f"{role} <- column {column!r} (inferred)")
                 break
 
+    @staticmethod
+    def read_by_value(columns: list[str]) -> list[str]:
+        """The columns whose values (in the first batch) ColumnMap may look at: the grade
+        candidates. Every other role is decided by column names alone."""
+        candidates = {name.lower() for name in load_config("columns.yaml").get("correct", [])}
+        return [column for column in columns if column.lower() in candidates]
+
     def judged_on_whole_samples(self, first: pd.DataFrame) -> bool:
         """Whether every column judged as grades had its full sample in ``first`` (so a longer
         first batch would have judged it on the same values)."""
