@@ -389,3 +389,15 @@ def test_utf8_check_agrees_with_pythons_strict_codec(data: bytes) -> None:
     except UnicodeDecodeError:
         expected = False
     assert lm_eval_fast.valid_utf8(data) == expected
+
+
+@given(st.lists(st.sampled_from([b"\n", b"\n\n", b"}", b"{", b"x" * 7, b"ab", b"\r\n", b"\xff\n\x00"]), max_size=60),
+       st.integers(0, 7))
+def test_byte_positions_are_flatnonzero(pieces: list[bytes], skip: int) -> None:
+    """The word-at-a-time search finds exactly the newlines ``flatnonzero`` finds: one or two to
+    a word, at any alignment (``skip`` shifts the start), in the tail past the last whole word."""
+    import numpy as np
+
+    data = np.frombuffer(b"".join(pieces), dtype=np.uint8)[skip:]
+    found = lm_eval_fast.byte_positions(data, ord("\n"))
+    assert found.tolist() == np.flatnonzero(data == ord("\n")).tolist()

@@ -165,13 +165,38 @@ def _one_value_per_line(body: bytes, values: int) -> bool:
     would accept a line split inside a value when another line holds two values.)
     """
     data = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(data == _NEWLINE)
+    ends = byte_positions(data, _NEWLINE)
     if values != len(ends) + 1 or data[0] != _OPEN or (len(ends) and ends[-1] == len(data) - 1):
         return False
     before = data[ends - 1]  # (a copy: the positions of a CRLF's "\r" are looked through)
     crlf = before == _RETURN
     before[crlf] = data[ends[crlf] - 2]  # data[0] is "{", so a "\r" is never at 0
     return bool((before == _CLOSE).all() and (data[ends + 1] == _OPEN).all())
+
+
+_BYTE_IN_WORD = np.uint64(1) << (np.arange(8, dtype=np.uint64) * np.uint64(8))  # a flag at byte k of a word
+
+
+def byte_positions(data: np.ndarray, byte: int) -> np.ndarray:
+    """Where ``byte`` occurs in ``data`` (uint8), as ``np.flatnonzero(data == byte)`` but about 2x faster.
+
+    ``flatnonzero`` walks a megabyte of flags one by one to find a thousand newlines; that was
+    a tenth of the time per lm-eval file. Here the flags are read eight at a time as 64-bit
+    words, and in a word holding one flag the flag's byte is found by value (a flag is 1, so the
+    word is 256**k, little-endian). A word holding two (a blank line) sends the whole run to
+    ``flatnonzero``, which is rare and gives the same answer.
+    """
+    flags = data == byte
+    whole = len(flags) // 8 * 8
+    words = flags[:whole].view("<u8")
+    hit = np.flatnonzero(words != 0)
+    values = words[hit]
+    column = np.minimum(np.searchsorted(_BYTE_IN_WORD, values), 7)
+    if not (_BYTE_IN_WORD[column] == values).all():
+        return np.flatnonzero(flags)
+    positions = hit * 8 + column
+    tail = np.flatnonzero(flags[whole:])
+    return np.concatenate([positions, tail + whole]) if len(tail) else positions
 
 
 class _Columns:
