@@ -17,6 +17,7 @@ import pandas as pd
 
 from .config import load_config
 from .errors import InputError
+from .tables import located
 
 
 @lru_cache(maxsize=1)
@@ -61,14 +62,14 @@ def normalise_confidence(
             parsed[i], percent[i] = _one(value)
         except (TypeError, ValueError):
             line = int(lines.iloc[i]) if lines is not None else None
-            raise InputError(f"confidence is not a number: {str(value)[:40]!r}", path=path, line=line,
+            raise InputError(f"confidence is not a number: {str(value)[:40]!r}", path=path, **located(path, line),
                              field=column) from None
     note = None
     finite = parsed[np.isfinite(parsed)]
     if np.any(np.isinf(parsed)):
         i = int(np.flatnonzero(np.isinf(parsed))[0])
         line = int(lines.iloc[i]) if lines is not None else None
-        raise InputError("confidence is infinite", path=path, line=line, field=column)
+        raise InputError("confidence is infinite", path=path, **located(path, line), field=column)
     scale_percent = percent.any() or (finite.size and finite.max() > 1.0)
     if scale_percent:
         parsed = np.where(percent | scale_percent, parsed / 100.0, parsed)
@@ -78,6 +79,6 @@ def normalise_confidence(
         i = int(np.flatnonzero(bad)[0])
         line = int(lines.iloc[i]) if lines is not None else None
         shown = values.iloc[i]
-        raise InputError(f"confidence {str(shown)!r} outside [0, 1] and [0, 100]", path=path, line=line,
+        raise InputError(f"confidence {str(shown)!r} outside [0, 1] and [0, 100]", path=path, **located(path, line),
                          field=column)
     return pd.Series(parsed, index=values.index, dtype="float64"), note

@@ -28,6 +28,7 @@ import pandas as pd
 
 from .errors import InputError
 from .schema import OUTCOMES
+from .tables import located
 
 KEYS: tuple[str, ...] = ("benchmark", "model", "subset", "run", "cluster")
 COLUMNS: tuple[str, ...] = (*KEYS, "outcome", "rule", "count")
@@ -80,6 +81,16 @@ def _line_of(batch: pd.DataFrame, position: int) -> int | None:
     return None
 
 
+def _where(source: str, batch: pd.DataFrame, position: int) -> dict[str, Any]:
+    """The row's place for an :class:`InputError`: its line in a text file, its record number in
+    a JSON document or Parquet file, else (a reader that numbers no rows) its item id."""
+    number = _line_of(batch, position)
+    if number is not None:
+        return located(source, number)
+    item_id = batch.iloc[position].get("item_id")
+    return {"record": None if item_id is None else str(item_id)}
+
+
 @dataclass
 class FileCounter:
     """Accumulates one file's reduced counts and key hashes, batch by batch."""
@@ -95,8 +106,7 @@ class FileCounter:
         """Validate one classified batch, check its keys, and keep only its counts."""
         if batch.empty:
             return
-        self._validate(batch)
-        self._check_duplicates(batch)
+        self.check(batch)
         attempts = batch.get("attempt")
         if attempts is not None and not self.item_clusters:
             values = pd.to_numeric(attempts, errors="coerce")
@@ -111,22 +121,27 @@ class FileCounter:
         if len(self.parts) >= 64:
             self.parts = [merge(self.parts)]
 
+    def check(self, batch: pd.DataFrame) -> None:
+        """Refuse a bad outcome or confidence, or a key seen before in this file, naming the row's
+        line or record. Item mode calls this too, so both modes word a bad file's error alike."""
+        self._validate(batch)
+        self._check_duplicates(batch)
+
     def _validate(self, batch: pd.DataFrame) -> None:
         outcome = batch["outcome"]
         bad = ~outcome.isin(OUTCOMES).fillna(False).astype(bool)
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(f"{int(bad.sum())} row(s) with unknown outcome {outcome.iloc[pos]!r}; expected one of "
-                             f"{list(OUTCOMES)}", path=self.source, line=_line_of(batch, pos),
-                             record=None if "_line" in batch else str(batch["item_id"].iloc[pos]), field="outcome")
+                             f"{list(OUTCOMES)}", path=self.source, **_where(self.source, batch, pos), field="outcome")
         if "confidence" in batch:
             conf = pd.to_numeric(batch["confidence"], errors="coerce")
             bad_conf = conf.notna() & ((conf < 0) | (conf > 1))
             if bad_conf.any():
                 pos = int(np.flatnonzero(bad_conf.to_numpy())[0])
                 raise InputError(f"{int(bad_conf.sum())} confidence value(s) outside [0, 1] (first: "
-                                 f"{conf.iloc[pos]!r})", path=self.source, line=_line_of(batch, pos),
-                                 record=str(batch["item_id"].iloc[pos]), field="confidence")
+                                 f"{conf.iloc[pos]!r})", path=self.source, **_where(self.source, batch, pos),
+                                 field="confidence")
 
     def _check_duplicates(self, batch: pd.DataFrame) -> None:
         if "item_id" not in batch:
@@ -148,7 +163,7 @@ class FileCounter:
                 f"{int(dup_mask.sum())} row(s) repeat an earlier (model, benchmark, subset, item_id, attempt) key "
                 f"(first: model={row.get('model')} benchmark={row.get('benchmark')} item_id={row.get('item_id')} "
                 f"attempt={row.get('attempt', 0)})",
-                path=self.source, line=_line_of(batch, first), record=str(row.get("item_id")), field="item_id")
+                path=self.source, **_where(self.source, batch, first), field="item_id")
         self._seen.append(order)
         if len(self._seen) > _MERGE_EVERY:
             self._seen = [np.sort(np.concatenate(self._seen))]

@@ -213,7 +213,7 @@ def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: 
 class _LazyRows:
     """Just enough of a DataFrame for :meth:`FileCounter.check_keys` to describe a duplicate row:
     ``iloc[position]`` (a row as a dict) and ``[LINE].iloc[position]`` (its row number in the
-    file, which is the general reader's line number for Parquet), from row ``first`` on."""
+    file, as the general reader numbers Parquet rows), from row ``first`` on."""
 
     def __init__(self, benches: list[str], bench_codes: np.ndarray, models: list[str], model_codes: np.ndarray,
                  item_ids: list[str], item_codes: np.ndarray, first: int = 0) -> None:
@@ -236,14 +236,14 @@ class _LazyRows:
 
 
 class _RowNumbers:
-    """``rows[LINE].iloc[position]``: the row's number in the file."""
+    """``rows[LINE].iloc[position]``: the row's record number in the file (from 1)."""
 
     def __init__(self, first: int) -> None:
         self._first = first
         self.iloc = self
 
     def __getitem__(self, position: int) -> int:
-        return self._first + position
+        return self._first + position + 1  # record numbers from 1, as the general reader's
 
 
 def _relabel(codes: np.ndarray, labels: list[Any]) -> tuple[np.ndarray, list[Any]]:

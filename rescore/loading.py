@@ -132,10 +132,13 @@ def read_file(path: Path, adapter: Adapter, options: LoadOptions,
     info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
     items: list[pd.DataFrame] = []
     counts: list[pd.DataFrame] = []
+    rows = counting.FileCounter(str(path))  # the checks counts mode makes, with the line or record
     for batch in adapter.read(path, options, info):
         if _keep_aggregate(batch, path, info, counts):
             continue
         classified = classify(batch, detector)
+        if not classified.empty:
+            rows.check(classified)
         if not options.keep_text:
             classified = classified.drop(columns=[c for c in ("response",) if c in classified])
         items.append(schema.conform(classified, source=str(path)))

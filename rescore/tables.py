@@ -1,7 +1,8 @@
 """Stream rows out of CSV, TSV, JSON, JSONL and Parquet files as pandas batches.
 
-Every batch carries a ``_line`` column (1-based line in a text file, record number otherwise)
-so an error deep in a file can name the exact spot. Nothing here knows about benchmarks.
+Every batch carries a ``_line`` column (the 1-based line in a text file; in a JSON document or a
+Parquet file, where no line holds a row, the 1-based record number) so an error deep in a file
+can name the exact spot (:func:`located` words it). Nothing here knows about benchmarks.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ def table_kind(path: Path) -> str | None:
         ".parquet": "parquet",
         ".pq": "parquet",
     }.get(suffix)
+
+
+def located(path: str | Path, number: int | None) -> dict[str, int | None]:
+    """Where row ``number`` of ``path`` is, as :class:`InputError` keywords: ``line`` in a CSV, TSV
+    or JSONL file (the line to open), ``record`` in a JSON document or Parquet file (a row of a
+    Parquet file or an element of a JSON array has no line of its own: "line 3" would mislead)."""
+    return {"record": number} if table_kind(Path(path)) in ("json", "parquet") else {"line": number}
 
 
 def _empty_check(path: Path) -> None:
@@ -184,7 +192,7 @@ def iter_table(path: Path, batch_size: int = 50_000, on_error: str = "raise",
         records = _records_from_json(read_json_document(path), path)
         for start in range(0, len(records), batch_size):
             frame = pd.DataFrame(records[start : start + batch_size])
-            frame[LINE] = range(start, start + len(frame))
+            frame[LINE] = range(start + 1, start + 1 + len(frame))  # record numbers from 1
             yield frame
     else:
         yield from _iter_parquet(path, batch_size)
@@ -233,6 +241,6 @@ def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
     start = 0
     for batch in handle.iter_batches(batch_size=batch_size):
         frame = batch.to_pandas()
-        frame[LINE] = range(start, start + len(frame))
+        frame[LINE] = range(start + 1, start + 1 + len(frame))  # record numbers from 1
         start += len(frame)
         yield frame

@@ -282,7 +282,9 @@ def test_arrow_fast_path_duplicates_and_fallbacks(tmp_path: Path) -> None:
     pd.concat([frame, frame.iloc[[4]]]).to_parquet(tmp_path / "dup.parquet")
     with pytest.raises(InputError) as caught:
         rescore.load(tmp_path / "dup.parquet", need_items=False)
-    assert (caught.value.record, caught.value.field) == ("4", "item_id")
+    # the repeat is the appended row: its record number (from 1), and the message names its id
+    assert (caught.value.record, caught.value.field) == (len(frame) + 1, "item_id")
+    assert "item_id=4 " in str(caught.value)
     frame.assign(grade=frame["grade"].where(frame.index != 3, "maybe")).to_parquet(tmp_path / "bad.parquet")
     with pytest.raises(InputError) as caught:  # the general path names the bad value
         rescore.load(tmp_path / "bad.parquet", need_items=False)

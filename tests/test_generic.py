@@ -173,8 +173,43 @@ def test_truncated_jsonl_line(tmp_path: Path) -> None:
 def test_duplicate_keys_name_the_rows(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("model,id,correct\nm,1,1\nm,1,0\n")
-    with pytest.raises(InputError, match="share a"):
+    with pytest.raises(InputError, match=r"repeat an earlier .* item_id=1 ") as caught:
         rescore.load(path)
+    assert (caught.value.line, caught.value.field) == (3, "item_id")  # the CSV line of the repeat
+
+
+_BAD_ROWS = pd.DataFrame({"model": ["m"] * 4, "id": ["a", "b", "c", "b"], "grade": ["1", "0", "maybe", "1"]})
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> Path:
+    writers = {".csv": lambda: frame.to_csv(path, index=False),
+               ".jsonl": lambda: frame.to_json(path, orient="records", lines=True),
+               ".json": lambda: frame.to_json(path, orient="records"),
+               ".parquet": lambda: frame.to_parquet(path)}
+    writers[path.suffix]()
+    return path
+
+
+@pytest.mark.parametrize("need_items", [True, False])
+@pytest.mark.parametrize(("suffix", "third_row", "fourth_row"), [
+    (".csv", {"line": 4}, {"line": 5}),  # line 1 is the header
+    (".jsonl", {"line": 3}, {"line": 4}),
+    (".json", {"record": 3}, {"record": 4}),  # one JSON document: the array element, from 1
+    (".parquet", {"record": 3}, {"record": 4}),  # no lines in Parquet: the row, from 1
+])
+def test_errors_name_the_line_or_the_record(tmp_path: Path, suffix: str, third_row: dict, fourth_row: dict,
+                                            need_items: bool) -> None:
+    """A text table's error names the line to open; a JSON document's or Parquet file's names the
+    record (1-based), never a "line" that does not exist. Both modes word it alike."""
+    bad_grade = _write_table(_BAD_ROWS, tmp_path / f"grade{suffix}")
+    with pytest.raises(InputError, match="not a grade") as caught:
+        rescore.load(bad_grade, correct_col="grade", need_items=need_items)
+    assert {k: getattr(caught.value, k) for k in ("line", "record") if getattr(caught.value, k)} == third_row
+    repeated = _write_table(_BAD_ROWS.assign(grade=["1", "0", "0", "1"]), tmp_path / f"repeat{suffix}")
+    with pytest.raises(InputError, match="repeat an earlier") as caught:
+        rescore.load(repeated, correct_col="grade", need_items=need_items)
+    assert {k: getattr(caught.value, k) for k in ("line", "record") if getattr(caught.value, k)} == fourth_row
+    assert str(caught.value).startswith(f"{repeated}, {next(iter(fourth_row))} {next(iter(fourth_row.values()))}, ")
 
 
 def test_no_model_column(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..names import normalise_benchmark, normalise_model
 from ..options import LoadOptions
 from ..outcomes import parse_grades
-from ..tables import LINE, iter_table, table_kind
+from ..tables import LINE, iter_table, located, table_kind
 from ..vectorise import as_text, map_unique
 from ._common import text_or_na
 from .base import Adapter, FastCounts, SourceInfo
@@ -197,7 +197,7 @@ class GenericAdapter(Adapter):
                 values = pd.to_numeric(raw[columns.roles[role]], errors="coerce")
                 if values.isna().any() or (values < 0).any():
                     line = int(raw.loc[values.isna() | (values < 0), LINE].iloc[0])
-                    raise InputError("count is not a non-negative number", path=str(path), line=line,
+                    raise InputError("count is not a non-negative number", path=str(path), **located(path, line),
                                      field=columns.roles[role])
                 out[role] = values.astype("int64")
             else:
@@ -218,7 +218,8 @@ class GenericAdapter(Adapter):
             attempt = pd.to_numeric(raw[roles["attempt"]], errors="coerce")
             if attempt.isna().any():
                 line = int(raw.loc[attempt.isna(), LINE].iloc[0])
-                raise InputError("attempt is not an integer", path=str(path), line=line, field=roles["attempt"])
+                raise InputError("attempt is not an integer", path=str(path), **located(path, line),
+                                 field=roles["attempt"])
             out["attempt"] = attempt.astype("int64")
         for role in ("prediction", "response", "gold", "cluster"):
             if role in roles:
@@ -233,7 +234,7 @@ class GenericAdapter(Adapter):
                 line = int(raw.loc[bad, LINE].iloc[0])
                 value = raw.loc[bad, roles["correct"]].iloc[0]
                 raise InputError(f"not a grade: {str(value)[:40]!r} (expected correct/wrong, true/false, 1/0, ...)",
-                                 path=str(path), line=line, field=roles["correct"])
+                                 path=str(path), **located(path, line), field=roles["correct"])
             out["grade"] = grades
         elif "prediction" not in out or "gold" not in out:
             raise InputError(
