@@ -10,6 +10,7 @@ import pytest
 
 import rescore
 from rescore.cli.app import app
+from rescore.errors import InputError
 
 from .conftest import SAMPLE, invoke
 
@@ -250,3 +251,26 @@ def test_help_fits_one_screen_and_help_all_shows_every_flag(monkeypatch: pytest.
     for flag in ("--model-col", "--filter", "--scorer", "--engine", "--jobs", "--pass-score"):
         assert flag in full
     assert "--model-col" not in invoke("leaderboard", "--help").stdout  # hidden again afterwards
+
+
+@pytest.mark.parametrize(("command", "builder"), [
+    ("leaderboard", "build_leaderboard"), ("check", "build_leaderboard"), ("report", "build_leaderboard"),
+    ("compare", "build_report"), ("calibration", "build_report"), ("selective", "build_report"),
+])
+def test_scoring_flags_reach_the_library(command: str, builder: str, monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    """The scoring flags are declared once (``scores_outcomes``); every command that has them hands
+    the values typed on its command line to the library's builder, not the defaults."""
+    import importlib
+
+    seen: dict = {}
+
+    def stand_in(*args: object, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise InputError("stand-in builder: arguments captured")
+
+    monkeypatch.setattr(importlib.import_module(f"rescore.cli.commands.{command}"), builder, stand_in)
+    needs = {"check": ["--min", "score@0.5=0"], "report": ["-o", str(tmp_path / "r.html")]}.get(command, [])
+    result = invoke(command, str(SAMPLE), *needs, "--partial", "abstain", "--invalid", "drop", "--idk-credit", "0.25")
+    assert result.exit_code == 3 and "arguments captured" in result.stderr
+    assert (seen["partial"], seen["invalid"], seen["idk_credit"]) == ("abstain", "drop", 0.25)

@@ -1,9 +1,11 @@
-"""The input-reading flags every command shares, declared once and added by a decorator.
+"""The flag groups commands share, declared once and added by decorators.
 
 typer builds options from a function's signature, so a command that reads result files would
-otherwise repeat some thirty parameters. :func:`reads_results` appends them to the command's
-signature (after its own options, before ``--quiet``/``--debug``) and hands the command one
-:class:`~rescore.options.LoadOptions` in its ``read`` argument instead.
+otherwise repeat some thirty parameters, and every scoring command the three that say how
+partial, invalid and abstained items score. :func:`reads_results` appends the reading flags to
+the command's signature (after its own options, before ``--quiet``/``--debug``) and hands the
+command one dict in its ``read`` argument instead; :func:`scores_outcomes` does the same for the
+scoring flags, in ``scoring`` (keyword arguments for the library's builders).
 """
 
 from __future__ import annotations
@@ -73,6 +75,13 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     return LoadOptions.from_kwargs(**kw)
 
 
+SCORING_FLAGS: dict[str, tuple[Any, Any, str]] = {
+    "partial": (o.Partial, "wrong", "partial"),
+    "invalid": (o.Invalid, "wrong", "invalid"),
+    "idk_credit": (o.IdkCredit, 0.0, "idk_credit"),
+}
+
+
 def reads_results(*, engine: bool = False, exclude: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Add the shared reading flags (and with ``engine=True`` the scale-out flags) to a command.
 
@@ -81,12 +90,24 @@ def reads_results(*, engine: bool = False, exclude: tuple[str, ...] = ()) -> Cal
     ``exclude`` leaves out flags the command uses for something else (``check --model`` scopes gates).
     """
     added = {k: v for k, v in {**READ_FLAGS, **(ENGINE_FLAGS if engine else {})}.items() if k not in exclude}
+    return _adds_flags(added, "read", help_hint=True)
+
+
+def scores_outcomes(func: F) -> F:
+    """Add ``--partial``, ``--invalid`` and ``--idk-credit``; the command takes them as
+    ``scoring: dict`` (keyword arguments of :func:`rescore.leaderboard` and the stats builders)."""
+    return _adds_flags(SCORING_FLAGS, "scoring", help_hint=False)(func)
+
+
+def _adds_flags(added: dict[str, tuple[Any, Any, str]], argument: str, *, help_hint: bool) -> Callable[[F], F]:
+    """A decorator putting the ``added`` flags in place of the command's ``argument`` parameter
+    (as a dict of flag name -> value) in the signature typer reads."""
 
     def decorate(func: F) -> F:
         signature = inspect.signature(func)
         resolved = typing.get_type_hints(func, include_extras=True)  # own annotations may be strings
         own = [p.replace(annotation=resolved.get(p.name, p.annotation))
-               for p in signature.parameters.values() if p.name != "read"]
+               for p in signature.parameters.values() if p.name != argument]
         head = [p for p in own if p.name not in _TAIL]
         tail = [p for p in own if p.name in _TAIL]
         extra = [
@@ -97,12 +118,13 @@ def reads_results(*, engine: bool = False, exclude: tuple[str, ...] = ()) -> Cal
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            read = {name: kwargs.pop(name, added[name][1]) for name in added}
-            return func(*args, read=read, **kwargs)
+            values = {name: kwargs.pop(name, added[name][1]) for name in added}
+            return func(*args, **{argument: values}, **kwargs)
 
         hints = {p.name: p.annotation for p in parameters}
         hints["return"] = resolved.get("return", signature.return_annotation)
-        wrapper.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + o.HELP_ALL_HINT
+        if help_hint:
+            wrapper.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + o.HELP_ALL_HINT
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=parameters, return_annotation=hints["return"]
         )

@@ -11,7 +11,7 @@ from ...calibration import build_report
 from ...statsreport import StatsReport, print_tables
 from .. import options as o
 from ..common import handle_errors
-from ..readopts import reads_results
+from ..readopts import reads_results, scores_outcomes
 from ..statsio import emit, load_data, prepare
 
 SUMMARY = ["benchmark", "model", "n", "mean_confidence", "accuracy", "overconfidence", "ece_width", "ece_mass",
@@ -35,14 +35,13 @@ def print_calibration(report: StatsReport, console: Console) -> None:
 
 @handle_errors
 @reads_results(engine=True)
+@scores_outcomes
 def calibration(
     paths: o.Paths,
     read: dict[str, Any],
+    scoring: dict[str, Any],
     bins: o.Bins = 10,
     level: o.Level = 0.95,
-    partial: o.Partial = "wrong",
-    invalid: o.Invalid = "wrong",
-    idk_credit: o.IdkCredit = 0.0,
     format: o.StatsFormat = None,
     output: o.Output = None,
     quiet: o.Quiet = False,
@@ -55,7 +54,7 @@ def calibration(
     """
     fmt = prepare(paths, format, output, read)
     data = load_data(paths, read)
-    report = build_report(data, bins=bins, partial=partial, invalid=invalid, idk_credit=idk_credit, level=level)
+    report = build_report(data, bins=bins, **scoring, level=level)
     emit(report, fmt, output, quiet, print_calibration)
 
 

@@ -21,7 +21,7 @@ from .. import options as o
 from ..ci import append_step_summary
 from ..common import handle_errors, stderr_console
 from ..output import print_notes
-from ..readopts import read_options, reads_results
+from ..readopts import read_options, reads_results, scores_outcomes
 
 GATES = "Gates"
 
@@ -52,9 +52,11 @@ Junit = Annotated[Path | None, typer.Option(
 
 @handle_errors
 @reads_results(exclude=("model", "benchmark"))
+@scores_outcomes
 def check(
     paths: o.Paths,
     read: dict[str, Any],
+    scoring: dict[str, Any],
     min: Min = None,
     max: Max = None,
     model: ScopeModel = None,
@@ -62,9 +64,6 @@ def check(
     baseline: Baseline = None,
     threshold: o.Thresholds = None,
     preset: o.Preset = None,
-    idk_credit: o.IdkCredit = 0.0,
-    partial: o.Partial = "wrong",
-    invalid: o.Invalid = "wrong",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
     format: CheckFormat = None,
@@ -97,7 +96,7 @@ def check(
     )
     err = stderr_console()
     data = load(paths, load_opts)
-    board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,
+    board = build_leaderboard(data, thresholds, **scoring,
                               cluster=cluster, level=level)
     if not quiet:
         print_notes(board, err)

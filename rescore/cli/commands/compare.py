@@ -11,7 +11,7 @@ from ...compare import build_report
 from ...statsreport import StatsReport, print_tables
 from .. import options as o
 from ..common import handle_errors
-from ..readopts import reads_results
+from ..readopts import reads_results, scores_outcomes
 from ..statsio import emit, load_data, prepare
 
 ROWS = ["benchmark", "t", "model_a", "model_b", "diff", "se", "interval", "p", "p_adjusted", "significant"]
@@ -52,9 +52,11 @@ def print_compare(report: StatsReport, console: Console) -> None:
 
 @handle_errors
 @reads_results(engine=True)
+@scores_outcomes
 def compare(
     paths: o.Paths,
     read: dict[str, Any],
+    scoring: dict[str, Any],
     threshold: o.Thresholds = None,
     preset: o.Preset = None,
     bootstrap: o.Bootstrap = 1000,
@@ -62,9 +64,6 @@ def compare(
     correction: o.Correction = "holm",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
-    partial: o.Partial = "wrong",
-    invalid: o.Invalid = "wrong",
-    idk_credit: o.IdkCredit = 0.0,
     format: o.StatsFormat = None,
     output: o.Output = None,
     quiet: o.Quiet = False,
@@ -79,7 +78,7 @@ def compare(
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
-                          level=level, partial=partial, invalid=invalid, idk_credit=idk_credit)
+                          level=level, **scoring)
     emit(report, fmt, output, quiet, print_compare)
 
 

@@ -17,19 +17,18 @@ from .. import options as o
 from ..ci import append_step_summary
 from ..common import handle_errors, stderr_console, stdout_console
 from ..output import print_explain, print_notes
-from ..readopts import read_options, reads_results
+from ..readopts import read_options, reads_results, scores_outcomes
 
 
 @handle_errors
 @reads_results(engine=True)
+@scores_outcomes
 def leaderboard(
     paths: o.Paths,
     read: dict[str, Any],
+    scoring: dict[str, Any],
     threshold: o.Thresholds = None,
     preset: o.Preset = None,
-    idk_credit: o.IdkCredit = 0.0,
-    partial: o.Partial = "wrong",
-    invalid: o.Invalid = "wrong",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
     policy: o.PolicyMode = "as-is",
@@ -66,7 +65,7 @@ def leaderboard(
         load_opts.need_items = None  # (read_options drops None values, so set it here)
     err = stderr_console()
     data = load(paths, load_opts)
-    board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,
+    board = build_leaderboard(data, thresholds, **scoring,
                               cluster=cluster, level=level, confidence_policy=policy, ties=ties)
     if not quiet:
         print_notes(board, err)

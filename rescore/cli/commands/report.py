@@ -16,7 +16,7 @@ from ...reports.html import PLOTS_HINT, load_matplotlib, render_html
 from .. import options as o
 from ..common import handle_errors, stderr_console
 from ..output import print_notes
-from ..readopts import read_options, reads_results
+from ..readopts import read_options, reads_results, scores_outcomes
 
 ReportOutput = Annotated[Path | None, typer.Option(
     "-o", "--output", help="The HTML file to write (atomically). [required]", rich_help_panel=o.OUTPUT,
@@ -28,18 +28,17 @@ Bins = Annotated[int, typer.Option("--bins", help="Confidence bins of the reliab
 
 @handle_errors
 @reads_results(engine=True)
+@scores_outcomes
 def report(
     paths: o.Paths,
     read: dict[str, Any],
+    scoring: dict[str, Any],
     output: ReportOutput = None,
     title: Title = "rescore report",
     top: o.Top = None,
     bins: Bins = 10,
     threshold: o.Thresholds = None,
     preset: o.Preset = None,
-    idk_credit: o.IdkCredit = 0.0,
-    partial: o.Partial = "wrong",
-    invalid: o.Invalid = "wrong",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
     quiet: o.Quiet = False,
@@ -62,7 +61,7 @@ def report(
     load_opts = read_options(read, keep_text=False, need_items=True, progress=progress_wanted(quiet))
     err = stderr_console()
     data = load(paths, load_opts)
-    board = build_leaderboard(data, thresholds, partial=partial, invalid=invalid, idk_credit=idk_credit,
+    board = build_leaderboard(data, thresholds, **scoring,
                               cluster=cluster, level=level)
     if not quiet:
         print_notes(board, err)

@@ -11,7 +11,7 @@ from ...selective import build_report
 from ...statsreport import StatsReport, print_tables
 from .. import options as o
 from ..common import handle_errors
-from ..readopts import reads_results
+from ..readopts import reads_results, scores_outcomes
 from ..statsio import emit, load_data, prepare
 
 SUMMARY = ["benchmark", "model", "n", "answered_share", "risk", "aurc", "aurc_optimal", "excess_aurc",
@@ -36,13 +36,12 @@ def print_selective(report: StatsReport, console: Console) -> None:
 
 @handle_errors
 @reads_results(engine=True)
+@scores_outcomes
 def selective(
     paths: o.Paths,
     read: dict[str, Any],
+    scoring: dict[str, Any],
     max_risk: o.MaxRisk = None,
-    partial: o.Partial = "wrong",
-    invalid: o.Invalid = "wrong",
-    idk_credit: o.IdkCredit = 0.0,
     format: o.StatsFormat = None,
     output: o.Output = None,
     quiet: o.Quiet = False,
@@ -55,7 +54,7 @@ def selective(
     """
     fmt = prepare(paths, format, output, read)
     data = load_data(paths, read)
-    report = build_report(data, max_risk=max_risk, partial=partial, invalid=invalid, idk_credit=idk_credit)
+    report = build_report(data, max_risk=max_risk, **scoring)
     emit(report, fmt, output, quiet, print_selective)
 
 
