@@ -152,6 +152,17 @@ def _t_label(t: float) -> str:
     return f"{t:g}"
 
 
+def _nothing_to_score(data: Dataset) -> Exception:
+    """The input error for a dataset with no item and no count (every file skipped, or empty)."""
+    from .errors import InputError
+
+    if data.skipped:
+        path, reason = data.skipped[0]
+        return InputError(f"nothing to score: all {len(data.skipped)} input file(s) were skipped "
+                          f"(first: {path}: {reason})")
+    return InputError("nothing to score: the input holds no graded items")
+
+
 def group_counts(data: Dataset) -> pd.DataFrame:
     """Raw counts per (benchmark, model) from items and counts-only aggregates together."""
     frames = []
@@ -167,6 +178,8 @@ def group_counts(data: Dataset) -> pd.DataFrame:
         agg = data.counts.groupby(["benchmark", "model"], as_index=False)[list(COUNT_COLUMNS)].sum()
         agg["per_item"] = False
         frames.append(agg)
+    if not frames:
+        raise _nothing_to_score(data)
     counts = pd.concat(frames, ignore_index=True)
     dup = counts.duplicated(["benchmark", "model"], keep=False)
     if dup.any():

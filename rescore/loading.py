@@ -132,13 +132,10 @@ def read_file(path: Path, adapter: Adapter, options: LoadOptions,
     info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
     items: list[pd.DataFrame] = []
     counts: list[pd.DataFrame] = []
-    rows = counting.FileCounter(str(path))  # the checks counts mode makes, with the line or record
     for batch in adapter.read(path, options, info):
         if _keep_aggregate(batch, path, info, counts):
             continue
         classified = classify(batch, detector)
-        if not classified.empty:
-            rows.check(classified)
         if not options.keep_text:
             classified = classified.drop(columns=[c for c in ("response",) if c in classified])
         items.append(schema.conform(classified, source=str(path)))
@@ -305,7 +302,7 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     notes.extend(_merge_notes(per_note))
     table = schema.concat(items)
     table = separate_runs(table, options.latest, notes)
-    schema.validate(table)
+    table = _validated(table, sources, skipped, options)
     item_counts = counting.empty_item_counts()
     if counted:
         counting.check_cross_file_duplicates(counted, compute_keys)
@@ -318,6 +315,45 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
         count_table["subset"] = count_table["subset"].fillna("")
     return Dataset(items=table, counts=count_table, sources=sources, skipped=skipped, notes=notes,
                    item_counts=item_counts)
+
+
+def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tuple[str, str]],
+               options: LoadOptions) -> pd.DataFrame:
+    """The item table, validated; a key repeated inside one file is reported as counts mode does.
+
+    The table only knows item ids, not lines, so on that (rare) error the file is counted again
+    by the general reader, whose per-file check names the line or record of the repeat. Checking
+    every file that way while reading would cost a second hashing of every key (about 0.3 s per
+    million items) to speed up an error. With ``--on-error skip`` the file is skipped instead, as
+    in counts mode. A repeat across files keeps the table's message, which names both files.
+    """
+    while True:
+        try:
+            return schema.validate(table)
+        except InputError as exc:
+            if exc.field != "item_id" or exc.line is not None:
+                raise
+            source = _source_repeating_a_key(table)
+            info = next((s for s in sources if s.path == source), None)
+            if info is None or info.adapter is None:
+                raise
+            try:
+                general_key_hashes(Path(info.path), info.adapter, options)
+            except InputError as precise:
+                if options.on_error != "skip":
+                    raise precise from None
+                skipped.append((info.path, f"error: {precise.reason}"))
+                sources.remove(info)
+                table = table[table["source"] != info.path].reset_index(drop=True)
+                continue
+            raise
+
+
+def _source_repeating_a_key(table: pd.DataFrame) -> str | None:
+    """A file in which some item key repeats (the error path only: two passes over the table)."""
+    repeated = table.loc[table.duplicated(list(schema.KEY_COLUMNS), keep=False)]
+    inside = repeated.duplicated([*schema.KEY_COLUMNS, "source"], keep=False)
+    return str(repeated.loc[inside, "source"].iloc[0]) if inside.any() else None
 
 
 def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:

@@ -118,6 +118,39 @@ def test_zip_that_is_not_an_inspect_log(tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.parametrize("need_items", [True, False])
+def test_a_file_repeating_a_key_is_skipped_on_request(tmp_path: Path, need_items: bool) -> None:
+    """``--on-error skip`` skips a file whose item key repeats, in both modes, with the reason the
+    run would have failed with; the other files are scored. A repeat across files still fails
+    (no one file is at fault), naming both."""
+    bad = tmp_path / "a.jsonl"
+    bad.write_bytes(_jsonl([*ROWS, {"model": "m", "id": 1, "correct": False}]))
+    good = tmp_path / "b.jsonl"
+    good.write_bytes(_jsonl([{"model": "other", "id": 1, "correct": True}]))
+    data = rescore.load(tmp_path, need_items=need_items, on_error="skip")
+    assert [path for path, _ in data.skipped] == [str(bad)]
+    assert "repeat an earlier" in data.skipped[0][1]
+    assert [s.path for s in data.sources] == [str(good)]
+    table = data.items if need_items else data.item_counts
+    assert set(table["model"]) == {"other"}
+    bad.unlink()
+    same = [{**row, "benchmark": "x"} for row in ROWS]
+    (tmp_path / "c.jsonl").write_bytes(_jsonl(same))
+    (tmp_path / "d.jsonl").write_bytes(_jsonl(same))  # the same keys as c.jsonl's
+    with pytest.raises(InputError, match=r"repeat|share"):
+        rescore.load(tmp_path, need_items=need_items, on_error="skip")
+
+
+def test_nothing_left_to_score_is_an_input_error(tmp_path: Path) -> None:
+    """Every file skipped: one line naming the first skipped file and why, exit 3 (not a crash)."""
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(_jsonl([*ROWS, {"model": "m", "id": 1, "correct": False}]))
+    assert error_line(path, "--on-error", "skip") == (
+        "rescore: error: nothing to score: all 1 input file(s) were skipped (first: runs.jsonl: error: 1 row(s) "
+        "repeat an earlier (model, benchmark, subset, item_id, attempt) key (first: model=m benchmark=runs "
+        "item_id=1 attempt=0))")
+
+
+@pytest.mark.parametrize("need_items", [True, False])
 def test_duplicate_item_ids(tmp_path: Path, need_items: bool) -> None:
     path = tmp_path / "runs.jsonl"
     path.write_bytes(_jsonl([*ROWS, {"model": "m", "id": 1, "correct": False}]))
