@@ -362,7 +362,7 @@ def cluster_outcome_counts(item_counts: pd.DataFrame) -> pd.DataFrame:
 #: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode
 ITEMS_AUTO_ROWS = 1_000_000
 #: bytes per item assumed for text inputs when estimating (an lm-eval line is ~1-4 KB, a CSV row less)
-_TEXT_BYTES_PER_ITEM = 250
+TEXT_BYTES_PER_ITEM = 250
 
 
 def estimate_items(paths: list[Any]) -> int:
@@ -379,7 +379,7 @@ def estimate_items(paths: list[Any]) -> int:
             except Exception:  # unreadable: the reader will say why; estimate by size meanwhile
                 pass
         try:
-            total += path.stat().st_size // _TEXT_BYTES_PER_ITEM
+            total += path.stat().st_size // TEXT_BYTES_PER_ITEM
         except OSError:
             continue
     return total

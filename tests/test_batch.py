@@ -16,7 +16,7 @@ import pytest
 import rescore
 from rescore import counting
 from rescore.errors import InputError
-from rescore.parallel import Interrupted, choose_jobs, map_files, progress_wanted
+from rescore.parallel import Interrupted, choose_jobs, default_jobs, map_files, progress_wanted
 
 from .conftest import ROOT, SAMPLE, invoke
 
@@ -61,9 +61,29 @@ def test_first_error_in_plan_order_from_the_pool(tmp_path: Path) -> None:
 def test_small_inputs_stay_in_process_unless_jobs_is_given() -> None:
     assert choose_jobs([1000] * 10, None) == 1
     assert choose_jobs([1000] * 10, 2) == 2
-    assert choose_jobs([50 << 20, 50 << 20], None) == min(2, os.cpu_count() or 1) or True
+    assert choose_jobs([50 << 20, 50 << 20], None) == min(2, default_jobs())
     assert choose_jobs([1000], 4) == 1
     assert choose_jobs([1000] * 3, 8) == 3
+
+
+def test_parquet_counts_by_its_rows_when_choosing_workers(tmp_path: Path) -> None:
+    """A Parquet file is small on disk for its rows (columns compress 10-100x); the choice between
+    in-process and workers weighs its rows as text, so a folder of them gets the workers."""
+    from rescore.adapters import get_adapter
+    from rescore.counting import TEXT_BYTES_PER_ITEM
+    from rescore.parallel import _work_estimates
+
+    rows = pd.DataFrame({"model": ["m"] * 40_000, "item_id": range(40_000), "correct": [1, 0] * 20_000})
+    chosen = []
+    for name in ("a.parquet", "b.parquet"):
+        rows.to_parquet(tmp_path / name)
+        chosen.append((tmp_path / name, get_adapter("generic")))
+    on_disk = [(tmp_path / name).stat().st_size for name in ("a.parquet", "b.parquet")]
+    assert choose_jobs(on_disk, None) == 1  # by bytes alone: "small", read in-process
+    estimates = _work_estimates(chosen, on_disk)
+    assert estimates == [40_000 * TEXT_BYTES_PER_ITEM] * 2
+    assert choose_jobs(estimates, None) == min(2, default_jobs())
+    assert _work_estimates(chosen, [1 << 30, 1]) == [1 << 30, 1]  # large by bytes: no footer is opened
 
 
 def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
