@@ -156,11 +156,14 @@ def _nothing_to_score(data: Dataset) -> Exception:
     """The input error for a dataset with no item and no count (every file skipped, or empty)."""
     from .errors import InputError
 
-    if data.skipped:
-        path, reason = data.skipped[0]
-        return InputError(f"nothing to score: all {len(data.skipped)} input file(s) were skipped "
-                          f"(first: {path}: {reason})")
-    return InputError("nothing to score: the input holds no graded items")
+    if not data.skipped:
+        return InputError("nothing to score: the input holds no graded items")
+    path, reason = data.skipped[0]
+    first = f"(first: {path}: {reason})"
+    if not data.sources:
+        return InputError(f"nothing to score: all {len(data.skipped)} input file(s) were skipped {first}")
+    return InputError(f"nothing to score: the files read hold no graded items and {len(data.skipped)} were "
+                      f"skipped {first}")
 
 
 def group_counts(data: Dataset) -> pd.DataFrame:
