@@ -335,7 +335,7 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
                 raise
             source = _source_repeating_a_key(table)
             info = next((s for s in sources if s.path == source), None)
-            if info is None or info.adapter is None:
+            if info is None or not info.adapter:
                 raise
             try:
                 general_key_hashes(Path(info.path), info.adapter, options)
