@@ -407,3 +407,21 @@ def test_block_line_splitting_equals_line_by_line(data: bytes, limit: int, block
             break
         expected.append(line)
     assert got == expected
+
+
+def test_a_repeat_keeps_the_tables_message_when_the_file_cannot_be_read_again(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Naming the line means reading the file again; where that fails (a path only a Dask worker
+    sees), the table's own message about the repeat stands, not an unrelated "file not found"."""
+    import rescore.loading as loading
+
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(_jsonl([*ROWS, {"model": "m", "id": 1, "correct": False}]))
+
+    def gone(*args: object, **kwargs: object) -> None:
+        raise InputError("file not found", path=str(path))
+
+    monkeypatch.setattr(loading, "general_key_hashes", gone)
+    with pytest.raises(InputError, match="rows share a") as caught:
+        rescore.load(path, need_items=True)
+    assert caught.value.field == "item_id"
