@@ -325,7 +325,8 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
     by the general reader, whose per-file check names the line or record of the repeat. Checking
     every file that way while reading would cost a second hashing of every key (about 0.3 s per
     million items) to speed up an error. With ``--on-error skip`` the file is skipped instead, as
-    in counts mode. A repeat across files keeps the table's message, which names both files.
+    in counts mode. A repeat across files keeps the table's message, which names both files, and
+    so does a file that cannot be read again here (a Dask worker's path the client cannot see).
     """
     while True:
         try:
@@ -340,6 +341,8 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
             try:
                 general_key_hashes(Path(info.path), info.adapter, options)
             except InputError as precise:
+                if precise.field != "item_id":  # not the repeat (the file is gone, or unreadable here)
+                    raise exc from None
                 if options.on_error != "skip":
                     raise precise from None
                 skipped.append((info.path, f"error: {precise.reason}"))
