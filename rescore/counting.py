@@ -106,7 +106,8 @@ class FileCounter:
         """Validate one classified batch, check its keys, and keep only its counts."""
         if batch.empty:
             return
-        self.check(batch)
+        self._validate(batch)
+        self._check_duplicates(batch)
         attempts = batch.get("attempt")
         if attempts is not None and not self.item_clusters:
             values = pd.to_numeric(attempts, errors="coerce")
@@ -120,12 +121,6 @@ class FileCounter:
         self.rows += len(batch)
         if len(self.parts) >= 64:
             self.parts = [merge(self.parts)]
-
-    def check(self, batch: pd.DataFrame) -> None:
-        """Refuse a bad outcome or confidence, or a key seen before in this file, naming the row's
-        line or record. Item mode calls this too, so both modes word a bad file's error alike."""
-        self._validate(batch)
-        self._check_duplicates(batch)
 
     def _validate(self, batch: pd.DataFrame) -> None:
         outcome = batch["outcome"]

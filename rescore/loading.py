@@ -332,7 +332,7 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
         try:
             return schema.validate(table)
         except InputError as exc:
-            if exc.field != "item_id" or exc.line is not None:
+            if exc.field != "item_id":
                 raise
             source = _source_repeating_a_key(table)
             info = next((s for s in sources if s.path == source), None)
