@@ -201,11 +201,19 @@ def _pooled(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], options: L
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued work and stop the workers now (an error or Ctrl-C: results are not wanted)."""
-    processes = list(getattr(pool, "_processes", {}).values())
+    """Cancel queued work and stop the workers now (an error or Ctrl-C: results are not wanted).
+
+    The pool's manager thread is joined too: left running, it closes its wake-up pipe while
+    the interpreter's exit hook writes to that pipe, and Python 3.11 then prints "Exception
+    ignored ... Bad file descriptor" after rescore's own one-line message.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join(timeout=5)
+    if manager is not None:
+        manager.join(timeout=5)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 import rescore
 from rescore import counting
 from rescore.errors import InputError
-from rescore.parallel import Interrupted, choose_jobs, default_jobs, map_files, progress_wanted
+from rescore.parallel import Interrupted, _init_worker, _stop, choose_jobs, default_jobs, map_files, progress_wanted
 
 from .conftest import ROOT, SAMPLE, invoke
 
@@ -210,6 +211,24 @@ from rescore.cli.app import main
 sys.argv = ["rescore", *sys.argv[1:]]
 main()
 """
+
+
+def _sleep_then_return(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_stopping_the_pool_leaves_no_thread_to_race_the_interpreter_exit() -> None:
+    # A manager thread still running after _stop closes its wake-up pipe while the exit hook
+    # writes to it: "Exception ignored ... Bad file descriptor" after the one-line message (seen in CI).
+    pool = ProcessPoolExecutor(max_workers=2, initializer=_init_worker)
+    futures = [pool.submit(_sleep_then_return, 5.0) for _ in range(6)]
+    time.sleep(0.3)  # the workers have started the first two
+    manager = pool._executor_manager_thread  # type: ignore[attr-defined]
+    assert manager is not None and manager.is_alive()
+    _stop(pool)
+    assert not manager.is_alive()
+    assert all(future.done() for future in futures)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
