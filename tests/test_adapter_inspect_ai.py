@@ -286,6 +286,37 @@ def test_bad_score_value_names_record_and_field(tmp_path: Path) -> None:
 # -- bad zips ---------------------------------------------------------------------------------------
 
 
+def test_reextract_reparses_what_old_choice_scorers_could_not_extract(tmp_path: Path) -> None:
+    four = ["w", "x", "y", "z"]
+    samples = [  # (sample, outcome without --reextract, outcome with it)
+        _sample(1, "I", "ANSWER: b", answer="", target="B", choices=four),  # 0.3.130: lower case not extracted
+        _sample(2, "I", "ANSWER: c", answer="", target="B", choices=four),
+        _sample(3, "I", "Thinking...\nANSWER: d.", answer="", target="D", choices=four),
+        _sample(4, "I", "ANSWER: e", answer="", target="A", choices=four),  # no fifth choice
+        _sample(5, "I", "ANSWER: I don't know", answer="", target="A", choices=four),
+        _sample(6, "I", "I'd pick B", answer="", target="B", choices=four),  # no ANSWER: line
+        _sample(7, "I", "answer: a, c", answer="", target="A", choices=four),  # two letters, one expected
+        _sample(8, "I", "ANSWER: a, c", answer="", target=["A", "C"], choices=four),  # multiple_correct
+        _sample(9, "I", "ANSWER: B", answer="B", target="A", choices=four),  # extracted and wrong: stays
+        _sample(10, "I", "ANSWER: a", answer="", target="A", choices=four, scorer="match"),  # not choice()
+    ]
+    path = write_json_log(tmp_path / "old.json", _header(scorers=("choice", "match")), samples)
+    before = _read(path).items.set_index("item_id")
+    after_result = _read(path, reextract=True)
+    after = after_result.items.set_index("item_id")
+    expected_after = {"1": "correct", "2": "wrong", "3": "correct", "4": "invalid", "5": "abstain", "6": "invalid",
+                      "7": "invalid", "8": "correct", "9": "wrong", "10": "invalid"}
+    assert before["outcome"].to_dict() == {**expected_after, "1": "invalid", "2": "invalid", "3": "invalid",
+                                           "8": "invalid"}
+    assert after["outcome"].to_dict() == expected_after
+    assert after.loc["1", "prediction"] == "B" and after.loc["8", "prediction"] == "A, C"
+    assert after.loc["1", "rule"] == "re-extracted (ANSWER: letters, any case)"
+    # sample 10 is scored by "match" only, so it is unscored under choice(): not an extraction failure
+    assert after_result.info.producer_metrics["reextract"] == {"extraction_failures": 8, "changed": 4,
+                                                               "to_correct": 3, "to_wrong": 1}
+    assert any("--reextract: 4 of 8" in note for note in after_result.info.notes)
+
+
 def test_zip_that_is_not_an_inspect_log(tmp_path: Path) -> None:
     path = tmp_path / "other.eval"
     with zipfile.ZipFile(path, "w") as archive:
@@ -428,6 +459,31 @@ def test_real_logs_exact_counts(parts: tuple[str, ...], model: str, benchmark: s
         if "mcq" in path.name:  # choice(): every I without an extracted answer is invalid or an "I don't know"
             n_empty_n = sum(v == "N" for v in letters)
             assert expected.get("invalid", 0) + expected.get("abstain", 0) == no_answer + n_empty_n
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(("name", "expected", "changes"), [
+    ("2026-11-23T18-14-42+00-00_synth-mcq_jUehaSMf4SiSopbuXwN5cD.eval",
+     {"correct": 109, "wrong": 25, "abstain": 10, "invalid": 6}, (9, 2)),
+    ("2026-11-23T18-14-54+00-00_synth-mcq_H8sfK5FGqiTgYZ9KJPeuy9.eval",
+     {"correct": 260, "wrong": 126, "abstain": 47, "invalid": 17}, (24, 6)),
+])
+def test_real_old_logs_reextracted_give_the_provenance_truth(name: str, expected: dict[str, int],
+                                                             changes: tuple[int, int]) -> None:
+    # PROVENANCE's truth counts a lower-case "ANSWER: b" as an answer; 0.3.130's choice() did not
+    result = _read(real_data(*GEN130, name), reextract=True)
+    assert result.items["outcome"].value_counts().to_dict() == expected
+    metric = result.info.producer_metrics["reextract"]
+    assert (metric["to_correct"], metric["to_wrong"]) == changes
+    [aggregate] = result.info.producer_metrics["aggregates"]  # inspect's accuracy differs now, and says why
+    assert aggregate["note"] == (f"--reextract re-scored {sum(changes)} answer(s) "
+                                 "that inspect's scorer could not extract")
+    # the same plans written by 0.3.285, which extracts lower case itself: --reextract changes nothing there
+    newer = {"jUehaSMf4SiSopbuXwN5cD": "2026-11-23T18-08-06-00-00_synth-mcq_dy67nEVpHy9DSm45eoHi9N.eval",
+             "H8sfK5FGqiTgYZ9KJPeuy9": "2026-11-23T18-08-18-00-00_synth-mcq_7CBsouFEQkg3Wi76QCuHCe.eval"}
+    new_path = real_data(*GEN285, newer[name.rsplit("_", 1)[1].removesuffix(".eval")])
+    plain, again = _read(new_path).items, _read(new_path, reextract=True).items
+    assert again["outcome"].value_counts().to_dict() == plain["outcome"].value_counts().to_dict() == expected
 
 
 @pytest.mark.real_data

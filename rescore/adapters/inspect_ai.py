@@ -21,6 +21,13 @@ correct, 0 wrong, in between partial); one-hot dicts (``{"correct": 1, "incorrec
 when the scorer says ``reason: invalid_response_format`` (0.3.2xx ``choice()``), or when the
 ``choice`` scorer extracted no answer at all (``answer == ""``; older versions give no reason).
 An ``I`` whose text is "I don't know" becomes ``abstain`` in :func:`rescore.outcomes.classify`.
+
+``--reextract`` re-parses what ``choice()`` could not extract, with the rule of current inspect
+versions: ``ANSWER: <letters>`` anywhere in the completion, letters in any case (0.3.130 and
+earlier scored a lower-case ``ANSWER: b`` as ``I`` with answer ``""``). A parse is accepted only
+when every letter is one of the sample's choices (one letter when the target is one letter); it
+is then correct when its letters are the target's, else wrong. The log's own grade stands
+otherwise, and the change counts are reported (``producer_metrics["reextract"]``).
 Samples with ``error`` are ``invalid`` ("sample error"); samples without scores are ``invalid``
 ("unscored").
 
@@ -59,6 +66,10 @@ EPOCH_MODES = ("attempts", "majority", "first")
 # Tie-break for --epochs majority: earlier = worse (the order of the default scores).
 WORSE_FIRST = ("wrong", "invalid", "partial", "abstain", "correct")
 RULE_EXTRACTION = "extraction failure"
+RULE_REEXTRACTED = "re-extracted (ANSWER: letters, any case)"
+# choice()'s answer line: a line that is just "ANSWER: X" first, else the first "ANSWER: X" anywhere
+_ANSWER_LINE = re.compile(r"(?im)^\s*ANSWER\s*:\s*([A-Za-z ,]+?)\s*\.?\s*$")
+_ANSWER_ANYWHERE = re.compile(r"(?i)ANSWER\s*:\s*([A-Za-z ,]+)(?:[^\w]|$)")
 RULE_ERROR = "sample error"
 RULE_UNSCORED = "unscored"
 _SAMPLE_MEMBER = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
@@ -227,6 +238,33 @@ def _answer_probability(sample: dict[str, Any], answer: Any) -> float:
     return math.nan
 
 
+def _target_letters(target: Any) -> list[str]:
+    """The target's answer letters, upper case (a string "A" or "AC", or a list of letters)."""
+    parts = target if isinstance(target, list) else [target] if isinstance(target, str) else []
+    return sorted({ch.upper() for part in parts for ch in str(part) if ch.isalpha()})
+
+
+def _reparsed_letters(response: str | None, choices: Any, target: Any) -> list[str] | None:
+    """The letters of a ``ANSWER: ...`` line in any case, or None when no valid answer is there.
+
+    Valid means every letter names one of the sample's choices, and there is exactly one when
+    the target is a single letter (choice() without multiple_correct): "ANSWER: I don't know"
+    or a letter past the last choice is no answer, as in inspect.
+    """
+    if not response or not isinstance(choices, list) or not choices:
+        return None
+    match = _ANSWER_LINE.search(response) or _ANSWER_ANYWHERE.search(response)
+    if match is None:
+        return None
+    letters = sorted({ch.upper() for ch in match.group(1) if ch.isalpha()})
+    allowed = {chr(ord("A") + i) for i in range(len(choices))}
+    if not letters or not set(letters) <= allowed:
+        return None
+    if len(_target_letters(target)) == 1 and len(letters) != 1:
+        return None
+    return letters
+
+
 def _gold(target: Any) -> Any:
     if target is None:
         return pd.NA
@@ -286,7 +324,8 @@ class InspectAdapter(Adapter):
 
         rows: list[dict[str, Any]] = []
         skipped: list[str] = []
-        counts = {"unscored": 0, "error": 0, "samples": 0}
+        counts = {"unscored": 0, "error": 0, "samples": 0, "reextract_tried": 0, "reextract_correct": 0,
+                  "reextract_wrong": 0}
         for where, sample in log.samples():
             counts["samples"] += 1
             try:
@@ -294,7 +333,7 @@ class InspectAdapter(Adapter):
                     raise InputError("sample is not a JSON object", path=str(path), record=where)
                 if chosen is None and sample.get("scores"):
                     chosen = self._choose_scorer(list(sample["scores"]), options, path, info)
-                row = self._row(sample, where, chosen, path, counts)
+                row = self._row(sample, where, chosen, path, counts, reextract=options.reextract)
             except InputError as exc:
                 if options.on_error != "skip":
                     raise
@@ -320,6 +359,8 @@ class InspectAdapter(Adapter):
                       f" (rule {RULE_UNSCORED!r})")
         if counts["error"]:
             info.note(f"{counts['error']} sample(s) ended in an error; they are invalid (rule {RULE_ERROR!r})")
+        if options.reextract:
+            self._reextract_note(counts, info)
         frames = [pd.DataFrame(rows)] if rows else []
         if options.epochs != "attempts" and rows:
             frames = [self._reduce_epochs(frames[0], options, info)]
@@ -328,7 +369,8 @@ class InspectAdapter(Adapter):
             n_partial += int((frame["grade"] == "partial").sum())
             yield frame
         if counts["samples"]:
-            self._producer_metric(header, chosen, benchmark, model, options, info, n_partial)
+            self._producer_metric(header, chosen, benchmark, model, options, info, n_partial,
+                                  counts["reextract_correct"] + counts["reextract_wrong"])
 
     def _status_notes(self, header: dict[str, Any], log: _Log, info: SourceInfo) -> None:
         status = header.get("status")
@@ -354,8 +396,17 @@ class InspectAdapter(Adapter):
             info.note(f"scorer {scorers[0]!r} used (the first of {', '.join(scorers)}); pick another with --scorer")
         return scorers[0]
 
+    @staticmethod
+    def _reextract_note(counts: dict[str, int], info: SourceInfo) -> None:
+        tried, correct, wrong = counts["reextract_tried"], counts["reextract_correct"], counts["reextract_wrong"]
+        changed = correct + wrong
+        info.producer_metrics["reextract"] = {"extraction_failures": tried, "changed": changed,
+                                              "to_correct": correct, "to_wrong": wrong}
+        info.note(f"--reextract: {changed} of {tried} choice() extraction failure(s) re-parsed as an answer "
+                  f"({correct} correct, {wrong} wrong); the rest stay invalid")
+
     def _row(self, sample: dict[str, Any], where: str, scorer: str | None, path: Path,
-             counts: dict[str, int]) -> dict[str, Any]:
+             counts: dict[str, int], *, reextract: bool = False) -> dict[str, Any]:
         if "id" not in sample or sample["id"] is None:
             raise InputError("sample has no id", path=str(path), record=where, field="id")
         try:
@@ -390,6 +441,13 @@ class InspectAdapter(Adapter):
             raise InputError("score has no 'value'", path=str(path), record=where, field=f"scores.{key}")
         grade, rule = _grade(score, key, path, where)
         answer = score.get("answer")
+        if reextract and rule == RULE_EXTRACTION and key.rsplit("/", 1)[-1] == "choice":
+            counts["reextract_tried"] += 1
+            letters = _reparsed_letters(response, sample.get("choices"), sample.get("target"))
+            if letters is not None:
+                grade = "correct" if set(letters) == set(_target_letters(sample.get("target"))) else "wrong"
+                counts[f"reextract_{grade}"] += 1
+                answer, rule = ", ".join(letters), RULE_REEXTRACTED
         row.update(grade=grade, grade_rule=rule)
         if rule != RULE_EXTRACTION and answer is not None:
             row["prediction"] = str(answer)
@@ -429,7 +487,7 @@ class InspectAdapter(Adapter):
         return out.reset_index(drop=True)
 
     def _producer_metric(self, header: dict[str, Any], scorer: str | None, benchmark: str, model: str,
-                         options: LoadOptions, info: SourceInfo, n_partial: int) -> None:
+                         options: LoadOptions, info: SourceInfo, n_partial: int, n_reextracted: int = 0) -> None:
         """inspect's own accuracy for the chosen scorer (``results.scores[].metrics.accuracy``)."""
         entries = [s for s in (header.get("results") or {}).get("scores") or [] if isinstance(s, dict)]
         if scorer is None or not entries:
@@ -447,6 +505,8 @@ class InspectAdapter(Adapter):
         if n_partial:
             notes.append(f"inspect's accuracy counts P as 0.5 ({n_partial} partial item(s)); "
                          "rescore counts correct only")
+        if n_reextracted:
+            notes.append(f"--reextract re-scored {n_reextracted} answer(s) that inspect's scorer could not extract")
         if options.epochs == "majority":
             notes.append("inspect averages epochs; --epochs majority keeps one outcome per item")
         elif options.epochs == "first":

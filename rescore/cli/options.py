@@ -88,7 +88,9 @@ Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer 
                                             rich_help_panel=PRODUCERS, show_default=False)]
 Epochs = Annotated[str, typer.Option("--epochs", help="inspect_ai epochs: attempts|majority|first.",
                                      rich_help_panel=PRODUCERS)]
-Reextract = Annotated[bool, typer.Option("--reextract", help="MMLU-Pro: re-run the official answer extractor.",
+Reextract = Annotated[bool, typer.Option("--reextract", help="MMLU-Pro: re-run the official answer extractor; "
+                                         "inspect_ai choice(): re-parse answers the log could not extract "
+                                         "(lower-case letters).",
                                          rich_help_panel=PRODUCERS)]
 ConfidenceNorm = Annotated[str, typer.Option("--confidence-norm", help="lm-eval MC softmax over raw|length "
                                              "log-likelihoods.", rich_help_panel=PRODUCERS)]
