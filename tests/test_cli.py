@@ -274,3 +274,21 @@ def test_scoring_flags_reach_the_library(command: str, builder: str, monkeypatch
     result = invoke(command, str(SAMPLE), *needs, "--partial", "abstain", "--invalid", "drop", "--idk-credit", "0.25")
     assert result.exit_code == 3 and "arguments captured" in result.stderr
     assert (seen["partial"], seen["invalid"], seen["idk_credit"]) == ("abstain", "drop", 0.25)
+
+
+def test_skipped_files_are_one_line_per_kind_on_the_terminal_and_all_in_json() -> None:
+    from rescore.cli.output import skipped_lines
+
+    skipped = [("a/results_1.json", "lm-eval results file; read with samples_x_1.jsonl"),
+               ("b/results_2.json", "lm-eval results file; read with samples_x_2.jsonl"),
+               ("c/s_summary.json", "SimpleQA grader summary (read with its _results.jsonl)"),
+               ("d/README.md", "documentation or script, not results")]
+    assert skipped_lines(skipped) == [
+        "lm-eval results file; read with samples_x_1.jsonl (2 files: a/results_1.json, ...)",
+        "c/s_summary.json: SimpleQA grader summary (read with its _results.jsonl)",
+        "d/README.md: documentation or script, not results",
+    ]
+    result = invoke("leaderboard", str(SAMPLE), "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr.count("skipped: ") == 2  # lm-eval results files, SimpleQA summaries
+    assert len(json.loads(result.stdout)["provenance"]["skipped"]) == 10

@@ -70,7 +70,7 @@ def test_markdown_fits_a_pr_comment(data: Path) -> None:
     assert f"Scoring: `{FORMULA}`; t=0 (penalty 0), t=0.75 (penalty 3)." in text
     assert "Policies: partial → abstain (1 items), invalid → drop (2 items, 2 dropped), idk_credit = 0." in text
     assert "Resampling: none" in text and f"rescore {rescore.__version__}." in text
-    assert "<details><summary>Inputs: 1 files read, 0 skipped, 4 notes</summary>" in text
+    assert "<details><summary>Inputs: 1 files read, 0 skipped, 2 notes</summary>" in text
     assert f"- read `{data}` (generic v1, 20 items)" in text
     assert "| 1 | m1 | 8 |" in text and "| 2 | m2 | 10 |" in text  # n per group (ranked at the first t)
 

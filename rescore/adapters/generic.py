@@ -91,6 +91,7 @@ class ColumnMap:
             self.roles[role] = column
         names = load_config("columns.yaml")
         used = set(self.roles.values())
+        inferred: list[str] = []
         for role in (*ROLES, *COUNT_ROLES):
             if role in self.roles:
                 continue
@@ -106,8 +107,10 @@ class ColumnMap:
                         continue
                 self.roles[role] = column
                 used.add(column)
-                self.notes.append(f"{role} <- column {column!r} (inferred)")
+                inferred.append(f"{role} <- {column!r}")
                 break
+        if inferred:  # one line for the whole mapping: one decision, and a line per role buried the board
+            self.notes.append("columns inferred: " + ", ".join(inferred))
 
     @staticmethod
     def read_by_value(columns: list[str]) -> list[str]:

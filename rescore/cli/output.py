@@ -11,8 +11,26 @@ from ..board import Leaderboard
 def print_notes(board: Leaderboard, console: Console) -> None:
     for note in board.notes:
         console.print(f"[dim]note:[/] {note}", markup=True, highlight=False)
-    for path, reason in board.skipped:
-        console.print(f"[dim]skipped:[/] {path}: {reason}", highlight=False)
+    for line in skipped_lines(board.skipped):
+        console.print(f"[dim]skipped:[/] {line}", highlight=False)
+
+
+def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
+    """One line per kind of skip, as notes are merged: a folder of 500 runs has 500 companion
+    results files, and listing each buried the board (the JSON report still lists every one).
+
+    The kind is the reason up to its first ";" or " (": "lm-eval results file; read with X"
+    and "... read with Y" are one kind. A kind met once keeps its own line.
+    """
+    kinds: dict[str, list[tuple[str, str]]] = {}
+    for path, reason in skipped:
+        kind = reason.split(";", 1)[0].split(" (", 1)[0].strip()
+        kinds.setdefault(kind, []).append((path, reason))
+    lines = []
+    for entries in kinds.values():
+        path, reason = entries[0]
+        lines.append(f"{path}: {reason}" if len(entries) == 1 else f"{reason} ({len(entries)} files: {path}, ...)")
+    return lines
 
 
 def print_explain(board: Leaderboard, console: Console) -> None:
