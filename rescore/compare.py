@@ -27,6 +27,7 @@ Kendall tau-b compares the ranking at t = 0 with the ranking at every t.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from statistics import NormalDist
@@ -159,22 +160,46 @@ def _coefficients(ts: np.ndarray, credit: float) -> np.ndarray:
 
 @dataclass
 class PairData:
-    """The aligned items of one pair: X = (dc, dw, da) per item (A minus B) and optional clusters."""
+    """The aligned items of one pair: X = (dc, dw, da) per item (A minus B) and optional clusters.
+
+    Unclustered pairs built from a :class:`BenchmarkItems` keep only ``distinct``, X's distinct
+    rows (sorted) with how many items have each: X takes at most 7 values, and every statistic
+    here is a function of those counts. Building the (n, 3) rows of each of 1,225 pairs of a
+    50-model benchmark took most of a compare's time, and keeping them most of its memory.
+    """
 
     benchmark: str
     model_a: str
     model_b: str
-    x: np.ndarray  # (n, 3) float
+    x: np.ndarray | None  # (n, 3) float; None when only ``distinct`` is kept
     clusters: np.ndarray | None  # (n,) int codes, or None for independent items
     dropped_a: int
     dropped_b: int
+    distinct: tuple[np.ndarray, np.ndarray] | None = None  # (K, 3) sorted distinct rows of X, (K,) counts
+
+    def __post_init__(self) -> None:
+        if self.x is None and (self.distinct is None or self.clusters is not None):
+            raise ValueError("PairData needs x, or distinct rows for an unclustered pair")
 
     @property
     def n(self) -> int:
+        if self.x is None:
+            return int(self.distinct[1].sum())  # type: ignore[index]
         return int(self.x.shape[0])
+
+    def mean(self) -> np.ndarray:
+        """Column means of X (dC, dW, dA); NaN when no item is shared."""
+        if self.n == 0:
+            return np.full(3, np.nan)
+        if self.x is None:
+            kinds, counts = self.distinct  # type: ignore[misc]
+            return (counts.astype("float64") @ kinds) / self.n
+        return self.x.mean(axis=0)
 
     def units(self) -> tuple[np.ndarray, np.ndarray]:
         """Resampling units: per-cluster column totals and sizes (items themselves when unclustered)."""
+        if self.x is None:
+            raise ValueError("this pair keeps only its distinct rows; use unit_table()")
         if self.clusters is None:
             return self.x, np.ones(self.n)
         codes, inverse = np.unique(self.clusters, return_inverse=True)
@@ -182,19 +207,32 @@ class PairData:
         np.add.at(totals, inverse, self.x)
         return totals, np.bincount(inverse, minlength=codes.size).astype("float64")
 
+    def unit_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct resampling units as rows (totals dc, dw, da, size), sorted, and their counts."""
+        if self.x is None:
+            kinds, counts = self.distinct  # type: ignore[misc]
+            return np.column_stack([kinds, np.ones(len(kinds))]), counts
+        totals, sizes = self.units()
+        return distinct_rows(np.column_stack([totals, sizes]))
+
     def diff_se(self, ts: np.ndarray, credit: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """Mean difference and paired SE at every t (CLT with n-1, or clustered with G/(G-1))."""
+        """Mean difference and paired SE at every t (CLT with n-1, or clustered with G/(G-1)).
+
+        From the distinct units: the scatter of unit residuals is a count-weighted sum over
+        at most a few dozen kinds, whatever n is.
+        """
         v = _coefficients(ts, credit)
         n = self.n
         if n == 0:
             return np.full(len(v), np.nan), np.full(len(v), np.nan)
-        mean = self.x.mean(axis=0)
+        mean = self.mean()
         diff = v @ mean
-        totals, sizes = self.units()
-        resid = totals - sizes[:, None] * mean[None, :]
-        scatter = resid.T @ resid
+        kinds, counts = self.unit_table()
+        weights = counts.astype("float64")
+        resid = kinds[:, :3] - kinds[:, 3:4] * mean[None, :]
+        scatter = (resid * weights[:, None]).T @ resid
         ss = np.einsum("ti,ij,tj->t", v, scatter, v)
-        g = totals.shape[0]
+        g = float(weights.sum())
         if self.clusters is None:
             se = np.sqrt(ss / (n * (n - 1.0))) if n > 1 else np.full(len(v), np.nan)
         else:
@@ -209,9 +247,8 @@ class PairData:
         clusters are grouped by their (totals, size). Seeded per pair from (seed, benchmark,
         model_a, model_b), so a pair's interval does not depend on which other models were loaded.
         """
-        totals, sizes = self.units()
-        g = totals.shape[0]
-        kinds, freq = distinct_rows(np.column_stack([totals, sizes]))
+        kinds, freq = self.unit_table()
+        g = int(freq.sum())
         tag = zlib.crc32(f"{self.benchmark}\x1f{self.model_a}\x1f{self.model_b}".encode())
         rng = np.random.default_rng([int(seed), tag])
         draws = rng.multinomial(g, freq / g, size=resamples).astype("float64")
@@ -231,13 +268,27 @@ class BenchmarkItems:
     x: np.ndarray  # (M, U, 3) float: c, w, a
     clusters: np.ndarray | None  # (U,) int codes
 
+    def __post_init__(self) -> None:
+        # each present item's outcome as one code (0 correct, 1 wrong, 2 abstain) when every
+        # present item has exactly one of them (what scored_items gives); else pairs keep rows
+        self._codes: np.ndarray | None = None
+        if self.clusters is None and self.x.size and np.array_equal(self.x.sum(axis=2), self.present):
+            self._codes = np.argmax(self.x, axis=2).astype("int8")
+
     def pair(self, i: int, j: int) -> PairData:
         both = self.present[i] & self.present[j]
+        n_both = int(both.sum())
+        dropped_a, dropped_b = int(self.present[i].sum()) - n_both, int(self.present[j].sum()) - n_both
+        names = {"benchmark": self.benchmark, "model_a": self.models[i], "model_b": self.models[j]}
+        if self._codes is not None:
+            cells = self._codes[i].astype("int64") * 3 + self._codes[j]
+            table = np.bincount(cells if n_both == both.size else cells[both], minlength=9)
+            return PairData(**names, x=None, clusters=None, dropped_a=dropped_a, dropped_b=dropped_b,
+                            distinct=_distinct_differences(table))
         return PairData(
-            benchmark=self.benchmark, model_a=self.models[i], model_b=self.models[j],
-            x=self.x[i, both] - self.x[j, both],
+            **names, x=self.x[i, both] - self.x[j, both],
             clusters=None if self.clusters is None else self.clusters[both],
-            dropped_a=int(self.present[i].sum() - both.sum()), dropped_b=int(self.present[j].sum() - both.sum()),
+            dropped_a=dropped_a, dropped_b=dropped_b,
         )
 
     def scores(self, ts: np.ndarray, credit: float) -> np.ndarray:
@@ -247,6 +298,24 @@ class BenchmarkItems:
         n = self.present.sum(axis=1).astype("float64")
         with np.errstate(invalid="ignore", divide="ignore"):
             return (totals @ v.T) / n[:, None]
+
+
+_ONE_HOT = np.eye(3)
+
+
+def _distinct_differences(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """X's distinct rows and counts from the 3x3 table of (outcome A, outcome B) item counts.
+
+    Cell (p, q) has X = e_p - e_q; the three diagonal cells share X = 0. The rows come sorted
+    as ``np.unique(x, axis=0)`` sorts them, so the seeded bootstrap draws are the same as from
+    the rows themselves.
+    """
+    merged: dict[tuple[float, ...], int] = {}
+    for cell in np.flatnonzero(table):
+        key = tuple(_ONE_HOT[cell // 3] - _ONE_HOT[cell % 3])
+        merged[key] = merged.get(key, 0) + int(table[cell])
+    keys = sorted(merged)
+    return np.array(keys, dtype="float64").reshape(len(keys), 3), np.array([merged[k] for k in keys], dtype="int64")
 
 
 def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") -> tuple[list[BenchmarkItems], str]:
@@ -310,13 +379,17 @@ def _rank_desc(scores: np.ndarray) -> np.ndarray:
 
 
 def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correction: str = "holm",
-                   ) -> tuple[pd.DataFrame, dict[tuple[int, int], PairData]]:
-    """Analytic paired tests for every pair at every t, with adjusted p-values per t."""
+                   each_pair: Callable[[int, int, PairData], None] | None = None) -> pd.DataFrame:
+    """Analytic paired tests for every pair at every t, with adjusted p-values per t.
+
+    ``each_pair(i, j, pair)`` sees each pair's data while it exists (the compare report
+    bootstraps there); pairs are not kept, so memory does not grow with the number of pairs.
+    """
     rows = []
-    pairs: dict[tuple[int, int], PairData] = {}
     for i, j in combinations(range(len(bench.models)), 2):
         pair = bench.pair(i, j)
-        pairs[(i, j)] = pair
+        if each_pair is not None:
+            each_pair(i, j, pair)
         diff, se = pair.diff_se(ts, credit)
         p = p_two_sided(diff, se)
         for ti, t in enumerate(ts):
@@ -331,7 +404,7 @@ def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correct
         table.loc[table.index[idx], "p_bh"] = benjamini_hochberg(table["p"].to_numpy()[idx])
     table["p_adjusted"] = adjust(table["p"].to_numpy(), "none") if correction == "none" else (
         table["p_holm"] if correction == "holm" else table["p_bh"])
-    return table, pairs
+    return table
 
 
 def tie_marks(bench: BenchmarkItems, tests: pd.DataFrame, ts: np.ndarray, credit: float, alpha: float
@@ -375,7 +448,7 @@ def significance_marks(items: pd.DataFrame, policy: Policy, thresholds: list[flo
     frames = []
     benches, _ = benchmark_items(items, policy, cluster)
     for bench in benches:
-        tests, _ = pairwise_tests(bench, ts, float(policy.idk_credit), correction)
+        tests = pairwise_tests(bench, ts, float(policy.idk_credit), correction)
         frames.append(tie_marks(bench, tests, ts, float(policy.idk_credit), 1.0 - level))
     cols = ["benchmark", "t", "model", "tied_with_first", "overlaps_above", "overlaps_below"]
     return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
@@ -441,6 +514,41 @@ def tau_bootstrap(bench: BenchmarkItems, ts: np.ndarray, credit: float, resample
     return out
 
 
+class _PairSummaries:
+    """Per pair (called by :func:`pairwise_tests`): dC/dW/dA, crossover t* with its bootstrap
+    interval, the bootstrap draws of the difference at every t, and a note on dropped items."""
+
+    def __init__(self, benchmark: str, v: np.ndarray, credit: float, bootstrap: int, seed: int,
+                 quantiles: tuple[float, float]) -> None:
+        self.benchmark, self.v, self.credit = benchmark, v, credit
+        self.bootstrap, self.seed, self.quantiles = bootstrap, seed, quantiles
+        self.rows: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.draws: dict[tuple[int, int], np.ndarray] = {}
+
+    def __call__(self, i: int, j: int, pair: PairData) -> None:
+        if pair.dropped_a or pair.dropped_b:
+            self.notes.append(f"{self.benchmark}: {pair.model_a} vs {pair.model_b}: {pair.dropped_a} + "
+                              f"{pair.dropped_b} items not shared by both were dropped ({pair.n} compared)")
+        mean = pair.mean()
+        row = {"benchmark": self.benchmark, "model_a": pair.model_a, "model_b": pair.model_b, "n": pair.n,
+               "dropped_a": pair.dropped_a, "dropped_b": pair.dropped_b, "dC": mean[0], "dW": mean[1],
+               "dA": mean[2], "crossover_low": np.nan, "crossover_high": np.nan, "crossover_share": np.nan}
+        gain = mean[0] + self.credit * mean[2]
+        row["crossover_t"] = float(crossover(gain, mean[1]))
+        row["leader_below_crossover"] = (pair.model_a if gain > 0 else pair.model_b) if np.isfinite(
+            row["crossover_t"]) else None
+        if self.bootstrap and pair.n > 1:
+            means, _ = pair.bootstrap(self.bootstrap, self.seed)
+            self.draws[(i, j)] = means @ self.v.T  # (B, T)
+            t_star = crossover(means[:, 0] + self.credit * means[:, 2], means[:, 1])
+            found = t_star[np.isfinite(t_star)]
+            row["crossover_share"] = found.size / len(t_star)
+            if found.size:
+                row["crossover_low"], row["crossover_high"] = np.quantile(found, list(self.quantiles))
+        self.rows.append(row)
+
+
 def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
                    cluster: str = "auto", bootstrap: int = 1000, seed: int = 0, correction: str = "holm",
                    level: float = 0.95) -> dict[str, Any]:
@@ -467,31 +575,13 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
         if len(bench.models) < 2:
             notes.append(f"{bench.benchmark}: only one model ({bench.models[0]}); nothing to compare")
             continue
-        tests, pairs = pairwise_tests(bench, ts, credit, correction)
+        collect = _PairSummaries(bench.benchmark, _coefficients(ts, credit), credit, int(bootstrap), seed,
+                                 (lo_q, hi_q))
+        tests = pairwise_tests(bench, ts, credit, correction, each_pair=collect)
+        pair_rows.extend(collect.rows)
+        notes.extend(collect.notes)
+        boot = collect.draws
         scores = bench.scores(ts, credit)
-        v = _coefficients(ts, credit)
-        boot: dict[tuple[int, int], np.ndarray] = {}
-        for (i, j), pair in pairs.items():
-            if pair.dropped_a or pair.dropped_b:
-                notes.append(f"{bench.benchmark}: {pair.model_a} vs {pair.model_b}: {pair.dropped_a} + "
-                             f"{pair.dropped_b} items not shared by both were dropped ({pair.n} compared)")
-            mean = pair.x.mean(axis=0) if pair.n else np.full(3, np.nan)
-            row = {"benchmark": bench.benchmark, "model_a": pair.model_a, "model_b": pair.model_b, "n": pair.n,
-                   "dropped_a": pair.dropped_a, "dropped_b": pair.dropped_b, "dC": mean[0], "dW": mean[1],
-                   "dA": mean[2], "crossover_low": np.nan, "crossover_high": np.nan, "crossover_share": np.nan}
-            gain = mean[0] + credit * mean[2]
-            row["crossover_t"] = float(crossover(gain, mean[1]))
-            row["leader_below_crossover"] = (pair.model_a if gain > 0 else pair.model_b) if np.isfinite(
-                row["crossover_t"]) else None
-            if bootstrap and pair.n > 1:
-                means, _ = pair.bootstrap(int(bootstrap), seed)
-                boot[(i, j)] = means @ v.T  # (B, T)
-                t_star = crossover(means[:, 0] + credit * means[:, 2], means[:, 1])
-                found = t_star[np.isfinite(t_star)]
-                row["crossover_share"] = found.size / len(t_star)
-                if found.size:
-                    row["crossover_low"], row["crossover_high"] = np.quantile(found, [lo_q, hi_q])
-            pair_rows.append(row)
         for r in tests.itertuples(index=False):
             if r.t not in requested:
                 continue
@@ -586,7 +676,7 @@ def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *
         ts = np.asarray(sorted(set(table.loc[table["benchmark"] == bench.benchmark, "t"])), dtype="float64")
         if len(bench.models) < 2 or not ts.size:
             continue
-        tests, _ = pairwise_tests(bench, ts, float(policy.idk_credit), "holm")
+        tests = pairwise_tests(bench, ts, float(policy.idk_credit), "holm")
         for t, a, b, p in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], strict=True):
             p_adj[(bench.benchmark, float(t), a, b)] = p_adj[(bench.benchmark, float(t), b, a)] = float(p)
     if not p_adj:
