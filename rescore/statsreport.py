@@ -125,13 +125,23 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
                           title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                           padding=(0, 1), collapse_padding=True)
             shown = [c for c in cols if c in part.columns and c != "benchmark"]
-            for col in shown:
+            cells = [[_cell(col, v) for col, v in zip(shown, row, strict=True)]
+                     for row in part[shown].itertuples(index=False)]
+            for k, col in enumerate(shown):
                 numeric = pd.api.types.is_numeric_dtype(part[col]) and not pd.api.types.is_bool_dtype(part[col])
-                table.add_column((labels or {}).get(col, col), justify="right" if numeric else "left",
-                                 no_wrap=col != "discordant_pairs")
-            for row in part[shown].itertuples(index=False):
-                table.add_row(*(_cell(col, v) for col, v in zip(shown, row, strict=True)))
+                header = (labels or {}).get(col, col)
+                if col in FOLDING_COLUMNS:  # names wrap onto a second line when the terminal is narrow
+                    table.add_column(header, justify="left", overflow="fold")
+                else:  # a number or interval is never cut: "-0.…" reads as a value it is not
+                    widest = max([len(header), *(len(row[k]) for row in cells)])
+                    table.add_column(header, justify="right" if numeric else "left", no_wrap=True, min_width=widest)
+            for row in cells:
+                table.add_row(*row)
             console.print(table)
+
+
+# text columns that may wrap; every other column keeps its full width
+FOLDING_COLUMNS = frozenset({"model", "model_a", "model_b", "leader_below_crossover", "discordant_pairs", "reason"})
 
 
 def _cell(col: str, value: Any) -> str:

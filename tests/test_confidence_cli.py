@@ -200,3 +200,20 @@ def test_library_modules_reachable_from_the_package() -> None:
     assert report.kind == "calibration" and len(report.tables["summary"]) == 5
     assert rescore.compare.kendall_tau_b([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
     assert callable(rescore.selective.aurc) and callable(rescore.policy.policy_curve)
+
+
+def test_compare_table_never_cuts_numbers_at_80_columns(tmp_path: Path) -> None:
+    # long model names used to squeeze every column until values read "-0.…"
+    long = ["organisation-with-a-long-name/model-alpha-70b-instruct", "organisation-with-a-long-name/model-beta-8b"]
+    lines = ["model,question_id,grade"] + [f"{m},q{i},{(i * (k + 2)) % 3 == 0}" for k, m in enumerate(long)
+                                           for i in range(60)]
+    path = tmp_path / "quiz.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = invoke("compare", str(path), "-t", "0", "-t", "0.75", "-q", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    report = compare.build_report(str(path), [0.0, 0.75])
+    text = result.stdout
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for row in report.tables["rows"].itertuples():
+        assert f"{row.diff:.3f}" in text and f"[{row.ci_low:.3f}, {row.ci_high:.3f}]" in text
