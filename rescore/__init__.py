@@ -53,6 +53,9 @@ def leaderboard(
 
     if not isinstance(data, _Dataset):
         data = load(data, **load_options)
+    elif load_options:  # silently ignored before: a misspelt keyword changed nothing
+        raise TypeError(f"leaderboard() got options ({', '.join(sorted(load_options))}) that apply only when "
+                        "reading paths; data is already a loaded Dataset")
     policy = _Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     return build(data, thresholds, policy, cluster=cluster, level=level, confidence_policy=confidence_policy,
                  ties=ties)

@@ -138,7 +138,12 @@ def as_dataset(data: Any, **load_options: Any) -> Any:
     """A :class:`~rescore.loading.Dataset` from a Dataset or from paths to load (like ``rescore.leaderboard``)."""
     from .loading import Dataset, load
 
-    return data if isinstance(data, Dataset) else load(data, **load_options)
+    if isinstance(data, Dataset):
+        if load_options:
+            raise TypeError(f"load options ({', '.join(sorted(load_options))}) apply when reading paths; "
+                            "this Dataset is already loaded")
+        return data
+    return load(data, **load_options)
 
 
 def counts_only(data: Any) -> list[tuple[str, str, str]]:

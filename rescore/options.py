@@ -6,10 +6,13 @@ The CLI fills a :class:`LoadOptions` from its flags; a notebook passes keyword a
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 OnError = Literal["raise", "skip"]
+# adapter-specific keyword options kept in LoadOptions.extra (WildBench: the ids of the full set)
+EXTRA_OPTIONS = frozenset({"reference_ids"})
 
 
 @dataclass
@@ -63,7 +66,18 @@ class LoadOptions:
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:
+        """Options from keyword arguments; an unknown name is a TypeError, as for any function.
+
+        Adapter-specific options without a field of their own (:data:`EXTRA_OPTIONS`) go to
+        ``extra``. Anything else used to land there silently, so a typo (``reextrakt=True``)
+        changed nothing and said nothing.
+        """
         known = {f.name for f in fields(cls)}
+        unknown = sorted(k for k in kwargs if k not in known and k not in EXTRA_OPTIONS)
+        if unknown:
+            close = [m for k in unknown for m in difflib.get_close_matches(k, sorted(known | EXTRA_OPTIONS), n=1)]
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise TypeError(f"unknown load option(s): {', '.join(unknown)}{hint}")
         extra = {k: v for k, v in kwargs.items() if k not in known}
         opts = cls(**{k: v for k, v in kwargs.items() if k in known})
         opts.extra.update(extra)

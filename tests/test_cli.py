@@ -292,3 +292,38 @@ def test_skipped_files_are_one_line_per_kind_on_the_terminal_and_all_in_json() -
     assert result.exit_code == 0
     assert result.stderr.count("skipped: ") == 2  # lm-eval results files, SimpleQA summaries
     assert len(json.loads(result.stdout)["provenance"]["skipped"]) == 10
+
+
+def test_leaderboard_and_policy_tables_fit_80_columns_with_long_model_names(tmp_path: Path) -> None:
+    # a no-wrap model column used to push the later thresholds off the right edge
+    long = ["organisation-with-a-long-name/model-alpha-70b-instruct", "organisation-with-a-long-name/model-beta-8b"]
+    lines = ["model,question_id,grade,confidence"] + [
+        f"{m},q{i},{(i * (k + 2)) % 3 == 0},{0.3 + 0.6 * ((i * 7 + k) % 11) / 10:.2f}"
+        for k, m in enumerate(long) for i in range(60)]
+    path = tmp_path / "quiz.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = invoke("leaderboard", str(path), "-q", "--policy", "both", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    board = rescore.leaderboard(rescore.load(path), confidence_policy="both")
+    for score in board.rows["score"]:
+        assert f"{score:+.3f}" in text
+    for score in board.policy_rows["score_policy"]:
+        assert f"{score:+.3f}" in text
+    for t in (0.5, 0.75, 0.9):
+        assert f"t={t:g}" in text and f"S*(t={t:g})" in text
+
+
+def test_library_refuses_unknown_or_misplaced_options() -> None:
+    # a misspelt keyword used to be kept as an "extra" option and change nothing
+    with pytest.raises(TypeError, match=r"unknown load option\(s\): reextrakt \(did you mean reextract\?\)"):
+        rescore.load(SAMPLE / "mmlu_pro_mini", reextrakt=True)
+    data = rescore.load(SAMPLE / "mmlu_pro_mini")
+    with pytest.raises(TypeError, match="already a loaded Dataset"):
+        rescore.leaderboard(data, policy="both")  # confidence_policy= was meant
+    from rescore import calibration
+
+    with pytest.raises(TypeError, match="already loaded"):
+        calibration.build_report(data, latest=True)
+    assert rescore.leaderboard(SAMPLE / "mmlu_pro_mini", [0.5], latest=True).rows["t"].tolist()[0] == 0.5

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from ..config import preset as config_preset
 from ..errors import UsageError
-from ..options import LoadOptions
 
 SCORING = "Scoring"
 OUTPUT = "Output"
@@ -139,12 +138,6 @@ def show_advanced(shown: bool) -> None:
         for meta in getattr(value, "__metadata__", ()):
             if getattr(meta, "rich_help_panel", None) in ADVANCED_PANELS:
                 meta.hidden = not shown
-
-
-def load_options(**kw: Any) -> LoadOptions:
-    """Build LoadOptions from the CLI keyword arguments a command received."""
-    phrases = tuple(kw.pop("abstain_phrase", None) or ())
-    return LoadOptions.from_kwargs(abstain_phrases=phrases, **{k: v for k, v in kw.items() if v is not None})
 
 
 # ---- confidence-aware statistics (rescore calibration / selective / compare, leaderboard --policy) ----

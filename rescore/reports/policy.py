@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..board import Leaderboard
+from .terminal import widest
 
 CSV_COLUMNS = {"score_policy": "policy_score", "ci_low": "policy_ci_low", "ci_high": "policy_ci_high",
                "gain": "policy_gain", "rank_policy": "policy_rank", "n_answered_policy": "policy_n_answered",
@@ -50,9 +51,7 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
         table = Table(title=f"[bold]{benchmark}[/]: calibrated-abstention policy", title_justify="left",
                       header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
                       min_width=48)
-        table.add_column("model", no_wrap=True)
-        for t in ts:
-            table.add_column(f"S*(t={t:g})", justify="right", min_width=10)
+        rows: list[list[Text | str]] = []
         for model in models:
             cells: list[Text | str] = [model]
             for t in ts:
@@ -70,6 +69,12 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
                             style="green" if gain > 0 else "")
                 text.append(f" #{int(r['rank_policy'])}")
                 cells.append(text)
+            rows.append(cells)
+        table.add_column("model", overflow="fold", min_width=8)
+        for k, t in enumerate(ts, start=1):
+            header = f"S*(t={t:g})"
+            table.add_column(header, justify="right", no_wrap=True, min_width=widest(header, [r[k] for r in rows]))
+        for cells in rows:
             table.add_row(*cells)
         console.print(table)
     console.print(f"[dim]{CAPTION}[/]")

@@ -26,6 +26,12 @@ def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) ->
     return text
 
 
+def widest(header: str, cells: list[Text | str]) -> int:
+    """Width of the longest line among a column's header and cells (its min_width: never cut)."""
+    lines = [line for cell in [header, *cells] for line in (cell.plain if isinstance(cell, Text) else cell).split("\n")]
+    return max(Text(line).cell_len for line in lines)
+
+
 def print_leaderboard(board: Leaderboard, console: Console, top: int | None = None) -> None:
     ts = board.thresholds
     for layout in ranked_layout(board, top):
@@ -34,19 +40,22 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
         table = Table(title=f"[bold]{escape(layout.benchmark)}[/] ({n_text})", title_justify="left",
                       header_style="bold", show_lines=False, pad_edge=False, box=box.SIMPLE_HEAD, padding=(0, 1),
                       collapse_padding=True)
-        table.add_column("model", no_wrap=True, min_width=8)
-        table.add_column("IDK", justify="right", min_width=4)
-        for t in ts:
-            table.add_column(f"t={t:g}\nwrong −{t / (1 - t):g}", justify="right", min_width=10)
-        table.add_column("break\neven", justify="right", min_width=5)
+        rows: list[list[Text | str]] = []
         for g, per_t in layout.entries:
-            cells = [Text(str(g["model"])), f"{g['abstention_rate']:.2f}"]
+            cells: list[Text | str] = [Text(str(g["model"])), f"{g['abstention_rate']:.2f}"]
             for x in per_t:
                 half = x["ci_high"] - x["score"]
                 cells.append(_score_cell(x["score"], half if half == half else 0.0, int(x["rank"]),
                                          int(x["rank_change"]), bool(x["overlaps_above"])))
             be = g["break_even_t"]
             cells.append("–" if be != be else f"{be:.2f}")
+            rows.append(cells)
+        # the model name wraps on a narrow terminal; scores keep their width, never "+0.4…"
+        table.add_column("model", overflow="fold", min_width=8)
+        headers = ["IDK", *(f"t={t:g}\nwrong −{t / (1 - t):g}" for t in ts), "break\neven"]
+        for k, header in enumerate(headers, start=1):
+            table.add_column(header, justify="right", no_wrap=True, min_width=widest(header, [r[k] for r in rows]))
+        for cells in rows:
             table.add_row(*cells)
         console.print(table)
     touched = board.policy_touched()
