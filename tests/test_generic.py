@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import rescore
@@ -285,3 +287,24 @@ def test_reading_pauses_and_restores_the_cycle_collector(tmp_path: Path) -> None
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()
+
+
+def test_dictionary_encoded_parquet_reads_as_plain_text_parquet(tmp_path: Path) -> None:
+    # pandas writes a categorical as an Arrow dictionary; the reader decodes it before pandas sees it
+    frame = pd.DataFrame({
+        "model": ["m1", "m1", "m1", "m2", "m2", "m2"],
+        "question_id": ["q1", "q2", "q3", "q1", "q2", "q3"],
+        "grade": ["correct", "wrong", "correct", "not_attempted", "correct", None],
+        "response": ["A", "B", "C", "I don't know", "A", ""],
+        "category": ["x", "y", None, "x", "y", "y"],
+    })
+    plain, encoded = tmp_path / "plain" / "quiz.parquet", tmp_path / "encoded" / "quiz.parquet"
+    plain.parent.mkdir()
+    encoded.parent.mkdir()
+    frame.to_parquet(plain)
+    frame.astype({c: "category" for c in ("model", "grade", "category")}).to_parquet(encoded)
+    assert pa.types.is_dictionary(pq.read_schema(encoded).field("model").type)
+    want = rescore.load(plain).items.drop(columns=["source"])
+    got = rescore.load(encoded).items.drop(columns=["source"])
+    pd.testing.assert_frame_equal(got, want)
+    assert want["outcome"].tolist()[:2] == ["correct", "wrong"]
