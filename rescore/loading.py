@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import counting, schema
+from . import counting, framepack, schema
 from .abstention import AbstentionDetector
 from .adapters import Adapter, SourceInfo, all_adapters, detect, get_adapter
 from .errors import InputError
@@ -116,6 +116,14 @@ class FileResult:
     item_counts: pd.DataFrame | None = None
     item_keys: Any = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # repetitive text columns travel as codes (rescore/framepack.py): a worker's items cross
+        # the pool's pipe several times smaller
+        return {**self.__dict__, "items": framepack.pack(self.items)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, "items": framepack.unpack(state["items"])})
+
 
 def _keep_aggregate(batch: pd.DataFrame, path: Path, info: SourceInfo, counts: list[pd.DataFrame]) -> bool:
     """Set aside a counts-only batch (an ``n_correct`` column) with its source; False for item batches."""
@@ -137,7 +145,7 @@ def read_file(path: Path, adapter: Adapter, options: LoadOptions,
             continue
         classified = classify(batch, detector)
         if not options.keep_text:
-            classified = classified.drop(columns=[c for c in ("response",) if c in classified])
+            classified = classified.drop(columns=[c for c in ("response", "prediction", "gold") if c in classified])
         items.append(schema.conform(classified, source=str(path)))
     info.items = int(sum(len(b) for b in items))
     frames = items + counts
