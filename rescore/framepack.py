@@ -26,7 +26,8 @@ def pack(frame: pd.DataFrame) -> dict[str, Any]:
         if isinstance(column.dtype, pd.StringDtype) and len(column):
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             if len(uniques) <= _MAX_DISTINCT_SHARE * len(column):
-                columns[name] = ("codes", codes.astype("int32"), uniques)  # uniques: the column's own array type
+                # the column's own array type, whose take() fills code -1 with NA
+                columns[name] = ("codes", codes.astype("int32"), pd.Index(uniques).array)
                 continue
         columns[name] = ("as is", column.array)
     return {"index": frame.index, "columns": columns, "order": list(frame.columns)}
