@@ -315,6 +315,10 @@ def test_reextract_reparses_what_old_choice_scorers_could_not_extract(tmp_path: 
     assert after_result.info.producer_metrics["reextract"] == {"extraction_failures": 8, "changed": 4,
                                                                "to_correct": 3, "to_wrong": 1}
     assert any("--reextract: 4 of 8" in note for note in after_result.info.notes)
+    # without the flag, a note says how many it would re-parse
+    assert any(note.startswith("4 choice() extraction failure(s) hold an 'ANSWER: <letter>'")
+               for note in _read(path).info.notes)
+    assert not any("ANSWER: <letter>" in note for note in after_result.info.notes)
 
 
 def test_zip_that_is_not_an_inspect_log(tmp_path: Path) -> None:
@@ -482,7 +486,10 @@ def test_real_old_logs_reextracted_give_the_provenance_truth(name: str, expected
     newer = {"jUehaSMf4SiSopbuXwN5cD": "2026-11-23T18-08-06-00-00_synth-mcq_dy67nEVpHy9DSm45eoHi9N.eval",
              "H8sfK5FGqiTgYZ9KJPeuy9": "2026-11-23T18-08-18-00-00_synth-mcq_7CBsouFEQkg3Wi76QCuHCe.eval"}
     new_path = real_data(*GEN285, newer[name.rsplit("_", 1)[1].removesuffix(".eval")])
+    assert any(note.startswith(f"{sum(changes)} choice() extraction failure(s) hold")
+               for note in _read(real_data(*GEN130, name)).info.notes)
     plain, again = _read(new_path).items, _read(new_path, reextract=True).items
+    assert not any("hold an 'ANSWER" in note for note in _read(new_path).info.notes)
     assert again["outcome"].value_counts().to_dict() == plain["outcome"].value_counts().to_dict() == expected
 
 

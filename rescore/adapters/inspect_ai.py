@@ -325,7 +325,7 @@ class InspectAdapter(Adapter):
         rows: list[dict[str, Any]] = []
         skipped: list[str] = []
         counts = {"unscored": 0, "error": 0, "samples": 0, "reextract_tried": 0, "reextract_correct": 0,
-                  "reextract_wrong": 0}
+                  "reextract_wrong": 0, "reextractable": 0}
         for where, sample in log.samples():
             counts["samples"] += 1
             try:
@@ -361,6 +361,10 @@ class InspectAdapter(Adapter):
             info.note(f"{counts['error']} sample(s) ended in an error; they are invalid (rule {RULE_ERROR!r})")
         if options.reextract:
             self._reextract_note(counts, info)
+        elif counts["reextractable"]:
+            info.note(f"{counts['reextractable']} choice() extraction failure(s) hold an 'ANSWER: <letter>' that "
+                      "this inspect version did not extract (e.g. lower case); they are invalid here, and "
+                      "--reextract re-parses them as current inspect versions do")
         frames = [pd.DataFrame(rows)] if rows else []
         if options.epochs != "attempts" and rows:
             frames = [self._reduce_epochs(frames[0], options, info)]
@@ -441,13 +445,16 @@ class InspectAdapter(Adapter):
             raise InputError("score has no 'value'", path=str(path), record=where, field=f"scores.{key}")
         grade, rule = _grade(score, key, path, where)
         answer = score.get("answer")
-        if reextract and rule == RULE_EXTRACTION and key.rsplit("/", 1)[-1] == "choice":
-            counts["reextract_tried"] += 1
+        if rule == RULE_EXTRACTION and key.rsplit("/", 1)[-1] == "choice":
             letters = _reparsed_letters(response, sample.get("choices"), sample.get("target"))
-            if letters is not None:
-                grade = "correct" if set(letters) == set(_target_letters(sample.get("target"))) else "wrong"
-                counts[f"reextract_{grade}"] += 1
-                answer, rule = ", ".join(letters), RULE_REEXTRACTED
+            if not reextract:
+                counts["reextractable"] += letters is not None  # said in a note: the flag would re-parse them
+            else:
+                counts["reextract_tried"] += 1
+                if letters is not None:
+                    grade = "correct" if set(letters) == set(_target_letters(sample.get("target"))) else "wrong"
+                    counts[f"reextract_{grade}"] += 1
+                    answer, rule = ", ".join(letters), RULE_REEXTRACTED
         row.update(grade=grade, grade_rule=rule)
         if rule != RULE_EXTRACTION and answer is not None:
             row["prediction"] = str(answer)
