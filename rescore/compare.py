@@ -29,6 +29,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 from statistics import NormalDist
 from typing import Any
@@ -199,7 +200,7 @@ class PairData:
     def units(self) -> tuple[np.ndarray, np.ndarray]:
         """Resampling units: per-cluster column totals and sizes (items themselves when unclustered)."""
         if self.x is None:
-            raise ValueError("this pair keeps only its distinct rows; use unit_table()")
+            raise ValueError("this pair keeps only its distinct rows; use unit_table")
         if self.clusters is None:
             return self.x, np.ones(self.n)
         codes, inverse = np.unique(self.clusters, return_inverse=True)
@@ -207,8 +208,10 @@ class PairData:
         np.add.at(totals, inverse, self.x)
         return totals, np.bincount(inverse, minlength=codes.size).astype("float64")
 
+    @cached_property
     def unit_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct resampling units as rows (totals dc, dw, da, size), sorted, and their counts."""
+        """Distinct resampling units as rows (totals dc, dw, da, size), sorted, and their counts
+        (kept: the SE and the bootstrap both start from it)."""
         if self.x is None:
             kinds, counts = self.distinct  # type: ignore[misc]
             return np.column_stack([kinds, np.ones(len(kinds))]), counts
@@ -227,7 +230,7 @@ class PairData:
             return np.full(len(v), np.nan), np.full(len(v), np.nan)
         mean = self.mean()
         diff = v @ mean
-        kinds, counts = self.unit_table()
+        kinds, counts = self.unit_table
         weights = counts.astype("float64")
         resid = kinds[:, :3] - kinds[:, 3:4] * mean[None, :]
         scatter = (resid * weights[:, None]).T @ resid
@@ -247,7 +250,7 @@ class PairData:
         clusters are grouped by their (totals, size). Seeded per pair from (seed, benchmark,
         model_a, model_b), so a pair's interval does not depend on which other models were loaded.
         """
-        kinds, freq = self.unit_table()
+        kinds, freq = self.unit_table
         g = int(freq.sum())
         tag = zlib.crc32(f"{self.benchmark}\x1f{self.model_a}\x1f{self.model_b}".encode())
         rng = np.random.default_rng([int(seed), tag])
@@ -268,20 +271,23 @@ class BenchmarkItems:
     x: np.ndarray  # (M, U, 3) float: c, w, a
     clusters: np.ndarray | None  # (U,) int codes
 
-    def __post_init__(self) -> None:
-        # each present item's outcome as one code (0 correct, 1 wrong, 2 abstain) when every
-        # present item has exactly one of them (what scored_items gives); else pairs keep rows
-        self._codes: np.ndarray | None = None
+    @cached_property
+    def outcome_codes(self) -> np.ndarray | None:
+        """(M, U) each present item's outcome as one code (0 correct, 1 wrong, 2 abstain), when
+        items are unclustered and every present item has exactly one of them (what scored_items
+        gives); None otherwise, and pairs keep their rows. Derived once, on the first pair."""
         if self.clusters is None and self.x.size and np.array_equal(self.x.sum(axis=2), self.present):
-            self._codes = np.argmax(self.x, axis=2).astype("int8")
+            return np.argmax(self.x, axis=2).astype("int8")
+        return None
 
     def pair(self, i: int, j: int) -> PairData:
         both = self.present[i] & self.present[j]
         n_both = int(both.sum())
         dropped_a, dropped_b = int(self.present[i].sum()) - n_both, int(self.present[j].sum()) - n_both
         names = {"benchmark": self.benchmark, "model_a": self.models[i], "model_b": self.models[j]}
-        if self._codes is not None:
-            cells = self._codes[i].astype("int64") * 3 + self._codes[j]
+        codes = self.outcome_codes
+        if codes is not None:
+            cells = codes[i].astype("int64") * 3 + codes[j]
             table = np.bincount(cells if n_both == both.size else cells[both], minlength=9)
             return PairData(**names, x=None, clusters=None, dropped_a=dropped_a, dropped_b=dropped_b,
                             distinct=_distinct_differences(table))
