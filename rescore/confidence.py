@@ -55,21 +55,23 @@ def normalise_confidence(
     lines: pd.Series | None = None,
 ) -> tuple[pd.Series, str | None]:
     """Return (probabilities, note). The note says when a percentage scale was detected."""
+
+    def where(i: int) -> dict[str, int | None]:  # row i's line or record, for the error
+        return located(path, int(lines.iloc[i]) if lines is not None else None)
+
     parsed = np.empty(len(values), dtype="float64")
     percent = np.zeros(len(values), dtype=bool)
     for i, value in enumerate(values.tolist()):
         try:
             parsed[i], percent[i] = _one(value)
         except (TypeError, ValueError):
-            line = int(lines.iloc[i]) if lines is not None else None
-            raise InputError(f"confidence is not a number: {str(value)[:40]!r}", path=path, **located(path, line),
+            raise InputError(f"confidence is not a number: {str(value)[:40]!r}", path=path, **where(i),
                              field=column) from None
     note = None
     finite = parsed[np.isfinite(parsed)]
     if np.any(np.isinf(parsed)):
         i = int(np.flatnonzero(np.isinf(parsed))[0])
-        line = int(lines.iloc[i]) if lines is not None else None
-        raise InputError("confidence is infinite", path=path, **located(path, line), field=column)
+        raise InputError("confidence is infinite", path=path, **where(i), field=column)
     scale_percent = percent.any() or (finite.size and finite.max() > 1.0)
     if scale_percent:
         parsed = np.where(percent | scale_percent, parsed / 100.0, parsed)
@@ -77,8 +79,6 @@ def normalise_confidence(
     bad = np.isfinite(parsed) & ((parsed < 0) | (parsed > 1))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        line = int(lines.iloc[i]) if lines is not None else None
-        shown = values.iloc[i]
-        raise InputError(f"confidence {str(shown)!r} outside [0, 1] and [0, 100]", path=path, **located(path, line),
+        raise InputError(f"confidence {str(values.iloc[i])!r} outside [0, 1] and [0, 100]", path=path, **where(i),
                          field=column)
     return pd.Series(parsed, index=values.index, dtype="float64"), note

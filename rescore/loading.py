@@ -273,13 +273,12 @@ def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.Dat
 
 def _merge_notes(per_note: dict[str, list[str]]) -> list[str]:
     """One line per distinct note, naming the file (or how many files) it applies to."""
-    out = []
-    for note, files in per_note.items():
-        if len(files) == 1:
-            out.append(f"{files[0]}: {note}")
-        else:
-            out.append(f"{note} ({len(files)} files: {files[0]}, ...)")
-    return out
+    return [said_of_files(note, files) for note, files in per_note.items()]
+
+
+def said_of_files(text: str, files: list[str]) -> str:
+    """One line saying ``text`` of ``files``: "path: text", or "text (N files: first, ...)"."""
+    return f"{files[0]}: {text}" if len(files) == 1 else f"{text} ({len(files)} files: {files[0]}, ...)"
 
 
 def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], options: LoadOptions,

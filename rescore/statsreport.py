@@ -114,6 +114,8 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
     from rich import box
     from rich.table import Table
 
+    from .reports.terminal import widest
+
     for name, cols in columns.items():
         frame = report.tables.get(name)
         if frame is None or frame.empty:
@@ -133,8 +135,8 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
                 if col in FOLDING_COLUMNS:  # names wrap onto a second line when the terminal is narrow
                     table.add_column(header, justify="left", overflow="fold")
                 else:  # a number or interval is never cut: "-0.…" reads as a value it is not
-                    widest = max([len(header), *(len(row[k]) for row in cells)])
-                    table.add_column(header, justify="right" if numeric else "left", no_wrap=True, min_width=widest)
+                    table.add_column(header, justify="right" if numeric else "left", no_wrap=True,
+                                     min_width=widest(header, [row[k] for row in cells]))
             for row in cells:
                 table.add_row(*row)
             console.print(table)

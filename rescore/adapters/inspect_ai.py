@@ -244,7 +244,7 @@ def _target_letters(target: Any) -> list[str]:
     return sorted({ch.upper() for part in parts for ch in str(part) if ch.isalpha()})
 
 
-def _reparsed_letters(response: str | None, choices: Any, target: Any) -> list[str] | None:
+def _reparsed_letters(response: str | None, choices: Any, target_letters: list[str]) -> list[str] | None:
     """The letters of a ``ANSWER: ...`` line in any case, or None when no valid answer is there.
 
     Valid means every letter names one of the sample's choices, and there is exactly one when
@@ -260,7 +260,7 @@ def _reparsed_letters(response: str | None, choices: Any, target: Any) -> list[s
     allowed = {chr(ord("A") + i) for i in range(len(choices))}
     if not letters or not set(letters) <= allowed:
         return None
-    if len(_target_letters(target)) == 1 and len(letters) != 1:
+    if len(target_letters) == 1 and len(letters) != 1:
         return None
     return letters
 
@@ -446,13 +446,14 @@ class InspectAdapter(Adapter):
         grade, rule = _grade(score, key, path, where)
         answer = score.get("answer")
         if rule == RULE_EXTRACTION and key.rsplit("/", 1)[-1] == "choice":
-            letters = _reparsed_letters(response, sample.get("choices"), sample.get("target"))
+            target = _target_letters(sample.get("target"))
+            letters = _reparsed_letters(response, sample.get("choices"), target)
             if not reextract:
                 counts["reextractable"] += letters is not None  # said in a note: the flag would re-parse them
             else:
                 counts["reextract_tried"] += 1
                 if letters is not None:
-                    grade = "correct" if set(letters) == set(_target_letters(sample.get("target"))) else "wrong"
+                    grade = "correct" if letters == target else "wrong"
                     counts[f"reextract_{grade}"] += 1
                     answer, rule = ", ".join(letters), RULE_REEXTRACTED
         row.update(grade=grade, grade_rule=rule)

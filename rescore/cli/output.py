@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..board import Leaderboard
+from ..loading import said_of_files
 
 
 def print_notes(board: Leaderboard, console: Console) -> None:
@@ -26,11 +27,7 @@ def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
     for path, reason in skipped:
         kind = reason.split(";", 1)[0].split(" (", 1)[0].strip()
         kinds.setdefault(kind, []).append((path, reason))
-    lines = []
-    for entries in kinds.values():
-        path, reason = entries[0]
-        lines.append(f"{path}: {reason}" if len(entries) == 1 else f"{reason} ({len(entries)} files: {path}, ...)")
-    return lines
+    return [said_of_files(entries[0][1], [path for path, _ in entries]) for entries in kinds.values()]
 
 
 def print_explain(board: Leaderboard, console: Console) -> None:
