@@ -7,7 +7,7 @@ The inputs come from ``benchmarks/make_data.py`` (lm-eval JSONL and Parquet with
 and are shared with ``benchmarks/scale.py`` (same default folder, reused while META.json matches).
 Each contender runs ``rescore leaderboard DIR -f json -o FILE`` as its own subprocess:
 
-* **local -j N**: the default engine, N worker processes (``rescore.parallel``);
+* **local -j N**: the default engine, N worker processes (``rescore.read.workers``);
 * **dask, LocalCluster**: ``--engine dask`` with no scheduler, so the run pays for starting a
   scheduler and N worker processes and for shipping every file's count table to the client;
 * **dask, running cluster**: ``--engine dask --scheduler ADDRESS`` against a LocalCluster this
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from distributed import LocalCluster
 
-    from rescore.engines.dask import local_cluster_kwargs
+    from rescore.read.engines.dask import local_cluster_kwargs
 
     meta_path = args.data / "META.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}

@@ -6,25 +6,25 @@ Library API (the CLI only calls these)::
     data = rescore.load("runs/")                    # canonical item table + provenance
     board = rescore.leaderboard(data, thresholds=[0, 0.5, 0.75, 0.9])
     board.rows                                      # pandas DataFrame, one row per benchmark x model x t
-    rescore.score(n_correct=60, n_wrong=30, n_abstain=10, t=0.75)
+    rescore.score_counts(n_correct=60, n_wrong=30, n_abstain=10, t=0.75)
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .board import Leaderboard
-    from .loading import Dataset
+from rescore.version import __version__
 
-__all__ = ["Dataset", "Leaderboard", "Policy", "__version__", "leaderboard", "load", "score"]
+if TYPE_CHECKING:  # pragma: no cover
+    from rescore.read.assemble import Dataset
+    from rescore.score.leaderboard import Leaderboard
+
+__all__ = ["Dataset", "Leaderboard", "Policy", "__version__", "leaderboard", "load", "score_counts"]
 
 
 def load(paths: Any, **options: Any) -> Dataset:
-    """Read result files/folders into a :class:`~rescore.loading.Dataset` (see ``LoadOptions``)."""
-    from .loading import load as _load
+    """Read result files/folders into a :class:`~rescore.read.assemble.Dataset` (see ``LoadOptions``)."""
+    from rescore.read.load import load as _load
 
     return _load(paths, **options)
 
@@ -47,9 +47,9 @@ def leaderboard(
     ``confidence_policy="both"`` adds the calibrated-abstention policy scores (``board.policy_rows``);
     ``ties`` "auto" sets the ≈ marks by paired tests when item rows exist ("overlap": interval overlap).
     """
-    from .board import build
-    from .loading import Dataset as _Dataset
-    from .scoring import Policy as _Policy
+    from rescore.read.assemble import Dataset as _Dataset
+    from rescore.score.leaderboard import build
+    from rescore.score.rule import Policy as _Policy
 
     if not isinstance(data, _Dataset):
         data = load(data, **load_options)
@@ -61,7 +61,7 @@ def leaderboard(
                  ties=ties)
 
 
-def score(
+def score_counts(
     n_correct: float,
     n_wrong: float,
     n_abstain: float = 0,
@@ -69,10 +69,13 @@ def score(
     idk_credit: float = 0.0,
     level: float = 0.95,
 ) -> dict[str, float]:
-    """Score, standard error and interval at target ``t`` from counts alone."""
-    from .scoring import check_threshold
-    from .scoring import score as _score
-    from .stats import clt_se, interval
+    """Score, standard error and interval at target ``t`` from counts alone.
+
+    (Named ``score_counts`` because ``rescore.score`` is the scoring stage's package.)
+    """
+    from rescore.score.intervals import clt_se, interval
+    from rescore.score.rule import check_threshold
+    from rescore.score.rule import score as _score
 
     t = check_threshold(t)
     n = n_correct + n_wrong + n_abstain
@@ -82,21 +85,25 @@ def score(
     return {"t": t, "score": value, "se": se, "ci_low": float(low), "ci_high": float(high), "n": float(n)}
 
 
+_REPORT_MODULES = {"calibration": "rescore.score.calibration", "selective": "rescore.score.selective",
+                   "policy": "rescore.score.policies", "compare": "rescore.score.compare"}
+
+
 def __getattr__(name: str) -> Any:
     if name == "Policy":
-        from .scoring import Policy
+        from rescore.score.rule import Policy
 
         return Policy
     if name == "Dataset":
-        from .loading import Dataset
+        from rescore.read.assemble import Dataset
 
         return Dataset
     if name == "Leaderboard":
-        from .board import Leaderboard
+        from rescore.score.leaderboard import Leaderboard
 
         return Leaderboard
-    if name in ("calibration", "selective", "policy", "compare"):  # rescore.calibration.build_report(...)
+    if name in _REPORT_MODULES:  # rescore.calibration.build_report(...), as before the stages had packages
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(_REPORT_MODULES[name])
     raise AttributeError(name)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError
+from rescore.errors import InputError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -77,7 +77,7 @@ def preset(name: str) -> dict[str, Any]:
     """A named scoring preset (``binary``, ``kalai``, ``omniscience``...)."""
     presets = scoring_config()["presets"]
     if name not in presets:
-        from .errors import UsageError
+        from rescore.errors import UsageError
 
         raise UsageError(f"unknown preset {name!r}; known: {', '.join(sorted(presets))}")
     return presets[name]

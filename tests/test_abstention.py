@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rescore import abstention
-from rescore.abstention import EMPTY, PHRASE, AbstentionDetector, default_detector
-from rescore.outcomes import classify, parse_grade
+from rescore.outcomes import abstention
+from rescore.outcomes.abstention import EMPTY, PHRASE, AbstentionDetector, default_detector
+from rescore.outcomes.decide import classify, parse_grade
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.adapters.gpqa_csv import parse_log_name
 from rescore.errors import InputError
+from rescore.read.plugins import detect
 
 from .conftest import invoke
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.errors import InputError
+from rescore.read.plugins import detect
 
 RUN = "mmlu:subject=anatomy,method=multiple_choice_joint,model=openai_gpt-4"
 

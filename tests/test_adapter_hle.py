@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.adapters.hle import ADAPTER, hle_calibration_error, stated_confidence
 from rescore.errors import InputError
+from rescore.read.plugins import detect
 
 from .conftest import invoke, real_data
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.adapters.ifeval import ADAPTER, prompt_id
 from rescore.errors import InputError
+from rescore.read.plugins import detect
 
 from .conftest import invoke, real_data, write_jsonl
 

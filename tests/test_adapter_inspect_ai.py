@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 import zstandard
 
-from rescore.adapters import _zip as safezip
-from rescore.adapters import detect, get_adapter
 from rescore.errors import InputError, UsageError
-from rescore.loading import load, read_one
-from rescore.options import LoadOptions
+from rescore.read import zipfiles as safezip
+from rescore.read.load import load
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import read_one
+from rescore.read.plugins import detect, get_adapter
 
 from .conftest import invoke, real_data
 

@@ -11,10 +11,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rescore.adapters import detect, get_adapter
 from rescore.errors import InputError, UsageError
-from rescore.loading import load, plan, read_one
-from rescore.options import LoadOptions
+from rescore.read.assemble import plan
+from rescore.read.load import load
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import read_one
+from rescore.read.plugins import detect, get_adapter
 
 from .conftest import invoke, real_data
 

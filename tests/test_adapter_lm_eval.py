@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.adapters.lm_eval import ADAPTER, choose, samples_name_parts
 from rescore.errors import InputError
-from rescore.loading import plan, read_one
-from rescore.options import LoadOptions
+from rescore.read.assemble import plan
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import read_one
+from rescore.read.plugins import detect
 
 from .conftest import invoke, real_data, write_jsonl
 

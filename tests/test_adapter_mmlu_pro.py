@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.adapters.mmlu_pro import extract_answer, official_random_hit
 from rescore.errors import InputError
+from rescore.read.plugins import detect
 
 from .conftest import invoke, real_data
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.adapters.omni_math import ADAPTER, parse_report
 from rescore.errors import InputError
+from rescore.read.plugins import detect
 
 from .conftest import ROOT, invoke
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore.adapters import detect
 from rescore.errors import InputError
+from rescore.read.plugins import detect
 
 from .conftest import invoke, real_data, write_jsonl
 

@@ -15,9 +15,18 @@ import pandas as pd
 import pytest
 
 import rescore
-from rescore import counting
 from rescore.errors import InputError
-from rescore.parallel import Interrupted, _init_worker, _stop, choose_jobs, default_jobs, map_files, progress_wanted
+from rescore.read import counts as counting
+from rescore.read.per_file import DeferredKeys
+from rescore.read.workers import (
+    Interrupted,
+    _init_worker,
+    _stop,
+    choose_jobs,
+    default_jobs,
+    map_files,
+    progress_wanted,
+)
 
 from .conftest import ROOT, SAMPLE, invoke
 
@@ -70,9 +79,9 @@ def test_small_inputs_stay_in_process_unless_jobs_is_given() -> None:
 def test_parquet_counts_by_its_rows_when_choosing_workers(tmp_path: Path) -> None:
     """A Parquet file is small on disk for its rows (columns compress 10-100x); the choice between
     in-process and workers weighs its rows as text, so a folder of them gets the workers."""
-    from rescore.adapters import get_adapter
-    from rescore.counting import TEXT_BYTES_PER_ITEM
-    from rescore.parallel import _work_estimates
+    from rescore.read.counts import TEXT_BYTES_PER_ITEM
+    from rescore.read.plugins import get_adapter
+    from rescore.read.workers import _work_estimates
 
     rows = pd.DataFrame({"model": ["m"] * 40_000, "item_id": range(40_000), "correct": [1, 0] * 20_000})
     chosen = []
@@ -180,7 +189,7 @@ def test_cli_jobs_flag_gives_the_same_json(tmp_path: Path) -> None:
 
 def test_map_files_interrupt_says_how_far(tmp_path: Path) -> None:
     folder = _write_runs(tmp_path / "runs", files=4)
-    chosen, _ = rescore.loading.plan([folder], rescore.options.LoadOptions())
+    chosen, _ = rescore.read.assemble.plan([folder], rescore.read.options.LoadOptions())
     calls = []
 
     def task(path: str, adapter: str, options: object) -> str:
@@ -190,7 +199,7 @@ def test_map_files_interrupt_says_how_far(tmp_path: Path) -> None:
         return path
 
     with pytest.raises(Interrupted) as caught:
-        list(map_files(chosen, rescore.options.LoadOptions(), jobs=1, task=task))
+        list(map_files(chosen, rescore.read.options.LoadOptions(), jobs=1, task=task))
     assert (caught.value.done, caught.value.total) == (2, 4)
     assert str(caught.value) == "2 of 4 files read"
 
@@ -199,7 +208,7 @@ SLOW_CLI = """
 import signal, sys, time
 # as at a terminal: a test runner started in the background inherits SIGINT ignored
 signal.signal(signal.SIGINT, signal.default_int_handler)
-import rescore.loading as loading
+import rescore.read.per_file as loading
 original = loading.read_one
 def slow(*args):
     sys.stderr.write("reading\\n")
@@ -280,13 +289,13 @@ def _graded_parquet(path: Path, model: str = "m", start: int = 0) -> Path:
 
 
 def test_arrow_fast_path_gives_the_general_path_result(tmp_path: Path) -> None:
-    from rescore.adapters import SourceInfo
-    from rescore.fastcount import count_generic_parquet
-    from rescore.loading import read_one
-    from rescore.options import LoadOptions
+    from rescore.adapters.generic.fast import count_generic_parquet
+    from rescore.read.options import LoadOptions
+    from rescore.read.per_file import read_one
+    from rescore.read.sources import SourceInfo
 
     path = _graded_parquet(tmp_path / "runs.parquet")
-    assert count_generic_parquet(path, LoadOptions(need_items=False), rescore.abstention.default_detector(),
+    assert count_generic_parquet(path, LoadOptions(need_items=False), rescore.outcomes.abstention.default_detector(),
                                  SourceInfo(str(path)))
     items = rescore.load(path)
     counted = rescore.load(path, need_items=False)
@@ -301,14 +310,14 @@ def test_arrow_fast_path_gives_the_general_path_result(tmp_path: Path) -> None:
     csv = tmp_path / "runs.csv"
     pd.read_parquet(path).to_csv(csv, index=False)
     slow = read_one(csv, "generic", LoadOptions(need_items=False, benchmark=None))
-    assert isinstance(fast.item_keys, counting.DeferredKeys)  # ids are unique: hashes only if a file overlaps
+    assert isinstance(fast.item_keys, DeferredKeys)  # ids are unique: hashes only if a file overlaps
     assert fast.item_keys.compute().tolist() == slow.item_keys.tolist()
     # an id repeated under another benchmark is no duplicate; the fast path then hashes the keys itself
     frame = pd.read_parquet(path)
     twice = pd.concat([frame, frame.assign(task="other_task")], ignore_index=True)
     twice.to_parquet(tmp_path / "twice.parquet")
     counted = count_generic_parquet(tmp_path / "twice.parquet", LoadOptions(need_items=False),
-                                    rescore.abstention.default_detector(), SourceInfo("twice.parquet"))
+                                    rescore.outcomes.abstention.default_detector(), SourceInfo("twice.parquet"))
     assert counted is not None and counted.keys is not None and len(counted.keys) == 2 * len(frame)
     twice.to_csv(tmp_path / "twice.csv", index=False)
     assert counted.keys.tolist() == read_one(tmp_path / "twice.csv", "generic",
@@ -339,9 +348,9 @@ def test_arrow_fast_path_judges_grade_columns_on_the_general_paths_sample(tmp_pa
     would judge on fewer values than the general reader and could pick another column (here it
     counted `is_correct` where the general reader reads `outcome` and names its bad value), so
     it leaves the file to the general reader."""
-    from rescore.adapters import SourceInfo
-    from rescore.fastcount import count_generic_parquet
-    from rescore.options import LoadOptions
+    from rescore.adapters.generic.fast import count_generic_parquet
+    from rescore.read.options import LoadOptions
+    from rescore.read.sources import SourceInfo
 
     n = 3000
     grade = [None if i < 1000 and i % 10 else ("maybe" if i < 1000 and i % 100 == 0 else
@@ -352,7 +361,8 @@ def test_arrow_fast_path_judges_grade_columns_on_the_general_paths_sample(tmp_pa
     path = tmp_path / "two.parquet"
     frame.to_parquet(path)
     options = LoadOptions(need_items=False)
-    assert count_generic_parquet(path, options, rescore.abstention.default_detector(), SourceInfo(str(path))) is None
+    detector = rescore.outcomes.abstention.default_detector()
+    assert count_generic_parquet(path, options, detector, SourceInfo(str(path))) is None
     with pytest.raises(InputError) as general:
         rescore.load(path)
     with pytest.raises(InputError) as counted:
@@ -361,4 +371,4 @@ def test_arrow_fast_path_judges_grade_columns_on_the_general_paths_sample(tmp_pa
     full = frame.assign(outcome=frame["outcome"].fillna("CORRECT").replace("maybe", "INCORRECT"))
     # no blanks: the head's sample is whole, and the fast path reads the file
     full.to_parquet(path)
-    assert count_generic_parquet(path, options, rescore.abstention.default_detector(), SourceInfo(str(path)))
+    assert count_generic_parquet(path, options, rescore.outcomes.abstention.default_detector(), SourceInfo(str(path)))

@@ -10,16 +10,16 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rescore.board import _cluster_series
-from rescore.compare import benchmark_items
-from rescore.itemscores import scored_items
-from rescore.policy import Policy
-from rescore.schema import conform
+from rescore.read.schema import conform
+from rescore.score.clusters import cluster_series
+from rescore.score.compare import benchmark_items
+from rescore.score.item_scores import scored_items
+from rescore.score.policies import Policy
 
 
 def reference(items: pd.DataFrame, policy: Policy, cluster: str) -> list[tuple]:
     scored = scored_items(items, policy)
-    labels, _ = _cluster_series(scored, cluster) if not scored.empty else (None, "clt")
+    labels, _ = cluster_series(scored, cluster) if not scored.empty else (None, "clt")
     if labels is not None:
         scored = scored.assign(_cluster=labels.to_numpy())
     out = []

@@ -1,4 +1,4 @@
-"""``rescore check`` and ``rescore.gates``: every flag, every error path, JUnit, step summary, baseline."""
+"""``rescore check`` and ``rescore.score.gates``: every flag, every error path, JUnit, step summary, baseline."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore import gates
 from rescore.errors import InputError, UsageError
+from rescore.score import gates
 
 from .conftest import invoke
 
@@ -301,7 +301,7 @@ def test_no_escape_codes_when_not_a_tty(bench: Path) -> None:
 
 
 def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rescore.parallel import progress_wanted
+    from rescore.read.workers import progress_wanted
 
     class Terminal:
         def isatty(self) -> bool:

@@ -322,7 +322,7 @@ def test_library_refuses_unknown_or_misplaced_options() -> None:
     data = rescore.load(SAMPLE / "mmlu_pro_mini")
     with pytest.raises(TypeError, match="already a loaded Dataset"):
         rescore.leaderboard(data, policy="both")  # confidence_policy= was meant
-    from rescore import calibration
+    from rescore.score import calibration
 
     with pytest.raises(TypeError, match="already loaded"):
         calibration.build_report(data, latest=True)

@@ -8,7 +8,7 @@ import pytest
 
 import rescore
 from rescore.cli.commands import leaderboard as command
-from rescore.options import LoadOptions
+from rescore.read.options import LoadOptions
 
 from .conftest import invoke
 

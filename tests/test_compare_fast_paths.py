@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from rescore.compare import BenchmarkItems, PairData, _coefficients, _tau_b_rows, distinct_rows, tau_bootstrap
+from rescore.score.compare import BenchmarkItems, PairData, _coefficients, _tau_b_rows, distinct_rows, tau_bootstrap
 
 
 @settings(max_examples=200)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rescore import calibration, compare, selective
+from rescore.score import calibration, compare, selective
 
 from .conftest import SAMPLE, invoke
 
@@ -196,10 +196,10 @@ def test_missing_input_and_output_over_input(table: Path, command: str) -> None:
 def test_library_modules_reachable_from_the_package() -> None:
     import rescore
 
-    report = rescore.calibration.build_report(MMLU)
+    report = rescore.score.calibration.build_report(MMLU)
     assert report.kind == "calibration" and len(report.tables["summary"]) == 5
-    assert rescore.compare.kendall_tau_b([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
-    assert callable(rescore.selective.aurc) and callable(rescore.policy.policy_curve)
+    assert rescore.score.compare.kendall_tau_b([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
+    assert callable(rescore.score.selective.aurc) and callable(rescore.score.policies.policy_curve)
 
 
 def test_compare_table_never_cuts_numbers_at_80_columns(tmp_path: Path) -> None:

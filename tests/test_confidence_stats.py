@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rescore
-from rescore.calibration import bin_index, brier, calibration_report, ece, reliability_table
-from rescore.compare import (
+from rescore.errors import UsageError
+from rescore.score.calibration import bin_index, brier, calibration_report, ece, reliability_table
+from rescore.score.compare import (
     PairData,
     benjamini_hochberg,
     compare_report,
@@ -24,11 +25,10 @@ from rescore.compare import (
     kendall_tau_b,
     p_two_sided,
 )
-from rescore.errors import UsageError
-from rescore.itemscores import confidence_problem, scored_items
-from rescore.policy import behavioural_audit, policy_curve, policy_report, wilson_bounds
-from rescore.scoring import Policy, penalty
-from rescore.selective import (
+from rescore.score.item_scores import confidence_problem, scored_items
+from rescore.score.policies import behavioural_audit, policy_curve, policy_report, wilson_bounds
+from rescore.score.rule import Policy, penalty
+from rescore.score.selective import (
     aurc,
     aurc_optimal,
     coverage_at_risk,

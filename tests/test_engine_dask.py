@@ -23,12 +23,13 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import rescore  # noqa: E402
-from rescore.board import build  # noqa: E402
-from rescore.engines import EngineError, map_groups  # noqa: E402
-from rescore.engines.dask import DaskEngine, local_cluster_kwargs  # noqa: E402
 from rescore.errors import InputError  # noqa: E402
-from rescore.loading import assemble, plan, read_one  # noqa: E402
-from rescore.options import LoadOptions  # noqa: E402
+from rescore.read.assemble import assemble, plan  # noqa: E402
+from rescore.read.engines import EngineError, map_groups  # noqa: E402
+from rescore.read.engines.dask import DaskEngine, local_cluster_kwargs  # noqa: E402
+from rescore.read.options import LoadOptions  # noqa: E402
+from rescore.read.per_file import read_one  # noqa: E402
+from rescore.score.leaderboard import build  # noqa: E402
 
 from .conftest import ROOT, SAMPLE, invoke  # noqa: E402
 
@@ -262,7 +263,7 @@ def test_worker_killed_mid_run_gives_the_same_answer(address: str, tree: Path, t
 def test_per_item_features_on_dask_equal_local(address: str, tree: Path, feature: str, params: dict) -> None:
     from pandas.testing import assert_frame_equal
 
-    from rescore.engines.reports import feature_report
+    from rescore.score.per_group import feature_report
 
     local = feature_report(tree, feature, **params)
     remote = feature_report(tree, feature, options=LoadOptions(engine="dask", scheduler=address), **params)
@@ -282,7 +283,7 @@ def test_per_item_features_on_dask_equal_local(address: str, tree: Path, feature
 
 def test_feature_report_dataset_keeps_provenance(address: str, tree: Path) -> None:
     """The per-item features' provenance (sources, notes, skipped, counts-only) is the same on Dask."""
-    from rescore.engines.reports import feature_report
+    from rescore.score.per_group import feature_report
 
     _, local = feature_report(tree, "calibration", bins=5, return_dataset=True)
     _, remote = feature_report(tree, "calibration", bins=5, return_dataset=True,
@@ -328,16 +329,16 @@ def test_overlapping_files_are_hashed_on_the_workers(address: str, tmp_path: Pat
     _graded_parquet(same, "copy.parquet", range(30, 90))
     counts = LoadOptions(need_items=False)  # counts mode: the columnar Parquet path defers the hashes
     on_dask = LoadOptions(need_items=False, engine="dask", scheduler=address)
-    local_apart = rescore.loading.load(apart, counts)
+    local_apart = rescore.read.load.load(apart, counts)
     with pytest.raises(InputError, match=r"30 item key\(s\)") as local_same:
-        rescore.loading.load(same, counts)
+        rescore.read.load.load(same, counts)
 
-    def not_here(self: rescore.counting.DeferredKeys) -> None:
+    def not_here(self: rescore.read.per_file.DeferredKeys) -> None:
         raise AssertionError(f"hashed on the client: {self.path}")
 
-    monkeypatch.setattr(rescore.counting.DeferredKeys, "compute", not_here)
-    dask_apart = rescore.loading.load(apart, on_dask)
+    monkeypatch.setattr(rescore.read.per_file.DeferredKeys, "compute", not_here)
+    dask_apart = rescore.read.load.load(apart, on_dask)
     pd.testing.assert_frame_equal(dask_apart.item_counts, local_apart.item_counts)
     with pytest.raises(InputError, match=r"30 item key\(s\)") as dask_same:
-        rescore.loading.load(same, on_dask)
+        rescore.read.load.load(same, on_dask)
     assert str(dask_same.value) == str(local_same.value)

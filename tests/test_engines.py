@@ -11,14 +11,15 @@ import pytest
 
 import rescore
 from rescore.cli.commands import leaderboard as command
-from rescore.engines import map_groups
-from rescore.options import LoadOptions
+from rescore.read.engines import map_groups
+from rescore.read.options import LoadOptions
 
 from .conftest import ROOT, SAMPLE, invoke
 
 
 def test_importing_rescore_never_imports_dask() -> None:
-    code = "import rescore, rescore.cli.app, rescore.engines, rescore.loading, sys; assert 'dask' not in sys.modules"
+    code = ("import rescore, rescore.cli.app, rescore.read.engines, rescore.read.load, sys; "
+            "assert 'dask' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
@@ -80,7 +81,7 @@ def test_engine_flags_reach_load_options(monkeypatch: pytest.MonkeyPatch, args: 
         return rescore.load(SAMPLE)
 
     monkeypatch.setattr(command, "load", fake_load)
-    monkeypatch.setattr("rescore.engines.require_dask", lambda: None)  # no cluster is started: load is faked
+    monkeypatch.setattr("rescore.read.engines.require_dask", lambda: None)  # no cluster is started: load is faked
     result = invoke("leaderboard", str(SAMPLE), *args, "-q", "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert getattr(seen[0], field) == value

@@ -20,12 +20,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import rescore
-from rescore.abstention import AbstentionDetector
-from rescore.adapters import SourceInfo, get_adapter
+from rescore.adapters.generic.fast import count_generic_parquet
 from rescore.errors import InputError
-from rescore.fastcount import count_generic_parquet
-from rescore.loading import _count_generally
-from rescore.options import LoadOptions
+from rescore.outcomes.abstention import AbstentionDetector
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import count_generally
+from rescore.read.plugins import get_adapter
+from rescore.read.sources import SourceInfo
 
 from .test_batch import _board
 from .test_lm_eval_fast import _fast, _general, _line, _results, _sorted, _write
@@ -102,7 +103,7 @@ def test_parquet_fast_path_answers_only_as_the_general_reader_does(tmp_path: Pat
         fast = count_generic_parquet(path, options, DETECTOR, fast_info)
     except InputError as refused:  # it names a repeated key itself: as the general reader does
         with pytest.raises(InputError) as general:
-            _count_generally(path, get_adapter("generic"), options, DETECTOR)
+            count_generally(path, get_adapter("generic"), options, DETECTOR)
         assert str(refused) == str(general.value)
         event("a repeated key, named by both")
         return
@@ -111,7 +112,7 @@ def test_parquet_fast_path_answers_only_as_the_general_reader_does(tmp_path: Pat
         return  # nothing to compare
     event("counted by the fast path")
     try:
-        counter, _, info = _count_generally(path, get_adapter("generic"), options, DETECTOR)
+        counter, _, info = count_generally(path, get_adapter("generic"), options, DETECTOR)
     except InputError as exc:
         raise AssertionError(f"the fast path counted a file the general reader refuses: {exc}") from exc
     assert _sorted(fast.table).equals(_sorted(counter.result()))

@@ -9,9 +9,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rescore import framepack, schema
-from rescore.loading import FileResult, read_one
-from rescore.options import LoadOptions
+from rescore.read import framepack, schema
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import FileResult, read_one
 
 from .conftest import SAMPLE
 

@@ -13,7 +13,7 @@ import pytest
 
 import rescore
 from rescore.errors import InputError, UsageError
-from rescore.schema import validate
+from rescore.read.schema import validate
 
 from .conftest import write_jsonl
 
@@ -110,7 +110,7 @@ def test_counts_only_table(tmp_path: Path) -> None:
     board = rescore.leaderboard(data, [0.0, 0.5])
     row = board.rows[(board.rows["model"] == "m1") & (board.rows["t"] == 0.5)].iloc[0]
     assert row["score"] == pytest.approx(0.0)
-    assert row["se"] == pytest.approx(rescore.score(40, 40, 20, t=0.5)["se"])
+    assert row["se"] == pytest.approx(rescore.score_counts(40, 40, 20, t=0.5)["se"])
     assert not board.groups["per_item"].any()
     assert any("per-item data unavailable" in n for n in board.notes)
 
@@ -269,21 +269,21 @@ def test_bad_utf8(tmp_path: Path) -> None:
 def test_reading_pauses_and_restores_the_cycle_collector(tmp_path: Path) -> None:
     import gc
 
-    from rescore.loading import read_one
+    from rescore.read.per_file import read_one
 
     good = tmp_path / "g.csv"
     good.write_text("model,id,correct\nm,1,1\n")
     bad = tmp_path / "b.csv"
     bad.write_text("model,id,correct\nm,1,maybe\n")
     assert gc.isenabled()
-    assert len(read_one(good, "generic", rescore.options.LoadOptions()).items) == 1
+    assert len(read_one(good, "generic", rescore.read.options.LoadOptions()).items) == 1
     assert gc.isenabled()
     with pytest.raises(InputError):
-        read_one(bad, "generic", rescore.options.LoadOptions(correct_col="correct"))
+        read_one(bad, "generic", rescore.read.options.LoadOptions(correct_col="correct"))
     assert gc.isenabled()
     gc.disable()
     try:
-        read_one(good, "generic", rescore.options.LoadOptions())
+        read_one(good, "generic", rescore.read.options.LoadOptions())
         assert not gc.isenabled()  # a caller's choice is kept
     finally:
         gc.enable()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rescore.inspection import cross_checks, inspect_paths
+from rescore.read.inspection import cross_checks, inspect_paths
 
 from .conftest import SAMPLE, invoke
 
@@ -59,7 +59,7 @@ def test_cross_check_flags_mismatch_with_reason() -> None:
 
 
 def test_formats_lists_every_adapter() -> None:
-    from rescore.adapters import all_adapters
+    from rescore.read.plugins import all_adapters
 
     result = invoke("formats", "--json")
     assert result.exit_code == 0

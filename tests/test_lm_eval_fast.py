@@ -1,6 +1,6 @@
 """The columnar counts path for lm-eval generation files gives exactly the general reader's answer.
 
-Every case is read twice, by :func:`rescore.adapters.lm_eval_fast.count_generation` (through
+Every case is read twice, by :func:`rescore.adapters.lm_eval.fast.count_generation` (through
 ``read_one`` in counts mode) and by the general reader (``read`` + classify + counts); counts,
 notes, producer cross-checks and errors must be equal. Cases the fast path does not take must
 make it give up (``None``), never guess.
@@ -18,12 +18,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rescore.abstention import AbstentionDetector
-from rescore.adapters import SourceInfo, get_adapter, lm_eval_fast
-from rescore.counting import DeferredKeys
+from rescore.adapters.lm_eval import fast as lm_eval_fast
 from rescore.errors import InputError
-from rescore.loading import _count_generally, read_one
-from rescore.options import LoadOptions
+from rescore.outcomes.abstention import AbstentionDetector
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import DeferredKeys, count_generally, read_one
+from rescore.read.plugins import get_adapter
+from rescore.read.sources import SourceInfo
 
 from .conftest import REAL_DATA, SAMPLE
 
@@ -90,13 +91,13 @@ def _results(filters: list[str], n: int) -> dict[str, Any]:
 
 def _fast(path: Path, **kwargs: Any):
     info = SourceInfo(str(path), adapter="lm_eval")
-    return lm_eval_fast.count_generation(ADAPTER, path, LoadOptions(need_items=False, **kwargs),
+    return lm_eval_fast.count_generation(ADAPTER.task_setup, path, LoadOptions(need_items=False, **kwargs),
                                          AbstentionDetector.from_config(), info), info
 
 
 def _general(path: Path, **kwargs: Any):
     options = LoadOptions(need_items=False, **kwargs)
-    counter, _, info = _count_generally(path, ADAPTER, options, AbstentionDetector.from_config())
+    counter, _, info = count_generally(path, ADAPTER, options, AbstentionDetector.from_config())
     return counter, info
 
 
@@ -274,7 +275,7 @@ def test_the_same_file_twice_is_caught_across_files(tmp_path: Path) -> None:
 def test_allocator_tuning_is_applied_once() -> None:
     import sys
 
-    from rescore import memtune
+    from rescore.read import memory as memtune
 
     first = memtune.tune_allocator()
     assert memtune.tune_allocator() == first
@@ -296,7 +297,7 @@ def test_raw_responses_of_other_shapes_are_read_like_the_general_reader(tmp_path
 
 
 def test_an_over_long_line_gets_the_general_readers_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rescore import tables
+    from rescore.read import tables
 
     rows = _mixed_lines()
     rows[2]["resps"] = [["x" * 20_000]]

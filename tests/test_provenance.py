@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import rescore
-from rescore.scoring import FORMULA
+from rescore.score.rule import FORMULA
 
 from .conftest import invoke
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import rescore
-from rescore.reports.html import PLOTS_HINT, figure_ids, render_html
+from rescore.report.html import PLOTS_HINT, figure_ids, render_html
 
 from .conftest import invoke
 

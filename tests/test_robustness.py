@@ -20,13 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rescore
-from rescore import tables
-from rescore.adapters import all_adapters
-from rescore.adapters._zip import SafeZip
 from rescore.errors import InputError, RescoreError
-from rescore.io import write_atomic, write_text_atomic
-from rescore.loading import read_one
-from rescore.options import LoadOptions
+from rescore.read import tables
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import read_one
+from rescore.read.plugins import all_adapters
+from rescore.read.zipfiles import SafeZip
+from rescore.report.atomic import write_atomic, write_text_atomic
 
 from .conftest import invoke
 
@@ -290,8 +290,8 @@ def test_large_input_streams_in_batches_and_counts_mode_keeps_no_rows(tmp_path: 
     """Reading is batch by batch (memory bounded by the batch), and counts mode keeps counts, not items."""
     path = tmp_path / "runs.jsonl"
     path.write_bytes(_jsonl([{"model": f"m{i % 3}", "id": i // 3, "correct": i % 2 == 0} for i in range(3000)]))
-    batches = list(rescore.adapters.get_adapter("generic").read(path, LoadOptions(batch_size=500),
-                                                                 rescore.adapters.SourceInfo(str(path))))
+    batches = list(rescore.read.plugins.get_adapter("generic").read(path, LoadOptions(batch_size=500),
+                                                                 rescore.read.sources.SourceInfo(str(path))))
     assert [len(b) for b in batches] == [500] * 6
     data = rescore.load(path, need_items=False, batch_size=500)
     assert data.items.empty
@@ -389,7 +389,7 @@ def test_block_line_splitting_equals_line_by_line(data: bytes, limit: int, block
     """iter_jsonl splits 1 MB blocks; the lines (and where a too-long line stops it) are those of split()."""
     import io
 
-    from rescore import tables as t
+    from rescore.read import tables as t
 
     original = t._BLOCK_BYTES
     t._BLOCK_BYTES = block
@@ -413,7 +413,6 @@ def test_a_repeat_keeps_the_tables_message_when_the_file_cannot_be_read_again(tm
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Naming the line means reading the file again; where that fails (a path only a Dask worker
     sees), the table's own message about the repeat stands, not an unrelated "file not found"."""
-    import rescore.loading as loading
 
     path = tmp_path / "runs.jsonl"
     path.write_bytes(_jsonl([*ROWS, {"model": "m", "id": 1, "correct": False}]))
@@ -421,7 +420,7 @@ def test_a_repeat_keeps_the_tables_message_when_the_file_cannot_be_read_again(tm
     def gone(*args: object, **kwargs: object) -> None:
         raise InputError("file not found", path=str(path))
 
-    monkeypatch.setattr(loading, "general_key_hashes", gone)
+    monkeypatch.setattr(rescore.read.assemble, "general_key_hashes", gone)
     with pytest.raises(InputError, match="rows share a") as caught:
         rescore.load(path, need_items=True)
     assert caught.value.field == "item_id"

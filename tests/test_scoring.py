@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import rescore
 from rescore.errors import UsageError
-from rescore.scoring import (
+from rescore.score.intervals import clt_se, clustered_se, z_value
+from rescore.score.rule import (
     Policy,
     apply_policy,
     break_even,
@@ -20,7 +21,6 @@ from rescore.scoring import (
     score,
     summary_metrics,
 )
-from rescore.stats import clt_se, clustered_se, z_value
 
 counts = st.tuples(st.integers(0, 500), st.integers(0, 500), st.integers(0, 500)).filter(lambda x: sum(x) > 1)
 thresholds = st.floats(0.0, 0.99, allow_nan=False)
@@ -42,7 +42,7 @@ def test_hand_computed_score_and_se() -> None:
     assert score(6, 3, 1, 10, 0.75) == pytest.approx(-0.3)
     # per-item values 1 x6, -3 x3, 0 x1: ss = 6*1.3^2 + 3*2.7^2 + 0.3^2 = 32.1; var = 32.1/9
     assert clt_se(6, 3, 1, 0.75) == pytest.approx(np.sqrt(32.1 / 9 / 10))
-    result = rescore.score(n_correct=6, n_wrong=3, n_abstain=1, t=0.75)
+    result = rescore.score_counts(n_correct=6, n_wrong=3, n_abstain=1, t=0.75)
     assert result["score"] == pytest.approx(-0.3)
     assert result["ci_low"] == pytest.approx(-0.3 - 1.959964 * np.sqrt(32.1 / 90), rel=1e-5)
 
@@ -187,7 +187,7 @@ def test_interval_coverage_is_near_nominal_by_simulation() -> None:
                 min_size=1, max_size=40))
 def test_overlap_marks_match_a_row_by_row_reference(rows: list[tuple[str, float, float, float]]) -> None:
     """board._rank's vectorised marks equal the plain loop over each (benchmark, t) group."""
-    from rescore.board import _rank
+    from rescore.score.leaderboard import _rank
 
     frame = pd.DataFrame([{"benchmark": b, "t": t, "model": f"m{i}", "score": s, "ci_low": s - h, "ci_high": s + h}
                           for i, (b, t, s, h) in enumerate(rows)])

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..options import LoadOptions
-from ..tables import read_json_document
-from .base import SourceInfo, head_bytes
+from rescore.adapters.base import SourceInfo, head_bytes
+from rescore.errors import InputError
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 IDENTITY = ("model", "benchmark", "subset", "item_id", "attempt", "run")
 

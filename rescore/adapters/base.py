@@ -3,7 +3,7 @@
 ``read`` yields pandas batches with the canonical identity columns (``model``, ``benchmark``,
 ``subset``, ``item_id``, ``attempt``, ``run``) plus what the producer said: ``grade`` (a
 canonical outcome or NA), ``grade_rule`` (why), and optionally ``prediction``, ``response``,
-``gold``, ``confidence``, ``cluster``, ``choice_logliks``. :func:`rescore.outcomes.classify`
+``gold``, ``confidence``, ``cluster``, ``choice_logliks``. :func:`rescore.outcomes.decide.classify`
 turns that into ``outcome``/``rule`` for all adapters alike.
 
 A batch with an ``n_correct`` column is a counts-only table (aggregates without items).
@@ -13,71 +13,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..options import LoadOptions
+from rescore.outcomes.abstention import AbstentionDetector
+from rescore.outcomes.decide import classify
+from rescore.read.options import LoadOptions
+from rescore.read.sources import FastCounts, SourceInfo
 
-
-@dataclass
-class SourceInfo:
-    """What was learnt about one input file; ends up in every output's provenance."""
-
-    path: str
-    adapter: str = ""
-    adapter_version: str = ""
-    items: int = 0
-    models: list[str] = field(default_factory=list)
-    benchmarks: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    producer_metrics: dict[str, Any] = field(default_factory=dict)
-    per_item: bool = True
-    skipped_records: int = 0
-    companions: list[str] = field(default_factory=list)
-
-    def note(self, message: str) -> None:
-        if message not in self.notes:
-            self.notes.append(message)
-
-    def add_producer_metric(self, benchmark: str, model: str, label: str, accuracy: float | None,
-                            n: int | None = None, note: str | None = None, **extra: Any) -> None:
-        """Record the producer's own aggregate (t = 0 accuracy) for the cross-check in ``rescore inspect``.
-
-        ``label`` names where it came from (``"lm-eval acc,none"``); ``note`` gives a known reason
-        for a mismatch (e.g. MMLU-Pro's random fallback for unparsed answers).
-        """
-        self.producer_metrics.setdefault("aggregates", []).append(
-            {"benchmark": benchmark, "model": model, "label": label, "accuracy": accuracy, "n": n, "note": note,
-             **extra}
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "adapter": self.adapter,
-            "adapter_version": self.adapter_version,
-            "items": self.items,
-            "models": self.models,
-            "benchmarks": self.benchmarks,
-            "per_item": self.per_item,
-            "skipped_records": self.skipped_records,
-            "companions": self.companions,
-            "notes": self.notes,
-        }
-
-
-@dataclass
-class FastCounts:
-    """What a counts-mode fast path returns: reduced counts (``rescore.counting.COLUMNS``), rows read,
-    and the sorted key hashes, or ``None`` when it checked duplicates inside the file without them
-    (they are then computed only if another file shares a group: ``rescore.counting.DeferredKeys``)."""
-
-    table: pd.DataFrame
-    rows: int
-    keys: Any = None
+__all__ = ["Adapter", "FastCounts", "SourceInfo", "first_json_line", "head_bytes"]
 
 
 class Adapter:
@@ -109,6 +55,18 @@ class Adapter:
     def skip_reason(self, path: Path) -> str | None:
         """Return why ``path`` is read as part of another file (e.g. lm-eval ``results_*.json``)."""
         return None
+
+    def abstention_detector(self, options: LoadOptions) -> AbstentionDetector:
+        """The abstention detector for ``options``' phrase list, shared per process.
+
+        The read stage asks the adapter for it (and for :meth:`decide`) instead of importing the
+        outcome rules itself: reading stays below the stages that give rows their meaning.
+        """
+        return AbstentionDetector.shared(options.abstain_phrases)
+
+    def decide(self, batch: pd.DataFrame, detector: AbstentionDetector) -> pd.DataFrame:
+        """Add ``outcome``/``rule`` to one canonical batch: the same rules for every producer."""
+        return classify(batch, detector)
 
 
 def head_bytes(path: Path, size: int = 4096) -> bytes:

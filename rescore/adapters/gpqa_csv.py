@@ -23,11 +23,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..tables import LINE, iter_table
-from ._common import RecordErrors, batch, head_text
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import LINE, iter_table
 
 NO_ANSWER = "Couldn't find an answer choice!"
 EXTRACTION_FAILURE = "extraction failure"

@@ -34,12 +34,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..tables import read_json_document
-from ._common import RecordErrors, batch, head_text, text_or_na
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.errors import InputError
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 PRECISE = "hallulens_precise_wikiqa"
 NONSENSE = "hallulens_nonexistent_entities"

@@ -33,13 +33,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..outcomes import parse_grade
-from ..tables import read_json_document
-from ._common import RecordErrors, batch, head_text, text_or_na
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.errors import InputError
+from rescore.outcomes.decide import parse_grade
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 METRICS = ("exact_match", "quasi_exact_match", "prefix_exact_match", "quasi_prefix_exact_match", "math_equiv",
            "math_equiv_chain_of_thought", "f1_score")

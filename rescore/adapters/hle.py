@@ -8,7 +8,7 @@ extension; third-party copies drop it) with the prediction record plus ``judge_r
 Mapping (the judged file is what rescore reads; the predictions file is its companion):
 
 * ``correct`` "yes" -> correct, "no" -> wrong. There is no native abstention; the raw response is
-  passed on, so :func:`rescore.outcomes.classify` turns a plain "I don't know" into an abstention.
+  passed on, so :func:`rescore.outcomes.decide.classify` turns a plain "I don't know" into an abstention.
   A judge-extracted ``model_answer`` of "None" (no final answer found) is not used as the
   prediction, so the detector reads the raw response instead.
 * ``confidence`` / 100 is the item confidence. The judge writes **100 when the response states no
@@ -39,12 +39,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_model
-from ..options import LoadOptions
-from ..tables import read_json_document
-from ._common import RecordErrors, batch, head_text, text_or_na
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.errors import InputError
+from rescore.outcomes.names import normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 BENCHMARK = "hle"
 RULE_MISSING = "missing judgement"

@@ -9,7 +9,7 @@ line per prompt with exactly ``follow_all_instructions`` (bool), ``follow_instru
   shown side by side, never summed, because they grade the same responses twice;
 * prompt level: ``follow_all_instructions`` true -> correct, false -> wrong; the response is passed
   on, so an empty response (the checker then fails every instruction) becomes an abstention in
-  :func:`rescore.outcomes.classify` (rule ``empty response``), as does a plain "I don't know";
+  :func:`rescore.outcomes.decide.classify` (rule ``empty response``), as does a plain "I don't know";
 * item id: the first 12 hex digits of the SHA-1 of the prompt (the checker joins by prompt text,
   so the prompt is the key; hashing keeps ids short and equal across models and variants);
 * model: the folder name (``<model>/eval_results_strict.jsonl``) or a file-name prefix
@@ -31,11 +31,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_model
-from ..options import LoadOptions
-from ._common import RecordErrors, batch, iter_text_lines, json_keys_in_head, text_or_na
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, iter_text_lines, json_keys_in_head, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.errors import InputError
+from rescore.outcomes.names import normalise_model
+from rescore.read.options import LoadOptions
 
 KEYS = ("follow_all_instructions", "follow_instruction_list", "instruction_id_list", "prompt", "response")
 _VARIANT = re.compile(r"(?:^|[_\-.])(strict|loose)(?:[_\-.]|$)", re.IGNORECASE)

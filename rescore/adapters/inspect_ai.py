@@ -4,7 +4,7 @@ What is read (``formats.md`` section (e)):
 
 * ``.eval`` = zip with ``header.json`` (the EvalLog without samples) and one member per sample
   and epoch, ``samples/<id>_epoch_<n>.json``. Recent versions compress members with zstd (zip
-  method 93); :mod:`rescore.adapters._zip` reads those in memory, refusing zip bombs by
+  method 93); :mod:`rescore.read.zipfiles` reads those in memory, refusing zip bombs by
   declared size before anything is unpacked. An unfinished log without ``header.json`` falls
   back to ``_journal/start.json``.
 * ``.json`` = the same EvalLog in one object with a ``samples`` list.
@@ -20,7 +20,7 @@ correct, 0 wrong, in between partial); one-hot dicts (``{"correct": 1, "incorrec
 "not_attempted": 0}``) by their hot key. ``I`` is an *extraction failure* (grade ``invalid``)
 when the scorer says ``reason: invalid_response_format`` (0.3.2xx ``choice()``), or when the
 ``choice`` scorer extracted no answer at all (``answer == ""``; older versions give no reason).
-An ``I`` whose text is "I don't know" becomes ``abstain`` in :func:`rescore.outcomes.classify`.
+An ``I`` whose text is "I don't know" becomes ``abstain`` in :func:`rescore.outcomes.decide.classify`.
 
 ``--reextract`` re-parses what ``choice()`` could not extract, with the rule of current inspect
 versions: ``ANSWER: <letters>`` anywhere in the completion, letters in any case (0.3.130 and
@@ -53,13 +53,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..abstention import AbstentionDetector
-from ..errors import InputError, UsageError
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..outcomes import classify, parse_grade
-from ._zip import SafeZip, is_zip, zip_names
-from .base import Adapter, SourceInfo, head_bytes
+from rescore.adapters.base import Adapter, SourceInfo, head_bytes
+from rescore.errors import InputError, UsageError
+from rescore.outcomes.abstention import AbstentionDetector
+from rescore.outcomes.decide import classify, parse_grade
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.zipfiles import SafeZip, is_zip, zip_names
 
 LETTER_GRADES = {"C": "correct", "I": "wrong", "P": "partial", "N": "abstain"}
 EPOCH_MODES = ("attempts", "majority", "first")

@@ -38,11 +38,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError, UsageError
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..outcomes import parse_grade
-from .base import Adapter, SourceInfo, head_bytes
+from rescore.adapters.base import Adapter, SourceInfo, head_bytes
+from rescore.errors import InputError, UsageError
+from rescore.outcomes.decide import parse_grade
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
 
 NEW_COLUMNS = ("doc", "model_response", "metric")
 OLD_COLUMNS = ("predictions", "metrics")

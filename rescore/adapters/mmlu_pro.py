@@ -10,7 +10,7 @@ Each record: ``question_id``, ``options``, ``answer`` (gold letter), ``answer_in
 Why the care around ``pred: null``: the official scripts score an unparsed answer with a random
 letter (``random.seed(12345)`` before each draw), so the official accuracy credits about
 1/|options| per failure. Here a null ``pred`` is an extraction failure (grade ``invalid``,
-prediction NA so :func:`rescore.outcomes.classify` can still see an "I don't know" in the raw
+prediction NA so :func:`rescore.outcomes.decide.classify` can still see an "I don't know" in the raw
 text). The official-style number is recorded as a producer metric with the reason for the
 mismatch. ``--reextract`` re-runs the official three-stage extractor on every raw text, because
 some published files have a random letter already baked into ``pred`` and older local runs used
@@ -28,12 +28,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..outcomes import RULE_COMPARE
-from ..tables import read_json_document
-from ._common import RecordErrors, batch, head_text, json_keys_in_head, text_or_na
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text, json_keys_in_head, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.outcomes.decide import RULE_COMPARE
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 BENCHMARK = "mmlu_pro"
 EXTRACTION_FAILURE = "extraction failure"

@@ -34,10 +34,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..names import normalise_model
-from ..options import LoadOptions
-from ._common import RecordErrors, batch, iter_text_lines, text_or_na
-from .base import Adapter, SourceInfo, first_json_line
+from rescore.adapters._common import RecordErrors, batch, iter_text_lines, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo, first_json_line
+from rescore.outcomes.names import normalise_model
+from rescore.read.options import LoadOptions
 
 BENCHMARK = "omni_math"
 RULE_NO_ANSWER = "no final answer"

@@ -28,13 +28,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..outcomes import parse_grade
-from ..tables import read_json_document
-from ._common import RecordErrors, batch, head_text, text_or_na
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.errors import InputError
+from rescore.outcomes.decide import parse_grade
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 _SPLIT = re.compile(r"^(?P<base>.+)_(?P<part>\d+)$")
 _GOLD_KEYS = ("gold", "reference", "references", "answer", "answers", "label")

@@ -26,12 +26,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_benchmark, normalise_model
-from ..options import LoadOptions
-from ..tables import iter_jsonl, read_json_document
-from ._common import RecordErrors, batch, counts_batch, head_text, text_or_na
-from .base import Adapter, SourceInfo, first_json_line
+from rescore.adapters._common import RecordErrors, batch, counts_batch, head_text, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo, first_json_line
+from rescore.errors import InputError
+from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import iter_jsonl, read_json_document
 
 BENCHMARK = "simpleqa"
 LETTER_GRADES = {"A": "correct", "B": "wrong", "C": "abstain"}

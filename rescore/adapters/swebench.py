@@ -30,12 +30,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_model
-from ..options import LoadOptions
-from ..tables import read_json_document
-from ._common import RecordErrors, batch, head_text, json_keys_in_head
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text, json_keys_in_head
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.errors import InputError
+from rescore.outcomes.names import normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 BENCHMARK = "swebench"
 RULE_EMPTY = "empty patch"

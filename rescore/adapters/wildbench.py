@@ -38,12 +38,12 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
-from ..names import normalise_model
-from ..options import LoadOptions
-from ..tables import read_json_document
-from ._common import RecordErrors, batch, head_text, json_keys_in_head, text_or_na
-from .base import Adapter, SourceInfo
+from rescore.adapters._common import RecordErrors, batch, head_text, json_keys_in_head, text_or_na
+from rescore.adapters.base import Adapter, SourceInfo
+from rescore.errors import InputError
+from rescore.outcomes.names import normalise_model
+from rescore.read.options import LoadOptions
+from rescore.read.tables import read_json_document
 
 BENCHMARK = "wildbench"
 DEFAULT_PASS_SCORE = 7.0

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from .. import __version__
-from .common import handle_errors, stderr_console, stdout_console
+from rescore.cli.common import handle_errors, stderr_console, stdout_console
+from rescore.version import __version__
 
 # ``app`` (every command) is built on first use: see ``__getattr__``
 __all__ = ["build_app", "handle_errors", "main", "stderr_console", "stdout_console"]
@@ -49,7 +49,7 @@ def root(
 
 def command_names() -> list[str]:
     """Every command, one module each in ``rescore/cli/commands`` (named as the command)."""
-    from . import commands
+    from rescore.cli import commands
 
     return sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
 
@@ -58,7 +58,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     """The app with every command, or with just ``only`` (one of :func:`command_names`): a run
     imports only its own command's module (the others' imports cost a tenth of a second at every
     start)."""
-    from . import commands
+    from rescore.cli import commands
 
     app = _new_app()
     for name in [only] if only is not None else command_names():
@@ -85,14 +85,14 @@ def expand_help_all(argv: list[str]) -> list[str]:
     """``--help-all`` is ``--help`` with the advanced flag panels shown."""
     if "--help-all" not in argv:
         return argv
-    from . import options
+    from rescore.cli import options
 
     options.show_advanced(True)
     return ["--help" if arg == "--help-all" else arg for arg in argv]
 
 
 def main() -> None:
-    from .pipes import protect_stdout
+    from rescore.cli.pipes import protect_stdout
 
     protect_stdout()  # `rescore ... | head` keeps the command's own exit code (rescore/cli/pipes.py)
     args = expand_help_all(sys.argv[1:])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import InputError
+from rescore.errors import InputError
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from ..errors import EXIT_INPUT, RescoreError
+from rescore.errors import EXIT_INPUT, RescoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,7 +50,7 @@ def handle_errors(func: F) -> F:
             print(f"rescore: error: {exc}", file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:
-            how_far = f" after {exc}" if str(exc) else ""  # rescore.parallel.Interrupted: "3 of 10 files read"
+            how_far = f" after {exc}" if str(exc) else ""  # rescore.read.workers.Interrupted: "3 of 10 files read"
             print(f"rescore: interrupted{how_far}; no output was written", file=sys.stderr)
             raise typer.Exit(130) from None
         except Exception as exc:  # an unexpected failure: still one line unless --debug

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..config import preset as config_preset
-from ..errors import UsageError
+from rescore.config import preset as config_preset
+from rescore.errors import UsageError
 
 SCORING = "Scoring"
 OUTPUT = "Output"

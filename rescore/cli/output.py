@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from ..board import Leaderboard
-from ..loading import said_of_files
+from rescore.read.assemble import said_of_files
+from rescore.score.leaderboard import Leaderboard
 
 
 def print_notes(board: Leaderboard, console: Console) -> None:

@@ -16,9 +16,9 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..errors import UsageError
-from ..options import LoadOptions
-from . import options as o
+from rescore.cli import options as o
+from rescore.errors import UsageError
+from rescore.read.options import LoadOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,7 +65,7 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     if values.get("on_error", "raise") not in ("raise", "skip"):
         raise UsageError(f"--on-error must be raise or skip, not {values['on_error']!r}")
     if values.get("engine", "local") != "local" or values.get("scheduler") is not None:
-        from ..engines import check_engine_options
+        from rescore.read.engines import check_engine_options
 
         check_engine_options(values["engine"], values["scheduler"])  # a missing extra is exit 2, before reading
     flags = {**READ_FLAGS, **ENGINE_FLAGS}

@@ -2,7 +2,7 @@
 
 Each command declares its flags (typer needs them in the signature) and hands the load-related
 ones here, so all three read files exactly as ``rescore leaderboard`` does, and print their
-:class:`~rescore.statsreport.StatsReport` the same way: notes and skipped files on stderr, the
+:class:`~rescore.score.results.StatsReport` the same way: notes and skipped files on stderr, the
 result as a rich table, CSV or JSON on stdout or atomically to ``-o``.
 """
 
@@ -15,10 +15,12 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from ..loading import Dataset, load
-from ..statsreport import StatsReport, stats_format, to_csv, to_json, write_report
-from .common import stderr_console, stdout_console
-from .readopts import read_options
+from rescore.cli.common import stderr_console, stdout_console
+from rescore.cli.readopts import read_options
+from rescore.read.assemble import Dataset
+from rescore.read.load import load
+from rescore.report.stats_output import stats_format, to_csv, to_json, write_report
+from rescore.score.results import StatsReport
 
 
 def prepare(paths: list[Path], fmt: str | None, output: Path | None, read: dict[str, Any]) -> str:
@@ -26,7 +28,7 @@ def prepare(paths: list[Path], fmt: str | None, output: Path | None, read: dict[
     read_options(read)
     chosen = stats_format(output, fmt)
     if output is not None:
-        from ..io import check_not_input
+        from rescore.report.atomic import check_not_input
 
         check_not_input(output, paths)
     return chosen

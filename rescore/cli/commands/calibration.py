@@ -7,12 +7,13 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from ...calibration import build_report
-from ...statsreport import StatsReport, print_tables
-from .. import options as o
-from ..common import handle_errors
-from ..readopts import reads_results, scores_outcomes
-from ..statsio import emit, load_data, prepare
+from rescore.cli import options as o
+from rescore.cli.common import handle_errors
+from rescore.cli.readopts import reads_results, scores_outcomes
+from rescore.cli.statsio import emit, load_data, prepare
+from rescore.report.stats_output import print_tables
+from rescore.score.calibration import build_report
+from rescore.score.results import StatsReport
 
 SUMMARY = ["benchmark", "model", "n", "mean_confidence", "accuracy", "overconfidence", "ece_width", "ece_mass",
            "brier"]

@@ -8,20 +8,20 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from ... import leaderboard as build_leaderboard
-from ...config import default_thresholds
-from ...errors import GateFailed, UsageError
-from ...gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
-from ...io import check_not_input, write_text_atomic
-from ...jsonable import dumps
-from ...loading import load
-from ...parallel import progress_wanted
-from ...reports.formats import to_markdown
-from .. import options as o
-from ..ci import append_step_summary
-from ..common import handle_errors, stderr_console
-from ..output import print_notes
-from ..readopts import read_options, reads_results, scores_outcomes
+from rescore import leaderboard as build_leaderboard
+from rescore.cli import options as o
+from rescore.cli.ci import append_step_summary
+from rescore.cli.common import handle_errors, stderr_console
+from rescore.cli.output import print_notes
+from rescore.cli.readopts import read_options, reads_results, scores_outcomes
+from rescore.config import default_thresholds
+from rescore.errors import GateFailed, UsageError
+from rescore.read.load import load
+from rescore.read.workers import progress_wanted
+from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.files import to_markdown
+from rescore.score.gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
+from rescore.score.jsonable import dumps
 
 GATES = "Gates"
 

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ...adapters import all_adapters
-from ..common import handle_errors, stdout_console
+from rescore.cli.common import handle_errors, stdout_console
+from rescore.read.plugins import all_adapters
 
 
 def formats_table() -> list[dict[str, object]]:

@@ -8,12 +8,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ...errors import UsageError
-from ...inspection import FileReport, inspect_paths
-from ...jsonable import dumps
-from .. import options as o
-from ..common import handle_errors, stdout_console
-from ..readopts import read_options, reads_results
+from rescore.cli import options as o
+from rescore.cli.common import handle_errors, stdout_console
+from rescore.cli.readopts import read_options, reads_results
+from rescore.errors import UsageError
+from rescore.read.inspection import FileReport, inspect_paths
+from rescore.score.jsonable import dumps
 
 
 def _print_report(report: FileReport, console: Console) -> None:

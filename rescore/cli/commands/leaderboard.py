@@ -7,17 +7,17 @@ from typing import Any
 
 import typer
 
-from ... import leaderboard as build_leaderboard
-from ...errors import UsageError
-from ...loading import load
-from ...parallel import progress_wanted
-from ...reports import format_from_path, render, write
-from ...reports.terminal import print_leaderboard
-from .. import options as o
-from ..ci import append_step_summary
-from ..common import handle_errors, stderr_console, stdout_console
-from ..output import print_explain, print_notes
-from ..readopts import read_options, reads_results, scores_outcomes
+from rescore import leaderboard as build_leaderboard
+from rescore.cli import options as o
+from rescore.cli.ci import append_step_summary
+from rescore.cli.common import handle_errors, stderr_console, stdout_console
+from rescore.cli.output import print_explain, print_notes
+from rescore.cli.readopts import read_options, reads_results, scores_outcomes
+from rescore.errors import UsageError
+from rescore.read.load import load
+from rescore.read.workers import progress_wanted
+from rescore.report import format_from_path, render, write
+from rescore.report.terminal import print_leaderboard
 
 
 @handle_errors
@@ -50,7 +50,7 @@ def leaderboard(
         raise UsageError("--format parquet needs -o FILE")
     thresholds = o.chosen_thresholds(threshold, preset)
     if output is not None:
-        from ...io import check_not_input
+        from rescore.report.atomic import check_not_input
 
         check_not_input(output, paths)
     load_opts = read_options(

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ...prompting import confidence_target_instruction
-from ..common import handle_errors
+from rescore.cli.common import handle_errors
+from rescore.score.instruction import confidence_target_instruction
 
 
 @handle_errors

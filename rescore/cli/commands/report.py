@@ -7,16 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from ... import leaderboard as build_leaderboard
-from ...errors import UsageError
-from ...io import check_not_input, write_text_atomic
-from ...loading import load
-from ...parallel import progress_wanted
-from ...reports.html import PLOTS_HINT, load_matplotlib, render_html
-from .. import options as o
-from ..common import handle_errors, stderr_console
-from ..output import print_notes
-from ..readopts import read_options, reads_results, scores_outcomes
+from rescore import leaderboard as build_leaderboard
+from rescore.cli import options as o
+from rescore.cli.common import handle_errors, stderr_console
+from rescore.cli.output import print_notes
+from rescore.cli.readopts import read_options, reads_results, scores_outcomes
+from rescore.errors import UsageError
+from rescore.read.load import load
+from rescore.read.workers import progress_wanted
+from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.html import PLOTS_HINT, load_matplotlib, render_html
 
 ReportOutput = Annotated[Path | None, typer.Option(
     "-o", "--output", help="The HTML file to write (atomically). [required]", rich_help_panel=o.OUTPUT,

@@ -7,12 +7,13 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from ...selective import build_report
-from ...statsreport import StatsReport, print_tables
-from .. import options as o
-from ..common import handle_errors
-from ..readopts import reads_results, scores_outcomes
-from ..statsio import emit, load_data, prepare
+from rescore.cli import options as o
+from rescore.cli.common import handle_errors
+from rescore.cli.readopts import reads_results, scores_outcomes
+from rescore.cli.statsio import emit, load_data, prepare
+from rescore.report.stats_output import print_tables
+from rescore.score.results import StatsReport
+from rescore.score.selective import build_report
 
 SUMMARY = ["benchmark", "model", "n", "answered_share", "risk", "aurc", "aurc_optimal", "excess_aurc",
            "coverage_at_risk", "coverage_all_at_risk", "threshold_at_risk"]

@@ -1,0 +1,84 @@
+"""Turn confidence columns of every shape into probabilities in [0, 1].
+
+Rule (documented in the README): a column is read as numbers; ``"85%"`` is 85 percent.
+If any value exceeds 1 the whole column is taken as a percentage (0-100) and divided by
+100, because mixing scales inside one column is far less likely than a 0-100 field.
+Verbal labels ("high", "low", ...) map through ``configs/confidence.yaml``. Anything else
+is a data error naming the file, line and column; NaN means "unknown" and is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from rescore.config import load_config
+from rescore.errors import InputError
+from rescore.read.tables import located
+
+
+@lru_cache(maxsize=1)
+def _verbal() -> dict[str, float]:
+    try:
+        cfg = load_config("confidence.yaml")
+    except InputError:
+        return {}
+    return {str(k).strip().lower(): float(v) for k, v in (cfg.get("verbal") or {}).items()}
+
+
+def _one(value: object) -> tuple[float, bool]:
+    """Parse one value: (number, was_percent_sign). Raises ValueError when not a confidence."""
+    if value is None or value is pd.NA:
+        return math.nan, False
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError("boolean")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value), False
+    text = str(value).strip().lower()
+    if text in ("", "nan", "none", "null", "n/a"):
+        return math.nan, False
+    if text in _verbal():
+        return _verbal()[text], False
+    if text.endswith("%"):
+        return float(text[:-1].strip()), True
+    return float(text), False
+
+
+def normalise_confidence(
+    values: pd.Series,
+    *,
+    path: str,
+    column: str,
+    lines: pd.Series | None = None,
+) -> tuple[pd.Series, str | None]:
+    """Return (probabilities, note). The note says when a percentage scale was detected."""
+
+    def where(i: int) -> dict[str, int | None]:  # row i's line or record, for the error
+        return located(path, int(lines.iloc[i]) if lines is not None else None)
+
+    parsed = np.empty(len(values), dtype="float64")
+    percent = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values.tolist()):
+        try:
+            parsed[i], percent[i] = _one(value)
+        except (TypeError, ValueError):
+            raise InputError(f"confidence is not a number: {str(value)[:40]!r}", path=path, **where(i),
+                             field=column) from None
+    note = None
+    finite = parsed[np.isfinite(parsed)]
+    if np.any(np.isinf(parsed)):
+        i = int(np.flatnonzero(np.isinf(parsed))[0])
+        raise InputError("confidence is infinite", path=path, **where(i), field=column)
+    scale_percent = percent.any() or (finite.size and finite.max() > 1.0)
+    if scale_percent:
+        parsed = np.where(percent | scale_percent, parsed / 100.0, parsed)
+        note = f"column {column!r} read as a percentage (0-100) and divided by 100"
+    bad = np.isfinite(parsed) & ((parsed < 0) | (parsed > 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"confidence {str(values.iloc[i])!r} outside [0, 1] and [0, 100]", path=path, **where(i),
+                         field=column)
+    return pd.Series(parsed, index=values.index, dtype="float64"), note

@@ -1,0 +1,183 @@
+"""Decide each item's outcome in one place, for every adapter.
+
+Adapters report what the producer said (a *grade*, already mapped to a canonical outcome or
+NA) plus the texts they have. :func:`classify` then applies one precedence order:
+
+1. an explicit ``correct`` grade is final (a correct answer is never turned into abstention);
+2. an explicit abstention grade (SimpleQA NOT_ATTEMPTED, inspect ``N``) is final;
+3. a response that *is* an abstention ("I don't know.", "不知道", an empty answer) is an
+   abstention even where the grader had no such grade (lm-eval ``[invalid]``, inspect ``I``);
+4. otherwise the producer's grade stands (``wrong``, ``partial``, ``invalid``);
+5. with no grade at all, prediction and gold are compared after normalisation; with neither,
+   the item is ``invalid`` (never a free "I don't know").
+
+Each row's ``rule`` says which step decided it, so ``--explain`` can count them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rescore.config import load_config
+from rescore.outcomes.abstention import AbstentionDetector, default_detector
+from rescore.read.schema import Outcome
+
+RULE_GRADE = "explicit grade"
+RULE_COMPARE = "prediction vs gold"
+RULE_NO_GRADE = "no grade and no prediction"
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation)
+
+
+@lru_cache(maxsize=1)
+def _grade_words() -> dict[str, str]:
+    cfg = load_config("grades.yaml")
+    mapping: dict[str, str] = {}
+    for outcome in ("correct", "wrong", "abstain", "partial", "invalid"):
+        for word in cfg.get(outcome, []):
+            mapping[str(word).strip().lower()] = outcome
+    return mapping
+
+
+def parse_grade(value: Any) -> str | None:
+    """Map one correctness value to a canonical outcome, or ``None`` if it is not a grade.
+
+    Accepts booleans, 0/1 (and fractions in between = partial), and grade words from
+    ``configs/grades.yaml`` (CORRECT/INCORRECT/NOT_ATTEMPTED, yes/no, pass/fail...).
+    """
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return Outcome.CORRECT.value if value else Outcome.WRONG.value
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        if number == 1.0:
+            return Outcome.CORRECT.value
+        if number == 0.0:
+            return Outcome.WRONG.value
+        if 0.0 < number < 1.0:
+            return Outcome.PARTIAL.value
+        return None
+    text = str(value).strip().lower()
+    if text in _grade_words():
+        return _grade_words()[text]
+    try:
+        return parse_grade(float(text))
+    except ValueError:
+        return None
+
+
+def parse_grades(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`parse_grade` (uses the distinct values only: grade columns repeat)."""
+    from rescore.outcomes.distinct import map_unique
+
+    return map_unique(values.astype(object), parse_grade)
+
+
+def normalise_answer(text: Any, *, drop_articles: bool = True) -> str:
+    """SQuAD-style answer normalisation: lower-case, no punctuation, no articles, single spaces.
+
+    ``drop_articles=False`` keeps "a"/"an"/"the", which matters for letter answers ("A").
+    """
+    if text is None or text is pd.NA or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    text = str(text).lower().translate(_PUNCT)
+    if drop_articles:
+        text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def answers_match(prediction: Any, gold: Any) -> bool:
+    """True when the prediction equals the gold (or one of a list of golds) after normalisation."""
+    golds = gold if isinstance(gold, (list, tuple, np.ndarray)) else [gold]
+    light = normalise_answer(prediction, drop_articles=False)
+    full = normalise_answer(prediction)
+    if not light:
+        return False
+    for ref in golds:
+        if light == normalise_answer(ref, drop_articles=False):
+            return True
+        if full and full == normalise_answer(ref):
+            return True
+    return False
+
+
+def compare(prediction: pd.Series, gold: pd.Series) -> pd.Series:
+    """Outcome from prediction vs gold after normalisation (a list gold matches any element)."""
+    out = [
+        Outcome.CORRECT.value if answers_match(pred, ref) else Outcome.WRONG.value
+        for pred, ref in zip(prediction.astype(object), gold.astype(object), strict=True)
+    ]
+    return pd.Series(out, index=prediction.index, dtype="string")
+
+
+def classify(
+    batch: pd.DataFrame,
+    detector: AbstentionDetector | None = None,
+) -> pd.DataFrame:
+    """Fill ``outcome`` and ``rule`` from ``grade`` (canonical outcome or NA) and the texts.
+
+    Optional input columns: ``grade``, ``grade_rule`` (the adapter's name for why it chose
+    the grade, e.g. ``extraction failure``), ``prediction``, ``response``, ``gold``.
+    The abstention text is the prediction when present and non-blank, else the raw response.
+    """
+    detector = detector or default_detector()
+    n = len(batch)
+    index = batch.index
+    grade = batch["grade"].astype("string") if "grade" in batch else pd.Series(pd.NA, index=index, dtype="string")
+    grade_rule = (
+        batch["grade_rule"].astype("string").fillna(RULE_GRADE)
+        if "grade_rule" in batch
+        else pd.Series(RULE_GRADE, index=index, dtype="string")
+    )
+    prediction = batch["prediction"] if "prediction" in batch else pd.Series(pd.NA, index=index, dtype="string")
+    response = batch["response"] if "response" in batch else pd.Series(pd.NA, index=index, dtype="string")
+
+    outcome = grade.copy()
+    rule = grade_rule.where(grade.notna(), pd.NA).astype("string")
+
+    # Step 5 first (only where no grade): compare prediction with gold.
+    ungraded = grade.isna()
+    if ungraded.any():
+        has_pred = ungraded & prediction.notna()
+        if has_pred.any() and "gold" in batch:
+            outcome.loc[has_pred] = compare(prediction[has_pred], batch.loc[has_pred, "gold"])
+            rule.loc[has_pred] = RULE_COMPARE
+        none = ungraded & ~has_pred & response.isna()
+        outcome.loc[none] = Outcome.INVALID.value
+        rule.loc[none] = RULE_NO_GRADE
+        # ungraded with a response but no prediction: invalid unless an abstention (step 3)
+        only_text = ungraded & ~has_pred & response.notna()
+        outcome.loc[only_text] = Outcome.INVALID.value
+        rule.loc[only_text] = RULE_NO_GRADE
+
+    # Step 3: abstention text overrides wrong/invalid (never correct, explicit abstain, partial).
+    candidates = outcome.isin([Outcome.WRONG.value, Outcome.INVALID.value]).fillna(False)
+    if candidates.any():
+        pred_text = prediction.astype("string")
+        has_pred_text = pred_text.notna() & (pred_text.str.strip() != "")
+        # an empty extracted answer defers to the raw text, which may say *why* it is empty
+        text = pred_text.where(has_pred_text, response.astype("string").where(response.notna(), pred_text))
+        text = text[candidates]
+        reasons = detector.reasons(text)
+        hit = reasons.notna()
+        if hit.any():
+            idx = reasons.index[hit]
+            outcome.loc[idx] = Outcome.ABSTAIN.value
+            rule.loc[idx] = reasons[hit]
+
+    result = batch.drop(columns=[c for c in ("grade", "grade_rule") if c in batch])
+    result["outcome"] = outcome.astype("string")
+    result["rule"] = rule.astype("string")
+    assert len(result) == n
+    return result

@@ -1,0 +1,52 @@
+"""Normalise model and benchmark names so the same thing is called the same everywhere.
+
+``hf (pretrained=org/name,dtype=...)`` becomes ``org/name``; ``leaderboard_bbh_navigate``
+becomes benchmark ``bbh``, subset ``navigate``. Rules live in ``configs/names.yaml``; user
+aliases there (or ``--model``/``--benchmark``) win.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rescore.config import load_config
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict:
+    return load_config("names.yaml") or {}
+
+
+@lru_cache(maxsize=4096)
+def normalise_model(raw: str) -> str:
+    raw = str(raw).strip()
+    rules = _rules()
+    aliases = rules.get("model_aliases") or {}
+    if raw in aliases:
+        return str(aliases[raw])
+    for pattern in rules.get("model_patterns") or []:
+        match = re.search(pattern, raw)
+        if match:
+            name = match.group(1)
+            return str(aliases.get(name, name))
+    return raw
+
+
+@lru_cache(maxsize=4096)
+def normalise_benchmark(task: str) -> tuple[str, str]:
+    """Return ``(benchmark, subset)`` for a producer's task name (subset ``""`` if none)."""
+    task = str(task).strip()
+    rules = _rules()
+    aliases = rules.get("benchmark_aliases") or {}
+    if task in aliases:
+        value = aliases[task]
+        if isinstance(value, dict):
+            return str(value.get("benchmark", task)), str(value.get("subset", ""))
+        return str(value), ""
+    for rule in rules.get("benchmark_patterns") or []:
+        match = re.match(rule["pattern"], task)
+        if match:
+            subset = match.groupdict().get("subset") or ""
+            return str(rule["benchmark"]), subset
+    return task, ""

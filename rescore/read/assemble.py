@@ -1,0 +1,210 @@
+"""From files to one :class:`Dataset`: which adapter reads which file, and merging their results.
+
+``plan`` walks the inputs and picks an adapter per file; ``assemble`` merges per-file results
+(in plan order) and validates the canonical table (one row per item key, named errors).
+"""
+
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rescore.errors import InputError
+from rescore.read import counts as counting
+from rescore.read import schema
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import FileResult, empty_counts, general_key_hashes
+from rescore.read.plugins import AdapterPlugin as Adapter
+from rescore.read.plugins import all_adapters, detect, get_adapter
+from rescore.read.sources import SourceInfo
+
+_DOC_NAMES = ("readme", "provenance", "license", "licence", "changelog")
+
+
+@dataclass
+class Dataset:
+    """Canonical items, counts-only aggregates, and what was read from where."""
+
+    items: pd.DataFrame
+    counts: pd.DataFrame = field(default_factory=lambda: empty_counts())
+    sources: list[SourceInfo] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # counts mode (LoadOptions.need_items=False): per-item outcome counts instead of item rows
+    item_counts: pd.DataFrame = field(default_factory=lambda: counting.empty_item_counts())
+
+    @property
+    def has_items(self) -> bool:
+        return len(self.items) > 0
+
+
+def _is_documentation(path: Path) -> bool:
+    name = path.name.lower()
+    return path.suffix.lower() in (".md", ".txt", ".rst", ".py", ".sh", ".log", ".html") or name.startswith(_DOC_NAMES)
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
+    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel_parts = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in rel_parts):
+                    yield child, True
+        elif path.exists():
+            yield path, False
+        else:
+            raise InputError("file not found", path=str(path))
+
+
+def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[Path, Adapter]], list[tuple[str, str]]]:
+    """Decide which adapter reads which file, and which files are skipped (with why)."""
+    chosen: list[tuple[Path, Adapter]] = []
+    skipped: list[tuple[str, str]] = []
+    hinted = get_adapter(options.format_hint) if options.format_hint else None
+    adapters = all_adapters()
+    for path, walked in iter_files(paths):
+        if walked and _is_documentation(path):
+            skipped.append((str(path), "documentation or script, not results"))
+            continue
+        reason = next((r for a in adapters if (r := a.skip_reason(path))), None)
+        if reason and hinted is None:
+            skipped.append((str(path), reason))
+            continue
+        adapter = hinted or detect(path)
+        if adapter is None:
+            if options.skip_unknown:
+                skipped.append((str(path), "no adapter recognises this file"))
+                continue
+            raise InputError(
+                "no adapter recognises this file (use --format-hint NAME, or --skip-unknown to list it as skipped)",
+                path=str(path),
+            )
+        chosen.append((path, adapter))
+    return chosen, skipped
+
+
+def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.DataFrame:
+    """Keep distinct runs of one (model, benchmark) apart: label them, or keep only the latest."""
+    if items.empty or items["run"].isna().all():
+        return items
+    runs = items.dropna(subset=["run"]).groupby(["benchmark", "model"])["run"].unique()
+    multi = runs[runs.map(len) > 1]
+    if multi.empty:
+        return items
+    items = items.copy()
+    for (benchmark, model), run_ids in multi.items():
+        ordered = sorted(map(str, run_ids))
+        mask = (items["benchmark"] == benchmark) & (items["model"] == model)
+        if latest:
+            keep = ordered[-1]
+            items = items[~mask | (items["run"] == keep)]
+            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found; kept the latest ({keep}) (--latest)")
+        else:
+            items.loc[mask, "model"] = items.loc[mask, "model"] + " [" + items.loc[mask, "run"] + "]"
+            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found ({', '.join(ordered)}); "
+                         "shown separately (use --latest to keep only the newest)")
+    return items.reset_index(drop=True)
+
+
+def _merge_notes(per_note: dict[str, list[str]]) -> list[str]:
+    """One line per distinct note, naming the file (or how many files) it applies to."""
+    return [said_of_files(note, files) for note, files in per_note.items()]
+
+
+def said_of_files(text: str, files: list[str]) -> str:
+    """One line saying ``text`` of ``files``: "path: text", or "text (N files: first, ...)"."""
+    return f"{files[0]}: {text}" if len(files) == 1 else f"{text} ({len(files)} files: {files[0]}, ...)"
+
+
+def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], options: LoadOptions,
+             compute_keys: Any = None) -> Dataset:
+    """Merge per-file results (in plan order) into one validated :class:`Dataset`.
+
+    ``compute_keys``: where deferred key hashes are computed if files overlap (see
+    :func:`rescore.read.counts.check_cross_file_duplicates`); by default, here.
+    """
+    items: list[pd.DataFrame] = []
+    counts: list[pd.DataFrame] = []
+    sources: list[SourceInfo] = []
+    notes: list[str] = []
+    per_note: dict[str, list[str]] = {}
+    counted: list[FileResult] = []
+    for result in results:
+        if result.error is not None:
+            skipped.append((result.info.path, f"error: {result.error}"))
+            continue
+        if result.item_counts is not None:
+            counted.append(result)
+        items.append(result.items)
+        if not result.counts.empty:
+            counts.append(result.counts)
+        sources.append(result.info)
+        for note in result.info.notes:
+            per_note.setdefault(note, []).append(result.info.path)
+    notes.extend(_merge_notes(per_note))
+    table = schema.concat(items)
+    table = separate_runs(table, options.latest, notes)
+    table = _validated(table, sources, skipped, options)
+    item_counts = counting.empty_item_counts()
+    if counted:
+        counting.check_cross_file_duplicates(counted, compute_keys)
+        item_counts = counting.merge([r.item_counts for r in counted])
+        item_counts = separate_runs(item_counts, options.latest, notes)
+    count_table = pd.concat(counts, ignore_index=True) if counts else empty_counts()
+    if not count_table.empty:
+        if "subset" not in count_table:
+            count_table["subset"] = ""
+        count_table["subset"] = count_table["subset"].fillna("")
+    return Dataset(items=table, counts=count_table, sources=sources, skipped=skipped, notes=notes,
+                   item_counts=item_counts)
+
+
+def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tuple[str, str]],
+               options: LoadOptions) -> pd.DataFrame:
+    """The item table, validated; a key repeated inside one file is reported as counts mode does.
+
+    The table only knows item ids, not lines, so on that (rare) error the file is counted again
+    by the general reader, whose per-file check names the line or record of the repeat. Checking
+    every file that way while reading would cost a second hashing of every key (about 0.3 s per
+    million items) to speed up an error. With ``--on-error skip`` the file is skipped instead, as
+    in counts mode. A repeat across files keeps the table's message, which names both files, and
+    so does a file that cannot be read again here (a Dask worker's path the client cannot see).
+    """
+    while True:
+        try:
+            return schema.validate(table)
+        except InputError as exc:
+            if exc.field != "item_id":
+                raise
+            source = _source_repeating_a_key(table)
+            info = next((s for s in sources if s.path == source), None)
+            if info is None or not info.adapter:
+                raise
+            try:
+                general_key_hashes(Path(info.path), info.adapter, options)
+            except InputError as precise:
+                if precise.field != "item_id":  # not the repeat (the file is gone, or unreadable here)
+                    raise exc from None
+                if options.on_error != "skip":
+                    raise precise from None
+                skipped.append((info.path, f"error: {precise.reason}"))
+                sources.remove(info)
+                table = table[table["source"] != info.path].reset_index(drop=True)
+                continue
+            raise
+
+
+def _source_repeating_a_key(table: pd.DataFrame) -> str | None:
+    """A file in which some item key repeats (the error path only: two passes over the table)."""
+    repeated = table.loc[table.duplicated(list(schema.KEY_COLUMNS), keep=False)]
+    inside = repeated.duplicated([*schema.KEY_COLUMNS, "source"], keep=False)
+    return str(repeated.loc[inside, "source"].iloc[0]) if inside.any() else None
+
+

@@ -1,0 +1,408 @@
+"""The Dask engine: ``read_one`` per file on a Dask cluster, merged here exactly like the local engine.
+
+Why this shape: the expensive part of a leaderboard is parsing and classifying files, which
+is independent per file; the merge (``assemble`` + scoring) is cheap once each file is reduced.
+So each file is one task (``read_one`` on a worker, with the same options as locally) and the
+client receives the per-file results *in plan order*: the output is byte-identical to the local
+engine because the same functions compute it, only elsewhere.
+
+Failure rules (README "Scale-out with Dask"):
+
+- a worker that dies mid-run: the scheduler re-runs its tasks on another worker (Dask's
+  ``allowed-failures``); a task that raises an unexpected exception is retried ``retries``
+  times (a flaky network file system); a file that kills workers repeatedly is an error naming it.
+- a data error (:class:`~rescore.errors.InputError`) is *not* retried (it is deterministic): the
+  worker returns it as a value and the client raises the very same error, so the message and
+  exit code (3) match the local engine.
+- a scheduler that does not answer within ``timeout`` seconds, or has no workers, or whose
+  workers cannot see the files: :class:`~rescore.read.engines.EngineError` (exit 3) in bounded time;
+  a malformed address is a usage error (exit 2).
+
+``import rescore`` never imports this module; :func:`rescore.read.engines.open_engine` does, and only
+for ``engine="dask"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import distributed
+
+from rescore.errors import RescoreError, UsageError
+from rescore.read.engines.base import DEFAULT_SCHEDULER_TIMEOUT, EngineError
+from rescore.read.engines.local import apply_by
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from rescore.read.engines.base import FileTask, GroupTask
+    from rescore.read.options import LoadOptions
+    from rescore.read.per_file import FileResult
+    from rescore.read.plugins import AdapterPlugin as Adapter
+
+DEFAULT_RETRIES = 2
+# Identity and run columns every partition needs so runs can be separated and keys validated
+# exactly as in ``assemble``, whatever subset of columns the feature asked for.
+_PARTITION_NEEDS = ("model", "benchmark", "subset", "item_id", "attempt", "run", "outcome", "confidence", "source")
+
+
+@dataclass
+class _Failed:
+    """A RescoreError raised on a worker, returned as a value so Dask does not retry it.
+
+    Carries the class (importable on both sides) and the exception's state, so the client
+    re-raises an equal exception: same message, same exit code, same ``path``/``line`` fields.
+    """
+
+    cls: type
+    args: tuple[Any, ...]
+    state: dict[str, Any]
+
+    @classmethod
+    def of(cls, exc: RescoreError) -> _Failed:
+        return cls(type(exc), tuple(exc.args), dict(vars(exc)))
+
+    def rebuild(self) -> RescoreError:
+        exc = self.cls.__new__(self.cls)
+        Exception.__init__(exc, *self.args)
+        vars(exc).update(self.state)
+        return exc
+
+
+def _run_file(task: FileTask, path: str, adapter_name: str, options: LoadOptions) -> FileResult | _Failed:
+    """The worker side of one file: ``task`` (``read_one``) with data errors turned into values."""
+    try:
+        return task(path, adapter_name, options)
+    except RescoreError as exc:
+        return _Failed.of(exc)
+
+
+def _hash_keys(deferred: Any) -> Any:
+    """The worker side of a deferred key hash (:class:`rescore.read.per_file.DeferredKeys`)."""
+    try:
+        return deferred.compute()
+    except RescoreError as exc:
+        return _Failed.of(exc)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _worker_probe(paths: list[str]) -> dict[str, Any]:
+    """Run on every worker before any work: can it import this rescore and see the files?"""
+    from rescore.version import __version__
+
+    return {"version": __version__, "missing": [p for p in paths if not os.path.exists(p)]}
+
+
+def _partition_keys(result: FileResult | _Failed, part_by: tuple[str, ...]) -> Any:
+    """The partition keys present in one file's items (small: travels to the client)."""
+    if isinstance(result, _Failed):
+        return result
+    if result.error is not None or result.items.empty or not part_by:
+        return [()] if (result.error is None and not result.items.empty) else []
+    keys = result.items[list(part_by)].drop_duplicates()
+    return sorted(tuple(str(v) for v in row) for row in keys.itertuples(index=False))
+
+
+def _build_partition(key: tuple[str, ...], part_by: tuple[str, ...], columns: list[str] | None, latest: bool,
+                     *results: FileResult) -> pd.DataFrame:
+    """One (benchmark, model) partition, from the files holding it, exactly as ``assemble`` would.
+
+    Runs of one model are separated (or filtered with ``--latest``) and the rows validated here:
+    both only look within a (benchmark, model), so doing it per partition equals doing it whole.
+    With ``columns``, only those (plus identity, outcome, confidence, source) leave the file's worker.
+    """
+    import pandas as pd
+
+    from rescore.read import schema
+    from rescore.read.assemble import separate_runs
+
+    pieces = []
+    for result in results:
+        items = result.items
+        mask = pd.Series(True, index=items.index)
+        for col, value in zip(part_by, key, strict=True):
+            mask &= (items[col].astype("string") == value).fillna(False)
+        piece = items[mask.to_numpy(dtype=bool)]
+        if columns is not None:
+            piece = piece[[c for c in dict.fromkeys([*_PARTITION_NEEDS, *columns]) if c in piece.columns]]
+        pieces.append(piece)
+    table = pd.concat(pieces, ignore_index=True) if pieces else schema.empty_items()
+    run_notes: list[str] = []
+    table = separate_runs(table, latest, run_notes)
+    absent = [c for c in schema.ITEM_COLUMNS if c not in table.columns]  # text columns not asked for
+    schema.validate(table.assign(**{c: pd.NA for c in absent}) if absent else table)
+    table.attrs["rescore_run_notes"] = run_notes  # what assemble would have noted, fetched by run_notes()
+    return table
+
+
+def _run_notes(table: pd.DataFrame) -> list[str]:
+    return list(table.attrs.get("rescore_run_notes", []))
+
+
+def _without_items(result: FileResult | _Failed) -> FileResult | _Failed:
+    """A file's result minus its item rows: provenance, notes and counts-only tables for the client."""
+    if isinstance(result, _Failed):
+        return result
+    from rescore.read import schema
+
+    return replace(result, items=schema.empty_items())
+
+
+def _apply_partition(fn: GroupTask, by: tuple[str, ...], columns: list[str] | None,
+                     table: pd.DataFrame) -> dict[tuple[str, ...], Any]:
+    """``fn`` per ``by`` group of one partition (finer than the partition once runs are labelled)."""
+    return apply_by(table, fn, by, columns)
+
+
+def local_cluster_kwargs(n_workers: int) -> dict[str, Any]:
+    """A private LocalCluster: loopback only, no dashboard, quiet logs, one single-threaded process per worker.
+
+    The scheduler's HTTP routes always listen somewhere; port 0 avoids the "8787 in use"
+    warning when another cluster (or a second rescore) already runs on this machine.
+    """
+    return {"n_workers": n_workers, "threads_per_worker": 1, "processes": True, "host": "127.0.0.1",
+            "dashboard_address": "127.0.0.1:0", "scheduler_kwargs": {"dashboard": False},
+            "silence_logs": logging.ERROR}
+
+
+class DaskEngine:
+    """Map files over a Dask cluster; the client merges results in plan order.
+
+    ``scheduler``: ``None`` starts a ``LocalCluster`` sized to this machine (one single-threaded
+    worker process per core: parsing holds the GIL); an address (``tcp://host:8786``) connects
+    to a running scheduler; a ``distributed.Client`` is used as is and left open.
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: Any = None, timeout: float = DEFAULT_SCHEDULER_TIMEOUT,
+                 retries: int = DEFAULT_RETRIES, n_workers: int | None = None) -> None:
+        self.scheduler = scheduler
+        self.timeout = timeout
+        self.retries = retries
+        self.n_workers = n_workers
+        self.client: distributed.Client | None = None
+        self._cluster: distributed.LocalCluster | None = None
+        self._owns_client = False
+        self._probed: set[str] = set()
+        self._partition_files: list[distributed.Future] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> DaskEngine:
+        if isinstance(self.scheduler, distributed.Client):
+            self.client = self.scheduler
+            return self
+        self._owns_client = True
+        if self.scheduler is None:
+            self._start_local_cluster()
+        else:
+            self._connect(str(self.scheduler))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._owns_client and self.client is not None:
+            self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self.client = None
+        self._cluster = None
+        self._partition_files = []  # let the cluster release the files' results
+
+    def _start_local_cluster(self) -> None:
+        n = self.n_workers or os.cpu_count() or 1
+        self._cluster = distributed.LocalCluster(**local_cluster_kwargs(n))
+        self.client = distributed.Client(self._cluster)
+
+    def _connect(self, address: str) -> None:
+        if "://" not in address and ":" not in address:
+            raise UsageError(f"--scheduler must be an address like tcp://host:8786, not {address!r}")
+        try:
+            self.client = distributed.Client(address, timeout=self.timeout)
+        except (OSError, TimeoutError) as exc:
+            raise EngineError(f"no Dask scheduler answered at {address} within {self.timeout:g} s "
+                              f"(is `dask scheduler` running there? raise --scheduler-timeout if it is slow): "
+                              f"{exc}") from None
+        except ValueError as exc:
+            raise UsageError(f"--scheduler {address!r} is not a Dask scheduler address: {exc}") from None
+        try:
+            self.client.wait_for_workers(1, timeout=self.timeout)
+        except (OSError, TimeoutError):
+            self.client.close()
+            raise EngineError(f"the Dask scheduler at {address} has no workers (waited {self.timeout:g} s; "
+                              "start some with `dask worker ADDRESS`)") from None
+
+    def _probe(self, paths: list[str]) -> None:
+        """Every worker must import rescore (same version) and see the input files at the same paths."""
+        from rescore.version import __version__
+
+        todo = [p for p in paths if p not in self._probed][:50]  # a sample is enough to catch a wrong mount
+        assert self.client is not None
+        try:
+            answers = self.client.run(_worker_probe, todo)
+        except Exception as exc:
+            raise EngineError(f"the Dask workers cannot run rescore ({type(exc).__name__}: {exc}); "
+                              "install the same rescore version on every worker") from None
+        for worker, answer in sorted(answers.items()):
+            if answer["version"] != __version__:
+                raise EngineError(f"Dask worker {worker} runs rescore {answer['version']}, this client "
+                                  f"{__version__}: install the same version everywhere")
+            if answer["missing"]:
+                raise EngineError(f"Dask worker {worker} cannot see {answer['missing'][0]}: every worker needs "
+                                  "the input files at the same path (a shared file system; pass absolute paths)")
+        self._probed.update(todo)
+
+    # -- work ----------------------------------------------------------------------------------
+    def _submit_files(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
+                      task: FileTask | None) -> list[distributed.Future]:
+        from rescore.read.per_file import read_one
+
+        assert self.client is not None, "use the engine in a `with` block"
+        paths = [str(p) for p, _ in chosen]
+        self._probe(paths)
+        # Workers read locally: never hand them our engine (or a Client object) to recurse into.
+        worker_options = replace(options, engine="local", scheduler=None, jobs=1, progress=False)
+        run = partial(_run_file, task or read_one)
+        token = uuid.uuid4().hex[:8]
+        # biggest files first (Dask runs earlier submissions first), so one large file does not start last
+        sizes = [_size(p) for p in paths]
+        order = sorted(range(len(paths)), key=lambda i: -sizes[i])
+        submitted = self.client.map(
+            run, [paths[i] for i in order], [chosen[i][1].name for i in order], options=worker_options,
+            key=[f"rescore-read-{token}-{i}" for i in order], retries=self.retries, pure=False,
+        )
+        futures: list[distributed.Future] = [None] * len(paths)  # type: ignore[list-item]
+        for i, future in zip(order, submitted, strict=True):
+            futures[i] = future
+        return futures  # in plan order
+
+    def _result(self, future: distributed.Future, path: str, pending: list[distributed.Future]) -> Any:
+        """A future's value; a data error or a worker that keeps dying becomes the local engine's error."""
+        assert self.client is not None
+        try:
+            value = future.result()
+        except distributed.KilledWorker:
+            self.client.cancel(pending)
+            raise EngineError(f"{path}: Dask workers died reading this file (out of memory?); "
+                              "it was retried on other workers") from None
+        except BaseException:
+            self.client.cancel(pending)
+            raise
+        if isinstance(value, _Failed):
+            self.client.cancel(pending)
+            raise value.rebuild()
+        return value
+
+    def map_files(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
+                  task: FileTask | None = None) -> Iterator[FileResult]:
+        """Yield each file's result in plan order, releasing it on the cluster once received.
+
+        Every file is submitted at once, so workers stay busy while the client waits for the
+        next file in order; the first failing file *in plan order* raises, as locally.
+        """
+        futures = self._submit_files(chosen, options, task)
+        try:
+            for i, ((path, _adapter), future) in enumerate(zip(chosen, futures, strict=True)):
+                yield self._result(future, str(path), futures[i + 1:])
+                future.release()
+        finally:
+            if self.client is not None:
+                self.client.cancel(futures)
+
+    def compute_keys(self, deferred: Sequence[Any]) -> list[Any]:
+        """Deferred key hashes computed on the workers, which see the input files (the client may not).
+
+        Needed only when two files share a (benchmark, model, run); see
+        :func:`rescore.read.counts.check_cross_file_duplicates`.
+        """
+        assert self.client is not None, "use the engine in a `with` block"
+        token = uuid.uuid4().hex[:8]
+        futures = self.client.map(_hash_keys, list(deferred), key=[f"rescore-keys-{token}-{i}"
+                                                                   for i in range(len(deferred))],
+                                  retries=self.retries, pure=False)
+        try:
+            values = self.client.gather(futures)
+        finally:
+            self.client.cancel(futures)
+        for value in values:
+            if isinstance(value, _Failed):
+                raise value.rebuild()
+        return values
+
+    def item_partitions(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
+                        part_by: Sequence[str] = ("benchmark", "model"),
+                        columns: Sequence[str] | None = None) -> dict[tuple[str, ...], distributed.Future]:
+        """Per-item rows as pandas partitions *on the workers*, one future per ``part_by`` key.
+
+        Only the partition keys present in each file travel to the client; the rows move
+        worker to worker, once, into their partition. ``part_by`` must be a subset of
+        (benchmark, model) so runs can be separated inside a partition.
+        """
+        part_by = tuple(part_by)
+        if not set(part_by) <= {"benchmark", "model"}:
+            raise UsageError(f"item partitions are keyed by benchmark and/or model, not {part_by!r}")
+        assert self.client is not None, "use the engine in a `with` block"
+        files = self._submit_files(chosen, replace(options, need_items=True), None)  # partitions are item rows
+        self._partition_files = files
+        metas = self.client.map(_partition_keys, files, part_by=part_by, pure=False)
+        holders: dict[tuple[str, ...], list[distributed.Future]] = {}
+        for i, ((path, _adapter), meta) in enumerate(zip(chosen, metas, strict=True)):
+            for key in self._result(meta, str(path), files[i + 1:]):
+                holders.setdefault(tuple(key), []).append(files[i])
+        cols = list(columns) if columns is not None else None
+        return {
+            key: self.client.submit(_build_partition, key, part_by, cols, options.latest, *holders[key],
+                                    pure=False, retries=self.retries)
+            for key in sorted(holders)
+        }
+
+    def partition_dataset(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
+                          skipped: list[tuple[str, str]], parts: dict[tuple[str, ...], distributed.Future]) -> Any:
+        """The :class:`~rescore.read.assemble.Dataset` the last ``item_partitions`` call read, minus its item rows.
+
+        Sources, file notes, skipped files and counts-only tables come from the files' results;
+        the run notes (``separate_runs``) from the partitions, in key order, as ``assemble`` orders them.
+        """
+        from rescore.read.assemble import assemble
+
+        assert self.client is not None, "use the engine in a `with` block"
+        files = self._partition_files
+        slim = self.client.map(_without_items, files, pure=False)
+        results = (self._result(f, str(path), slim[i + 1:]) for i, ((path, _a), f) in enumerate(zip(chosen, slim,
+                                                                                                   strict=True)))
+        data = assemble(results, skipped, replace(options, need_items=True))
+        for notes in self.client.gather([self.client.submit(_run_notes, p, pure=False) for p in parts.values()]):
+            data.notes.extend(notes)
+        return data
+
+    def map_groups(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, fn: GroupTask,
+                   by: Sequence[str] = ("benchmark", "model"),
+                   columns: Sequence[str] | None = None) -> dict[tuple[str, ...], Any]:
+        """``fn(key, rows)`` per ``by`` group, run on the worker holding the rows; results sorted by key."""
+        assert self.client is not None, "use the engine in a `with` block"
+        by = tuple(by)
+        part_by = tuple(c for c in ("benchmark", "model") if c in by)
+        parts = self.item_partitions(chosen, options, part_by, columns)
+        cols = list(columns) if columns is not None else None
+        applied = [self.client.submit(_apply_partition, fn, by, cols, part, pure=False) for part in parts.values()]
+        out: dict[tuple[str, ...], Any] = {}
+        try:
+            for result in self.client.gather(applied):
+                out.update(result)
+        except RescoreError:
+            raise
+        finally:
+            self.client.cancel(applied + list(parts.values()))
+        return dict(sorted(out.items()))

@@ -1,0 +1,157 @@
+"""``rescore inspect``: what rescore makes of each file, before any leaderboard.
+
+For every file: the detected producer (and adapter version), models, benchmarks and subsets,
+item count, outcome counts with the rule that decided each, whether confidences are present,
+a few example rows, and the producer's own aggregate beside rescore's t = 0 accuracy, with a
+mismatch flagged (and the known reason, when the adapter recorded one).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rescore.read.assemble import plan
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import read_one
+from rescore.read.schema import OUTCOMES
+
+EXAMPLE_COLUMNS = ("model", "benchmark", "subset", "item_id", "attempt", "outcome", "rule", "confidence",
+                   "prediction", "gold", "response")
+
+
+@dataclass
+class CrossCheck:
+    benchmark: str
+    model: str
+    label: str
+    producer_accuracy: float | None
+    rescore_accuracy: float | None
+    n_producer: int | None
+    n_rescore: int
+    match: bool | None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: _clean(v) for k, v in self.__dict__.items() if k != "extra"}
+        out["extra"] = {k: _clean(v) for k, v in self.extra.items()}
+        return out
+
+
+@dataclass
+class FileReport:
+    path: str
+    adapter: str
+    adapter_version: str
+    items: int
+    per_item: bool
+    models: list[str]
+    benchmarks: list[str]
+    subsets: list[str]
+    outcomes: dict[str, int]
+    rules: list[dict[str, Any]]
+    confidence: dict[str, Any]
+    examples: list[dict[str, Any]]
+    cross_checks: list[CrossCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped_records: int = 0
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "cross_checks"}
+        out["cross_checks"] = [c.to_dict() for c in self.cross_checks]
+        return out
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, float):
+        return round(value, 6)
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    if value is pd.NA:
+        return None
+    return value
+
+
+DEFAULT_TOLERANCE = 5e-4  # producers round to 3-4 decimals; an adapter may pass a coarser "tolerance"
+
+
+def cross_checks(items: pd.DataFrame, aggregates: list[dict[str, Any]]) -> list[CrossCheck]:
+    checks = []
+    for agg in aggregates:
+        sel = items[(items["benchmark"] == agg["benchmark"]) & (items["model"] == agg["model"])]
+        if agg.get("subset"):  # a producer number for one subset compares with that subset only
+            sel = sel[sel["subset"] == agg["subset"]]
+        n = len(sel)
+        ours = float((sel["outcome"] == "correct").mean()) if n else None
+        theirs = agg.get("accuracy")
+        match = None
+        if ours is not None and theirs is not None:
+            match = abs(ours - float(theirs)) <= float(agg.get("tolerance") or DEFAULT_TOLERANCE)
+        known = {"benchmark", "model", "subset", "label", "accuracy", "n", "note", "tolerance"}
+        extra = {k: v for k, v in agg.items() if k not in known and isinstance(v, (int, float, str, bool))}
+        checks.append(CrossCheck(agg["benchmark"], agg["model"], agg.get("label", ""), theirs, ours, agg.get("n"), n,
+                                 match, agg.get("note"), extra))
+    return checks
+
+
+def _confidence_summary(items: pd.DataFrame) -> dict[str, Any]:
+    conf = items["confidence"] if "confidence" in items else pd.Series(dtype="float64")
+    present = int(conf.notna().sum())
+    if not present:
+        return {"available": False, "count": 0}
+    return {"available": True, "count": present, "min": _clean(float(conf.min())), "max": _clean(float(conf.max())),
+            "mean": _clean(float(conf.mean()))}
+
+
+def inspect_paths(paths: list[str | Path], options: LoadOptions | None = None, examples: int = 3) -> list[FileReport]:
+    """Read each file on its own (no merging, no duplicate checks across files) and describe it."""
+    options = options or LoadOptions()
+    chosen, _skipped = plan(paths, options)
+    reports = []
+    for path, adapter in chosen:
+        result = read_one(path, adapter.name, options)
+        info = result.info
+        items = result.items
+        if result.error is not None:
+            reports.append(FileReport(str(path), adapter.name, adapter.version, 0, True, [], [], [], {}, [], {}, [],
+                                      error=result.error))
+            continue
+        if items.empty and not result.counts.empty:
+            counts = result.counts
+            outcomes = {o: int(counts[f"n_{o}"].sum()) if f"n_{o}" in counts else 0 for o in OUTCOMES}
+            rules: list[dict[str, Any]] = []
+        else:
+            outcomes = {o: int((items["outcome"] == o).sum()) for o in OUTCOMES}
+            rules = [
+                {"outcome": str(o), "rule": str(r), "count": int(c)}
+                for (o, r), c in items.groupby(["outcome", "rule"], dropna=False).size().items()
+            ]
+        sample = items.head(examples)[[c for c in EXAMPLE_COLUMNS if c in items.columns]]
+        example_rows = [{k: _clean(v) if not isinstance(v, str) else v[:200] for k, v in row.items()}
+                        for row in sample.to_dict("records")]
+        reports.append(FileReport(
+            path=str(path),
+            adapter=adapter.name,
+            adapter_version=adapter.version,
+            items=len(items) if not items.empty else int(sum(outcomes.values())),
+            per_item=info.per_item,
+            models=info.models,
+            benchmarks=info.benchmarks,
+            subsets=sorted(s for s in items["subset"].dropna().unique() if s) if not items.empty else [],
+            outcomes=outcomes,
+            rules=rules,
+            confidence=_confidence_summary(items),
+            examples=example_rows,
+            cross_checks=cross_checks(items, info.producer_metrics.get("aggregates", [])) if not items.empty else [],
+            notes=list(info.notes),
+            skipped_records=info.skipped_records,
+        ))
+    return reports

@@ -1,0 +1,52 @@
+"""Walk inputs, pick an adapter per file, and build the canonical item table.
+
+This is the only place that knows about files as a whole: adapters read one file, the
+classifier decides outcomes, and the result is a :class:`Dataset` of items (plus any
+counts-only aggregates) with provenance for every file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from rescore.errors import InputError
+from rescore.read import counts as counting
+from rescore.read.assemble import Dataset, assemble, plan
+from rescore.read.options import LoadOptions
+
+__all__ = ["Dataset", "load"]
+
+
+def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:
+    """Read files or folders into a :class:`Dataset` (the library's entry point).
+
+    Files are read by ``options.jobs`` worker processes (see :mod:`rescore.read.workers`);
+    ``options.progress`` shows a bar on stderr for long runs. Ctrl-C raises
+    :class:`rescore.read.workers.Interrupted` saying how many files were done.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    paths = list(paths)
+    options = options or LoadOptions.from_kwargs(**kwargs)
+    chosen, skipped = plan(paths, options)
+    if not chosen:
+        raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),
+                         path=", ".join(map(str, paths)))
+    auto_note = None
+    if options.need_items is None:  # auto: keep item rows unless the input is large (rescore/counting.py)
+        options, auto_note = counting.resolve_need_items(options, [path for path, _ in chosen])
+    if options.engine != "local" or options.scheduler is not None:  # rescore/engines: e.g. a Dask cluster
+        from rescore.read.engines import open_engine
+
+        with open_engine(options) as engine:
+            data = assemble(engine.map_files(chosen, options), skipped, options,
+                            compute_keys=getattr(engine, "compute_keys", None))
+    else:
+        from rescore.read.workers import map_files
+
+        data = assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)
+    if auto_note:
+        data.notes.append(auto_note)
+    return data

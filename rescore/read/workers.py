@@ -1,0 +1,219 @@
+"""Run the per-file reader over many files: in this process, or in a pool of worker processes.
+
+Why processes: parsing JSON and classifying outcomes is pure-Python CPU work, so threads would
+share one interpreter lock; each worker process runs :func:`rescore.read.per_file.read_one` on its
+own file and returns a picklable :class:`~rescore.read.per_file.FileResult`. Results are yielded in
+*plan order* (not completion order), so output never depends on which worker finished first.
+
+Small inputs stay in-process: starting workers costs a few hundred milliseconds (importing
+pandas in each), more than reading a handful of small files.
+
+Ctrl-C: workers ignore SIGINT (only the parent decides), the parent cancels what has not
+started, stops the workers, and raises :class:`Interrupted` saying how many files were done.
+Nothing has been written at that point: outputs are written after loading, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rescore.read.options import LoadOptions
+    from rescore.read.per_file import FileResult
+    from rescore.read.plugins import AdapterPlugin as Adapter
+
+#: below this many input bytes in all, a pool costs more than it saves
+SMALL_INPUT_BYTES = 16 * 1024 * 1024
+#: progress is shown only for runs at least this large (files or bytes)
+PROGRESS_MIN_FILES = 20
+PROGRESS_MIN_BYTES = 64 * 1024 * 1024
+
+FileTask = Callable[[str, str, "LoadOptions"], "FileResult"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch; the message says how far it got (files done / total)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        self.done = done
+        self.total = total
+        super().__init__(f"{done} of {total} files read")
+
+    def __str__(self) -> str:
+        return f"{self.done} of {self.total} files read"
+
+
+def default_jobs() -> int:
+    """Usable CPUs (respects affinity/cgroup pinning where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS / Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _work_estimates(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int]) -> list[int]:
+    """Each file's reading work in bytes of text: its size, but a Parquet file's rows times a text
+    row's size (its columns compress 10-100x: 8 MB on disk can hold a million rows, which read
+    in-process would leave the other cores idle). The footers are opened only while the input
+    still looks small by its bytes, the one case where the estimate changes the choice."""
+    if sum(sizes) >= SMALL_INPUT_BYTES:
+        return sizes
+    from rescore.read.counts import TEXT_BYTES_PER_ITEM, estimate_items
+
+    return [estimate_items([path]) * TEXT_BYTES_PER_ITEM if path.suffix.lower() in (".parquet", ".pq") else size
+            for (path, _), size in zip(chosen, sizes, strict=True)]
+
+
+def choose_jobs(sizes: Sequence[int], jobs: int | None) -> int:
+    """How many processes to use for files of these sizes (1 = in-process)."""
+    wanted = default_jobs() if jobs is None or jobs <= 0 else int(jobs)
+    if wanted <= 1 or len(sizes) < 2:
+        return 1
+    if jobs is None and sum(sizes) < SMALL_INPUT_BYTES:
+        return 1
+    return min(wanted, len(sizes))
+
+
+def _init_worker() -> None:
+    """Workers ignore Ctrl-C (the parent decides) and use one Arrow thread each: the pool already
+    puts a process on every core, and more threads than cores only contend."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].set_cpu_count(1)
+
+
+def progress_wanted(quiet: bool = False) -> bool:
+    """A bar only for people watching: stderr is a terminal, not ``-q``, no ``NO_COLOR``."""
+    return not quiet and not os.environ.get("NO_COLOR") and sys.stderr.isatty()
+
+
+class _Progress:
+    """A rich progress bar on stderr (files and bytes), or nothing."""
+
+    def __init__(self, enabled: bool, total_files: int, total_bytes: int) -> None:
+        self.bar = None
+        if not enabled or (total_files < PROGRESS_MIN_FILES and total_bytes < PROGRESS_MIN_BYTES):
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("reading {task.fields[done]}/{task.fields[files]} files"), BarColumn(),
+                            DownloadColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task("read", total=max(total_bytes, 1), done=0, files=total_files)
+        self.done = 0
+        self.bar.start()
+
+    def advance(self, size: int) -> None:
+        if self.bar is not None:
+            self.done += 1
+            self.bar.update(self.task, advance=size, done=self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def map_files(chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, *, jobs: int | None = None,
+              progress: bool = False, task: FileTask | None = None) -> Iterator[FileResult]:
+    """Yield ``task(path, adapter_name, options)`` for every planned file, in plan order.
+
+    ``jobs``: ``None`` = one process per CPU (but in-process for small inputs), ``1`` =
+    in-process, ``N`` = at most N worker processes. An error is raised for the first failing
+    file in plan order, as in-process reading would (remaining work is cancelled).
+    """
+    if task is None:
+        from rescore.read.per_file import read_one as task
+    sizes = [_size(path) for path, _ in chosen]
+    n_jobs = choose_jobs(_work_estimates(chosen, sizes), jobs)
+    bar = _Progress(progress, len(chosen), sum(sizes))
+    done = 0
+    try:
+        if n_jobs == 1:
+            for (path, adapter), size in zip(chosen, sizes, strict=True):
+                result = task(str(path), adapter.name, options)
+                done += 1
+                bar.advance(size)
+                yield result
+            return
+        yield from _pooled(chosen, sizes, options, n_jobs, bar, task)
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(done, len(chosen)) from None
+    finally:
+        bar.close()
+
+
+def _pooled(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], options: LoadOptions, n_jobs: int,
+            bar: _Progress, task: FileTask) -> Iterator[FileResult]:
+    """Submit every file, collect as they finish, release them in plan order."""
+    pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker)
+    futures: list[Future[FileResult]] = []
+    finished: dict[int, FileResult | BaseException] = {}
+    next_out = 0
+    done = 0
+    clean = False
+    try:
+        # biggest files first, so one large file does not start last and leave a worker idle
+        order = sorted(range(len(chosen)), key=lambda i: -sizes[i])
+        index_of: dict[Future[FileResult], int] = {}
+        for i in order:
+            path, adapter = chosen[i]
+            future = pool.submit(task, str(path), adapter.name, options)
+            index_of[future] = i
+            futures.append(future)
+        pending = set(futures)
+        while pending:
+            completed, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in completed:
+                i = index_of[future]
+                error = future.exception()
+                finished[i] = error if error is not None else future.result()
+                done += 1
+                bar.advance(sizes[i])
+            while next_out in finished:
+                result = finished.pop(next_out)
+                if isinstance(result, BaseException):
+                    raise result  # errors surface in plan order, as in-process (deterministic)
+                yield result
+                next_out += 1
+        clean = True
+    except KeyboardInterrupt:
+        raise Interrupted(done, len(chosen)) from None
+    finally:
+        if clean:
+            pool.shutdown(wait=True)
+        else:
+            _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued work and stop the workers now (an error or Ctrl-C: results are not wanted).
+
+    The pool's manager thread is joined too: left running, it closes its wake-up pipe while
+    the interpreter's exit hook writes to that pipe, and Python 3.11 then prints "Exception
+    ignored ... Bad file descriptor" after rescore's own one-line message.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+    if manager is not None:
+        manager.join(timeout=5)

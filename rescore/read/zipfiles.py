@@ -1,0 +1,158 @@
+"""Read zip members in memory, safely, including zstd members (method 93).
+
+Why not ``zipfile.ZipFile.read``: inspect_ai >= 0.3.2xx writes ``.eval`` logs whose members are
+compressed with zstd (zip method 93), which the standard library only reads from Python 3.14 on.
+Here the central directory still comes from :mod:`zipfile` (it gives each member's offset and
+sizes); a zstd member is decompressed from its raw bytes with :mod:`zstandard` (already a
+dependency) and checked against the CRC-32 the archive declares.
+
+Safety: nothing is ever written to disk. Before any member is decompressed, its *declared*
+uncompressed size is checked against a per-member limit and the sum over the members we will
+read against a total limit, so a zip bomb is refused up front; while decompressing, output is
+capped at the declared size, so an archive that lies about its sizes is refused too.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from rescore.errors import InputError
+
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # one sample / header; real ones are KBs to a few MB
+MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024  # all members read from one archive
+ZSTD_METHOD = 93
+_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_CHUNK = 1 << 20
+
+
+class SafeZip:
+    """A read-only view of one zip archive that hands out member bytes with size limits.
+
+    ``names`` lists the members; :meth:`read` returns one member's bytes. :meth:`check_sizes`
+    must be called with the members the caller intends to read before reading them.
+    """
+
+    def __init__(self, path: Path, *, max_member: int | None = None, max_total: int | None = None) -> None:
+        self.path = path
+        self.max_member = MAX_MEMBER_BYTES if max_member is None else max_member
+        self.max_total = MAX_TOTAL_BYTES if max_total is None else max_total
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise InputError(f"not a readable zip archive ({exc})", path=str(path)) from None
+        self._infos = {info.filename: info for info in self._zip.infolist()}
+        self._read_total = 0
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._infos)
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> SafeZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check_sizes(self, names: Iterable[str]) -> None:
+        """Refuse, before unpacking anything, members whose declared sizes exceed the limits."""
+        total = 0
+        for name in names:
+            info = self._infos[name]
+            if info.file_size > self.max_member:
+                raise InputError(
+                    f"zip member declares {info.file_size} bytes uncompressed, over the {self.max_member}-byte "
+                    "limit per member (refusing a possible zip bomb)",
+                    path=str(self.path), field=name)
+            total += info.file_size
+        if total > self.max_total:
+            raise InputError(
+                f"zip members declare {total} bytes uncompressed in all, over the {self.max_total}-byte limit "
+                "(refusing a possible zip bomb)", path=str(self.path))
+
+    def read(self, name: str) -> bytes:
+        """One member's bytes, decompressed in memory (deflate/stored via zipfile, zstd here)."""
+        info = self._infos.get(name)
+        if info is None:
+            raise InputError("zip member missing", path=str(self.path), field=name)
+        self.check_sizes([name])
+        self._read_total += info.file_size
+        if self._read_total > self.max_total:
+            raise InputError(f"zip members exceed the {self.max_total}-byte total limit (refusing a possible zip bomb)",
+                             path=str(self.path), field=name)
+        try:
+            if info.compress_type == ZSTD_METHOD:
+                data = self._read_zstd(info)
+            else:
+                with self._zip.open(info) as handle:
+                    data = handle.read(info.file_size + 1)
+        except InputError:
+            raise
+        except NotImplementedError as exc:
+            raise InputError(f"unsupported zip compression method {info.compress_type} ({exc})",
+                             path=str(self.path), field=name) from None
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError) as exc:
+            raise InputError(f"corrupt or truncated zip member ({exc})", path=str(self.path), field=name) from None
+        if len(data) != info.file_size:
+            raise InputError(f"zip member has {len(data)} bytes, but the archive declares {info.file_size}",
+                             path=str(self.path), field=name)
+        return data
+
+    def _read_zstd(self, info: zipfile.ZipInfo) -> bytes:
+        import zstandard
+
+        fp = self._zip.fp
+        if fp is None:  # pragma: no cover - the archive is open for the object's lifetime
+            raise InputError("zip archive is closed", path=str(self.path))
+        fp.seek(info.header_offset)
+        header = fp.read(_LOCAL_HEADER.size)
+        if len(header) != _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
+            raise InputError("bad local file header (truncated or corrupt zip)", path=str(self.path),
+                             field=info.filename)
+        name_len, extra_len = _LOCAL_HEADER.unpack(header)[9:11]
+        fp.seek(info.header_offset + _LOCAL_HEADER.size + name_len + extra_len)
+        compressed = fp.read(info.compress_size)
+        if len(compressed) != info.compress_size:
+            raise InputError("zip member is truncated", path=str(self.path), field=info.filename)
+        limit = info.file_size
+        out = bytearray()
+        try:
+            # stream_reader.read(n) never returns more than n bytes, so a bomb cannot inflate past the cap
+            with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(compressed), read_across_frames=True) as reader:
+                while True:
+                    chunk = reader.read(min(_CHUNK, limit + 1 - len(out)) or 1)
+                    if not chunk:
+                        break
+                    out += chunk
+                    if len(out) > limit:
+                        raise InputError(f"zstd member inflates beyond its declared {limit} bytes",
+                                         path=str(self.path), field=info.filename)
+        except zstandard.ZstdError as exc:
+            raise InputError(f"corrupt zstd member ({exc})", path=str(self.path), field=info.filename) from None
+        data = bytes(out)
+        if zlib.crc32(data) & 0xFFFFFFFF != info.CRC:
+            raise InputError("zstd member fails its CRC-32 check (corrupt zip)", path=str(self.path),
+                             field=info.filename)
+        return data
+
+
+def is_zip(head: bytes) -> bool:
+    """Cheap sniff: a zip's first local header (or an empty archive's end record)."""
+    return head[:4] in (_LOCAL_SIGNATURE, b"PK\x05\x06")
+
+
+def zip_names(path: Path) -> list[str] | None:
+    """Member names from the central directory (no decompression), or None if not a readable zip."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None

@@ -1,0 +1,172 @@
+"""File renderings of a leaderboard. Each carries its provenance (formula, thresholds with
+penalties, policies and the counts they touched, sources, version), and floats are written
+with fixed precision so the same input gives byte-identical output."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rescore.errors import UsageError
+from rescore.report.atomic import write_atomic, write_text_atomic
+from rescore.report.layout import ranked_layout
+from rescore.score.jsonable import dumps
+from rescore.score.leaderboard import Leaderboard
+
+FORMATS = ("table", "csv", "json", "parquet", "markdown")
+_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".md": "markdown",
+           ".markdown": "markdown"}
+FLOAT_FORMAT = "%.6f"
+
+
+def format_from_path(path: str | Path | None, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        return fmt
+    if path is not None:
+        found = _SUFFIX.get(Path(path).suffix.lower())
+        if found:
+            return found
+        raise UsageError(f"cannot tell the format of {path}; pass --format")
+    return "table"
+
+
+def long_table(board: Leaderboard) -> pd.DataFrame:
+    """Rows joined with their group's rates plus provenance columns: one self-describing table."""
+    metrics = board.groups[["benchmark", "model", "per_item", "n_correct", "n_wrong", "n_abstain", "n_partial",
+                            "n_invalid", "dropped", "accuracy", "error_rate", "abstention_rate",
+                            "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
+    table = board.rows.merge(metrics, on=["benchmark", "model"], how="left")
+    table["partial_policy"] = board.policy.partial
+    table["invalid_policy"] = board.policy.invalid
+    table["idk_credit"] = float(board.policy.idk_credit)
+    table["interval_level"] = board.level
+    from rescore.version import __version__
+
+    table["rescore_version"] = __version__
+    table["formula"] = board.provenance()["formula"]
+    table["sources"] = [_group_sources(board, b, m) for b, m in zip(table["benchmark"], table["model"], strict=True)]
+    from rescore.report.policy_tables import join_policy_columns
+
+    return join_policy_columns(table, board)  # policy_* columns with --policy calibrated|both
+
+
+def _group_sources(board: Leaderboard, benchmark: str, model: str) -> str:
+    """The files (adapter and version) a (benchmark, model) was read from, for the flat formats."""
+    found = [s for s in board.sources
+             if benchmark in (s.get("benchmarks") or []) and model in (s.get("models") or [])]
+    return "; ".join(f"{s['path']} ({s['adapter']} v{s['adapter_version']})" for s in found)
+
+
+def to_json(board: Leaderboard) -> str:
+    return dumps(board.to_dict())
+
+
+def to_csv(board: Leaderboard) -> str:
+    buffer = io.StringIO()
+    long_table(board).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def to_markdown(board: Leaderboard, top: int | None = None) -> str:
+    """A GitHub-flavoured table per benchmark, fit for a pull-request comment."""
+    lines: list[str] = ["## rescore leaderboard", ""]
+    ts = board.thresholds
+    for layout in ranked_layout(board, top):
+        lines.append(f"### {_md_escape(layout.benchmark)}")
+        lines.append("")
+        head = ["#", "model", "n", "acc", "abstain", "wrong"] + [f"S({t:g}) [pen {t / (1 - t):g}]" for t in ts]
+        head.append("break-even t")
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "|".join(["---:", ":---", "---:", "---:", "---:", "---:"] + ["---:"] * len(ts) + ["---:"])
+                     + "|")
+        for g, per_t in layout.entries:
+            cells = [str(per_t[0]["rank"]), _md_escape(g["model"]), str(g["n"]), _fmt(g["accuracy"]),
+                     _fmt(g["abstention_rate"]), _fmt(g["error_rate"])]
+            for x in per_t:
+                change = int(x["rank_change"])
+                arrow = f" ▲{change}" if change > 0 else (f" ▼{-change}" if change < 0 else "")
+                tie = " ≈" if x["overlaps_above"] else ""
+                cells.append(f"{x['score']:.3f} ± {(x['ci_high'] - x['score']):.3f} (#{x['rank']}{arrow}){tie}")
+            cells.append(_fmt(g["break_even_t"], 2))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    from rescore.report.policy_tables import markdown_policy
+
+    lines.extend(markdown_policy(board, top))
+    lines.extend(provenance_lines(board))
+    return "\n".join(lines) + "\n"
+
+
+def provenance_lines(board: Leaderboard) -> list[str]:
+    prov = board.provenance()
+    pens = ", ".join(f"t={x['t']:g} (penalty {x['penalty']:g})" for x in prov["thresholds"])
+    touched = prov["policy_counts"]
+    out = [
+        f"Scoring: `{prov['formula']}`; {pens}.",
+        f"Policies: partial → {board.policy.partial} ({touched['partial']} items), invalid → "
+        f"{board.policy.invalid} ({touched['invalid']} items, {touched['dropped']} dropped), idk_credit = "
+        f"{board.policy.idk_credit:g}.",
+        f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = "
+        f"{board.tie_phrase()}; ▲/▼ = rank change from t=0.",
+        "Resampling: none (normal intervals from the counts, so no seed); alignment: none (each model is scored "
+        "on all of its own items; n per row above)" + ("; the ≈ marks test pairs on their shared items."
+                                                       if board.tie_method.startswith("paired") else "."),
+        f"rescore {prov['rescore_version']}.",
+        "",
+    ]
+    # the long part folds away, so the comment stays readable on a pull request
+    out.append(f"<details><summary>Inputs: {len(prov['sources'])} files read, {len(prov['skipped'])} skipped, "
+               f"{len(prov['notes'])} notes</summary>")
+    out.append("")
+    out.extend(f"- read `{_md_escape(s['path'])}` ({_md_escape(s['adapter'])} v{s['adapter_version']}, "
+               f"{s['items']} items)" for s in prov["sources"])
+    out.extend(f"- skipped `{_md_escape(s['path'])}`: {_md_escape(s['reason'])}" for s in prov["skipped"])
+    out.extend(f"- note: {_md_escape(n)}" for n in prov["notes"])
+    out.extend(["", "</details>"])
+    return out
+
+
+def to_parquet_file(board: Leaderboard, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(long_table(board), preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[b"rescore.provenance"] = json.dumps(board.provenance(), allow_nan=False).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def render(board: Leaderboard, fmt: str, top: int | None = None) -> str:
+    if fmt == "json":
+        return to_json(board)
+    if fmt == "csv":
+        return to_csv(board)
+    if fmt == "markdown":
+        return to_markdown(board, top)
+    raise UsageError(f"format {fmt!r} cannot be printed as text; use -o FILE")
+
+
+def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None) -> Path:
+    if fmt == "parquet":
+        return write_atomic(path, lambda p: to_parquet_file(board, p))
+    if fmt == "table":
+        raise UsageError("--format table is for the terminal; choose csv, json, parquet or markdown for -o")
+    return write_text_atomic(path, render(board, fmt, top))

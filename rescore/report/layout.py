@@ -1,0 +1,44 @@
+"""The row order every leaderboard rendering shares, with O(1) look-ups per cell.
+
+Terminal and Markdown both list, per benchmark, the models in rank order at the first
+threshold, each with its group summary and its row at every threshold. Indexing once keeps
+rendering linear in the number of rows (it was a filter per cell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+from rich.text import Text
+
+from rescore.score.leaderboard import Leaderboard
+
+
+@dataclass
+class BenchmarkLayout:
+    benchmark: str
+    groups: pd.DataFrame  # this benchmark's group summaries
+    entries: list[tuple[pd.Series, list[pd.Series]]]  # (group summary, row at each threshold), ranked
+
+
+def ranked_layout(board: Leaderboard, top: int | None = None) -> Iterator[BenchmarkLayout]:
+    ts = board.thresholds
+    rows_by_key = {(b, m, t): row for (b, m, t), row in
+                   zip(board.rows[["benchmark", "model", "t"]].itertuples(index=False, name=None),
+                       (r for _, r in board.rows.iterrows()), strict=True)}
+    for benchmark, groups in board.groups.groupby("benchmark", sort=True):
+        by_model = {row["model"]: row for _, row in groups.iterrows()}
+        first = board.rows[(board.rows["benchmark"] == benchmark) & (board.rows["t"] == ts[0])]
+        order = first.sort_values(["rank", "model"], kind="stable")["model"].tolist()
+        if top:
+            order = order[:top]
+        entries = [(by_model[m], [rows_by_key[(benchmark, m, t)] for t in ts]) for m in order]
+        yield BenchmarkLayout(str(benchmark), groups, entries)
+
+
+def widest(header: str, cells: list[Text | str]) -> int:
+    """Width of the longest line among a column's header and cells (its min_width: never cut)."""
+    lines = [line for cell in [header, *cells] for line in (cell.plain if isinstance(cell, Text) else cell).split("\n")]
+    return max(Text(line).cell_len for line in lines)

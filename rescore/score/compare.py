@@ -1,0 +1,721 @@
+"""Paired comparison of models at every confidence target (Miller 2024, sec. 4; peers.md sec. 3-4).
+
+Two models graded on the same items are compared on per-item score differences, which removes
+the shared item difficulty from the noise: Var(A - B) = Var(A) + Var(B) - 2 Cov(A, B).
+
+Alignment is on (benchmark, subset, item_id, attempt); items only one model has are dropped
+from that pair and counted. Per item the score is linear in the penalty k = t/(1-t):
+x = c - k w + credit a, so the difference is d(t) = dc - k dw + credit da with dc, dw, da in
+{-1, 0, 1}. Every statistic therefore comes from three columns per pair:
+
+- the difference of means and its paired SE (CLT, or clustered when clusters exist) at every t
+  from one 3x3 scatter matrix, so adding thresholds costs O(1) each;
+- a seeded paired bootstrap (items, or whole clusters when clusters exist) whose resampled
+  column sums give the difference at every t and the crossover at once;
+- the **crossover** target: S_A(t) - S_B(t) = (dC + credit dA) - k dW, with dC, dW, dA the
+  differences of per-item-count means, is linear in k, so the order of A and B flips exactly
+  once, at k* = (dC + credit dA)/dW when that is positive; t* = k*/(1+k*) (with credit 0,
+  k* = dC/dW). A post-hoc rescore keeps each model's *fixed* abstentions: t* says where the
+  ranking of these two runs flips, not where a re-prompted model would land.
+
+p-values are two-sided normal tests on the paired SE, adjusted across the pairs of one
+(benchmark, t) by Holm (family-wise) or Benjamini-Hochberg (false discovery rate). A model is
+"statistically tied with #1" when its adjusted test against the leader is not significant.
+Kendall tau-b compares the ranking at t = 0 with the ranking at every t.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import combinations
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rescore.errors import UsageError
+from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, scored_items
+from rescore.score.results import StatsReport, base_provenance
+from rescore.score.rule import Policy, check_thresholds, penalty
+
+CORRECTIONS = ("holm", "bh", "none")
+_NORMAL = NormalDist()
+
+
+# ---- pure statistics ---------------------------------------------------------------------------
+def p_two_sided(diff: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Two-sided normal p-value of diff/se; se == 0 gives 1 for a zero difference, else 0."""
+    diff = np.asarray(diff, dtype="float64")
+    se = np.asarray(se, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.abs(diff) / se
+    p = np.array([2.0 * (1.0 - _NORMAL.cdf(float(x))) if np.isfinite(x) else np.nan for x in np.atleast_1d(z)])
+    p = np.where(se == 0, np.where(np.abs(diff) < 1e-12, 1.0, 0.0), p)
+    return p.reshape(np.shape(diff))
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (controls the family-wise error rate); NaN stays NaN."""
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if not m:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    adjusted = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (controls the false discovery rate); NaN stays NaN."""
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if not m:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    scaled = p[order] * m / np.arange(1, m + 1)
+    out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return out
+
+
+def adjust(p: np.ndarray, correction: str) -> np.ndarray:
+    if correction == "holm":
+        return holm(p)
+    if correction == "bh":
+        return benjamini_hochberg(p)
+    if correction == "none":
+        return np.asarray(p, dtype="float64").copy()
+    raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+
+
+def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b (ties in either ranking handled); NaN when either side is all ties."""
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    i, j = np.triu_indices(x.size, 1)
+    sx = np.sign(x[i] - x[j])
+    sy = np.sign(y[i] - y[j])
+    n0 = i.size
+    n1 = n0 - int((sx == 0).sum())
+    n2 = n0 - int((sy == 0).sum())
+    if n1 == 0 or n2 == 0:
+        return float("nan")
+    return float(np.sum(sx * sy) / np.sqrt(n1 * n2))
+
+
+def crossover(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """t* where a - k*b changes sign (k* = a/b > 0), else NaN. ``a`` = dC + credit dA, ``b`` = dW."""
+    a = np.asarray(a, dtype="float64")
+    b = np.asarray(b, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k = a / b
+        ok = (np.abs(b) > 1e-12) & (k > 0) & np.isfinite(k)
+        return np.where(ok, k / (1.0 + k), np.nan)
+
+
+def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(rows, axis=0, return_counts=True)``, fast for small integer values.
+
+    The pair bootstrap asks this of every pair's (n, 4) units; ``np.unique`` with ``axis=0``
+    sorts the rows as structured records, about 80 ms for 100k items, which made comparing 50
+    models (1,225 pairs) take minutes. Integer rows are numbered in mixed radix instead (the
+    first column most significant, so the order is the same lexicographic one) and counted
+    with ``bincount``; anything else, or a radix too wide for int64, takes ``np.unique``.
+    """
+    rows = np.asarray(rows, dtype="float64")
+    if rows.ndim != 2 or rows.shape[0] == 0 or not np.abs(rows).max() <= 2.0**20:  # NaN, inf or huge
+        return np.unique(rows, axis=0, return_counts=True)
+    ints = rows.astype("int64")
+    if not np.array_equal(ints, rows):
+        return np.unique(rows, axis=0, return_counts=True)
+    low = ints.min(axis=0)
+    spans = ints.max(axis=0) - low + 1
+    if float(np.prod(spans.astype("float64"))) > 2.0**31:
+        return np.unique(rows, axis=0, return_counts=True)
+    code = ints[:, 0] - low[0]
+    for column in range(1, rows.shape[1]):
+        code = code * spans[column] + (ints[:, column] - low[column])
+    counts = np.bincount(code)
+    present = np.flatnonzero(counts)
+    kinds = np.empty((present.size, rows.shape[1]), dtype="float64")
+    rest = present.copy()
+    for column in reversed(range(rows.shape[1])):
+        kinds[:, column] = rest % spans[column] + low[column]
+        rest //= spans[column]
+    return kinds, counts[present]
+
+
+def _coefficients(ts: np.ndarray, credit: float) -> np.ndarray:
+    """Rows (1, -k, credit): the per-item score difference at t is X @ v_t for X = (dc, dw, da)."""
+    ts = np.asarray(ts, dtype="float64")
+    return np.stack([np.ones_like(ts), -penalty(ts), np.full(ts.shape, credit)], axis=1)
+
+
+@dataclass
+class PairData:
+    """The aligned items of one pair: X = (dc, dw, da) per item (A minus B) and optional clusters.
+
+    Unclustered pairs built from a :class:`BenchmarkItems` keep only ``distinct``, X's distinct
+    rows (sorted) with how many items have each: X takes at most 7 values, and every statistic
+    here is a function of those counts. Building the (n, 3) rows of each of 1,225 pairs of a
+    50-model benchmark took most of a compare's time, and keeping them most of its memory.
+    """
+
+    benchmark: str
+    model_a: str
+    model_b: str
+    x: np.ndarray | None  # (n, 3) float; None when only ``distinct`` is kept
+    clusters: np.ndarray | None  # (n,) int codes, or None for independent items
+    dropped_a: int
+    dropped_b: int
+    distinct: tuple[np.ndarray, np.ndarray] | None = None  # (K, 3) sorted distinct rows of X, (K,) counts
+
+    def __post_init__(self) -> None:
+        if self.x is None and (self.distinct is None or self.clusters is not None):
+            raise ValueError("PairData needs x, or distinct rows for an unclustered pair")
+
+    @property
+    def n(self) -> int:
+        if self.x is None:
+            return int(self.distinct[1].sum())  # type: ignore[index]
+        return int(self.x.shape[0])
+
+    def mean(self) -> np.ndarray:
+        """Column means of X (dC, dW, dA); NaN when no item is shared."""
+        if self.n == 0:
+            return np.full(3, np.nan)
+        if self.x is None:
+            kinds, counts = self.distinct  # type: ignore[misc]
+            return (counts.astype("float64") @ kinds) / self.n
+        return self.x.mean(axis=0)
+
+    def units(self) -> tuple[np.ndarray, np.ndarray]:
+        """Resampling units: per-cluster column totals and sizes (items themselves when unclustered)."""
+        if self.x is None:
+            raise ValueError("this pair keeps only its distinct rows; use unit_table")
+        if self.clusters is None:
+            return self.x, np.ones(self.n)
+        codes, inverse = np.unique(self.clusters, return_inverse=True)
+        totals = np.zeros((codes.size, 3))
+        np.add.at(totals, inverse, self.x)
+        return totals, np.bincount(inverse, minlength=codes.size).astype("float64")
+
+    @cached_property
+    def unit_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct resampling units as rows (totals dc, dw, da, size), sorted, and their counts
+        (kept: the SE and the bootstrap both start from it)."""
+        if self.x is None:
+            kinds, counts = self.distinct  # type: ignore[misc]
+            return np.column_stack([kinds, np.ones(len(kinds))]), counts
+        totals, sizes = self.units()
+        return distinct_rows(np.column_stack([totals, sizes]))
+
+    def diff_se(self, ts: np.ndarray, credit: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Mean difference and paired SE at every t (CLT with n-1, or clustered with G/(G-1)).
+
+        From the distinct units: the scatter of unit residuals is a count-weighted sum over
+        at most a few dozen kinds, whatever n is.
+        """
+        v = _coefficients(ts, credit)
+        n = self.n
+        if n == 0:
+            return np.full(len(v), np.nan), np.full(len(v), np.nan)
+        mean = self.mean()
+        diff = v @ mean
+        kinds, counts = self.unit_table
+        weights = counts.astype("float64")
+        resid = kinds[:, :3] - kinds[:, 3:4] * mean[None, :]
+        scatter = (resid * weights[:, None]).T @ resid
+        ss = np.einsum("ti,ij,tj->t", v, scatter, v)
+        g = float(weights.sum())
+        if self.clusters is None:
+            se = np.sqrt(ss / (n * (n - 1.0))) if n > 1 else np.full(len(v), np.nan)
+        else:
+            se = np.sqrt(g / (g - 1.0) * ss / n**2) if g > 1 else np.full(len(v), np.nan)
+        return diff, np.maximum(se, 0.0)
+
+    def bootstrap(self, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Resampled column means (B, 3) of X: every t's difference is then means @ v_t.
+
+        Drawing G units with replacement is a multinomial over the *distinct* units: an item's
+        (dc, dw, da) takes at most 7 values, so an unclustered resample costs O(7), not O(n);
+        clusters are grouped by their (totals, size). Seeded per pair from (seed, benchmark,
+        model_a, model_b), so a pair's interval does not depend on which other models were loaded.
+        """
+        kinds, freq = self.unit_table
+        g = int(freq.sum())
+        tag = zlib.crc32(f"{self.benchmark}\x1f{self.model_a}\x1f{self.model_b}".encode())
+        rng = np.random.default_rng([int(seed), tag])
+        draws = rng.multinomial(g, freq / g, size=resamples).astype("float64")
+        sums = draws @ kinds[:, :3]
+        counts_n = draws @ kinds[:, 3]
+        return sums / counts_n[:, None], counts_n
+
+
+# ---- building pairs from the item table --------------------------------------------------------
+@dataclass
+class BenchmarkItems:
+    """One benchmark's items as dense per-model arrays over the union of item keys."""
+
+    benchmark: str
+    models: list[str]
+    present: np.ndarray  # (M, U) bool
+    x: np.ndarray  # (M, U, 3) float: c, w, a
+    clusters: np.ndarray | None  # (U,) int codes
+
+    @cached_property
+    def outcome_codes(self) -> np.ndarray | None:
+        """(M, U) each present item's outcome as one code (0 correct, 1 wrong, 2 abstain), when
+        items are unclustered and every present item has exactly one of them (what scored_items
+        gives); None otherwise, and pairs keep their rows. Derived once, on the first pair."""
+        if self.clusters is None and self.x.size and np.array_equal(self.x.sum(axis=2), self.present):
+            return np.argmax(self.x, axis=2).astype("int8")
+        return None
+
+    def pair(self, i: int, j: int) -> PairData:
+        both = self.present[i] & self.present[j]
+        n_both = int(both.sum())
+        dropped_a, dropped_b = int(self.present[i].sum()) - n_both, int(self.present[j].sum()) - n_both
+        names = {"benchmark": self.benchmark, "model_a": self.models[i], "model_b": self.models[j]}
+        codes = self.outcome_codes
+        if codes is not None:
+            cells = codes[i].astype("int64") * 3 + codes[j]
+            table = np.bincount(cells if n_both == both.size else cells[both], minlength=9)
+            return PairData(**names, x=None, clusters=None, dropped_a=dropped_a, dropped_b=dropped_b,
+                            distinct=_distinct_differences(table))
+        return PairData(
+            **names, x=self.x[i, both] - self.x[j, both],
+            clusters=None if self.clusters is None else self.clusters[both],
+            dropped_a=dropped_a, dropped_b=dropped_b,
+        )
+
+    def scores(self, ts: np.ndarray, credit: float) -> np.ndarray:
+        """(M, T) each model's own S(t) over all its items (what the leaderboard ranks)."""
+        v = _coefficients(ts, credit)
+        totals = self.x.sum(axis=1)
+        n = self.present.sum(axis=1).astype("float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (totals @ v.T) / n[:, None]
+
+
+_ONE_HOT = np.eye(3)
+
+
+def _distinct_differences(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """X's distinct rows and counts from the 3x3 table of (outcome A, outcome B) item counts.
+
+    Cell (p, q) has X = e_p - e_q; the three diagonal cells share X = 0. The rows come sorted
+    as ``np.unique(x, axis=0)`` sorts them, so the seeded bootstrap draws are the same as from
+    the rows themselves.
+    """
+    merged: dict[tuple[float, ...], int] = {}
+    for cell in np.flatnonzero(table):
+        key = tuple(_ONE_HOT[cell // 3] - _ONE_HOT[cell % 3])
+        merged[key] = merged.get(key, 0) + int(table[cell])
+    keys = sorted(merged)
+    return np.array(keys, dtype="float64").reshape(len(keys), 3), np.array([merged[k] for k in keys], dtype="int64")
+
+
+def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") -> tuple[list[BenchmarkItems], str]:
+    """Dense per-benchmark arrays of scored items, and the SE method ('clt' or 'clustered:...').
+
+    Every text column is factorised once for the whole table and each benchmark takes integer
+    codes by row position: slicing the table per benchmark (a groupby) copied every Arrow string
+    column, and a MultiIndex of (subset, item_id, attempt) built a Python tuple per row; together
+    about 1.5 s of a million-item leaderboard. Items are numbered by first appearance within
+    their benchmark (the bootstrap's seeded resamples depend on it), models by name, as before.
+    """
+    from rescore.score.clusters import cluster_series
+
+    scored = scored_items(items, policy)
+    labels, method = cluster_series(scored, cluster) if not scored.empty else (None, "clt")
+    bench_codes, bench_names = pd.factorize(scored["benchmark"], sort=True)  # NA benchmarks: -1, left out
+    item_keys = _item_key_codes(scored)
+    model_codes, model_names = pd.factorize(scored["model"].astype("string"), sort=True)
+    cluster_codes = None if labels is None else pd.factorize(labels.astype("string").to_numpy())[0]  # NA: -1
+    outcomes = scored[["c", "w", "a"]].to_numpy(dtype="float64")
+    out = []
+    for b, benchmark in enumerate(bench_names):
+        rows = np.flatnonzero(bench_codes == b)
+        item_code, uniques = pd.factorize(item_keys[rows])
+        model_code, models = pd.factorize(model_codes[rows], sort=True)  # global codes sort as the names do
+        m, u = len(models), len(uniques)
+        present = np.zeros((m, u), dtype=bool)
+        present[model_code, item_code] = True
+        x = np.zeros((m, u, 3))
+        x[model_code, item_code] = outcomes[rows]
+        clusters = None
+        if cluster_codes is not None:
+            clusters = np.full(u, -1, dtype="int64")
+            clusters[item_code] = _first_seen_codes(cluster_codes[rows])
+        out.append(BenchmarkItems(str(benchmark), [str(model_names[k]) for k in models], present, x, clusters))
+    return out, method
+
+
+def _item_key_codes(scored: pd.DataFrame) -> np.ndarray:
+    """One int64 code per distinct (subset, item_id, attempt) (a missing value is a value of its own)."""
+    key = np.zeros(len(scored), dtype="int64")
+    for column in ("subset", "item_id", "attempt"):
+        codes, uniques = pd.factorize(scored[column], use_na_sentinel=False)
+        # each product stays below rows**2 (re-coded after every column), far from int64's limit
+        key = pd.factorize(key * max(len(uniques), 1) + codes)[0]
+    return key
+
+
+def _first_seen_codes(codes: np.ndarray) -> np.ndarray:
+    """``codes`` renumbered by first appearance; -1 (no cluster) stays -1 and takes no number."""
+    out = np.full(len(codes), -1, dtype="int64")
+    known = codes >= 0
+    out[known] = pd.factorize(codes[known])[0]
+    return out
+
+
+def _rank_desc(scores: np.ndarray) -> np.ndarray:
+    """1 = best; equal scores share the best rank (as the leaderboard ranks)."""
+    rounded = np.round(scores, 12)
+    return pd.Series(rounded).rank(method="min", ascending=False, na_option="bottom").to_numpy().astype("int64")
+
+
+def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correction: str = "holm",
+                   each_pair: Callable[[int, int, PairData], None] | None = None) -> pd.DataFrame:
+    """Analytic paired tests for every pair at every t, with adjusted p-values per t.
+
+    ``each_pair(i, j, pair)`` sees each pair's data while it exists (the compare report
+    bootstraps there); pairs are not kept, so memory does not grow with the number of pairs.
+    """
+    rows = []
+    for i, j in combinations(range(len(bench.models)), 2):
+        pair = bench.pair(i, j)
+        if each_pair is not None:
+            each_pair(i, j, pair)
+        diff, se = pair.diff_se(ts, credit)
+        p = p_two_sided(diff, se)
+        for ti, t in enumerate(ts):
+            rows.append((bench.benchmark, float(t), i, j, bench.models[i], bench.models[j], pair.n, pair.dropped_a,
+                         pair.dropped_b, diff[ti], se[ti], p[ti]))
+    table = pd.DataFrame(rows, columns=["benchmark", "t", "i", "j", "model_a", "model_b", "n", "dropped_a",
+                                        "dropped_b", "diff", "se", "p"])
+    table["p_holm"] = np.nan
+    table["p_bh"] = np.nan
+    for _, idx in table.groupby("t").indices.items():
+        table.loc[table.index[idx], "p_holm"] = holm(table["p"].to_numpy()[idx])
+        table.loc[table.index[idx], "p_bh"] = benjamini_hochberg(table["p"].to_numpy()[idx])
+    table["p_adjusted"] = adjust(table["p"].to_numpy(), "none") if correction == "none" else (
+        table["p_holm"] if correction == "holm" else table["p_bh"])
+    return table
+
+
+def tie_marks(bench: BenchmarkItems, tests: pd.DataFrame, ts: np.ndarray, credit: float, alpha: float
+              ) -> pd.DataFrame:
+    """Per (model, t): score, rank, and paired-test tie marks with #1 and with the neighbours."""
+    scores = bench.scores(ts, credit)
+    p_adj: dict[tuple[float, int, int], float] = {}
+    for t, i, j, p in zip(tests["t"], tests["i"], tests["j"], tests["p_adjusted"], strict=True):
+        p_adj[(t, i, j)] = p_adj[(t, j, i)] = float(p)
+
+    def tied(t: float, i: int, j: int) -> bool:
+        p = p_adj.get((t, i, j), float("nan"))
+        return not (p < alpha)  # an untestable pair (NaN) is not called different
+
+    rows = []
+    for ti, t in enumerate(ts):
+        t = float(t)
+        ranks = _rank_desc(scores[:, ti])
+        order = sorted(range(len(bench.models)), key=lambda m: (ranks[m], bench.models[m]))
+        leader = order[0]
+        for pos, m in enumerate(order):
+            above = order[pos - 1] if pos > 0 else None
+            below = order[pos + 1] if pos + 1 < len(order) else None
+            rows.append({
+                "benchmark": bench.benchmark, "t": t, "model": bench.models[m], "score": scores[m, ti],
+                "rank": int(ranks[m]),
+                "tied_with_first": pos == 0 or ranks[m] == ranks[leader] or tied(t, leader, m),
+                "overlaps_above": above is not None and (ranks[m] == ranks[above] or tied(t, above, m)),
+                "overlaps_below": below is not None and (ranks[m] == ranks[below] or tied(t, below, m)),
+            })
+    return pd.DataFrame(rows)
+
+
+def significance_marks(items: pd.DataFrame, policy: Policy, thresholds: list[float], *, cluster: str = "auto",
+                       level: float = 0.95, correction: str = "holm") -> pd.DataFrame:
+    """Leaderboard tie marks from paired tests, for every benchmark with per-item data.
+
+    Columns: benchmark, t, model, tied_with_first, overlaps_above, overlaps_below.
+    """
+    ts = np.asarray(sorted(set(thresholds)), dtype="float64")
+    frames = []
+    benches, _ = benchmark_items(items, policy, cluster)
+    for bench in benches:
+        tests = pairwise_tests(bench, ts, float(policy.idk_credit), correction)
+        frames.append(tie_marks(bench, tests, ts, float(policy.idk_credit), 1.0 - level))
+    cols = ["benchmark", "t", "model", "tied_with_first", "overlaps_above", "overlaps_below"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+# ---- the report ----------------------------------------------------------------------------------
+ROW_COLUMNS = ["benchmark", "t", "penalty", "model_a", "model_b", "n", "score_a", "score_b", "diff", "se",
+               "ci_low", "ci_high", "boot_se", "p", "p_holm", "p_bh", "p_adjusted", "significant"]
+PAIR_COLUMNS = ["benchmark", "model_a", "model_b", "n", "dropped_a", "dropped_b", "dC", "dW", "dA",
+                "crossover_t", "crossover_low", "crossover_high", "crossover_share", "leader_below_crossover"]
+TAU_COLUMNS = ["benchmark", "t", "n_models", "kendall_tau_b", "tau_low", "tau_high", "discordant_pairs"]
+
+
+def _tau_b_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Kendall tau-b of each row of x against the same row of y (B, M) -> (B,)."""
+    i, j = np.triu_indices(x.shape[1], 1)
+    sx = np.sign(x[:, i] - x[:, j])
+    sy = np.sign(y[:, i] - y[:, j])
+    n1 = (sx != 0).sum(axis=1)
+    n2 = (sy != 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((n1 > 0) & (n2 > 0), (sx * sy).sum(axis=1) / np.sqrt(n1 * n2), np.nan)
+
+
+def tau_bootstrap(bench: BenchmarkItems, ts: np.ndarray, credit: float, resamples: int, seed: int,
+                  chunk: int = 100) -> np.ndarray:
+    """(B, T) Kendall tau-b between the ranking at ts[0] and at each t, over joint item resamples.
+
+    All models are resampled on the same items (whole clusters when clusters exist), so the
+    interval reflects how stable the *re-ranking* is, not each model's own noise separately.
+    """
+    m = bench.present.shape[0]
+    if bench.clusters is None:
+        totals = bench.x  # (M, U, 3)
+        sizes = bench.present.astype("float64")  # (M, U)
+    else:
+        codes, inverse = np.unique(bench.clusters, return_inverse=True)
+        g = codes.size
+        totals = np.zeros((m, g, 3))
+        sizes = np.zeros((m, g))
+        for k in range(m):
+            np.add.at(totals[k], inverse, bench.x[k])
+            np.add.at(sizes[k], inverse, bench.present[k].astype("float64"))
+    units = totals.shape[1]
+    # (U, M*3) so each chunk's weighted sums are one BLAS product: einsum("bu,muk->bmk") did not
+    # use BLAS and took most of a 50-model compare. Integer weights times 0/1 outcomes: exact either way.
+    per_unit = np.ascontiguousarray(totals.transpose(1, 0, 2).reshape(units, m * 3))
+    v = _coefficients(ts, credit)
+    tag = zlib.crc32(f"tau\x1f{bench.benchmark}".encode())
+    rng = np.random.default_rng([int(seed), tag])
+    out = np.empty((resamples, len(ts)))
+    for start in range(0, resamples, chunk):
+        b = min(chunk, resamples - start)
+        idx = rng.integers(0, units, size=(b, units))
+        flat = (idx + (np.arange(b) * units)[:, None]).ravel()
+        weights = np.bincount(flat, minlength=b * units).reshape(b, units).astype("float64")
+        sums = (weights @ per_unit).reshape(b, m, 3)
+        n = weights @ sizes.T  # (b, M)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = (sums @ v.T) / n[:, :, None]  # (b, M, T)
+        for ti in range(len(ts)):
+            out[start:start + b, ti] = _tau_b_rows(scores[:, :, 0], scores[:, :, ti])
+    return out
+
+
+class _PairSummaries:
+    """Per pair (called by :func:`pairwise_tests`): dC/dW/dA, crossover t* with its bootstrap
+    interval, the bootstrap draws of the difference at every t, and a note on dropped items."""
+
+    def __init__(self, benchmark: str, v: np.ndarray, credit: float, bootstrap: int, seed: int,
+                 quantiles: tuple[float, float]) -> None:
+        self.benchmark, self.v, self.credit = benchmark, v, credit
+        self.bootstrap, self.seed, self.quantiles = bootstrap, seed, quantiles
+        self.rows: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+        self.draws: dict[tuple[int, int], np.ndarray] = {}
+
+    def __call__(self, i: int, j: int, pair: PairData) -> None:
+        if pair.dropped_a or pair.dropped_b:
+            self.notes.append(f"{self.benchmark}: {pair.model_a} vs {pair.model_b}: {pair.dropped_a} + "
+                              f"{pair.dropped_b} items not shared by both were dropped ({pair.n} compared)")
+        mean = pair.mean()
+        row = {"benchmark": self.benchmark, "model_a": pair.model_a, "model_b": pair.model_b, "n": pair.n,
+               "dropped_a": pair.dropped_a, "dropped_b": pair.dropped_b, "dC": mean[0], "dW": mean[1],
+               "dA": mean[2], "crossover_low": np.nan, "crossover_high": np.nan, "crossover_share": np.nan}
+        gain = mean[0] + self.credit * mean[2]
+        row["crossover_t"] = float(crossover(gain, mean[1]))
+        row["leader_below_crossover"] = (pair.model_a if gain > 0 else pair.model_b) if np.isfinite(
+            row["crossover_t"]) else None
+        if self.bootstrap and pair.n > 1:
+            means, _ = pair.bootstrap(self.bootstrap, self.seed)
+            self.draws[(i, j)] = means @ self.v.T  # (B, T)
+            t_star = crossover(means[:, 0] + self.credit * means[:, 2], means[:, 1])
+            found = t_star[np.isfinite(t_star)]
+            row["crossover_share"] = found.size / len(t_star)
+            if found.size:
+                row["crossover_low"], row["crossover_high"] = np.quantile(found, list(self.quantiles))
+        self.rows.append(row)
+
+
+def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
+                   cluster: str = "auto", bootstrap: int = 1000, seed: int = 0, correction: str = "holm",
+                   level: float = 0.95) -> dict[str, Any]:
+    """Every pair of models per benchmark at every t, crossovers, tie groups and Kendall tau.
+
+    Returns ``{"rows", "pairs", "ties", "tau"}`` DataFrames plus ``"method"`` (a dict for
+    provenance) and ``"notes"`` (dropped-item warnings).
+    """
+    policy = policy or Policy()
+    ts = np.asarray(check_thresholds([*thresholds, 0.0]), dtype="float64")
+    requested = check_thresholds(thresholds)
+    if correction not in CORRECTIONS:
+        raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
+    if bootstrap < 0 or int(bootstrap) != bootstrap:
+        raise UsageError(f"--bootstrap must be a non-negative integer, not {bootstrap!r}")
+    if not (0.5 <= level < 1.0):
+        raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
+    credit = float(policy.idk_credit)
+    alpha = 1.0 - level
+    lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    benches, se_method = benchmark_items(items, policy, cluster)
+    rows, pair_rows, tie_frames, tau_rows, notes = [], [], [], [], []
+    for bench in benches:
+        if len(bench.models) < 2:
+            notes.append(f"{bench.benchmark}: only one model ({bench.models[0]}); nothing to compare")
+            continue
+        collect = _PairSummaries(bench.benchmark, _coefficients(ts, credit), credit, int(bootstrap), seed,
+                                 (lo_q, hi_q))
+        tests = pairwise_tests(bench, ts, credit, correction, each_pair=collect)
+        pair_rows.extend(collect.rows)
+        notes.extend(collect.notes)
+        boot = collect.draws
+        scores = bench.scores(ts, credit)
+        for r in tests.itertuples(index=False):
+            if r.t not in requested:
+                continue
+            ti = int(np.flatnonzero(ts == r.t)[0])
+            draws = boot.get((r.i, r.j))
+            ci = np.quantile(draws[:, ti], [lo_q, hi_q]) if draws is not None else (np.nan, np.nan)
+            rows.append({
+                "benchmark": r.benchmark, "t": r.t, "penalty": float(penalty(r.t)), "model_a": r.model_a,
+                "model_b": r.model_b, "n": r.n, "score_a": scores[r.i, ti], "score_b": scores[r.j, ti],
+                "diff": r.diff, "se": r.se, "ci_low": ci[0], "ci_high": ci[1],
+                "boot_se": float(np.std(draws[:, ti], ddof=1)) if draws is not None else np.nan,
+                "p": r.p, "p_holm": r.p_holm, "p_bh": r.p_bh, "p_adjusted": r.p_adjusted,
+                "significant": bool(r.p_adjusted < alpha),
+            })
+        marks = tie_marks(bench, tests, ts, credit, alpha)
+        tie_frames.append(marks[marks["t"].isin(requested)])
+        base = scores[:, 0]
+        taus = tau_bootstrap(bench, ts, credit, int(bootstrap), seed) if bootstrap else None
+        for ti, t in enumerate(ts):
+            if float(t) not in requested:
+                continue
+            here = scores[:, ti]
+            flips = [f"{bench.models[i]} / {bench.models[j]}"
+                     for i, j in combinations(range(len(bench.models)), 2)
+                     if np.sign(base[i] - base[j]) * np.sign(here[i] - here[j]) < 0]
+            low = high = np.nan
+            if taus is not None and np.isfinite(taus[:, ti]).any():
+                low, high = np.nanquantile(taus[:, ti], [lo_q, hi_q])
+            tau_rows.append({"benchmark": bench.benchmark, "t": float(t), "n_models": len(bench.models),
+                             "kendall_tau_b": kendall_tau_b(base, here), "tau_low": low, "tau_high": high,
+                             "discordant_pairs": flips})
+    method = {"test": "two-sided normal on the paired SE", "se_method": se_method, "correction": correction,
+              "alpha": round(alpha, 10), "bootstrap": int(bootstrap), "seed": int(seed),
+              "bootstrap_unit": "cluster" if se_method.startswith("clustered") else "item",
+              "interval": f"{level:.0%} percentile"}
+    return {
+        "rows": pd.DataFrame(rows, columns=ROW_COLUMNS).sort_values(["benchmark", "t", "model_a", "model_b"],
+                                                                   kind="stable").reset_index(drop=True),
+        "pairs": pd.DataFrame(pair_rows, columns=PAIR_COLUMNS),
+        "ties": pd.concat(tie_frames, ignore_index=True) if tie_frames else pd.DataFrame(
+            columns=["benchmark", "t", "model", "score", "rank", "tied_with_first", "overlaps_above",
+                     "overlaps_below"]),
+        "tau": pd.DataFrame(tau_rows, columns=TAU_COLUMNS),
+        "method": method,
+        "notes": notes,
+    }
+
+
+def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: str = "auto",
+                 bootstrap: int = 1000, seed: int = 0, correction: str = "holm", level: float = 0.95,
+                 partial: str = "wrong", invalid: str = "wrong", idk_credit: float = 0.0,
+                 **load_options: Any) -> StatsReport:
+    """``rescore compare``: every pair per benchmark and t, crossovers, tie groups, Kendall tau."""
+    from rescore.config import default_thresholds
+
+    data = as_dataset(data, **load_options)
+    policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
+    ts = check_thresholds(thresholds if thresholds is not None else default_thresholds())
+    result = compare_report(data.items, ts, policy, cluster=cluster, bootstrap=bootstrap, seed=seed,
+                            correction=correction, level=level)
+    omitted = omitted_frame(counts_only(data))
+    provenance = base_provenance(
+        data, policy, thresholds=[{"t": t, "penalty": float(penalty(t))} for t in ts], method=result["method"],
+        alignment="(benchmark, subset, item_id, attempt); items not shared by a pair are dropped from it",
+        crossover="t* = k*/(1+k*), k* = (dC + idk_credit*dA)/dW when positive; dC, dW, dA = differences of "
+                  "per-item-count means; interval = bootstrap percentile over resamples with a crossover "
+                  "(crossover_share of them)",
+        caveat="a post-hoc rescore keeps each run's fixed abstentions",
+    )
+    return StatsReport("compare", {"rows": result["rows"], "pairs": result["pairs"], "ties": result["ties"],
+                                   "tau": result["tau"], "omitted": omitted},
+                       provenance, list(data.notes) + result["notes"])
+
+
+PAIRED_TIES = "paired test (two-sided normal on the paired SE, Holm across the pairs of each benchmark and t)"
+
+
+def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *, cluster: str = "auto",
+                     level: float = 0.95) -> tuple[pd.DataFrame, str]:
+    """Replace the leaderboard's interval-overlap tie marks by paired tests where per-item data exists.
+
+    ``table`` is the leaderboard's rows sorted by (benchmark, t, rank, model) with the overlap
+    marks already set. A mark between two models with item rows becomes "not significantly
+    different" (Holm-adjusted p >= 1 - level); a pair involving a counts-only model keeps its
+    interval-overlap mark. Returns the table and a description of the method for provenance.
+    """
+    alpha = 1.0 - level
+    table = table.copy()
+    p_adj: dict[tuple[str, float, str, str], float] = {}
+    benches, se_method = benchmark_items(items, policy, cluster)
+    for bench in benches:
+        ts = np.asarray(sorted(set(table.loc[table["benchmark"] == bench.benchmark, "t"])), dtype="float64")
+        if len(bench.models) < 2 or not ts.size:
+            continue
+        tests = pairwise_tests(bench, ts, float(policy.idk_credit), "holm")
+        for t, a, b, p in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], strict=True):
+            p_adj[(bench.benchmark, float(t), a, b)] = p_adj[(bench.benchmark, float(t), b, a)] = float(p)
+    if not p_adj:
+        return table, "interval overlap"
+
+    fell_back: list[bool] = []
+
+    def mark(benchmark: str, t: float, a: str, b: str, fallback: bool) -> bool:
+        p = p_adj.get((benchmark, t, a, b))
+        if p is None:
+            fell_back.append(True)
+            return fallback
+        return not (p < alpha)
+
+    above = table["overlaps_above"].to_numpy(dtype=bool).copy()
+    below = table["overlaps_below"].to_numpy(dtype=bool).copy()
+    first = table["tied_with_first"].to_numpy(dtype=bool).copy()
+    ranks = table["rank"].to_numpy()
+    models = table["model"].astype(str).to_numpy()
+    for (benchmark, t), idx in table.groupby(["benchmark", "t"], sort=False).indices.items():
+        for pos, row in enumerate(idx):
+            if pos > 0:
+                prev = idx[pos - 1]
+                above[row] = ranks[row] == ranks[prev] or mark(benchmark, float(t), models[prev], models[row],
+                                                               bool(above[row]))
+                below[prev] = ranks[row] == ranks[prev] or mark(benchmark, float(t), models[prev], models[row],
+                                                                bool(below[prev]))
+                lead = idx[0]
+                first[row] = ranks[row] == ranks[lead] or mark(benchmark, float(t), models[lead], models[row],
+                                                               bool(first[row]))
+    table["overlaps_above"], table["overlaps_below"], table["tied_with_first"] = above, below, first
+    method = f"{PAIRED_TIES}, alpha {alpha:g}, SE {se_method}"
+    if fell_back:
+        method += "; interval overlap for pairs without per-item data"
+    return table, method
+

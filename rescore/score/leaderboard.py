@@ -1,0 +1,334 @@
+"""Group items by (benchmark, model), score at every threshold, and rank with uncertainty.
+
+The leaderboard is a pair of tidy tables: ``groups`` (one row per benchmark x model: counts,
+rates, break-even target) and ``rows`` (one row per benchmark x model x threshold: score,
+interval, rank, rank change from t = 0, and overlap marks). Both are plain DataFrames so a
+notebook can keep going where the CLI stops; :meth:`Leaderboard.to_dict` is the JSON schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rescore.errors import UsageError
+from rescore.read import counts as counting
+from rescore.read.assemble import Dataset
+from rescore.read.per_file import COUNT_COLUMNS
+from rescore.read.schema import OUTCOMES
+from rescore.score.clusters import CLUSTER_CHOICES, cluster_series
+from rescore.score.intervals import clt_se, clustered_se, interval
+from rescore.score.jsonable import json_value, records
+from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
+from rescore.version import __version__
+
+SCHEMA_VERSION = 1
+
+
+def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Raw outcome counts (``n_correct`` ... ``n_invalid``) per group."""
+    if items.empty:
+        return pd.DataFrame(columns=[*by, *COUNT_COLUMNS])
+    table = pd.crosstab([items[c] for c in by], items["outcome"])
+    for outcome in OUTCOMES:
+        if outcome not in table.columns:
+            table[outcome] = 0
+    table = table[list(OUTCOMES)].astype("int64")
+    table.columns = [f"n_{o}" for o in OUTCOMES]
+    return table.reset_index()
+
+
+def rule_counts(items: pd.DataFrame) -> pd.DataFrame:
+    """How many items each rule decided, per (benchmark, model, outcome, rule): for ``--explain``."""
+    if items.empty:
+        return pd.DataFrame(columns=["benchmark", "model", "outcome", "rule", "count"])
+    return (
+        items.groupby(["benchmark", "model", "outcome", "rule"], dropna=False, observed=True)
+        .size()
+        .rename("count")
+        .reset_index()
+        .sort_values(["benchmark", "model", "outcome", "rule"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+@dataclass
+class Leaderboard:
+    groups: pd.DataFrame
+    rows: pd.DataFrame
+    thresholds: list[float]
+    policy: Policy
+    level: float
+    se_method: str
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    explain: pd.DataFrame | None = None
+    # how the tie marks were set: paired tests where item rows exist (rescore/compare.py), else interval overlap
+    tie_method: str = "interval overlap"
+    # --policy calibrated|both: calibrated-abstention scores beside the as-submitted ones (rescore/policy.py)
+    policy_rows: pd.DataFrame | None = None
+    policy_omitted: pd.DataFrame | None = None
+
+    def tie_phrase(self) -> str:
+        """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
+        if self.tie_method.startswith("paired"):
+            return "not significantly different from the rank above (paired test, Holm)"
+        return "interval overlaps the rank above"
+
+    def policy_touched(self) -> dict[str, int]:
+        return {
+            "partial": int(self.groups["n_partial"].sum()),
+            "invalid": int(self.groups["n_invalid"].sum()),
+            "dropped": int(self.groups["dropped"].sum()),
+        }
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "rescore_version": __version__,
+            "formula": FORMULA,
+            "thresholds": [{"t": t, "penalty": json_value(penalty(t))} for t in self.thresholds],
+            "policy": self.policy.describe(),
+            "policy_counts": self.policy_touched(),
+            "interval": {"method": self.se_method, "level": self.level, "kind": "normal (mean +/- z*SE)"},
+            # stated, not implied: the leaderboard neither resamples nor aligns items across models
+            "resampling": {"method": "none", "resamples": 0, "seed": None},
+            "alignment": {"method": "none (each model is scored on all of its own items)" + (
+                "; the ≈ marks test pairs on their shared (benchmark, subset, item_id, attempt)"
+                if self.tie_method.startswith("paired") else ""), "items_dropped": 0},
+            "ties": self.tie_method,
+            "sources": self.sources,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "notes": list(self.notes),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (schema ``rescore.leaderboard``, see README "JSON output")."""
+        return {
+            "schema": "rescore.leaderboard",
+            "schema_version": SCHEMA_VERSION,
+            "provenance": self.provenance(),
+            "groups": records(self.groups),
+            "rows": records(self.rows),
+            **({"policy_rows": records(self.policy_rows), "policy_omitted": records(self.policy_omitted)}
+               if self.policy_rows is not None and self.policy_omitted is not None else {}),
+        }
+
+    def wide(self) -> pd.DataFrame:
+        """One row per (benchmark, model) with a score column per threshold (for CSV/Markdown)."""
+        base = self.groups[["benchmark", "model", "n", "accuracy", "error_rate", "abstention_rate",
+                            "accuracy_on_attempted", "break_even_t", "f_score"]]
+        parts = [base.set_index(["benchmark", "model"])]
+        for t in self.thresholds:
+            sub = self.rows[self.rows["t"] == t].set_index(["benchmark", "model"])
+            tag = _t_label(t)
+            parts.append(sub[["score", "ci_low", "ci_high", "rank", "rank_change"]].add_suffix(f"@{tag}"))
+        wide = pd.concat(parts, axis=1).reset_index()
+        last = _t_label(self.thresholds[-1])
+        return wide.sort_values(["benchmark", f"rank@{last}", "model"], kind="stable").reset_index(drop=True)
+
+
+def _t_label(t: float) -> str:
+    return f"{t:g}"
+
+
+def _nothing_to_score(data: Dataset) -> Exception:
+    """The input error for a dataset with no item and no count (every file skipped, or empty)."""
+    from rescore.errors import InputError
+
+    if not data.skipped:
+        return InputError("nothing to score: the input holds no graded items")
+    path, reason = data.skipped[0]
+    first = f"(first: {path}: {reason})"
+    if not data.sources:
+        return InputError(f"nothing to score: all {len(data.skipped)} input file(s) were skipped {first}")
+    return InputError(f"nothing to score: the files read hold no graded items and {len(data.skipped)} were "
+                      f"skipped {first}")
+
+
+def group_counts(data: Dataset) -> pd.DataFrame:
+    """Raw counts per (benchmark, model) from items and counts-only aggregates together."""
+    frames = []
+    if data.has_items:
+        per_item = count_outcomes(data.items, ["benchmark", "model"])
+        per_item["per_item"] = True
+        frames.append(per_item)
+    elif not data.item_counts.empty:  # counts mode (rescore/counting.py): same counts, no item rows
+        per_item = counting.group_outcome_counts(data.item_counts)
+        per_item["per_item"] = True
+        frames.append(per_item)
+    if not data.counts.empty:
+        agg = data.counts.groupby(["benchmark", "model"], as_index=False)[list(COUNT_COLUMNS)].sum()
+        agg["per_item"] = False
+        frames.append(agg)
+    if not frames:
+        raise _nothing_to_score(data)
+    counts = pd.concat(frames, ignore_index=True)
+    dup = counts.duplicated(["benchmark", "model"], keep=False)
+    if dup.any():
+        first = counts[dup].iloc[0]
+        from rescore.errors import InputError
+
+        raise InputError(f"{first['model']} on {first['benchmark']} has both per-item rows and counts-only "
+                         "aggregates; pass one or the other")
+    return counts
+
+
+def build(
+    data: Dataset,
+    thresholds: list[float] | None = None,
+    policy: Policy | None = None,
+    *,
+    cluster: str = "auto",
+    level: float = 0.95,
+    confidence_policy: str = "as-is",
+    ties: str = "auto",
+) -> Leaderboard:
+    """Score and rank every (benchmark, model) at every threshold.
+
+    ``ties``: ``auto``/``paired`` set the tie marks by paired tests where item rows exist,
+    ``overlap`` by interval overlap. ``confidence_policy`` ``calibrated``/``both`` add the
+    calibrated-abstention policy scores (``policy_rows``).
+    """
+    from rescore.config import default_thresholds
+
+    thresholds = check_thresholds(thresholds if thresholds is not None else default_thresholds())
+    if not (0.5 <= level < 1.0):
+        raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
+    policy = policy or Policy()
+    groups = apply_policy(group_counts(data), policy)
+    metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
+    for name, values in metrics.items():
+        groups[name] = values
+
+    clusters, se_method = cluster_series(data.items, cluster) if data.has_items else (None, "clt")
+    cluster_counts = None
+    raw = None
+    if clusters is not None:
+        keyed = data.items.assign(_cluster=clusters.to_numpy())
+        raw = count_outcomes(keyed, ["benchmark", "model", "_cluster"])
+    elif not data.has_items and not data.item_counts.empty:
+        raw, se_method = _counted_clusters(data.item_counts, cluster)
+    if raw is not None:
+        cluster_counts = {key: apply_policy(frame, policy) for key, frame in raw.groupby(["benchmark", "model"])}
+        groups["n_clusters"] = [
+            len(cluster_counts[(b, m)]) if (b, m) in cluster_counts else 0
+            for b, m in zip(groups["benchmark"], groups["model"], strict=True)
+        ]
+    else:
+        groups["n_clusters"] = 0
+    groups["se_method"] = [se_method if p else "clt (counts only)" for p in groups["per_item"]]
+
+    # every (threshold, group) row at once: the scores are elementwise in t, so 99 thresholds
+    # cost one pass over arrays, not 99 DataFrames
+    all_ts = np.asarray(sorted(set(thresholds) | {0.0}), dtype="float64")
+    n_groups = len(groups)
+    table = groups[["benchmark", "model", "n", "C", "W", "A"]].iloc[np.tile(np.arange(n_groups), len(all_ts))]
+    table = table.reset_index(drop=True)
+    t = np.repeat(all_ts, n_groups)
+    c, w, a = (table[name].to_numpy() for name in ("C", "W", "A"))
+    table["t"] = t
+    table["penalty"] = penalty(t)
+    table["score"] = score(c, w, a, table["n"].to_numpy(), t, policy.idk_credit)
+    se = clt_se(c, w, a, t, policy.idk_credit)
+    if cluster_counts is not None:
+        per_item = np.tile(groups["per_item"].to_numpy(dtype=bool), len(all_ts))
+        se = np.array([
+            clustered_se(cluster_counts[(b, m)], tt, policy.idk_credit) if per and (b, m) in cluster_counts else s
+            for b, m, tt, per, s in zip(table["benchmark"], table["model"], t, per_item, se, strict=True)
+        ])
+    table["se"] = se
+    table["ci_low"], table["ci_high"] = interval(table["score"], se, level)
+    table = _rank(table)
+    tie_method = "interval overlap"
+    if ties not in ("auto", "paired", "overlap"):
+        raise UsageError(f"--ties must be auto, paired or overlap, not {ties!r}")
+    if ties != "overlap" and data.has_items:
+        from rescore.score.compare import paired_tie_marks
+
+        table, tie_method = paired_tie_marks(table, data.items, policy, cluster=cluster, level=level)
+    base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
+    table = table.merge(base, on=["benchmark", "model"], how="left")
+    table["rank_change"] = table["rank_t0"] - table["rank"]
+    table = table[table["t"].isin(thresholds)]
+    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
+    table = table[["benchmark", "model", "t", "penalty", "n", "score", "se", "ci_low", "ci_high", "rank",
+                   "rank_t0", "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]]
+
+    groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
+    groups = groups[["benchmark", "model", "per_item", "n", "n_correct", "n_wrong", "n_abstain", "n_partial",
+                     "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
+                     "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
+    notes = list(data.notes)
+    if (~groups["per_item"]).any():
+        notes.append("per-item data unavailable for: " + ", ".join(
+            f"{m} on {b}" for b, m in groups.loc[~groups["per_item"], ["benchmark", "model"]].itertuples(index=False)
+        ) + " (scores and standard errors from counts only)")
+    policy_rows = policy_omitted = None
+    from rescore.score.policies import board_policy, check_mode
+
+    if check_mode(confidence_policy) != "as-is":
+        policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level)
+        notes.extend(policy_notes)
+    return Leaderboard(
+        tie_method=tie_method,
+        policy_rows=policy_rows,
+        policy_omitted=policy_omitted,
+        groups=groups,
+        rows=table,
+        thresholds=thresholds,
+        policy=policy,
+        level=level,
+        se_method=se_method,
+        sources=[s.to_dict() for s in data.sources],
+        skipped=list(data.skipped),
+        notes=notes,
+        explain=rule_counts(data.items) if data.has_items else (
+            counting.rule_counts(data.item_counts) if not data.item_counts.empty else None),
+    )
+
+
+def _counted_clusters(item_counts: pd.DataFrame, mode: str) -> tuple[pd.DataFrame | None, str]:
+    """Per-cluster outcome counts in counts mode (the same clusters ``cluster_series`` forms on items)."""
+    if mode not in CLUSTER_CHOICES:
+        raise UsageError(f"--cluster must be one of {', '.join(CLUSTER_CHOICES)}, not {mode!r}")
+    if mode == "subset":
+        return counting.group_outcome_counts(item_counts, ("benchmark", "model", "subset")).rename(
+            columns={"subset": "_cluster"}), "clustered:subset"
+    labelled, method = counting.cluster_labels(item_counts, "none" if mode == "none" else "auto")
+    if mode in ("item", "column") and method != f"clustered:{mode}":
+        raise UsageError(f"--cluster {mode} needs per-item rows: load with need_items=True")
+    if labelled is None:
+        return None, method
+    return counting.cluster_outcome_counts(labelled).rename(columns={"cluster": "_cluster"}), method
+
+
+def _rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Rank within (benchmark, t): higher score first; equal scores share the best rank.
+
+    Overlap marks compare each model's interval with its neighbours' and with #1's: a model
+    whose interval overlaps the leader's is "tied with #1 in practice".
+    """
+    table = table.copy()
+    rounded = table["score"].round(12)
+    table["rank"] = (
+        rounded.groupby([table["benchmark"], table["t"]]).rank(method="min", ascending=False, na_option="bottom")
+        .astype("int64")
+    )
+    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
+    # rows of one (benchmark, t) are now contiguous, best first: compare with the row before,
+    # the row after and the group's first row, for all groups at once
+    group = table.groupby(["benchmark", "t"], sort=False).ngroup().to_numpy()
+    low = table["ci_low"].to_numpy(dtype="float64")
+    high = table["ci_high"].to_numpy(dtype="float64")
+    same_as_previous = np.r_[False, group[1:] == group[:-1]]
+    same_as_next = np.r_[group[1:] == group[:-1], False]
+    with np.errstate(invalid="ignore"):
+        table["overlaps_above"] = same_as_previous & (high >= np.r_[np.nan, low[:-1]])
+        table["overlaps_below"] = same_as_next & (low <= np.r_[high[1:], np.nan])
+        leader_low = low[np.flatnonzero(~same_as_previous)][np.cumsum(~same_as_previous) - 1]
+        table["tied_with_first"] = ~same_as_previous | (high >= leader_low)
+    return table
