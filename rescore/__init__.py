@@ -11,22 +11,88 @@ Library API (the CLI only calls these)::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import inspect
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from rescore.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from rescore.read.assemble import Dataset
+    from rescore.read.options import LoadOptions
     from rescore.score.leaderboard import Leaderboard
 
 __all__ = ["Dataset", "Leaderboard", "Policy", "__version__", "leaderboard", "load", "score_counts"]
 
 
-def load(paths: Any, **options: Any) -> Dataset:
-    """Read result files/folders into a :class:`~rescore.read.assemble.Dataset` (see ``LoadOptions``)."""
-    from rescore.read.load import load as _load
+def load(
+    paths: str | Path | Iterable[str | Path],
+    *,
+    model_col: str | None = None,
+    benchmark_col: str | None = None,
+    subset_col: str | None = None,
+    id_col: str | None = None,
+    attempt_col: str | None = None,
+    pred_col: str | None = None,
+    response_col: str | None = None,
+    gold_col: str | None = None,
+    correct_col: str | None = None,
+    confidence_col: str | None = None,
+    cluster_col: str | None = None,
+    instructed_t_col: str | None = None,
+    mapping: str | None = None,
+    model: str | None = None,
+    benchmark: str | None = None,
+    format_hint: str | None = None,
+    skip_unknown: bool = False,
+    on_error: Literal["raise", "skip"] = "raise",
+    latest: bool = False,
+    abstain_phrases: tuple[str, ...] = (),
+    filter_name: str | None = None,
+    scorer: str | None = None,
+    epochs: str = "attempts",
+    reextract: bool = False,
+    confidence_norm: str = "raw",
+    denominator: str = "submitted",
+    pass_score: float | None = None,
+    ifeval_variant: str | None = None,
+    instructed_t: float | None = None,
+    keep_text: bool = True,
+    need_items: bool | None = True,
+    jobs: int | None = None,
+    progress: bool = False,
+    batch_size: int = 50000,
+    engine: str = "local",
+    scheduler: Any = None,
+    scheduler_timeout: float = 10.0,
+    reference_ids: Sequence[str] | None = None,
+    options: LoadOptions | None = None,
+) -> Dataset:
+    """Read result files and folders into a :class:`~rescore.read.assemble.Dataset`.
 
-    return _load(paths, **options)
+    Every keyword is a field of :class:`~rescore.read.options.LoadOptions` (documented there and in
+    the CLI reference: ``model_col`` is ``--model-col``); ``reference_ids`` is WildBench's list of the
+    full set's ids. Pass a prepared ``options`` object instead of keywords, not both. A misspelt
+    keyword is a TypeError, as for any function.
+    """
+    from rescore.read.load import load as _load
+    from rescore.read.options import LoadOptions as _LoadOptions
+
+    keywords = {name: value for name, value in locals().items() if name in _LOAD_DEFAULTS}
+    given = sorted(name for name, value in keywords.items() if value is not _LOAD_DEFAULTS[name]
+                   and not (isinstance(value, (str, int, float, tuple)) and value == _LOAD_DEFAULTS[name]))
+    if options is not None:
+        if given:
+            raise TypeError(f"load() got options ({', '.join(given)}) and an options object; pass one")
+        return _load(paths, options)
+    if keywords["reference_ids"] is None:
+        del keywords["reference_ids"]
+    return _load(paths, _LoadOptions.from_kwargs(**keywords))
+
+
+_LOAD_DEFAULTS = {name: parameter.default for name, parameter in inspect.signature(load).parameters.items()
+                  if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "options"}
 
 
 def leaderboard(

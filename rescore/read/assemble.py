@@ -18,7 +18,7 @@ from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read import schema
 from rescore.read.options import LoadOptions
-from rescore.read.per_file import FileResult, empty_counts, general_key_hashes
+from rescore.read.per_file import COUNT_COLUMNS, FileResult, empty_counts, general_key_hashes
 from rescore.read.plugins import AdapterPlugin as Adapter
 from rescore.read.plugins import all_adapters, detect, get_adapter
 from rescore.read.sources import SourceInfo
@@ -41,6 +41,23 @@ class Dataset:
     @property
     def has_items(self) -> bool:
         return len(self.items) > 0
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per run read: where it came from, what it holds, and the producer's own number.
+
+        Columns: ``path``, ``producer`` (the adapter), ``model``, ``benchmark``, ``run``, ``items``,
+        one ``n_<outcome>`` per outcome, ``producer_accuracy`` and ``producer_label`` (the producer's
+        aggregate at t = 0, where it wrote one). The notebook view of a folder of dumps, as inspect_ai's
+        ``evals_df`` is of its logs.
+        """
+        return runs_table(self)
+
+    def _repr_html_(self) -> str:
+        rows = len(self.items) if self.has_items else int(self.item_counts["count"].sum())
+        summary = (f"<p><b>rescore Dataset</b>: {len(self.sources)} file(s) read, {len(self.skipped)} skipped, "
+                   f"{rows} item row(s)</p>")
+        return summary + self.runs.to_html(index=False, na_rep="", float_format=lambda x: f"{x:.4f}")
 
 
 def _is_documentation(path: Path) -> bool:
@@ -208,3 +225,60 @@ def _source_repeating_a_key(table: pd.DataFrame) -> str | None:
     return str(repeated.loc[inside, "source"].iloc[0]) if inside.any() else None
 
 
+_RUN_KEYS = ["benchmark", "model", "run"]
+
+
+def _outcome_wide(long: pd.DataFrame, keys: list[str], weight: str | None) -> pd.DataFrame:
+    """``n_<outcome>`` columns per key from a long table of outcomes (rows, or rows with counts)."""
+    values = long[weight] if weight else pd.Series(1, index=long.index)
+    frame = long[[*keys, "outcome"]].astype("object").assign(n=values.to_numpy())
+    wide = frame.groupby([*keys, "outcome"], dropna=False, sort=True)["n"].sum().unstack("outcome", fill_value=0)
+    wide.columns.name = None
+    for outcome in schema.OUTCOMES:
+        if outcome not in wide.columns:
+            wide[outcome] = 0
+    wide = wide[list(schema.OUTCOMES)].astype("int64").add_prefix("n_")
+    wide.insert(0, "items", wide.sum(axis=1))
+    return wide.reset_index()
+
+
+def runs_table(data: Dataset) -> pd.DataFrame:
+    """:attr:`Dataset.runs`: item rows (or counts-mode counts, or counts-only aggregates) per run."""
+    producer = {s.path: s.adapter for s in data.sources}
+    parts = []
+    if len(data.items):
+        wide = _outcome_wide(data.items.rename(columns={"source": "path"}), ["path", *_RUN_KEYS], None)
+        parts.append(wide)
+    elif len(data.item_counts):
+        wide = _outcome_wide(data.item_counts, _RUN_KEYS, "count")
+        owners = {}
+        for source in data.sources:  # counts mode keeps no path per row: the file that read the pair
+            for model in source.models:
+                for benchmark in source.benchmarks:
+                    owners.setdefault((benchmark, model), []).append(source.path)
+        wide.insert(0, "path", [", ".join(owners.get((b, m), [])) or pd.NA
+                                for b, m in zip(wide["benchmark"], wide["model"], strict=True)])
+        parts.append(wide)
+    if len(data.counts):
+        aggregate = data.counts.rename(columns={"source": "path"}).assign(run=pd.NA)
+        aggregate = aggregate.groupby(["path", *_RUN_KEYS], dropna=False, sort=True)[list(COUNT_COLUMNS)].sum()
+        aggregate = aggregate.reset_index()
+        aggregate.insert(4, "items", aggregate[list(COUNT_COLUMNS)].sum(axis=1))
+        parts.append(aggregate)
+    columns = ["path", "producer", *_RUN_KEYS, "items", *COUNT_COLUMNS, "producer_accuracy", "producer_label"]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    runs = pd.concat(parts, ignore_index=True)
+    runs.insert(1, "producer", runs["path"].map(lambda p: producer.get(p, pd.NA) if isinstance(p, str) else pd.NA))
+    said: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    for source in data.sources:  # the producer's own aggregate, from the file that holds the run first
+        for aggregate in source.producer_metrics.get("aggregates", []):
+            value = (aggregate.get("accuracy"), aggregate.get("label"))
+            said.setdefault((source.path, aggregate.get("benchmark"), aggregate.get("model")), value)
+            said.setdefault((aggregate.get("benchmark"), aggregate.get("model")), value)
+    found = [said.get((p, b, m)) or said.get((b, m)) or (None, None)
+             for p, b, m in zip(runs["path"], runs["benchmark"], runs["model"], strict=True)]
+    runs["producer_accuracy"] = [accuracy for accuracy, _ in found]
+    runs["producer_label"] = [label for _, label in found]
+    runs["producer_accuracy"] = pd.to_numeric(runs["producer_accuracy"], errors="coerce")
+    return runs[columns].sort_values(["benchmark", "model", "path"], kind="stable").reset_index(drop=True)

@@ -15,6 +15,7 @@ from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read.assemble import Dataset, assemble, plan
 from rescore.read.options import LoadOptions
+from rescore.read.plugins import broken_plugins
 
 __all__ = ["Dataset", "load"]
 
@@ -49,4 +50,5 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
         data = assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)
     if auto_note:
         data.notes.append(auto_note)
+    data.notes.extend(f"adapter plugin {name!r} skipped: {why}" for name, why in broken_plugins().items())
     return data

@@ -112,11 +112,15 @@ def get_adapter(name: str) -> AdapterPlugin:
 
 
 def detect(path: Path) -> AdapterPlugin | None:
-    """The first adapter (by priority) whose ``detect`` accepts ``path``."""
+    """The first adapter (by priority) whose ``detect`` accepts ``path``.
+
+    A ``detect`` that raises must never crash the walk: that adapter is "not mine" for this file,
+    and the first such failure of each adapter is kept for :func:`broken_plugins`.
+    """
     for adapter in all_adapters():
         try:
             if adapter.detect(path):
                 return adapter
-        except Exception:  # a detector must never crash the walk; treat as "not mine"
-            continue
+        except Exception as exc:
+            _broken.setdefault(adapter.name, f"detect raised {type(exc).__name__}: {exc} (on {path})".splitlines()[0])
     return None

@@ -29,7 +29,8 @@ from rescore.score.rule import Policy
 BINNINGS = ("width", "mass")
 
 
-def _check(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def checked_confidences(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float arrays of confidences in [0, 1] and 0/1 correctness, or a ValueError naming what is off."""
     conf = np.asarray(conf, dtype="float64")
     correct = np.asarray(correct, dtype="float64")
     if conf.shape != correct.shape or conf.ndim != 1:
@@ -65,7 +66,7 @@ def bin_index(conf: np.ndarray, bins: int, binning: str = "width") -> np.ndarray
 def reliability_table(conf: np.ndarray, correct: np.ndarray, bins: int = 10, binning: str = "width") -> pd.DataFrame:
     """One row per non-empty bin: ``bin``, ``lower``, ``upper`` (confidence range of its items for
     equal-mass; the bin's edges for equal-width), ``mean_confidence``, ``accuracy``, ``count``."""
-    conf, correct = _check(conf, correct)
+    conf, correct = checked_confidences(conf, correct)
     bins = check_bins(bins)
     cols = ["bin", "lower", "upper", "mean_confidence", "accuracy", "count"]
     if conf.size == 0:
@@ -103,13 +104,13 @@ def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 10, binning: str = "w
 
 def brier(conf: np.ndarray, correct: np.ndarray) -> float:
     """Mean squared difference between confidence and the 0/1 outcome (0 is perfect)."""
-    conf, correct = _check(conf, correct)
+    conf, correct = checked_confidences(conf, correct)
     return float(np.mean((conf - correct) ** 2)) if conf.size else float("nan")
 
 
 def summary(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[str, float]:
     """The calibration numbers reported per model."""
-    conf, correct = _check(conf, correct)
+    conf, correct = checked_confidences(conf, correct)
     mean_conf = float(conf.mean()) if conf.size else float("nan")
     accuracy = float(correct.mean()) if conf.size else float("nan")
     return {

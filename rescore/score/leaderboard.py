@@ -86,6 +86,18 @@ class Leaderboard:
             "dropped": int(self.groups["dropped"].sum()),
         }
 
+    def _repr_html_(self) -> str:
+        """The board in a notebook: one row per model, ``S(t) [interval]`` per threshold."""
+        wide = self.wide()
+        table = wide[["benchmark", "model", "n"]].copy()
+        for t in self.thresholds:
+            table[f"t={t:g}"] = [f"{s:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(lo) else f"{s:.3f}"
+                                 for s, lo, hi in zip(wide[f"score@{t:g}"], wide[f"ci_low@{t:g}"],
+                                                      wide[f"ci_high@{t:g}"], strict=True)]
+        caption = (f"<p><b>rescore leaderboard</b>: S(t) [{self.level:.0%} interval, {self.se_method}] "
+                   f"per threshold t; wrong answers cost t/(1-t), abstentions 0</p>")
+        return caption + table.to_html(index=False, escape=True)
+
     def provenance(self) -> dict[str, Any]:
         return {
             "rescore_version": __version__,

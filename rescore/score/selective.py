@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rescore.errors import UsageError
-from rescore.score.calibration import _check
+from rescore.score.calibration import checked_confidences
 from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, usable_groups
 from rescore.score.results import StatsReport, base_provenance
 from rescore.score.rule import Policy
@@ -36,7 +36,7 @@ def _tie_groups(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarray, np.n
 def risk_coverage(conf: np.ndarray, correct: np.ndarray) -> pd.DataFrame:
     """One row per distinct confidence, highest first: answering every item with confidence >=
     ``threshold`` gives ``n_answered``, ``coverage`` (share of the items) and ``risk`` (error rate)."""
-    conf, correct = _check(conf, correct)
+    conf, correct = checked_confidences(conf, correct)
     if conf.size == 0:
         return pd.DataFrame(columns=["threshold", "n_answered", "coverage", "risk"])
     values, sizes, errors = _tie_groups(conf, correct)
@@ -51,7 +51,7 @@ def risk_coverage(conf: np.ndarray, correct: np.ndarray) -> pd.DataFrame:
 
 def risk_by_position(conf: np.ndarray, correct: np.ndarray) -> np.ndarray:
     """Expected risk among the k most confident answers, k = 1..n (ties by their expected errors)."""
-    conf, correct = _check(conf, correct)
+    conf, correct = checked_confidences(conf, correct)
     if conf.size == 0:
         return np.empty(0)
     _, sizes, errors = _tie_groups(conf, correct)

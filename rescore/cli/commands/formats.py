@@ -9,13 +9,13 @@ import typer
 from rich.table import Table
 
 from rescore.cli.common import handle_errors, stdout_console
-from rescore.read.plugins import all_adapters
+from rescore.read.plugins import all_adapters, broken_plugins
 
 
 def formats_table() -> list[dict[str, object]]:
-    """Name, version, detection priority and description of every registered adapter."""
-    return [{"name": a.name, "version": a.version, "priority": a.priority, "description": a.description}
-            for a in all_adapters()]
+    """Name, version, detection priority, description and module of every registered adapter."""
+    return [{"name": a.name, "version": a.version, "priority": a.priority, "description": a.description,
+             "module": type(a).__module__} for a in all_adapters()]
 
 
 @handle_errors
@@ -25,6 +25,8 @@ def formats(
 ) -> None:
     """List the producers rescore reads (names for --format-hint), in detection order."""
     rows = formats_table()
+    for name, why in broken_plugins().items():  # reported by name, never a crash
+        typer.echo(f"rescore: adapter plugin {name!r} skipped: {why}", err=True)
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
