@@ -1,4 +1,4 @@
-"""Stage 2, adapters: one module (or sub-package, with its fast path beside it) per producer.
+"""Stage 3, adapters: one module (or sub-package, with its fast path beside it) per producer.
 
 Each turns one producer's files into the canonical item table of :mod:`rescore.read.schema` and
 applies the outcome rules of :mod:`rescore.outcomes` (through :class:`~rescore.adapters.base.Adapter`).

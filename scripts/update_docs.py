@@ -1,8 +1,8 @@
-"""Regenerate the generated parts of README.md (example output and CLI reference).
+"""Regenerate the generated parts of README.md and docs/ (example output and CLI reference).
 
 Blocks between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` are produced by running the
-real commands, so the README cannot drift: ``tests/test_readme.py`` fails when a block is
-stale. Run ``python scripts/update_readme.py`` after changing the CLI.
+real commands, so the documentation cannot drift: ``tests/test_docs.py`` fails when a block is
+stale. Run ``python scripts/update_docs.py`` after changing the CLI.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 BLOCK = re.compile(r"(<!-- BEGIN (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- END (?P=name) -->)", re.S)
 
 
@@ -72,12 +73,23 @@ def updated(text: str) -> str:
     return BLOCK.sub(repl, text)
 
 
+def documents() -> list[Path]:
+    """README.md and every page of the manual."""
+    return [README, *sorted(DOCS.rglob("*.md"))]
+
+
 def main() -> int:
-    text = README.read_text(encoding="utf-8")
-    new = updated(text)
-    if "--check" in sys.argv:
-        return 0 if new == text else 1
-    README.write_text(new, encoding="utf-8")
+    stale = []
+    for path in documents():
+        text = path.read_text(encoding="utf-8")
+        new = updated(text)
+        if new != text:
+            stale.append(path)
+            if "--check" not in sys.argv:
+                path.write_text(new, encoding="utf-8")
+    if "--check" in sys.argv and stale:
+        print("stale: " + ", ".join(str(p.relative_to(ROOT)) for p in stale))
+        return 1
     return 0
 
 
