@@ -86,16 +86,6 @@ def test_documented_examples_run(document: str, number: int, tmp_path: Path) -> 
         os.chdir(old)
 
 
-def test_every_command_is_in_the_cli_reference() -> None:
-    import typer.main
-
-    from rescore.cli.app import app
-
-    reference = (DOCS / "cli.md").read_text()
-    for name in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
-        assert f"### `rescore {name}`" in reference, name
-
-
 def test_the_example_adapter_in_the_docs_reads_its_files(tmp_path: Path) -> None:
     spec = importlib.util.spec_from_file_location("toy_adapter", DOCS / "examples" / "toy_adapter.py")
     assert spec and spec.loader
