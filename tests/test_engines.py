@@ -81,7 +81,7 @@ def test_engine_flags_reach_load_options(monkeypatch: pytest.MonkeyPatch, args: 
         return rescore.load(SAMPLE)
 
     monkeypatch.setattr(command, "load", fake_load)
-    monkeypatch.setattr("rescore.read.engines.require_dask", lambda: None)  # no cluster is started: load is faked
+    monkeypatch.setattr("rescore.read.engines.base.require_dask", lambda: None)  # no cluster is started: load is faked
     result = invoke("leaderboard", str(SAMPLE), *args, "-q", "-f", "json")
     assert result.exit_code == 0, result.stderr
     assert getattr(seen[0], field) == value
