@@ -85,7 +85,7 @@ def test_compare_json_equals_library_with_every_flag(table: Path) -> None:
     same(result.stdout, compare.build_report(table, [0, 0.75], bootstrap=300, seed=7, correction="bh",
                                              cluster="subset", level=0.9))
     doc = json.loads(result.stdout)
-    assert doc["provenance"]["method"] == {"test": "two-sided normal on the paired SE", "se_method":
+    assert doc["provenance"]["method"] == {"test": compare.paired_test_name("clustered:subset"), "se_method":
                                            "clustered:subset", "correction": "bh", "alpha": 0.1, "bootstrap": 300,
                                            "seed": 7, "bootstrap_unit": "cluster", "interval": "90% percentile"}
     assert len(doc["rows"]) == 3 * 2 and len(doc["pairs"]) == 3 and len(doc["tau"]) == 2

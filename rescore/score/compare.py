@@ -18,7 +18,9 @@ x = c - k w + credit a, so the difference is d(t) = dc - k dw + credit da with d
   k* = dC/dW). A post-hoc rescore keeps each model's *fixed* abstentions: t* says where the
   ranking of these two runs flips, not where a re-prompted model would land.
 
-p-values are two-sided normal tests on the paired SE, adjusted across the pairs of one
+p-values are two-sided normal tests on the paired SE (Student t with G - 1 df on the CR2 SE for
+clusters; the exact sign-flip test when fewer than 30 units differ or every difference is equal,
+issue 20), adjusted across the pairs of one
 (benchmark, t) by Holm (family-wise) or Benjamini-Hochberg (false discovery rate). A model is
 "statistically tied with #1" when its adjusted test against the leader is not significant.
 Kendall tau-b compares the ranking at t = 0 with the ranking at every t.
@@ -26,6 +28,7 @@ Kendall tau-b compares the ranking at t = 0 with the ranking at every t.
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +59,67 @@ def p_two_sided(diff: np.ndarray, se: np.ndarray) -> np.ndarray:
     p = np.array([2.0 * (1.0 - _NORMAL.cdf(float(x))) if np.isfinite(x) else np.nan for x in np.atleast_1d(z)])
     p = np.where(se == 0, np.where(np.abs(diff) < 1e-12, 1.0, 0.0), p)
     return p.reshape(np.shape(diff))
+
+
+EXACT_BELOW = 30  # fewer differing units than this: the exact sign-flip test (issue 20)
+_EXACT_STATES = 1 << 20  # the sign-flip distribution is enumerated up to this many states
+
+
+def p_student(diff: float, se: float, df: float) -> float:
+    """Two-sided p-value of diff/se under Student's t with ``df`` degrees of freedom."""
+    from rescore.score.intervals import t_cdf
+
+    if not (se > 0) or not df >= 1 or diff != diff:
+        return float("nan")
+    return float(min(1.0, 2.0 * (1.0 - t_cdf(abs(diff) / se, df)))) if abs(diff) / se < 8 else float(
+        2.0 * t_cdf(-abs(diff) / se, df))
+
+
+def _log_binomial_cdf_half(j: int, m: int) -> float:
+    """log P(B <= j) for B ~ Binomial(m, 1/2), in log space so tiny tails keep their digits."""
+    b = np.arange(j + 1, dtype="float64")
+    logs = (math.lgamma(m + 1.0) - np.array([math.lgamma(x + 1.0) + math.lgamma(m - x + 1.0) for x in b])
+            - m * math.log(2.0))
+    top = float(logs.max())
+    return top + math.log(float(np.exp(logs - top).sum()))
+
+
+def sign_flip_p(values: np.ndarray, counts: np.ndarray) -> float:
+    """Exact two-sided p-value of the sign-flip test: units with difference ``values[i]`` (non-zero),
+    ``counts[i]`` of each; the statistic is the sum, its null flips every unit's sign fairly.
+
+    One magnitude (every difference of equal size): the sign test, P(|2B - m| >= |observed|)
+    with B ~ Binomial(m, 1/2), from log-space tails. Several magnitudes: the null distribution is
+    the convolution of one binomial per magnitude, enumerated exactly; NaN when that would
+    exceed 2^20 states (the caller then uses the normal or t test).
+    """
+    values = np.asarray(values, dtype="float64")
+    counts = np.asarray(counts, dtype="int64")
+    if not values.size or counts.sum() == 0:
+        return 1.0
+    mags = np.round(np.abs(values), 12)
+    classes = np.unique(mags)
+    positive = np.array([int(counts[(mags == c) & (values > 0)].sum()) for c in classes])
+    sizes = np.array([int(counts[mags == c].sum()) for c in classes])
+    if classes.size == 1:
+        m, x = int(sizes[0]), int(positive[0])
+        j = min(x, m - x)
+        if 2 * j == m:
+            return 1.0
+        return float(min(1.0, 2.0 * math.exp(_log_binomial_cdf_half(j, m))))
+    if float(np.prod((sizes + 1).astype("float64"))) > _EXACT_STATES:
+        return float("nan")
+    observed = float(np.sum(classes * (2 * positive - sizes)))
+    support, prob = np.zeros(1), np.ones(1)
+    for mag, m in zip(classes, sizes, strict=True):
+        b = np.arange(m + 1)
+        pmf = np.array([math.comb(int(m), int(x)) for x in b], dtype="float64") / 2.0**m
+        support = (support[:, None] + mag * (2 * b - m)[None, :]).ravel()
+        prob = (prob[:, None] * pmf[None, :]).ravel()
+        support, inverse = np.unique(np.round(support, 9), return_inverse=True)
+        prob = np.bincount(inverse, weights=prob)
+    tol = 1e-9 * max(1.0, abs(observed))
+    return float(min(1.0, prob[np.abs(support) >= abs(observed) - tol].sum()))
 
 
 def holm(p: np.ndarray) -> np.ndarray:
@@ -239,8 +303,57 @@ class PairData:
         if self.clusters is None:
             se = np.sqrt(ss / (n * (n - 1.0))) if n > 1 else np.full(len(v), np.nan)
         else:
-            se = np.sqrt(g / (g - 1.0) * ss / n**2) if g > 1 else np.full(len(v), np.nan)
+            # CR2 (Bell-McCaffrey): each cluster's squared residual total over 1 - n_g/n, its leverage
+            # (issue 20; equal clusters give CR1's G/(G-1) exactly); p-values use t with G - 1 df
+            leverage = kinds[:, 3] / n
+            if g > 1 and np.all(leverage < 1.0):
+                scaled = (resid * (weights / (1.0 - leverage))[:, None]).T @ resid
+                se = np.sqrt(np.einsum("ti,ij,tj->t", v, scaled, v) / n**2)
+            else:
+                se = np.full(len(v), np.nan)
         return diff, np.maximum(se, 0.0)
+
+    def clusters_count(self) -> int:
+        """Resampling units: clusters when clustered, else items."""
+        return int(self.unit_table[1].sum())
+
+    def p_values(self, ts: np.ndarray, credit: float = 0.0) -> np.ndarray:
+        """Two-sided p-value of "no difference" at every t (issue 20: exact where the normal test breaks).
+
+        When fewer than :data:`EXACT_BELOW` units (items, or clusters) differ at t, or every
+        non-zero difference is the same number, the exact sign-flip (permutation) test on the
+        differing units is used: under the null the two models are exchangeable on each unit, so
+        each difference's sign is a fair coin. Two items that both favour A give 0.5 and five of
+        five 0.0625 (the sign test), never a p of 0 from a zero SE. Otherwise the normal test on
+        the paired SE, or for clusters Student's t with G - 1 df on the CR2 SE.
+        """
+        diff, se = self.diff_se(ts, credit)
+        v = _coefficients(ts, credit)
+        kinds, counts = self.unit_table
+        per_unit = kinds[:, :3] @ v.T  # (K, T) the difference of each kind of unit at every t
+        out = np.full(len(v), np.nan)
+        if self.n == 0:
+            return out
+        g = self.clusters_count()
+        for ti in range(len(v)):
+            col = per_unit[:, ti]
+            scale = max(1.0, float(np.abs(col).max())) if col.size else 1.0
+            nonzero = np.abs(col) > 1e-12 * scale
+            differing = int(counts[nonzero].sum())
+            if differing == 0:
+                out[ti] = 1.0
+                continue
+            equal = float(np.ptp(col[nonzero])) <= 1e-12 * scale
+            if differing < EXACT_BELOW or equal:
+                exact = sign_flip_p(col[nonzero], counts[nonzero])
+                if exact == exact:
+                    out[ti] = exact
+                    continue
+            if self.clusters is None:
+                out[ti] = float(p_two_sided(diff[ti:ti + 1], se[ti:ti + 1])[0])
+            else:
+                out[ti] = p_student(float(diff[ti]), float(se[ti]), g - 1)
+        return out
 
     def bootstrap(self, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Resampled column means (B, 3) of X: every t's difference is then means @ v_t.
@@ -397,7 +510,7 @@ def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correct
         if each_pair is not None:
             each_pair(i, j, pair)
         diff, se = pair.diff_se(ts, credit)
-        p = p_two_sided(diff, se)
+        p = pair.p_values(ts, credit)
         for ti, t in enumerate(ts):
             rows.append((bench.benchmark, float(t), i, j, bench.models[i], bench.models[j], pair.n, pair.dropped_a,
                          pair.dropped_b, diff[ti], se[ti], p[ti]))
@@ -550,7 +663,9 @@ class _PairSummaries:
             t_star = crossover(means[:, 0] + self.credit * means[:, 2], means[:, 1])
             found = t_star[np.isfinite(t_star)]
             row["crossover_share"] = found.size / len(t_star)
-            if found.size:
+            # an interval only for a crossover that happens: one built from the few resamples that
+            # cross would describe a t* the data do not have (issue 20); the share stays, labelled
+            if found.size and np.isfinite(row["crossover_t"]):
                 row["crossover_low"], row["crossover_high"] = np.quantile(found, list(self.quantiles))
         self.rows.append(row)
 
@@ -619,7 +734,7 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
             tau_rows.append({"benchmark": bench.benchmark, "t": float(t), "n_models": len(bench.models),
                              "kendall_tau_b": kendall_tau_b(base, here), "tau_low": low, "tau_high": high,
                              "discordant_pairs": flips})
-    method = {"test": "two-sided normal on the paired SE", "se_method": se_method, "correction": correction,
+    method = {"test": paired_test_name(se_method), "se_method": se_method, "correction": correction,
               "alpha": round(alpha, 10), "bootstrap": int(bootstrap), "seed": int(seed),
               "bootstrap_unit": "cluster" if se_method.startswith("clustered") else "item",
               "interval": f"{level:.0%} percentile"}
@@ -662,7 +777,17 @@ def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: s
                        provenance, list(data.notes) + result["notes"])
 
 
-PAIRED_TIES = "paired test (two-sided normal on the paired SE, Holm across the pairs of each benchmark and t)"
+PAIRED_TIES = ("paired test (two-sided normal on the paired SE, exact sign-flip when few items differ; "
+               "Holm across the pairs of each benchmark and t)")
+
+
+def paired_test_name(se_method: str) -> str:
+    """What the paired test is, for provenance (issue 20)."""
+    if se_method.startswith("clustered"):
+        return (f"two-sided Student t (G-1 df) on the CR2 paired SE; exact sign-flip on the differing clusters "
+                f"when fewer than {EXACT_BELOW} differ or all differences are equal")
+    return (f"two-sided normal on the paired SE; exact sign-flip on the differing items when fewer than "
+            f"{EXACT_BELOW} differ or all differences are equal")
 
 
 def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *, cluster: str = "auto",

@@ -8,6 +8,9 @@ that makes singleton clusters reproduce the plain CLT error exactly.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -57,3 +60,342 @@ def interval(mean: np.ndarray, se: np.ndarray, level: float = 0.95) -> tuple[np.
     mean = np.asarray(mean, dtype="float64")
     se = np.asarray(se, dtype="float64")
     return mean - z * se, mean + z * se
+
+
+# ---- issue 20: intervals that keep their level at small n, high t and few clusters --------------
+#
+# S(t) is the mean of a variable with three known values (1, -k, credit), so its counts (C, W, A)
+# are multinomial and an interval can respect that shape. The *score* interval (a Wilson interval
+# generalised to the multinomial mean) is the set of means mu0 that Pearson's score test does not
+# reject, the test evaluated at the multinomial maximum-likelihood fit under "mean = mu0". That fit
+# may put mass on a value never observed (a wrong answer when W = 0), which is what keeps the
+# interval honest for a model with no wrong answer in 30 items at t = 0.9: the interval reaches
+# down by the penalty times the plausible error rate, not by zero. benchmarks/coverage.py measured
+# it against the CLT, Student-t and likelihood-ratio intervals (docs/intervals.md).
+
+INTERVAL_CHOICES = ("auto", "score", "lr", "t", "clt")
+_BISECT_STEPS = 60
+
+
+def _check_level(level: float) -> float:
+    if not (0.0 < level < 1.0):
+        raise ValueError(f"level must lie in (0, 1), not {level!r}")
+    return float(level)
+
+
+def _profile_stats(counts: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson's score statistic and the likelihood-ratio statistic of "E[value] = mu0" per row.
+
+    ``counts`` (N, K) multinomial counts, ``u`` (N, K) each category's value minus mu0. The
+    constrained fit is p_j = n_j / (n (1 + lam u_j)) for observed categories, lam maximising the
+    concave dual sum_j n_j log(1 + lam u_j) over 1 + lam u_j >= 0 for *every* category (the support
+    is known); when the maximum sits on the bound of an unobserved category, that category takes
+    the remaining mass (the Karush-Kuhn-Tucker solution). Solved by bisection on the dual's
+    derivative, vectorised over rows.
+    """
+    counts = np.asarray(counts, dtype="float64")
+    u = np.asarray(u, dtype="float64")
+    n = counts.sum(axis=1)
+    seen = counts > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = -1.0 / u
+    lam_hi = np.where(u < 0, bound, np.inf).min(axis=1)
+    lam_lo = np.where(u > 0, bound, -np.inf).max(axis=1)
+    lo, hi = lam_lo.copy(), lam_hi.copy()
+    # a one-sided range (every value on one side of mu0) cannot be a null inside the support
+    finite = np.isfinite(lo) & np.isfinite(hi)
+    lo = np.where(finite, lo, 0.0)
+    hi = np.where(finite, hi, 0.0)
+    for _ in range(_BISECT_STEPS):
+        mid = 0.5 * (lo + hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(seen, counts * u / (1.0 + mid[:, None] * u), 0.0)
+        slope = terms.sum(axis=1)
+        up = slope > 0
+        lo = np.where(up, mid, lo)
+        hi = np.where(up, hi, mid)
+    lam = 0.5 * (lo + hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(seen, counts / (n[:, None] * (1.0 + lam[:, None] * u)), 0.0)
+    rest = np.clip(1.0 - p.sum(axis=1), 0.0, None)
+    # the remaining mass goes to the unobserved category whose bound lam approached
+    near_hi = (lam_hi - lam) <= (lam - lam_lo)
+    target = np.where(near_hi[:, None], (u < 0) & np.isclose(bound, lam_hi[:, None], rtol=1e-12, atol=0),
+                      (u > 0) & np.isclose(bound, lam_lo[:, None], rtol=1e-12, atol=0)) & ~seen
+    first = target & (np.cumsum(target, axis=1) == 1)
+    p = p + first * rest[:, None]
+    expected = n[:, None] * p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = np.where(expected > 0, (counts - expected) ** 2 / expected, np.where(seen, np.inf, 0.0)).sum(axis=1)
+        lr = 2.0 * np.where(seen, counts * np.log(counts / expected), 0.0).sum(axis=1)
+    bad = ~finite | (n <= 0)
+    return np.where(bad, np.inf, pearson), np.where(bad, np.inf, lr)
+
+
+def _invert(counts: np.ndarray, values_at: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+            estimate: np.ndarray, low: np.ndarray, high: np.ndarray, critical: float,
+            statistic: str) -> tuple[np.ndarray, np.ndarray]:
+    """The set {theta in [low, high]: stat(theta) <= critical} as (lower, upper), by bisection on
+    each side of the estimate (the statistic is 0 there and grows towards the ends)."""
+    index = 0 if statistic == "score" else 1
+
+    def stat(theta: np.ndarray) -> np.ndarray:
+        values, mu0 = values_at(theta)
+        return _profile_stats(counts, values - mu0[:, None])[index]
+
+    ends = []
+    for edge in (low, high):
+        inside, outside = estimate.copy(), edge.copy()
+        reaches = stat(edge) <= critical  # the whole side is plausible: the end is the support's end
+        for _ in range(_BISECT_STEPS):
+            mid = 0.5 * (inside + outside)
+            keep = stat(mid) <= critical
+            inside = np.where(keep, mid, inside)
+            outside = np.where(keep, outside, mid)
+        ends.append(np.where(reaches, edge, 0.5 * (inside + outside)))
+    return ends[0], ends[1]
+
+
+def score_interval(c: np.ndarray, w: np.ndarray, a: np.ndarray, t: float | np.ndarray, idk_credit: float = 0.0,
+                   level: float = 0.95, statistic: str = "score", critical: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Score (``statistic="score"``, generalised Wilson) or likelihood-ratio (``"lr"``) interval of S(t).
+
+    Inverts the test of "mean = mu0" for the multinomial (C, W, A) on values (1, -k, credit), so
+    the interval is never wider than the possible range [-k, 1] (or [-k, credit] ...) and is not
+    zero-width when every item had the same outcome. At t = 0 with credit 0 it is exactly the
+    Wilson interval of the accuracy. NaN where n = 0. Counts may be fractional (effective counts
+    of clustered data); ``critical`` replaces the chi-square(1) critical value z^2.
+    """
+    c, w, a = np.broadcast_arrays(*(np.asarray(x, dtype="float64") for x in (c, w, a)))
+    t_arr = np.broadcast_to(np.asarray(t, dtype="float64"), c.shape)
+    shape = c.shape
+    counts = np.stack([c.ravel(), w.ravel(), a.ravel()], axis=1)
+    k = penalty(t_arr.ravel())
+    values = np.stack([np.ones_like(k), -k, np.full_like(k, float(idk_credit))], axis=1)
+    n = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = (counts * values).sum(axis=1) / n
+    z = z_value(_check_level(level))
+    low, high = values.min(axis=1), values.max(axis=1)
+    ok = n > 0
+    est = np.where(ok, estimate, 0.0)
+    lower, upper = _invert(counts, lambda mu: (values, mu), est, low, high,
+                           z * z if critical is None else critical, statistic)
+    lower = np.where(ok, lower, np.nan)
+    upper = np.where(ok, upper, np.nan)
+    return lower.reshape(shape), upper.reshape(shape)
+
+
+def ratio_score_interval(counts: np.ndarray, numerator: np.ndarray, denominator: np.ndarray,
+                         level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Score interval of a ratio of linear functions of multinomial probabilities, r in [0, 1].
+
+    r = (a . p)/(b . p) with a, b >= 0 equals r0 exactly when (a - r0 b) . p = 0, a linear
+    constraint, so the same profile score test applies (used for the F-score 2C/(2C + 2W + A)).
+    NaN where the denominator's count is 0.
+    """
+    counts = np.atleast_2d(np.asarray(counts, dtype="float64"))
+    num = np.asarray(numerator, dtype="float64")
+    den = np.asarray(denominator, dtype="float64")
+    top, bottom = counts @ num, counts @ den
+    ok = bottom > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = np.where(ok, top / bottom, 0.5)
+    rows = counts.shape[0]
+    z = z_value(_check_level(level))
+
+    def values_at(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return num[None, :] - r[:, None] * den[None, :], np.zeros(rows)
+
+    lower, upper = _invert(counts, values_at, est, np.zeros(rows), np.ones(rows), z * z, "score")
+    return np.where(ok, lower, np.nan), np.where(ok, upper, np.nan)
+
+
+def f_score_interval(c: np.ndarray, w: np.ndarray, a: np.ndarray, level: float = 0.95
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the F-score 2C/(2C + 2W + A) (harmonic mean of accuracy and accuracy on attempted)."""
+    counts = np.stack([np.atleast_1d(np.asarray(x, dtype="float64")) for x in (c, w, a)], axis=1)
+    lower, upper = ratio_score_interval(counts, np.array([2.0, 0.0, 0.0]), np.array([2.0, 2.0, 1.0]), level)
+    attempted = counts[:, 0] + counts[:, 1]
+    return np.where(attempted > 0, lower, np.nan), np.where(attempted > 0, upper, np.nan)
+
+
+def wilson(successes: np.ndarray | float, trials: np.ndarray | float, level: float = 0.95
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided Wilson score interval of a binomial proportion; NaN where trials = 0."""
+    x = np.asarray(successes, dtype="float64")
+    m = np.asarray(trials, dtype="float64")
+    z = z_value(_check_level(level))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        phat = x / m
+        denom = 1.0 + z * z / m
+        centre = (phat + z * z / (2 * m)) / denom
+        half = z * np.sqrt(np.clip(phat * (1 - phat), 0.0, None) / m + z * z / (4 * m * m)) / denom
+        low = np.where(m > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        high = np.where(m > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    # exact ends where the count is at a bound (the formula gives them up to rounding)
+    low = np.where((m > 0) & (x == 0), 0.0, low)
+    high = np.where((m > 0) & (x == m), 1.0, high)
+    return low, high
+
+
+# ---- Student's t (few clusters) without scipy ----------------------------------------------------
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularised incomplete beta function (modified Lentz)."""
+    tiny, eps = 1e-300, 1e-15
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        step = d * c
+        h *= step
+        if abs(step - 1.0) < eps:
+            break
+    return h
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta I_x(a, b) (Numerical Recipes' continued fraction)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(log_front) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(log_front) * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(x: float, df: float) -> float:
+    """Student's t distribution function."""
+    if math.isinf(df):
+        return NormalDist().cdf(x)
+    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + x * x))
+    return 1.0 - tail if x >= 0 else tail
+
+
+@lru_cache(maxsize=4096)
+def t_quantile(p: float, df: float) -> float:
+    """Student's t quantile by bisection on :func:`t_cdf` (to 1e-12); the normal one for df = inf."""
+    if not (0.0 < p < 1.0) or not df > 0:
+        return float("nan")
+    if math.isinf(df):
+        return NormalDist().inv_cdf(p)
+    if p < 0.5:
+        return -t_quantile(1.0 - p, df)
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < p:
+        lo, hi = hi, hi * 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, hi):
+            break
+    return 0.5 * (lo + hi)
+
+
+def t_value(level: float, df: float) -> float:
+    """Two-sided critical value of Student's t with ``df`` degrees of freedom."""
+    return t_quantile(1.0 - (1.0 - level) / 2.0, float(df))
+
+
+def cr2_se(cluster_counts: pd.DataFrame, t: float, idk_credit: float = 0.0) -> float:
+    """Clustered SE of a mean with the CR2 (Bell-McCaffrey) small-sample adjustment.
+
+    For a mean (intercept-only regression) the CR2 adjustment divides each cluster's squared
+    residual total by 1 - n_g/n, the cluster's leverage; with equal clusters that is the
+    G/(G-1) of CR1, with unequal clusters it weighs the large clusters up. Paired with Student's
+    t on G - 1 degrees of freedom (the Bell-McCaffrey degrees of freedom for equal clusters).
+    """
+    c = cluster_counts["C"].to_numpy(dtype="float64")
+    w = cluster_counts["W"].to_numpy(dtype="float64")
+    a = cluster_counts["A"].to_numpy(dtype="float64")
+    return float(cr2_se_arrays(c, w, a, t, idk_credit))
+
+
+def cr2_se_arrays(c: np.ndarray, w: np.ndarray, a: np.ndarray, t: float | np.ndarray,
+                  idk_credit: float = 0.0) -> np.ndarray:
+    """:func:`cr2_se` on arrays whose last axis runs over clusters (for the coverage benchmark)."""
+    c, w, a = (np.asarray(x, dtype="float64") for x in (c, w, a))
+    n_g = c + w + a
+    n = n_g.sum(axis=-1)
+    g = (n_g > 0).sum(axis=-1)
+    k = np.asarray(penalty(np.asarray(t, dtype="float64")))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = ((c - k[..., None] * w + idk_credit * a).sum(axis=-1) if k.ndim else
+                (c - k * w + idk_credit * a).sum(axis=-1)) / n
+        kk = k[..., None] if k.ndim else k
+        residual = c - kk * w + idk_credit * a - n_g * mean[..., None]
+        leverage = n_g / n[..., None]
+        ss = np.where(n_g > 0, residual**2 / (1.0 - leverage), 0.0).sum(axis=-1)
+        se = np.sqrt(ss) / n
+    return np.where((g > 1) & (n > 1), se, np.nan)
+
+
+# ---- one entry point for the leaderboard and the policy columns ---------------------------------
+def method_name(choice: str, clustered: bool) -> str:
+    """The interval method a choice resolves to (named in ``se_method`` and the footers)."""
+    if choice not in INTERVAL_CHOICES:
+        from rescore.errors import UsageError
+
+        raise UsageError(f"--interval must be one of {', '.join(INTERVAL_CHOICES)}, not {choice!r}")
+    if clustered:
+        return "clt" if choice == "clt" else "cr2-t"
+    return "score" if choice == "auto" else choice
+
+
+def counts_interval(method: str, c: np.ndarray, w: np.ndarray, a: np.ndarray, t: float | np.ndarray,
+                    idk_credit: float = 0.0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of S(t) from independent items' counts by ``method`` (score, lr, t or clt).
+
+    ``clt`` and ``t`` are undefined (NaN) where the sample SE is 0 or n < 2: a zero-width interval
+    from a sample with one outcome reads like certainty. ``score`` and ``lr`` are defined for n >= 1.
+    """
+    c, w, a = np.broadcast_arrays(*(np.asarray(x, dtype="float64") for x in (c, w, a)))
+    t_arr = np.broadcast_to(np.asarray(t, dtype="float64"), c.shape)
+    if method in ("score", "lr"):
+        return score_interval(c, w, a, t_arr, idk_credit, level, method)
+    n = c + w + a
+    se = clt_se(c, w, a, t_arr, idk_credit)
+    mean = np.asarray(score_from_counts(c, w, a, t_arr, idk_credit))
+    if method == "t":
+        crit = np.array([t_value(level, df) if df >= 1 else np.nan for df in (n - 1).ravel()]).reshape(n.shape)
+    elif method == "clt":
+        crit = np.full(n.shape, z_value(level))
+    else:
+        raise ValueError(f"unknown interval method {method!r}")
+    defined = np.isfinite(se) & (se > 0)
+    return np.where(defined, mean - crit * se, np.nan), np.where(defined, mean + crit * se, np.nan)
+
+
+def score_from_counts(c: np.ndarray, w: np.ndarray, a: np.ndarray, t: float | np.ndarray,
+                      idk_credit: float = 0.0) -> np.ndarray:
+    n = np.asarray(c, dtype="float64") + w + a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.asarray(c, dtype="float64") - penalty(np.asarray(t, dtype="float64")) * w + idk_credit * a) / n
+
+
+def clustered_interval(method: str, mean: float, se: float, clusters: int, level: float = 0.95
+                       ) -> tuple[float, float]:
+    """mean -/+ critical * SE for clustered data: Student's t on G - 1 df (``cr2-t``) or z (``clt``)."""
+    if not (np.isfinite(se) and se > 0) or clusters < 2:
+        return float("nan"), float("nan")
+    crit = z_value(level) if method == "clt" else t_value(level, clusters - 1)
+    return mean - crit * se, mean + crit * se

@@ -35,7 +35,7 @@ def print_compare(report: StatsReport, console: Console) -> None:
     pairs = report.tables["pairs"].copy()
     pairs["dropped"] = [f"{a}+{b}" for a, b in zip(pairs["dropped_a"], pairs["dropped_b"], strict=True)]
     pairs["crossover"] = [
-        ("none" if t != t else f"{t:.3f}") + " " + _interval(lo, hi, 2)
+        "none" if t != t else f"{t:.3f} " + _interval(lo, hi, 2)
         for t, lo, hi in zip(pairs["crossover_t"], pairs["crossover_low"], pairs["crossover_high"], strict=True)
     ]
     tau = report.tables["tau"].copy()

@@ -1,0 +1,400 @@
+"""Coverage benchmark (issue 20): do rescore's 95 % intervals contain the true S(t) 95 % of the time?
+
+    python benchmarks/coverage.py               # the full grid (a few minutes on one core)
+    python benchmarks/coverage.py --quick       # a small grid, seconds
+    python benchmarks/coverage.py --markdown    # the tables as Markdown (docs/intervals.md)
+
+Four parts, every one seeded:
+
+1. **Independent items (and counts-only inputs, which are the same counts).** For every n, outcome
+   mix and t, coverage is computed *exactly*: every (C, W, A) with multinomial probability above
+   1e-12 is enumerated and the probabilities of those whose interval contains the true S(t) are
+   summed (the mass left out is reported and is below 1e-8), so these cells carry no Monte
+   Carlo error at all. Methods: ``score`` (generalised Wilson, rescore's default), ``lr``
+   (likelihood ratio), ``t`` (mean +/- Student t(n-1) x SE) and ``clt`` (mean +/- 1.96 SE).
+2. **Clustered items.** G clusters of unequal sizes (5 to 15 items), each cluster's outcome
+   probabilities drawn from a Dirichlet around the mix whose concentration gives the stated
+   intra-cluster correlation; R simulated datasets per cell. Methods: ``cr2-t`` (CR2 SE, Student
+   t with G-1 df; rescore's default with clusters) and ``clt`` (CR1 SE, normal quantile: the
+   method before issue 20). The Monte Carlo error is sqrt(c(1-c)/R).
+3. **Paired test type I error.** Two models with the same outcome distribution, correlated on
+   the same items; the share of p < 0.05 for rescore's paired test (exact sign-flip test when
+   fewer than 30 items differ or all differences are equal, else normal) and for the plain
+   normal test it replaced; and for the leaderboard's ≈ (three equal models, Holm across their
+   pairs): the share of boards where some pair loses its ≈.
+4. **Crossover t\\***. Two models whose true scores cross at a known t*; the share of bootstrap
+   percentile intervals (1,000 resamples) that contain it.
+
+Targets (issue 20): every cell with n >= 30 (or G >= 10) within 95 +/- 1.5 %, none below 90 %;
+paired test type I error within 5 +/- 1 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rescore.score.intervals import (
+    clt_se,
+    counts_interval,
+    cr2_se_arrays,
+    score_interval,
+    t_value,
+    z_value,
+)
+from rescore.score.rule import penalty
+
+LEVEL = 0.95
+MIXES = {  # p(correct), p(wrong), p(abstain)
+    "typical .7/.1/.2": (0.7, 0.1, 0.2),
+    "rare wrong .85/.02/.13": (0.85, 0.02, 0.13),
+    "abstains .3/.1/.6": (0.3, 0.1, 0.6),
+    "near-perfect .97/.01/.02": (0.97, 0.01, 0.02),
+    "never abstains .6/.4/0": (0.6, 0.4, 0.0),
+}
+INDEPENDENT_METHODS = ("score", "lr", "t", "clt")
+CLUSTERED_METHODS = ("score-deff", "cr2-t", "clt")
+
+
+@dataclass
+class Grid:
+    ns: tuple[int, ...]
+    ts: tuple[float, ...]
+    mixes: tuple[str, ...]
+    clusters: tuple[int, ...]
+    iccs: tuple[float, ...]
+    cluster_mixes: tuple[str, ...]
+    reps: int
+    paired_ns: tuple[int, ...]
+    paired_reps: int
+    crossover_ns: tuple[int, ...]
+    crossover_reps: int
+
+
+FULL = Grid(ns=(20, 30, 50, 100, 200, 1000), ts=(0.0, 0.5, 0.75, 0.9, 0.95), mixes=tuple(MIXES),
+            clusters=(5, 10, 20, 50), iccs=(0.05, 0.1, 0.3), cluster_mixes=("typical .7/.1/.2",
+                                                                          "rare wrong .85/.02/.13"),
+            reps=2000, paired_ns=(10, 20, 30, 50, 100, 200), paired_reps=4000, crossover_ns=(100, 200, 1000),
+            crossover_reps=400)
+QUICK = Grid(ns=(20, 30, 200), ts=(0.0, 0.9), mixes=("typical .7/.1/.2", "rare wrong .85/.02/.13"),
+             clusters=(5, 20), iccs=(0.1,), cluster_mixes=("typical .7/.1/.2",), reps=400, paired_ns=(20, 100),
+             paired_reps=1000, crossover_ns=(200,), crossover_reps=100)
+
+
+def true_score(p: tuple[float, float, float], t: float) -> float:
+    return p[0] - float(penalty(t)) * p[1]
+
+
+def log_multinomial(n: int, c: np.ndarray, w: np.ndarray, a: np.ndarray, p: tuple[float, float, float]
+                    ) -> np.ndarray:
+    from math import lgamma
+
+    lg = np.vectorize(lgamma)
+    out = lg(n + 1.0) - lg(c + 1.0) - lg(w + 1.0) - lg(a + 1.0)
+    for count, prob in zip((c, w, a), p, strict=True):
+        out = out + np.where(count > 0, count * np.log(prob) if prob > 0 else -np.inf, 0.0)
+    return out
+
+
+def outcomes(n: int, p: tuple[float, float, float], floor: float = 1e-12) -> tuple[np.ndarray, np.ndarray, float]:
+    """Every (C, W, A) of n items with probability above ``floor``, their probabilities, the mass left out."""
+    c, w = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    keep = c + w <= n
+    c, w = c[keep].astype("float64"), w[keep].astype("float64")
+    a = n - c - w
+    prob = np.exp(log_multinomial(n, c, w, a, p))
+    big = prob > floor
+    return np.stack([c[big], w[big], a[big]], axis=1), prob[big], float(max(0.0, 1.0 - prob[big].sum()))
+
+
+def independent_coverage(grid: Grid) -> list[dict]:
+    rows = []
+    for mix in grid.mixes:
+        p = MIXES[mix]
+        for n in grid.ns:
+            counts, prob, lost = outcomes(n, p)
+            for t in grid.ts:
+                truth = true_score(p, t)
+                for method in INDEPENDENT_METHODS:
+                    low, high = counts_interval(method, counts[:, 0], counts[:, 1], counts[:, 2], t, 0.0, LEVEL)
+                    # an undefined interval (NaN: zero SE) does not cover
+                    inside = (low <= truth + 1e-12) & (truth - 1e-12 <= high)
+                    rows.append({"part": "independent", "mix": mix, "n": n, "t": t, "method": method,
+                                 "coverage": float(prob[inside].sum()), "mc_error": 0.0, "lost": lost})
+    return rows
+
+
+def cluster_sizes(g: int) -> np.ndarray:
+    """Unequal cluster sizes 5..15 (mean 10), fixed per G so every replicate has the same design."""
+    return 5 + (np.arange(g) * 7) % 11
+
+
+def simulate_clusters(rng: np.random.Generator, p: tuple[float, float, float], icc: float, sizes: np.ndarray,
+                      reps: int) -> np.ndarray:
+    """(reps, G, 3) per-cluster counts: Dirichlet-multinomial with intra-cluster correlation ``icc``."""
+    alpha0 = 1.0 / icc - 1.0
+    probs = np.asarray(p, dtype="float64")
+    alpha = np.maximum(probs * alpha0, 1e-9)
+    g = sizes.size
+    draws = rng.gamma(np.broadcast_to(alpha, (reps, g, 3)))
+    draws = np.where(probs[None, None, :] > 0, draws, 0.0)
+    cluster_p = draws / draws.sum(axis=2, keepdims=True)
+    out = np.empty((reps, g, 3))
+    for j, m in enumerate(sizes):
+        out[:, j, :] = rng.multinomial(int(m), cluster_p[:, j, :])
+    return out
+
+
+def clustered_coverage(grid: Grid, seed: int) -> list[dict]:
+    rows = []
+    for mix in grid.cluster_mixes:
+        p = MIXES[mix]
+        for g in grid.clusters:
+            sizes = cluster_sizes(g)
+            for icc in grid.iccs:
+                rng = np.random.default_rng([seed, g, int(icc * 1000), len(mix)])
+                counts = simulate_clusters(rng, p, icc, sizes, grid.reps)
+                c, w, a = counts[..., 0], counts[..., 1], counts[..., 2]
+                n = sizes.sum()
+                for t in grid.ts:
+                    k = float(penalty(t))
+                    truth = true_score(p, t)
+                    mean = (c.sum(1) - k * w.sum(1)) / n
+                    resid = c - k * w - sizes[None, :] * mean[:, None]
+                    cr1 = np.sqrt(g / (g - 1.0) * (resid**2).sum(1)) / n
+                    cr2 = cr2_se_arrays(c, w, a, t)
+                    iid = clt_se(c.sum(1), w.sum(1), a.sum(1), t)
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        deff = np.where(iid > 0, np.maximum((cr2 / iid) ** 2, 1.0), 1.0)
+                    crit = t_value(LEVEL, g - 1)
+                    low, high = score_interval(c.sum(1) / deff, w.sum(1) / deff, a.sum(1) / deff, t,
+                                               critical=crit * crit)
+                    inside = (low <= truth + 1e-12) & (truth - 1e-12 <= high)
+                    cov = float(inside.mean())
+                    rows.append({"part": "clustered", "mix": mix, "n": int(n), "G": g, "icc": icc, "t": t,
+                                 "method": "score-deff", "coverage": cov,
+                                 "mc_error": math.sqrt(max(cov * (1 - cov), 1e-12) / grid.reps)})
+                    for method, se, crit in (("cr2-t", cr2, t_value(LEVEL, g - 1)), ("clt", cr1, z_value(LEVEL))):
+                        ok = np.isfinite(se) & (se > 0)
+                        inside = ok & (np.abs(mean - truth) <= crit * se + 1e-12)
+                        cov = float(inside.mean())
+                        rows.append({"part": "clustered", "mix": mix, "n": int(n), "G": g, "icc": icc, "t": t,
+                                     "method": method, "coverage": cov,
+                                     "mc_error": math.sqrt(max(cov * (1 - cov), 1e-12) / grid.reps)})
+    return rows
+
+
+# ---- paired test ---------------------------------------------------------------------------------
+def paired_draws(rng: np.random.Generator, p: tuple[float, float, float], agree: float, n: int, reps: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome codes (reps, n) of two models with the same distribution: with probability ``agree``
+    an item's outcome is shared, else each model draws its own."""
+    probs = np.asarray(p)
+    shared = rng.choice(3, size=(reps, n), p=probs)
+    own_a = rng.choice(3, size=(reps, n), p=probs)
+    own_b = rng.choice(3, size=(reps, n), p=probs)
+    same = rng.random((reps, n)) < agree
+    return np.where(same, shared, own_a), np.where(same, shared, own_b)
+
+
+def paired_type1(grid: Grid, seed: int) -> list[dict]:
+    from rescore.score.compare import PairData, holm, p_two_sided
+
+    eye = np.eye(3)
+    rows = []
+    for mix in grid.cluster_mixes + ("abstains .3/.1/.6",):
+        p = MIXES[mix]
+        for agree in (0.5, 0.9):
+            for n in grid.paired_ns:
+                rng = np.random.default_rng([seed, n, int(agree * 100), len(mix)])
+                ts = np.asarray(grid.ts, dtype="float64")
+                reject_new = np.zeros(len(ts))
+                reject_old = np.zeros(len(ts))
+                for r in range(grid.paired_reps):
+                    a_codes, b_codes = paired_draws(rng, p, agree, n, 1)
+                    x = eye[a_codes[0]] - eye[b_codes[0]]
+                    pair = PairData("b", "A", "B", x, None, 0, 0)
+                    diff, se = pair.diff_se(ts, 0.0)
+                    reject_old += p_two_sided(diff, se) < 0.05
+                    reject_new += pair.p_values(ts, 0.0) < 0.05
+                for ti, t in enumerate(ts):
+                    for method, rej in (("rescore (exact when few differ)", reject_new),
+                                        ("normal only (before)", reject_old)):
+                        rate = float(rej[ti] / grid.paired_reps)
+                        rows.append({"part": "paired", "mix": mix, "agree": agree, "n": n, "t": float(t),
+                                     "method": method, "type1": rate,
+                                     "mc_error": math.sqrt(max(rate * (1 - rate), 1e-12) / grid.paired_reps)})
+                # the leaderboard's ≈: three equal models, Holm across their pairs at t = 0.9 (or the last t)
+                lost = 0
+                t_tie = np.asarray([ts[-1]])
+                for r in range(grid.paired_reps // 2):
+                    codes = [paired_draws(rng, p, agree, n, 1)[0][0] for _ in range(1)]
+                    shared = codes[0]
+                    models = [np.where(rng.random(n) < agree, shared, rng.choice(3, size=n, p=np.asarray(p)))
+                              for _ in range(3)]
+                    ps = [PairData("b", "x", "y", eye[models[i]] - eye[models[j]], None, 0, 0).p_values(t_tie, 0.0)[0]
+                          for i, j in ((0, 1), (0, 2), (1, 2))]
+                    lost += bool((holm(np.asarray(ps)) < 0.05).any())
+                rate = lost / (grid.paired_reps // 2)
+                rows.append({"part": "ties", "mix": mix, "agree": agree, "n": n, "t": float(t_tie[0]),
+                             "method": "≈ lost (3 equal models, Holm)", "type1": rate,
+                             "mc_error": math.sqrt(max(rate * (1 - rate), 1e-12) / (grid.paired_reps // 2))})
+    return rows
+
+
+def crossover_coverage(grid: Grid, seed: int) -> list[dict]:
+    """Model A: .75/.15/.10, model B: .60/.05/.35 (independent items): S_A - S_B = .15 - .10 k,
+    crossing at k* = 1.5, t* = 0.6."""
+    from rescore.score.compare import PairData, crossover
+
+    pa, pb = np.array([0.75, 0.15, 0.10]), np.array([0.60, 0.05, 0.35])
+    truth = float(crossover(pa[0] - pb[0], pa[1] - pb[1]))
+    eye = np.eye(3)
+    rows = []
+    for n in grid.crossover_ns:
+        rng = np.random.default_rng([seed, n, 7])
+        hit = found = 0
+        for r in range(grid.crossover_reps):
+            x = eye[rng.choice(3, size=n, p=pa)] - eye[rng.choice(3, size=n, p=pb)]
+            pair = PairData("b", "A", "B", x, None, 0, 0)
+            means, _ = pair.bootstrap(1000, seed + r)
+            t_star = crossover(means[:, 0], means[:, 1])
+            share = np.isfinite(t_star).mean()
+            if share < 0.5:
+                continue
+            found += 1
+            low, high = np.quantile(t_star[np.isfinite(t_star)], [0.025, 0.975])
+            hit += bool(low <= truth <= high)
+        cov = hit / max(found, 1)
+        rows.append({"part": "crossover", "n": n, "t_star": truth, "method": "bootstrap percentile",
+                     "coverage": cov, "mc_error": math.sqrt(max(cov * (1 - cov), 1e-12) / max(found, 1)),
+                     "reps": found})
+    return rows
+
+
+# ---- printing ------------------------------------------------------------------------------------
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def verdict(rows: list[dict], method: str, part: str, big_key: str, big_at: int) -> str:
+    mine = [r for r in rows if r["part"] == part and r["method"] == method]
+    if not mine:
+        return ""
+    big = [r for r in mine if r[big_key] >= big_at]
+    within = sum(abs(r["coverage"] - LEVEL) <= 0.015 for r in big)
+    worst = min(r["coverage"] for r in mine)
+    return (f"{method}: {within}/{len(big)} cells with {big_key} >= {big_at} within 95 +/- 1.5 %; "
+            f"lowest cell anywhere {pct(worst)} %")
+
+
+def print_tables(rows: list[dict], grid: Grid, markdown: bool) -> None:
+    out = print
+    ind = [r for r in rows if r["part"] == "independent"]
+    if ind:
+        out("\n### Independent items (and counts-only inputs): exact coverage, %\n")
+        head = ["mix", "n", *[f"t={t:g} {m}" for t in grid.ts for m in INDEPENDENT_METHODS]]
+        out("| " + " | ".join(head) + " |")
+        out("|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|")
+        for mix in grid.mixes:
+            for n in grid.ns:
+                cells = [mix, str(n)]
+                for t in grid.ts:
+                    for m in INDEPENDENT_METHODS:
+                        r = next(x for x in ind if x["mix"] == mix and x["n"] == n and x["t"] == t and x["method"] == m)
+                        cells.append(pct(r["coverage"]))
+                out("| " + " | ".join(cells) + " |")
+        out("")
+        for m in INDEPENDENT_METHODS:
+            out("- " + verdict(rows, m, "independent", "n", 30))
+    cl = [r for r in rows if r["part"] == "clustered"]
+    if cl:
+        out(f"\n### Clustered items ({grid.reps} datasets per cell; cluster sizes 5-15): coverage %, "
+            "± Monte Carlo error\n")
+        head = ["mix", "G", "ICC", *[f"t={t:g} {m}" for t in grid.ts for m in CLUSTERED_METHODS]]
+        out("| " + " | ".join(head) + " |")
+        out("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
+        for mix in grid.cluster_mixes:
+            for g in grid.clusters:
+                for icc in grid.iccs:
+                    cells = [mix, str(g), f"{icc:g}"]
+                    for t in grid.ts:
+                        for m in CLUSTERED_METHODS:
+                            r = next(x for x in cl if x["mix"] == mix and x["G"] == g and x["icc"] == icc
+                                     and x["t"] == t and x["method"] == m)
+                            cells.append(f"{pct(r['coverage'])}±{pct(r['mc_error'])}")
+                    out("| " + " | ".join(cells) + " |")
+        out("")
+        for m in CLUSTERED_METHODS:
+            out("- " + verdict(rows, m, "clustered", "G", 10))
+    pr = [r for r in rows if r["part"] in ("paired", "ties")]
+    if pr:
+        out(f"\n### Paired test: type I error at alpha = 5 % ({grid.paired_reps} pairs per cell), %\n")
+        methods = list(dict.fromkeys(r["method"] for r in pr if r["part"] == "paired"))
+        head = ["mix", "agree", "n", *[f"t={t:g} {m}" for t in grid.ts for m in methods],
+                f"≈ lost at t={grid.ts[-1]:g}"]
+        out("| " + " | ".join(head) + " |")
+        out("|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|")
+        for mix in dict.fromkeys(r["mix"] for r in pr):
+            for agree in (0.5, 0.9):
+                for n in grid.paired_ns:
+                    cells = [mix, f"{agree:g}", str(n)]
+                    for t in grid.ts:
+                        for m in methods:
+                            r = next(x for x in pr if x["part"] == "paired" and x["mix"] == mix and x["agree"] == agree
+                                     and x["n"] == n and x["t"] == t and x["method"] == m)
+                            cells.append(pct(r["type1"]))
+                    r = next(x for x in pr if x["part"] == "ties" and x["mix"] == mix and x["agree"] == agree
+                             and x["n"] == n)
+                    cells.append(pct(r["type1"]))
+                    out("| " + " | ".join(cells) + " |")
+        mine = [r for r in pr if r["part"] == "paired" and r["method"].startswith("rescore")]
+        big = [r for r in mine if r["n"] >= 30]
+        out(f"\n- rescore's paired test: {sum(abs(r['type1'] - 0.05) <= 0.01 for r in big)}/{len(big)} cells with "
+            f"n >= 30 within 5 +/- 1 %; range {pct(min(r['type1'] for r in mine))}-"
+            f"{pct(max(r['type1'] for r in mine))} % over all cells (never above {pct(max(r['type1'] for r in mine))})")
+    co = [r for r in rows if r["part"] == "crossover"]
+    if co:
+        out("\n### Crossover t* (true t* = 0.6), bootstrap percentile interval\n")
+        out("| n | datasets with a crossover | coverage % |")
+        out("|---:|---:|---:|")
+        for r in co:
+            out(f"| {r['n']} | {r['reps']} | {pct(r['coverage'])}±{pct(r['mc_error'])} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small grid (seconds)")
+    parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--markdown", action="store_true", help="(the tables are Markdown either way)")
+    parser.add_argument("--parts", default="independent,clustered,paired,crossover")
+    args = parser.parse_args(argv)
+    grid = QUICK if args.quick else FULL
+    parts = set(args.parts.split(","))
+    start = time.perf_counter()
+    rows: list[dict] = []
+    if "independent" in parts:
+        rows += independent_coverage(grid)
+    if "clustered" in parts:
+        rows += clustered_coverage(grid, args.seed)
+    if "paired" in parts:
+        rows += paired_type1(grid, args.seed)
+    if "crossover" in parts:
+        rows += crossover_coverage(grid, args.seed)
+    print(f"rescore coverage benchmark ({'quick' if args.quick else 'full'} grid, seed {args.seed}, "
+          f"nominal {LEVEL:.0%})")
+    print_tables(rows, grid, args.markdown)
+    print(f"\n({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
