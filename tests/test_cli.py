@@ -118,7 +118,7 @@ def test_column_flags(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert {g["benchmark"] for g in doc["groups"]} == {"bx"}
-    assert {g["se_method"] for g in doc["groups"]} == {"clustered:subset"}
+    assert {g["se_method"] for g in doc["groups"]} == {"clustered:subset+score-deff"}
 
 
 def test_abstain_phrase_flag(tmp_path: Path) -> None:

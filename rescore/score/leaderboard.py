@@ -20,7 +20,12 @@ from rescore.read.assemble import Dataset
 from rescore.read.per_file import COUNT_COLUMNS
 from rescore.read.schema import OUTCOMES
 from rescore.score.clusters import CLUSTER_CHOICES, cluster_series
-from rescore.score.intervals import clt_se, clustered_se, interval
+from rescore.score.intervals import (
+    clt_se,
+    clustered_group_intervals,
+    counts_interval,
+    method_name,
+)
 from rescore.score.jsonable import json_value, records
 from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
 from rescore.version import __version__
@@ -105,7 +110,7 @@ class Leaderboard:
             "thresholds": [{"t": t, "penalty": json_value(penalty(t))} for t in self.thresholds],
             "policy": self.policy.describe(),
             "policy_counts": self.policy_touched(),
-            "interval": {"method": self.se_method, "level": self.level, "kind": "normal (mean +/- z*SE)"},
+            "interval": {"method": self.se_method, "level": self.level, "kind": interval_kind(self.se_method)},
             # stated, not implied: the leaderboard neither resamples nor aligns items across models
             "resampling": {"method": "none", "resamples": 0, "seed": None},
             "alignment": {"method": "none (each model is scored on all of its own items)" + (
@@ -143,6 +148,14 @@ class Leaderboard:
         return wide.sort_values(["benchmark", f"rank@{last}", "model"], kind="stable").reset_index(drop=True)
 
 
+def interval_kind(se_method: str) -> str:
+    """What an interval method is, in words (provenance and footers; docs/intervals.md)."""
+    from rescore.score.intervals import METHOD_WORDS
+
+    method = se_method.split("+")[-1].split(" ")[0]
+    return METHOD_WORDS.get(method, method)
+
+
 def _t_label(t: float) -> str:
     return f"{t:g}"
 
@@ -174,6 +187,16 @@ def group_counts(data: Dataset) -> pd.DataFrame:
         frames.append(per_item)
     if not data.counts.empty:
         agg = data.counts.groupby(["benchmark", "model"], as_index=False)[list(COUNT_COLUMNS)].sum()
+        empty = agg[list(COUNT_COLUMNS)].sum(axis=1) <= 0
+        if empty.any():  # n = 0 has no score: refused, never ranked (issue 20)
+            from rescore.errors import InputError
+
+            first = agg[empty].iloc[0]
+            rows = data.counts[(data.counts["benchmark"] == first["benchmark"])
+                               & (data.counts["model"] == first["model"])]
+            source = str(rows["source"].iloc[0]) if "source" in rows and len(rows) else "counts-only input"
+            raise InputError(f"{source}: counts-only row for {first['model']} on {first['benchmark']}: "
+                             f"n_correct + n_wrong + n_abstain + n_partial + n_invalid is 0 (nothing to score)")
         agg["per_item"] = False
         frames.append(agg)
     if not frames:
@@ -198,11 +221,14 @@ def build(
     level: float = 0.95,
     confidence_policy: str = "as-is",
     ties: str = "auto",
+    interval: str = "auto",
 ) -> Leaderboard:
     """Score and rank every (benchmark, model) at every threshold.
 
     ``ties``: ``auto``/``paired`` set the tie marks by paired tests where item rows exist,
-    ``overlap`` by interval overlap. ``confidence_policy`` ``calibrated``/``both`` add the
+    ``overlap`` by interval overlap. ``interval``: ``auto`` (the score interval for independent
+    items, the clustered default with clusters), ``score``, ``lr``, ``t`` or ``clt``
+    (docs/intervals.md). ``confidence_policy`` ``calibrated``/``both`` add the
     calibrated-abstention policy scores (``policy_rows``).
     """
     from rescore.config import default_thresholds
@@ -232,7 +258,12 @@ def build(
         ]
     else:
         groups["n_clusters"] = 0
-    groups["se_method"] = [se_method if p else "clt (counts only)" for p in groups["per_item"]]
+    plain = method_name(interval, clustered=False)
+    if cluster_counts is not None:
+        se_method = f"{se_method}+{method_name(interval, clustered=True)}"
+    else:
+        se_method = plain
+    groups["se_method"] = [se_method if p else f"{plain} (counts only)" for p in groups["per_item"]]
 
     # every (threshold, group) row at once: the scores are elementwise in t, so 99 thresholds
     # cost one pass over arrays, not 99 DataFrames
@@ -246,14 +277,19 @@ def build(
     table["penalty"] = penalty(t)
     table["score"] = score(c, w, a, table["n"].to_numpy(), t, policy.idk_credit)
     se = clt_se(c, w, a, t, policy.idk_credit)
+    # issue 20: the interval method by simulation (benchmarks/coverage.py); undefined is NaN, never [s, s]
+    low, high = counts_interval(plain, c, w, a, t, policy.idk_credit, level)
     if cluster_counts is not None:
-        per_item = np.tile(groups["per_item"].to_numpy(dtype=bool), len(all_ts))
-        se = np.array([
-            clustered_se(cluster_counts[(b, m)], tt, policy.idk_credit) if per and (b, m) in cluster_counts else s
-            for b, m, tt, per, s in zip(table["benchmark"], table["model"], t, per_item, se, strict=True)
-        ])
+        clustered = method_name(interval, clustered=True)
+        per_item = groups["per_item"].to_numpy(dtype=bool)
+        for gi, (b, m) in enumerate(zip(groups["benchmark"], groups["model"], strict=True)):
+            if not per_item[gi] or (b, m) not in cluster_counts:
+                continue
+            rows = gi + n_groups * np.arange(len(all_ts))  # this group's row at every t
+            se[rows], low[rows], high[rows] = clustered_group_intervals(
+                clustered, cluster_counts[(b, m)], all_ts, policy.idk_credit, level)
     table["se"] = se
-    table["ci_low"], table["ci_high"] = interval(table["score"], se, level)
+    table["ci_low"], table["ci_high"] = low, high
     table = _rank(table)
     tie_method = "interval overlap"
     if ties not in ("auto", "paired", "overlap"):
