@@ -106,12 +106,14 @@ def leaderboard(
     level: float = 0.95,
     confidence_policy: str = "as-is",
     ties: str = "auto",
+    interval: str = "auto",
     **load_options: Any,
 ) -> Leaderboard:
     """Rank models per benchmark at every threshold; ``data`` is a Dataset or paths to load.
 
     ``confidence_policy="both"`` adds the calibrated-abstention policy scores (``board.policy_rows``);
-    ``ties`` "auto" sets the ≈ marks by paired tests when item rows exist ("overlap": interval overlap).
+    ``ties`` "auto" sets the ≈ marks by paired tests when item rows exist ("overlap": interval overlap);
+    ``interval`` "auto" is the score interval (docs/intervals.md; "clt" is the normal one).
     """
     from rescore.read.assemble import Dataset as _Dataset
     from rescore.score.leaderboard import build
@@ -124,7 +126,7 @@ def leaderboard(
                         "reading paths; data is already a loaded Dataset")
     policy = _Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     return build(data, thresholds, policy, cluster=cluster, level=level, confidence_policy=confidence_policy,
-                 ties=ties)
+                 ties=ties, interval=interval)
 
 
 def score_counts(
@@ -134,21 +136,26 @@ def score_counts(
     t: float = 0.0,
     idk_credit: float = 0.0,
     level: float = 0.95,
-) -> dict[str, float]:
+    interval: str = "auto",
+) -> dict[str, Any]:
     """Score, standard error and interval at target ``t`` from counts alone.
 
+    ``interval``: "auto"/"score" (the score interval), "lr", "t" or "clt"; ``method`` in the
+    result names it. An undefined interval (n = 0; a zero SE for "t"/"clt") is NaN, not [s, s].
     (Named ``score_counts`` because ``rescore.score`` is the scoring stage's package.)
     """
-    from rescore.score.intervals import clt_se, interval
+    from rescore.score.intervals import clt_se, counts_interval, method_name
     from rescore.score.rule import check_threshold
     from rescore.score.rule import score as _score
 
     t = check_threshold(t)
+    method = method_name(interval, clustered=False)
     n = n_correct + n_wrong + n_abstain
     value = float(_score(n_correct, n_wrong, n_abstain, n, t, idk_credit))
     se = float(clt_se(n_correct, n_wrong, n_abstain, t, idk_credit))
-    low, high = interval(value, se, level)
-    return {"t": t, "score": value, "se": se, "ci_low": float(low), "ci_high": float(high), "n": float(n)}
+    low, high = counts_interval(method, n_correct, n_wrong, n_abstain, t, idk_credit, level)
+    return {"t": t, "score": value, "se": se, "ci_low": float(low), "ci_high": float(high), "n": float(n),
+            "method": method}
 
 
 _REPORT_MODULES = {"calibration": "rescore.score.calibration", "selective": "rescore.score.selective",

@@ -42,9 +42,11 @@ def test_hand_computed_score_and_se() -> None:
     assert score(6, 3, 1, 10, 0.75) == pytest.approx(-0.3)
     # per-item values 1 x6, -3 x3, 0 x1: ss = 6*1.3^2 + 3*2.7^2 + 0.3^2 = 32.1; var = 32.1/9
     assert clt_se(6, 3, 1, 0.75) == pytest.approx(np.sqrt(32.1 / 9 / 10))
-    result = rescore.score_counts(n_correct=6, n_wrong=3, n_abstain=1, t=0.75)
+    result = rescore.score_counts(n_correct=6, n_wrong=3, n_abstain=1, t=0.75, interval="clt")
     assert result["score"] == pytest.approx(-0.3)
     assert result["ci_low"] == pytest.approx(-0.3 - 1.959964 * np.sqrt(32.1 / 90), rel=1e-5)
+    assert result["method"] == "clt"
+    assert rescore.score_counts(n_correct=6, n_wrong=3, n_abstain=1, t=0.75)["method"] == "score"
 
 
 def test_idk_credit_counts_abstentions() -> None:

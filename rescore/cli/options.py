@@ -164,3 +164,9 @@ Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired 
 
 
 show_advanced(False)
+
+
+# ---- issue 20: the interval method ----------------------------------------------------------------
+Interval = Annotated[str, typer.Option("--interval", help="Interval of S(t): auto (score interval; with clusters "
+                                       "on CR2 effective counts) | score | lr | t | clt (normal, the old one). "
+                                       "See docs/intervals.md.", rich_help_panel=CONFIDENCE)]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.report.atomic import write_atomic, write_text_atomic
-from rescore.report.layout import ranked_layout
+from rescore.report.layout import ranked_layout, wider_half
 from rescore.score.jsonable import dumps
 from rescore.score.leaderboard import Leaderboard
 
@@ -40,7 +40,8 @@ def long_table(board: Leaderboard) -> pd.DataFrame:
     """Rows joined with their group's rates plus provenance columns: one self-describing table."""
     metrics = board.groups[["benchmark", "model", "per_item", "n_correct", "n_wrong", "n_abstain", "n_partial",
                             "n_invalid", "dropped", "accuracy", "error_rate", "abstention_rate",
-                            "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
+                            "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters",
+                            "break_even_low", "break_even_high", "f_score_low", "f_score_high"]]
     table = board.rows.merge(metrics, on=["benchmark", "model"], how="left")
     table["partial_policy"] = board.policy.partial
     table["invalid_policy"] = board.policy.invalid
@@ -104,7 +105,8 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
                 change = int(x["rank_change"])
                 arrow = f" ▲{change}" if change > 0 else (f" ▼{-change}" if change < 0 else "")
                 tie = " ≈" if x["overlaps_above"] else ""
-                cells.append(f"{x['score']:.3f} ± {(x['ci_high'] - x['score']):.3f} (#{x['rank']}{arrow}){tie}")
+                half = wider_half(x["score"], x["ci_low"], x["ci_high"])
+                cells.append(f"{x['score']:.3f} ± {_fmt(half)} (#{x['rank']}{arrow}){tie}")
             cells.append(_fmt(g["break_even_t"], 2))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
@@ -124,7 +126,8 @@ def provenance_lines(board: Leaderboard) -> list[str]:
         f"Policies: partial → {board.policy.partial} ({touched['partial']} items), invalid → "
         f"{board.policy.invalid} ({touched['invalid']} items, {touched['dropped']} dropped), idk_credit = "
         f"{board.policy.idk_credit:g}.",
-        f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = "
+        f"Intervals: {int(board.level * 100)}% {prov['interval']['kind']} ({board.se_method}; ± is the wider "
+        f"side, – undefined); ≈ = "
         f"{board.tie_phrase()}; ▲/▼ = rank change from t=0.",
         "Resampling: none (normal intervals from the counts, so no seed); alignment: none (each model is scored "
         "on all of its own items; n per row above)" + ("; the ≈ marks test pairs on their shared items."

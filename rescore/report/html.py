@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rescore.report.layout import wider_half
 from rescore.score.intervals import clt_se, z_value
 from rescore.score.leaderboard import Leaderboard
 from rescore.score.rule import FORMULA, penalty
@@ -379,7 +380,8 @@ def _leaderboard_table(board: Leaderboard, bench: str, top: int | None) -> str:
                  f"<td>{_f(g['error_rate'])}</td>"]
         for t in ts:
             r = by_key[(model, float(t))]
-            half = float(r["ci_high"]) - float(r["score"]) if r["ci_high"] is not None else float("nan")
+            half = wider_half(float(r["score"]), *(float("nan") if r[k] is None else float(r[k])
+                                                   for k in ("ci_low", "ci_high")))
             change = int(r["rank_change"])
             marks = ""
             if change > 0:
@@ -430,8 +432,8 @@ rewards a model that answers only when its confidence exceeds <i>t</i> (Kalai, N
 <pre>{esc(FORMULA)}</pre>
 <table><thead><tr><th>t</th><th>a wrong answer costs</th><th>answer only if more than … confident</th></tr></thead>
 <tbody>{rows}</tbody></table>
-<p class="small">Intervals: {round(board.level * 100)}% normal intervals, mean ± z·SE of the per-item score
-(SE method: {esc(board.se_method)}); ≈ marks an interval that overlaps the model ranked just above (a tie in
+<p class="small">Intervals: {round(board.level * 100)}% {esc(board.provenance()["interval"]["kind"])}
+(method: {esc(board.se_method)}; – is undefined); ≈ marks an interval that overlaps the model ranked just above (a tie in
 practice); ▲▼ is the rank change from t = 0. Break-even t: S(t) &gt; 0 exactly below it. Partial answers
 {_POLICY_PHRASE[pol.partial]}; invalid ones (extraction or grader failure) {_POLICY_PHRASE[pol.invalid]}.</p>
 """

@@ -42,3 +42,13 @@ def widest(header: str, cells: list[Text | str]) -> int:
     """Width of the longest line among a column's header and cells (its min_width: never cut)."""
     lines = [line for cell in [header, *cells] for line in (cell.plain if isinstance(cell, Text) else cell).split("\n")]
     return max(Text(line).cell_len for line in lines)
+
+
+def wider_half(score: float, low: float, high: float) -> float:
+    """The larger half-width of an interval around its score, NaN when the interval is undefined.
+
+    The score interval (issue 20) is asymmetric: at high t it reaches further down than up, so
+    a single "±" shows the wider side rather than understate the uncertainty.
+    """
+    halves = [x for x in (float(high) - float(score), float(score) - float(low)) if x == x]
+    return max(halves) if len(halves) == 2 else float("nan")

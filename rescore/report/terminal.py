@@ -8,14 +8,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from rescore.report.layout import ranked_layout, widest
+from rescore.report.layout import ranked_layout, wider_half, widest
 from rescore.score.leaderboard import Leaderboard
 
 
 def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) -> Text:
     """Two short lines: ``+0.496±.06`` over ``#3 ▼2 ≈`` (rank, move since t=0, overlap)."""
     text = Text(f"{score:+.3f}", style="bold" if rank == 1 else "")
-    text.append(f"±{half:.2f}".replace("0.", ".", 1), style="dim")
+    # an undefined interval (NaN) says so: "±.00" would read like certainty (issue 20)
+    text.append(f"±{half:.2f}".replace("0.", ".", 1) if half == half else "±–", style="dim")
     text.append(f"\n#{rank}")
     if change > 0:
         text.append(f" ▲{change}", style="green")
@@ -38,8 +39,8 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
         for g, per_t in layout.entries:
             cells: list[Text | str] = [Text(str(g["model"])), f"{g['abstention_rate']:.2f}"]
             for x in per_t:
-                half = x["ci_high"] - x["score"]
-                cells.append(_score_cell(x["score"], half if half == half else 0.0, int(x["rank"]),
+                half = wider_half(x["score"], x["ci_low"], x["ci_high"])
+                cells.append(_score_cell(x["score"], half, int(x["rank"]),
                                          int(x["rank_change"]), bool(x["overlaps_above"])))
             be = g["break_even_t"]
             cells.append("–" if be != be else f"{be:.2f}")

@@ -24,7 +24,9 @@ from rescore.score.intervals import (
     clt_se,
     clustered_group_intervals,
     counts_interval,
+    f_score_interval,
     method_name,
+    wilson,
 )
 from rescore.score.jsonable import json_value, records
 from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
@@ -241,6 +243,13 @@ def build(
     metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
     for name, values in metrics.items():
         groups[name] = values
+    # issue 20: the derived numbers' intervals. Break-even t0 = C/(C+W) is a proportion of the
+    # answered items: Wilson (with idk_credit, of (C + credit A) over (C + credit A + W)); the
+    # F-score 2C/(2C + 2W + A) a ratio of multinomial means: its profile score interval
+    gain = groups["C"].to_numpy(dtype="float64") + policy.idk_credit * groups["A"].to_numpy(dtype="float64")
+    groups["break_even_low"], groups["break_even_high"] = wilson(gain, gain + groups["W"].to_numpy(dtype="float64"),
+                                                                 level)
+    groups["f_score_low"], groups["f_score_high"] = f_score_interval(groups["C"], groups["W"], groups["A"], level)
 
     clusters, se_method = cluster_series(data.items, cluster) if data.has_items else (None, "clt")
     cluster_counts = None
@@ -309,7 +318,8 @@ def build(
     groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
     groups = groups[["benchmark", "model", "per_item", "n", "n_correct", "n_wrong", "n_abstain", "n_partial",
                      "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
-                     "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
+                     "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters",
+                     "break_even_low", "break_even_high", "f_score_low", "f_score_high"]]
     notes = list(data.notes)
     if (~groups["per_item"]).any():
         notes.append("per-item data unavailable for: " + ", ".join(
@@ -319,7 +329,7 @@ def build(
     from rescore.score.policies import board_policy, check_mode
 
     if check_mode(confidence_policy) != "as-is":
-        policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level)
+        policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level, interval)
         notes.extend(policy_notes)
     return Leaderboard(
         tie_method=tie_method,

@@ -177,7 +177,7 @@ def check_mode(mode: str) -> str:
     return mode
 
 
-def board_policy(data: Any, thresholds: list[float], policy: Policy, level: float = 0.95
+def board_policy(data: Any, thresholds: list[float], policy: Policy, level: float = 0.95, interval: str = "auto"
                  ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """The calibrated-policy columns the leaderboard shows beside the as-submitted score.
 
@@ -185,14 +185,24 @@ def board_policy(data: Any, thresholds: list[float], policy: Policy, level: floa
     interval, the gain over the as-submitted score and its rank among the models that have
     confidences; omitted (benchmark, model, reason) for everyone else, counts-only groups included.
     """
-    from rescore.score.intervals import interval
+    from rescore.score.intervals import counts_interval, method_name
     from rescore.score.item_scores import counts_only
 
     report = policy_report(data.items, thresholds, policy) if data.has_items else {
         "rows": pd.DataFrame(columns=ROW_COLUMNS), "omitted": omitted_frame([]), "notes": []}
     rows = report["rows"].copy()
-    rows["ci_low"], rows["ci_high"] = interval(rows["score_policy"].to_numpy(dtype="float64"),
-                                               rows["se_policy"].to_numpy(dtype="float64"), level)
+    # S*(t) is the mean of the same three values over the policy's own counts (C_t, W_t, abstained),
+    # so it takes the board's interval method (issue 20); the counts follow from n, the answered
+    # count and the score, and are integers
+    n = rows["n"].to_numpy(dtype="float64")
+    answered = rows["n_answered_policy"].to_numpy(dtype="float64")
+    k = rows["penalty"].to_numpy(dtype="float64")
+    credit = float(policy.idk_credit)
+    wrong = np.round((answered + credit * (n - answered) - n * rows["score_policy"].to_numpy(dtype="float64"))
+                     / (1.0 + k)) if len(rows) else np.zeros(0)
+    rows["ci_low"], rows["ci_high"] = counts_interval(method_name(interval, clustered=False), answered - wrong,
+                                                      wrong, n - answered, rows["t"].to_numpy(dtype="float64"),
+                                                      credit, level)
     rows["rank_policy"] = (rows.groupby(["benchmark", "t"])["score_policy"]
                            .rank(method="min", ascending=False).astype("int64")) if len(rows) else []
     omitted = pd.concat([report["omitted"], omitted_frame(counts_only(data))], ignore_index=True)

@@ -66,6 +66,7 @@ def check(
     preset: o.Preset = None,
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
+    interval: o.Interval = "auto",
     format: CheckFormat = None,
     output: CheckOutput = None,
     junit: Junit = None,
@@ -97,7 +98,7 @@ def check(
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level)
+                              cluster=cluster, level=level, interval=interval)
     if not quiet:
         print_notes(board, err)
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,

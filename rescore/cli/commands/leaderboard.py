@@ -33,6 +33,7 @@ def leaderboard(
     level: o.Level = 0.95,
     policy: o.PolicyMode = "as-is",
     ties: o.Ties = "auto",
+    interval: o.Interval = "auto",
     format: o.Format = None,
     output: o.Output = None,
     top: o.Top = None,
@@ -66,7 +67,8 @@ def leaderboard(
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level, confidence_policy=policy, ties=ties)
+                              cluster=cluster, level=level, confidence_policy=policy, ties=ties,
+                              interval=interval)
     if not quiet:
         print_notes(board, err)
     if output is not None:
