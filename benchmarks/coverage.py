@@ -210,7 +210,7 @@ def paired_type1(grid: Grid, seed: int) -> list[dict]:
 
     eye = np.eye(3)
     rows = []
-    for mix in grid.cluster_mixes + ("abstains .3/.1/.6",):
+    for mix in (*grid.cluster_mixes, "abstains .3/.1/.6"):
         p = MIXES[mix]
         for agree in (0.5, 0.9):
             for n in grid.paired_ns:
@@ -218,7 +218,7 @@ def paired_type1(grid: Grid, seed: int) -> list[dict]:
                 ts = np.asarray(grid.ts, dtype="float64")
                 reject_new = np.zeros(len(ts))
                 reject_old = np.zeros(len(ts))
-                for r in range(grid.paired_reps):
+                for _r in range(grid.paired_reps):
                     a_codes, b_codes = paired_draws(rng, p, agree, n, 1)
                     x = eye[a_codes[0]] - eye[b_codes[0]]
                     pair = PairData("b", "A", "B", x, None, 0, 0)
@@ -235,7 +235,7 @@ def paired_type1(grid: Grid, seed: int) -> list[dict]:
                 # the leaderboard's ≈: three equal models, Holm across their pairs at t = 0.9 (or the last t)
                 lost = 0
                 t_tie = np.asarray([ts[-1]])
-                for r in range(grid.paired_reps // 2):
+                for _r in range(grid.paired_reps // 2):
                     codes = [paired_draws(rng, p, agree, n, 1)[0][0] for _ in range(1)]
                     shared = codes[0]
                     models = [np.where(rng.random(n) < agree, shared, rng.choice(3, size=n, p=np.asarray(p)))

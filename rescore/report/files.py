@@ -14,7 +14,7 @@ import pandas as pd
 from rescore.errors import UsageError
 from rescore.report.atomic import write_atomic, write_text_atomic
 from rescore.report.layout import ranked_layout, wider_half
-from rescore.score.jsonable import dumps
+from rescore.score.jsonable import csv_ready, dumps
 from rescore.score.leaderboard import Leaderboard
 
 FORMATS = ("table", "csv", "json", "parquet", "markdown")
@@ -70,7 +70,8 @@ def to_json(board: Leaderboard) -> str:
 
 def to_csv(board: Leaderboard) -> str:
     buffer = io.StringIO()
-    long_table(board).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    csv_ready(long_table(board), FLOAT_FORMAT).to_csv(buffer, index=False, float_format=FLOAT_FORMAT,
+                                                      lineterminator="\n")
     return buffer.getvalue()
 
 

@@ -432,9 +432,10 @@ rewards a model that answers only when its confidence exceeds <i>t</i> (Kalai, N
 <pre>{esc(FORMULA)}</pre>
 <table><thead><tr><th>t</th><th>a wrong answer costs</th><th>answer only if more than … confident</th></tr></thead>
 <tbody>{rows}</tbody></table>
-<p class="small">Intervals: {round(board.level * 100)}% {esc(board.provenance()["interval"]["kind"])}
-(method: {esc(board.se_method)}; – is undefined); ≈ marks an interval that overlaps the model ranked just above (a tie in
-practice); ▲▼ is the rank change from t = 0. Break-even t: S(t) &gt; 0 exactly below it. Partial answers
+<p class="small">Intervals: {round(board.level * 100)}%
+{esc(board.provenance()["interval"]["kind"])} (method: {esc(board.se_method)}; – is undefined); ≈ marks an
+interval that overlaps the model ranked just above (a tie in practice); ▲▼ is the rank change from t = 0.
+Break-even t: S(t) &gt; 0 exactly below it. Partial answers
 {_POLICY_PHRASE[pol.partial]}; invalid ones (extraction or grader failure) {_POLICY_PHRASE[pol.invalid]}.</p>
 """
 

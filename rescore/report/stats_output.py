@@ -20,7 +20,7 @@ from rich.table import Table
 from rescore.errors import UsageError
 from rescore.report.atomic import write_text_atomic
 from rescore.report.layout import widest
-from rescore.score.jsonable import dumps
+from rescore.score.jsonable import csv_ready, dumps
 from rescore.score.results import StatsReport
 
 STATS_FORMATS = ("table", "csv", "json")
@@ -51,7 +51,7 @@ def to_csv(frame: pd.DataFrame) -> str:
         if frame[col].map(lambda v: isinstance(v, list)).any():
             frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    csv_ready(frame, FLOAT_FORMAT).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
 
 

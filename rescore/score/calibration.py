@@ -50,7 +50,12 @@ def bin_index(conf: np.ndarray, bins: int, binning: str = "width") -> np.ndarray
     """The bin of every item (0 .. bins-1) under equal-width or equal-mass binning."""
     conf = np.asarray(conf, dtype="float64")
     if binning == "width":
-        return np.minimum((conf * bins).astype("int64"), bins - 1)
+        # conf * bins rounds (0.57 * 100 = 56.99999...): correct the guess against the documented
+        # edges b/B, computed as the same divisions the reliability table reports (issue 20)
+        guess = np.clip(np.floor(conf * bins).astype("int64"), 0, bins - 1)
+        guess = np.where((guess + 1 < bins) & (conf >= (guess + 1) / bins), guess + 1, guess)
+        guess = np.where((guess > 0) & (conf < guess / bins), guess - 1, guess)
+        return guess
     if binning == "mass":
         n = conf.size
         order = np.argsort(conf, kind="stable")

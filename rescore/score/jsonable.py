@@ -30,18 +30,63 @@ def json_value(x: Any) -> Any:
     return x
 
 
+# Numbers that must survive their own files (issue 20): a threshold is written exactly (t =
+# 0.9999999 rounded to 1.0 would be refused when the file comes back as a --baseline), and a small
+# p-value keeps significant digits (1.2e-08, not 0).
+EXACT_COLUMNS = frozenset({"t", "instructed_t"})
+P_COLUMNS = frozenset({"p", "p_holm", "p_bh", "p_adjusted"})
+
+
+def p_value(x: float) -> float:
+    """A p-value for JSON: six decimals from 0.001 up, six significant digits below."""
+    return round(x, 6) if x >= 1e-3 or x == 0 else float(f"{x:.6g}")
+
+
+def csv_ready(frame: pd.DataFrame, float_format: str = "%.6f") -> pd.DataFrame:
+    """``frame`` with thresholds and p-values as text where ``float_format`` would lose them.
+
+    A column is rewritten only when some value needs it (t = 0.9999999, p = 1.2e-08), so every
+    other file stays byte-identical; within it the values the fixed format keeps are written as
+    before, the others as ``repr`` (thresholds) or six significant digits (p-values).
+    """
+    out = frame
+    for name in frame.columns:
+        column = frame[name]
+        if name not in EXACT_COLUMNS | P_COLUMNS or not (isinstance(column.dtype, np.dtype)
+                                                         and column.dtype.kind == "f"):
+            continue
+        values = column.to_numpy().tolist()
+        if name in EXACT_COLUMNS:
+            lost = [x == x and float(float_format % x) != x for x in values]
+            text = [repr(x) if bad else ("" if x != x else float_format % x)
+                    for x, bad in zip(values, lost, strict=True)]
+        else:
+            lost = [x == x and 0 < x < 1e-3 for x in values]
+            text = [f"{x:.6g}" if bad else ("" if x != x else float_format % x)
+                    for x, bad in zip(values, lost, strict=True)]
+        if any(lost):
+            if out is frame:
+                out = frame.copy()
+            out[name] = text
+    return out
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-ready rows of a DataFrame (converted column by column: a leaderboard at 99
     thresholds has ten thousand rows, and a function call per cell was most of its output time)."""
     names = [str(name) for name in frame.columns]
-    columns = [_column_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    columns = [_column_values(frame.iloc[:, i], names[i]) for i in range(frame.shape[1])]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] if names else \
         [{} for _ in range(len(frame))]
 
 
-def _column_values(column: pd.Series) -> list[Any]:
+def _column_values(column: pd.Series, name: str = "") -> list[Any]:
     dtype = column.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        if name in EXACT_COLUMNS:
+            return [x if math.isfinite(x) else None for x in column.to_numpy().tolist()]
+        if name in P_COLUMNS:
+            return [p_value(x) if math.isfinite(x) else None for x in column.to_numpy().tolist()]
         return [round(x, 6) if math.isfinite(x) else None for x in column.to_numpy().tolist()]
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
         return column.to_numpy().tolist()  # plain Python ints and bools

@@ -268,10 +268,7 @@ def build(
     else:
         groups["n_clusters"] = 0
     plain = method_name(interval, clustered=False)
-    if cluster_counts is not None:
-        se_method = f"{se_method}+{method_name(interval, clustered=True)}"
-    else:
-        se_method = plain
+    se_method = f"{se_method}+{method_name(interval, clustered=True)}" if cluster_counts is not None else plain
     groups["se_method"] = [se_method if p else f"{plain} (counts only)" for p in groups["per_item"]]
 
     # every (threshold, group) row at once: the scores are elementwise in t, so 99 thresholds

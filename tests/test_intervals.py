@@ -1,0 +1,356 @@
+"""Issue 20: every interval method against a closed form or a brute-force enumeration on tiny n,
+degenerate cases, the exact paired test, and numbers that survive their own files."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rescore
+from rescore.score.calibration import bin_index, reliability_table
+from rescore.score.compare import PairData, sign_flip_p
+from rescore.score.intervals import (
+    betainc,
+    clustered_group_intervals,
+    counts_interval,
+    cr2_se,
+    f_score_interval,
+    score_interval,
+    t_quantile,
+    t_value,
+    wilson,
+    z_value,
+)
+from rescore.score.jsonable import csv_ready, records
+
+from .conftest import invoke
+
+ROOT = Path(__file__).resolve().parent.parent
+Z2 = z_value(0.95) ** 2
+
+
+def triples(n_max: int) -> list[tuple[int, int, int]]:
+    return [(c, w, n - c - w) for n in range(1, n_max + 1) for c in range(n + 1) for w in range(n - c + 1)]
+
+
+# ---- brute force: the constrained multinomial fit by a dense grid over the feasible segment -------
+def brute_stats(counts: np.ndarray, values: np.ndarray, mu0: float) -> tuple[float, float]:
+    """Pearson and LR statistics of "values . p = mu0" at the multinomial MLE found by grid search.
+
+    The feasible p form a segment (two linear constraints on three probabilities): p_W = s, and
+    p_C, p_A follow; the log-likelihood is maximised over 200,001 points of it.
+    """
+    v1, v2, v3 = values
+    s = np.linspace(0.0, 1.0, 200_001)
+    # p1 + p3 = 1 - s and v1 p1 + v3 p3 = mu0 - v2 s
+    p1 = (mu0 - v2 * s - v3 * (1 - s)) / (v1 - v3)
+    p3 = 1 - s - p1
+    p = np.stack([p1, s, p3], axis=1)
+    ok = (p >= -1e-15).all(axis=1)
+    p = np.clip(p[ok], 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ll = np.where(counts > 0, counts * np.log(p), 0.0).sum(axis=1)
+    best = p[int(np.argmax(ll))]
+    n = counts.sum()
+    expected = n * best
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = float(np.where(expected > 0, (counts - expected) ** 2 / expected, 0.0).sum())
+        lr = float(2 * np.where(counts > 0, counts * np.log(counts / expected), 0.0).sum())
+    return pearson, lr
+
+
+@pytest.mark.parametrize("statistic", ["score", "lr"])
+@pytest.mark.parametrize(("t", "credit"), [(0.9, 0.0), (0.5, 0.3)])
+def test_score_and_lr_intervals_invert_the_brute_force_test(statistic: str, t: float, credit: float) -> None:
+    """Every (C, W, A) with n <= 6 (and a sample up to 12): the statistic found by brute force is
+    below z^2 just inside each end and above it just outside (unless the end is the support's)."""
+    k = t / (1 - t)
+    values = np.array([1.0, -k, credit])
+    cases = [*triples(6), (7, 2, 3), (12, 0, 0), (0, 0, 12), (5, 5, 2), (1, 10, 1)]
+    lows, highs = score_interval(*(np.array(x, dtype=float) for x in zip(*cases, strict=True)), t, credit,
+                                 statistic=statistic)
+    index = 0 if statistic == "score" else 1
+    span = 1 + k
+    for (c, w, a), low, high in zip(cases, lows, highs, strict=True):
+        counts = np.array([c, w, a], dtype=float)
+        mean = (c - k * w + credit * a) / (c + w + a)
+        assert low <= mean + 1e-9 <= high + 2e-9
+        for end, outward in ((low, -1.0), (high, 1.0)):
+            inside = brute_stats(counts, values, end - outward * 1e-3 * span)[index]
+            assert inside <= Z2 + 1e-3, ((c, w, a), end)
+            at_support = end <= -k + 1e-9 or end >= 1 - 1e-9 or (
+                credit and (c + w == 0) and abs(end - credit) < 1e-9)
+            if not at_support:
+                outside = brute_stats(counts, values, end + outward * 1e-3 * span)[index]
+                assert outside >= Z2 - 1e-3, ((c, w, a), end)
+
+
+def test_score_interval_at_t0_is_wilson_for_every_small_sample() -> None:
+    cases = triples(12)
+    c, w, a = (np.array(x, dtype=float) for x in zip(*cases, strict=True))
+    low, high = score_interval(c, w, a, 0.0)
+    n = c + w + a
+    z = z_value(0.95)
+    # Wilson in closed form
+    centre = (c + z * z / 2) / (n + z * z)
+    half = z * np.sqrt(c * (n - c) / n + z * z / 4) / (n + z * z)
+    assert low == pytest.approx(np.clip(centre - half, 0, 1), abs=1e-8)
+    assert high == pytest.approx(np.clip(centre + half, 0, 1), abs=1e-8)
+    wl, wh = wilson(c, n)
+    assert low == pytest.approx(wl, abs=1e-8) and high == pytest.approx(wh, abs=1e-8)
+
+
+def test_wilson_closed_forms() -> None:
+    z = z_value(0.95)
+    low, high = wilson(0, 10)
+    assert low == 0.0 and high == pytest.approx(z * z / (10 + z * z))
+    low, high = wilson(10, 10)
+    assert high == 1.0 and low == pytest.approx(10 / (10 + z * z))
+    assert np.isnan(wilson(0, 0)[0])
+
+
+def test_t_and_clt_intervals_equal_the_per_item_formula() -> None:
+    for c, w, a in [(6, 3, 1), (2, 1, 0), (10, 0, 2)]:
+        for t in (0.0, 0.75):
+            k = t / (1 - t)
+            x = np.array([1.0] * c + [-k] * w + [0.0] * a)
+            half = x.std(ddof=1) / math.sqrt(x.size)
+            for method, crit in (("clt", z_value(0.95)), ("t", t_value(0.95, x.size - 1))):
+                low, high = counts_interval(method, c, w, a, t)
+                assert low == pytest.approx(x.mean() - crit * half) and high == pytest.approx(x.mean() + crit * half)
+
+
+def test_student_t_quantiles_and_incomplete_beta() -> None:
+    # published table values
+    for df, q in [(1, 12.7062047), (2, 4.3026527), (4, 2.7764451), (9, 2.2621572), (29, 2.0452296)]:
+        assert t_value(0.95, df) == pytest.approx(q, abs=1e-6)
+    assert t_quantile(0.995, 3) == pytest.approx(5.8409093, abs=1e-6)
+    assert t_value(0.95, float("inf")) == pytest.approx(z_value(0.95))
+    assert betainc(1.0, 1.0, 0.3) == pytest.approx(0.3)  # uniform
+    assert betainc(2.0, 3.0, 0.4) == pytest.approx(0.5248, abs=1e-4)  # 1 - sum of binomial(4, .4) terms
+
+
+def test_cr2_equals_the_matrix_formula() -> None:
+    """CR2 for a mean: sum_g (1' (I - H_gg)^{-1/2} e_g)^2 / n^2 with H = J/n, by eigendecomposition."""
+    rng = np.random.default_rng(4)
+    sizes = [2, 3, 5, 1, 4]
+    outcomes = [rng.choice(3, size=m, p=(0.6, 0.3, 0.1)) for m in sizes]
+    t = 0.75
+    k = t / (1 - t)
+    x = np.concatenate([np.array([1.0, -k, 0.0])[o] for o in outcomes])
+    n = x.size
+    e = x - x.mean()
+    total, start = 0.0, 0
+    for m in sizes:
+        h = np.full((m, m), 1.0 / n)
+        vals, vecs = np.linalg.eigh(np.eye(m) - h)
+        root = vecs @ np.diag(vals ** -0.5) @ vecs.T
+        total += float(np.ones(m) @ root @ e[start:start + m]) ** 2
+        start += m
+    frame = pd.DataFrame([{"C": int((o == 0).sum()), "W": int((o == 1).sum()), "A": int((o == 2).sum())}
+                          for o in outcomes])
+    assert cr2_se(frame, t) == pytest.approx(math.sqrt(total) / n, rel=1e-10)
+
+
+def test_f_score_interval_brute_force() -> None:
+    """F = 2C/(2C + 2W + A) = f0 is the linear constraint (2 - 2f0, -2f0, -f0) . p = 0."""
+    for c, w, a in [(5, 2, 3), (3, 0, 0), (1, 4, 2), (8, 1, 3)]:
+        low, high = f_score_interval(c, w, a)
+        counts = np.array([c, w, a], dtype=float)
+        f = 2 * c / (2 * c + 2 * w + a)
+        assert low[0] <= f <= high[0]
+        for end, outward in ((low[0], -1), (high[0], 1)):
+            def stat(f0: float, counts: np.ndarray = counts) -> float:
+                return brute_stats(counts, np.array([2 - 2 * f0, -2 * f0, -f0]), 0.0)[0]
+            assert stat(end - outward * 2e-3) <= Z2 + 1e-3
+            if 0.0 < end < 1.0:
+                assert stat(end + outward * 2e-3) >= Z2 - 1e-3
+    assert np.isnan(f_score_interval(0, 0, 5)[0][0])
+
+
+def test_sign_flip_test_equals_enumerating_every_sign() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        m = int(rng.integers(1, 11))
+        mags = rng.choice([1.0, 9.0, 10.0], size=m)
+        signs = rng.choice([-1.0, 1.0], size=m)
+        d = mags * signs
+        observed = abs(d.sum())
+        flips = np.array(list(itertools.product([-1.0, 1.0], repeat=m)))
+        brute = float(np.mean(np.abs(flips @ mags) >= observed - 1e-9))
+        kinds, counts = np.unique(d, return_counts=True)
+        assert sign_flip_p(kinds, counts) == pytest.approx(brute, abs=1e-12)
+
+
+def test_paired_test_is_exact_when_few_items_differ() -> None:
+    eye = np.eye(3)
+    ts = np.array([0.0, 0.9])
+
+    def pair(n_items: int, favour_a: int, against: int = 0) -> PairData:
+        x = np.zeros((n_items, 3))
+        x[:favour_a] = eye[0] - eye[1]  # A right, B wrong
+        x[favour_a:favour_a + against] = eye[1] - eye[0]
+        return PairData("b", "A", "B", x, None, 0, 0)
+
+    assert pair(50, 2).p_values(ts) == pytest.approx([0.5, 0.5])  # was p < 1e-4 from the normal test
+    assert pair(50, 5).p_values(ts) == pytest.approx([0.0625, 0.0625])  # was 0.025
+    assert pair(50, 0).p_values(ts).tolist() == [1.0, 1.0]
+    # all 40 differences equal (no zero): SE 0, and the sign test gives 2^-39, not 0
+    p = pair(40, 40).p_values(ts)
+    assert p[0] == pytest.approx(2.0 ** -39, rel=1e-9) and p[0] > 0
+    # many discordant items of mixed sign: the normal test on the paired SE
+    many = pair(200, 40, 25)
+    diff, se = many.diff_se(ts)
+    assert many.p_values(ts)[0] == pytest.approx(math.erfc(abs(diff[0] / se[0]) / math.sqrt(2)))
+
+
+def test_degenerate_samples_get_honest_intervals() -> None:
+    for method in ("score", "lr"):
+        for c, w, a in [(3, 0, 0), (0, 0, 3), (0, 3, 0), (1, 0, 0)]:
+            low, high = counts_interval(method, c, w, a, 0.9)
+            assert high - low > 0.1, (method, c, w, a)
+    for method in ("clt", "t"):
+        low, high = counts_interval(method, 3, 0, 0, 0.9)
+        assert np.isnan(low) and np.isnan(high)  # undefined, never [1, 1]
+    assert all(np.isnan(counts_interval(m, 0, 0, 0, 0.5)[0]) for m in ("score", "clt"))
+
+
+def test_clustered_intervals_widen_with_few_clusters() -> None:
+    frame = pd.DataFrame({"C": [7, 3, 9, 2, 8], "W": [1, 4, 0, 5, 1], "A": [2, 3, 1, 3, 1]})
+    ts = np.array([0.0, 0.9])
+    _se_clt, lo_clt, hi_clt = clustered_group_intervals("clt", frame, ts)
+    se_t, lo_t, hi_t = clustered_group_intervals("cr2-t", frame, ts)
+    assert np.all(hi_t - lo_t > hi_clt - lo_clt)  # t(4) = 2.78 against 1.96
+    assert (hi_t - lo_t) == pytest.approx(2 * t_value(0.95, 4) * se_t)
+    _, lo_s, hi_s = clustered_group_intervals("score-deff", frame, ts)
+    assert np.all(lo_s < hi_s)
+
+
+def test_leaderboard_names_the_method_and_marks_undefined(tmp_path: Path) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text("model,benchmark,n_correct,n_wrong,n_abstain\nperfect,qa,3,0,0\nother,qa,2,1,0\n")
+    board = rescore.leaderboard(str(path), [0.0, 0.9], interval="clt")
+    assert set(board.groups["se_method"]) == {"clt (counts only)"}
+    row = board.rows[(board.rows["model"] == "perfect") & (board.rows["t"] == 0.9)].iloc[0]
+    assert np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    doc = json.loads(invoke("leaderboard", str(path), "-t", "0.9", "--interval", "clt", "-f", "json").stdout)
+    perfect = next(r for r in doc["rows"] if r["model"] == "perfect")
+    assert perfect["ci_low"] is None and perfect["ci_high"] is None
+    shown = invoke("leaderboard", str(path), "-t", "0.9", "--interval", "clt")
+    assert "±–" in shown.stdout and "±.00" not in shown.stdout
+    md = invoke("leaderboard", str(path), "-t", "0.9", "--interval", "clt", "-f", "markdown").stdout
+    assert "± –" in md
+    # the default is the score interval: defined, and not zero-width, for 3 of 3 right
+    board = rescore.leaderboard(str(path), [0.9])
+    assert set(board.groups["se_method"]) == {"score (counts only)"}
+    row = board.rows[board.rows["model"] == "perfect"].iloc[0]
+    assert row["ci_high"] - row["ci_low"] > 1.0
+    assert "interval (score" in invoke("leaderboard", str(path), "-t", "0.9").stdout.replace("\n", " ")
+    # the derived numbers' intervals: break-even t0 by Wilson on the answered items
+    g = board.groups.set_index("model").loc["other"]
+    assert (g["break_even_low"], g["break_even_high"]) == pytest.approx(tuple(float(x) for x in wilson(2, 3)))
+
+
+def test_counts_only_row_with_n_zero_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text("model,benchmark,n_correct,n_wrong,n_abstain\nempty,qa,0,0,0\nother,qa,2,1,0\n")
+    result = invoke("leaderboard", str(path))
+    assert result.exit_code == 3
+    assert str(path) in result.stderr and "empty" in result.stderr and "n_correct" in result.stderr
+
+
+def test_thresholds_and_p_values_survive_their_files(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"t": [0.9, 0.9999999], "p": [0.5, 1.2e-8], "x": [1 / 3, 0.5]})
+    assert records(frame)[1]["t"] == 0.9999999 and records(frame)[1]["p"] == 1.2e-8
+    text = csv_ready(frame).to_csv(index=False, float_format="%.6f")
+    assert "0.9999999,1.2e-08" in text and "0.900000,0.500000" in text
+    # the leaderboard at t = 0.9999999 is accepted back as a --baseline
+    data = tmp_path / "counts.csv"
+    data.write_text("model,benchmark,n_correct,n_wrong,n_abstain\na,qa,20,0,10\nb,qa,15,5,10\n")
+    base = tmp_path / "base.json"
+    out = invoke("leaderboard", str(data), "-t", "0.9999999", "-f", "json", "-o", str(base))
+    assert out.exit_code == 0, out.stderr
+    assert {r["t"] for r in json.loads(base.read_text())["rows"]} == {0.9999999}
+    check = invoke("check", str(data), "--baseline", str(base))
+    assert check.exit_code == 0, check.stderr
+
+
+def test_equal_width_bins_follow_their_edges_exactly() -> None:
+    conf = np.array([0.57, 0.29, 0.58, 0.1, 0.7, 1.0, 0.0])
+    idx = bin_index(conf, 100)
+    assert idx.tolist() == [57, 29, 58, 10, 70, 99, 0]
+    for b, c in zip(idx, conf, strict=True):
+        assert b / 100 <= c and (c < (b + 1) / 100 or b == 99)
+    table = reliability_table(np.array([0.57]), np.array([1.0]), 100)
+    assert table["lower"].iloc[0] == 0.57
+
+
+def test_crossover_that_does_not_happen_prints_none(tmp_path: Path) -> None:
+    from rescore.cli.commands.compare import print_compare
+    from rescore.score.compare import build_report
+
+    lines = ["model,question_id,pred,answer"]
+    for i in range(60):  # strong is right where weak is right and more; never more wrong
+        lines.append(f"strong,q{i},{'A' if i % 5 else 'B'},A")
+        lines.append(f"weak,q{i},{'A' if i % 3 else 'B'},A")
+    path = tmp_path / "b.csv"
+    path.write_text("\n".join(lines) + "\n")
+    report = build_report(str(path), [0.0, 0.9], bootstrap=300)
+    pairs = report.tables["pairs"]
+    assert pairs["crossover_t"].isna().all() and pairs["crossover_low"].isna().all()
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    print_compare(report, console)
+    text = console.export_text()
+    assert " none " in text and "none [" not in text and "none –" not in text
+
+
+# ---- coverage near nominal: exact enumeration from the benchmark, fast and deterministic -------------
+def test_coverage_near_nominal_by_exact_enumeration() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import coverage as bench
+    finally:
+        sys.path.pop(0)
+    grid = bench.Grid(ns=(30, 50), ts=(0.0, 0.9), mixes=("typical .7/.1/.2", "rare wrong .85/.02/.13"),
+                      clusters=(), iccs=(), cluster_mixes=(), reps=0, paired_ns=(), paired_reps=0,
+                      crossover_ns=(), crossover_reps=0)
+    rows = bench.independent_coverage(grid)
+    score = [r["coverage"] for r in rows if r["method"] == "score"]
+    clt = [r["coverage"] for r in rows if r["method"] == "clt"]
+    assert min(score) >= 0.925 and max(score) <= 0.98, score
+    assert min(clt) < 0.6  # the CLT at t = 0.9 with rare wrong answers: what issue 20 fixed
+
+
+def test_exact_coverage_by_enumeration_for_tiny_n() -> None:
+    """n <= 12: coverage summed over every multinomial outcome equals the benchmark's enumeration."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import coverage as bench
+    finally:
+        sys.path.pop(0)
+    p = (0.6, 0.25, 0.15)
+    for n in (3, 7, 12):
+        _counts, prob, lost = bench.outcomes(n, p, floor=0.0)
+        assert prob.sum() == pytest.approx(1.0) and lost < 1e-12
+        truth = p[0] - 9 * p[1]
+        direct = 0.0
+        for c, w, a in triples(n)[-((n + 1) * (n + 2) // 2):]:
+            pmf = math.factorial(n) / (math.factorial(c) * math.factorial(w) * math.factorial(a)) * (
+                p[0] ** c * p[1] ** w * p[2] ** a)
+            low, high = score_interval(c, w, a, 0.9)
+            direct += pmf * bool(low <= truth <= high)
+        grid = bench.Grid(ns=(n,), ts=(0.9,), mixes=(), clusters=(), iccs=(), cluster_mixes=(), reps=0,
+                          paired_ns=(), paired_reps=0, crossover_ns=(), crossover_reps=0)
+        bench.MIXES["tiny"] = p
+        grid.mixes = ("tiny",)
+        got = next(r["coverage"] for r in bench.independent_coverage(grid) if r["method"] == "score")
+        assert got == pytest.approx(direct, abs=1e-12)
