@@ -151,7 +151,8 @@ def test_counts_mode_clustered_errors_match_item_mode(tmp_path: Path, cluster_co
     pd.testing.assert_frame_equal(a_groups, b_groups)
     pd.testing.assert_frame_equal(a_rows, b_rows)
     assert set(b_groups["se_method"]) == {("clustered:column" if cluster_column else "clustered:item") + "+score-deff"}
-    assert rescore.leaderboard(counted, [0.5], cluster="subset").groups["se_method"].iloc[0] == "clustered:subset+score-deff"
+    subset = rescore.leaderboard(counted, [0.5], cluster="subset").groups["se_method"].iloc[0]
+    assert subset == "clustered:subset+score-deff"
 
 
 def test_counts_mode_refuses_item_clusters_it_cannot_form(tmp_path: Path) -> None:
