@@ -205,48 +205,79 @@ def paired_draws(rng: np.random.Generator, p: tuple[float, float, float], agree:
     return np.where(same, shared, own_a), np.where(same, shared, own_b)
 
 
-def paired_type1(grid: Grid, seed: int) -> list[dict]:
-    from rescore.score.compare import PairData, holm, p_two_sided
+def pair_p_values(a_codes: np.ndarray, b_codes: np.ndarray, ts: np.ndarray, credit: float = 0.0
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(R, T) p-values of rescore's paired test and of the plain normal test it replaced, for R
+    pairs of outcome codes (R, n), vectorised over the 3x3 table of (A's outcome, B's outcome).
 
+    The same rule as :meth:`rescore.score.compare.PairData.p_values` (its functions do the work:
+    ``p_two_sided`` and ``sign_flip_p``); tests/test_intervals.py checks the two agree.
+    """
+    from rescore.score.compare import EXACT_BELOW, p_two_sided, sign_flip_p
+
+    n = a_codes.shape[1]
+    table = np.stack([np.bincount(row, minlength=9) for row in a_codes * 3 + b_codes]).astype("float64")
     eye = np.eye(3)
+    x = np.array([eye[i] - eye[j] for i in range(3) for j in range(3)])  # (9, 3)
+    k = np.asarray(penalty(ts))
+    d = x @ np.stack([np.ones_like(k), -k, np.full_like(k, credit)])  # (9, T)
+    mean = table @ d / n
+    ss = table @ (d * d) - n * mean**2
+    se = np.sqrt(np.clip(ss, 0.0, None) / (n * (n - 1.0)))
+    normal = p_two_sided(mean, se)
+    out = normal.copy()
+    nonzero = np.abs(d) > 1e-12  # (9, T)
+    differing = table @ nonzero
+    cache: dict[tuple, float] = {}
+    for ti in range(len(ts)):
+        present = (table > 0) & nonzero[:, ti][None, :]
+        high = np.where(present, d[:, ti][None, :], -np.inf).max(axis=1)
+        low = np.where(present, d[:, ti][None, :], np.inf).min(axis=1)
+        spread = np.where(present.any(axis=1), high - low, np.nan)
+        equal = present.any(axis=1) & (np.nan_to_num(spread, nan=1.0) <= 1e-12 * max(1.0, float(np.abs(d).max())))
+        exact_rows = np.flatnonzero((differing[:, ti] < EXACT_BELOW) | equal)
+        for r in exact_rows:
+            cells = np.flatnonzero(present[r])
+            key = (ti, tuple(cells), tuple(table[r, cells].astype(int)))
+            if key not in cache:
+                cache[key] = sign_flip_p(d[cells, ti], table[r, cells].astype("int64")) if cells.size else 1.0
+            out[r, ti] = cache[key]
+    return out, normal
+
+
+def paired_type1(grid: Grid, seed: int) -> list[dict]:
+    from rescore.score.compare import holm
+
     rows = []
+    ts = np.asarray(grid.ts, dtype="float64")
     for mix in (*grid.cluster_mixes, "abstains .3/.1/.6"):
         p = MIXES[mix]
         for agree in (0.5, 0.9):
             for n in grid.paired_ns:
                 rng = np.random.default_rng([seed, n, int(agree * 100), len(mix)])
-                ts = np.asarray(grid.ts, dtype="float64")
-                reject_new = np.zeros(len(ts))
-                reject_old = np.zeros(len(ts))
-                for _r in range(grid.paired_reps):
-                    a_codes, b_codes = paired_draws(rng, p, agree, n, 1)
-                    x = eye[a_codes[0]] - eye[b_codes[0]]
-                    pair = PairData("b", "A", "B", x, None, 0, 0)
-                    diff, se = pair.diff_se(ts, 0.0)
-                    reject_old += p_two_sided(diff, se) < 0.05
-                    reject_new += pair.p_values(ts, 0.0) < 0.05
+                a_codes, b_codes = paired_draws(rng, p, agree, n, grid.paired_reps)
+                new, old = pair_p_values(a_codes, b_codes, ts)
                 for ti, t in enumerate(ts):
-                    for method, rej in (("rescore (exact when few differ)", reject_new),
-                                        ("normal only (before)", reject_old)):
-                        rate = float(rej[ti] / grid.paired_reps)
+                    for method, pv in (("rescore (exact when few differ)", new[:, ti]),
+                                       ("normal only (before)", old[:, ti])):
+                        rate = float(np.mean(pv < 0.05))
                         rows.append({"part": "paired", "mix": mix, "agree": agree, "n": n, "t": float(t),
                                      "method": method, "type1": rate,
                                      "mc_error": math.sqrt(max(rate * (1 - rate), 1e-12) / grid.paired_reps)})
-                # the leaderboard's ≈: three equal models, Holm across their pairs at t = 0.9 (or the last t)
-                lost = 0
-                t_tie = np.asarray([ts[-1]])
-                for _r in range(grid.paired_reps // 2):
-                    codes = [paired_draws(rng, p, agree, n, 1)[0][0] for _ in range(1)]
-                    shared = codes[0]
-                    models = [np.where(rng.random(n) < agree, shared, rng.choice(3, size=n, p=np.asarray(p)))
-                              for _ in range(3)]
-                    ps = [PairData("b", "x", "y", eye[models[i]] - eye[models[j]], None, 0, 0).p_values(t_tie, 0.0)[0]
-                          for i, j in ((0, 1), (0, 2), (1, 2))]
-                    lost += bool((holm(np.asarray(ps)) < 0.05).any())
-                rate = lost / (grid.paired_reps // 2)
+                # the leaderboard's ≈: three equal models sharing items, Holm across their three pairs
+                reps = grid.paired_reps // 2
+                probs = np.asarray(p)
+                shared = rng.choice(3, size=(reps, n), p=probs)
+                models = [np.where(rng.random((reps, n)) < agree, shared, rng.choice(3, size=(reps, n), p=probs))
+                          for _ in range(3)]
+                t_tie = ts[-1:]
+                ps = np.column_stack([pair_p_values(models[i], models[j], t_tie)[0][:, 0]
+                                      for i, j in ((0, 1), (0, 2), (1, 2))])
+                lost = np.array([bool((holm(row) < 0.05).any()) for row in ps])
+                rate = float(lost.mean())
                 rows.append({"part": "ties", "mix": mix, "agree": agree, "n": n, "t": float(t_tie[0]),
                              "method": "≈ lost (3 equal models, Holm)", "type1": rate,
-                             "mc_error": math.sqrt(max(rate * (1 - rate), 1e-12) / (grid.paired_reps // 2))})
+                             "mc_error": math.sqrt(max(rate * (1 - rate), 1e-12) / reps)})
     return rows
 
 

@@ -87,7 +87,7 @@ def test_compare_json_equals_library_with_every_flag(table: Path) -> None:
     doc = json.loads(result.stdout)
     assert doc["provenance"]["method"] == {"test": compare.paired_test_name("clustered:subset"), "se_method":
                                            "clustered:subset", "correction": "bh", "alpha": 0.1, "bootstrap": 300,
-                                           "seed": 7, "bootstrap_unit": "cluster", "interval": "90% percentile"}
+                                           "seed": 7, "bootstrap_unit": "cluster", "interval": "90% t(G-1) x CR2 SE"}
     assert len(doc["rows"]) == 3 * 2 and len(doc["pairs"]) == 3 and len(doc["tau"]) == 2
     assert all(r["p_adjusted"] == r["p_bh"] for r in doc["rows"])
     again = invoke("compare", str(table), "-f", "json", "-q", *args)

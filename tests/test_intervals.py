@@ -355,3 +355,21 @@ def test_exact_coverage_by_enumeration_for_tiny_n() -> None:
         grid.mixes = ("tiny",)
         got = next(r["coverage"] for r in bench.independent_coverage(grid) if r["method"] == "score")
         assert got == pytest.approx(direct, abs=1e-12)
+
+
+def test_benchmark_paired_p_values_equal_the_library() -> None:
+    """benchmarks/coverage.py vectorises the paired test over simulated pairs: it must be rescore's."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import coverage as bench
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(12)
+    ts = np.array([0.0, 0.5, 0.9])
+    for n, agree in ((15, 0.5), (60, 0.8), (120, 0.5)):
+        a, b = bench.paired_draws(rng, (0.6, 0.25, 0.15), agree, n, 25)
+        new, _ = bench.pair_p_values(a, b, ts)
+        eye = np.eye(3)
+        for r in range(len(a)):
+            pair = PairData("b", "A", "B", eye[a[r]] - eye[b[r]], None, 0, 0)
+            assert new[r] == pytest.approx(pair.p_values(ts), rel=1e-9, abs=1e-15)

@@ -57,7 +57,8 @@ def p_two_sided(diff: np.ndarray, se: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.abs(diff) / se
     # erfc keeps a tiny tail's digits (1 - cdf(z) is 0 from z = 8.3 on: p = 1e-17 printed as 0)
-    p = np.array([math.erfc(float(x) / math.sqrt(2.0)) if np.isfinite(x) else np.nan for x in np.atleast_1d(z)])
+    p = np.array([math.erfc(x / math.sqrt(2.0)) if math.isfinite(x) else np.nan
+                  for x in np.ravel(z).tolist()]).reshape(np.shape(z))
     p = np.where(se == 0, np.where(np.abs(diff) < 1e-12, 1.0, 0.0), p)
     return p.reshape(np.shape(diff))
 
@@ -644,12 +645,15 @@ class _PairSummaries:
         self.rows: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.draws: dict[tuple[int, int], np.ndarray] = {}
+        self.units: dict[tuple[int, int], int] = {}  # resampling units (clusters) per pair
 
     def __call__(self, i: int, j: int, pair: PairData) -> None:
         if pair.dropped_a or pair.dropped_b:
             self.notes.append(f"{self.benchmark}: {pair.model_a} vs {pair.model_b}: {pair.dropped_a} + "
                               f"{pair.dropped_b} items not shared by both were dropped ({pair.n} compared)")
         mean = pair.mean()
+        if pair.clusters is not None and pair.n:
+            self.units[(i, j)] = pair.clusters_count()
         row = {"benchmark": self.benchmark, "model_a": pair.model_a, "model_b": pair.model_b, "n": pair.n,
                "dropped_a": pair.dropped_a, "dropped_b": pair.dropped_b, "dC": mean[0], "dW": mean[1],
                "dA": mean[2], "crossover_low": np.nan, "crossover_high": np.nan, "crossover_share": np.nan}
@@ -709,6 +713,14 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
             ti = int(np.flatnonzero(ts == r.t)[0])
             draws = boot.get((r.i, r.j))
             ci = np.quantile(draws[:, ti], [lo_q, hi_q]) if draws is not None else (np.nan, np.nan)
+            g = collect.units.get((r.i, r.j))
+            if g is not None:  # clusters: Student t on G - 1 df times the CR2 SE (issue 20), not a
+                # percentile of G resampled clusters (a normal quantile's coverage, short with few G)
+                from rescore.score.intervals import t_value
+
+                ok = g >= 2 and np.isfinite(r.se) and r.se > 0
+                half = t_value(level, g - 1) * r.se if ok else np.nan
+                ci = (r.diff - half, r.diff + half)
             rows.append({
                 "benchmark": r.benchmark, "t": r.t, "penalty": float(penalty(r.t)), "model_a": r.model_a,
                 "model_b": r.model_b, "n": r.n, "score_a": scores[r.i, ti], "score_b": scores[r.j, ti],
@@ -737,7 +749,8 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
     method = {"test": paired_test_name(se_method), "se_method": se_method, "correction": correction,
               "alpha": round(alpha, 10), "bootstrap": int(bootstrap), "seed": int(seed),
               "bootstrap_unit": "cluster" if se_method.startswith("clustered") else "item",
-              "interval": f"{level:.0%} percentile"}
+              "interval": f"{level:.0%} t(G-1) x CR2 SE" if se_method.startswith("clustered")
+              else f"{level:.0%} percentile"}
     return {
         "rows": pd.DataFrame(rows, columns=ROW_COLUMNS).sort_values(["benchmark", "t", "model_a", "model_b"],
                                                                    kind="stable").reset_index(drop=True),

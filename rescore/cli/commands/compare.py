@@ -42,8 +42,10 @@ def print_compare(report: StatsReport, console: Console) -> None:
     tau["tau_interval"] = [_interval(lo, hi, 2) for lo, hi in zip(tau["tau_low"], tau["tau_high"], strict=True)]
     view = StatsReport(report.kind, {"rows": rows, "pairs": pairs, "tau": tau}, report.provenance)
     print_tables(view, console, {"rows": ROWS, "pairs": PAIRS, "tau": TAU}, {
-        "rows": f"Paired differences A − B (SE {method['se_method']}; {method['interval']} interval of "
-                f"{method['bootstrap']} bootstrap resamples; p adjusted by {method['correction']})",
+        "rows": f"Paired differences A − B (SE {method['se_method']}; " + (
+            f"{method['interval']} interval" if "percentile" not in method["interval"] else
+            f"{method['interval']} interval of {method['bootstrap']} bootstrap resamples") +
+            f"; p adjusted by {method['correction']}; exact sign-flip p when few items differ)",
         "pairs": "Crossover t*: where S_A(t) − S_B(t) changes sign (share = bootstrap resamples with a crossover)",
         "tau": "Ranking at t vs t=0 (Kendall tau-b; pairs whose order flips)",
     }, LABELS)
