@@ -2,7 +2,6 @@
 
     python benchmarks/coverage.py               # the full grid (a few minutes on one core)
     python benchmarks/coverage.py --quick       # a small grid, seconds
-    python benchmarks/coverage.py --markdown    # the tables as Markdown (docs/intervals.md)
 
 Four parts, every one seeded:
 
@@ -43,10 +42,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rescore.score.intervals import (
-    clt_se,
     counts_interval,
     cr2_se_arrays,
-    score_interval,
+    deff_score_interval,
     t_value,
     z_value,
 )
@@ -82,7 +80,7 @@ class Grid:
 FULL = Grid(ns=(20, 30, 50, 100, 200, 1000), ts=(0.0, 0.5, 0.75, 0.9, 0.95), mixes=tuple(MIXES),
             clusters=(5, 10, 20, 50), iccs=(0.05, 0.1, 0.3), cluster_mixes=("typical .7/.1/.2",
                                                                           "rare wrong .85/.02/.13"),
-            reps=2000, paired_ns=(10, 20, 30, 50, 100, 200), paired_reps=4000, crossover_ns=(100, 200, 1000),
+            reps=2000, paired_ns=(10, 20, 30, 50, 100, 200), paired_reps=2000, crossover_ns=(100, 200, 1000),
             crossover_reps=400)
 QUICK = Grid(ns=(20, 30, 200), ts=(0.0, 0.9), mixes=("typical .7/.1/.2", "rare wrong .85/.02/.13"),
              clusters=(5, 20), iccs=(0.1,), cluster_mixes=("typical .7/.1/.2",), reps=400, paired_ns=(20, 100),
@@ -171,12 +169,7 @@ def clustered_coverage(grid: Grid, seed: int) -> list[dict]:
                     resid = c - k * w - sizes[None, :] * mean[:, None]
                     cr1 = np.sqrt(g / (g - 1.0) * (resid**2).sum(1)) / n
                     cr2 = cr2_se_arrays(c, w, a, t)
-                    iid = clt_se(c.sum(1), w.sum(1), a.sum(1), t)
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        deff = np.where(iid > 0, np.maximum((cr2 / iid) ** 2, 1.0), 1.0)
-                    crit = t_value(LEVEL, g - 1)
-                    low, high = score_interval(c.sum(1) / deff, w.sum(1) / deff, a.sum(1) / deff, t,
-                                               critical=crit * crit)
+                    _, low, high = deff_score_interval(c, w, a, t)  # rescore's clustered default
                     inside = (low <= truth + 1e-12) & (truth - 1e-12 <= high)
                     cov = float(inside.mean())
                     rows.append({"part": "clustered", "mix": mix, "n": int(n), "G": g, "icc": icc, "t": t,
@@ -327,7 +320,8 @@ def verdict(rows: list[dict], method: str, part: str, big_key: str, big_at: int)
             f"lowest cell anywhere {pct(worst)} %")
 
 
-def print_tables(rows: list[dict], grid: Grid, markdown: bool) -> None:
+def print_tables(rows: list[dict], grid: Grid) -> None:
+    """The tables as Markdown (docs/intervals.md is this output)."""
     out = print
     ind = [r for r in rows if r["part"] == "independent"]
     if ind:
@@ -405,7 +399,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small grid (seconds)")
     parser.add_argument("--seed", type=int, default=20)
-    parser.add_argument("--markdown", action="store_true", help="(the tables are Markdown either way)")
     parser.add_argument("--parts", default="independent,clustered,paired,crossover")
     args = parser.parse_args(argv)
     grid = QUICK if args.quick else FULL
@@ -422,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         rows += crossover_coverage(grid, args.seed)
     print(f"rescore coverage benchmark ({'quick' if args.quick else 'full'} grid, seed {args.seed}, "
           f"nominal {LEVEL:.0%})")
-    print_tables(rows, grid, args.markdown)
+    print_tables(rows, grid)
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rescore.report.layout import widest
+from rescore.report.layout import wider_half, widest
 from rescore.score.leaderboard import Leaderboard
 
 CSV_COLUMNS = {"score_policy": "policy_score", "ci_low": "policy_ci_low", "ci_high": "policy_ci_high",
@@ -60,10 +60,9 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
                     cells.append("–")
                     continue
                 r = r.iloc[0]
-                half = r["ci_high"] - r["score_policy"]
+                half = wider_half(r["score_policy"], r["ci_low"], r["ci_high"])
                 text = Text(f"{r['score_policy']:+.3f}")
-                if half == half:
-                    text.append(f"±{half:.2f}".replace("0.", ".", 1), style="dim")
+                text.append(f"±{half:.2f}".replace("0.", ".", 1) if half == half else "±–", style="dim")
                 gain = r["gain"]
                 text.append(f"\n(+{gain:.3f})" if gain >= 0 else f"\n({gain:.3f})",
                             style="green" if gain > 0 else "")

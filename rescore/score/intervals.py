@@ -415,13 +415,39 @@ def clustered_group_intervals(method: str, cluster_counts: pd.DataFrame, ts: np.
         return se, np.where(defined, mean - crit * se, np.nan), np.where(defined, mean + crit * se, np.nan)
     if method not in ("score-deff", "lr-deff"):
         raise ValueError(f"unknown clustered interval method {method!r}")
-    iid = clt_se(big_c, big_w, big_a, ts, idk_credit)
+    rows = np.ones((ts.size, 1))
+    se, low, high = deff_score_interval(rows * c, rows * w, rows * a, ts, idk_credit, level,
+                                        "lr" if method == "lr-deff" else "score")
+    return se, low, high
+
+
+def deff_score_interval(c: np.ndarray, w: np.ndarray, a: np.ndarray, t: float | np.ndarray, idk_credit: float = 0.0,
+                        level: float = 0.95, statistic: str = "score") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CR2 SE and the score (LR) interval on effective counts, for datasets along the leading axis.
+
+    ``c``, ``w``, ``a`` are per-cluster counts (..., G); ``t`` broadcasts to the leading shape.
+    The design effect is the CR2 variance over the independent-items variance, at least 1 (the
+    clusters never make the data more informative than independent items); the counts are
+    divided by it and the critical value is t(G-1)^2. (The coverage benchmark calls this too.)
+    """
+    c, w, a = (np.asarray(x, dtype="float64") for x in (c, w, a))
+    t_arr = np.broadcast_to(np.asarray(t, dtype="float64"), c.shape[:-1])
+    se = cr2_se_arrays(c, w, a, t_arr, idk_credit) if t_arr.ndim else cr2_se_arrays(c, w, a, float(t_arr),
+                                                                                        idk_credit)
+    g = ((c + w + a) > 0).sum(axis=-1)
+    big_c, big_w, big_a = c.sum(axis=-1), w.sum(axis=-1), a.sum(axis=-1)
+    iid = clt_se(big_c, big_w, big_a, t_arr, idk_credit)
     with np.errstate(invalid="ignore", divide="ignore"):
         deff = np.where(np.isfinite(se) & (iid > 0), np.maximum((se / iid) ** 2, 1.0), 1.0)
-    if not np.isfinite(crit):
-        return se, np.full(ts.shape, np.nan), np.full(ts.shape, np.nan)
-    low, high = score_interval(big_c / deff, big_w / deff, big_a / deff, ts, idk_credit, level,
-                               "lr" if method == "lr-deff" else "score", critical=crit * crit)
+    crit = np.array([t_value(level, df) if df >= 1 else np.nan for df in np.ravel(g - 1)]).reshape(np.shape(g))
+    low = np.full(np.shape(big_c), np.nan)
+    high = np.full(np.shape(big_c), np.nan)
+    ok = np.isfinite(crit)
+    for value in np.unique(crit[ok]):  # one critical value per number of clusters
+        rows = ok & (crit == value)
+        low[rows], high[rows] = score_interval(big_c[rows] / deff[rows], big_w[rows] / deff[rows],
+                                               big_a[rows] / deff[rows], t_arr[rows], idk_credit, level,
+                                               statistic, critical=float(value) ** 2)
     return se, low, high
 
 
