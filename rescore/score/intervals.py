@@ -74,7 +74,8 @@ def interval(mean: np.ndarray, se: np.ndarray, level: float = 0.95) -> tuple[np.
 # it against the CLT, Student-t and likelihood-ratio intervals (docs/intervals.md).
 
 INTERVAL_CHOICES = ("auto", "score", "lr", "t", "clt")
-_BISECT_STEPS = 52
+_BISECT_STEPS = 10
+_SECANT_STEPS = 18
 
 
 def _check_level(level: float) -> float:
@@ -154,12 +155,36 @@ def _invert(counts: np.ndarray, values_at: Callable[[np.ndarray], tuple[np.ndarr
     for edge in (low, high):
         inside, outside = estimate.copy(), edge.copy()
         reaches = stat(edge) <= critical  # the whole side is plausible: the end is the support's end
+        # a few halvings first (the statistic is infinite at an end the data rule out), then
+        # false position (Illinois) on the square root of the statistic, nearly linear in theta:
+        # 28 evaluations instead of 52 halvings, the same ends to a few 1e-9 of the range
         for _ in range(_BISECT_STEPS):
             mid = 0.5 * (inside + outside)
             keep = stat(mid) <= critical
             inside = np.where(keep, mid, inside)
             outside = np.where(keep, outside, mid)
-        ends.append(np.where(reaches, edge, 0.5 * (inside + outside)))
+        def gap(theta: np.ndarray) -> np.ndarray:
+            return np.sqrt(np.clip(stat(theta), 0.0, None)) - math.sqrt(critical)
+
+        f_in = gap(inside)
+        f_out = gap(outside)
+        side = np.zeros(inside.shape)
+        for _ in range(_SECANT_STEPS):
+            usable = np.isfinite(f_out) & (f_out > f_in)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                guess = outside - f_out * (outside - inside) / (f_out - f_in)
+            guess = np.where(usable & np.isfinite(guess), guess, 0.5 * (inside + outside))
+            f_new = gap(guess)
+            keep = f_new <= 0
+            # Illinois: when the same end moves twice, halve the other end's value
+            f_out = np.where(keep & (side == 1), 0.5 * f_out, f_out)
+            f_in = np.where(~keep & (side == -1), 0.5 * f_in, f_in)
+            inside, f_in = np.where(keep, guess, inside), np.where(keep, f_new, f_in)
+            outside, f_out = np.where(keep, outside, guess), np.where(keep, f_out, f_new)
+            side = np.where(keep, 1, -1)
+        # false position may leave one end of the bracket in place: the end is the closer point
+        best = np.where(np.abs(f_in) <= np.abs(np.nan_to_num(f_out, nan=np.inf)), inside, outside)
+        ends.append(np.where(reaches, edge, best))
     return ends[0], ends[1]
 
 
