@@ -163,4 +163,10 @@ Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired 
                                    rich_help_panel=CONFIDENCE)]
 
 
+# ---- issue 17: hostile input (docs/hostile.md) ----
+RawCsv = Annotated[bool, typer.Option("--raw-csv", help="Write CSV cells as they are: by default a text cell "
+                                      "starting with = + - @ tab or CR gets a leading ' (OWASP CSV-injection guard).",
+                                      rich_help_panel=OUTPUT)]
+
+
 show_advanced(False)

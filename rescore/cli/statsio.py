@@ -40,8 +40,12 @@ def load_data(paths: list[Path], read: dict[str, Any]) -> Dataset:
 
 
 def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
-         print_table: Callable[[StatsReport, Console], None]) -> None:
-    """Notes to stderr, then the report to ``-o`` or stdout."""
+         print_table: Callable[[StatsReport, Console], None], raw_csv: bool = False) -> None:
+    """Notes to stderr, then the report to ``-o`` or stdout (also ``-o -``)."""
+    from rescore.report.atomic import is_stdout
+
+    if is_stdout(output):
+        output = None
     err = stderr_console()
     if not quiet:
         for note in report.notes:
@@ -51,13 +55,13 @@ def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
         for row in report.tables.get("omitted", []).itertuples(index=False) if "omitted" in report.tables else []:
             err.print(f"[dim]omitted:[/] {row.model} on {row.benchmark}: {row.reason}", highlight=False)
     if output is not None:
-        written = write_report(report, fmt, output)
+        written = write_report(report, fmt, output, raw_csv)
         if not quiet:
             err.print("wrote " + ", ".join(str(p) for p in written) + f" ({fmt})")
     elif fmt == "json":
         typer.echo(to_json(report), nl=False)
     elif fmt == "csv":
-        typer.echo(to_csv(report.tables[report.main]), nl=False)
+        typer.echo(to_csv(report.tables[report.main], raw_csv), nl=False)
         others = [name for name in report.tables if name != report.main]
         if others and not quiet:
             err.print(f"[dim]note:[/] CSV on stdout holds the {report.main} table; -o FILE.csv also writes "

@@ -18,7 +18,7 @@ from rich import box
 from rich.table import Table
 
 from rescore.errors import UsageError
-from rescore.report.atomic import write_text_atomic
+from rescore.report.atomic import text_writer, write_many, write_text_atomic
 from rescore.report.layout import widest
 from rescore.score.jsonable import dumps
 from rescore.score.results import StatsReport
@@ -33,7 +33,7 @@ def stats_format(path: str | Path | None, fmt: str | None) -> str:
         if fmt not in STATS_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(STATS_FORMATS)}, not {fmt!r}")
         return fmt
-    if path is not None:
+    if path is not None and str(path) != "-":  # -o - is stdout: the format is the terminal's
         suffix = Path(path).suffix.lower()
         if suffix in (".csv", ".json"):
             return suffix[1:]
@@ -45,11 +45,16 @@ def to_json(report: StatsReport) -> str:
     return dumps(report.to_dict())
 
 
-def to_csv(frame: pd.DataFrame) -> str:
+def to_csv(frame: pd.DataFrame, raw: bool = False) -> str:
+    """CSV of one table; formula-like text cells neutralised unless ``raw`` (``--raw-csv``)."""
+    from rescore.report.safe_text import neutralise_frame
+
     frame = frame.copy()
     for col in frame.columns:  # list cells (e.g. discordant pairs) as "a; b"
         if frame[col].map(lambda v: isinstance(v, list)).any():
             frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+    if not raw:
+        frame = neutralise_frame(frame)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
@@ -60,16 +65,15 @@ def side_path(path: Path, name: str) -> Path:
     return path.with_name(f"{path.stem}.{name}{path.suffix}")
 
 
-def write_report(report: StatsReport, fmt: str, path: Path) -> list[Path]:
+def write_report(report: StatsReport, fmt: str, path: Path, raw_csv: bool = False) -> list[Path]:
     """Write atomically; CSV writes the main table to ``path`` and the others beside it."""
     if fmt == "json":
         return [write_text_atomic(path, to_json(report))]
-    if fmt == "csv":
-        written = [write_text_atomic(path, to_csv(report.tables[report.main]))]
-        for name, frame in report.tables.items():
-            if name != report.main:
-                written.append(write_text_atomic(side_path(path, name), to_csv(frame)))
-        return written
+    if fmt == "csv":  # the main table and its side files: all written, or none replaced
+        outputs = [(path, text_writer(to_csv(report.tables[report.main], raw_csv)))]
+        outputs += [(side_path(path, name), text_writer(to_csv(frame, raw_csv)))
+                    for name, frame in report.tables.items() if name != report.main]
+        return write_many(outputs)
     raise UsageError("--format table is for the terminal; choose csv or json for -o")
 
 

@@ -67,6 +67,7 @@ def compare(
     level: o.Level = 0.95,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -80,7 +81,7 @@ def compare(
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
                           level=level, **scoring)
-    emit(report, fmt, output, quiet, print_compare)
+    emit(report, fmt, output, quiet, print_compare, raw_csv)
 
 
 def register(app: typer.Typer) -> None:
