@@ -140,11 +140,13 @@ def write_many(outputs: Sequence[tuple[str | Path, Writer]]) -> list[Path]:
         for done in staged:
             _discard(done.tmp)
         raise
+    committed = 0
     try:
-        for i, item in enumerate(staged):
+        for item in staged:
             _commit(item)
+            committed += 1
     except BaseException:
-        for rest in staged[i + 1:]:
+        for rest in staged[committed:]:
             _discard(rest.tmp)
         raise
     return [Path(target) for target, _ in outputs]

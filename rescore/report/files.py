@@ -74,8 +74,10 @@ def to_csv(board: Leaderboard, raw: bool = False) -> str:
     from rescore.report.safe_text import neutralise_frame
 
     table = long_table(board)
+    if not raw:
+        table = neutralise_frame(table)
     buffer = io.StringIO()
-    (table if raw else neutralise_frame(table)).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    table.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -92,7 +94,8 @@ def _md_escape(text: str) -> str:
     HTML and control characters are neutralised."""
     from rescore.report.safe_text import escape_controls
 
-    return escape_controls(str(text).replace("\n", " ")).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    text = escape_controls(str(text).replace("\n", " "))
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_markdown(board: Leaderboard, top: int | None = None) -> str:

@@ -20,6 +20,7 @@ from rich.table import Table
 from rescore.errors import UsageError
 from rescore.report.atomic import text_writer, write_many, write_text_atomic
 from rescore.report.layout import widest
+from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.jsonable import dumps
 from rescore.score.results import StatsReport
 
@@ -88,7 +89,7 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
         parts = frame.groupby("benchmark", sort=True) if "benchmark" in frame.columns else [(None, frame)]
         for benchmark, part in parts:
             title = titles.get(name, name)
-            table = Table(title=f"[bold]{benchmark}[/]: {title}" if benchmark is not None else title,
+            table = Table(title=f"[bold]{terminal_markup(benchmark)}[/]: {title}" if benchmark is not None else title,
                           title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                           padding=(0, 1), collapse_padding=True)
             shown = [c for c in cols if c in part.columns and c != "benchmark"]
@@ -123,5 +124,5 @@ def _cell(col: str, value: Any) -> str:
             return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
         return f"{value:.3f}"
     if isinstance(value, list):
-        return "; ".join(map(str, value)) or "–"
-    return str(value)
+        return escape_controls("; ".join(map(str, value))) or "–"
+    return escape_controls(value)

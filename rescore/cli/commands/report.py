@@ -70,7 +70,8 @@ def report(
     if not quiet:
         if load_matplotlib() is None:
             err.print(f"note: tables only; {PLOTS_HINT}", highlight=False, markup=False)
-        err.print(f"wrote {'stdout' if is_stdout(output) else output} (html, {len(text) // 1024} KiB)", highlight=False, markup=False)
+        shown = "stdout" if is_stdout(output) else output
+        err.print(f"wrote {shown} (html, {len(text) // 1024} KiB)", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,177 @@
+"""Issue 17: rescore used as a hostile user would, one test per class (docs/hostile.md).
+
+Outputs go where the user means them, whole or not at all; untrusted text is neutralised;
+odd values never become a wrong column; every error is one line naming its file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from rescore.errors import OutputError
+from rescore.report.atomic import write_atomic, write_many, write_text_atomic
+from rescore.report.safe_text import escape_controls, markdown_text, neutralise_cell
+
+from .conftest import SAMPLE, invoke, write_jsonl
+
+MMLU = SAMPLE / "mmlu_pro_mini"
+
+
+def _one_error(result, code: int = 3) -> str:
+    """The single stderr line of a failed run (asserting its exit code and no traceback)."""
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+# -- 1. outputs ---------------------------------------------------------------------------------
+def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "real" / "board.csv"
+    target.parent.mkdir()
+    target.write_text("stale")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    result = invoke("leaderboard", str(MMLU), "-q", "-o", str(link))
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text().startswith("benchmark,model,")
+    # the temporary file was made beside the target, and is gone
+    assert sorted(p.name for p in target.parent.iterdir()) == ["board.csv"]
+
+
+def test_output_to_a_fifo_writes_into_it_and_never_replaces_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_text_atomic(fifo, "hello through a pipe\n")
+    reader.join(5)
+    assert received == [b"hello through a pipe\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_dash_output_is_stdout(tmp_path: Path) -> None:
+    as_file = tmp_path / "board.json"
+    assert invoke("leaderboard", str(MMLU), "-q", "-o", str(as_file)).exit_code == 0
+    result = invoke("leaderboard", str(MMLU), "-q", "-f", "json", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["schema"] == json.loads(as_file.read_text())["schema"]
+    assert not (Path.cwd() / "-").exists()
+
+
+def test_several_outputs_are_all_written_or_none_replaced(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("old a")
+    second.write_text("old b")
+
+    def fail(path: Path) -> None:
+        path.write_text("half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OutputError, match="cannot write .*b.csv: No space left on device"):
+        write_many([(first, lambda p: p.write_text("new a")), (second, fail)])
+    assert (first.read_text(), second.read_text()) == ("old a", "old b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+    write_many([(first, lambda p: p.write_text("new a")), (second, lambda p: p.write_text("new b"))])
+    assert (first.read_text(), second.read_text()) == ("new a", "new b")
+
+
+def test_calibration_csv_and_its_side_files_are_staged_together(tmp_path: Path) -> None:
+    out = tmp_path / "cal.csv"
+    result = invoke("calibration", str(MMLU), "-q", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert "cal.csv" in written and len(written) > 1 and not any(n.endswith(".tmp") for n in written)
+
+
+def test_unwritable_target_is_one_line_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _one_error(invoke("leaderboard", str(MMLU), "-q", "-o", str(blocker / "board.csv")))
+    assert line == f"rescore: error: cannot write {blocker / 'board.csv'}: Not a directory"
+    line = _one_error(invoke("leaderboard", str(MMLU), "-q", "-f", "csv", "-o", str(tmp_path)))
+    assert line == f"rescore: error: cannot write {tmp_path}: it is a folder"
+
+
+def test_write_atomic_gives_a_new_file_the_umask_mode(tmp_path: Path) -> None:
+    target = write_atomic(tmp_path / "x.txt", lambda p: p.write_text("x"))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
+# -- 6. untrusted text --------------------------------------------------------------------------
+EVIL = "evil\x1b[2J\x1b]8;;http://x.example\x07link\x00\u202egnp.exe"
+
+
+def _hostile_table(tmp_path: Path) -> Path:
+    rows = [{"model": name, "id": i, "correct": i % 2 == 0}
+            for name in (EVIL, "=HYPERLINK(\"http://x\")", "[click](http://x) *b*") for i in range(6)]
+    return write_jsonl(tmp_path / "runs.jsonl", rows)
+
+
+def test_escape_controls_shows_ansi_osc_nul_and_bidi() -> None:
+    assert escape_controls(EVIL) == "evil\\x1b[2J\\x1b]8;;http://x.example\\x07link\\x00\\u202egnp.exe"
+    assert escape_controls("acme/bold-70b ünïcödé 模型") == "acme/bold-70b ünïcödé 模型"
+
+
+def test_terminal_table_shows_hostile_names_escaped(tmp_path: Path) -> None:
+    result = invoke("leaderboard", str(_hostile_table(tmp_path)), "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x00" not in result.stdout and "\u202e" not in result.stdout
+    assert "\\x1b[2J" in result.stdout.replace("\n", "").replace(" ", "")
+
+
+def test_markup_in_a_name_is_literal_in_inspect(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"model": "[/]x[bold]", "id": i, "correct": True}
+                                                 for i in range(3)])
+    result = invoke("inspect", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "models: [/]x[bold]" in result.stdout
+
+
+def test_csv_cells_are_neutralised_unless_raw(tmp_path: Path) -> None:
+    path = _hostile_table(tmp_path)
+    safe = invoke("leaderboard", str(path), "-q", "-f", "csv")
+    raw = invoke("leaderboard", str(path), "-q", "-f", "csv", "--raw-csv")
+    assert safe.exit_code == raw.exit_code == 0
+    assert ",'=HYPERLINK" in safe.stdout.replace('"', "") and ",=HYPERLINK" not in safe.stdout.replace('"', "")
+    assert ",=HYPERLINK" in raw.stdout.replace('"', "")
+    # numbers are never touched: negative scores stay numbers
+    assert ",-0." in safe.stdout or ",-1." in safe.stdout
+    assert neutralise_cell("-0.5") == "'-0.5" and neutralise_cell(-0.5) == -0.5
+    assert [neutralise_cell(c + "x") for c in "=+-@\t\r"] == ["'" + c + "x" for c in "=+-@\t\r"]
+
+
+def test_markdown_escapes_link_and_emphasis_in_names(tmp_path: Path) -> None:
+    result = invoke("leaderboard", str(_hostile_table(tmp_path)), "-q", "-f", "markdown")
+    assert result.exit_code == 0
+    assert "\\[click\\](http://x) \\*b\\*" in result.stdout
+    assert "[click](http://x)" not in result.stdout and "\x1b" not in result.stdout
+    assert markdown_text("mmlu_pro") == "mmlu_pro" and markdown_text("_x_") == "\\_x\\_"
+
+
+def test_html_report_escapes_controls(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = invoke("report", str(_hostile_table(tmp_path)), "-q", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert "\x1b" not in text and "\x00" not in text and "\u202e" not in text
+    assert "\\x1b[2J" in text
+
+
+def test_error_message_escapes_controls_from_the_file(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"model": "m", "id": 1, "correct": True,
+                                                  "confidence": "\x1b[31mhigh-ish"}])
+    line = _one_error(invoke("leaderboard", str(path), "-q"))
+    assert "\x1b" not in line and "\\x1b[31m" in line
