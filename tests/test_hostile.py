@@ -175,3 +175,54 @@ def test_error_message_escapes_controls_from_the_file(tmp_path: Path) -> None:
                                                   "confidence": "\x1b[31mhigh-ish"}])
     line = _one_error(invoke("leaderboard", str(path), "-q"))
     assert "\x1b" not in line and "\\x1b[31m" in line
+
+
+# -- 5. no heuristic turns one odd value into a wrong column ------------------------------------
+def test_one_confidence_above_one_among_fractions_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    rows = [{"model": "m", "id": i, "correct": True, "confidence": 0.6} for i in range(9)]
+    rows[4]["confidence"] = 1.5
+    line = _one_error(invoke("leaderboard", str(write_jsonl(tmp_path / "runs.jsonl", rows)), "-q"))
+    assert line.startswith("rescore: error: ") and "runs.jsonl, line 5, field 'confidence': confidence '1.5' is above 1"\
+        in line
+
+
+def test_a_percentage_column_is_still_read_as_percentages(tmp_path: Path) -> None:
+    import rescore
+
+    rows = [{"model": "m", "id": i, "correct": True, "confidence": c} for i, c in enumerate([85, 60, 1, 0, 99])]
+    data = rescore.load([write_jsonl(tmp_path / "runs.jsonl", rows)])
+    assert sorted(data.items["confidence"].round(2)) == [0.0, 0.01, 0.6, 0.85, 0.99]
+
+
+@pytest.mark.parametrize(("value", "reason"), [('""', "blank or missing"), ("null", "blank or missing"),
+                                               ("5", "not text (int '5')"), ('["a"]', "not text (list")])
+def test_bad_model_name_is_an_error_naming_the_record(tmp_path: Path, value: str, reason: str) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"model": "b", "id": 1, "correct": true}\n'
+                    f'{{"model": {value}, "id": 2, "correct": false}}\n')
+    line = _one_error(invoke("leaderboard", str(path), "-q"))
+    assert f"runs.jsonl, line 2, field 'model': model name is {reason}" in line
+    assert invoke("leaderboard", str(path), "-q", "--model", "x").exit_code == 0
+
+
+def test_blank_model_in_parquet_is_named_on_the_fast_path_too(tmp_path: Path) -> None:
+    import pandas as pd
+
+    path = tmp_path / "runs.parquet"
+    pd.DataFrame({"model": ["a", " ", "b"], "id": [1, 2, 3], "correct": [1, 0, 1]}).to_parquet(path)
+    assert "runs.parquet, record 2, field 'model': model name is blank" in _one_error(
+        invoke("leaderboard", str(path), "-q"))
+
+
+@pytest.mark.parametrize(("command", "flag", "value", "message"), [
+    ("leaderboard", "--pass-score", "nan", "--pass-score must be a number from 1 to 10"),
+    ("leaderboard", "--pass-score", "11", "--pass-score must be a number from 1 to 10"),
+    ("leaderboard", "--denominator", "all", "--denominator must be one of submitted, dataset"),
+    ("leaderboard", "--instructed-t", "1", "--instructed-t must be in [0, 1)"),
+    ("compare", "--seed", "-1", "--seed must be a non-negative integer"),
+    ("compare", "--bootstrap", "1000000000", "--bootstrap must be an integer from 0 to 100,000"),
+    ("calibration", "--bins", "1000000000", "--bins must be an integer from 1 to 10,000"),
+])
+def test_option_values_are_checked_with_exit_2(command: str, flag: str, value: str, message: str) -> None:
+    line = _one_error(invoke(command, str(MMLU), "-q", flag, value), code=2)
+    assert line.startswith(f"rescore: error: {message}")

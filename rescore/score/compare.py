@@ -555,6 +555,11 @@ class _PairSummaries:
         self.rows.append(row)
 
 
+# resamples beyond this change no reported digit and cost memory and time linearly (issue 17:
+# --bootstrap 1e9 tried to allocate 37 GiB); docs/hostile.md lists the limits
+MAX_BOOTSTRAP = 100_000
+
+
 def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
                    cluster: str = "auto", bootstrap: int = 1000, seed: int = 0, correction: str = "holm",
                    level: float = 0.95) -> dict[str, Any]:
@@ -568,8 +573,10 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
     requested = check_thresholds(thresholds)
     if correction not in CORRECTIONS:
         raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
-    if bootstrap < 0 or int(bootstrap) != bootstrap:
-        raise UsageError(f"--bootstrap must be a non-negative integer, not {bootstrap!r}")
+    if bootstrap < 0 or int(bootstrap) != bootstrap or bootstrap > MAX_BOOTSTRAP:
+        raise UsageError(f"--bootstrap must be an integer from 0 to {MAX_BOOTSTRAP:,}, not {bootstrap!r}")
+    if int(seed) != seed or seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, not {seed!r}")
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     credit = float(policy.idk_credit)
