@@ -225,3 +225,96 @@ def test_blank_model_in_parquet_is_named_on_the_fast_path_too(tmp_path: Path) ->
 def test_option_values_are_checked_with_exit_2(command: str, flag: str, value: str, message: str) -> None:
     line = _one_error(invoke(command, str(MMLU), "-q", flag, value), code=2)
     assert line.startswith(f"rescore: error: {message}")
+
+
+# -- 7. every error names its file --------------------------------------------------------------
+def _parquet(path: Path, rows: int = 5000, compression: str = "snappy") -> Path:
+    import numpy as np
+    import pandas as pd
+
+    pd.DataFrame({"model": ["a"] * rows, "id": range(rows), "correct": np.arange(rows) % 2}).to_parquet(
+        path, compression=compression)
+    return path
+
+
+def test_corrupt_parquet_data_page_is_named(tmp_path: Path) -> None:
+    path = _parquet(tmp_path / "runs.parquet", 50_000)
+    data = bytearray(path.read_bytes())
+    for i in range(1000, 1400):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    line = _one_error(invoke("leaderboard", str(path), "-q"))
+    assert line.startswith("rescore: error: ") and "runs.parquet: Parquet data is corrupt" in line
+    good = _parquet(tmp_path / "good.parquet")
+    skipped = invoke("leaderboard", str(path), str(good), "--on-error", "skip", "-f", "csv")
+    assert skipped.exit_code == 0 and "skipped: " in skipped.stderr and "runs.parquet" in skipped.stderr
+
+
+def test_truncated_eval_says_the_zip_is_damaged(tmp_path: Path) -> None:
+    import zipfile
+
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w") as archive:
+        archive.writestr("header.json", json.dumps({"version": 2, "eval": {"task": "t"}}))
+    path = tmp_path / "log.eval"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    line = _one_error(invoke("leaderboard", str(path), "-q"))
+    assert line.startswith(f"rescore: error: {path}: the zip archive is damaged or truncated")
+    good = _parquet(tmp_path / "good.parquet")
+    assert invoke("leaderboard", str(path), str(good), "-q", "--on-error", "skip").exit_code == 0
+
+
+def test_permission_error_is_one_line_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rescore.read.per_file import as_input_error
+
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"model": "m", "id": 1, "correct": True}])
+    real_open = Path.open
+
+    def no_permission(self: Path, *args, **kwargs):  # what a chmod 000 file does (the suite may run as root)
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", no_permission)
+    assert _one_error(invoke("leaderboard", str(path), "-q")) == \
+        f"rescore: error: {path}: cannot read file (permission denied)"
+    named = as_input_error(PermissionError(13, "Permission denied"), path)
+    assert named is not None and str(named) == f"{path}: cannot read file (permission denied)"
+
+
+def test_file_name_that_is_not_utf8_is_named_escaped(tmp_path: Path) -> None:
+    import os
+
+    name = os.fsdecode(b"caf\xe9.jsonl")
+    path = write_jsonl(tmp_path / name, [{"model": "m", "id": 1, "correct": True}])
+    line = _one_error(invoke("leaderboard", str(path), "-q"))
+    assert line == f"rescore: error: {tmp_path}/caf\\xe9.jsonl: file name is not valid UTF-8; rename the file"
+    good = write_jsonl(tmp_path / "good.jsonl", [{"model": "m", "id": 1, "correct": True}])
+    assert invoke("leaderboard", str(path), str(good), "-q", "--on-error", "skip").exit_code == 0
+
+
+def test_baseline_with_a_non_numeric_score_is_named(tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"schema": "rescore.leaderboard",
+                                "rows": [{"benchmark": "b", "model": "m", "t": 0, "score": "abc"}]}))
+    line = _one_error(invoke("check", str(MMLU), "-q", "--baseline", str(base)))
+    assert line == f"rescore: error: {base}, record 0, field 'score': baseline score is not a number: 'abc'"
+
+
+def test_mapping_that_is_not_a_mapping_is_named(tmp_path: Path) -> None:
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("- a\n- b\n")
+    path = write_jsonl(tmp_path / "runs.jsonl", [{"model": "m", "id": 1, "correct": True}])
+    line = _one_error(invoke("leaderboard", str(path), "-q", "--mapping", str(mapping)))
+    assert line == f"rescore: error: {mapping}: mapping file must map roles to column names (role: column), found list"
+
+
+def test_nothing_to_score_names_the_file(tmp_path: Path) -> None:
+    import rescore
+    from rescore.read.assemble import Dataset
+    from rescore.read.schema import empty_items
+    from rescore.read.sources import SourceInfo
+
+    data = Dataset(items=empty_items(), sources=[SourceInfo(str(tmp_path / "empty.jsonl"))])
+    with pytest.raises(Exception, match=r"nothing to score: no graded items in .*empty\.jsonl"):
+        rescore.leaderboard(data)

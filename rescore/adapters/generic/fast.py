@@ -126,7 +126,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
         if not (pa.types.is_string(model_type) or pa.types.is_large_string(model_type)):
             return None  # a non-text model column: the general reader names the record
         model_codes, models = _mapped(table[roles["model"]], lambda v: normalise_model(str(v)), normalise_model(""))
-        if "" in models:
+        if "" in models and bool(np.any(model_codes == models.index(""))):
             return None  # a null or blank model name: the general reader names the record
     stem = path.name.split(".")[0]
     if options.benchmark is not None or "benchmark" not in roles:
