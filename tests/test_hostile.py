@@ -318,3 +318,43 @@ def test_nothing_to_score_names_the_file(tmp_path: Path) -> None:
     data = Dataset(items=empty_items(), sources=[SourceInfo(str(tmp_path / "empty.jsonl"))])
     with pytest.raises(Exception, match=r"nothing to score: no graded items in .*empty\.jsonl"):
         rescore.leaderboard(data)
+
+
+# -- 4. nothing skipped in silence (the parts outside the folder walk) --------------------------
+def test_duplicate_zip_member_is_an_error_naming_it(tmp_path: Path) -> None:
+    import warnings
+    import zipfile
+
+    from rescore.errors import InputError
+    from rescore.read.zipfiles import SafeZip
+
+    path = tmp_path / "log.eval"
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as archive:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: that is the point
+        archive.writestr("header.json", "{}")
+        archive.writestr("samples/1_epoch_1.json", '{"score": 1}')
+        archive.writestr("samples/1_epoch_1.json", '{"score": 0}')
+    with pytest.raises(InputError, match=r"log\.eval, field 'samples/1_epoch_1\.json': the zip archive holds this "
+                                         "member twice"):
+        SafeZip(path)
+
+
+def test_duplicate_csv_header_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "runs.csv"
+    path.write_text("model,id,correct,correct\na,1,true,false\n")
+    assert _one_error(invoke("leaderboard", str(path), "-q")) == \
+        f"rescore: error: {path}, line 1: the header names column(s) 'correct' more than once"
+
+
+@pytest.mark.parametrize("content", ['{"results": {"x": ', '{"a": 1}'])
+def test_corrupt_lm_eval_results_file_is_named_not_a_silent_fallback(tmp_path: Path, content: str) -> None:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(SAMPLE / "lm_eval" / "acme__bold-70b", run)
+    results = next(run.glob("results_*.json"))
+    results.write_text(content)
+    for extra in ((), ("--cluster", "item")):  # counts mode (fast path) and item mode
+        line = _one_error(invoke("leaderboard", str(run), "-q", *extra))
+        assert line.startswith(f"rescore: error: {results}: the run's results file is ")
+        assert "folder name" not in line

@@ -185,7 +185,26 @@ def iter_table(path: Path, batch_size: int = 50_000, on_error: str = "raise",
         yield from _iter_parquet(path, batch_size)
 
 
+def _check_header(path: Path, sep: str) -> None:
+    """Refuse a header that names a column twice: pandas would rename the second ``x.1`` and a
+    reader would then take one of the two silently (issue 17)."""
+    import csv
+    import io
+
+    try:
+        with path.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+            header = next(csv.reader(text, delimiter=sep), [])
+    except (csv.Error, UnicodeDecodeError, OSError):
+        return  # the reader below names the problem
+    seen: set[str] = set()
+    repeated = [name for name in header if name in seen or seen.add(name)]  # type: ignore[func-returns-value]
+    if repeated:
+        raise InputError(f"the header names column(s) {', '.join(map(repr, dict.fromkeys(repeated)))} more than once",
+                         path=str(path), line=1)
+
+
 def _iter_csv(path: Path, batch_size: int, sep: str) -> Iterator[pd.DataFrame]:
+    _check_header(path, sep)
     try:
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
                              encoding="utf-8")
