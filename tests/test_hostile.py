@@ -358,3 +358,31 @@ def test_corrupt_lm_eval_results_file_is_named_not_a_silent_fallback(tmp_path: P
         line = _one_error(invoke("leaderboard", str(run), "-q", *extra))
         assert line.startswith(f"rescore: error: {results}: the run's results file is ")
         assert "folder name" not in line
+
+
+def test_fifo_named_explicitly_is_read_once_as_a_stream(tmp_path: Path) -> None:
+    fifo = tmp_path / "runs.jsonl"
+    os.mkfifo(fifo)
+    body = "".join(json.dumps({"model": "m", "id": i, "correct": i % 2 == 0}) + "\n" for i in range(6))
+
+    def feed() -> None:
+        with fifo.open("w") as handle:  # one writer: a second open by rescore would hang
+            handle.write(body)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    result = invoke("leaderboard", str(fifo), "-q", "-f", "json")
+    writer.join(5)
+    assert result.exit_code == 0, result.stderr
+    board = json.loads(result.stdout)
+    assert [s["path"] for s in board["provenance"]["sources"]] == [str(fifo)]  # never the temporary copy
+    assert board["groups"][0]["n_correct"] == 3
+
+
+def test_endless_stream_is_refused_at_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rescore.read import streams
+
+    monkeypatch.setattr(streams, "MAX_STREAM_BYTES", 4 << 20)
+    line = _one_error(invoke("leaderboard", "/dev/zero", "-q", "--format-hint", "inspect_ai"))
+    assert line == "rescore: error: /dev/zero: the stream is longer than 4 MB (the limit for a pipe or device); " \
+                   "write it to a file first"
