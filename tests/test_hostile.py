@@ -386,3 +386,43 @@ def test_endless_stream_is_refused_at_the_limit(tmp_path: Path, monkeypatch: pyt
     line = _one_error(invoke("leaderboard", "/dev/zero", "-q", "--format-hint", "inspect_ai"))
     assert line == "rescore: error: /dev/zero: the stream is longer than 4 MB (the limit for a pipe or device); " \
                    "write it to a file first"
+
+
+# -- 2. bounded resources -----------------------------------------------------------------------
+def _ifeval(folder: Path, long_response: str) -> Path:
+    folder.mkdir()
+    rec = {"follow_all_instructions": True, "follow_instruction_list": [True], "instruction_id_list": ["kw:0"],
+           "prompt": "p", "response": "r"}
+    return write_jsonl(folder / "eval_results_strict.jsonl", [rec, {**rec, "prompt": "q", "response": long_response}])
+
+
+@pytest.mark.parametrize("which", ["ifeval", "omni_math"])
+def test_every_line_reader_honours_the_line_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  which: str) -> None:
+    from rescore.read import tables
+
+    monkeypatch.setattr(tables, "MAX_LINE_BYTES", 1 << 16)
+    if which == "ifeval":
+        path = _ifeval(tmp_path / "run", "x" * (1 << 17))
+        hint = "ifeval"
+    else:
+        import shutil
+
+        path = tmp_path / "qwen-math-7b_gpteval.jsonl"
+        shutil.copy(SAMPLE.parent / "tests" / "fixtures" / "omni_math" / "qwen-math-7b_gpteval.jsonl", path)
+        first = json.loads(path.read_text().splitlines()[0])
+        with path.open("a") as handle:
+            handle.write(json.dumps({**first, "model_generation": "x" * (1 << 17)}) + "\n")
+        hint = "omni_math"
+    line = _one_error(invoke("leaderboard", str(path), "-q", "--format-hint", hint))
+    assert line.startswith(f"rescore: error: {path}, line ") and line.endswith("line longer than 0 MB")
+
+
+def test_whole_json_documents_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rescore.read import tables
+
+    monkeypatch.setattr(tables, "MAX_DOCUMENT_BYTES", 1 << 10)
+    path = tmp_path / "log.json"
+    path.write_text(json.dumps({"version": 2, "status": "success", "eval": {"task": "t"}, "samples": ["x" * 4096]}))
+    line = _one_error(invoke("leaderboard", str(path), "-q", "--format-hint", "inspect_ai"))
+    assert line == f"rescore: error: {path}: file is over the 0 MB limit for a whole JSON document"

@@ -19,6 +19,9 @@ from rescore.read.jsonlines import loads_json
 LINE = "_line"
 TABLE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq"}
 MAX_LINE_BYTES = 256 * 1024 * 1024
+# a whole JSON document is parsed in memory (several times its size as Python objects): over this,
+# refuse it with a named error instead of growing without bound (issue 17); JSONL has no such limit
+MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 
 
 def table_kind(path: Path) -> str | None:
@@ -131,10 +134,29 @@ def _split_lines(handle: Any, limit: int) -> Iterator[bytes | None]:
         yield b"".join(pending)
 
 
+def read_bounded(path: Path, limit: int | None = None) -> bytes:
+    """A whole file's bytes, refused (one named line) past ``limit`` (:data:`MAX_DOCUMENT_BYTES`):
+    checked on the declared size first, then while reading (a file that grows, a device)."""
+    limit = MAX_DOCUMENT_BYTES if limit is None else limit
+    too_big = InputError(f"file is over the {limit // (1024 * 1024)} MB limit for a whole JSON document",
+                         path=str(path))
+    try:
+        if path.stat().st_size > limit:
+            raise too_big
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or exc})", path=str(path)) from None
+    if len(data) > limit:
+        raise too_big
+    return data
+
+
 def read_json_document(path: Path) -> Any:
     _empty_check(path)
-    with path.open("rb") as handle:
-        return loads_json(handle.read(), path=path)
+    return loads_json(read_bounded(path), path=path)
 
 
 def _records_from_json(doc: Any, path: Path) -> list[dict[str, Any]]:
