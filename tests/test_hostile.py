@@ -426,3 +426,49 @@ def test_whole_json_documents_are_bounded(tmp_path: Path, monkeypatch: pytest.Mo
     path.write_text(json.dumps({"version": 2, "status": "success", "eval": {"task": "t"}, "samples": ["x" * 4096]}))
     line = _one_error(invoke("leaderboard", str(path), "-q", "--format-hint", "inspect_ai"))
     assert line == f"rescore: error: {path}: file is over the 0 MB limit for a whole JSON document"
+
+
+def _many_models(path: Path, models: int = 104, items: int = 12) -> Path:
+    import random
+
+    rng = random.Random(5)
+    rows = []
+    for k in range(models):
+        skill = rng.random()
+        rows += [{"model": f"m{k:03d}", "id": i, "correct": rng.random() < skill} for i in range(items)]
+    return write_jsonl(path, rows)
+
+
+def test_compare_on_many_models_tests_only_the_adjacent_pairs_by_default(tmp_path: Path) -> None:
+    path = _many_models(tmp_path / "runs.jsonl")
+    result = invoke("compare", str(path), "-f", "json", "--bootstrap", "20", "-t", "0.5")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    pairs = {(r["model_a"], r["model_b"]) for r in report["rows"]}
+    assert 104 <= len(pairs) < 2 * 104 * 2  # each model with its neighbour and the leader, not 5,356 pairs
+    assert "only the" in result.stderr and "--pairs all" in result.stderr
+    assert report["provenance"]["method"]["pairs"] == "auto"
+
+
+def test_compare_pairs_model_and_bad_values(tmp_path: Path) -> None:
+    path = _many_models(tmp_path / "runs.jsonl", models=5)
+    result = invoke("compare", str(path), "-q", "-f", "json", "--bootstrap", "0", "--pairs", "m002")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)["rows"]
+    assert rows and all("m002" in (r["model_a"], r["model_b"]) for r in rows)
+    assert len({(r["model_a"], r["model_b"]) for r in rows}) == 4
+    assert "no such model" in _one_error(invoke("compare", str(path), "-q", "--pairs", "nobody"), code=2)
+
+
+def test_compare_refuses_with_its_memory_estimate(tmp_path: Path) -> None:
+    path = _many_models(tmp_path / "runs.jsonl", models=5)
+    line = _one_error(invoke("compare", str(path), "-q", "--pairs", "all", env={"RESCORE_MAX_MEMORY_GB": "0.000001"}),
+                      code=2)
+    assert line.startswith("rescore: error: compare would need about ") and "GiB allowed" in line
+
+
+def test_leaderboard_ties_on_many_models_test_only_the_marked_pairs(tmp_path: Path) -> None:
+    path = _many_models(tmp_path / "runs.jsonl")
+    result = invoke("leaderboard", str(path), "-q", "-f", "json", "--ties", "paired")
+    assert result.exit_code == 0, result.stderr
+    assert "only the pairs marked" in json.loads(result.stdout)["provenance"]["ties"]

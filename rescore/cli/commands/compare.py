@@ -63,6 +63,7 @@ def compare(
     bootstrap: o.Bootstrap = 1000,
     seed: o.Seed = 0,
     correction: o.Correction = "holm",
+    pairs: o.Pairs = "auto",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
     format: o.StatsFormat = None,
@@ -80,7 +81,7 @@ def compare(
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
-                          level=level, **scoring)
+                          level=level, pairs=pairs, **scoring)
     emit(report, fmt, output, quiet, print_compare, raw_csv)
 
 
