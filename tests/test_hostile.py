@@ -472,3 +472,56 @@ def test_leaderboard_ties_on_many_models_test_only_the_marked_pairs(tmp_path: Pa
     result = invoke("leaderboard", str(path), "-q", "-f", "json", "--ties", "paired")
     assert result.exit_code == 0, result.stderr
     assert "only the pairs marked" in json.loads(result.stdout)["provenance"]["ties"]
+
+
+# -- 3. processes end cleanly -------------------------------------------------------------------
+def _slow_inputs(folder: Path) -> Path:
+    folder.mkdir()
+    line = '{"model": "m%d", "id": %d, "correct": true, "response": "' + "blah " * 8 + '"}\n'
+    for f in range(4):
+        (folder / f"m{f}.jsonl").write_text("".join(line % (f, i) for i in range(150_000)))
+    return folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker pids from /proc (Linux)")
+@pytest.mark.parametrize(("sig", "code", "twice"), [("SIGTERM", 143, False), ("SIGINT", 130, True)])
+def test_signals_stop_every_worker_and_exit_at_once(tmp_path: Path, sig: str, code: int, twice: bool) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = _slow_inputs(tmp_path / "runs")
+    proc = subprocess.Popen([sys.executable, "-c", "from rescore.cli.app import main; main()", "leaderboard", str(folder), "-j", "2",
+                             "--cluster", "item", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    children: list[str] = []
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        try:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        except OSError:
+            break
+    if len(children) < 2:
+        proc.kill()
+        proc.communicate()
+        pytest.skip("the workers did not start in time on this machine")
+    time.sleep(0.3)
+    proc.send_signal(getattr(signal, sig))
+    sent = time.monotonic()
+    if twice:  # a second Ctrl-C while rescore cleans up: still one line, no traceback
+        time.sleep(0.05)
+        proc.send_signal(getattr(signal, sig))  # (a no-op once the process has been reaped)
+    try:
+        _, err = proc.communicate(timeout=10)  # the pipes close only when no worker holds them
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("rescore or a worker hung after the signal")
+    assert time.monotonic() - sent < 2.0
+    assert proc.returncode == code, err
+    text = err.decode()
+    assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+    time.sleep(0.2)
+    alive = [c for c in children if Path(f"/proc/{c}").exists()
+             and Path(f"/proc/{c}/stat").read_text().split()[2] != "Z"]
+    assert alive == []
