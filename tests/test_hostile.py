@@ -492,8 +492,9 @@ def test_signals_stop_every_worker_and_exit_at_once(tmp_path: Path, sig: str, co
     import time
 
     folder = _slow_inputs(tmp_path / "runs")
-    proc = subprocess.Popen([sys.executable, "-c", "from rescore.cli.app import main; main()", "leaderboard", str(folder), "-j", "2",
-                             "--cluster", "item", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    command = [sys.executable, "-c", "from rescore.cli.app import main; main()", "leaderboard", str(folder), "-j", "2",
+               "--cluster", "item", "-q"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     children: list[str] = []
     deadline = time.monotonic() + 60
     while len(children) < 2 and time.monotonic() < deadline and proc.poll() is None:
