@@ -526,3 +526,19 @@ def test_signals_stop_every_worker_and_exit_at_once(tmp_path: Path, sig: str, co
     alive = [c for c in children if Path(f"/proc/{c}").exists()
              and Path(f"/proc/{c}/stat").read_text().split()[2] != "Z"]
     assert alive == []
+
+
+def test_an_unexpected_failure_on_a_dask_worker_is_one_line_not_retried() -> None:
+    pytest.importorskip("distributed")
+    from rescore.read.engines.dask import _Failed, _run_file
+
+    calls: list[str] = []
+
+    def broken(path: str, adapter: str, options: object) -> None:
+        calls.append(path)
+        raise RuntimeError("boom\nwith a second line")
+
+    value = _run_file(broken, "runs.jsonl", "generic", None)  # type: ignore[arg-type]
+    assert isinstance(value, _Failed) and calls == ["runs.jsonl"]  # a value: Dask does not retry it
+    error = value.rebuild()
+    assert str(error) == "runs.jsonl: unexpected RuntimeError on a Dask worker: boom" and error.exit_code == 3
