@@ -76,7 +76,8 @@ def _mutate(data: bytes, rng: random.Random) -> tuple[str, bytes]:
             end = at + len(re.match(rb"\d+(\.\d+)?", data[at:]).group())  # type: ignore[union-attr]
             return kind, data[:at] + rng.choice([b"1e999", b"NaN", b"-1", b"99999999999999999999", b"1.5"]) + data[end:]
     at = rng.randrange(len(data))
-    return "splice", data[:at] + rng.choice([b"\x00", b"\xff\xfe", b"\x1b[2J", b'"}', b"\n{", "\u202e".encode()]) + data[at:]
+    junk = rng.choice([b"\x00", b"\xff\xfe", b"\x1b[2J", b'"}', b"\n{", "\u202e".encode()])
+    return "splice", data[:at] + junk + data[at:]
 
 
 def _check(result, case: str) -> None:
