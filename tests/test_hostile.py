@@ -462,7 +462,7 @@ def test_compare_pairs_model_and_bad_values(tmp_path: Path) -> None:
 
 def test_compare_refuses_with_its_memory_estimate(tmp_path: Path) -> None:
     path = _many_models(tmp_path / "runs.jsonl", models=5)
-    line = _one_error(invoke("compare", str(path), "-q", "--pairs", "all", env={"RESCORE_MAX_MEMORY_GB": "0.000001"}),
+    line = _one_error(invoke("compare", str(path), "-q", "--pairs", "all", env={"RESCORE_MAX_MEMORY_GB": "0.00001"}),
                       code=2)
     assert line.startswith("rescore: error: compare would need about ") and "GiB allowed" in line
 
@@ -542,3 +542,10 @@ def test_an_unexpected_failure_on_a_dask_worker_is_one_line_not_retried() -> Non
     assert isinstance(value, _Failed) and calls == ["runs.jsonl"]  # a value: Dask does not retry it
     error = value.rebuild()
     assert str(error) == "runs.jsonl: unexpected RuntimeError on a Dask worker: boom" and error.exit_code == 3
+
+
+def test_paired_ties_refuse_with_the_estimate_before_allocating(tmp_path: Path) -> None:
+    path = _many_models(tmp_path / "runs.jsonl", models=5)
+    line = _one_error(invoke("leaderboard", str(path), "-q", "--ties", "paired",
+                             env={"RESCORE_MAX_MEMORY_GB": "0.0000001"}), code=2)
+    assert line.startswith("rescore: error: paired statistics would need about ") and "5 models x 12 items" in line
