@@ -49,6 +49,33 @@ def _one(value: object) -> tuple[float, bool]:
     return float(text), False
 
 
+def _parse_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """:func:`_one` for every row: (numbers, had a percent sign, first row that failed or None).
+
+    A numeric column is taken as it is; any other column is parsed once per distinct value and
+    taken back to the rows (a confidence column of a million rows holds a few thousand values).
+    """
+    from rescore.outcomes.distinct import distinct
+
+    n = len(values)
+    if values.dtype.kind in "iuf":  # numbers already (NA as NaN): what _one returns for each
+        return values.to_numpy(dtype="float64", na_value=np.nan), np.zeros(n, dtype=bool), None
+    try:
+        codes, uniques = distinct(values)
+    except TypeError:  # unhashable values: per row (the first one raises below)
+        codes, uniques = np.arange(n), values.tolist()
+    numbers = np.empty(len(uniques), dtype="float64")
+    signs = np.zeros(len(uniques), dtype=bool)
+    bad = np.zeros(len(uniques), dtype=bool)
+    for k, value in enumerate(uniques):
+        try:
+            numbers[k], signs[k] = _one(value)
+        except (TypeError, ValueError):
+            bad[k] = True
+    failed = int(np.flatnonzero(bad[codes])[0]) if bad.any() else None
+    return numbers[codes], signs[codes], failed
+
+
 def normalise_confidence(
     values: pd.Series,
     *,
@@ -61,14 +88,11 @@ def normalise_confidence(
     def where(i: int) -> dict[str, int | None]:  # row i's line or record, for the error
         return located(path, int(lines.iloc[i]) if lines is not None else None)
 
-    parsed = np.empty(len(values), dtype="float64")
-    percent = np.zeros(len(values), dtype=bool)
-    for i, value in enumerate(values.tolist()):
-        try:
-            parsed[i], percent[i] = _one(value)
-        except (TypeError, ValueError):
-            raise InputError(f"confidence is not a number: {str(value)[:40]!r}", path=path, **where(i),
-                             field=column) from None
+    parsed, percent, failed = _parse_column(values)
+    if failed is not None:
+        value = values.iloc[failed]
+        raise InputError(f"confidence is not a number: {str(value)[:40]!r}", path=path, **where(failed),
+                         field=column)
     note = None
     finite = parsed[np.isfinite(parsed)]
     if np.any(np.isinf(parsed)):
