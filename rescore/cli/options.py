@@ -16,7 +16,8 @@ MAPPING = "Column mapping (generic tables)"
 INPUT = "Input"
 PRODUCERS = "Producer-specific"
 
-Paths = Annotated[list[Path], typer.Argument(help="One or more result files or folders (walked recursively).",
+Paths = Annotated[list[str], typer.Argument(help="One or more result files or folders (walked recursively), or "
+                                             "URLs: s3://, gs://, az://, hf://, https://, with globs.",
                                               show_default=False,
                                               metavar="PATH")]
 Thresholds = Annotated[
@@ -164,3 +165,13 @@ Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired 
 
 
 show_advanced(False)
+
+
+# ---- issue 21: remote paths and the incremental cache (rescore/read/remote.py, rescore/read/cache.py) ----
+REMOTE = "Remote paths and cache"
+Timeout = Annotated[float, typer.Option("--timeout", help="Seconds per request to a remote filesystem (URL paths); "
+                                        "a failing request is retried twice, then the run stops (exit 3).",
+                                        rich_help_panel=REMOTE, min=0.1)]
+Cache = Annotated[str | None, typer.Option("--cache", envvar="RESCORE_CACHE", help="Folder keeping each file's "
+                                           "result; a re-run reads only files (or options) that changed.",
+                                           rich_help_panel=REMOTE, show_default=False)]

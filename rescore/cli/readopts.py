@@ -51,6 +51,9 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "pass_score": (o.PassScore, None, "pass_score"),
     "instructed_t": (o.InstructedT, None, "instructed_t"),
     "jobs": (o.Jobs, None, "jobs"),
+    # issue 21
+    "timeout": (o.Timeout, 30.0, "timeout"),
+    "cache": (o.Cache, None, "cache"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),

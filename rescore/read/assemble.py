@@ -16,7 +16,7 @@ import pandas as pd
 
 from rescore.errors import InputError
 from rescore.read import counts as counting
-from rescore.read import schema
+from rescore.read import remote, schema
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import COUNT_COLUMNS, FileResult, empty_counts, general_key_hashes
 from rescore.read.plugins import AdapterPlugin as Adapter
@@ -66,8 +66,15 @@ def _is_documentation(path: Path) -> bool:
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
-    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors."""
-    for raw in paths:
+    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors.
+
+    A URL (``s3://``, ``hf://``, ``https://``, ``file://``...; globs too) is walked by
+    :func:`rescore.read.remote.walk`, which yields remote paths the adapters read alike.
+    """
+    for raw in remote.expand_local(paths):
+        if remote.is_url(raw):
+            yield from remote.walk(raw)
+            continue
         path = Path(raw)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
@@ -205,7 +212,7 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
             if info is None or not info.adapter:
                 raise
             try:
-                general_key_hashes(Path(info.path), info.adapter, options)
+                general_key_hashes(remote.as_path(info.path), info.adapter, options)
             except InputError as precise:
                 if precise.field != "item_id":  # not the repeat (the file is gone, or unreadable here)
                     raise exc from None

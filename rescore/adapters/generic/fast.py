@@ -29,6 +29,7 @@ from rescore.outcomes.decide import RULE_GRADE, parse_grade
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
+from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES
 from rescore.read.tables import LINE
 
@@ -79,7 +80,8 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
         return None
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
-        handle = pq.ParquetFile(path)
+        source = arrow_source(path)  # a remote file: one handle, read by ranges
+        handle = pq.ParquetFile(source)
         names = list(handle.schema_arrow.names)
         # only the grade candidates' values are looked at (the rest go by name): read just those
         head = next(handle.iter_batches(batch_size=head_rows, columns=ColumnMap.read_by_value(names) or names[:1]),
@@ -110,7 +112,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     strings = {f.name for f in handle.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)}
     as_dictionary = [c for c in dict.fromkeys(wanted) if c in strings and c != roles["item_id"]]
     try:
-        table = pq.read_table(path, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
+        table = pq.read_table(source, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
     except (pa.ArrowException, OSError):
         return None
     n = table.num_rows
