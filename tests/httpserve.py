@@ -106,6 +106,9 @@ class RangeServer(ThreadingHTTPServer):
         self.delay = 0.0
         self.fail_status: int | None = None
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that closed the connection mid-answer (it had read its range) is not news."""
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]

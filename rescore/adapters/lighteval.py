@@ -63,7 +63,7 @@ def _parquet_columns(path: Path) -> list[str] | None:
     try:
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(arrow_source(path)).names)
+        return list(pq.read_schema(arrow_source(path, exact=True)).names)
     except Exception:  # unreadable footer: not ours to claim
         return None
 
@@ -209,7 +209,7 @@ class LightevalAdapter(Adapter):
         import pyarrow.parquet as pq
 
         try:
-            parquet = pq.ParquetFile(arrow_source(path))
+            parquet = pq.ParquetFile(arrow_source(path, exact=True))
         except (OSError, pa.ArrowException, ValueError) as exc:
             raise InputError(f"not a readable parquet file ({exc})", path=str(path)) from None
         columns = list(parquet.schema_arrow.names)

@@ -93,6 +93,7 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
     skipped: list[tuple[str, str]] = []
     hinted = get_adapter(options.format_hint) if options.format_hint else None
     adapters = all_adapters()
+    remote.configure(options.timeout)  # --timeout for the URLs walked and sniffed here
     for path, walked in iter_files(paths):
         if walked and _is_documentation(path):
             skipped.append((str(path), "documentation or script, not results"))

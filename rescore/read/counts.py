@@ -348,7 +348,7 @@ def estimate_items(paths: list[Any]) -> int:
             try:
                 import pyarrow.parquet as pq
 
-                total += pq.ParquetFile(arrow_source(path)).metadata.num_rows
+                total += pq.ParquetFile(arrow_source(path, exact=True)).metadata.num_rows
                 continue
             except Exception:  # unreadable: the reader will say why; estimate by size meanwhile
                 pass

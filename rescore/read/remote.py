@@ -42,7 +42,7 @@ REMOTE_EXTRA = 'pip install "rescore[remote]"'
 RETRIES = 2
 DEFAULT_TIMEOUT = 30.0
 #: fsspec's read block: a head sniff or a Parquet footer fetches about this much, not the file
-BLOCK_BYTES = 256 * 1024
+BLOCK_BYTES = 128 * 1024
 
 _URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]+)://")
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -146,8 +146,15 @@ def retrying(what: str, shown: str, call: Callable[[], T]) -> T:
             return call()
         except (InputError, UsageError):
             raise
-        except FileNotFoundError:
-            raise RemoteError("file not found", path=shown) from None
+        except FileNotFoundError as exc:
+            # fsspec's HTTP filesystem says "not found" for any failed HEAD (a 500, a timeout): the
+            # cause tells a real 404 from a failure worth retrying
+            cause = exc.__cause__
+            if cause is None or isinstance(cause, FileNotFoundError) or getattr(cause, "status", None) in (404, 410):
+                raise RemoteError("file not found", path=shown) from None
+            last = cause
+            if attempt + 1 < tries:
+                time.sleep(0.25 * 2 ** attempt)
         except PermissionError as exc:
             raise RemoteError(f"permission denied ({_redact(str(exc))}); credentials come from the "
                              "filesystem's usual environment and config", path=shown) from None
@@ -327,12 +334,24 @@ class RemotePath:
         return RemoteStat(int(info.get("size") or 0), mtime.timestamp() if hasattr(mtime, "timestamp")
                           else float(mtime or 0))
 
+    def _http_info(self) -> dict[str, Any] | None:
+        """An HTTP URL's HEAD answer, or None for a 404: fsspec's own ``exists``/``isfile`` send a GET
+        of the whole file."""
+        try:
+            return self.info()
+        except RemoteError as exc:
+            if exc.reason == "file not found":
+                return None
+            raise
+
     def exists(self) -> bool:
+        if self.protocol in ("http", "https"):
+            return self._slash or self._http_info() is not None
         return bool(retrying("reach the file", str(self), lambda: self.fs.exists(self.url)))
 
     def is_file(self) -> bool:
-        if self.protocol in ("http", "https") and self.url.endswith("/"):
-            return False
+        if self.protocol in ("http", "https"):
+            return not self._slash and self._http_info() is not None
         return bool(retrying("reach the file", str(self), lambda: self.fs.isfile(self.url)))
 
     def is_dir(self) -> bool:
@@ -341,10 +360,17 @@ class RemotePath:
         return bool(retrying("reach the folder", str(self), lambda: self.fs.isdir(self.url)))
 
     def open(self, mode: str = "rb", encoding: str | None = None, errors: str | None = None,
-             newline: str | None = None) -> Any:
-        """A random-access file read by ranges (fsspec's buffered file, small blocks); text modes wrap it."""
+             newline: str | None = None, *, exact: bool = False) -> Any:
+        """A random-access file read by ranges (fsspec's buffered file, small blocks); text modes wrap it.
+
+        ``exact``: each read fetches exactly its range, nothing ahead (for Parquet: pyarrow asks for
+        the column chunks it wants and buffers them itself; a read-ahead block would fetch the
+        unwanted columns lying between them).
+        """
         if any(c in mode for c in "wax+"):
             raise UsageError(f"{self}: rescore never writes to its inputs")
+        if exact:
+            return retrying("open the file", str(self), lambda: self.fs.open(self.url, "rb", cache_type="none"))
         handle = retrying("open the file", str(self),
                           lambda: self.fs.open(self.url, "rb", block_size=BLOCK_BYTES))
         # fsspec's file lacks parts of io's API (readline(size), peek): io's buffer supplies them
@@ -459,10 +485,11 @@ def _walk_folder(folder: RemotePath) -> Iterator[tuple[RemotePath, bool]]:
     yield from ((path, True) for path in sorted(files))
 
 
-def arrow_source(path: AnyPath) -> Any:
+def arrow_source(path: AnyPath, exact: bool = False) -> Any:
     """What pyarrow, pandas and zipfile open: a local path as is (memory-mapped, native), a remote
-    file as an open random-access handle (read by ranges). The caller closes a handle it got."""
-    return path.open("rb") if isinstance(path, RemotePath) else path
+    file as an open random-access handle (read by ranges; ``exact`` for Parquet, see
+    :meth:`RemotePath.open`). The caller closes a handle it got."""
+    return path.open("rb", exact=exact) if isinstance(path, RemotePath) else path
 
 
 def size(path: str | AnyPath) -> int:

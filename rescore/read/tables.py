@@ -223,7 +223,7 @@ def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
-        handle = pq.ParquetFile(arrow_source(path))
+        handle = pq.ParquetFile(arrow_source(path, exact=True))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"not a readable Parquet file ({exc})", path=str(path)) from None
     start = 0

@@ -80,7 +80,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
         return None
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
-        source = arrow_source(path)  # a remote file: one handle, read by ranges
+        source = arrow_source(path, exact=True)  # a remote file: one handle, read by ranges
         handle = pq.ParquetFile(source)
         names = list(handle.schema_arrow.names)
         # only the grade candidates' values are looked at (the rest go by name): read just those
