@@ -175,3 +175,5 @@ Timeout = Annotated[float, typer.Option("--timeout", help="Seconds per request t
 Cache = Annotated[str | None, typer.Option("--cache", envvar="RESCORE_CACHE", help="Folder keeping each file's "
                                            "result; a re-run reads only files (or options) that changed.",
                                            rich_help_panel=REMOTE, show_default=False)]
+ADVANCED_PANELS = (*ADVANCED_PANELS, REMOTE)  # shown by --help-all: the short help stays one screen
+show_advanced(False)
