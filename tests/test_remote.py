@@ -271,3 +271,19 @@ def test_hub_style_layout_on_memory(tmp_path: Path) -> None:
     finally:
         fs.rm(root, recursive=True)
 
+
+
+def test_cache_keys_remote_files_by_etag(http: RangeServer, tmp_path: Path) -> None:
+    """A re-run over HTTP with --cache takes every file from the cache (the server's ETags are unchanged)."""
+    base = f"{http.url}/sample_data/"
+    cache = str(tmp_path / "cache")
+    plain = rescore.load(base, need_items=False)
+    first = rescore.load(base, need_items=False, cache=cache)
+    read_first = http.bytes_sent()
+    second = rescore.load(base, need_items=False, cache=cache)
+    read_second = http.bytes_sent() - read_first
+    _same_data(plain, first)
+    _same_data(plain, second)
+    assert [s.path for s in second.sources] == [s.path for s in plain.sources]
+    assert len(list((tmp_path / "cache").glob("*.rsc"))) == len(plain.sources)
+    assert read_second < read_first / 2  # only the heads sniffed to pick each file's reader
