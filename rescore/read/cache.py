@@ -138,15 +138,21 @@ def _table_bytes(frame: pd.DataFrame) -> tuple[bytes, dict[str, Any]]:
     dtypes = {str(c): str(frame[c].dtype) for c in frame.columns}
     if len({str(c) for c in frame.columns}) != len(frame.columns) or not all(isinstance(c, str) for c in frame.columns):
         raise BadEntry("column names that are not distinct strings")
+    layout = {"dtypes": dtypes, "columns": list(frame.columns), "rows": len(frame)}
+    if frame.empty:  # most files have no counts-only table (and counts mode no item rows): no Parquet
+        return b"", layout
     out = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out, compression="zstd")
-    return out.getvalue(), {"dtypes": dtypes, "columns": list(frame.columns), "rows": len(frame)}
+    return out.getvalue(), layout
 
 
 def _table_from(data: bytes, layout: dict[str, Any]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    frame = pq.read_table(io.BytesIO(data)).to_pandas()
+    if layout["rows"] == 0:
+        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in layout["dtypes"].items()}, columns=layout["columns"])
+    # one thread: an entry is small, and Arrow's thread pool costs more than it saves on it
+    frame = pq.read_table(io.BytesIO(data), use_threads=False, pre_buffer=False).to_pandas(use_threads=False)
     if list(frame.columns) != layout["columns"] or len(frame) != layout["rows"]:
         raise BadEntry("a table that does not match its description")
     for column, dtype in layout["dtypes"].items():
