@@ -67,6 +67,8 @@ def load(
     scheduler: Any = None,
     scheduler_timeout: float = 10.0,
     reference_ids: Sequence[str] | None = None,
+    model_from: str | None = None,
+    benchmark_from: str | None = None,
     options: LoadOptions | None = None,
 ) -> Dataset:
     """Read result files and folders into a :class:`~rescore.read.assemble.Dataset`.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from rescore.read.assemble import said_of_files
+from rescore.read.assemble import said_of_files, skip_kind
 from rescore.score.leaderboard import Leaderboard
 
 
@@ -25,8 +25,7 @@ def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
     """
     kinds: dict[str, list[tuple[str, str]]] = {}
     for path, reason in skipped:
-        kind = reason.split(";", 1)[0].split(" (", 1)[0].strip()
-        kinds.setdefault(kind, []).append((path, reason))
+        kinds.setdefault(skip_kind(reason), []).append((path, reason))
     return [said_of_files(entries[0][1], [path for path, _ in entries]) for entries in kinds.values()]
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.read import counts as counting
-from rescore.read.assemble import Dataset
+from rescore.read.assemble import Dataset, skipped_summary
 from rescore.read.per_file import COUNT_COLUMNS
 from rescore.read.schema import OUTCOMES
 from rescore.score.clusters import CLUSTER_CHOICES, cluster_series
@@ -114,6 +114,7 @@ class Leaderboard:
             "ties": self.tie_method,
             "sources": self.sources,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            **({"skipped_kinds": skipped_summary(self.skipped)} if self.skipped else {}),
             "notes": list(self.notes),
         }
 

@@ -18,13 +18,32 @@ from rescore.adapters._common import text_or_na
 from rescore.adapters.base import Adapter, FastCounts, SourceInfo
 from rescore.adapters.generic.columns import COUNT_ROLES, FLAG_NAME, ColumnMap
 from rescore.config import load_config
-from rescore.errors import InputError
+from rescore.errors import InputError, UsageError
 from rescore.outcomes.confidence import normalise_confidence
 from rescore.outcomes.decide import parse_grades
 from rescore.outcomes.distinct import as_text, map_unique
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import LINE, iter_table, located, table_kind
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".gz", ".bz2", ".xz", ".zst")
+FROM_CHOICES = ("stem", "parent")
+WALK_HEAD_ROWS = 200  # rows a folder walk looks at to tell a result table from another table
+
+
+def path_name(path: Path, part: str | None) -> str | None:
+    """The part of ``path`` that names a model or benchmark: ``stem`` (the file name without its
+    table and compression suffixes: ``gpt-4.1.jsonl`` is ``gpt-4.1``) or ``parent`` (the folder)."""
+    if part is None:
+        return None
+    if part == "parent":
+        return path.resolve().parent.name or path.parent.name
+    if part == "stem":
+        name = path.name
+        while Path(name).suffix.lower() in _TABLE_SUFFIXES:
+            name = name[: -len(Path(name).suffix)]
+        return name or path.name
+    raise UsageError(f"--model-from / --benchmark-from must be one of {', '.join(FROM_CHOICES)}, not {part!r}")
 
 
 class GenericAdapter(Adapter):
@@ -35,6 +54,29 @@ class GenericAdapter(Adapter):
 
     def detect(self, path: Path) -> bool:
         return table_kind(path) is not None
+
+    def walk_skip_reason(self, path: Path, options: LoadOptions) -> str | None:
+        """Why a table met in a folder walk is not a result file, or None to read it.
+
+        This adapter claims every CSV/TSV/JSON/JSONL/Parquet file by its suffix alone, so in a
+        folder it looks first: a JSON document that is not a table (``metadata.json``, a config)
+        or a table with no grade, no answer-and-gold pair and no counts is passed over, as a
+        file no adapter recognises is. A file that *is* a table of results and then fails to read
+        stays an error, and so does any file named on the command line.
+        """
+        try:
+            head = next(iter_table(path, batch_size=WALK_HEAD_ROWS), None)
+        except InputError as exc:
+            if exc.reason.startswith("JSON of the wrong shape"):
+                return "JSON that is not a table of results"
+            return None  # a result file that fails to read: the reading says so (or --on-error skip)
+        if head is None:
+            return None
+        try:
+            columns = ColumnMap([c for c in head.columns if c != LINE], options, path, head)
+        except InputError:
+            return None
+        return None if columns.result_like else "a table without result columns (no grade, answer or counts)"
 
     def count_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastCounts | None:
         """Graded Parquet straight from Arrow (fast.py beside this module)."""
@@ -78,11 +120,31 @@ class GenericAdapter(Adapter):
 
     def _identity(self, raw: pd.DataFrame, columns: ColumnMap, options: LoadOptions, path: Path,
                   info: SourceInfo) -> dict[str, pd.Series]:
-        stem_benchmark = path.name.split(".")[0]
-        model = self._fixed_or_column(raw, columns, "model", options.model, None, path)
-        if options.benchmark is None and "benchmark" not in columns.roles:
-            info.note(f"benchmark <- file name ({stem_benchmark!r})")
-        bench_raw = self._fixed_or_column(raw, columns, "benchmark", options.benchmark, stem_benchmark, path)
+        """Model, benchmark and subset per row: flags first, then the table's columns, then the path.
+
+        A per-model file (one file per model, ``results/simpleqa/03_llama.jsonl``) has no model
+        column: the model is then the file's stem and the benchmark its folder's name, since the
+        file name names the model, not the benchmark. ``--model-from`` / ``--benchmark-from``
+        choose the path part explicitly.
+        """
+        model_fixed = options.model if options.model is not None else path_name(path, options.model_from)
+        from_path = model_fixed is None and "model" not in columns.roles
+        if from_path:
+            model_fixed = path_name(path, "stem")
+        bench_fixed = options.benchmark if options.benchmark is not None else path_name(path, options.benchmark_from)
+        bench_default = None
+        if bench_fixed is None and "benchmark" not in columns.roles:
+            if from_path:
+                bench_default = path_name(path, "parent")
+            else:
+                bench_default = path.name.split(".")[0]
+                info.note(f"benchmark <- file name ({bench_default!r})")
+        if from_path:
+            said = "model <- file name" + (", benchmark <- folder name" if bench_default is not None else "")
+            info.note(f"{said} (the table has no model column; --model-from and --benchmark-from stem|parent "
+                      "choose otherwise)")
+        model = self._fixed_or_column(raw, columns, "model", model_fixed, None, path)
+        bench_raw = self._fixed_or_column(raw, columns, "benchmark", bench_fixed, bench_default, path)
         model = map_unique(model.fillna(""), normalise_model)  # once per distinct name, not per row
         benchmark = map_unique(bench_raw.fillna(""), lambda b: normalise_benchmark(b)[0])
         subset = map_unique(bench_raw.fillna(""), lambda b: normalise_benchmark(b)[1])

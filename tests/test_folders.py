@@ -1,0 +1,146 @@
+"""Issue 16 (points 2, 3) and issue 17.4 (walk parts): folders as users keep them.
+
+A folder of results also holds notes, plots, metadata and editor backups; per-model files name
+the model only in their file name; a walk meets links, pipes and unreadable entries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import rescore
+from rescore.errors import InputError
+from tests.conftest import invoke, write_jsonl
+
+
+def _results(folder: Path, name: str = "run.csv") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("model,id,correct\nm,1,1\nm,2,0\nm,3,1\n")
+    return path
+
+
+def _foreign(folder: Path) -> None:
+    (folder / "notes.md").write_text("# notes\n")
+    (folder / "plot.png").write_bytes(b"\x89PNG\r\n")
+    (folder / "a.bak").write_text("old\n")
+    (folder / "b.bak").write_text("older\n")
+    (folder / "metadata.json_20240501T1200").write_text("not json {\n")
+    (folder / "metadata.json").write_text('{"date": "2024-05-01", "host": "x"}')
+    (folder / "hosts.csv").write_text("host,cpus\na,2\n")
+
+
+def test_foreign_files_in_a_folder_are_skipped_and_counted_per_kind(tmp_path: Path) -> None:
+    _results(tmp_path)
+    _foreign(tmp_path)
+    result = invoke("leaderboard", str(tmp_path), "-t", "0")
+    assert result.exit_code == 0, result.stderr
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
+    assert "skipped: no adapter recognises .bak files (2 files: " in result.stderr
+    assert any("metadata.json_20240501T1200: no adapter recognises files without a suffix" in s for s in skipped)
+    assert any("metadata.json: JSON that is not a table of results" in s for s in skipped)
+    assert any("hosts.csv: a table without result columns" in s for s in skipped)
+    assert len(skipped) == 6  # .bak, no suffix, .png, JSON, table, documentation: one line per kind
+    board = json.loads(invoke("leaderboard", str(tmp_path), "-t", "0", "-q", "-f", "json").stdout)
+    kinds = {k["kind"]: k["files"] for k in board["provenance"]["skipped_kinds"]}
+    assert kinds["no adapter recognises .bak files"] == 2 and kinds["no adapter recognises .png files"] == 1
+    assert sum(kinds.values()) == len(board["provenance"]["skipped"]) == 7
+
+
+def test_explicit_unknown_file_is_exit_3_and_claimed_then_failed_stays_an_error(tmp_path: Path) -> None:
+    _results(tmp_path)
+    (tmp_path / "plot.png").write_bytes(b"\x89PNG")
+    result = invoke("leaderboard", str(tmp_path / "plot.png"))
+    assert result.exit_code == 3 and "plot.png: no adapter recognises this file" in result.stderr
+    assert invoke("leaderboard", str(tmp_path / "plot.png"), "--skip-unknown").exit_code == 3
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")  # claimed by its suffix, then unreadable
+    failed = invoke("leaderboard", str(tmp_path))
+    assert failed.exit_code == 3 and "broken.parquet: not a readable Parquet file" in failed.stderr
+    skipped = invoke("leaderboard", str(tmp_path), "--on-error", "skip", "-f", "json", "-q")
+    assert skipped.exit_code == 0
+    assert any(s["path"].endswith("broken.parquet") for s in json.loads(skipped.stdout)["provenance"]["skipped"])
+
+
+def test_walk_notes_dangling_links_fifos_and_reads_a_file_once(tmp_path: Path) -> None:
+    run = _results(tmp_path / "runs")
+    (tmp_path / "runs" / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    os.mkfifo(tmp_path / "runs" / "pipe.jsonl")
+    (tmp_path / "runs" / "again.csv").symlink_to(run)
+    data = rescore.load([tmp_path / "runs", run, run])
+    reasons = {Path(p).name: r for p, r in data.skipped}
+    assert reasons["gone.csv"].startswith("a dangling symbolic link")
+    assert reasons["pipe.jsonl"].startswith("a FIFO")
+    assert reasons["run.csv"] == f"already read (the same file as {tmp_path / 'runs' / 'again.csv'}; read once)"
+    assert len(data.items) == 3 and len(data.sources) == 1
+
+
+def test_unreadable_entries_of_a_walk_are_errors_or_skipped_with_a_note(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads everything, so unreadability is simulated where the walk asks the system."""
+    _results(tmp_path)
+    locked = tmp_path / "locked"
+    _results(locked, "inner.csv")
+    secret = _results(tmp_path, "secret.csv")
+    real_scandir, real_access = os.scandir, os.access
+
+    def scandir(path: object) -> object:
+        if Path(str(path)) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != secret and real_access(p, mode))
+    with pytest.raises(InputError, match="locked: cannot read this folder"):
+        rescore.load(tmp_path)
+    data = rescore.load(tmp_path, on_error="skip")
+    reasons = {Path(p).name: r for p, r in data.skipped}
+    assert reasons["locked"].startswith("cannot read this folder (Permission denied)")
+    assert reasons["secret.csv"].startswith("cannot read this file")
+    assert [Path(s.path).name for s in data.sources] == ["run.csv"]
+
+
+def test_simpleqa_judge_label_beats_is_correct_and_model_text_is_not_gold(tmp_path: Path) -> None:
+    """The simple-evals-ru layout: results/simpleqa/<nn>_<model>.jsonl, with the model's reply in ``answer``."""
+    reply = "The original name of the village was **New Troy**, as far as I know from the records.\n"
+    rows = [
+        {"id": 1, "answer": reply, "judge_pred": "correct", "is_correct": True},
+        {"id": 2, "answer": reply, "judge_pred": "incorrect", "is_correct": False},
+        {"id": 3, "answer": "I could not find a definitive answer in the sources I know of.\n",
+         "judge_pred": "not_attempted", "is_correct": False},
+    ]
+    folder = tmp_path / "results" / "simpleqa"
+    folder.mkdir(parents=True)
+    write_jsonl(folder / "05_llama_3_3_70b.jsonl", rows)
+    data = rescore.load(tmp_path)
+    items = data.items.sort_values("item_id")
+    assert list(items["outcome"]) == ["correct", "wrong", "abstain"]
+    assert set(items["model"]) == {"05_llama_3_3_70b"} and set(items["benchmark"]) == {"simpleqa"}
+    assert items["gold"].isna().all() and items["response"].notna().all()
+    notes = " ".join(data.notes)
+    assert "correctness from 'judge_pred'" in notes and "preferred over 'is_correct'" in notes
+    assert "column 'answer' is not a gold answer" in notes
+
+
+def test_short_gold_answers_stay_gold(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "b.jsonl", [{"model": "m", "id": i, "pred": p, "answer": a}
+                                              for i, (p, a) in enumerate([("Paris", "Paris"), ("4", "5")])])
+    data = rescore.load(path)
+    assert list(data.items.sort_values("item_id")["outcome"]) == ["correct", "wrong"]
+    assert not any("not a gold answer" in n for n in data.notes)
+
+
+def test_model_from_and_benchmark_from_flags(tmp_path: Path) -> None:
+    folder = tmp_path / "gpqa"
+    folder.mkdir()
+    (folder / "acme.csv").write_text("id,correct\n1,1\n2,0\n")
+    board = json.loads(invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json").stdout)
+    assert [(g["benchmark"], g["model"]) for g in board["groups"]] == [("gpqa", "acme")]
+    swapped = invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json", "--model-from", "parent",
+                     "--benchmark-from", "stem")
+    assert [(g["benchmark"], g["model"]) for g in json.loads(swapped.stdout)["groups"]] == [("acme", "gpqa")]
+    bad = invoke("leaderboard", str(folder), "--model-from", "dir")
+    assert bad.exit_code == 2 and "--model-from must be stem or parent" in bad.stderr
