@@ -144,3 +144,34 @@ def test_model_from_and_benchmark_from_flags(tmp_path: Path) -> None:
     assert [(g["benchmark"], g["model"]) for g in json.loads(swapped.stdout)["groups"]] == [("acme", "gpqa")]
     bad = invoke("leaderboard", str(folder), "--model-from", "dir")
     assert bad.exit_code == 2 and "--model-from must be stem or parent" in bad.stderr
+
+
+# ---- issue 16.7: ordinary writers' quirks -----------------------------------------------------
+def test_parquet_from_pd_concat_and_from_a_named_index_reads(tmp_path: Path) -> None:
+    import pandas as pd
+
+    first = pd.DataFrame({"model": ["m", "m"], "id": [1, 2], "pred": ["a", "b"], "gold": ["a", "c"],
+                          "confidence": [0.4, 0.8]})
+    concat = tmp_path / "concat.parquet"
+    pd.concat([first, first.assign(model="n", pred=["a", "b"], gold=["a", "b"])]).to_parquet(concat)
+    for need_items in (True, False):
+        data = rescore.load(concat, need_items=need_items)
+        assert sorted(data.runs["model"]) == ["m", "n"] and list(data.runs["n_correct"]) == [1, 2]
+    named = tmp_path / "named.parquet"
+    first.set_index("model").to_parquet(named)  # the model column stored as pandas' index
+    assert set(rescore.load(named).items["model"]) == {"m"}
+
+
+def test_runs_shown_apart_keep_their_source_in_every_row(tmp_path: Path) -> None:
+    from tests.conftest import SAMPLE
+
+    source = SAMPLE / "lm_eval" / "acme__bold-70b"
+    for year, folder in (("2025", "r1"), ("2026", "r2")):
+        (tmp_path / folder).mkdir()
+        for path in source.iterdir():
+            (tmp_path / folder / path.name.replace("2025-", f"{year}-")).write_bytes(path.read_bytes())
+    for need_items in (True, False):
+        runs = rescore.load(tmp_path, need_items=need_items).runs
+        assert len(runs) == 2 and runs["model"].str.endswith("]").all()
+        assert [Path(p).parent.name for p in runs["path"]] == ["r1", "r2"]
+        assert runs["producer_accuracy"].notna().all()

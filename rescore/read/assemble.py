@@ -295,6 +295,8 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
             continue
         if result.item_counts is not None:
             counted.append(result)
+            if "run" in result.item_counts:
+                result.info.runs = sorted(str(r) for r in result.item_counts["run"].dropna().unique())
         items.append(result.items)
         if not result.counts.empty:
             counts.append(result.counts)
@@ -378,6 +380,13 @@ def _outcome_wide(long: pd.DataFrame, keys: list[str], weight: str | None) -> pd
     return wide.reset_index()
 
 
+def _run_model(model: Any, run: Any) -> Any:
+    """The model's own name for a run that :func:`separate_runs` labelled ``"model [run]"``."""
+    if isinstance(model, str) and isinstance(run, str) and model.endswith(f" [{run}]"):
+        return model[: -len(run) - 3]
+    return model
+
+
 def runs_table(data: Dataset) -> pd.DataFrame:
     """:attr:`Dataset.runs`: item rows (or counts-mode counts, or counts-only aggregates) per run."""
     producer = {s.path: s.adapter for s in data.sources}
@@ -387,11 +396,13 @@ def runs_table(data: Dataset) -> pd.DataFrame:
         parts.append(wide)
     elif len(data.item_counts):
         wide = _outcome_wide(data.item_counts, _RUN_KEYS, "count")
-        owners = {}
+        owners: dict[tuple[Any, Any], list[str]] = {}
         for source in data.sources:  # counts mode keeps no path per row: the file that read the pair
             for model in source.models:
                 for benchmark in source.benchmarks:
                     owners.setdefault((benchmark, model), []).append(source.path)
+                    for run in source.runs:  # a model's runs shown apart are "model [run]" (separate_runs)
+                        owners.setdefault((benchmark, f"{model} [{run}]"), []).append(source.path)
         wide.insert(0, "path", [", ".join(owners.get((b, m), [])) or pd.NA
                                 for b, m in zip(wide["benchmark"], wide["model"], strict=True)])
         parts.append(wide)
@@ -412,8 +423,9 @@ def runs_table(data: Dataset) -> pd.DataFrame:
             value = (aggregate.get("accuracy"), aggregate.get("label"))
             said.setdefault((source.path, aggregate.get("benchmark"), aggregate.get("model")), value)
             said.setdefault((aggregate.get("benchmark"), aggregate.get("model")), value)
+    base = [_run_model(m, r) for m, r in zip(runs["model"], runs["run"], strict=True)]
     found = [said.get((p, b, m)) or said.get((b, m)) or (None, None)
-             for p, b, m in zip(runs["path"], runs["benchmark"], runs["model"], strict=True)]
+             for p, b, m in zip(runs["path"], runs["benchmark"], base, strict=True)]
     runs["producer_accuracy"] = [accuracy for accuracy, _ in found]
     runs["producer_label"] = [label for _, label in found]
     runs["producer_accuracy"] = pd.to_numeric(runs["producer_accuracy"], errors="coerce")
