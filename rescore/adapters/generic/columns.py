@@ -79,7 +79,7 @@ def _abstention_labels(values: pd.Series) -> list[str]:
     parsed = parse_grades(sample)
     if parsed.notna().mean() < 0.95 or not (parsed == "abstain").any():
         return []
-    return sorted({str(v).strip() for v, outcome in zip(sample, parsed, strict=True) if outcome == "abstain"})[:4]
+    return sorted({str(v).strip() for v, outcome in zip(sample, parsed, strict=True) if str(outcome) == "abstain"})[:4]
 
 
 def _model_text(values: pd.Series) -> str | None:
@@ -193,10 +193,15 @@ class ColumnMap:
 
     @property
     def result_like(self) -> bool:
-        """Whether the table has what a result needs: a grade, an answer with its gold, or counts."""
+        """Whether the table has what a result needs: a grade, an answer with its gold, or counts.
+
+        A column *named* as a grade whose values are not grades still counts: the file is meant as
+        results, and reading it says what is wrong with that column (a folder walk must not pass
+        over a broken result file as if it were foreign)."""
         roles = self.roles
         answered = bool({"prediction", "response"} & set(roles))
-        return self.counts_only or "correct" in roles or ("gold" in roles and answered)
+        return (self.counts_only or "correct" in roles or ("gold" in roles and answered)
+                or bool(self.judged_as_grades))
 
     @property
     def counts_only(self) -> bool:
