@@ -175,3 +175,58 @@ def test_runs_shown_apart_keep_their_source_in_every_row(tmp_path: Path) -> None
         assert len(runs) == 2 and runs["model"].str.endswith("]").all()
         assert [Path(p).parent.name for p in runs["path"]] == ["r1", "r2"]
         assert runs["producer_accuracy"].notna().all()
+
+
+# ---- issue 16.4: unequal coverage is visible ----------------------------------------------------
+def _uneven(folder: Path) -> Path:
+    """Two full runs of 40 items and a partial run of 8 (items 0-7) on one benchmark."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ["model,id,correct"]
+    for model, n in (("full-a", 40), ("full-b", 40), ("part", 8)):
+        rows += [f"{model},{i},{int((i * 7 + len(model)) % 3 == 0)}" for i in range(n)]
+    path = folder / "quiz.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_coverage_column_marks_and_warning(tmp_path: Path) -> None:
+    path = _uneven(tmp_path)
+    board = rescore.leaderboard(rescore.load(path), [0.0])
+    coverage = dict(zip(board.groups["model"], board.groups["coverage"], strict=True))
+    assert coverage == {"full-a": 1.0, "full-b": 1.0, "part": 8 / 40}
+    assert len(board.warnings) == 1 and "unequal coverage on quiz: part (20%)" in board.warnings[0]
+    terminal = invoke("leaderboard", str(path), "-t", "0")
+    assert "part †" in terminal.stdout and "full-a †" not in terminal.stdout
+    assert "warning: unequal coverage on quiz: part (20%)" in terminal.stderr
+    markdown = invoke("leaderboard", str(path), "-t", "0", "-q", "-f", "markdown").stdout
+    assert "| part † |" in markdown and "coverage: part on quiz 20%" in markdown
+    csv_head = invoke("leaderboard", str(path), "-t", "0", "-q", "-f", "csv").stdout.splitlines()[0]
+    assert "coverage" in csv_head.split(",")
+    doc = json.loads(invoke("leaderboard", str(path), "-t", "0", "-q", "-f", "json").stdout)
+    assert {g["model"]: g["coverage"] for g in doc["groups"]}["part"] == pytest.approx(0.2)
+    assert doc["provenance"]["warnings"] and doc["provenance"]["alignment"]["items_dropped"] == 0
+    html = tmp_path / "r.html"
+    assert invoke("report", str(path), "-o", str(html), "-q").exit_code == 0
+    assert "scored on part of this benchmark's items (coverage: part 20%)" in html.read_text()
+
+
+def test_equal_coverage_prints_no_mark_or_warning(tmp_path: Path) -> None:
+    path = _results(tmp_path)
+    result = invoke("leaderboard", str(path), "-t", "0")
+    assert "†" not in result.stdout and "warning:" not in result.stderr
+    doc = json.loads(invoke("leaderboard", str(path), "-t", "0", "-q", "-f", "json").stdout)
+    assert "warnings" not in doc["provenance"] and doc["groups"][0]["coverage"] == 1.0
+
+
+def test_common_items_scores_on_the_intersection_and_the_gate(tmp_path: Path) -> None:
+    path = _uneven(tmp_path)
+    doc = json.loads(invoke("leaderboard", str(path), "-t", "0", "-q", "-f", "json", "--common-items").stdout)
+    assert {g["model"]: g["n"] for g in doc["groups"]} == {"full-a": 8, "full-b": 8, "part": 8}
+    assert doc["provenance"]["alignment"]["items_dropped"] == 64
+    assert "--common-items: quiz scored on the 8 item(s) all 3 model(s) have (of 40 in the union)" \
+        in doc["provenance"]["notes"]
+    expected = sum((i * 7 + len("full-a")) % 3 == 0 for i in range(8)) / 8
+    assert {g["model"]: g["accuracy"] for g in doc["groups"]}["full-a"] == pytest.approx(expected)
+    failed = invoke("check", str(path), "--min", "coverage=1")
+    assert failed.exit_code == 1 and "FAIL quiz part coverage=0.2 < 1" in failed.stdout
+    assert invoke("check", str(path), "--min", "coverage=1", "--common-items", "-q").exit_code == 0

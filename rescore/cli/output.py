@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rescore.read.assemble import said_of_files, skip_kind
@@ -14,6 +15,8 @@ def print_notes(board: Leaderboard, console: Console) -> None:
         console.print(f"[dim]note:[/] {note}", markup=True, highlight=False)
     for line in skipped_lines(board.skipped):
         console.print(f"[dim]skipped:[/] {line}", highlight=False)
+    for line in board.warnings:  # issue 16.4: unequal coverage, naming the models
+        console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
 
 
 def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
