@@ -230,3 +230,48 @@ def test_common_items_scores_on_the_intersection_and_the_gate(tmp_path: Path) ->
     failed = invoke("check", str(path), "--min", "coverage=1")
     assert failed.exit_code == 1 and "FAIL quiz part coverage=0.2 < 1" in failed.stdout
     assert invoke("check", str(path), "--min", "coverage=1", "--common-items", "-q").exit_code == 0
+
+
+# ---- issue 16.8: rescore inspect on a whole folder ---------------------------------------------
+def _survey(folder: Path) -> None:
+    from tests.conftest import SAMPLE
+
+    for sub in ("simpleqa_mini", "mmlu_pro_mini"):
+        (folder / sub).mkdir(parents=True)
+        for path in (SAMPLE / sub).iterdir():
+            (folder / sub / path.name).write_bytes(path.read_bytes())
+    (folder / "broken.jsonl").write_text('{"doc_id": 1,\n')
+    (folder / "notes.txt").write_text("see the wiki\n")
+
+
+def test_inspect_goes_on_past_unreadable_files_and_summarises(tmp_path: Path) -> None:
+    _survey(tmp_path)
+    result = invoke("inspect", str(tmp_path), "--examples", "0")
+    assert result.exit_code == 3  # something could not be read: said, after the whole survey
+    assert "1 of 11 file(s) could not be read" in result.stderr and "broken.jsonl" in result.stderr
+    summary = result.stdout[result.stdout.index("summary of"):]
+    assert "broken" in summary and "error:" in summary
+    assert summary.count("match") >= 5  # the five SimpleQA files agree with their grader summaries
+    assert "11 file(s) read, 1 unreadable, 6 skipped" in summary
+    assert invoke("inspect", str(tmp_path), "--on-error", "skip", "--examples", "0").exit_code == 0
+
+
+def test_inspect_json_envelope_and_output_file(tmp_path: Path) -> None:
+    _survey(tmp_path / "in")
+    out = tmp_path / "survey.json"
+    result = invoke("inspect", str(tmp_path / "in"), "-o", str(out))
+    assert result.exit_code == 3 and result.stdout == ""  # written whole, then the failure is said
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == "rescore.inspect" and len(doc["files"]) == len(doc["summary"]) == 11
+    rows = {Path(r["path"]).name: r for r in doc["summary"]}
+    careful = rows["acme__careful-70b_results.jsonl"]
+    lines = [json.loads(x) for x in (tmp_path / "in" / "simpleqa_mini" / "acme__careful-70b_results.jsonl")
+             .read_text().splitlines()]
+    assert careful["items"] == len(lines) and careful["verdict"] == "match"
+    assert careful["correct"] == sum(1 for x in lines if x["grade"] == "A")
+    assert careful["producer_accuracy"] == careful["rescore_accuracy"]
+    assert [u["path"] for u in doc["unreadable"]] == [str(tmp_path / "in" / "broken.jsonl")]
+    assert {k["kind"] for k in doc["skipped_kinds"]} >= {"documentation or script, not results"}
+    text = tmp_path / "survey.txt"
+    assert invoke("inspect", str(tmp_path / "in"), "-o", str(text), "--on-error", "skip").exit_code == 0
+    assert "summary of" in text.read_text()
