@@ -200,7 +200,7 @@ def summary_row(report: FileReport) -> dict[str, Any]:
         reasons = sorted({c.note for c in wrong if c.note})
         verdict = (f"mismatch ({len(wrong)} of {len(checks)})" if len(checks) > 1 else "mismatch") + (
             f": {'; '.join(reasons)}" if reasons else "")
-    first = report.cross_checks[0] if len(report.cross_checks) == 1 else None
+    first = report.cross_checks[0] if report.cross_checks else None  # the file's first producer number
     return {
         "path": report.path,
         "producer": report.adapter,
