@@ -8,15 +8,16 @@ from an explicit column (bool, 0/1, grade words) or from prediction vs gold. A t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from rescore.adapters._common import text_or_na
+from rescore.adapters._common import head_text, text_or_na
 from rescore.adapters.base import Adapter, FastCounts, SourceInfo
-from rescore.adapters.generic.columns import COUNT_ROLES, FLAG_NAME, ColumnMap
+from rescore.adapters.generic.columns import COUNT_ROLES, FLAG_FOR_ROLE, FLAG_NAME, ColumnMap
 from rescore.config import load_config
 from rescore.errors import InputError, UsageError
 from rescore.outcomes.confidence import normalise_confidence
@@ -46,6 +47,34 @@ def path_name(path: Path, part: str | None) -> str | None:
     raise UsageError(f"--model-from / --benchmark-from must be one of {', '.join(FROM_CHOICES)}, not {part!r}")
 
 
+def _named_as_results(path: Path, options: LoadOptions) -> bool:
+    """Whether a file is surely a result table by its column names (read from its first bytes, or
+    its Parquet schema): a grade or count column by name, or column flags / a mapping given.
+    Keeps a folder walk from reading the head of every result file twice."""
+    if options.mapping or any(getattr(options, flag) for flag in FLAG_FOR_ROLE.values()):
+        return True
+    kind = table_kind(path)
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            names = list(pq.read_schema(path).names)
+        elif kind in ("csv", "tsv"):
+            first = head_text(path, 1 << 16).split("\n", 1)[0]
+            names = [n.strip().strip('"') for n in first.split("," if kind == "csv" else "\t")]
+        else:  # JSON / JSONL: a quoted name followed by a colon, in the first 16 KB
+            head = head_text(path, 1 << 14).lower()
+            return any(re.search(f'"{re.escape(name)}"\\s*:', head) for name in _result_names() if f'"{name}"' in head)
+    except Exception:  # unreadable here: the reading decides, and reports it
+        return False
+    return any(name.lower() in _result_names() for name in names)
+
+
+def _result_names() -> frozenset[str]:
+    """Column names (lower case) that make a table a result table: grade and count columns."""
+    return frozenset(n.lower() for role in ("correct", *COUNT_ROLES) for n in load_config("columns.yaml").get(role, []))
+
+
 class GenericAdapter(Adapter):
     name = "generic"
     version = "1"
@@ -64,6 +93,8 @@ class GenericAdapter(Adapter):
         file no adapter recognises is. A file that *is* a table of results and then fails to read
         stays an error, and so does any file named on the command line.
         """
+        if _named_as_results(path, options):  # the usual case, from the first bytes or the schema alone
+            return None
         try:
             head = next(iter_table(path, batch_size=WALK_HEAD_ROWS), None)
         except InputError as exc:
