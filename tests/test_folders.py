@@ -275,3 +275,20 @@ def test_inspect_json_envelope_and_output_file(tmp_path: Path) -> None:
     text = tmp_path / "survey.txt"
     assert invoke("inspect", str(tmp_path / "in"), "-o", str(text), "--on-error", "skip").exit_code == 0
     assert "summary of" in text.read_text()
+
+
+def test_judge_labels_decide_alike_in_counts_mode_and_item_mode(tmp_path: Path) -> None:
+    """The Parquet fast path judges columns on the same head as the general reader, so a judge
+    label under any name beats ``is_correct`` in both modes (the counts must agree)."""
+    import pandas as pd
+
+    labels = ["correct", "incorrect", "not_attempted", "correct", "not_attempted"] * 4
+    frame = pd.DataFrame({"model": "m", "benchmark": "simpleqa", "question_id": range(len(labels)),
+                          "judge_pred": labels, "is_correct": [label == "correct" for label in labels]})
+    path = tmp_path / "graded.parquet"
+    frame.to_parquet(path)
+    expected = {"correct": 8, "wrong": 4, "abstain": 8}
+    items = rescore.load(path).runs
+    counted = rescore.load(path, need_items=False).runs
+    for runs in (items, counted):
+        assert {o: int(runs[f"n_{o}"].sum()) for o in expected} == expected
