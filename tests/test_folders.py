@@ -292,3 +292,16 @@ def test_judge_labels_decide_alike_in_counts_mode_and_item_mode(tmp_path: Path) 
     counted = rescore.load(path, need_items=False).runs
     for runs in (items, counted):
         assert {o: int(runs[f"n_{o}"].sum()) for o in expected} == expected
+
+
+def test_model_from_names_the_benchmark_by_the_other_path_part(tmp_path: Path) -> None:
+    """``--model-from stem`` is the default spelled out (benchmark = folder); ``--model-from parent``
+    leaves the file name to the benchmark: never the same name for both."""
+    folder = tmp_path / "acme-70b"
+    folder.mkdir()
+    path = folder / "gpqa.csv"
+    path.write_text("id,correct\n1,1\n2,0\n")
+    spelled = rescore.load(path, model_from="stem")
+    assert (set(spelled.items["model"]), set(spelled.items["benchmark"])) == ({"gpqa"}, {"acme-70b"})
+    swapped = rescore.load(path, model_from="parent")
+    assert (set(swapped.items["model"]), set(swapped.items["benchmark"])) == ({"acme-70b"}, {"gpqa"})

@@ -158,19 +158,19 @@ class GenericAdapter(Adapter):
         file name names the model, not the benchmark. ``--model-from`` / ``--benchmark-from``
         choose the path part explicitly.
         """
-        model_fixed = options.model if options.model is not None else path_name(path, options.model_from)
-        from_path = model_fixed is None and "model" not in columns.roles
-        if from_path:
-            model_fixed = path_name(path, "stem")
+        model_part = None  # the path part that names the model, when one does
+        if options.model is None and (options.model_from is not None or "model" not in columns.roles):
+            model_part = options.model_from or "stem"
+        model_fixed = options.model if options.model is not None else path_name(path, model_part)
         bench_fixed = options.benchmark if options.benchmark is not None else path_name(path, options.benchmark_from)
         bench_default = None
         if bench_fixed is None and "benchmark" not in columns.roles:
-            if from_path:
-                bench_default = path_name(path, "parent")
+            if model_part is not None:  # the path part the model does not use names the benchmark
+                bench_default = path_name(path, "stem" if model_part == "parent" else "parent")
             else:
                 bench_default = path.name.split(".")[0]
                 info.note(f"benchmark <- file name ({bench_default!r})")
-        if from_path:
+        if model_part is not None and options.model_from is None:
             said = "model <- file name" + (", benchmark <- folder name" if bench_default is not None else "")
             info.note(f"{said} (the table has no model column; --model-from and --benchmark-from stem|parent "
                       "choose otherwise)")
