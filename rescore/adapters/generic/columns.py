@@ -68,11 +68,15 @@ def _looks_like_grades(values: pd.Series) -> bool:
 LONG_TEXT_CHARS = 60
 LONG_TEXT_WORDS = 8
 MULTILINE_SHARE = 0.3
+LABEL_CHARS = 40  # a grade label is a word or two ("not_attempted", "partially correct")
 
 
 def _abstention_labels(values: pd.Series) -> list[str]:
     """The distinct labels of a column of grade *words* that include an abstention (empty if not:
     booleans, numbers and free text are not such a scale)."""
+    quick = values.head(GRADE_SAMPLE).dropna().head(20)  # free text is turned down on a few values
+    if quick.empty or not all(isinstance(v, str) and len(v) <= LABEL_CHARS for v in quick):
+        return []
     sample = _non_empty(values).head(GRADE_SAMPLE)
     if sample.empty or not all(isinstance(v, str) for v in sample):
         return []
