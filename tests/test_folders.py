@@ -305,3 +305,13 @@ def test_model_from_names_the_benchmark_by_the_other_path_part(tmp_path: Path) -
     assert (set(spelled.items["model"]), set(spelled.items["benchmark"])) == ({"gpqa"}, {"acme-70b"})
     swapped = rescore.load(path, model_from="parent")
     assert (set(swapped.items["model"]), set(swapped.items["benchmark"])) == ({"acme-70b"}, {"gpqa"})
+
+
+def test_statistics_commands_summarise_skips_per_kind_too(tmp_path: Path) -> None:
+    _uneven(tmp_path)
+    for name in ("a.bak", "b.bak", "c.bak"):
+        (tmp_path / name).write_text("old\n")
+    result = invoke("compare", str(tmp_path), "-t", "0.5")
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
+    assert lines == [f"skipped: no adapter recognises .bak files (3 files: {tmp_path / 'a.bak'}, ...)"]
