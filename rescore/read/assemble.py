@@ -100,7 +100,7 @@ class Walk:
         self.files.append((path, walked))
 
 
-def _unreadable(path: Path, what: str, exc: OSError, on_error: str, walk: Walk) -> None:
+def _unreadable_entry(path: Path, what: str, exc: OSError, on_error: str, walk: Walk) -> None:
     """An entry of a walked folder that cannot be opened: an error naming it, or a skip with why."""
     reason = f"cannot read this {what} ({exc.strerror or exc})"
     if on_error != "skip":
@@ -124,7 +124,7 @@ def _walk_folder(root: Path, on_error: str, walk: Walk) -> None:
         except OSError as exc:
             if folder == root:
                 raise InputError(f"cannot read this folder ({exc.strerror or exc})", path=str(folder)) from None
-            _unreadable(folder, "folder", exc, on_error, walk)
+            _unreadable_entry(folder, "folder", exc, on_error, walk)
             return
         for entry in children:
             if entry.name.startswith("."):
@@ -145,13 +145,13 @@ def _walk_folder(root: Path, on_error: str, walk: Walk) -> None:
                 else:
                     mode = entry.stat(follow_symlinks=False).st_mode
             except OSError as exc:
-                _unreadable(child, "entry", exc, on_error, walk)
+                _unreadable_entry(child, "entry", exc, on_error, walk)
                 continue
             kind = next((what for test, what in _NOT_REGULAR if test(mode)), None)
             if kind is not None:
                 found.append((child, f"{kind}, not a regular file"))
             elif not os.access(child, os.R_OK):
-                _unreadable(child, "file", PermissionError(13, "permission denied"), on_error, walk)
+                _unreadable_entry(child, "file", PermissionError(13, "permission denied"), on_error, walk)
             else:
                 found.append((child, None))
 
@@ -199,6 +199,12 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
     walk = walk_inputs(paths, options.on_error)
     skipped: list[tuple[str, str]] = list(walk.passed)
     for path, walked in walk.files:
+        unusable = _unusable_name(path)
+        if unusable:
+            if options.on_error != "skip":
+                raise InputError(unusable, path=shown_path(path))
+            skipped.append((shown_path(path), f"error: {unusable}"))
+            continue
         if walked and _is_documentation(path):
             skipped.append((str(path), "documentation or script, not results"))
             continue
@@ -213,6 +219,11 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
             if why:
                 skipped.append((str(path), why))
                 continue
+        if adapter is None and (unreadable := _unreadable(path)):  # say why, not "no adapter recognises"
+            if options.on_error != "skip":
+                raise InputError(unreadable, path=str(path))
+            skipped.append((str(path), f"error: {unreadable}"))
+            continue
         if adapter is None:
             if walked:
                 skipped.append((str(path), _unknown_reason(path)))
@@ -241,6 +252,45 @@ def skipped_summary(skipped: list[tuple[str, str]]) -> list[dict[str, Any]]:
     for path, reason in skipped:
         kinds.setdefault(skip_kind(reason), []).append(path)
     return [{"kind": kind, "files": len(paths), "first": paths[0]} for kind, paths in kinds.items()]
+
+
+def shown_path(path: Path) -> str:
+    """A path fit for a message: bytes that are not UTF-8 shown as ``\\xNN``."""
+    import os
+
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _unusable_name(path: Path) -> str | None:
+    """A file name that is not UTF-8 cannot be written into a report (JSON, Parquet metadata) nor
+    opened by Arrow: one named error (issue 17), or a skip with ``--on-error skip``."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename the file"
+    return None
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a regular file no adapter recognised cannot be read (permission denied, a damaged zip
+    such as a truncated inspect_ai ``.eval``), or None when it is merely unknown."""
+    import os
+    import stat
+    import zipfile
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(4)
+        if path.suffix.lower() in (".eval", ".zip") or head == b"PK\x03\x04":
+            with zipfile.ZipFile(path):
+                return None
+    except zipfile.BadZipFile as exc:
+        return f"the zip archive is damaged or truncated ({exc})"
+    except OSError as exc:
+        return f"cannot read file ({(exc.strerror or str(exc)).lower()})"
+    return None
 
 
 def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.DataFrame:

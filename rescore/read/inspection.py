@@ -127,6 +127,21 @@ def inspect_folder(paths: list[str | Path], options: LoadOptions | None = None, 
     the reading gave), and the next file is read: on a folder of dumps the survey is the point.
     """
     options = options or LoadOptions()
+    from rescore.read.streams import copied_streams
+
+    with copied_streams(paths) as streams:  # a FIFO or device is read once (rescore/read/streams.py)
+        try:
+            reports, skipped = _inspect(streams.paths, options, examples, keep_going)
+        except InputError as exc:
+            raise streams.renamed(exc) from None
+        for report in reports:
+            report.path = streams.name(report.path)
+        skipped = [(streams.name(path), reason) for path, reason in skipped]
+    return reports, skipped
+
+
+def _inspect(paths: list[str | Path], options: LoadOptions, examples: int,
+             keep_going: bool) -> tuple[list[FileReport], list[tuple[str, str]]]:
     chosen, skipped = plan(paths, options)
     reports = []
     for path, adapter in chosen:

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from rescore.cli import options as o
@@ -18,18 +17,20 @@ from rescore.cli.readopts import read_options, reads_results
 from rescore.errors import InputError, UsageError
 from rescore.read.inspection import FileReport, inspect_document, inspect_folder, summary_row
 from rescore.read.schema import OUTCOMES
+from rescore.report.safe_text import terminal_markup
 from rescore.score.jsonable import dumps
 
 
 def _print_report(report: FileReport, console: Console) -> None:
-    console.rule(f"[bold]{report.path}")
+    m = terminal_markup  # file names, model names, notes and example text come from the files
+    console.rule(f"[bold]{m(report.path)}")
     if report.error:
-        console.print(f"[red]error:[/] {report.error}")
+        console.print(f"[red]error:[/] {m(report.error)}")
         return
     console.print(f"producer: [bold]{report.adapter}[/] (adapter v{report.adapter_version})")
-    console.print(f"models: {', '.join(report.models) or '–'}")
-    console.print(f"benchmarks: {', '.join(report.benchmarks) or '–'}"
-                  + (f"; subsets: {', '.join(report.subsets[:12])}" + (" ..." if len(report.subsets) > 12 else "")
+    console.print(f"models: {m(', '.join(report.models)) or '–'}")
+    console.print(f"benchmarks: {m(', '.join(report.benchmarks)) or '–'}"
+                  + (f"; subsets: {m(', '.join(report.subsets[:12]))}" + (" ..." if len(report.subsets) > 12 else "")
                      if report.subsets else ""))
     kind = "items" if report.per_item else "items (counts only: per-item data unavailable)"
     console.print(f"{kind}: {report.items}  " + "  ".join(f"{k}={v}" for k, v in report.outcomes.items()))
@@ -43,19 +44,20 @@ def _print_report(report: FileReport, console: Console) -> None:
         for col in ("outcome", "rule", "count"):
             table.add_column(col, justify="right" if col == "count" else "left")
         for rule in report.rules:
-            table.add_row(rule["outcome"], rule["rule"], str(rule["count"]))
+            table.add_row(m(rule["outcome"]), m(rule["rule"]), str(rule["count"]))
         console.print(table)
     for check in report.cross_checks:
         mark = {True: "[green]match[/]", False: "[red]MISMATCH[/]", None: "[dim]n/a[/]"}[check.match]
         theirs = "–" if check.producer_accuracy is None else f"{check.producer_accuracy:.4f}"
         ours = "–" if check.rescore_accuracy is None else f"{check.rescore_accuracy:.4f}"
-        line = (f"cross-check {check.benchmark} / {check.model}: {check.label} = {theirs}, rescore t=0 accuracy = "
+        line = (f"cross-check {m(check.benchmark)} / {m(check.model)}: {m(check.label)} = "
+                f"{theirs}, rescore t=0 accuracy = "
                 f"{ours} ({check.n_rescore} items) {mark}")
-        console.print(line + (f" [dim]({check.note})[/]" if check.note else ""))
+        console.print(line + (f" [dim]({m(check.note)})[/]" if check.note else ""))
         if check.extra:
-            console.print("  producer also reports: " + ", ".join(f"{k}={v}" for k, v in check.extra.items()))
+            console.print("  producer also reports: " + m(", ".join(f"{k}={v}" for k, v in check.extra.items())))
     for note in report.notes:
-        console.print(f"[dim]note:[/] {note}")
+        console.print(f"[dim]note:[/] {m(note)}")
     if report.examples:
         table = Table(title="examples", title_justify="left", show_edge=False)
         columns = [c for c in ("item_id", "outcome", "rule", "confidence", "prediction", "gold", "response")
@@ -63,7 +65,7 @@ def _print_report(report: FileReport, console: Console) -> None:
         for col in columns:
             table.add_column(col, overflow="fold", max_width=40)
         for row in report.examples:
-            table.add_row(*[("" if row.get(c) is None else str(row.get(c)))[:120] for c in columns])
+            table.add_row(*[m(("" if row.get(c) is None else str(row.get(c)))[:120]) for c in columns])
         console.print(table)
 
 
@@ -89,16 +91,16 @@ def _print_summary(reports: list[FileReport], skipped: list[tuple[str, str]], co
             error = error[len(row["path"]):].lstrip(",: ")
         verdict = row["verdict"] if not row["error"] else f"error: {error}"
         name = os.path.relpath(row["path"], root) if root else row["path"]
-        table.add_row(escape(name), row["producer"], escape(models), str(row["items"]),
+        table.add_row(terminal_markup(name), row["producer"], terminal_markup(models), str(row["items"]),
                       "/".join(str(row[o]) for o in OUTCOMES), _number(row["producer_accuracy"]),
-                      _number(row["rescore_accuracy"]), escape(verdict))
-    console.rule("[bold]summary" + (f" of {escape(root)}" if root else ""))
+                      _number(row["rescore_accuracy"]), terminal_markup(verdict))
+    console.rule("[bold]summary" + (f" of {terminal_markup(root)}" if root else ""))
     console.print(table)
     console.print(f"{len(reports)} file(s) read" + (f", {sum(1 for r in reports if r.error)} unreadable"
                                                     if any(r.error for r in reports) else "")
                   + (f", {len(skipped)} skipped" if skipped else ""), highlight=False)
     for line in skipped_lines(skipped):
-        console.print(f"[dim]skipped:[/] {escape(line)}", highlight=False)
+        console.print(f"[dim]skipped:[/] {terminal_markup(line)}", highlight=False)
 
 
 def _number(value: Any) -> str:
