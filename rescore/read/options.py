@@ -63,6 +63,11 @@ class LoadOptions:
     scheduler: Any = None  # "tcp://host:8786", or a distributed.Client (library use)
     scheduler_timeout: float = 10.0  # seconds to wait for the scheduler (and for a first worker)
     extra: dict[str, Any] = field(default_factory=dict)
+    # issue 16 (per-model files): name the model / benchmark from the file's path: "stem" (file
+    # name without its suffixes) or "parent" (its folder's name). None: the table's column, else
+    # (no model column) model = stem and benchmark = parent
+    model_from: str | None = None
+    benchmark_from: str | None = None
     # issue 21: remote paths and the incremental cache (rescore/read/remote.py, rescore/read/cache.py)
     timeout: float = 30.0  # seconds per request to a remote filesystem (then bounded retries, then one error line)
     cache: str | None = None  # a folder of per-file results reused while the file and options are unchanged
