@@ -86,7 +86,12 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
         names = list(handle.schema_arrow.names)
         # ColumnMap judges some columns by their values (grade candidates, grade labels under any
         # name, free text offered as gold): the head holds every column, as the general reader's does
-        head = next(handle.iter_batches(batch_size=head_rows), None)
+        # only the row groups that hold the head: a remote file is read by range, not whole
+        groups, rows = [], 0
+        while rows < head_rows and len(groups) < handle.num_row_groups:
+            rows += handle.metadata.row_group(len(groups)).num_rows
+            groups.append(len(groups))
+        head = next(handle.iter_batches(batch_size=head_rows, row_groups=groups), None)
     except (pa.ArrowException, OSError, StopIteration):
         return None
     if head is None or head.num_rows == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,7 @@ from rescore.cli.output import skipped_lines
 from rescore.cli.readopts import read_options, reads_results
 from rescore.errors import InputError, UsageError
 from rescore.read.inspection import FileReport, inspect_document, inspect_folder, summary_row
+from rescore.read.remote import is_url
 from rescore.read.schema import OUTCOMES
 from rescore.report.safe_text import terminal_markup
 from rescore.score.jsonable import dumps
@@ -132,7 +134,8 @@ def inspect(
         from rescore.report.atomic import check_not_input
 
         check_not_input(output, paths)
-    several = len(paths) > 1 or any(path.is_dir() for path in paths)
+    # a URL may name a folder or a glob: keep going past one bad file, as for a folder
+    several = len(paths) > 1 or any(is_url(path) or Path(path).is_dir() for path in paths)
     reports, skipped = inspect_folder(list(paths), opts, examples, keep_going=several)
     if fmt == "json":
         text = dumps(inspect_document(reports, skipped))
