@@ -16,8 +16,7 @@ MAPPING = "Column mapping (generic tables)"
 INPUT = "Input"
 PRODUCERS = "Producer-specific"
 
-Paths = Annotated[list[str], typer.Argument(help="One or more result files or folders (walked recursively), or "
-                                             "URLs: s3://, gs://, az://, hf://, https://, with globs.",
+Paths = Annotated[list[str], typer.Argument(help="Result files, folders (walked) or URLs (s3://, hf://, ...).",
                                               show_default=False,
                                               metavar="PATH")]
 Thresholds = Annotated[
