@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -61,12 +64,18 @@ def sample_report(runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def assert_self_contained(text: str) -> None:
-    """No scripts, and nothing fetched: no src/href to another origin, no @import, no url(http...)."""
+    """Nothing fetched (no src/href to another origin, no @import, no url(http...)), and the only
+    scripts are the inert data block and the one inline script the CSP allows by its hash."""
     lowered = text.lower()
-    assert "<script" not in lowered
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", lowered)
     assert "@import" not in lowered and "url(http" not in lowered and "<link" not in lowered
     assert "default-src 'none'" in text  # the CSP forbids any fetch a future change might add
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", text, flags=re.S)
+    assert [attrs for attrs, _ in scripts] == [' type="application/json" id="rescore-data"', ""]
+    csp = re.search(r'Content-Security-Policy\' content="([^"]+)"', text).group(1)
+    digest = base64.b64encode(hashlib.sha256(scripts[1][1].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp and "unsafe-inline" not in csp.split("script-src")[1]
+    json.loads(scripts[0][1])  # the data block is plain JSON (numbers only)
 
 
 @needs_mpl
@@ -157,10 +166,13 @@ def test_top_and_title(runs: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert "<title>Nightly</title>" in text and "<h1>Nightly</h1>" in text
-    board = text[text.index("<table class='board'>"):]
+    board = text[text.index("<table class='board' data-b='0'>"):]
     board = board[:board.index("</table>")]
-    assert board.count("<tr>") == 1 + 2  # header + top 2
+    # every model is in the table (the slider shows the top 2 at its t); past the top 2 rows are hidden
+    assert re.findall(r"<tr data-i='(\d)'( hidden)?>", board) == [("0", ""), ("1", ""), ("2", " hidden")]
     assert "S(t=0.5)" in board and "S(t=0)" not in board
+    # the figures show the same top 2 only (named in the curves' legend), and say so
+    assert "Shown: the top 2 models at t=0.5 (--top)." in text
 
 
 @pytest.mark.parametrize(("args", "code", "needle"), [
