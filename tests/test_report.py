@@ -26,9 +26,9 @@ try:
     import matplotlib  # noqa: F401
 
     HAS_MPL = True
-except ImportError:  # figures need the [plots] extra; the tables-only tests still run
+except ImportError:  # a trimmed install without matplotlib: the tables-only tests still run
     HAS_MPL = False
-needs_mpl = pytest.mark.skipif(not HAS_MPL, reason='figures need the [plots] extra: pip install "rescore[plots]"')
+needs_mpl = pytest.mark.skipif(not HAS_MPL, reason="figures need matplotlib")
 
 
 def write_runs(folder: Path) -> Path:

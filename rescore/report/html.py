@@ -69,7 +69,7 @@ def _slug(text: str) -> str:
 
 
 def load_matplotlib() -> Any | None:
-    """The matplotlib module, or None when the ``[plots]`` extra is not installed."""
+    """The matplotlib module (a dependency), or None when it cannot be imported (a broken or trimmed install)."""
     try:
         import matplotlib
         from matplotlib.figure import Figure  # noqa: F401  (checks the install is usable)
@@ -233,7 +233,7 @@ def score_curve_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, styl
     credit = board.policy.idk_credit
     z = z_value(board.level)
     has_policy = any(k[0] == bench and k[1] in models for k in data.policy_curves)
-    panels = [models[i:i + PANEL] for i in range(0, len(models), PANEL)] or [[]]
+    panels = _chunks(models)
     axes: list[Any] = []
 
     def curves(model: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -255,8 +255,8 @@ def score_curve_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, styl
         for ax, panel in zip(grid[:, 0], panels, strict=True):
             axes.append(ax)
             handles = []
-            for model in panel:
-                color, style, marker = styles[model]
+            for k, model in enumerate(panel):
+                color, style, marker = _panel_style(styles, model, k, len(panels))
                 curve = drawn[model]
                 if curve is None:
                     continue
@@ -364,39 +364,52 @@ def bump_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, styles: dic
     return Figure(fig_id, title, caption, _svg(mpl, draw, fig_id, title, (width, height), layout=None, said=said))
 
 
+def _panel_style(styles: dict, model: str, k: int, panels: int) -> tuple[str, str, str]:
+    """A model's style in a figure: its report-wide one, or, in one panel of several, a colour by
+    its place in the panel (so no two lines of a panel share a colour)."""
+    return styles[model] if panels == 1 else (PALETTE[k % len(PALETTE)], "-", "o")
+
+
+def _chunks(models: list[str]) -> list[list[str]]:
+    return [models[i:i + PANEL] for i in range(0, len(models), PANEL)] or [[]]
+
+
 def reliability_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, styles: dict, top: int | None = None,
                        said: list[str] | None = None) -> Figure | None:
     rel = data.reliability
     if rel is None:
         return None
-    keep = ranked_models(data.board, bench, top)
-    rel = rel[(rel["benchmark"] == bench) & rel["model"].astype(str).isin(keep)]
-    if rel.empty:
+    rel = rel[rel["benchmark"] == bench]
+    present = set(rel["model"].astype(str))
+    panels = _chunks([m for m in ranked_models(data.board, bench, top) if m in present])
+    if not present or not panels[0]:
         return None
-    count = rel["model"].nunique()
 
     def draw(fig: Any) -> None:
-        ax = fig.subplots()
-        ax.plot([0, 1], [0, 1], color="#888888", linewidth=0.8, linestyle="--", label="perfect calibration")
-        for model, frame in rel.groupby("model", sort=True):
-            color, style, marker = styles[str(model)]
-            sizes = 12 + 80 * frame["count"].to_numpy() / max(1, frame["count"].max())
-            ax.plot(frame["mean_confidence"], frame["accuracy"], color=color, linestyle=style, linewidth=1.2,
-                    marker=marker, markersize=3, label=_mpl_label(str(model)))
-            ax.scatter(frame["mean_confidence"], frame["accuracy"], s=sizes, color=color, alpha=0.8, linewidths=0)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1.02)
-        ax.set_aspect("equal")
-        ax.set_xlabel("stated confidence (bin mean)")
-        ax.set_ylabel("accuracy of answered items")
-        _legend(ax, count + 1)
+        grid = fig.subplots(len(panels), 1, squeeze=False)
+        for ax, panel in zip(grid[:, 0], panels, strict=True):
+            ax.plot([0, 1], [0, 1], color="#888888", linewidth=0.8, linestyle="--", label="perfect calibration")
+            for k, model in enumerate(panel):
+                frame = rel[rel["model"].astype(str) == model]
+                color, style, marker = _panel_style(styles, model, k, len(panels))
+                sizes = 12 + 80 * frame["count"].to_numpy() / max(1, frame["count"].max())
+                ax.plot(frame["mean_confidence"], frame["accuracy"], color=color, linestyle=style, linewidth=1.2,
+                        marker=marker, markersize=3, label=_mpl_label(model))
+                ax.scatter(frame["mean_confidence"], frame["accuracy"], s=sizes, color=color, alpha=0.8,
+                           linewidths=0)
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1.02)
+            ax.set_aspect("equal")
+            ax.set_xlabel("stated confidence (bin mean)")
+            ax.set_ylabel("accuracy of answered items")
+            _legend(ax, len(panel) + 1)
 
     title = f"{bench}: reliability diagram"
     caption = ("Answered items in 10 equal-width confidence bins (marker area ∝ items). Below the diagonal: "
                "over-confident.")
-    columns = max(1, math.ceil((count + 1) / 16))
-    size = (7.0 + 1.8 * (columns - 1), max(4.2, 0.16 * min(count + 1, 16) + 1.2))
-    return Figure(fig_id, title, caption, _svg(mpl, draw, fig_id, title, size, said=said))
+    if len(panels) > 1:
+        caption += f" One panel per {PANEL} models, in rank order at t={data.board.thresholds[0]:g}."
+    return Figure(fig_id, title, caption, _svg(mpl, draw, fig_id, title, (7.0, 4.2 * len(panels)), said=said))
 
 
 def risk_coverage_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, styles: dict, top: int | None = None,
@@ -404,29 +417,32 @@ def risk_coverage_figure(mpl: Any, data: ReportData, bench: str, fig_id: str, st
     curve = data.risk_coverage
     if curve is None:
         return None
-    keep = ranked_models(data.board, bench, top)
-    curve = curve[(curve["benchmark"] == bench) & curve["model"].astype(str).isin(keep)]
-    if curve.empty:
+    curve = curve[curve["benchmark"] == bench]
+    present = set(curve["model"].astype(str))
+    panels = _chunks([m for m in ranked_models(data.board, bench, top) if m in present])
+    if not present or not panels[0]:
         return None
-    count = curve["model"].nunique()
 
     def draw(fig: Any) -> None:
-        ax = fig.subplots()
-        for model, frame in curve.groupby("model", sort=True):
-            color, style, _ = styles[str(model)]
-            ax.step(frame["coverage_all"], frame["risk"], where="post", color=color, linestyle=style,
-                    linewidth=1.5, label=_mpl_label(str(model)))
-        ax.set_xlim(0, 1)
-        ax.set_ylim(bottom=0)
-        ax.set_xlabel("coverage (share of all items answered)")
-        ax.set_ylabel("risk (error rate among answered)")
-        _legend(ax, count)
+        grid = fig.subplots(len(panels), 1, sharex=True, sharey=True, squeeze=False)
+        for ax, panel in zip(grid[:, 0], panels, strict=True):
+            for k, model in enumerate(panel):
+                frame = curve[curve["model"].astype(str) == model]
+                color, style, _ = _panel_style(styles, model, k, len(panels))
+                ax.step(frame["coverage_all"], frame["risk"], where="post", color=color, linestyle=style,
+                        linewidth=1.5, label=_mpl_label(model))
+            ax.set_xlim(0, 1)
+            ax.set_ylim(bottom=0)
+            ax.set_ylabel("risk (error rate among answered)")
+            _legend(ax, len(panel))
+        grid[-1, 0].set_xlabel("coverage (share of all items answered)")
 
     title = f"{bench}: risk-coverage"
     caption = ("Answer only the items with the highest stated confidence: each point is a confidence cut-off. "
                "Lower is better; a curve ends at the share the model actually answered.")
-    columns = max(1, math.ceil(count / 16))
-    size = (7.5 + 1.8 * (columns - 1), max(4.0, 0.16 * min(count, 16) + 1.2))
+    if len(panels) > 1:
+        caption += f" One panel per {PANEL} models, in rank order at t={data.board.thresholds[0]:g}."
+    size = (7.5, 4.0 if len(panels) == 1 else 3.0 * len(panels) + 0.6)
     return Figure(fig_id, title, caption, _svg(mpl, draw, fig_id, title, size, said=said))
 
 

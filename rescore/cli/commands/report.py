@@ -47,7 +47,8 @@ def report(
     """Write one self-contained HTML report: leaderboards, score-vs-target curves, rank bump chart,
     reliability and risk-coverage figures, the scoring rule, provenance. Opens offline.
 
-    Figures need the optional extra: pip install "rescore[plots]".
+    A slider re-scores and re-sorts the tables at any t from 0 to 0.99 (one inline script, allowed by the page's
+    CSP through its hash). Figures are drawn by matplotlib (a dependency).
 
     Example: [bold]rescore report sample_data/ -o report.html[/]
     """
