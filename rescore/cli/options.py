@@ -164,3 +164,9 @@ Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired 
 
 
 show_advanced(False)
+
+
+# ---- issue 19: CI adoption (rescore check) ----
+RequireBaseline = Annotated[bool, typer.Option(
+    "--require-baseline", help="Fail a model (per benchmark) that the --baseline does not have; without it such a "
+    "model gets its own line, 'new: not gated'.", rich_help_panel="Gates")]
