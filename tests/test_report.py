@@ -310,6 +310,8 @@ def test_sorted_by_first_target_and_tie_mark_explained(runs: Path, tmp_path: Pat
         shown = re.findall(r"<td class='name'>([^<]+)</td>", table)
         at_first = board.rows[(board.rows["benchmark"] == bench) & (board.rows["t"] == 0.5)]
         assert shown == at_first.sort_values(["rank", "model"], kind="stable")["model"].tolist()
+        wide = board.wide()  # the notebook view keeps the same order
+        assert wide.loc[wide["benchmark"] == bench, "model"].tolist() == shown
     assert text.count("Sorted by rank at t=0.5, the first target") == 2
     assert "≈ marks a model not significantly different from the model ranked just above it: a two-sided paired " \
            "test" in text and "Holm-adjusted across all pairs of the benchmark at that t, at α = 0.05" in text
