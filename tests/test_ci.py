@@ -20,7 +20,7 @@ import yaml
 import rescore
 from rescore.cli.ci import error_annotation, write_outputs
 from rescore.report.files import to_markdown
-from rescore.score.gates import MARKDOWN_LIMIT
+from rescore.score.gates import MARKDOWN_LIMIT, evaluate, parse_gates
 
 from .conftest import invoke
 
@@ -263,5 +263,13 @@ def test_markdown_fits_a_github_comment(tmp_path: Path) -> None:
     small = rescore.leaderboard(rescore.load(SAMPLE)) if SAMPLE.is_dir() else None
     if small is not None:  # under the limit nothing changes
         assert to_markdown(small) == to_markdown(small, limit=None)
+    # rescore check's step summary: the gate table folds past its share, the board takes the rest
+    result = evaluate(board, parse_gates(["score@0.5=-0.5", "accuracy=0.34"], ["error_rate=0.5"]))
+    gates = result.to_markdown(limit=MARKDOWN_LIMIT // 2)
+    assert len(result.results) == 3 * 70 * 3 and len(gates) < MARKDOWN_LIMIT // 2 + 2_000
+    folded = re.search(r"\| … \| (\d+) more rows \| \| (\d+) failed, (\d+) passed", gates)
+    assert folded and int(folded.group(2)) + int(folded.group(3)) == int(folded.group(1))
+    assert gates.index("❌ FAIL") < gates.index("| … |")  # failures come first
+    assert len(gates) + 1 + len(to_markdown(board, limit=MARKDOWN_LIMIT - len(gates) - 1)) < MARKDOWN_LIMIT
     cli = invoke("leaderboard", str(runs), "-f", "markdown", "--top", "5", "-q")
     assert cli.exit_code == 0 and len(cli.stdout) < MARKDOWN_LIMIT

@@ -62,11 +62,11 @@ def open_page(p: Any, profile: Path, path: Path, width: int, scheme: str) -> tup
     return context, page, messages, requests
 
 
-def cli_rows(args: list[str], t: float) -> dict[str, list[dict[str, str]]]:
+def cli_rows(src: Path, args: list[str], t: float) -> dict[str, list[dict[str, str]]]:
     """What ``rescore leaderboard -t T`` prints at t, per benchmark, in the report's cell format
     (from the library's board: the JSON rounds to 6 decimals, the printed digits come from the float)."""
     cluster = args[args.index("--cluster") + 1] if "--cluster" in args else "auto"
-    board = rescore.leaderboard(_sample(), thresholds=[t], cluster=cluster)
+    board = rescore.leaderboard(_loaded(str(src)), thresholds=[t], cluster=cluster)
     out: dict[str, list[dict[str, str]]] = {}
     for r in board.rows.sort_values(["benchmark", "rank", "model"], kind="stable").to_dict("records"):
         change, half = int(r["rank_change"]), r["ci_high"] - r["score"]
@@ -78,8 +78,8 @@ def cli_rows(args: list[str], t: float) -> dict[str, list[dict[str, str]]]:
 
 
 @functools.cache
-def _sample() -> rescore.Dataset:
-    return rescore.load(SAMPLE)
+def _loaded(src: str) -> rescore.Dataset:
+    return rescore.load(src)
 
 
 def slide_to(page: Any, t: float, listed: bool) -> list[dict[str, Any]]:
@@ -91,9 +91,9 @@ def slide_to(page: Any, t: float, listed: bool) -> list[dict[str, Any]]:
     return page.evaluate(ROWS_JS)
 
 
-def check_against_cli(page: Any, args: list[str], t: float, listed: bool, top: int | None = None) -> None:
+def check_against_cli(page: Any, src: Path, args: list[str], t: float, listed: bool, top: int | None = None) -> None:
     tables = slide_to(page, t, listed)
-    expected = cli_rows([a for a in args if a not in ("--top", str(top))], t)
+    expected = cli_rows(src, [a for a in args if a not in ("--top", str(top))], t)
     benchmarks = sorted(expected)
     assert len(tables) == len(benchmarks)
     for table in tables:
@@ -135,11 +135,24 @@ def test_clean_load_and_layout(browser: Any, report: Path, tmp_path: Path, width
         context.close()
 
 
-@pytest.mark.parametrize("args", [[], ["--cluster", "subset"], ["--top", "2", "-t", "0", "-t", "0.6", "-t", "0.95"]],
-                         ids=["default", "clustered", "top2"])
+def mixed_input(folder: Path) -> Path:
+    """Per-item runs and counts-only models on one benchmark: their ≈ marks fall back to interval
+    overlap, the others' come from paired tests (the CLI's rule, which the script must follow)."""
+    folder.mkdir()
+    for path in (SAMPLE / "simpleqa_mini").glob("*_results.jsonl"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "agg.csv").write_text("benchmark,model,n_correct,n_wrong,n_abstain\n"
+                                    "simpleqa,counted/m1,70,60,190\nsimpleqa,counted/m2,95,210,15\n")
+    return folder
+
+
+@pytest.mark.parametrize("args", [[], ["--cluster", "subset"], ["--top", "2", "-t", "0", "-t", "0.6", "-t", "0.95"],
+                                  ["mixed"]], ids=["default", "clustered", "top2", "mixed"])
 def test_slider_agrees_with_cli(browser: Any, tmp_path: Path, args: list[str]) -> None:
     out = tmp_path / "r.html"
-    result = invoke("report", str(SAMPLE), "-o", str(out), "-q", *args)
+    src = mixed_input(tmp_path / "mixed") if args == ["mixed"] else SAMPLE
+    args = [] if args == ["mixed"] else args
+    result = invoke("report", str(src), "-o", str(out), "-q", *args)
     assert result.exit_code == 0, result.stderr
     context, page, messages, _ = open_page(browser, tmp_path / "profile", out, 1280, "light")
     top = int(args[args.index("--top") + 1]) if "--top" in args else None
@@ -147,11 +160,11 @@ def test_slider_agrees_with_cli(browser: Any, tmp_path: Path, args: list[str]) -
     try:
         orders = set()
         for t in listed:
-            check_against_cli(page, args, t, listed=True, top=top)
+            check_against_cli(page, src, args, t, listed=True, top=top)
             orders.add(json.dumps([[r["model"] for r in tb["rows"]] for tb in page.evaluate(ROWS_JS)]))
         assert len(orders) > 1  # the order does change with t on this data
         for t in (0.37, 0.83):  # not a target of the report: the browser re-scored it alone
-            check_against_cli(page, args, t, listed=False, top=top)
+            check_against_cli(page, src, args, t, listed=False, top=top)
         assert messages == []
     finally:
         context.close()
