@@ -499,6 +499,7 @@ pre { background: var(--bg2); padding: 10px 12px; border-radius: 6px; overflow-x
   body { padding: 12px 10px 48px; }
   h1 { font-size: 1.35rem; }
   th, td { padding: 3px 6px; }
+  .tbar { padding: 4px 8px; gap: 2px 8px; font-size: 0.9rem; margin: 8px 0; }
 }
 """
 
