@@ -6,6 +6,7 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -354,3 +355,18 @@ def test_slider_data_reproduces_the_board(runs: Path) -> None:
                         assert (m["f"] * quad) ** 0.5 == pytest.approx(row["se"], rel=1e-9)
             assert len(block["pairs"]) == len(order) * (len(order) - 1) // 2  # every pair shares items here
         assert board.se_method == ("clt" if cluster == "auto" else "clustered:subset")
+
+
+@needs_mpl
+def test_matplotlib_import_chatter_stays_off_stderr(runs: Path, tmp_path: Path) -> None:
+    """A fresh process whose matplotlib config dir is unusable: matplotlib logs a warning at import
+    (straight to stderr, through logging's last-resort handler); -q keeps it off, the report lists it."""
+    out = tmp_path / "r.html"
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "not-a-dir.txt" / "sub"), "NO_COLOR": "1"}
+    (tmp_path / "not-a-dir.txt").write_text("a file, so the directory cannot be made")
+    done = subprocess.run([sys.executable, "-m", "rescore", "report", str(runs / "qa_plain.csv"), "-o", str(out),
+                           "-q"], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    text = out.read_text(encoding="utf-8")
+    assert "Drawing notes" in text and "MPLCONFIGDIR" in text

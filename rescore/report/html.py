@@ -16,13 +16,14 @@ disabled for labels by escaping ``$``, so a model called ``<script>...`` is text
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import logging
 import math
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,11 +69,47 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:40] or "x"
 
 
-def load_matplotlib() -> Any | None:
+@contextlib.contextmanager
+def quiet_matplotlib(said: list[str] | None = None) -> Iterator[None]:
+    """Keep matplotlib's warnings and log records off stderr (``-q`` means quiet), and collect
+    them in ``said`` so the report can list them. At import it logs, e.g., that its config
+    directory is not writable or that it is building the font cache; drawing warns of glyphs
+    missing from the font."""
+    logger = logging.getLogger("matplotlib")
+    heard = _Collect()
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    logger.addHandler(heard)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        logger.removeHandler(heard)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    if said is not None:
+        for text in [str(w.message) for w in caught] + heard.messages:
+            if text not in said:
+                said.append(text)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def load_matplotlib(said: list[str] | None = None) -> Any | None:
     """The matplotlib module (a dependency), or None when it cannot be imported (a broken or trimmed install)."""
     try:
-        import matplotlib
-        from matplotlib.figure import Figure  # noqa: F401  (checks the install is usable)
+        with quiet_matplotlib(said):
+            import matplotlib
+            from matplotlib.figure import Figure  # noqa: F401  (checks the install is usable)
     except ImportError:
         return None
     return matplotlib
@@ -153,26 +190,17 @@ def _svg(mpl: Any, draw: Callable[[Any], None], fig_id: str, title: str, size: t
 
     params = {"svg.fonttype": "none", "svg.hashsalt": fig_id, "font.size": 9, "axes.spines.top": False,
               "axes.spines.right": False, "font.family": ["DejaVu Sans", "sans-serif"]}
-    logger = logging.getLogger("matplotlib")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
     extra = ""
-    try:
-        with warnings.catch_warnings(record=True) as caught, mpl.rc_context(params):
-            warnings.simplefilter("always")
-            figure = MplFigure(figsize=size, layout=layout)
-            draw(figure)
-            buffer = io.StringIO()
-            figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-            if after is not None:
-                extra = after(figure)
-    finally:
-        logger.setLevel(level)
+    heard: list[str] = []
+    with quiet_matplotlib(heard), mpl.rc_context(params):
+        figure = MplFigure(figsize=size, layout=layout)
+        draw(figure)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        if after is not None:
+            extra = after(figure)
     if said is not None:
-        for w in caught:
-            text = f"{title}: {w.message}"
-            if text not in said:
-                said.append(text)
+        said.extend(f"{title}: {h}" for h in heard if f"{title}: {h}" not in said)
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
     if extra:
@@ -699,11 +727,11 @@ def render_html(board: Leaderboard, items: pd.DataFrame | None = None, *, title:
                 top: int | None = None, bins: int = 10) -> str:
     """The whole report as one HTML string (see the module docstring for what it contains)."""
     data = prepare(board, items, bins)
-    mpl = load_matplotlib()
+    said: list[str] = []  # matplotlib's warnings, kept off stderr and listed in the report
+    mpl = load_matplotlib(said)
     benchmarks = sorted(board.groups["benchmark"].astype(str).unique())
     styles = _styles(sorted(board.groups["model"].astype(str).unique()))
     orders = {bench: ranked_models(board, bench) for bench in benchmarks}
-    said: list[str] = []  # matplotlib's warnings, kept off stderr and listed in the report
     missing = list(data.missing)
     if mpl is None:
         missing.insert(0, Missing("every figure", PLOTS_HINT))
