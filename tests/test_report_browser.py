@@ -65,8 +65,12 @@ def open_page(p: Any, profile: Path, path: Path, width: int, scheme: str) -> tup
 def cli_rows(src: Path, args: list[str], t: float) -> dict[str, list[dict[str, str]]]:
     """What ``rescore leaderboard -t T`` prints at t, per benchmark, in the report's cell format
     (from the library's board: the JSON rounds to 6 decimals, the printed digits come from the float)."""
-    cluster = args[args.index("--cluster") + 1] if "--cluster" in args else "auto"
-    board = rescore.leaderboard(_loaded(str(src)), thresholds=[t], cluster=cluster)
+    def flag(name: str, default: str) -> str:
+        return args[args.index(name) + 1] if name in args else default
+
+    board = rescore.leaderboard(_loaded(str(src)), thresholds=[t], cluster=flag("--cluster", "auto"),
+                                idk_credit=float(flag("--idk-credit", "0")), invalid=flag("--invalid", "wrong"),
+                                partial=flag("--partial", "wrong"), level=float(flag("--level", "0.95")))
     out: dict[str, list[dict[str, str]]] = {}
     for r in board.rows.sort_values(["benchmark", "rank", "model"], kind="stable").to_dict("records"):
         change, half = int(r["rank_change"]), r["ci_high"] - r["score"]
@@ -147,7 +151,8 @@ def mixed_input(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("args", [[], ["--cluster", "subset"], ["--top", "2", "-t", "0", "-t", "0.6", "-t", "0.95"],
-                                  ["mixed"]], ids=["default", "clustered", "top2", "mixed"])
+                                  ["mixed"], ["--idk-credit", "0.25", "--invalid", "abstain", "--level", "0.9"]],
+                         ids=["default", "clustered", "top2", "mixed", "policy"])
 def test_slider_agrees_with_cli(browser: Any, tmp_path: Path, args: list[str]) -> None:
     out = tmp_path / "r.html"
     src = mixed_input(tmp_path / "mixed") if args == ["mixed"] else SAMPLE
