@@ -34,6 +34,14 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _not_in_a_github_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite may itself run in GitHub Actions: no test (or subprocess it starts) annotates that
+    run or writes its step outputs and summary; tests that want them set their own (issue 19)."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def invoke(*args: str, env: dict[str, str] | None = None):
     """Run the CLI in-process; returns the click Result (stdout and stderr kept apart)."""
     from rescore.cli.app import app
