@@ -50,8 +50,7 @@ def report(
     """Write one self-contained HTML report: leaderboards, score-vs-target curves, rank bump chart,
     reliability and risk-coverage figures, the scoring rule, provenance. Opens offline.
 
-    A slider re-scores and re-sorts the tables at any t from 0 to 0.99 (one inline script, allowed by the page's
-    CSP through its hash). Figures are drawn by matplotlib (a dependency).
+    A slider re-scores and re-sorts the tables at any t in [0, 0.99]; figures are drawn by matplotlib.
 
     Example: [bold]rescore report sample_data/ -o report.html[/]
     """
