@@ -62,17 +62,19 @@ def open_page(p: Any, profile: Path, path: Path, width: int, scheme: str) -> tup
     return context, page, messages, requests
 
 
-def cli_rows(src: Path, args: list[str], t: float) -> dict[str, list[dict[str, str]]]:
-    """What ``rescore leaderboard -t T`` prints at t, per benchmark, in the report's cell format
-    (from the library's board: the JSON rounds to 6 decimals, the printed digits come from the float)."""
+def cli_rows(src: Path, args: list[str], t: float, ts: list[float]) -> dict[str, list[dict[str, str]]]:
+    """What ``rescore leaderboard -t T...`` (targets ``ts``) prints at t, per benchmark, in the report's
+    cell format (from the library's board: the JSON rounds to 6 decimals, the printed digits come
+    from the float). Past 100 models the ≈ marks depend on every target shown, hence ``ts``."""
     def flag(name: str, default: str) -> str:
         return args[args.index(name) + 1] if name in args else default
 
-    board = rescore.leaderboard(_loaded(str(src)), thresholds=[t], cluster=flag("--cluster", "auto"),
+    board = rescore.leaderboard(_loaded(str(src)), thresholds=ts, cluster=flag("--cluster", "auto"),
                                 idk_credit=float(flag("--idk-credit", "0")), invalid=flag("--invalid", "wrong"),
                                 partial=flag("--partial", "wrong"), level=float(flag("--level", "0.95")))
     out: dict[str, list[dict[str, str]]] = {}
-    for r in board.rows.sort_values(["benchmark", "rank", "model"], kind="stable").to_dict("records"):
+    rows = board.rows[board.rows["t"] == t]
+    for r in rows.sort_values(["benchmark", "rank", "model"], kind="stable").to_dict("records"):
         change, half = int(r["rank_change"]), r["ci_high"] - r["score"]
         out.setdefault(r["benchmark"], []).append({
             "model": r["model"], "score": f"{r['score']:+.3f}", "half": "±–" if half != half else f"±{half:.3f}",
@@ -95,9 +97,11 @@ def slide_to(page: Any, t: float, listed: bool) -> list[dict[str, Any]]:
     return page.evaluate(ROWS_JS)
 
 
-def check_against_cli(page: Any, src: Path, args: list[str], t: float, listed: bool, top: int | None = None) -> None:
-    tables = slide_to(page, t, listed)
-    expected = cli_rows(src, [a for a in args if a not in ("--top", str(top))], t)
+def check_against_cli(page: Any, src: Path, args: list[str], t: float, listed: list[float] | None,
+                      top: int | None = None) -> None:
+    """The tables at t (a listed target when ``listed`` holds the report's targets) against the CLI's."""
+    tables = slide_to(page, t, listed is not None)
+    expected = cli_rows(src, [a for a in args if a not in ("--top", str(top))], t, listed or [t])
     benchmarks = sorted(expected)
     assert len(tables) == len(benchmarks)
     for table in tables:
@@ -139,6 +143,19 @@ def test_clean_load_and_layout(browser: Any, report: Path, tmp_path: Path, width
         context.close()
 
 
+def many_models(folder: Path, models: int = 104, items: int = 30) -> Path:
+    """More models than the CLI tests every pair of (it then tests only the pairs its marks read)."""
+    folder.mkdir()
+    lines = ["model,question_id,grade"]
+    for m in range(models):
+        for i in range(items):
+            h = (i * 37 + m * 11) % 97
+            grade = "CORRECT" if h < 30 + m % 50 else ("NOT_ATTEMPTED" if h % 4 else "INCORRECT")
+            lines.append(f"m{m:03d},q{i},{grade}")
+    (folder / "qa.csv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
 def mixed_input(folder: Path) -> Path:
     """Per-item runs and counts-only models on one benchmark: their ≈ marks fall back to interval
     overlap, the others' come from paired tests (the CLI's rule, which the script must follow)."""
@@ -151,12 +168,14 @@ def mixed_input(folder: Path) -> Path:
 
 
 @pytest.mark.parametrize("args", [[], ["--cluster", "subset"], ["--top", "2", "-t", "0", "-t", "0.6", "-t", "0.95"],
-                                  ["mixed"], ["--idk-credit", "0.25", "--invalid", "abstain", "--level", "0.9"]],
-                         ids=["default", "clustered", "top2", "mixed", "policy"])
+                                  ["mixed"], ["--idk-credit", "0.25", "--invalid", "abstain", "--level", "0.9"],
+                                  ["many", "--top", "12", "-t", "0", "-t", "0.5", "-t", "0.8"]],
+                         ids=["default", "clustered", "top2", "mixed", "policy", "104-models"])
 def test_slider_agrees_with_cli(browser: Any, tmp_path: Path, args: list[str]) -> None:
     out = tmp_path / "r.html"
-    src = mixed_input(tmp_path / "mixed") if args == ["mixed"] else SAMPLE
-    args = [] if args == ["mixed"] else args
+    src = mixed_input(tmp_path / "mixed") if args == ["mixed"] else (
+        many_models(tmp_path / "many") if args[:1] == ["many"] else SAMPLE)
+    args = [a for a in args if a not in ("mixed", "many")]
     result = invoke("report", str(src), "-o", str(out), "-q", *args)
     assert result.exit_code == 0, result.stderr
     context, page, messages, _ = open_page(browser, tmp_path / "profile", out, 1280, "light")
@@ -165,11 +184,11 @@ def test_slider_agrees_with_cli(browser: Any, tmp_path: Path, args: list[str]) -
     try:
         orders = set()
         for t in listed:
-            check_against_cli(page, src, args, t, listed=True, top=top)
+            check_against_cli(page, src, args, t, listed=listed, top=top)
             orders.add(json.dumps([[r["model"] for r in tb["rows"]] for tb in page.evaluate(ROWS_JS)]))
         assert len(orders) > 1  # the order does change with t on this data
         for t in (0.37, 0.83):  # not a target of the report: the browser re-scored it alone
-            check_against_cli(page, src, args, t, listed=False, top=top)
+            check_against_cli(page, src, args, t, listed=None, top=top)
         assert messages == []
     finally:
         context.close()

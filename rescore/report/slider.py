@@ -90,10 +90,18 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
             scatter, factor = _scatter6(_count_scatter(c, w, a)), _factor(n, None)
         models.append({"c": c, "w": w, "a": a, "n": n, "f": factor, "s": scatter, "o": by_name[model]})
     pairs = []
+    shown = False
     if bench_items is not None and board.tie_method.startswith("paired") and len(bench_items.models) > 1:
         from itertools import combinations
 
-        for i, j in combinations(range(len(bench_items.models)), 2):
+        from rescore.score.compare import ALL_PAIRS_MAX_MODELS
+
+        candidates = list(combinations(range(len(bench_items.models)), 2))
+        if len(bench_items.models) > ALL_PAIRS_MAX_MODELS:  # the CLI tests only the pairs its marks read
+            shown = True
+            code = {m: k for k, m in enumerate(bench_items.models)}
+            candidates = _shown_union(board, models, [code.get(m) for m in order])
+        for i, j in candidates:
             a_name, b_name = bench_items.models[i], bench_items.models[j]
             if a_name not in index or b_name not in index:
                 continue
@@ -109,7 +117,32 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
             scatter = (resid * weights[:, None]).T @ resid
             factor = _factor(n, None if pair.clusters is None else float(weights.sum()))
             pairs.append([index[a_name], index[b_name], *map(float, mean), factor, *_scatter6(scatter)])
-    return {"models": models, "pairs": pairs}
+    for m, model in zip(models, order, strict=True):
+        m["p"] = bench_items is not None and model in set(bench_items.models)
+    return {"models": models, "pairs": pairs, "shown": shown}
+
+
+def _shown_union(board: Leaderboard, models: list[dict[str, Any]], codes: list[int | None]) -> list[tuple[int, int]]:
+    """Every pair a slider position can mark on a benchmark of more than ALL_PAIRS_MAX_MODELS
+    models: each model with the one ranked just above it and with the leader, at every t of the
+    slider's grid and every listed target (rescore.score.compare._shown_pairs at one t).
+    ``codes`` maps the table's models to their index among the models with items (None: counts only)."""
+    ts = np.unique(np.concatenate([np.round(np.arange(0, 100) / 100.0, 2), board.thresholds, [0.0]]))
+    c, w, a, n = (np.array([m[k] for m in models], dtype="float64") for k in ("c", "w", "a", "n"))
+    by_name = np.array([m["o"] for m in models])
+    credit = float(board.policy.idk_credit)
+    found: set[tuple[int, int]] = set()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for t in ts:
+            score = np.round((c - w * (t / (1.0 - t)) + credit * a) / n, 12)
+            rank = pd.Series(score).rank(method="min", ascending=False, na_option="bottom").to_numpy()
+            order = np.lexsort((by_name, rank))
+            for pos in range(1, len(order)):
+                for other in (order[pos - 1], order[0]):
+                    i, j = codes[int(other)], codes[int(order[pos])]
+                    if i is not None and j is not None and i != j:
+                        found.add((min(i, j), max(i, j)))
+    return sorted(found)
 
 
 def payload(board: Leaderboard, items: pd.DataFrame | None, orders: dict[str, list[str]], top: int | None
@@ -192,18 +225,36 @@ SCRIPT = r"""
       return k;
     });
   }
-  function state(B, t) {
-    var v = [1, -penalty(t), D.credit], M = B.models;
+  function ordering(B, t) {
+    var M = B.models;
     var score = M.map(function (m) { return (m.c - m.w * penalty(t) + D.credit * m.a) / m.n; });
+    var rank = ranks(score), order = M.map(function (m, i) { return i; });
+    order.sort(function (a, b) { return rank[a] - rank[b] || M[a].o - M[b].o; });
+    return {score: score, rank: rank, order: order};
+  }
+  function family(B, t) {  /* past 100 models the CLI tests only the pairs its marks read, at its targets */
+    if (!B.shown) { return B.pairs; }
+    var keys = {}, ts = D.thresholds.indexOf(t) >= 0 ? D.thresholds.concat([0]) : [t, 0];
+    ts.forEach(function (u) {
+      var o = ordering(B, u).order;
+      for (var k = 1; k < o.length; k++) {
+        [o[k - 1], o[0]].forEach(function (h) {
+          var i = o[k];
+          if (h !== i && B.models[h].p && B.models[i].p) { keys[Math.min(h, i) + "," + Math.max(h, i)] = 1; }
+        });
+      }
+    });
+    return B.pairs.filter(function (q) { return keys[Math.min(q[0], q[1]) + "," + Math.max(q[0], q[1])]; });
+  }
+  function state(B, t) {
+    var v = [1, -penalty(t), D.credit], M = B.models, O = ordering(B, t);
+    var score = O.score, rank = O.rank, order = O.order;
     var half = M.map(function (m) { return D.z * se(m.f, m.s, v); });
-    var rank = ranks(score);
-    var p = {}, raw = B.pairs.map(function (q) {
+    var pairs = family(B, t), p = {}, raw = pairs.map(function (q) {
       return pValue(v[0] * q[2] + v[1] * q[3] + v[2] * q[4], se(q[5], q.slice(6), v));
     });
     var adj = holm(raw);
-    B.pairs.forEach(function (q, k) { p[q[0] + "," + q[1]] = adj[k]; p[q[1] + "," + q[0]] = adj[k]; });
-    var order = M.map(function (m, i) { return i; });
-    order.sort(function (a, b) { return rank[a] - rank[b] || M[a].o - M[b].o; });
+    pairs.forEach(function (q, k) { p[q[0] + "," + q[1]] = adj[k]; p[q[1] + "," + q[0]] = adj[k]; });
     var above = M.map(function () { return false; });
     for (var k = 1; k < order.length; k++) {
       var i = order[k], h = order[k - 1];

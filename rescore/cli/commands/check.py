@@ -18,8 +18,9 @@ from rescore.config import default_thresholds
 from rescore.errors import GateFailed, UsageError
 from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
 from rescore.report.files import to_markdown
+from rescore.report.safe_text import escape_controls
 from rescore.score.gates import (
     MARKDOWN_LIMIT,
     CheckResult,
@@ -86,6 +87,8 @@ def check(
     Example: [bold]rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json[/]
     """
     read_options(read)  # validates the reading flags before anything else
+    if is_stdout(output):  # -o -: the JSON result on stdout
+        output, format = None, format or "json"
     fmt = format or ("json" if output is not None else "text")
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
@@ -115,15 +118,15 @@ def check(
                       baseline_path=str(baseline) if baseline is not None else None,
                       require_baseline=require_baseline)
     document = dumps(result.to_dict())
-    if output is not None:
-        write_text_atomic(output, document)
+    outputs = [(output, text_writer(document))] if output is not None else []
     if junit is not None:
-        write_text_atomic(junit, to_junit(result))
+        outputs.append((junit, text_writer(to_junit(result))))
+    write_many(outputs)  # the JSON result and the JUnit file: both written, or neither replaced
     gate_table = result.to_markdown(limit=MARKDOWN_LIMIT // 2)
     append_step_summary(gate_table + "\n" + to_markdown(board, limit=MARKDOWN_LIMIT - len(gate_table) - 1))
     if github_actions():
         write_outputs(step_outputs(result, board))
-    lines = [r.line() for r in result.results if not r.passed or r.kind == "new"]
+    lines = [escape_controls(r.line()) for r in result.results if not r.passed or r.kind == "new"]
     if fmt == "json" and output is None:
         typer.echo(document, nl=False)
         for line in lines:
@@ -134,8 +137,9 @@ def check(
     if github_actions():  # one annotation per failed gate, on the run's page and the pull request
         json_on_stdout = fmt == "json" and output is None  # keep stdout one JSON document
         for r in result.failed:
-            typer.echo(error_annotation(r.line(), file=str(baseline) if r.kind in ("regression", "new") and
-                                        baseline is not None else None), err=json_on_stdout)
+            on_baseline = r.kind in ("regression", "new") and baseline is not None
+            typer.echo(error_annotation(escape_controls(r.line()), file=str(baseline) if on_baseline else None),
+                       err=json_on_stdout)
     if result.notes and not quiet:
         for note in result.notes:
             err.print(f"[dim]note:[/] {escape(note)}", highlight=False)

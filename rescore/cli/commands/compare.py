@@ -65,10 +65,12 @@ def compare(
     bootstrap: o.Bootstrap = 1000,
     seed: o.Seed = 0,
     correction: o.Correction = "holm",
+    pairs: o.Pairs = "auto",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -81,8 +83,8 @@ def compare(
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
-                          level=level, **scoring)
-    emit(report, fmt, output, quiet, print_compare)
+                          level=level, pairs=pairs, **scoring)
+    emit(report, fmt, output, quiet, print_compare, raw_csv)
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page
         append_step_summary(compare_markdown(report))
 
