@@ -30,10 +30,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rescore.report.layout import is_partial
 from rescore.report.safe_text import escape_controls
 from rescore.report.slider import SCRIPT, T_MAX, data_block, payload, script_hash
 from rescore.score.intervals import clt_se, z_value
-from rescore.score.leaderboard import Leaderboard
+from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 from rescore.score.rule import FORMULA, penalty
 from rescore.version import __version__
 
@@ -591,7 +592,11 @@ def _leaderboard_table(board: Leaderboard, bench: str, top: int | None, index: i
     for pos, model in enumerate(order):
         g = groups.loc[model]
         first = by_key[(model, float(ts[0]))]
-        cells = [f"<td class='rank'>{int(first['rank'])}</td>", f"<td class='name'>{name(model)}</td>",
+        mark = ""
+        if is_partial(g):  # issue 16.4: scored on part of the benchmark's items
+            mark = (f" <span class='tie' title='coverage {float(g['coverage']):.0%}: scored on part of the "
+                    f"benchmark&#39;s items'>{PARTIAL_MARK}</span>")
+        cells = [f"<td class='rank'>{int(first['rank'])}</td>", f"<td class='name'>{name(model)}{mark}</td>",
                  _score_cell(first, tie_title, live=True), f"<td>{int(g['n'])}</td>",
                  f"<td>{_f(g['accuracy'])}</td>", f"<td>{_f(g['abstention_rate'])}</td>",
                  f"<td>{_f(g['error_rate'])}</td>"]
@@ -600,6 +605,12 @@ def _leaderboard_table(board: Leaderboard, bench: str, top: int | None, index: i
         hidden = " hidden" if top and pos >= top else ""
         out.append(f"<tr data-i='{pos}'{hidden}>" + "".join(cells) + "</tr>")
     out.append("</tbody></table></div>")
+    partial = [(m, float(groups.loc[m, "coverage"])) for m in order if is_partial(groups.loc[m])]
+    if partial:
+        said = ", ".join(f"{name(m)} {c:.0%}" for m, c in partial)
+        out.append(f"<p class='muted'>{PARTIAL_MARK} scored on part of this benchmark's items (coverage: {said}); "
+                   "their scores are on other items than the rest. <code>--common-items</code> scores every model "
+                   "on the items all of them have.</p>")
     return "\n".join(out)
 
 
@@ -704,6 +715,10 @@ def _provenance(board: Leaderboard) -> str:
     if prov["skipped"]:
         out.append("<h3>Skipped files</h3><ul>")
         out.extend(f"<li><code>{name(s['path'])}</code>: {esc(s['reason'])}</li>" for s in prov["skipped"])
+        out.append("</ul>")
+    if prov.get("warnings"):
+        out.append("<h3>Warnings</h3><ul>")
+        out.extend(f"<li>{esc(w)}</li>" for w in prov["warnings"])
         out.append("</ul>")
     if prov["notes"]:
         out.append("<h3>Notes</h3><ul>")
