@@ -111,8 +111,8 @@ def test_zip_that_is_not_an_inspect_log(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    assert error_line(path) == (f"rescore: error: {name}: no adapter recognises this file (use --format-hint NAME, "
-                                "or --skip-unknown to list it as skipped)")
+    assert error_line(path) == (f"rescore: error: {name}: no adapter recognises this file (use --format-hint NAME; "
+                                "see `rescore formats`)")
     assert error_line(path, "--format-hint", "inspect_ai") == (
         f"rescore: error: {name}: zip archive is not an inspect_ai log (no header.json, no samples/ with _journal/)")
 
@@ -376,7 +376,9 @@ def test_failed_write_of_a_new_file_leaves_nothing(tmp_path: Path) -> None:
         tmp.write_text("partial")
         raise OSError("disk full")
 
-    with pytest.raises(OSError):
+    from rescore.errors import OutputError
+
+    with pytest.raises(OutputError, match=r"cannot write .*board\.csv"):  # named, not the temporary file
         write_atomic(target, fail)
     assert list((tmp_path / "out").iterdir()) == []
 

@@ -1,8 +1,10 @@
 """Turn confidence columns of every shape into probabilities in [0, 1].
 
 Rule (documented in the README): a column is read as numbers; ``"85%"`` is 85 percent.
-If any value exceeds 1 the whole column is taken as a percentage (0-100) and divided by
-100, because mixing scales inside one column is far less likely than a 0-100 field.
+A column without ``%`` signs is taken as a percentage (0-100) and divided by 100 only when its
+values look like percentages: at least half of its non-zero values exceed 1. A stray 1.5 among
+values of 0.6 is an error naming its line, not a reason to divide the whole column by 100
+(issue 17: one odd value must never turn a column into a wrong one).
 Verbal labels ("high", "low", ...) map through ``configs/confidence.yaml``. Anything else
 is a data error naming the file, line and column; NaN means "unknown" and is kept.
 """
@@ -96,7 +98,17 @@ def normalise_confidence(
     if np.any(np.isinf(parsed)):
         i = int(np.flatnonzero(np.isinf(parsed))[0])
         raise InputError("confidence is infinite", path=path, **where(i), field=column)
-    scale_percent = percent.any() or (finite.size and finite.max() > 1.0)
+    scale_percent = bool(percent.any())
+    if not scale_percent and finite.size and finite.max() > 1.0:
+        above = finite > 1.0
+        nonzero = int(np.count_nonzero(finite))
+        if int(above.sum()) * 2 >= nonzero:
+            scale_percent = True
+        else:  # a few values above 1 in a 0-1 column: name the first, divide nothing
+            i = int(np.flatnonzero(np.isfinite(parsed) & (parsed > 1.0))[0])
+            raise InputError(f"confidence {str(values.iloc[i])!r} is above 1 while {nonzero - int(above.sum())} of "
+                             f"{nonzero} non-zero values are in (0, 1]: fix it, or give the whole column as 0-100 "
+                             "or 'NN%'", path=path, **where(i), field=column)
     if scale_percent:
         parsed = np.where(percent | scale_percent, parsed / 100.0, parsed)
         note = f"column {column!r} read as a percentage (0-100) and divided by 100"

@@ -13,9 +13,10 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.report.atomic import write_atomic, write_text_atomic
-from rescore.report.layout import ranked_layout
+from rescore.report.layout import coverage_footer, is_partial, ranked_layout
+from rescore.report.safe_text import markdown_text
 from rescore.score.jsonable import dumps
-from rescore.score.leaderboard import Leaderboard
+from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
 FORMATS = ("table", "csv", "json", "parquet", "markdown")
 _SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".md": "markdown",
@@ -28,7 +29,7 @@ def format_from_path(path: str | Path | None, fmt: str | None) -> str:
         if fmt not in FORMATS:
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         return fmt
-    if path is not None:
+    if path is not None and str(path) != "-":  # -o - is stdout: the format is the terminal's
         found = _SUFFIX.get(Path(path).suffix.lower())
         if found:
             return found
@@ -38,8 +39,8 @@ def format_from_path(path: str | Path | None, fmt: str | None) -> str:
 
 def long_table(board: Leaderboard) -> pd.DataFrame:
     """Rows joined with their group's rates plus provenance columns: one self-describing table."""
-    metrics = board.groups[["benchmark", "model", "per_item", "n_correct", "n_wrong", "n_abstain", "n_partial",
-                            "n_invalid", "dropped", "accuracy", "error_rate", "abstention_rate",
+    metrics = board.groups[["benchmark", "model", "per_item", "coverage", "n_correct", "n_wrong", "n_abstain",
+                            "n_partial", "n_invalid", "dropped", "accuracy", "error_rate", "abstention_rate",
                             "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
     table = board.rows.merge(metrics, on=["benchmark", "model"], how="left")
     table["partial_policy"] = board.policy.partial
@@ -67,9 +68,16 @@ def to_json(board: Leaderboard) -> str:
     return dumps(board.to_dict())
 
 
-def to_csv(board: Leaderboard) -> str:
+def to_csv(board: Leaderboard, raw: bool = False) -> str:
+    """The long table as CSV; text cells a spreadsheet would run as formulas get a leading ``'``
+    unless ``raw`` (``--raw-csv``; see rescore/report/safe_text.py)."""
+    from rescore.report.safe_text import neutralise_frame
+
+    table = long_table(board)
+    if not raw:
+        table = neutralise_frame(table)
     buffer = io.StringIO()
-    long_table(board).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    table.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -82,7 +90,12 @@ def _fmt(x: Any, digits: int = 3) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+    """Text inside a code span (a path): backslashes would show there, so only the cell boundary,
+    HTML and control characters are neutralised."""
+    from rescore.report.safe_text import escape_controls
+
+    text = escape_controls(str(text).replace("\n", " "))
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_markdown(board: Leaderboard, top: int | None = None) -> str:
@@ -90,7 +103,7 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
     lines: list[str] = ["## rescore leaderboard", ""]
     ts = board.thresholds
     for layout in ranked_layout(board, top):
-        lines.append(f"### {_md_escape(layout.benchmark)}")
+        lines.append(f"### {markdown_text(layout.benchmark)}")
         lines.append("")
         head = ["#", "model", "n", "acc", "abstain", "wrong"] + [f"S({t:g}) [pen {t / (1 - t):g}]" for t in ts]
         head.append("break-even t")
@@ -98,7 +111,8 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
         lines.append("|" + "|".join(["---:", ":---", "---:", "---:", "---:", "---:"] + ["---:"] * len(ts) + ["---:"])
                      + "|")
         for g, per_t in layout.entries:
-            cells = [str(per_t[0]["rank"]), _md_escape(g["model"]), str(g["n"]), _fmt(g["accuracy"]),
+            name = markdown_text(g["model"]) + (f" {PARTIAL_MARK}" if is_partial(g) else "")
+            cells = [str(per_t[0]["rank"]), name, str(g["n"]), _fmt(g["accuracy"]),
                      _fmt(g["abstention_rate"]), _fmt(g["error_rate"])]
             for x in per_t:
                 change = int(x["rank_change"])
@@ -108,6 +122,9 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
             cells.append(_fmt(g["break_even_t"], 2))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    footer = coverage_footer(board)
+    if footer:
+        lines.extend([markdown_text(footer), ""])
     from rescore.report.policy_tables import markdown_policy
 
     lines.extend(markdown_policy(board, top))
@@ -126,9 +143,11 @@ def provenance_lines(board: Leaderboard) -> list[str]:
         f"{board.policy.idk_credit:g}.",
         f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = "
         f"{board.tie_phrase()}; ▲/▼ = rank change from t=0.",
-        "Resampling: none (normal intervals from the counts, so no seed); alignment: none (each model is scored "
-        "on all of its own items; n per row above)" + ("; the ≈ marks test pairs on their shared items."
-                                                       if board.tie_method.startswith("paired") else "."),
+        "Resampling: none (normal intervals from the counts, so no seed); " + (
+            f"alignment: {board.common_items['method']} ({board.common_items['items_dropped']} item rows dropped)."
+            if board.common_items else
+            "alignment: none (each model is scored on all of its own items; n per row above)"
+            + ("; the ≈ marks test pairs on their shared items." if board.tie_method.startswith("paired") else ".")),
         f"rescore {prov['rescore_version']}.",
         "",
     ]
@@ -139,6 +158,7 @@ def provenance_lines(board: Leaderboard) -> list[str]:
     out.extend(f"- read `{_md_escape(s['path'])}` ({_md_escape(s['adapter'])} v{s['adapter_version']}, "
                f"{s['items']} items)" for s in prov["sources"])
     out.extend(f"- skipped `{_md_escape(s['path'])}`: {_md_escape(s['reason'])}" for s in prov["skipped"])
+    out.extend(f"- warning: {_md_escape(w)}" for w in prov.get("warnings", []))
     out.extend(f"- note: {_md_escape(n)}" for n in prov["notes"])
     out.extend(["", "</details>"])
     return out
@@ -154,19 +174,19 @@ def to_parquet_file(board: Leaderboard, path: Path) -> None:
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
-def render(board: Leaderboard, fmt: str, top: int | None = None) -> str:
+def render(board: Leaderboard, fmt: str, top: int | None = None, raw_csv: bool = False) -> str:
     if fmt == "json":
         return to_json(board)
     if fmt == "csv":
-        return to_csv(board)
+        return to_csv(board, raw=raw_csv)
     if fmt == "markdown":
         return to_markdown(board, top)
     raise UsageError(f"format {fmt!r} cannot be printed as text; use -o FILE")
 
 
-def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None) -> Path:
+def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None, raw_csv: bool = False) -> Path:
     if fmt == "parquet":
         return write_atomic(path, lambda p: to_parquet_file(board, p))
     if fmt == "table":
         raise UsageError("--format table is for the terminal; choose csv, json, parquet or markdown for -o")
-    return write_text_atomic(path, render(board, fmt, top))
+    return write_text_atomic(path, render(board, fmt, top, raw_csv))

@@ -77,15 +77,16 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     from rescore.adapters.generic.columns import GRADE_SAMPLE, ColumnMap
 
     if path.suffix.lower() not in (".parquet", ".pq") or options.mapping or options.format_hint not in (None,
-                                                                                                         "generic"):
+                                                                                                         "generic") \
+            or options.model_from is not None or options.benchmark_from is not None:
         return None
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
         handle = pq.ParquetFile(path)
         names = list(handle.schema_arrow.names)
-        # only the grade candidates' values are looked at (the rest go by name): read just those
-        head = next(handle.iter_batches(batch_size=head_rows, columns=ColumnMap.read_by_value(names) or names[:1]),
-                    None)
+        # ColumnMap judges some columns by their values (grade candidates, grade labels under any
+        # name, free text offered as gold): the head holds every column, as the general reader's does
+        head = next(handle.iter_batches(batch_size=head_rows), None)
     except (pa.ArrowException, OSError, StopIteration):
         return None
     if head is None or head.num_rows == 0:
@@ -128,7 +129,14 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     if options.model is not None:
         model_codes, models = np.zeros(n, dtype="int64"), [normalise_model(options.model)]
     else:
+        model_type = table.schema.field(roles["model"]).type
+        if pa.types.is_dictionary(model_type):
+            model_type = model_type.value_type
+        if not (pa.types.is_string(model_type) or pa.types.is_large_string(model_type)):
+            return None  # a non-text model column: the general reader names the record
         model_codes, models = _mapped(table[roles["model"]], lambda v: normalise_model(str(v)), normalise_model(""))
+        if "" in models and bool(np.any(model_codes == models.index(""))):
+            return None  # a null or blank model name: the general reader names the record
     stem = path.name.split(".")[0]
     if options.benchmark is not None or "benchmark" not in roles:
         pairs_codes = np.zeros(n, dtype="int64")

@@ -18,8 +18,9 @@ from rescore.config import default_thresholds
 from rescore.errors import GateFailed, UsageError
 from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
 from rescore.report.files import to_markdown
+from rescore.report.safe_text import escape_controls
 from rescore.score.gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
 from rescore.score.jsonable import dumps
 
@@ -66,6 +67,7 @@ def check(
     preset: o.Preset = None,
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
+    common_items: o.CommonItems = False,
     format: CheckFormat = None,
     output: CheckOutput = None,
     junit: Junit = None,
@@ -77,6 +79,8 @@ def check(
     Example: [bold]rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json[/]
     """
     read_options(read)  # validates the reading flags before anything else
+    if is_stdout(output):  # -o -: the JSON result on stdout
+        output, format = None, format or "json"
     fmt = format or ("json" if output is not None else "text")
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
@@ -92,23 +96,24 @@ def check(
     load_opts = read_options(
         read, keep_text=False, progress=progress_wanted(quiet),
         # counts mode: gates read scores, SEs and rates, which counts give exactly (bounded memory in CI)
-        need_items=cluster not in ("auto", "none"),
+        # (item rows for a coverage gate and --common-items: counts keep no item ids to form the union)
+        need_items=cluster not in ("auto", "none") or common_items or any(g.metric == "coverage" for g in gates),
     )
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level)
+                              cluster=cluster, level=level, common_items=common_items)
     if not quiet:
         print_notes(board, err)
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,
                       baseline_path=str(baseline) if baseline is not None else None)
     document = dumps(result.to_dict())
-    if output is not None:
-        write_text_atomic(output, document)
+    outputs = [(output, text_writer(document))] if output is not None else []
     if junit is not None:
-        write_text_atomic(junit, to_junit(result))
+        outputs.append((junit, text_writer(to_junit(result))))
+    write_many(outputs)  # the JSON result and the JUnit file: both written, or neither replaced
     append_step_summary(result.to_markdown() + "\n" + to_markdown(board))
-    lines = [r.line() for r in result.failed]
+    lines = [escape_controls(r.line()) for r in result.failed]
     if fmt == "json" and output is None:
         typer.echo(document, nl=False)
         for line in lines:

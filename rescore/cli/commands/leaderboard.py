@@ -33,10 +33,12 @@ def leaderboard(
     level: o.Level = 0.95,
     policy: o.PolicyMode = "as-is",
     ties: o.Ties = "auto",
+    common_items: o.CommonItems = False,
     format: o.Format = None,
     output: o.Output = None,
     top: o.Top = None,
     explain: o.Explain = False,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -48,6 +50,10 @@ def leaderboard(
     fmt = format_from_path(output, format)
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
+    from rescore.report.atomic import is_stdout
+
+    if is_stdout(output) and fmt != "parquet":  # -o -: stdout, as without -o (Parquet bytes are copied there)
+        output = None
     thresholds = o.chosen_thresholds(threshold, preset)
     if output is not None:
         from rescore.report.atomic import check_not_input
@@ -59,24 +65,25 @@ def leaderboard(
         # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
         # decide by input size, so --ties auto gets paired tests on ordinary inputs and bounded memory
         # (interval-overlap ties, with a note) on millions of items
-        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired",
+        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired" or common_items,
     )
     if not load_opts.need_items:
         load_opts.need_items = None  # (read_options drops None values, so set it here)
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level, confidence_policy=policy, ties=ties)
+                              cluster=cluster, level=level, confidence_policy=policy, ties=ties,
+                              common_items=common_items)
     if not quiet:
         print_notes(board, err)
     if output is not None:
-        write(board, fmt, output, top)
-        if not quiet:
+        write(board, fmt, output, top, raw_csv)
+        if not quiet and not is_stdout(output):
             err.print(f"wrote {output} ({fmt})")
     elif fmt == "table":
         print_leaderboard(board, stdout_console(), top)
     else:
-        typer.echo(render(board, fmt, top), nl=False)
+        typer.echo(render(board, fmt, top, raw_csv), nl=False)
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page (else skip the render)
         append_step_summary(render(board, "markdown", top))
     if explain:

@@ -15,7 +15,7 @@ from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.errors import UsageError
 from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.atomic import check_not_input, is_stdout, write_text_atomic
 from rescore.report.html import PLOTS_HINT, load_matplotlib, render_html
 
 ReportOutput = Annotated[Path | None, typer.Option(
@@ -41,6 +41,7 @@ def report(
     preset: o.Preset = None,
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
+    common_items: o.CommonItems = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -53,7 +54,7 @@ def report(
     """
     if output is None:
         raise UsageError("rescore report needs -o FILE.html")
-    if output.suffix.lower() not in (".html", ".htm"):
+    if output.suffix.lower() not in (".html", ".htm") and not is_stdout(output):
         raise UsageError(f"-o {output}: the report is HTML; name the file *.html")
     read_options(read)  # validates the reading flags before anything else
     thresholds = o.chosen_thresholds(threshold, preset)
@@ -62,7 +63,7 @@ def report(
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level)
+                              cluster=cluster, level=level, common_items=common_items)
     if not quiet:
         print_notes(board, err)
     text = render_html(board, data.items if data.has_items else None, title=title, top=top, bins=bins)
@@ -70,7 +71,8 @@ def report(
     if not quiet:
         if load_matplotlib() is None:
             err.print(f"note: tables only; {PLOTS_HINT}", highlight=False, markup=False)
-        err.print(f"wrote {output} (html, {len(text) // 1024} KiB)", highlight=False, markup=False)
+        shown = "stdout" if is_stdout(output) else output
+        err.print(f"wrote {shown} (html, {len(text) // 1024} KiB)", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
