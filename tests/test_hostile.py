@@ -462,7 +462,7 @@ def test_compare_pairs_model_and_bad_values(tmp_path: Path) -> None:
 
 def test_compare_refuses_with_its_memory_estimate(tmp_path: Path) -> None:
     path = _many_models(tmp_path / "runs.jsonl", models=5)
-    line = _one_error(invoke("compare", str(path), "-q", "--pairs", "all", env={"RESCORE_MAX_MEMORY_GB": "0.000001"}),
+    line = _one_error(invoke("compare", str(path), "-q", "--pairs", "all", env={"RESCORE_MAX_MEMORY_GB": "0.00001"}),
                       code=2)
     assert line.startswith("rescore: error: compare would need about ") and "GiB allowed" in line
 
@@ -472,3 +472,80 @@ def test_leaderboard_ties_on_many_models_test_only_the_marked_pairs(tmp_path: Pa
     result = invoke("leaderboard", str(path), "-q", "-f", "json", "--ties", "paired")
     assert result.exit_code == 0, result.stderr
     assert "only the pairs marked" in json.loads(result.stdout)["provenance"]["ties"]
+
+
+# -- 3. processes end cleanly -------------------------------------------------------------------
+def _slow_inputs(folder: Path) -> Path:
+    folder.mkdir()
+    line = '{"model": "m%d", "id": %d, "correct": true, "response": "' + "blah " * 8 + '"}\n'
+    for f in range(4):
+        (folder / f"m{f}.jsonl").write_text("".join(line % (f, i) for i in range(150_000)))
+    return folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker pids from /proc (Linux)")
+@pytest.mark.parametrize(("sig", "code", "twice"), [("SIGTERM", 143, False), ("SIGINT", 130, True)])
+def test_signals_stop_every_worker_and_exit_at_once(tmp_path: Path, sig: str, code: int, twice: bool) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = _slow_inputs(tmp_path / "runs")
+    command = [sys.executable, "-c", "from rescore.cli.app import main; main()", "leaderboard", str(folder), "-j", "2",
+               "--cluster", "item", "-q"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    children: list[str] = []
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        try:
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        except OSError:
+            break
+    if len(children) < 2:
+        proc.kill()
+        proc.communicate()
+        pytest.skip("the workers did not start in time on this machine")
+    time.sleep(0.3)
+    proc.send_signal(getattr(signal, sig))
+    sent = time.monotonic()
+    if twice:  # a second Ctrl-C while rescore cleans up: still one line, no traceback
+        time.sleep(0.05)
+        proc.send_signal(getattr(signal, sig))  # (a no-op once the process has been reaped)
+    try:
+        _, err = proc.communicate(timeout=10)  # the pipes close only when no worker holds them
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("rescore or a worker hung after the signal")
+    assert time.monotonic() - sent < 2.0
+    assert proc.returncode == code, err
+    text = err.decode()
+    assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text
+    time.sleep(0.2)
+    alive = [c for c in children if Path(f"/proc/{c}").exists()
+             and Path(f"/proc/{c}/stat").read_text().split()[2] != "Z"]
+    assert alive == []
+
+
+def test_an_unexpected_failure_on_a_dask_worker_is_one_line_not_retried() -> None:
+    pytest.importorskip("distributed")
+    from rescore.read.engines.dask import _Failed, _run_file
+
+    calls: list[str] = []
+
+    def broken(path: str, adapter: str, options: object) -> None:
+        calls.append(path)
+        raise RuntimeError("boom\nwith a second line")
+
+    value = _run_file(broken, "runs.jsonl", "generic", None)  # type: ignore[arg-type]
+    assert isinstance(value, _Failed) and calls == ["runs.jsonl"]  # a value: Dask does not retry it
+    error = value.rebuild()
+    assert str(error) == "runs.jsonl: unexpected RuntimeError on a Dask worker: boom" and error.exit_code == 3
+
+
+def test_paired_ties_refuse_with_the_estimate_before_allocating(tmp_path: Path) -> None:
+    path = _many_models(tmp_path / "runs.jsonl", models=5)
+    line = _one_error(invoke("leaderboard", str(path), "-q", "--ties", "paired",
+                             env={"RESCORE_MAX_MEMORY_GB": "0.0000001"}), code=2)
+    assert line.startswith("rescore: error: paired statistics would need about ") and "5 models x 12 items" in line

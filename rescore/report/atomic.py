@@ -116,9 +116,12 @@ def _commit(staged: _Staged) -> None:
             return
         with staged.tmp.open("rb") as source:
             if staged.final is None:
-                sys.stdout.flush()
-                shutil.copyfileobj(source, sys.stdout.buffer)
-                sys.stdout.buffer.flush()
+                try:
+                    sys.stdout.flush()
+                    shutil.copyfileobj(source, sys.stdout.buffer)
+                    sys.stdout.buffer.flush()
+                except BrokenPipeError:  # `-o - | head`: the reader left; as for printed output (cli/pipes.py)
+                    pass
             else:
                 with staged.final.open("wb") as sink:  # opens the device or FIFO as it is (no O_CREAT race)
                     shutil.copyfileobj(source, sink)

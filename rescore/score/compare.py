@@ -343,11 +343,18 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     cluster_codes = None if labels is None else pd.factorize(labels.astype("string").to_numpy())[0]  # NA: -1
     outcomes = scored[["c", "w", "a"]].to_numpy(dtype="float64")
     out = []
+    planned = 0
     for b, benchmark in enumerate(bench_names):
         rows = np.flatnonzero(bench_codes == b)
         item_code, uniques = pd.factorize(item_keys[rows])
         model_code, models = pd.factorize(model_codes[rows], sort=True)  # global codes sort as the names do
         m, u = len(models), len(uniques)
+        planned += m * u * 25  # the dense (M, U, 3) outcomes and (M, U) presence, before allocating them
+        if planned > memory_budget():
+            raise UsageError(f"paired statistics would need about {planned / (1 << 30):.1f} GiB for the item arrays "
+                             f"({m} models x {u} items on {benchmark}), over the {memory_budget() / (1 << 30):.1f} "
+                             "GiB allowed; use --ties overlap (leaderboard) or fewer models, or raise "
+                             "RESCORE_MAX_MEMORY_GB")
         present = np.zeros((m, u), dtype=bool)
         present[model_code, item_code] = True
         x = np.zeros((m, u, 3))
