@@ -71,9 +71,8 @@ Benchmark = Annotated[str | None, typer.Option("--benchmark", help="Benchmark na
 
 FormatHint = Annotated[str | None, typer.Option("--format-hint", help="Force one adapter (see `rescore formats`).",
                                                 rich_help_panel=INPUT, show_default=False)]
-SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="No effect, kept for old scripts: in a folder, "
-                                           "unrecognised files are always skipped and counted; a file named on the "
-                                           "command line must be recognised.", rich_help_panel=INPUT)]
+SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="No effect (old scripts): folders always skip "
+                                           "unknown files.", rich_help_panel=INPUT)]
 OnError = Annotated[str, typer.Option("--on-error", help="raise|skip: skip bad records/files, count and report them.",
                                       rich_help_panel=INPUT)]
 Latest = Annotated[bool, typer.Option("--latest", help="Keep only the newest run of a model on a benchmark.",
@@ -185,7 +184,14 @@ BenchmarkFrom = Annotated[str | None, typer.Option("--benchmark-from", help="Ben
                                                    "stem | parent. [default: the benchmark column, else the folder "
                                                    "when the model comes from the file name, else the file name]",
                                                    rich_help_panel=MAPPING, show_default=False)]
-CommonItems = Annotated[bool, typer.Option("--common-items", help="Score every model of a benchmark on the items all "
-                                           "of them have (needs item rows; says how many remain).",
+CommonItems = Annotated[bool, typer.Option("--common-items", help="Score a benchmark's models on their shared items.",
                                            rich_help_panel=SCORING)]
+
+
+# ---- issue 19: CI adoption (rescore check) ----
+RequireBaseline = Annotated[bool, typer.Option(
+    "--require-baseline", help="Fail a model (per benchmark) that the --baseline does not have; without it such a "
+    "model gets its own line, 'new: not gated'.", rich_help_panel="Gates")]
+
+
 show_advanced(False)
