@@ -173,7 +173,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     else:
         outcome, rule, rule_names = _compared(table, roles, outcome_names)
     if "confidence" in roles:
-        note = _confidence_note(table[roles["confidence"]], path, roles["confidence"])
+        note = _confidence_note(path, roles["confidence"], options.batch_size)
         if note is False:
             return None  # a bad confidence: the general path names it (after any earlier error)
         if note:
@@ -234,16 +234,28 @@ def _compared(table: Any, roles: dict[str, str], outcome_names: list[str]) -> tu
     return outcome, rule, [RULE_COMPARE, RULE_NO_GRADE]
 
 
-def _confidence_note(column: Any, path: Path, name: str) -> str | bool | None:
-    """The general path's percent note for a confidence column, or ``False`` when a value is bad."""
+def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | None:
+    """The general path's percent note for a confidence column, or ``False`` when a value is bad.
+
+    The general reader judges the scale per batch (``batch_size`` rows, as ``iter_batches`` cuts
+    them), so the column is read again in those batches and each is judged alone, as there."""
+    import pyarrow.parquet as pq
+
     from rescore.errors import InputError
     from rescore.outcomes.confidence import normalise_confidence
 
-    try:  # the column as the general reader's pandas batches hold it (numbers, or text as objects)
-        _, note = normalise_confidence(column.to_pandas(), path=str(path), column=name)
+    notes = []
+    try:  # each batch as the general reader's pandas batches hold it (numbers, or text as objects)
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[name]):
+            column = batch.column(0)
+            if _is_text(column.type) and hasattr(column.type, "value_type"):
+                column = column.dictionary_decode()
+            _, note = normalise_confidence(column.to_pandas(), path=str(path), column=name)
+            if note and note not in notes:
+                notes.append(note)
     except InputError:
         return False
-    return note
+    return notes[0] if notes else None
 
 
 def _all_distinct(ids: Any) -> bool:
