@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from rescore.read.assemble import said_of_files
+from rescore.report.grid import Column, print_table
 from rescore.score.leaderboard import Leaderboard
 
 
@@ -34,9 +35,9 @@ def print_explain(board: Leaderboard, console: Console) -> None:
     if board.explain is None or board.explain.empty:
         console.print("no per-item data: nothing to explain")
         return
-    table = Table(title="How outcomes were decided", title_justify="left")
-    for col in ("benchmark", "model", "outcome", "rule", "count"):
-        table.add_column(col, justify="right" if col == "count" else "left")
+    cols = {col: Column(col, justify="right" if col == "count" else "left", key=col in ("benchmark", "model"))
+            for col in ("benchmark", "model", "outcome", "rule", "count")}
     for row in board.explain.itertuples(index=False):
-        table.add_row(str(row.benchmark), str(row.model), str(row.outcome), str(row.rule), str(row.count))
-    console.print(table)
+        for col, column in cols.items():
+            column.cells.append(Text(str(getattr(row, col))))
+    print_table(console, list(cols.values()), Text("How outcomes were decided"))

@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich import box
-from rich.table import Table
+from rich.text import Text
 
 from rescore.errors import UsageError
 from rescore.report.atomic import write_text_atomic
-from rescore.report.layout import widest
+from rescore.report.grid import Column, print_table
 from rescore.score.jsonable import dumps
 from rescore.score.results import StatsReport
 
@@ -75,8 +74,9 @@ def write_report(report: StatsReport, fmt: str, path: Path) -> list[Path]:
 
 def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]],
                  titles: dict[str, str], labels: dict[str, str] | None = None) -> None:
-    """Rich tables, one per benchmark, for the named tables that have display columns (others only
-    in JSON/CSV); ``labels`` shortens column headers for the terminal."""
+    """Terminal tables, one per benchmark, for the named tables that have display columns (others
+    only in JSON/CSV); ``labels`` shortens column headers for the terminal. Laid out by
+    :mod:`rescore.report.grid`: the :data:`KEY_COLUMNS` repeat in every block, no value is cut."""
     for name, cols in columns.items():
         frame = report.tables.get(name)
         if frame is None or frame.empty:
@@ -84,27 +84,19 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
         parts = frame.groupby("benchmark", sort=True) if "benchmark" in frame.columns else [(None, frame)]
         for benchmark, part in parts:
             title = titles.get(name, name)
-            table = Table(title=f"[bold]{benchmark}[/]: {title}" if benchmark is not None else title,
-                          title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-                          padding=(0, 1), collapse_padding=True)
+            heading = (Text(str(benchmark), style="bold") + Text(f": {title}")) if benchmark is not None \
+                else Text(title)
             shown = [c for c in cols if c in part.columns and c != "benchmark"]
-            cells = [[_cell(col, v) for col, v in zip(shown, row, strict=True)]
-                     for row in part[shown].itertuples(index=False)]
-            for k, col in enumerate(shown):
+            grid = []
+            for col in shown:
                 numeric = pd.api.types.is_numeric_dtype(part[col]) and not pd.api.types.is_bool_dtype(part[col])
-                header = (labels or {}).get(col, col)
-                if col in FOLDING_COLUMNS:  # names wrap onto a second line when the terminal is narrow
-                    table.add_column(header, justify="left", overflow="fold")
-                else:  # a number or interval is never cut: "-0.…" reads as a value it is not
-                    table.add_column(header, justify="right" if numeric else "left", no_wrap=True,
-                                     min_width=widest(header, [row[k] for row in cells]))
-            for row in cells:
-                table.add_row(*row)
-            console.print(table)
+                grid.append(Column((labels or {}).get(col, col), [Text(_cell(col, v)) for v in part[col]],
+                                   justify="right" if numeric else "left", key=col in KEY_COLUMNS))
+            print_table(console, grid, heading)
 
 
-# text columns that may wrap; every other column keeps its full width
-FOLDING_COLUMNS = frozenset({"model", "model_a", "model_b", "leader_below_crossover", "discordant_pairs", "reason"})
+# the columns that name a row: repeated in every block when a table is split for a narrow terminal
+KEY_COLUMNS = frozenset({"model", "model_a", "model_b", "t", "binning", "bin", "instructed_t"})
 
 
 def _cell(col: str, value: Any) -> str:

@@ -2,64 +2,69 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors, stdout_console
 from rescore.cli.readopts import read_options, reads_results
 from rescore.errors import UsageError
 from rescore.read.inspection import FileReport, inspect_paths
+from rescore.report.grid import Column, print_prose, print_table
 from rescore.score.jsonable import dumps
+
+PREVIEW = 60  # characters of an example's text shown in the table
 
 
 def _print_report(report: FileReport, console: Console) -> None:
-    console.rule(f"[bold]{report.path}")
+    say = functools.partial(print_prose, console)  # wrapped to the width, no trailing spaces
+    say(Text("── ") + Text(str(report.path), style="bold"))  # the whole path (a rule cut it with "…")
     if report.error:
-        console.print(f"[red]error:[/] {report.error}")
+        say(f"[red]error:[/] {report.error}")
         return
-    console.print(f"producer: [bold]{report.adapter}[/] (adapter v{report.adapter_version})")
-    console.print(f"models: {', '.join(report.models) or '–'}")
-    console.print(f"benchmarks: {', '.join(report.benchmarks) or '–'}"
+    say(f"producer: [bold]{report.adapter}[/] (adapter v{report.adapter_version})")
+    say(f"models: {', '.join(report.models) or '–'}")
+    say(f"benchmarks: {', '.join(report.benchmarks) or '–'}"
                   + (f"; subsets: {', '.join(report.subsets[:12])}" + (" ..." if len(report.subsets) > 12 else "")
                      if report.subsets else ""))
     kind = "items" if report.per_item else "items (counts only: per-item data unavailable)"
-    console.print(f"{kind}: {report.items}  " + "  ".join(f"{k}={v}" for k, v in report.outcomes.items()))
+    say(f"{kind}: {report.items}  " + "  ".join(f"{k}={v}" for k, v in report.outcomes.items()))
     if report.skipped_records:
-        console.print(f"skipped records: {report.skipped_records}")
+        say(f"skipped records: {report.skipped_records}")
     conf = report.confidence
-    console.print("confidence: " + (f"{conf['count']} items, range {conf['min']}..{conf['max']}, mean {conf['mean']}"
+    say("confidence: " + (f"{conf['count']} items, range {conf['min']}..{conf['max']}, mean {conf['mean']}"
                                     if conf.get("available") else "not available"))
     if report.rules:
-        table = Table(title="how outcomes were decided", title_justify="left", show_edge=False)
-        for col in ("outcome", "rule", "count"):
-            table.add_column(col, justify="right" if col == "count" else "left")
-        for rule in report.rules:
-            table.add_row(rule["outcome"], rule["rule"], str(rule["count"]))
-        console.print(table)
+        print_table(console, [Column(col, [Text(str(rule[col])) for rule in report.rules],
+                                     justify="right" if col == "count" else "left", key=col == "outcome")
+                              for col in ("outcome", "rule", "count")], Text("how outcomes were decided"))
     for check in report.cross_checks:
         mark = {True: "[green]match[/]", False: "[red]MISMATCH[/]", None: "[dim]n/a[/]"}[check.match]
         theirs = "–" if check.producer_accuracy is None else f"{check.producer_accuracy:.4f}"
         ours = "–" if check.rescore_accuracy is None else f"{check.rescore_accuracy:.4f}"
         line = (f"cross-check {check.benchmark} / {check.model}: {check.label} = {theirs}, rescore t=0 accuracy = "
                 f"{ours} ({check.n_rescore} items) {mark}")
-        console.print(line + (f" [dim]({check.note})[/]" if check.note else ""))
+        say(line + (f" [dim]({check.note})[/]" if check.note else ""))
         if check.extra:
-            console.print("  producer also reports: " + ", ".join(f"{k}={v}" for k, v in check.extra.items()))
+            say("  producer also reports: " + ", ".join(f"{k}={v}" for k, v in check.extra.items()))
     for note in report.notes:
-        console.print(f"[dim]note:[/] {note}")
+        say(f"[dim]note:[/] {note}")
     if report.examples:
-        table = Table(title="examples", title_justify="left", show_edge=False)
         columns = [c for c in ("item_id", "outcome", "rule", "confidence", "prediction", "gold", "response")
                    if any(row.get(c) is not None for row in report.examples)]
-        for col in columns:
-            table.add_column(col, overflow="fold", max_width=40)
-        for row in report.examples:
-            table.add_row(*[("" if row.get(c) is None else str(row.get(c)))[:120] for c in columns])
-        console.print(table)
+        print_table(console, [Column(c, [Text(_preview(row.get(c))) for row in report.examples], key=c == "item_id")
+                              for c in columns], Text("examples"))
+
+
+def _preview(value: Any, limit: int = PREVIEW) -> str:
+    """An example's text on one line, shortened past ``limit`` characters with a visible "…"
+    (a preview: the whole text is in ``--format json``)."""
+    text = "" if value is None else " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @handle_errors

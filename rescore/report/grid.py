@@ -1,0 +1,236 @@
+"""Terminal tables that never lose a value, at any width.
+
+rich's ``Table`` fits a table to the console by folding or cutting cells: at 80 columns model
+names broke inside (``acme/b`` / ``old-70``), at 60 the model column vanished, and every line was
+padded with spaces up to the console's width. This module lays tables out itself:
+
+* every cell is printed whole: a name is never folded, a number never cut;
+* when the columns do not fit the width, the *key* columns (the model, say) are repeated and the
+  other columns continue in a further block below; when not even one value column fits beside
+  the keys, the table *turns*: one record per row, a ``header  value`` line per column;
+* lines end at their last character (no padding, no trailing spaces);
+* the width is the terminal's; output that is not a terminal is laid out for ``$COLUMNS`` when
+  set and otherwise in one block (files and pipes get whole rows, fit for grep and diff).
+
+Styles (bold, colours) are kept: cells are :class:`rich.text.Text` and lines are printed with
+``soft_wrap`` so rich neither wraps nor pads them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rich.console import Console
+from rich.text import Text
+
+GAP = 2  # spaces between columns
+RULE = "─"
+
+
+@dataclass
+class Column:
+    """One column: its header (may hold ``\\n``), its cells (one per row, may hold ``\\n``), and
+    whether it is a key column (repeated in every block; the heading of a turned record)."""
+
+    header: str
+    cells: list[Text] = field(default_factory=list)
+    justify: Literal["left", "right"] = "left"
+    key: bool = False
+
+    def __post_init__(self) -> None:
+        self.cells = [cell if isinstance(cell, Text) else Text(str(cell)) for cell in self.cells]
+
+    @property
+    def width(self) -> int:
+        """The widest line among the header and the cells: the column is never narrower."""
+        lines = [Text(line) for line in self.header.split("\n")]
+        lines += [line for cell in self.cells for line in cell.split("\n", allow_blank=True)]
+        return max((line.cell_len for line in lines), default=0)
+
+
+def console_width(console: Console) -> int | None:
+    """The width to lay tables out for: the terminal's; ``$COLUMNS`` when not a terminal; else None
+    (no limit: a file or a pipe gets each row whole on one line)."""
+    if console.is_terminal:
+        return console.width
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+
+
+def _lines(cell: Text) -> list[Text]:
+    return list(cell.split("\n", allow_blank=True)) or [Text("")]
+
+
+def _pad(cell: Text, width: int, justify: str) -> Text:
+    room = width - cell.cell_len
+    if room <= 0:
+        return cell
+    return Text(" " * room) + cell if justify == "right" else cell + Text(" " * room)
+
+
+def _join(parts: Sequence[Text]) -> Text:
+    line = Text("")
+    for k, part in enumerate(parts):
+        if k:
+            line.append(" " * GAP)
+        line.append_text(part)
+    line.rstrip()
+    return line
+
+
+def _grid(columns: Sequence[Column]) -> list[Text]:
+    """One block: header lines (bottom-aligned), a rule, then each row (top-aligned lines)."""
+    widths = [c.width for c in columns]
+    headers = [c.header.split("\n") for c in columns]
+    height = max(len(h) for h in headers)
+    out: list[Text] = []
+    for k in range(height):
+        parts = []
+        for col, head, width in zip(columns, headers, widths, strict=True):
+            line = head[k - (height - len(head))] if k >= height - len(head) else ""
+            parts.append(_pad(Text(line, style="bold"), width, col.justify))
+        out.append(_join(parts))
+    out.append(Text(RULE * (sum(widths) + GAP * (len(widths) - 1))))
+    for row in range(len(columns[0].cells) if columns else 0):
+        cells = [_lines(col.cells[row]) for col in columns]
+        for k in range(max(len(c) for c in cells)):
+            out.append(_join([_pad(c[k] if k < len(c) else Text(""), width, col.justify)
+                              for c, col, width in zip(cells, columns, widths, strict=True)]))
+    return out
+
+
+def _blocks(columns: Sequence[Column], width: int | None) -> list[list[Column]] | None:
+    """The columns split into blocks that fit ``width``, keys first in each; None when not even one
+    value column fits beside the keys (the table then turns)."""
+    keys = [c for c in columns if c.key]
+    values = [c for c in columns if not c.key]
+    if width is None or not values:
+        return [list(columns)]
+    base = sum(c.width for c in keys) + GAP * max(len(keys) - 1, 0)
+    blocks: list[list[Column]] = []
+    current: list[Column] = []
+    used = base
+    for col in values:
+        need = col.width + (GAP if keys or current else 0)
+        if current and used + need > width:
+            blocks.append(current)
+            current, used = [], base
+            need = col.width + (GAP if keys else 0)
+        if used + need > width:
+            return None
+        current.append(col)
+        used += need
+    blocks.append(current)
+    order = {id(c): k for k, c in enumerate(columns)}
+    return [sorted(keys + block, key=lambda c: order[id(c)]) for block in blocks]
+
+
+def _flat(text: str | Text, sep: str = "  ") -> Text:
+    """A multi-line header (lines joined by a space) or cell (by two spaces) on one line."""
+    if isinstance(text, str):
+        text = Text(text)
+    flat = Text("")
+    for k, part in enumerate(p for p in text.split("\n") if p.plain.strip()):
+        if k:
+            flat.append(sep)
+        flat.append_text(part)
+    flat.rstrip()
+    return flat
+
+
+def _turned(columns: Sequence[Column], width: int | None) -> list[Text]:
+    """One record per row: the keys as a heading, then ``header  value`` for every other column
+    (aligned when every such line fits the width, else each value on a line below its header)."""
+    keys = [c for c in columns if c.key]
+    values = [c for c in columns if not c.key]
+    labels = [_flat(c.header, " ") for c in values]
+    label_width = max((label.cell_len for label in labels), default=0)
+    flat = [[_flat(cell) for cell in col.cells] for col in values]
+    value_width = max((v.cell_len for cells in flat for v in cells), default=0)
+    aligned = width is None or 2 + label_width + GAP + value_width <= width
+    n_rows = len(columns[0].cells) if columns else 0
+    if len(keys) == 1:
+        headings = [[_flat(keys[0].cells[row])] for row in range(n_rows)]
+    else:
+        headings = [[Text(f"{_flat(c.header, ' ').plain}: ") + _flat(c.cells[row]) for c in keys]
+                    for row in range(n_rows)]
+    one_line = width is None or all(_join(h).cell_len <= width for h in headings)
+    out: list[Text] = []
+    for row in range(n_rows):
+        if row:
+            out.append(Text(""))
+        out.extend([_join(headings[row])] if one_line else headings[row])
+        for cells, label in zip(flat, labels, strict=True):
+            if aligned:
+                out.append(_join([Text("  ") + _pad(label, label_width, "left") + Text(" " * GAP) + cells[row]]))
+            else:
+                out.append(Text("  ") + label)
+                out.append(Text("    ") + cells[row])
+    return out
+
+
+def table_lines(columns: Sequence[Column], width: int | None) -> list[Text]:
+    """The table laid out for ``width`` (None: one block), as lines without trailing spaces."""
+    if not columns or not columns[0].cells:
+        return _grid(columns) if columns else []
+    blocks = _blocks(columns, width)
+    n_values = sum(not c.key for c in columns)
+    if blocks is None or (len(blocks) > 2 and n_values < 2 * len(blocks)):
+        # (many blocks of one value column each read worse than one record per row)
+        return _turned(columns, width)
+    out: list[Text] = []
+    for k, block in enumerate(blocks):
+        if k:
+            out.append(Text(""))
+        out.extend(_grid(block))
+    return out
+
+
+def print_table(console: Console, columns: Sequence[Column], title: Text | str | None = None) -> None:
+    """Print a title line, then the table laid out for the console's width (see :func:`console_width`)."""
+    width = console_width(console)
+    if title is not None:  # prose: wrapped at spaces to the width
+        print_prose(console, title if isinstance(title, Text) else Text(title), width)
+    for line in table_lines(columns, width):
+        console.print(line, soft_wrap=True)
+    console.print()
+
+
+def print_prose(console: Console, text: Text | str, width: int | Literal["console"] | None = "console") -> None:
+    """Prose (a ``str`` is rich markup), wrapped at spaces to ``width`` (default: the console's,
+    see :func:`console_width`; None: not wrapped), without the trailing spaces rich leaves."""
+    if isinstance(text, str):
+        text = Text.from_markup(text)
+    if width == "console":
+        width = console_width(console)
+    if width is None:
+        console.print(text, soft_wrap=True)
+        return
+    for line in text.wrap(console, width, overflow="fold"):
+        line.rstrip()
+        console.print(line, soft_wrap=True)
+
+
+def penalty(t: float) -> str:
+    """The cost of a wrong answer at target t, as people write it: ``0``, ``1``, ``9``, ``0.499``,
+    ``99`` (three significant digits, whole numbers from 100 on), never ``−0`` or ``0.333333``."""
+    p = t / (1 - t)
+    if p == 0:
+        return "0"
+    return f"{p:.0f}" if p >= 100 else f"{p:.3g}"
+
+
+def threshold_header(t: float) -> str:
+    """``t=0.9`` over ``(wrong −9)``; t=0 reads ``(wrong 0)``."""
+    pen = penalty(t)
+    return f"t={t:g}\n(wrong {'' if pen == '0' else '−'}{pen})"
+
+
+def half_width(half: float) -> str:
+    """``±.06`` (an interval's half-width, leading zero dropped); ``±–`` when it is undefined."""
+    if half != half:
+        return "±–"
+    return f"±{half:.2f}".replace("0.", ".", 1)
