@@ -7,17 +7,19 @@ counts-only aggregates) with provenance for every file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read.assemble import Dataset, assemble, plan
-from rescore.read.options import LoadOptions
+from rescore.read.options import LoadOptions, matching, name_patterns
 from rescore.read.plugins import broken_plugins
 
-__all__ = ["Dataset", "load"]
+__all__ = ["Dataset", "load", "matching", "select"]
 
 
 def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:
@@ -48,7 +50,44 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
         from rescore.read.workers import map_files
 
         data = assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)
+    if options.models or options.benchmarks:
+        data = select(data, models=options.models, benchmarks=options.benchmarks)
     if auto_note:
         data.notes.append(auto_note)
     data.notes.extend(f"adapter plugin {name!r} skipped: {why}" for name, why in broken_plugins().items())
     return data
+
+
+def select(data: Dataset, models: str | Sequence[str] | None = None,
+           benchmarks: str | Sequence[str] | None = None) -> Dataset:
+    """The dataset restricted to models and benchmarks matching the glob patterns (``--model``,
+    ``--benchmark``). A pattern that matches nothing is an input error naming what was read:
+    a typo should not silently give an empty board (and ``--model NAME`` used to *name* a file's
+    model, which is now ``--model-name``)."""
+    import dataclasses
+
+    frames = {"items": data.items, "counts": data.counts, "item_counts": data.item_counts}
+    for flag, column, patterns in (("--model", "model", name_patterns(models)),
+                                   ("--benchmark", "benchmark", name_patterns(benchmarks))):
+        if not patterns:
+            continue
+        present = sorted({str(v) for f in frames.values() if column in f.columns for v in f[column].dropna().unique()})
+        for pattern in patterns:
+            if not matching(present, [pattern]):
+                shown = ", ".join(present[:10]) + (f", ... ({len(present)} in all)" if len(present) > 10 else "")
+                hint = f"; to name the {column} of what is read, use {flag}-name"
+                raise InputError(f"{flag} {pattern!r} matches no {column} read (read: {shown or 'none'}){hint}")
+        keep = set(matching(present, patterns))
+        frames = {name: _keep(f, column, keep) for name, f in frames.items()}
+    return dataclasses.replace(data, **frames)
+
+
+def _keep(frame: pd.DataFrame, column: str, names: set[str]) -> pd.DataFrame:
+    if frame.empty or column not in frame.columns:
+        return frame
+    mask = frame[column].astype("string").isin(names).fillna(False).to_numpy(dtype=bool)
+    out = frame[mask].reset_index(drop=True)
+    for col in out.columns:  # categories of the dropped names would reappear as empty groups
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].cat.remove_unused_categories()
+    return out

@@ -14,12 +14,12 @@ import pandas as pd
 from rescore.errors import UsageError
 from rescore.report.atomic import write_atomic, write_text_atomic
 from rescore.report.layout import ranked_layout
-from rescore.score.jsonable import dumps
+from rescore.score.jsonable import dumps, json_lines, records
 from rescore.score.leaderboard import Leaderboard
 
-FORMATS = ("table", "csv", "json", "parquet", "markdown")
-_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".md": "markdown",
-           ".markdown": "markdown"}
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "markdown")
+_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+           ".pq": "parquet", ".md": "markdown", ".markdown": "markdown"}
 FLOAT_FORMAT = "%.6f"
 
 
@@ -67,10 +67,15 @@ def to_json(board: Leaderboard) -> str:
     return dumps(board.to_dict())
 
 
-def to_csv(board: Leaderboard) -> str:
+def to_csv(board: Leaderboard, sep: str = ",") -> str:
     buffer = io.StringIO()
-    long_table(board).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    long_table(board).to_csv(buffer, sep=sep, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
+
+
+def to_jsonl(board: Leaderboard) -> str:
+    """The long table (as CSV has it) as JSON Lines: one object per benchmark x model x t."""
+    return json_lines(records(long_table(board)))
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
@@ -159,6 +164,10 @@ def render(board: Leaderboard, fmt: str, top: int | None = None) -> str:
         return to_json(board)
     if fmt == "csv":
         return to_csv(board)
+    if fmt == "tsv":
+        return to_csv(board, sep="\t")
+    if fmt == "jsonl":
+        return to_jsonl(board)
     if fmt == "markdown":
         return to_markdown(board, top)
     raise UsageError(f"format {fmt!r} cannot be printed as text; use -o FILE")
@@ -168,5 +177,5 @@ def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None
     if fmt == "parquet":
         return write_atomic(path, lambda p: to_parquet_file(board, p))
     if fmt == "table":
-        raise UsageError("--format table is for the terminal; choose csv, json, parquet or markdown for -o")
+        raise UsageError("--format table is for the terminal; choose csv, tsv, json, jsonl, parquet or markdown for -o")
     return write_text_atomic(path, render(board, fmt, top))

@@ -19,24 +19,25 @@ from rich.text import Text
 from rescore.errors import UsageError
 from rescore.report.atomic import write_text_atomic
 from rescore.report.grid import Column, print_table
-from rescore.score.jsonable import dumps
+from rescore.score.jsonable import dumps, json_lines, records
 from rescore.score.results import StatsReport
 
-STATS_FORMATS = ("table", "csv", "json")
+STATS_FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 FLOAT_FORMAT = "%.6f"
 
 
 def stats_format(path: str | Path | None, fmt: str | None) -> str:
-    """table|csv|json from ``--format``, else from ``-o``'s suffix, else table."""
+    """One of :data:`STATS_FORMATS` from ``--format``, else from ``-o``'s suffix, else table."""
     if fmt:
         if fmt not in STATS_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(STATS_FORMATS)}, not {fmt!r}")
         return fmt
     if path is not None:
-        suffix = Path(path).suffix.lower()
-        if suffix in (".csv", ".json"):
-            return suffix[1:]
-        raise UsageError(f"cannot tell the format of {path}; pass --format csv or json")
+        found = _SUFFIX.get(Path(path).suffix.lower())
+        if found:
+            return found
+        raise UsageError(f"cannot tell the format of {path}; pass --format csv, tsv, json or jsonl")
     return "table"
 
 
@@ -44,13 +45,20 @@ def to_json(report: StatsReport) -> str:
     return dumps(report.to_dict())
 
 
-def to_csv(frame: pd.DataFrame) -> str:
+def to_table_text(frame: pd.DataFrame, fmt: str) -> str:
+    """One table as CSV, TSV or JSON Lines (what ``-f csv|tsv|jsonl`` prints)."""
+    if fmt == "jsonl":
+        return json_lines(records(frame))
+    return to_csv(frame, sep="\t" if fmt == "tsv" else ",")
+
+
+def to_csv(frame: pd.DataFrame, sep: str = ",") -> str:
     frame = frame.copy()
     for col in frame.columns:  # list cells (e.g. discordant pairs) as "a; b"
         if frame[col].map(lambda v: isinstance(v, list)).any():
             frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    frame.to_csv(buffer, sep=sep, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -60,16 +68,16 @@ def side_path(path: Path, name: str) -> Path:
 
 
 def write_report(report: StatsReport, fmt: str, path: Path) -> list[Path]:
-    """Write atomically; CSV writes the main table to ``path`` and the others beside it."""
+    """Write atomically; CSV, TSV and JSONL write the main table to ``path`` and the others beside it."""
     if fmt == "json":
         return [write_text_atomic(path, to_json(report))]
-    if fmt == "csv":
-        written = [write_text_atomic(path, to_csv(report.tables[report.main]))]
+    if fmt in ("csv", "tsv", "jsonl"):
+        written = [write_text_atomic(path, to_table_text(report.tables[report.main], fmt))]
         for name, frame in report.tables.items():
             if name != report.main:
-                written.append(write_text_atomic(side_path(path, name), to_csv(frame)))
+                written.append(write_text_atomic(side_path(path, name), to_table_text(frame, fmt)))
         return written
-    raise UsageError("--format table is for the terminal; choose csv or json for -o")
+    raise UsageError("--format table is for the terminal; choose csv, tsv, json or jsonl for -o")
 
 
 def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]],

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.markup import escape
@@ -13,6 +14,7 @@ from rescore.cli import options as o
 from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors, stderr_console
 from rescore.cli.output import print_notes
+from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.config import default_thresholds
 from rescore.errors import GateFailed, UsageError
@@ -32,18 +34,19 @@ Max = Annotated[list[str] | None, typer.Option(
     "--max", help="Upper bound METRIC[@T]=VALUE, e.g. error_rate=0.2 (repeatable).", rich_help_panel=GATES,
     show_default=False)]
 ScopeModel = Annotated[list[str] | None, typer.Option(
-    "--model", help="Check only this model (repeatable; default: every model).", rich_help_panel=GATES,
-    show_default=False)]
+    "--model", help="Check only models matching this glob, e.g. 'acme/*' (repeatable; default: every model; ranks "
+    "stay among all models read).", rich_help_panel=GATES, show_default=False)]
 ScopeBenchmark = Annotated[list[str] | None, typer.Option(
-    "--benchmark", help="Check only this benchmark (repeatable; default: every benchmark).", rich_help_panel=GATES,
-    show_default=False)]
+    "--benchmark", help="Check only benchmarks matching this glob (repeatable; default: every benchmark).",
+    rich_help_panel=GATES, show_default=False)]
 Baseline = Annotated[Path | None, typer.Option(
     "--baseline", help="A previous `rescore leaderboard --format json`: fail when a score dropped by more than the "
     "combined interval.", rich_help_panel=GATES, show_default=False)]
-CheckFormat = Annotated[str | None, typer.Option(
-    "-f", "--format", help="text|json [default: text; json with -o]", rich_help_panel=o.OUTPUT, show_default=False)]
+CheckFormat = Annotated[Literal["text", "json", "jsonl"] | None, typer.Option(
+    "-f", "--format", help="text: FAIL lines; json: one document; jsonl: one gate result a line. [default: text; "
+    "with -o json, or jsonl for *.jsonl]", rich_help_panel=o.OUTPUT, show_default=False)]
 CheckOutput = Annotated[Path | None, typer.Option(
-    "-o", "--output", help="Write the JSON result to this file (atomically).", rich_help_panel=o.OUTPUT,
+    "-o", "--output", help="Write the JSON (or JSONL) result to this file (atomically).", rich_help_panel=o.OUTPUT,
     show_default=False)]
 Junit = Annotated[Path | None, typer.Option(
     "--junit", help="Write JUnit XML: one test case per gate, failed gates as failures.", rich_help_panel=o.OUTPUT,
@@ -74,12 +77,11 @@ def check(
 ) -> None:
     """Fail (exit 1) when a gate does not hold for some benchmark x model: one FAIL line each.
 
-    Example: [bold]rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json[/]
+    Example: rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json
     """
     read_options(read)  # validates the reading flags before anything else
-    fmt = format or ("json" if output is not None else "text")
-    if fmt not in ("text", "json"):
-        raise UsageError(f"--format must be text or json, not {fmt!r}")
+    output = dash_is_stdout(output)
+    fmt = format or ("text" if output is None else "jsonl" if output.suffix.lower() == ".jsonl" else "json")
     gates = parse_gates(min, max)  # malformed gates fail (exit 2) before any file is read
     if not gates and baseline is None:
         raise UsageError("nothing to check: give --min, --max or --baseline")
@@ -102,14 +104,15 @@ def check(
         print_notes(board, err)
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,
                       baseline_path=str(baseline) if baseline is not None else None)
-    document = dumps(result.to_dict())
+    document = dumps(result.to_dict()) if fmt != "jsonl" else \
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.to_dict()["results"])
     if output is not None:
         write_text_atomic(output, document)
     if junit is not None:
         write_text_atomic(junit, to_junit(result))
     append_step_summary(result.to_markdown() + "\n" + to_markdown(board))
     lines = [r.line() for r in result.failed]
-    if fmt == "json" and output is None:
+    if fmt in ("json", "jsonl") and output is None:
         typer.echo(document, nl=False)
         for line in lines:
             typer.echo(line, err=True)

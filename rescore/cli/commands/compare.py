@@ -9,8 +9,10 @@ from rich.console import Console
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors
+from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
+from rescore.report.grid import print_prose
 from rescore.report.stats_output import print_tables
 from rescore.score.compare import build_report
 from rescore.score.results import StatsReport
@@ -48,7 +50,7 @@ def print_compare(report: StatsReport, console: Console) -> None:
         "tau": "Ranking at t vs t=0 (Kendall tau-b; pairs whose order flips)",
     }, LABELS)
     if report.tables["rows"].empty:
-        console.print("nothing to compare: each benchmark needs at least two models with per-item data")
+        print_prose(console, "nothing to compare: each benchmark needs at least two models with per-item data")
 
 
 @handle_errors
@@ -73,8 +75,9 @@ def compare(
     """Compare every pair of models per benchmark at each target: paired difference, SE, bootstrap interval,
     adjusted p-value, the crossover target t* where their order flips, and rank agreement with t=0.
 
-    Example: [bold]rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1[/]
+    Example: rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1
     """
+    output = dash_is_stdout(output)
     fmt = prepare(paths, format, output, read)
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)

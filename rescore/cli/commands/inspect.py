@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -11,12 +11,19 @@ from rich.text import Text
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors, stdout_console
+from rescore.cli.output import captured, echo_or_write, format_for
+from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results
-from rescore.errors import UsageError
 from rescore.read.inspection import FileReport, inspect_paths
+from rescore.read.options import matching
+from rescore.report.atomic import check_not_input
 from rescore.report.grid import Column, print_prose, print_table
-from rescore.score.jsonable import dumps
+from rescore.score.jsonable import dumps, json_lines
 
+INSPECT_FORMATS = ("table", "json", "jsonl")
+InspectFormat = Annotated[Literal["table", "json", "jsonl"] | None, typer.Option(
+    "-f", "--format", help="Output format. [default: from -o's suffix, else table]", rich_help_panel=o.OUTPUT,
+    show_default=False)]
 PREVIEW = 60  # characters of an example's text shown in the table
 
 
@@ -73,24 +80,34 @@ def inspect(
     paths: o.Paths,
     read: dict[str, Any],
     examples: Annotated[int, typer.Option("--examples", help="Example rows per file.", min=0)] = 3,
-    format: o.Format = None,
+    format: InspectFormat = None,
+    output: o.Output = None,
+    quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
     """Describe each file: producer, models, items, outcomes and the rule behind each, cross-checks.
 
-    Example: [bold]rescore inspect sample_data/[/]
+    Example: rescore inspect sample_data/
     """
-    fmt = format or "table"
-    if fmt not in ("table", "json"):
-        raise UsageError("inspect --format must be table or json")
+    output = dash_is_stdout(output)
+    fmt = format_for(output, format, INSPECT_FORMATS)
+    if output is not None:
+        check_not_input(output, paths)
     opts = read_options(read)
     reports = inspect_paths(list(paths), opts, examples)
+    if opts.models or opts.benchmarks:  # --model / --benchmark: the files holding a match (and every error)
+        reports = [r for r in reports if r.error or (matching(r.models, opts.models or None)
+                                                     and matching(r.benchmarks, opts.benchmarks or None))]
     if fmt == "json":
-        typer.echo(dumps([r.to_dict() for r in reports]), nl=False)
-        return
-    console = stdout_console()
-    for report in reports:
-        _print_report(report, console)
+        echo_or_write(dumps([r.to_dict() for r in reports]), output, fmt, quiet)
+    elif fmt == "jsonl":
+        echo_or_write(json_lines([r.to_dict() for r in reports]), output, fmt, quiet)
+    elif output is not None:
+        echo_or_write(captured(lambda console: [_print_report(r, console) for r in reports]), output, fmt, quiet)
+    else:
+        console = stdout_console()
+        for report in reports:
+            _print_report(report, console)
 
 
 def register(app: typer.Typer) -> None:

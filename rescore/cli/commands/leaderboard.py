@@ -12,6 +12,7 @@ from rescore.cli import options as o
 from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors, stderr_console, stdout_console
 from rescore.cli.output import print_explain, print_notes
+from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.errors import UsageError
 from rescore.read.load import load
@@ -42,9 +43,10 @@ def leaderboard(
 ) -> None:
     """Rank models per benchmark at each confidence target, with 95% intervals.
 
-    Example: [bold]rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv[/]
+    Example: rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv
     """
     read_options(read)  # validates the reading flags before anything else
+    output = dash_is_stdout(output)
     fmt = format_from_path(output, format)
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")

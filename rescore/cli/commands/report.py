@@ -49,7 +49,7 @@ def report(
 
     Figures need the optional extra: pip install "rescore[plots]".
 
-    Example: [bold]rescore report sample_data/ -o report.html[/]
+    Example: rescore report sample_data/ -o report.html
     """
     if output is None:
         raise UsageError("rescore report needs -o FILE.html")
