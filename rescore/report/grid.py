@@ -19,10 +19,13 @@ Styles (bold, colours) are kept: cells are :class:`rich.text.Text` and lines are
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
@@ -43,12 +46,12 @@ class Column:
     def __post_init__(self) -> None:
         self.cells = [cell if isinstance(cell, Text) else Text(str(cell)) for cell in self.cells]
 
-    @property
+    @cached_property
     def width(self) -> int:
-        """The widest line among the header and the cells: the column is never narrower."""
-        lines = [Text(line) for line in self.header.split("\n")]
-        lines += [line for cell in self.cells for line in cell.split("\n", allow_blank=True)]
-        return max((line.cell_len for line in lines), default=0)
+        """The widest line among the header and the cells: the column is never narrower.
+        (Computed once, when the table is laid out: add every cell before.)"""
+        return max((cell_len(line) for text in [self.header, *(c.plain for c in self.cells)]
+                    for line in text.split("\n")), default=0)
 
 
 def console_width(console: Console) -> int | None:
@@ -61,6 +64,8 @@ def console_width(console: Console) -> int | None:
 
 
 def _lines(cell: Text) -> list[Text]:
+    if "\n" not in cell.plain:  # the common case, without rich's (slow) split
+        return [cell]
     return list(cell.split("\n", allow_blank=True)) or [Text("")]
 
 
@@ -158,6 +163,12 @@ def _turned(columns: Sequence[Column], width: int | None) -> list[Text]:
         headings = [[Text(f"{_flat(c.header, ' ').plain}: ") + _flat(c.cells[row]) for c in keys]
                     for row in range(n_rows)]
     one_line = width is None or all(_join(h).cell_len <= width for h in headings)
+    if not one_line and len(keys) > 1:  # "model:" over the name when the pair is wider than the width
+        headings = [[piece for c in keys for piece in
+                     ([Text(f"{_flat(c.header, ' ').plain}: ") + _flat(c.cells[row])]
+                      if cell_len(f"{_flat(c.header, ' ').plain}: {_flat(c.cells[row]).plain}") <= width  # type: ignore[operator]
+                      else [Text(f"{_flat(c.header, ' ').plain}:"), _flat(c.cells[row])])]
+                    for row in range(n_rows)]
     out: list[Text] = []
     for row in range(n_rows):
         if row:
@@ -166,9 +177,10 @@ def _turned(columns: Sequence[Column], width: int | None) -> list[Text]:
         for cells, label in zip(flat, labels, strict=True):
             if aligned:
                 out.append(_join([Text("  ") + _pad(label, label_width, "left") + Text(" " * GAP) + cells[row]]))
-            else:
+            else:  # long values (a list of pairs) wrap at spaces below their header
                 out.append(Text("  ") + label)
-                out.append(Text("    ") + cells[row])
+                width_left = max((width or 0) - 4, 1)
+                out.extend(Text("    ") + piece for piece in wrap_words(cells[row], width_left))
     return out
 
 
@@ -194,8 +206,9 @@ def print_table(console: Console, columns: Sequence[Column], title: Text | str |
     width = console_width(console)
     if title is not None:  # prose: wrapped at spaces to the width
         print_prose(console, title if isinstance(title, Text) else Text(title), width)
-    for line in table_lines(columns, width):
-        console.print(line, soft_wrap=True)
+    lines = table_lines(columns, width)
+    if lines:  # one print: a call per line was most of the time for thousands of rows
+        console.print(Text("\n").join(lines), soft_wrap=True)
     console.print()
 
 
@@ -209,9 +222,24 @@ def print_prose(console: Console, text: Text | str, width: int | Literal["consol
     if width is None:
         console.print(text, soft_wrap=True)
         return
-    for line in text.wrap(console, width, overflow="fold"):
-        line.rstrip()
-        console.print(line, soft_wrap=True)
+    lines = [piece for line in text.split("\n", allow_blank=True) for piece in wrap_words(line, width)]
+    console.print(Text("\n").join(lines), soft_wrap=True)
+
+
+def wrap_words(line: Text, width: int) -> list[Text]:
+    """``line`` broken at spaces into pieces of at most ``width`` cells; a word longer than the
+    width (a model name, a path) stays whole on a piece of its own (rich would fold it)."""
+    plain = line.plain
+    breaks: list[int] = []
+    start = 0
+    for word in re.finditer(r"\S+", plain):
+        if word.start() > start and cell_len(plain[start:word.end()]) > width:
+            breaks.append(word.start())
+            start = word.start()
+    pieces = list(line.divide(breaks)) if breaks else [line]
+    for piece in pieces:
+        piece.rstrip()
+    return pieces
 
 
 def penalty(t: float) -> str:
