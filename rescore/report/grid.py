@@ -146,6 +146,21 @@ def _flat(text: str | Text, sep: str = "  ") -> Text:
     return flat
 
 
+def _heading(keys: Sequence[Column], row: int, width: int | None) -> list[Text]:
+    """A turned record's heading: the key's value alone, or ``header: value`` per key (``model:``
+    over the value when the pair is wider than the width)."""
+    if len(keys) == 1:
+        return [_flat(keys[0].cells[row])]
+    pieces: list[Text] = []
+    for col in keys:
+        label, value = _flat(col.header, " ").plain + ":", _flat(col.cells[row])
+        if width is None or cell_len(label) + 1 + value.cell_len <= width:
+            pieces.append(Text(label + " ") + value)
+        else:
+            pieces += [Text(label), value]
+    return pieces
+
+
 def _turned(columns: Sequence[Column], width: int | None) -> list[Text]:
     """One record per row: the keys as a heading, then ``header  value`` for every other column
     (aligned when every such line fits the width, else each value on a line below its header)."""
@@ -157,18 +172,8 @@ def _turned(columns: Sequence[Column], width: int | None) -> list[Text]:
     value_width = max((v.cell_len for cells in flat for v in cells), default=0)
     aligned = width is None or 2 + label_width + GAP + value_width <= width
     n_rows = len(columns[0].cells) if columns else 0
-    if len(keys) == 1:
-        headings = [[_flat(keys[0].cells[row])] for row in range(n_rows)]
-    else:
-        headings = [[Text(f"{_flat(c.header, ' ').plain}: ") + _flat(c.cells[row]) for c in keys]
-                    for row in range(n_rows)]
+    headings = [_heading(keys, row, width) for row in range(n_rows)]
     one_line = width is None or all(_join(h).cell_len <= width for h in headings)
-    if not one_line and len(keys) > 1:  # "model:" over the name when the pair is wider than the width
-        headings = [[piece for c in keys for piece in
-                     ([Text(f"{_flat(c.header, ' ').plain}: ") + _flat(c.cells[row])]
-                      if cell_len(f"{_flat(c.header, ' ').plain}: {_flat(c.cells[row]).plain}") <= width  # type: ignore[operator]
-                      else [Text(f"{_flat(c.header, ' ').plain}:"), _flat(c.cells[row])])]
-                    for row in range(n_rows)]
     out: list[Text] = []
     for row in range(n_rows):
         if row:
