@@ -67,6 +67,7 @@ def select(data: Dataset, models: str | Sequence[str] | None = None,
     import dataclasses
 
     frames = {"items": data.items, "counts": data.counts, "item_counts": data.item_counts}
+    notes = list(data.notes)
     for flag, column, patterns in (("--model", "model", name_patterns(models)),
                                    ("--benchmark", "benchmark", name_patterns(benchmarks))):
         if not patterns:
@@ -79,7 +80,8 @@ def select(data: Dataset, models: str | Sequence[str] | None = None,
                 raise InputError(f"{flag} {pattern!r} matches no {column} read (read: {shown or 'none'}){hint}")
         keep = set(matching(present, patterns))
         frames = {name: _keep(f, column, keep) for name, f in frames.items()}
-    return dataclasses.replace(data, **frames)
+        notes.append(f"{flag} {' '.join(patterns)}: kept {len(keep)} of {len(present)} {column}s read")
+    return dataclasses.replace(data, **frames, notes=notes)
 
 
 def _keep(frame: pd.DataFrame, column: str, names: set[str]) -> pd.DataFrame:

@@ -42,6 +42,7 @@ class Column:
     cells: list[Text] = field(default_factory=list)
     justify: Literal["left", "right"] = "left"
     key: bool = False
+    wrap: bool = False  # prose (a description, a list of pairs): may wrap at spaces to fit beside the others
 
     def __post_init__(self) -> None:
         self.cells = [cell if isinstance(cell, Text) else Text(str(cell)) for cell in self.cells]
@@ -189,10 +190,28 @@ def _turned(columns: Sequence[Column], width: int | None) -> list[Text]:
     return out
 
 
+WRAP_MIN = 24  # a prose column narrower than this reads worse than a turned table
+
+
+def _wrapped(columns: Sequence[Column], width: int | None) -> list[Column]:
+    """Prose columns (``wrap=True``) wrapped at spaces into the room the other columns leave, when
+    that room is at least :data:`WRAP_MIN`; every other column as it is."""
+    wrapping = [c for c in columns if c.wrap]
+    if width is None or not wrapping:
+        return list(columns)
+    fixed = sum(c.width for c in columns if not c.wrap) + GAP * (len(columns) - 1)
+    room = (width - fixed) // len(wrapping)
+    if room < WRAP_MIN or all(c.width <= room for c in wrapping):
+        return list(columns)
+    return [Column(c.header, [Text("\n").join(wrap_words(cell, room)) for cell in c.cells], c.justify, c.key)
+            if c.wrap and c.width > room else c for c in columns]
+
+
 def table_lines(columns: Sequence[Column], width: int | None) -> list[Text]:
     """The table laid out for ``width`` (None: one block), as lines without trailing spaces."""
     if not columns or not columns[0].cells:
         return _grid(columns) if columns else []
+    columns = _wrapped(columns, width)
     blocks = _blocks(columns, width)
     n_values = sum(not c.key for c in columns)
     if blocks is None or (len(blocks) > 2 and n_values < 2 * len(blocks)):

@@ -99,12 +99,15 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
             for col in shown:
                 numeric = pd.api.types.is_numeric_dtype(part[col]) and not pd.api.types.is_bool_dtype(part[col])
                 grid.append(Column((labels or {}).get(col, col), [Text(_cell(col, v)) for v in part[col]],
-                                   justify="right" if numeric else "left", key=col in KEY_COLUMNS))
+                                   justify="right" if numeric else "left", key=col in KEY_COLUMNS,
+                                   wrap=col in PROSE_COLUMNS))
             print_table(console, grid, heading)
 
 
 # the columns that name a row: repeated in every block when a table is split for a narrow terminal
 KEY_COLUMNS = frozenset({"model", "model_a", "model_b", "t", "binning", "bin", "instructed_t"})
+# lists and sentences: wrapped at spaces (names stay whole) rather than turning the table
+PROSE_COLUMNS = frozenset({"discordant_pairs", "reason"})
 
 
 def _cell(col: str, value: Any) -> str:

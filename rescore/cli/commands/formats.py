@@ -59,7 +59,8 @@ def formats(
         echo_or_write(to_table_text(pd.DataFrame(rows), fmt), output, fmt)
     else:
         def draw(console: Console) -> None:
-            print_table(console, [Column(col, [Text(str(row[col])) for row in rows], key=col == "name")
+            print_table(console, [Column(col, [Text(str(row[col])) for row in rows], key=col == "name",
+                                         wrap=col == "description")
                                   for col in ("name", "version", "description")])
 
         if output is None:
