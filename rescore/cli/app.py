@@ -121,9 +121,17 @@ def expand_help_all(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
+    from rescore.cli import signals
     from rescore.cli.pipes import protect_stdout
 
     protect_stdout()  # `rescore ... | head` keeps the command's own exit code (rescore/cli/pipes.py)
-    args = expand_help_all(sys.argv[1:])
-    named = args[0] if args and args[0] in command_names() else None
-    (build_app(only=named) if named else __getattr__("app"))(args=args)
+    signals.install()  # SIGTERM stops workers and exits 143, as Ctrl-C does with 130 (rescore/cli/signals.py)
+    try:
+        args = expand_help_all(sys.argv[1:])
+        named = args[0] if args and args[0] in command_names() else None
+        (build_app(only=named) if named else __getattr__("app"))(args=args)
+    except KeyboardInterrupt:  # before or after a command's own handler (start-up, argument parsing)
+        signals.ending()
+        code, word = signals.interrupt_exit()
+        print(f"rescore: {word}", file=sys.stderr)
+        sys.exit(code)

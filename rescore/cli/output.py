@@ -13,14 +13,15 @@ from rich.text import Text
 from rescore.errors import UsageError
 from rescore.read.assemble import said_of_files
 from rescore.report.grid import Column, print_prose, print_table
+from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.leaderboard import Leaderboard
 
 
 def print_notes(board: Leaderboard, console: Console) -> None:
     for note in board.notes:
-        console.print(f"[dim]note:[/] {note}", markup=True, highlight=False)
+        console.print(f"[dim]note:[/] {terminal_markup(note)}", markup=True, highlight=False)
     for line in skipped_lines(board.skipped):
-        console.print(f"[dim]skipped:[/] {line}", highlight=False)
+        console.print(f"[dim]skipped:[/] {terminal_markup(line)}", highlight=False)
 
 
 def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
@@ -45,7 +46,7 @@ def print_explain(board: Leaderboard, console: Console) -> None:
             for col in ("benchmark", "model", "outcome", "rule", "count")}
     for row in board.explain.itertuples(index=False):
         for col, column in cols.items():
-            column.cells.append(Text(str(getattr(row, col))))
+            column.cells.append(Text(escape_controls(getattr(row, col))))
     print_table(console, list(cols.values()), Text("How outcomes were decided"))
 
 

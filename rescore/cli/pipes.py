@@ -111,4 +111,6 @@ def stdin_paths(paths: list[Path]) -> list[Path]:
 
 def dash_is_stdout(output: Path | None) -> Path | None:
     """``-o -`` means stdout (as ``-o`` omitted): None; any other path as given."""
-    return None if output is not None and str(output) == "-" else output
+    from rescore.report.atomic import is_stdout
+
+    return None if is_stdout(output) else output

@@ -91,8 +91,27 @@ def _init_worker() -> None:
     """Workers ignore Ctrl-C (the parent decides) and use one Arrow thread each: the pool already
     puts a process on every core, and more threads than cores only contend."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler (rescore/cli/signals.py) is not ours
+    _die_with_parent()
     if "pyarrow" in sys.modules:
         sys.modules["pyarrow"].set_cpu_count(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends this worker SIGTERM when the parent dies, even by SIGKILL, so no
+    worker outlives rescore (issue 17). Elsewhere nothing: the parent's cleanup stops the pool."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+    except (OSError, AttributeError):  # pragma: no cover - no libc to ask
+        pass
 
 
 def progress_wanted(quiet: bool = False) -> bool:
@@ -207,13 +226,28 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     the interpreter's exit hook writes to that pipe, and Python 3.11 then prints "Exception
     ignored ... Bad file descriptor" after rescore's own one-line message.
     """
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-    if manager is not None:
-        manager.join(timeout=5)
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    saved = [(sig, signal.signal(sig, signal.SIG_IGN)) for sig in (signal.SIGINT, signal.SIGTERM)] if main else []
+    try:  # a second Ctrl-C here would leave workers running and print a traceback: ignored until done
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=1)
+            if process.is_alive():  # stuck in a C call that ignores SIGTERM
+                process.kill()
+                process.join(timeout=1)
+        for queue in (getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)):
+            cancel = getattr(queue, "cancel_join_thread", None)
+            if cancel is not None:  # never wait at exit to flush a pipe no worker reads (a hang at exit)
+                cancel()
+        if manager is not None:
+            manager.join(timeout=1)
+    finally:
+        for sig, handler in saved:
+            signal.signal(sig, handler)

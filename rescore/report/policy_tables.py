@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from rescore.report.grid import Column, half_width, print_prose, print_table
+from rescore.report.safe_text import escape_controls, markdown_text
 from rescore.score.leaderboard import Leaderboard
 
 CSV_COLUMNS = {"score_policy": "policy_score", "ci_low": "policy_ci_low", "ci_high": "policy_ci_high",
@@ -49,7 +50,7 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
         model_col = Column("model", key=True)
         per_t = [Column(f"S*(t={t:g})", justify="right") for t in ts]
         for model in models:
-            model_col.cells.append(Text(str(model)))
+            model_col.cells.append(Text(escape_controls(model)))
             for column, t in zip(per_t, ts, strict=True):
                 r = part[(part["model"] == model) & (part["t"] == t)]
                 if r.empty:
@@ -63,11 +64,11 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
                             style="green" if gain > 0 else "")
                 text.append(f" #{int(r['rank_policy'])}")
                 column.cells.append(text)
-        title = Text(str(benchmark), style="bold") + Text(": calibrated-abstention policy")
+        title = Text(escape_controls(benchmark), style="bold") + Text(": calibrated-abstention policy")
         print_table(console, [model_col, *per_t], title)
     print_prose(console, Text(CAPTION, style="dim"))
     for line in _omitted_lines(board):
-        print_prose(console, Text(f"policy omitted: {line}", style="dim"))
+        print_prose(console, Text(f"policy omitted: {escape_controls(line)}", style="dim"))
 
 
 def markdown_policy(board: Leaderboard, top: int | None = None) -> list[str]:
@@ -79,7 +80,7 @@ def markdown_policy(board: Leaderboard, top: int | None = None) -> list[str]:
     head = ["benchmark", "model"] + [f"S*({t:g}) (gain)" for t in ts]
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join([":---", ":---"] + ["---:"] * len(ts)) + "|"]
     for (benchmark, model), part in board.policy_rows.groupby(["benchmark", "model"], sort=True):
-        cells = [str(benchmark), str(model).replace("|", "\\|")]
+        cells = [markdown_text(benchmark), markdown_text(model)]
         for t in ts:
             r = part[part["t"] == t]
             cells.append("–" if r.empty else f"{r.iloc[0]['score_policy']:.3f} ({r.iloc[0]['gain']:+.3f})")

@@ -17,8 +17,9 @@ import pandas as pd
 from rich.text import Text
 
 from rescore.errors import UsageError
-from rescore.report.atomic import write_text_atomic
+from rescore.report.atomic import text_writer, write_many, write_text_atomic
 from rescore.report.grid import Column, print_table
+from rescore.report.safe_text import escape_controls
 from rescore.score.jsonable import dumps, json_lines, records
 from rescore.score.results import StatsReport
 
@@ -33,7 +34,7 @@ def stats_format(path: str | Path | None, fmt: str | None) -> str:
         if fmt not in STATS_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(STATS_FORMATS)}, not {fmt!r}")
         return fmt
-    if path is not None:
+    if path is not None and str(path) != "-":  # -o - is stdout: the format is the terminal's
         found = _SUFFIX.get(Path(path).suffix.lower())
         if found:
             return found
@@ -45,18 +46,23 @@ def to_json(report: StatsReport) -> str:
     return dumps(report.to_dict())
 
 
-def to_table_text(frame: pd.DataFrame, fmt: str) -> str:
+def to_table_text(frame: pd.DataFrame, fmt: str, raw_csv: bool = False) -> str:
     """One table as CSV, TSV or JSON Lines (what ``-f csv|tsv|jsonl`` prints)."""
     if fmt == "jsonl":
         return json_lines(records(frame))
-    return to_csv(frame, sep="\t" if fmt == "tsv" else ",")
+    return to_csv(frame, raw_csv, sep="\t" if fmt == "tsv" else ",")
 
 
-def to_csv(frame: pd.DataFrame, sep: str = ",") -> str:
+def to_csv(frame: pd.DataFrame, raw: bool = False, sep: str = ",") -> str:
+    """CSV (or TSV) of one table; formula-like text cells neutralised unless ``raw`` (``--raw-csv``)."""
+    from rescore.report.safe_text import neutralise_frame
+
     frame = frame.copy()
     for col in frame.columns:  # list cells (e.g. discordant pairs) as "a; b"
         if frame[col].map(lambda v: isinstance(v, list)).any():
             frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+    if not raw:
+        frame = neutralise_frame(frame)
     buffer = io.StringIO()
     frame.to_csv(buffer, sep=sep, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
@@ -67,16 +73,16 @@ def side_path(path: Path, name: str) -> Path:
     return path.with_name(f"{path.stem}.{name}{path.suffix}")
 
 
-def write_report(report: StatsReport, fmt: str, path: Path) -> list[Path]:
-    """Write atomically; CSV, TSV and JSONL write the main table to ``path`` and the others beside it."""
+def write_report(report: StatsReport, fmt: str, path: Path, raw_csv: bool = False) -> list[Path]:
+    """Write atomically; CSV, TSV and JSONL write the main table to ``path`` and the others beside it
+    (all written, or none replaced)."""
     if fmt == "json":
         return [write_text_atomic(path, to_json(report))]
     if fmt in ("csv", "tsv", "jsonl"):
-        written = [write_text_atomic(path, to_table_text(report.tables[report.main], fmt))]
-        for name, frame in report.tables.items():
-            if name != report.main:
-                written.append(write_text_atomic(side_path(path, name), to_table_text(frame, fmt)))
-        return written
+        outputs = [(path, text_writer(to_table_text(report.tables[report.main], fmt, raw_csv)))]
+        outputs += [(side_path(path, name), text_writer(to_table_text(frame, fmt, raw_csv)))
+                    for name, frame in report.tables.items() if name != report.main]
+        return write_many(outputs)
     raise UsageError("--format table is for the terminal; choose csv, tsv, json or jsonl for -o")
 
 
@@ -92,7 +98,7 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
         parts = frame.groupby("benchmark", sort=True) if "benchmark" in frame.columns else [(None, frame)]
         for benchmark, part in parts:
             title = titles.get(name, name)
-            heading = (Text(str(benchmark), style="bold") + Text(f": {title}")) if benchmark is not None \
+            heading = (Text(escape_controls(benchmark), style="bold") + Text(f": {title}")) if benchmark is not None \
                 else Text(title)
             shown = [c for c in cols if c in part.columns and c != "benchmark"]
             grid = []
@@ -122,5 +128,5 @@ def _cell(col: str, value: Any) -> str:
             return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
         return f"{value:.3f}"
     if isinstance(value, list):
-        return "; ".join(map(str, value)) or "–"
-    return str(value)
+        return escape_controls("; ".join(map(str, value))) or "–"
+    return escape_controls(value)

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from rescore.report.grid import Column, half_width, print_prose, print_table, threshold_header
 from rescore.report.layout import ranked_layout
+from rescore.report.safe_text import escape_controls
 from rescore.score.leaderboard import Leaderboard
 
 
@@ -38,14 +39,14 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
         per_t = [Column(threshold_header(t), justify="right") for t in ts]
         even = Column("break\neven", justify="right")
         for g, rows in layout.entries:
-            model.cells.append(Text(str(g["model"])))
+            model.cells.append(Text(escape_controls(g["model"])))  # names come from the files (issue 17)
             idk.cells.append(Text(f"{g['abstention_rate']:.2f}"))
             for column, x in zip(per_t, rows, strict=True):
                 column.cells.append(_score_cell(x["score"], x["ci_high"] - x["score"], int(x["rank"]),
                                                 int(x["rank_change"]), bool(x["overlaps_above"])))
             be = g["break_even_t"]
             even.cells.append(Text("–" if be != be else f"{be:.2f}"))
-        title = Text(layout.benchmark, style="bold") + Text(f" ({n_text})")
+        title = Text(escape_controls(layout.benchmark), style="bold") + Text(f" ({n_text})")
         print_table(console, [model, idk, *per_t, even], title)
     touched = board.policy_touched()
     print_prose(

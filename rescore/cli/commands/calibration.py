@@ -9,7 +9,6 @@ from rich.console import Console
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors
-from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
 from rescore.report.grid import print_prose
@@ -47,6 +46,7 @@ def calibration(
     level: o.Level = 0.95,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -55,11 +55,10 @@ def calibration(
 
     Example: rescore calibration sample_data/ --bins 10 -f json
     """
-    output = dash_is_stdout(output)
     fmt = prepare(paths, format, output, read)
     data = load_data(paths, read)
     report = build_report(data, bins=bins, **scoring, level=level)
-    emit(report, fmt, output, quiet, print_calibration)
+    emit(report, fmt, output, quiet, print_calibration, raw_csv)
 
 
 def register(app: typer.Typer) -> None:

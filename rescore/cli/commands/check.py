@@ -14,14 +14,14 @@ from rescore.cli import options as o
 from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors, stderr_console
 from rescore.cli.output import print_notes
-from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.config import default_thresholds
 from rescore.errors import GateFailed, UsageError
 from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
 from rescore.report.files import to_markdown
+from rescore.report.safe_text import escape_controls
 from rescore.score.gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
 from rescore.score.jsonable import dumps
 
@@ -80,7 +80,8 @@ def check(
     Example: rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json
     """
     read_options(read)  # validates the reading flags before anything else
-    output = dash_is_stdout(output)
+    if is_stdout(output):  # -o -: the JSON result on stdout
+        output, format = None, format or "json"
     fmt = format or ("text" if output is None else "jsonl" if output.suffix.lower() == ".jsonl" else "json")
     gates = parse_gates(min, max)  # malformed gates fail (exit 2) before any file is read
     if not gates and baseline is None:
@@ -106,12 +107,12 @@ def check(
                       baseline_path=str(baseline) if baseline is not None else None)
     document = dumps(result.to_dict()) if fmt != "jsonl" else \
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.to_dict()["results"])
-    if output is not None:
-        write_text_atomic(output, document)
+    outputs = [(output, text_writer(document))] if output is not None else []
     if junit is not None:
-        write_text_atomic(junit, to_junit(result))
+        outputs.append((junit, text_writer(to_junit(result))))
+    write_many(outputs)  # the JSON result and the JUnit file: both written, or neither replaced
     append_step_summary(result.to_markdown() + "\n" + to_markdown(board))
-    lines = [r.line() for r in result.failed]
+    lines = [escape_controls(r.line()) for r in result.failed]
     if fmt in ("json", "jsonl") and output is None:
         typer.echo(document, nl=False)
         for line in lines:

@@ -9,7 +9,6 @@ from rich.console import Console
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors
-from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
 from rescore.report.grid import print_prose
@@ -65,10 +64,12 @@ def compare(
     bootstrap: o.Bootstrap = 1000,
     seed: o.Seed = 0,
     correction: o.Correction = "holm",
+    pairs: o.Pairs = "auto",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -77,13 +78,12 @@ def compare(
 
     Example: rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1
     """
-    output = dash_is_stdout(output)
     fmt = prepare(paths, format, output, read)
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
-                          level=level, **scoring)
-    emit(report, fmt, output, quiet, print_compare)
+                          level=level, pairs=pairs, **scoring)
+    emit(report, fmt, output, quiet, print_compare, raw_csv)
 
 
 def register(app: typer.Typer) -> None:

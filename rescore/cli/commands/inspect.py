@@ -18,6 +18,7 @@ from rescore.read.inspection import FileReport, inspect_paths
 from rescore.read.options import matching
 from rescore.report.atomic import check_not_input
 from rescore.report.grid import Column, print_prose, print_table
+from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.jsonable import dumps, json_lines
 
 INSPECT_FORMATS = ("table", "json", "jsonl")
@@ -29,15 +30,16 @@ PREVIEW = 60  # characters of an example's text shown in the table
 
 def _print_report(report: FileReport, console: Console) -> None:
     say = functools.partial(print_prose, console)  # wrapped to the width, no trailing spaces
-    say(Text("── ") + Text(str(report.path), style="bold"))  # the whole path (a rule cut it with "…")
+    m = terminal_markup  # file names, model names, notes and example text come from the files
+    say(Text("── ") + Text(escape_controls(report.path), style="bold"))  # the whole path (a rule cut it with "…")
     if report.error:
-        say(f"[red]error:[/] {report.error}")
+        say(f"[red]error:[/] {m(report.error)}")
         return
     say(f"producer: [bold]{report.adapter}[/] (adapter v{report.adapter_version})")
-    say(f"models: {', '.join(report.models) or '–'}")
-    say(f"benchmarks: {', '.join(report.benchmarks) or '–'}"
-                  + (f"; subsets: {', '.join(report.subsets[:12])}" + (" ..." if len(report.subsets) > 12 else "")
-                     if report.subsets else ""))
+    say(f"models: {m(', '.join(report.models)) or '–'}")
+    say(f"benchmarks: {m(', '.join(report.benchmarks)) or '–'}"
+        + (f"; subsets: {m(', '.join(report.subsets[:12]))}" + (" ..." if len(report.subsets) > 12 else "")
+           if report.subsets else ""))
     kind = "items" if report.per_item else "items (counts only: per-item data unavailable)"
     say(f"{kind}: {report.items}  " + "  ".join(f"{k}={v}" for k, v in report.outcomes.items()))
     if report.skipped_records:
@@ -46,20 +48,21 @@ def _print_report(report: FileReport, console: Console) -> None:
     say("confidence: " + (f"{conf['count']} items, range {conf['min']}..{conf['max']}, mean {conf['mean']}"
                                     if conf.get("available") else "not available"))
     if report.rules:
-        print_table(console, [Column(col, [Text(str(rule[col])) for rule in report.rules],
+        print_table(console, [Column(col, [Text(escape_controls(rule[col])) for rule in report.rules],
                                      justify="right" if col == "count" else "left", key=col == "outcome")
                               for col in ("outcome", "rule", "count")], Text("how outcomes were decided"))
     for check in report.cross_checks:
         mark = {True: "[green]match[/]", False: "[red]MISMATCH[/]", None: "[dim]n/a[/]"}[check.match]
         theirs = "–" if check.producer_accuracy is None else f"{check.producer_accuracy:.4f}"
         ours = "–" if check.rescore_accuracy is None else f"{check.rescore_accuracy:.4f}"
-        line = (f"cross-check {check.benchmark} / {check.model}: {check.label} = {theirs}, rescore t=0 accuracy = "
+        line = (f"cross-check {m(check.benchmark)} / {m(check.model)}: {m(check.label)} = "
+                f"{theirs}, rescore t=0 accuracy = "
                 f"{ours} ({check.n_rescore} items) {mark}")
-        say(line + (f" [dim]({check.note})[/]" if check.note else ""))
+        say(line + (f" [dim]({m(check.note)})[/]" if check.note else ""))
         if check.extra:
-            say("  producer also reports: " + ", ".join(f"{k}={v}" for k, v in check.extra.items()))
+            say("  producer also reports: " + m(", ".join(f"{k}={v}" for k, v in check.extra.items())))
     for note in report.notes:
-        say(f"[dim]note:[/] {note}")
+        say(f"[dim]note:[/] {m(note)}")
     if report.examples:
         columns = [c for c in ("item_id", "outcome", "rule", "confidence", "prediction", "gold", "response")
                    if any(row.get(c) is not None for row in report.examples)]
@@ -70,7 +73,7 @@ def _print_report(report: FileReport, console: Console) -> None:
 def _preview(value: Any, limit: int = PREVIEW) -> str:
     """An example's text on one line, shortened past ``limit`` characters with a visible "…"
     (a preview: the whole text is in ``--format json``)."""
-    text = "" if value is None else " ".join(str(value).split())
+    text = "" if value is None else escape_controls(" ".join(str(value).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

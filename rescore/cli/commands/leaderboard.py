@@ -12,7 +12,6 @@ from rescore.cli import options as o
 from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors, stderr_console, stdout_console
 from rescore.cli.output import print_explain, print_notes
-from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.errors import UsageError
 from rescore.read.load import load
@@ -38,6 +37,7 @@ def leaderboard(
     output: o.Output = None,
     top: o.Top = None,
     explain: o.Explain = False,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -46,10 +46,13 @@ def leaderboard(
     Example: rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv
     """
     read_options(read)  # validates the reading flags before anything else
-    output = dash_is_stdout(output)
     fmt = format_from_path(output, format)
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
+    from rescore.report.atomic import is_stdout
+
+    if is_stdout(output) and fmt != "parquet":  # -o -: stdout, as without -o (Parquet bytes are copied there)
+        output = None
     thresholds = o.chosen_thresholds(threshold, preset)
     if output is not None:
         from rescore.report.atomic import check_not_input
@@ -72,13 +75,13 @@ def leaderboard(
     if not quiet:
         print_notes(board, err)
     if output is not None:
-        write(board, fmt, output, top)
-        if not quiet:
+        write(board, fmt, output, top, raw_csv)
+        if not quiet and not is_stdout(output):
             err.print(f"wrote {output} ({fmt})")
     elif fmt == "table":
         print_leaderboard(board, stdout_console(), top)
     else:
-        typer.echo(render(board, fmt, top), nl=False)
+        typer.echo(render(board, fmt, top, raw_csv), nl=False)
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page (else skip the render)
         append_step_summary(render(board, "markdown", top))
     if explain:

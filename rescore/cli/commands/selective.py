@@ -9,7 +9,6 @@ from rich.console import Console
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors
-from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
 from rescore.report.grid import print_prose
@@ -48,6 +47,7 @@ def selective(
     max_risk: o.MaxRisk = None,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -56,11 +56,10 @@ def selective(
 
     Example: rescore selective sample_data/ --max-risk 0.1
     """
-    output = dash_is_stdout(output)
     fmt = prepare(paths, format, output, read)
     data = load_data(paths, read)
     report = build_report(data, max_risk=max_risk, **scoring)
-    emit(report, fmt, output, quiet, print_selective)
+    emit(report, fmt, output, quiet, print_selective, raw_csv)
 
 
 def register(app: typer.Typer) -> None:

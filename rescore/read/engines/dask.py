@@ -82,6 +82,12 @@ def _run_file(task: FileTask, path: str, adapter_name: str, options: LoadOptions
         return task(path, adapter_name, options)
     except RescoreError as exc:
         return _Failed.of(exc)
+    except Exception as exc:
+        # logged as a worker traceback on every attempt (issue 17); a worker that dies is KilledWorker
+        from rescore.errors import InputError
+
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        return _Failed.of(InputError(f"unexpected {type(exc).__name__} on a Dask worker: {message}", path=path))
 
 
 def _hash_keys(deferred: Any) -> Any:
