@@ -89,10 +89,10 @@ BenchmarkName = Annotated[str | None, typer.Option("--benchmark-name", help="Nam
                                                    show_default=False)]
 FILTER = INPUT  # --model / --benchmark select from what is read
 Model = Annotated[list[str] | None, typer.Option(
-    "--model", help="Only models matching this glob, e.g. 'acme/*' (repeatable); to name one: --model-name.",
+    "--model", help="Only models matching this glob, e.g. 'acme/*'.",
     rich_help_panel=FILTER, show_default=False)]
 Benchmark = Annotated[list[str] | None, typer.Option(
-    "--benchmark", help="Only benchmarks matching this glob (repeatable); to name one: --benchmark-name.",
+    "--benchmark", help="Only benchmarks matching this glob, e.g. 'gpqa*'.",
     rich_help_panel=FILTER, show_default=False)]
 
 FormatHint = Annotated[str | None, typer.Option("--format-hint", help="Force one adapter (see `rescore formats`).",
@@ -100,7 +100,7 @@ FormatHint = Annotated[str | None, typer.Option("--format-hint", help="Force one
 SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="List unrecognised files as skipped instead of "
                                            "failing.", rich_help_panel=INPUT)]
 OnError = Annotated[Literal["raise", "skip"], typer.Option(
-    "--on-error", help="skip: skip bad records/files, and count them.", rich_help_panel=INPUT)]
+    "--on-error", help="skip = drop bad records, counted.", rich_help_panel=INPUT)]
 Latest = Annotated[bool, typer.Option("--latest", help="Keep only the newest run of a model on a benchmark.",
                                       rich_help_panel=INPUT)]
 AbstainPhrase = Annotated[list[str] | None, typer.Option("--abstain-phrase", help="Extra 'I don't know' phrase "
