@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.text import Text
 
 from rescore.report.grid import Column, half_width, print_prose, print_table, threshold_header
-from rescore.report.layout import ranked_layout
+from rescore.report.layout import coverage_footer, is_partial, ranked_layout
 from rescore.report.safe_text import escape_controls
-from rescore.score.leaderboard import Leaderboard
+from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
 
 def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) -> Text:
@@ -39,7 +39,10 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
         per_t = [Column(threshold_header(t), justify="right") for t in ts]
         even = Column("break\neven", justify="right")
         for g, rows in layout.entries:
-            model.cells.append(Text(escape_controls(g["model"])))  # names come from the files (issue 17)
+            name = Text(escape_controls(g["model"]))  # names come from the files (issue 17)
+            if is_partial(g):  # scored on part of the benchmark's items (issue 16)
+                name.append(f" {PARTIAL_MARK}", style="yellow")
+            model.cells.append(name)
             idk.cells.append(Text(f"{g['abstention_rate']:.2f}"))
             for column, x in zip(per_t, rows, strict=True):
                 column.cells.append(_score_cell(x["score"], x["ci_high"] - x["score"], int(x["rank"]),
@@ -57,6 +60,9 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
         f"break-even: S(t) > 0 below it. partial→{board.policy.partial} ({touched['partial']}), "
         f"invalid→{board.policy.invalid} ({touched['invalid']}).[/]"
     )
+    footer = coverage_footer(board)
+    if footer:
+        print_prose(console, Text(escape_controls(footer), style="dim"))
     if board.policy_rows is not None:
         from rescore.report.policy_tables import print_policy
 

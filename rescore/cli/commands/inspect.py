@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Annotated, Any, Literal
 
 import typer
@@ -11,11 +12,13 @@ from rich.text import Text
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors, stdout_console
-from rescore.cli.output import captured, echo_or_write, format_for
+from rescore.cli.output import captured, echo_or_write, format_for, skipped_lines
 from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results
-from rescore.read.inspection import FileReport, inspect_paths
+from rescore.errors import InputError
+from rescore.read.inspection import FileReport, inspect_document, inspect_folder, summary_row
 from rescore.read.options import matching
+from rescore.read.schema import OUTCOMES
 from rescore.report.atomic import check_not_input
 from rescore.report.grid import Column, print_prose, print_table
 from rescore.report.safe_text import escape_controls, terminal_markup
@@ -77,6 +80,42 @@ def _preview(value: Any, limit: int = PREVIEW) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _print_summary(reports: list[FileReport], skipped: list[tuple[str, str]], console: Console) -> None:
+    """The folder's survey: a row per file (producer, models, items, outcomes, the cross-check).
+
+    Files are named relative to the folder they share, so the table fits a terminal."""
+    outcomes = "/".join(o[0].upper() for o in OUTCOMES)
+    root = os.path.commonpath([r.path for r in reports]) if reports else ""
+    root = root if reports and not any(r.path == root for r in reports) else os.path.dirname(root)
+    columns = [Column("file", key=True), Column("producer"), Column("models", wrap=True),
+               Column("items", justify="right"), Column(outcomes, justify="right"),
+               Column("producer\nt=0", justify="right"), Column("rescore\nt=0", justify="right"),
+               Column("cross-check", wrap=True)]
+    for report in reports:
+        row = summary_row(report)
+        models = ", ".join(row["models"][:2]) + (f" +{len(row['models']) - 2}" if len(row["models"]) > 2 else "")
+        error = str(row["error"] or "")
+        if error.startswith(row["path"]):  # the row names the file already
+            error = error[len(row["path"]):].lstrip(",: ")
+        verdict = row["verdict"] if not row["error"] else f"error: {error}"
+        name = os.path.relpath(row["path"], root) if root else row["path"]
+        values = [name, row["producer"], models, str(row["items"]), "/".join(str(row[o]) for o in OUTCOMES),
+                  _number(row["producer_accuracy"]), _number(row["rescore_accuracy"]), verdict]
+        for column, value in zip(columns, values, strict=True):
+            column.cells.append(Text(escape_controls(value)))
+    title = Text("summary", style="bold") + (Text(f" of {escape_controls(root)}") if root else Text(""))
+    print_table(console, columns, title)
+    print_prose(console, Text(f"{len(reports)} file(s) read" + (f", {sum(1 for r in reports if r.error)} unreadable"
+                                                                if any(r.error for r in reports) else "")
+                              + (f", {len(skipped)} skipped" if skipped else "")))
+    for line in skipped_lines(skipped):
+        print_prose(console, f"[dim]skipped:[/] {terminal_markup(line)}")
+
+
+def _number(value: Any) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
 @handle_errors
 @reads_results()
 def inspect(
@@ -90,27 +129,40 @@ def inspect(
 ) -> None:
     """Describe each file: producer, models, items, outcomes and the rule behind each, cross-checks.
 
+    On several files (a folder) it goes on past files it cannot read, lists them, and ends with a
+    summary table, a row per file; exit 3 if some could not be read (unless --on-error skip).
+
     Example: rescore inspect sample_data/
     """
     output = dash_is_stdout(output)
     fmt = format_for(output, format, INSPECT_FORMATS)
+    opts = read_options(read)
     if output is not None:
         check_not_input(output, paths)
-    opts = read_options(read)
-    reports = inspect_paths(list(paths), opts, examples)
+    several = len(paths) > 1 or any(path.is_dir() for path in paths)
+    reports, skipped = inspect_folder(list(paths), opts, examples, keep_going=several)
     if opts.models or opts.benchmarks:  # --model / --benchmark: the files holding a match (and every error)
         reports = [r for r in reports if r.error or (matching(r.models, opts.models or None)
                                                      and matching(r.benchmarks, opts.benchmarks or None))]
     if fmt == "json":
-        echo_or_write(dumps([r.to_dict() for r in reports]), output, fmt, quiet)
-    elif fmt == "jsonl":
+        echo_or_write(dumps(inspect_document(reports, skipped)), output, fmt, quiet)
+    elif fmt == "jsonl":  # one file's report a line
         echo_or_write(json_lines([r.to_dict() for r in reports]), output, fmt, quiet)
-    elif output is not None:
-        echo_or_write(captured(lambda console: [_print_report(r, console) for r in reports]), output, fmt, quiet)
     else:
-        console = stdout_console()
-        for report in reports:
-            _print_report(report, console)
+        def draw(console: Console) -> None:
+            for report in reports:
+                _print_report(report, console)
+            if several:
+                _print_summary(reports, skipped, console)
+
+        if output is None:
+            draw(stdout_console())
+        else:
+            echo_or_write(captured(draw), output, fmt, quiet)
+    failed = [r for r in reports if r.error and opts.on_error != "skip"]
+    if failed:
+        raise InputError(f"{len(failed)} of {len(reports)} file(s) could not be read (listed in the summary; "
+                         "--on-error skip lists them without failing)", path=failed[0].path)
 
 
 def register(app: typer.Typer) -> None:
