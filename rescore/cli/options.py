@@ -47,11 +47,11 @@ IdkCredit = Annotated[float, typer.Option("--idk-credit", help="Abstention credi
 Partial = Annotated[Literal["wrong", "correct", "abstain"], typer.Option(
     "--partial", help="How partial answers score.", rich_help_panel=SCORING)]
 Invalid = Annotated[Literal["wrong", "abstain", "drop"], typer.Option(
-    "--invalid", help="Unparsed/ungraded answers score.", rich_help_panel=SCORING)]
+    "--invalid", help="How unparsed answers score.", rich_help_panel=SCORING)]
 ClusterChoice = Literal["auto", "none", "subset", "item", "column"]
 Cluster = Annotated[ClusterChoice, typer.Option(
-    "--cluster", help=f"Clustered SEs by: {', '.join(get_args(ClusterChoice))}; auto: the cluster column, else items "
-    "when attempts repeat.", rich_help_panel=SCORING, metavar="BY")]
+    "--cluster", help=f"SE clusters: {', '.join(get_args(ClusterChoice))} (auto: column, else item).",
+    rich_help_panel=SCORING, metavar="BY")]
 Level = Annotated[float, typer.Option("--level", help="Interval confidence level.", rich_help_panel=SCORING)]
 FormatChoice = Literal["table", "csv", "tsv", "json", "jsonl", "parquet", "markdown"]
 Format = Annotated[FormatChoice | None, typer.Option(
@@ -99,7 +99,8 @@ FormatHint = Annotated[str | None, typer.Option("--format-hint", help="Force one
                                                 rich_help_panel=INPUT, show_default=False)]
 SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="No effect, kept for old scripts: in a folder, "
                                            "unrecognised files are always skipped and counted; a file named on the "
-                                           "command line must be recognised.", rich_help_panel=INPUT)]
+                                           "command line must be recognised.", rich_help_panel=INPUT,
+                                           hidden=True)]  # issue 19: a no-op flag kept out of the one-screen help
 OnError = Annotated[Literal["raise", "skip"], typer.Option(
     "--on-error", help="skip = drop bad records, counted.", rich_help_panel=INPUT)]
 Latest = Annotated[bool, typer.Option("--latest", help="Keep only the newest run of a model on a benchmark.",
@@ -191,7 +192,7 @@ PolicyMode = Annotated[Literal["as-is", "calibrated", "both"], typer.Option(
     "--policy", help="calibrated: as if each model answered only when confident > t.",
     rich_help_panel=CONFIDENCE)]
 Ties = Annotated[Literal["auto", "paired", "overlap"], typer.Option(
-    "--ties", help="≈ marks from paired tests (auto: when item rows are loaded) or interval overlap.",
+    "--ties", help="≈ marks: paired tests or interval overlap.",
     rich_help_panel=CONFIDENCE)]
 
 
