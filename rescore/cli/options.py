@@ -97,10 +97,8 @@ Benchmark = Annotated[list[str] | None, typer.Option(
 
 FormatHint = Annotated[str | None, typer.Option("--format-hint", help="Force one adapter (see `rescore formats`).",
                                                 rich_help_panel=INPUT, show_default=False)]
-SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="No effect, kept for old scripts: in a folder, "
-                                           "unrecognised files are always skipped and counted; a file named on the "
-                                           "command line must be recognised.", rich_help_panel=INPUT,
-                                           hidden=True)]  # issue 19: a no-op flag kept out of the one-screen help
+SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="No effect (old scripts): folders always skip "
+                                           "unknown files.", rich_help_panel=INPUT)]
 OnError = Annotated[Literal["raise", "skip"], typer.Option(
     "--on-error", help="skip = drop bad records, counted.", rich_help_panel=INPUT)]
 Latest = Annotated[bool, typer.Option("--latest", help="Keep only the newest run of a model on a benchmark.",
@@ -189,7 +187,7 @@ Correction = Annotated[Literal["holm", "bh", "none"], typer.Option(
     "--correction", help="Multiple comparisons across pairs: holm (family-wise), bh (false discovery rate), none.",
     rich_help_panel=CONFIDENCE)]
 PolicyMode = Annotated[Literal["as-is", "calibrated", "both"], typer.Option(
-    "--policy", help="calibrated: as if each model answered only when confident > t.",
+    "--policy", help="calibrated: abstain unless confident > t.",
     rich_help_panel=CONFIDENCE)]
 Ties = Annotated[Literal["auto", "paired", "overlap"], typer.Option(
     "--ties", help="≈ marks: paired tests or interval overlap.",
@@ -217,7 +215,14 @@ BenchmarkFrom = Annotated[str | None, typer.Option("--benchmark-from", help="Ben
                                                    "stem | parent. [default: the benchmark column, else the folder "
                                                    "when the model comes from the file name, else the file name]",
                                                    rich_help_panel=MAPPING, show_default=False)]
-CommonItems = Annotated[bool, typer.Option("--common-items", help="Score every model of a benchmark on the items all "
-                                           "of them have (needs item rows; says how many remain).",
+CommonItems = Annotated[bool, typer.Option("--common-items", help="Score a benchmark's models on their shared items.",
                                            rich_help_panel=SCORING)]
+
+
+# ---- issue 19: CI adoption (rescore check) ----
+RequireBaseline = Annotated[bool, typer.Option(
+    "--require-baseline", help="Fail a model (per benchmark) that the --baseline does not have; without it such a "
+    "model gets its own line, 'new: not gated'.", rich_help_panel="Gates")]
+
+
 show_advanced(False)

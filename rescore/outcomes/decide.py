@@ -139,6 +139,16 @@ def _matches_scalar(prediction: pd.Series, gold: pd.Series) -> np.ndarray | None
         return None
     if any(isinstance(g, (list, tuple, np.ndarray)) for g in golds):
         return None
+    return match_distinct(pred_codes, preds, gold_codes, golds)
+
+
+def match_distinct(pred_codes: np.ndarray, preds: list[Any], gold_codes: np.ndarray, golds: list[Any]) -> np.ndarray:
+    """Row-wise :func:`answers_match` of ``preds[pred_codes]`` and (single) ``golds[gold_codes]``.
+
+    Each distinct value is normalised once, both ways; the normalised texts become integer ids
+    and rows compare ids. Shared with the counts-mode fast path for Parquet, which brings its
+    distinct values and codes from Arrow's dictionary encoding.
+    """
     ids: dict[str, int] = {}
 
     def ident(texts: list[str]) -> np.ndarray:
@@ -150,8 +160,8 @@ def _matches_scalar(prediction: pd.Series, gold: pd.Series) -> np.ndarray | None
     gold_full = ident([normalise_answer(g) for g in golds])
     # a blank light form never matches, a blank full form never matches by the full rule: -1/-2
     # are ids no gold has
-    p_light = np.where([bool(t) for t in pred_light], ident(pred_light), -1)
-    p_full = np.where([bool(t) for t in pred_full], ident(pred_full), -2)
+    p_light = np.where(np.array([bool(t) for t in pred_light], dtype=bool), ident(pred_light), -1)
+    p_full = np.where(np.array([bool(t) for t in pred_full], dtype=bool), ident(pred_full), -2)
     p_light_rows = p_light[pred_codes]
     return (p_light_rows >= 0) & ((p_light_rows == gold_light[gold_codes])
                                   | (p_full[pred_codes] == gold_full[gold_codes]))

@@ -15,6 +15,7 @@ from rescore.errors import UsageError
 from rescore.report.atomic import write_atomic, write_text_atomic
 from rescore.report.layout import coverage_footer, is_partial, ranked_layout
 from rescore.report.safe_text import markdown_text
+from rescore.score.gates import MARKDOWN_LIMIT
 from rescore.score.jsonable import dumps, json_lines, records
 from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
@@ -103,9 +104,38 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_markdown(board: Leaderboard, top: int | None = None) -> str:
-    """A GitHub-flavoured table per benchmark, fit for a pull-request comment."""
+def to_markdown(board: Leaderboard, top: int | None = None, limit: int | None = MARKDOWN_LIMIT) -> str:
+    """A GitHub-flavoured table per benchmark, fit for a pull-request comment.
+
+    GitHub cuts a comment at 65,536 characters, so past ``limit`` the list of input files folds
+    to a count (with a note), and if that is not enough each table keeps its top rows (with a
+    note); below the limit the output is unchanged.
+    """
+    text = _markdown(board, top)
+    if limit is None or len(text) < limit:
+        return text
+    text = _markdown(board, top, fold=True)
+    if len(text) < limit:
+        return text
+    # the largest top that fits (one row per table at least): the length grows about linearly in
+    # the rows kept, so estimate from one row per table and step down until it fits (a render costs)
+    most = max((len(layout.entries) for layout in ranked_layout(board, top)), default=1)
+    one = _markdown(board, 1, fold=True, cut=1)
+    per_row = max(1.0, (len(text) - len(one)) / max(1, most - 1))
+    keep = max(1, min(most, 1 + int((limit - len(one)) / per_row)))
+    out = _markdown(board, keep, fold=True, cut=keep)
+    while keep > 1 and len(out) >= limit:
+        keep = max(1, keep - max(1, keep // 10))
+        out = _markdown(board, keep, fold=True, cut=keep)
+    return out
+
+
+def _markdown(board: Leaderboard, top: int | None, fold: bool = False, cut: int | None = None) -> str:
     lines: list[str] = ["## rescore leaderboard", ""]
+    if cut is not None:
+        lines += [f"> Each table shows its top {cut} models at t={board.thresholds[0]:g} to keep this under "
+                  f"{MARKDOWN_LIMIT:,} characters (GitHub's limit for a comment); `--top N` chooses, and the JSON "
+                  "or CSV output has every row.", ""]
     ts = board.thresholds
     for layout in ranked_layout(board, top):
         lines.append(f"### {markdown_text(layout.benchmark)}")
@@ -133,11 +163,12 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
     from rescore.report.policy_tables import markdown_policy
 
     lines.extend(markdown_policy(board, top))
-    lines.extend(provenance_lines(board))
+    lines.extend(provenance_lines(board, fold))
     return "\n".join(lines) + "\n"
 
 
-def provenance_lines(board: Leaderboard) -> list[str]:
+def provenance_lines(board: Leaderboard, fold: bool = False) -> list[str]:
+    """Scoring, policies, intervals, and the inputs; ``fold`` says the inputs by count only."""
     prov = board.provenance()
     pens = ", ".join(f"t={x['t']:g} (penalty {x['penalty']:g})" for x in prov["thresholds"])
     touched = prov["policy_counts"]
@@ -160,9 +191,15 @@ def provenance_lines(board: Leaderboard) -> list[str]:
     out.append(f"<details><summary>Inputs: {len(prov['sources'])} files read, {len(prov['skipped'])} skipped, "
                f"{len(prov['notes'])} notes</summary>")
     out.append("")
-    out.extend(f"- read `{_md_escape(s['path'])}` ({_md_escape(s['adapter'])} v{s['adapter_version']}, "
-               f"{s['items']} items)" for s in prov["sources"])
-    out.extend(f"- skipped `{_md_escape(s['path'])}`: {_md_escape(s['reason'])}" for s in prov["skipped"])
+    if fold:
+        items = sum(int(s.get("items") or 0) for s in prov["sources"])
+        out.append(f"- {len(prov['sources']):,} files read ({items:,} items) and {len(prov['skipped']):,} skipped: "
+                   f"the list is left out to keep this under {MARKDOWN_LIMIT:,} characters (GitHub's limit for a "
+                   "comment); `--format json` lists every file.")
+    else:
+        out.extend(f"- read `{_md_escape(s['path'])}` ({_md_escape(s['adapter'])} v{s['adapter_version']}, "
+                   f"{s['items']} items)" for s in prov["sources"])
+        out.extend(f"- skipped `{_md_escape(s['path'])}`: {_md_escape(s['reason'])}" for s in prov["skipped"])
     out.extend(f"- warning: {_md_escape(w)}" for w in prov.get("warnings", []))
     out.extend(f"- note: {_md_escape(n)}" for n in prov["notes"])
     out.extend(["", "</details>"])

@@ -19,7 +19,7 @@ from rich.text import Text
 from rescore.errors import UsageError
 from rescore.report.atomic import text_writer, write_many, write_text_atomic
 from rescore.report.grid import Column, print_table
-from rescore.report.safe_text import escape_controls
+from rescore.report.safe_text import escape_controls, markdown_text
 from rescore.score.jsonable import dumps, json_lines, records
 from rescore.score.results import StatsReport
 
@@ -130,3 +130,49 @@ def _cell(col: str, value: Any) -> str:
     if isinstance(value, list):
         return escape_controls("; ".join(map(str, value))) or "–"
     return escape_controls(value)
+
+
+def _md(text: Any) -> str:
+    """A name in a Markdown cell, as every Markdown output writes it (rescore/report/safe_text.py)."""
+    return markdown_text(text)
+
+
+def _num(x: Any, digits: int = 3) -> str:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if value != value else f"{value:.{digits}f}"
+
+
+def compare_markdown(report: StatsReport, limit: int = 65_536) -> str:
+    """``rescore compare`` as Markdown for ``$GITHUB_STEP_SUMMARY``: the significant differences per
+    benchmark and t, then each pair's crossover t*; rows past ``limit`` characters are counted, not shown."""
+    method = report.provenance.get("method", {})
+    rows = report.tables["rows"]
+    pairs = report.tables["pairs"]
+    head = ["## rescore compare", "",
+            f"Paired differences A − B on shared items; p adjusted by {method.get('correction', 'holm')}; "
+            f"{method.get('interval', '')} bootstrap interval ({method.get('bootstrap', 0)} resamples). "
+            f"Significant: {int(rows['significant'].sum()) if len(rows) else 0} of {len(rows)} comparisons.", ""]
+    body = ["| benchmark | t | A | B | A − B | interval | p adj |", "|:---|---:|:---|:---|---:|---:|---:|"]
+    for r in rows[rows["significant"].astype(bool)].to_dict("records") if len(rows) else []:
+        body.append(f"| {_md(r['benchmark'])} | {r['t']:g} | {_md(r['model_a'])} | {_md(r['model_b'])} | "
+                    f"{_num(r['diff'])} | [{_num(r['ci_low'])}, {_num(r['ci_high'])}] | {_num(r['p_adjusted'], 4)} |")
+    cross = ["", "### Crossovers t* (where the pair's order flips)", "",
+             "| benchmark | A | B | t* | interval | ahead below t* |", "|:---|:---|:---|---:|---:|:---|"]
+    for r in pairs.to_dict("records") if len(pairs) else []:
+        if r["crossover_t"] == r["crossover_t"]:
+            cross.append(f"| {_md(r['benchmark'])} | {_md(r['model_a'])} | {_md(r['model_b'])} | "
+                         f"{_num(r['crossover_t'])} | [{_num(r['crossover_low'], 2)}, {_num(r['crossover_high'], 2)}]"
+                         f" | {_md(r['leader_below_crossover'])} |")
+    lines: list[str] = list(head)
+    budget = limit - 400
+    for block in (body, cross):
+        for k, line in enumerate(block):
+            if sum(map(len, lines)) + len(lines) + len(line) + 1 > budget:
+                lines.append(f"\n> {len(block) - k} more rows left out to keep this under {limit:,} characters; "
+                             "`rescore compare -o FILE.json` has every row.")
+                break
+            lines.append(line)
+    return "\n".join(lines) + "\n"

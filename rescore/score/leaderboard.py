@@ -135,7 +135,8 @@ class Leaderboard:
         }
 
     def wide(self) -> pd.DataFrame:
-        """One row per (benchmark, model) with a score column per threshold (for CSV/Markdown)."""
+        """One row per (benchmark, model) with a score column per threshold, in rank order at the
+        first threshold (as the terminal, Markdown and HTML tables are)."""
         base = self.groups[["benchmark", "model", "n", "coverage", "accuracy", "error_rate", "abstention_rate",
                             "accuracy_on_attempted", "break_even_t", "f_score"]]
         parts = [base.set_index(["benchmark", "model"])]
@@ -144,8 +145,8 @@ class Leaderboard:
             tag = _t_label(t)
             parts.append(sub[["score", "ci_low", "ci_high", "rank", "rank_change"]].add_suffix(f"@{tag}"))
         wide = pd.concat(parts, axis=1).reset_index()
-        last = _t_label(self.thresholds[-1])
-        return wide.sort_values(["benchmark", f"rank@{last}", "model"], kind="stable").reset_index(drop=True)
+        first = _t_label(self.thresholds[0])  # rank at the first target: the order of every rendering
+        return wide.sort_values(["benchmark", f"rank@{first}", "model"], kind="stable").reset_index(drop=True)
 
 
 def _t_label(t: float) -> str:

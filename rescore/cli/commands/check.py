@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from rescore import leaderboard as build_leaderboard
 from rescore.cli import options as o
-from rescore.cli.ci import append_step_summary
+from rescore.cli.ci import append_step_summary, error_annotation, github_actions, write_outputs
 from rescore.cli.common import handle_errors, stderr_console
 from rescore.cli.output import print_notes
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
@@ -22,7 +22,15 @@ from rescore.read.workers import progress_wanted
 from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
 from rescore.report.files import to_markdown
 from rescore.report.safe_text import escape_controls
-from rescore.score.gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
+from rescore.score.gates import (
+    MARKDOWN_LIMIT,
+    CheckResult,
+    evaluate,
+    load_baseline,
+    parse_gates,
+    required_thresholds,
+    to_junit,
+)
 from rescore.score.jsonable import dumps
 
 GATES = "Gates"
@@ -65,6 +73,7 @@ def check(
     model: ScopeModel = None,
     benchmark: ScopeBenchmark = None,
     baseline: Baseline = None,
+    require_baseline: o.RequireBaseline = False,
     threshold: o.Thresholds = None,
     preset: o.Preset = None,
     cluster: o.Cluster = "auto",
@@ -87,6 +96,8 @@ def check(
     gates = parse_gates(min, max)  # malformed gates fail (exit 2) before any file is read
     if not gates and baseline is None:
         raise UsageError("nothing to check: give --min, --max or --baseline")
+    if require_baseline and baseline is None:
+        raise UsageError("--require-baseline needs --baseline")
     base_doc = load_baseline(baseline) if baseline is not None else None
     for target in (output, junit):
         if target is not None:
@@ -106,15 +117,19 @@ def check(
     if not quiet:
         print_notes(board, err)
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,
-                      baseline_path=str(baseline) if baseline is not None else None)
+                      baseline_path=str(baseline) if baseline is not None else None,
+                      require_baseline=require_baseline)
     document = dumps(result.to_dict()) if fmt != "jsonl" else \
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.to_dict()["results"])
     outputs = [(output, text_writer(document))] if output is not None else []
     if junit is not None:
         outputs.append((junit, text_writer(to_junit(result))))
     write_many(outputs)  # the JSON result and the JUnit file: both written, or neither replaced
-    append_step_summary(result.to_markdown() + "\n" + to_markdown(board))
-    lines = [escape_controls(r.line()) for r in result.failed]
+    gate_table = result.to_markdown(limit=MARKDOWN_LIMIT // 2)
+    append_step_summary(gate_table + "\n" + to_markdown(board, limit=MARKDOWN_LIMIT - len(gate_table) - 1))
+    if github_actions():
+        write_outputs(step_outputs(result, board))
+    lines = [escape_controls(r.line()) for r in result.results if not r.passed or r.kind == "new"]
     if fmt in ("json", "jsonl") and output is None:
         typer.echo(document, nl=False)
         for line in lines:
@@ -122,13 +137,44 @@ def check(
     else:
         for line in lines:
             typer.echo(line)
+    if github_actions():  # one annotation per failed gate, on the run's page and the pull request
+        json_on_stdout = fmt in ("json", "jsonl") and output is None  # keep stdout JSON
+        for r in result.failed:
+            on_baseline = r.kind in ("regression", "new") and baseline is not None
+            typer.echo(error_annotation(escape_controls(r.line()), file=str(baseline) if on_baseline else None),
+                       err=json_on_stdout)
     if result.notes and not quiet:
         for note in result.notes:
             err.print(f"[dim]note:[/] {escape(note)}", highlight=False)
     if not result.passed:
-        raise GateFailed(f"{len(result.failed)} of {len(result.results)} gates failed")
+        gated = len(result.results) - sum(r.passed for r in result.new)
+        raise GateFailed(f"{len(result.failed)} of {gated} gates failed")
     if not quiet:
-        err.print(f"ok: all {len(result.results)} gates passed", highlight=False)
+        gated = len(result.results) - len(result.new)
+        new = f" ({len(result.new)} new since the baseline, not gated)" if result.new else ""
+        err.print(f"ok: all {gated} gates passed{new}", highlight=False)
+
+
+def step_outputs(result: CheckResult, board: Any) -> dict[str, str]:
+    """The step's outputs under GitHub Actions: pass/fail, counts, and the key scores as JSON
+    (``{benchmark: {model: {t: score}}}``, 4 decimals, and each benchmark's leader at the first t)."""
+    import json
+
+    scores: dict[str, dict[str, dict[str, float | None]]] = {}
+    for r in board.rows.sort_values(["benchmark", "model", "t"], kind="stable").to_dict("records"):
+        value = float(r["score"])
+        scores.setdefault(str(r["benchmark"]), {}).setdefault(str(r["model"]), {})[f"{r['t']:g}"] = (
+            round(value, 4) if value == value else None)
+    first = board.rows[board.rows["t"] == board.thresholds[0]].sort_values(["benchmark", "rank", "model"])
+    leaders = {str(b): str(frame["model"].iloc[0]) for b, frame in first.groupby("benchmark", sort=True)}
+    return {
+        "passed": "true" if result.passed else "false",
+        "gates": str(len(result.results) - sum(r.passed for r in result.new)),
+        "failed": str(len(result.failed)),
+        "new-models": str(len(result.new)),
+        "leaders": json.dumps(leaders, ensure_ascii=False, separators=(",", ":")),
+        "scores": json.dumps(scores, ensure_ascii=False, separators=(",", ":")),
+    }
 
 
 def register(app: typer.Typer) -> None:

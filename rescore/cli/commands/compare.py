@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import typer
 from rich.console import Console
 
 from rescore.cli import options as o
+from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
 from rescore.report.grid import print_prose
-from rescore.report.stats_output import print_tables
+from rescore.report.stats_output import compare_markdown, print_tables
 from rescore.score.compare import build_report
 from rescore.score.results import StatsReport
 
@@ -84,6 +86,8 @@ def compare(
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
                           level=level, pairs=pairs, **scoring)
     emit(report, fmt, output, quiet, print_compare, raw_csv)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page
+        append_step_summary(compare_markdown(report))
 
 
 def register(app: typer.Typer) -> None:
