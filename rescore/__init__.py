@@ -66,6 +66,8 @@ def load(
     engine: str = "local",
     scheduler: Any = None,
     scheduler_timeout: float = 10.0,
+    timeout: float = 30.0,
+    cache: str | None = None,
     reference_ids: Sequence[str] | None = None,
     model_from: str | None = None,
     benchmark_from: str | None = None,

@@ -43,6 +43,7 @@ from rescore.errors import InputError, UsageError
 from rescore.outcomes.decide import parse_grade
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
+from rescore.read.remote import arrow_source
 from rescore.read.tables import read_bounded
 
 NEW_COLUMNS = ("doc", "model_response", "metric")
@@ -63,7 +64,7 @@ def _parquet_columns(path: Path) -> list[str] | None:
     try:
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
+        return list(pq.read_schema(arrow_source(path, exact=True)).names)
     except Exception:  # unreadable footer: not ours to claim
         return None
 
@@ -209,7 +210,7 @@ class LightevalAdapter(Adapter):
         import pyarrow.parquet as pq
 
         try:
-            parquet = pq.ParquetFile(path)
+            parquet = pq.ParquetFile(arrow_source(path, exact=True))
         except (OSError, pa.ArrowException, ValueError) as exc:
             raise InputError(f"not a readable parquet file ({exc})", path=str(path)) from None
         columns = list(parquet.schema_arrow.names)

@@ -22,7 +22,7 @@ MAPPING = "Column mapping (generic tables)"
 INPUT = "Input"
 PRODUCERS = "Producer-specific"
 
-Paths = Annotated[list[Path], typer.Argument(help="Result files or folders (walked recursively); - is stdin.",
+Paths = Annotated[list[str], typer.Argument(help="Result files, folders, URLs (s3://, hf://, ...) or - (stdin).",
                                               show_default=False,
                                               metavar="PATH")]
 Thresholds = Annotated[
@@ -225,4 +225,16 @@ RequireBaseline = Annotated[bool, typer.Option(
     "model gets its own line, 'new: not gated'.", rich_help_panel="Gates")]
 
 
+show_advanced(False)
+
+
+# ---- issue 21: remote paths and the incremental cache (rescore/read/remote.py, rescore/read/cache.py) ----
+REMOTE = "Remote paths and cache"
+Timeout = Annotated[float, typer.Option("--timeout", help="Seconds per request to a remote filesystem (URL paths); "
+                                        "a failing request is retried twice, then the run stops (exit 3).",
+                                        rich_help_panel=REMOTE, min=0.1)]
+Cache = Annotated[str | None, typer.Option("--cache", envvar="RESCORE_CACHE", help="Folder keeping each file's "
+                                           "result; a re-run reads only files (or options) that changed.",
+                                           rich_help_panel=REMOTE, show_default=False)]
+ADVANCED_PANELS = (*ADVANCED_PANELS, REMOTE)  # shown by --help-all: the short help stays one screen
 show_advanced(False)

@@ -56,6 +56,9 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     # issue 16: per-model files
     "model_from": (o.ModelFrom, None, "model_from"),
     "benchmark_from": (o.BenchmarkFrom, None, "benchmark_from"),
+    # issue 21
+    "timeout": (o.Timeout, 30.0, "timeout"),
+    "cache": (o.Cache, None, "cache"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),

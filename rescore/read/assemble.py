@@ -18,7 +18,7 @@ import pandas as pd
 
 from rescore.errors import InputError
 from rescore.read import counts as counting
-from rescore.read import schema
+from rescore.read import remote, schema
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import COUNT_COLUMNS, FileResult, empty_counts, general_key_hashes
 from rescore.read.plugins import AdapterPlugin as Adapter
@@ -89,7 +89,7 @@ class Walk:
         """Keep ``path`` unless the same file (by real path) was met already: read once, said once."""
         try:
             real = os.path.realpath(path)
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):  # TypeError: a URL (rescore/read/remote.py) is its own name
             real = str(path)
         first = self.seen.get(real)
         if first is not None:
@@ -170,7 +170,11 @@ def walk_inputs(paths: Iterable[str | Path], on_error: str = "raise") -> Walk:
     folder, is read once (by real path) and the repeat is recorded with the name it was read as.
     """
     walk = Walk()
-    for raw in paths:
+    for raw in remote.expand_local(paths):  # file:// URLs become local paths
+        if remote.is_url(raw):  # s3://, hf://, https://... (globs too): rescore/read/remote.py walks them
+            for found, walked in remote.walk(raw):
+                walk.add(found, walked)
+            continue
         path = Path(raw)
         if path.is_dir():
             _walk_folder(path, on_error, walk)
@@ -196,6 +200,7 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
     chosen: list[tuple[Path, Adapter]] = []
     hinted = get_adapter(options.format_hint) if options.format_hint else None
     adapters = all_adapters()
+    remote.configure(options.timeout)  # --timeout for the URLs walked and sniffed here
     walk = walk_inputs(paths, options.on_error)
     skipped: list[tuple[str, str]] = list(walk.passed)
     for path, walked in walk.files:
@@ -278,6 +283,8 @@ def _unreadable(path: Path) -> str | None:
     import stat
     import zipfile
 
+    if remote.is_remote(path):  # a URL's failures are raised where it is read (rescore/read/remote.py)
+        return None
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None
@@ -393,7 +400,7 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
             if info is None or not info.adapter:
                 raise
             try:
-                general_key_hashes(Path(info.path), info.adapter, options)
+                general_key_hashes(remote.as_path(info.path), info.adapter, options)
             except InputError as precise:
                 if precise.field != "item_id":  # not the repeat (the file is gone, or unreadable here)
                     raise exc from None

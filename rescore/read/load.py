@@ -7,7 +7,7 @@ counts-only aggregates) with provenance for every file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pandas as pd
 from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read.assemble import Dataset, assemble, plan
+from rescore.read.cache import ResultCache, cache_folder, cached_results
 from rescore.read.options import LoadOptions, matching, name_patterns
 from rescore.read.plugins import broken_plugins
 
@@ -63,16 +64,26 @@ def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
     auto_note = None
     if options.need_items is None:  # auto: keep item rows unless the input is large (rescore/counting.py)
         options, auto_note = counting.resolve_need_items(options, [path for path, _ in chosen])
+    folder = cache_folder(options.cache)
+    store = ResultCache.at(folder) if folder is not None else None
+
+    def through_cache(read: Callable[[list[Any]], Iterator[Any]]) -> Iterator[Any]:
+        """``read`` over the planned files, or over just those the cache does not hold (rescore/read/cache.py)."""
+        return read(chosen) if store is None else cached_results(chosen, options, read, store)
+
     if options.engine != "local" or options.scheduler is not None:  # rescore/engines: e.g. a Dask cluster
         from rescore.read.engines import open_engine
 
         with open_engine(options) as engine:
-            data = assemble(engine.map_files(chosen, options), skipped, options,
+            data = assemble(through_cache(lambda todo: engine.map_files(todo, options)), skipped, options,
                             compute_keys=getattr(engine, "compute_keys", None))
     else:
         from rescore.read.workers import map_files
 
-        data = assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)
+        data = assemble(through_cache(lambda todo: map_files(todo, options, jobs=options.jobs,
+                                                             progress=options.progress)), skipped, options)
+    if store is not None:
+        data.notes.extend(store.notes)
     if options.models or options.benchmarks:
         data = select(data, models=options.models, benchmarks=options.benchmarks)
     if auto_note:

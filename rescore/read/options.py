@@ -70,6 +70,9 @@ class LoadOptions:
     # (no model column) model = stem and benchmark = parent
     model_from: str | None = None
     benchmark_from: str | None = None
+    # issue 21: remote paths and the incremental cache (rescore/read/remote.py, rescore/read/cache.py)
+    timeout: float = 30.0  # seconds per request to a remote filesystem (then bounded retries, then one error line)
+    cache: str | None = None  # a folder of per-file results reused while the file and options are unchanged
     # issue 19: keep only the models / benchmarks matching one of these glob patterns (fnmatch, case-sensitive);
     # ``model`` / ``benchmark`` above *name* what is read, these *select* from it (CLI --model / --benchmark)
     models: tuple[str, ...] = ()

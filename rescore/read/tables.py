@@ -15,6 +15,7 @@ import pandas as pd
 
 from rescore.errors import InputError
 from rescore.read.jsonlines import loads_json
+from rescore.read.remote import arrow_source
 
 LINE = "_line"
 TABLE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq"}
@@ -228,7 +229,7 @@ def _check_header(path: Path, sep: str) -> None:
 def _iter_csv(path: Path, batch_size: int, sep: str) -> Iterator[pd.DataFrame]:
     _check_header(path, sep)
     try:
-        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
+        reader = pd.read_csv(arrow_source(path), sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
                              encoding="utf-8")
         start = 2  # line 1 is the header
         for chunk in reader:
@@ -277,7 +278,7 @@ def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
-        handle = pq.ParquetFile(path)
+        handle = pq.ParquetFile(arrow_source(path, exact=True))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"not a readable Parquet file ({exc})", path=str(path)) from None
     start = 0

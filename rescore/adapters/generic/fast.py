@@ -31,6 +31,7 @@ from rescore.outcomes.decide import RULE_COMPARE, RULE_GRADE, RULE_NO_GRADE, mat
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
+from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES
 from rescore.read.tables import LINE
 
@@ -82,11 +83,17 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
         return None
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
-        handle = pq.ParquetFile(path)
+        source = arrow_source(path, exact=True)  # a remote file: one handle, read by ranges
+        handle = pq.ParquetFile(source)
         names = list(handle.schema_arrow.names)
         # ColumnMap judges some columns by their values (grade candidates, grade labels under any
         # name, free text offered as gold): the head holds every column, as the general reader's does
-        head = next(handle.iter_batches(batch_size=head_rows), None)
+        # only the row groups that hold the head: a remote file is read by range, not whole
+        groups, rows = [], 0
+        while rows < head_rows and len(groups) < handle.num_row_groups:
+            rows += handle.metadata.row_group(len(groups)).num_rows
+            groups.append(len(groups))
+        head = next(handle.iter_batches(batch_size=head_rows, row_groups=groups), None)
     except (pa.ArrowException, OSError, StopIteration):
         return None
     if head is None or head.num_rows == 0:
@@ -119,7 +126,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     as_dictionary = [c for c in dict.fromkeys(wanted) if c in strings and c not in (roles["item_id"],
                                                                                   roles.get("confidence"))]
     try:
-        table = pq.read_table(path, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
+        table = pq.read_table(source, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
     except (pa.ArrowException, OSError):
         return None
     n = table.num_rows

@@ -68,6 +68,7 @@ from rescore.errors import InputError, UsageError
 from rescore.outcomes.decide import parse_grade
 from rescore.outcomes.names import normalise_model
 from rescore.read.options import LoadOptions
+from rescore.read.remote import as_path, path_token
 from rescore.read.tables import iter_jsonl, read_json_document
 
 # lm-eval's date_id: datetime.now().isoformat().replace(":", "-")
@@ -101,7 +102,7 @@ def _is_results_document(doc: Any) -> bool:
 
 @lru_cache(maxsize=64)
 def _results_cached(path: str, mtime_ns: int, size: int) -> dict[str, Any] | None:
-    doc = read_json_document(Path(path))
+    doc = read_json_document(as_path(path))
     return doc if _is_results_document(doc) else None
 
 
@@ -110,7 +111,7 @@ def load_results(path: Path) -> dict[str, Any] | None:
     stat = path.stat()
     if stat.st_size > _MAX_RESULTS_BYTES:
         return None
-    return _results_cached(str(path), stat.st_mtime_ns, stat.st_size)
+    return _results_cached(path_token(path), stat.st_mtime_ns, stat.st_size)
 
 
 def find_results(samples: Path, ts: str | None) -> Path | None:

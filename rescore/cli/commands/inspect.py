@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
@@ -18,6 +19,7 @@ from rescore.cli.readopts import read_options, reads_results
 from rescore.errors import InputError
 from rescore.read.inspection import FileReport, inspect_document, inspect_folder, summary_row
 from rescore.read.options import matching
+from rescore.read.remote import is_url
 from rescore.read.schema import OUTCOMES
 from rescore.report.atomic import check_not_input
 from rescore.report.grid import Column, print_prose, print_table
@@ -139,7 +141,8 @@ def inspect(
     opts = read_options(read)
     if output is not None:
         check_not_input(output, paths)
-    several = len(paths) > 1 or any(path.is_dir() for path in paths)
+    # a URL may name a folder or a glob: keep going past one bad file, as for a folder
+    several = len(paths) > 1 or any(is_url(path) or Path(path).is_dir() for path in paths)
     reports, skipped = inspect_folder(list(paths), opts, examples, keep_going=several)
     if opts.models or opts.benchmarks:  # --model / --benchmark: the files holding a match (and every error)
         reports = [r for r in reports if r.error or (matching(r.models, opts.models or None)
