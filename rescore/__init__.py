@@ -71,14 +71,18 @@ def load(
     reference_ids: Sequence[str] | None = None,
     model_from: str | None = None,
     benchmark_from: str | None = None,
+    models: tuple[str, ...] = (),
+    benchmarks: tuple[str, ...] = (),
     options: LoadOptions | None = None,
 ) -> Dataset:
     """Read result files and folders into a :class:`~rescore.read.assemble.Dataset`.
 
     Every keyword is a field of :class:`~rescore.read.options.LoadOptions` (documented there and in
     the CLI reference: ``model_col`` is ``--model-col``); ``reference_ids`` is WildBench's list of the
-    full set's ids. Pass a prepared ``options`` object instead of keywords, not both. A misspelt
-    keyword is a TypeError, as for any function.
+    full set's ids; ``models`` and ``benchmarks`` keep only the names matching their glob patterns
+    (``models=("acme/*",)``), while ``model`` and ``benchmark`` *name* what is read. Pass a prepared
+    ``options`` object instead of keywords, not both. A misspelt keyword is a TypeError, as for any
+    function.
     """
     from rescore.read.load import load as _load
     from rescore.read.options import LoadOptions as _LoadOptions

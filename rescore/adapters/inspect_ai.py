@@ -306,7 +306,7 @@ class InspectAdapter(Adapter):
             raise InputError("inspect log header has no 'eval' object", path=str(path), field="eval")
         model = normalise_model(options.model or str(eval_.get("model") or ""))
         if not model:
-            raise InputError("no model in the log (eval.model); pass --model", path=str(path), field="eval.model")
+            raise InputError("no model in the log (eval.model); pass --model-name", path=str(path), field="eval.model")
         task = str(eval_.get("task") or "")
         if task.startswith(_TASK_PREFIX):
             task = task[len(_TASK_PREFIX):]
@@ -315,7 +315,7 @@ class InspectAdapter(Adapter):
         elif task:
             benchmark, task_subset = normalise_benchmark(task)
         else:
-            raise InputError("no task in the log (eval.task); pass --benchmark", path=str(path), field="eval.task")
+            raise InputError("no task in the log (eval.task); pass --benchmark-name", path=str(path), field="eval.task")
         run = _run_label(eval_, path)
         self._status_notes(header, log, info)
         scorers = [str(s.get("name")) for s in eval_.get("scorers") or [] if isinstance(s, dict) and s.get("name")]

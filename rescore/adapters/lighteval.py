@@ -161,7 +161,7 @@ class _Context:
             info.note(f"model <- path ({self.model_from_path!r})")
         else:
             raise InputError("cannot tell the model: the file is not under details/<model>/<timestamp>/ and no "
-                             "results json was found; pass --model", path=str(path))
+                             "results json was found; pass --model-name", path=str(path))
 
     def _find_results(self, root: Path, model_parts: list[str], info: SourceInfo) -> None:
         candidate = root.joinpath("results", *model_parts, f"results_{self.run}.json")
@@ -279,8 +279,8 @@ class LightevalAdapter(Adapter):
             name = records[0]["doc"].get("task_name")
             if name:
                 return str(name)
-        raise InputError("cannot tell the task: file name is not details_<task>_<timestamp>.parquet; pass --benchmark",
-                         path=str(path))
+        raise InputError("cannot tell the task: file name is not details_<task>_<timestamp>.parquet; "
+                         "pass --benchmark-name", path=str(path))
 
     def _metrics_of(self, record: dict[str, Any], layout: str) -> dict[str, Any]:
         value = record.get("metric") if layout == "current" else _maybe_parse(record.get("metrics"))

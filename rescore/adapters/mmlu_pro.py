@@ -110,9 +110,9 @@ class MMLUProAdapter(Adapter):
             errors.bad(f"expected a JSON list of records, found {type(doc).__name__}")
         model_raw, how = model_from_path(path)
         if options.model:
-            model_raw, how = options.model, "--model"
+            model_raw, how = options.model, "--model-name"
         if model_raw is None:
-            model_raw, how = path.stem, "file stem (no model in the path; pass --model NAME)"
+            model_raw, how = path.stem, "file stem (no model in the path; pass --model-name NAME)"
         model = normalise_model(model_raw)
         info.note(f"model {model!r} <- {how}")
         benchmark = options.benchmark or BENCHMARK

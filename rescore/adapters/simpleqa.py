@@ -235,7 +235,7 @@ class SimpleQAAdapter(Adapter):
         errors = RecordErrors(path, options, info)
         benchmark = self._benchmark(options, path)
         model_raw = options.model or self._doc_model(doc.get("model_config"))
-        how = "--model" if options.model else "model_config"
+        how = "--model-name" if options.model else "model_config"
         if model_raw is None:
             parents = path.parents
             model_raw = parents[1].name if len(parents) >= 2 and parents[1].name else path.stem

@@ -146,7 +146,7 @@ class SWEBenchAdapter(Adapter):
     # -- model, run and companions ----------------------------------------------------------
     def _model_and_run(self, path: Path, report: dict[str, Any], options: LoadOptions, info: SourceInfo,
                        ids: set[str]) -> tuple[str, str]:
-        """Model and run id from (in order) --model, the predictions file, the logs folder, the file name.
+        """Model and run id from (in order) --model-name, the predictions file, the logs folder, the file name.
 
         The file name ``<model>.<run_id>.json`` is only trusted when a companion agrees or none exists,
         because renamed reports (``vanilla.eval.json``) would otherwise yield model "vanilla".

@@ -35,8 +35,10 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "confidence_col": (o.ConfidenceCol, None, "confidence_col"),
     "cluster_col": (o.ClusterCol, None, "cluster_col"),
     "mapping": (o.Mapping, None, "mapping"),
-    "model": (o.Model, None, "model"),
-    "benchmark": (o.Benchmark, None, "benchmark"),
+    "model_name": (o.ModelName, None, "model"),
+    "benchmark_name": (o.BenchmarkName, None, "benchmark"),
+    "model": (o.Model, None, "models"),
+    "benchmark": (o.Benchmark, None, "benchmarks"),
     "format_hint": (o.FormatHint, None, "format_hint"),
     "skip_unknown": (o.SkipUnknown, False, "skip_unknown"),
     "on_error": (o.OnError, "raise", "on_error"),
@@ -81,6 +83,9 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     flags = {**READ_FLAGS, **ENGINE_FLAGS}
     kw: dict[str, Any] = {flags[name][2]: value for name, value in values.items() if value is not None}
     kw["abstain_phrases"] = tuple(values.get("abstain_phrase") or ())
+    for name, field in (("model", "models"), ("benchmark", "benchmarks")):  # glob filters (issue 19)
+        if name in values:
+            kw[field] = tuple(values[name] or ())
     kw.update(fixed)
     return LoadOptions.from_kwargs(**kw)
 
@@ -121,7 +126,7 @@ def reads_results(*, engine: bool = False, exclude: tuple[str, ...] = ()) -> Cal
 
     The decorated function takes ``read: dict[str, Any]`` (the raw flag values, so it can add
     fixed settings such as ``need_items`` through :func:`read_options`) instead of the flags.
-    ``exclude`` leaves out flags the command uses for something else (``check --model`` scopes gates).
+    ``exclude`` leaves out flags the command declares itself (``check --model`` also scopes the baseline).
     """
     added = {k: v for k, v in {**READ_FLAGS, **(ENGINE_FLAGS if engine else {})}.items() if k not in exclude}
     return _adds_flags(added, "read", help_hint=True)
@@ -152,13 +157,17 @@ def _adds_flags(added: dict[str, tuple[Any, Any, str]], argument: str, *, help_h
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if help_hint and "paths" in kwargs:  # a reading command: "-" is stdin
+                from rescore.cli.pipes import stdin_paths
+
+                kwargs["paths"] = stdin_paths(list(kwargs["paths"]))
             values = {name: kwargs.pop(name, added[name][1]) for name in added}
             return func(*args, **{argument: values}, **kwargs)
 
         hints = {p.name: p.annotation for p in parameters}
         hints["return"] = resolved.get("return", signature.return_annotation)
         if help_hint:
-            wrapper.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + o.HELP_ALL_HINT
+            wrapper.__doc__ = inspect.cleandoc(func.__doc__ or "") + "\n\n" + o.HELP_ALL_HINT
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=parameters, return_annotation=hints["return"]
         )

@@ -21,7 +21,7 @@ from rescore.cli.readopts import read_options
 from rescore.read.assemble import Dataset
 from rescore.read.load import load
 from rescore.report.safe_text import terminal_markup
-from rescore.report.stats_output import stats_format, to_csv, to_json, write_report
+from rescore.report.stats_output import stats_format, to_json, to_table_text, write_report
 from rescore.score.results import StatsReport
 
 
@@ -64,11 +64,11 @@ def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
             err.print("wrote " + ", ".join(str(p) for p in written) + f" ({fmt})")
     elif fmt == "json":
         typer.echo(to_json(report), nl=False)
-    elif fmt == "csv":
-        typer.echo(to_csv(report.tables[report.main], raw_csv), nl=False)
+    elif fmt in ("csv", "tsv", "jsonl"):
+        typer.echo(to_table_text(report.tables[report.main], fmt, raw_csv), nl=False)
         others = [name for name in report.tables if name != report.main]
         if others and not quiet:
-            err.print(f"[dim]note:[/] CSV on stdout holds the {report.main} table; -o FILE.csv also writes "
-                      + ", ".join(f"FILE.{name}.csv" for name in others), highlight=False)
+            err.print(f"[dim]note:[/] {fmt.upper()} on stdout holds the {report.main} table; -o FILE.{fmt} also "
+                      "writes " + ", ".join(f"FILE.{name}.{fmt}" for name in others), highlight=False)
     else:
         print_table(report, stdout_console())

@@ -7,6 +7,8 @@ The CLI fills a :class:`LoadOptions` from its flags; a notebook passes keyword a
 from __future__ import annotations
 
 import difflib
+import fnmatch
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -71,6 +73,10 @@ class LoadOptions:
     # issue 21: remote paths and the incremental cache (rescore/read/remote.py, rescore/read/cache.py)
     timeout: float = 30.0  # seconds per request to a remote filesystem (then bounded retries, then one error line)
     cache: str | None = None  # a folder of per-file results reused while the file and options are unchanged
+    # issue 19: keep only the models / benchmarks matching one of these glob patterns (fnmatch, case-sensitive);
+    # ``model`` / ``benchmark`` above *name* what is read, these *select* from it (CLI --model / --benchmark)
+    models: tuple[str, ...] = ()
+    benchmarks: tuple[str, ...] = ()
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:
@@ -90,3 +96,15 @@ class LoadOptions:
         opts = cls(**{k: v for k, v in kwargs.items() if k in known})
         opts.extra.update(extra)
         return opts
+
+
+def name_patterns(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Glob patterns from one pattern or several (``models="acme/*"`` is one pattern, not six)."""
+    return (value,) if isinstance(value, str) else tuple(value or ())
+
+
+def matching(names: Iterable[str], patterns: str | Sequence[str] | None) -> list[str]:
+    """The names matching any glob pattern (``fnmatch``, case-sensitive: ``acme/*``, ``*-8b``);
+    all names when there is no pattern."""
+    patterns = name_patterns(patterns)
+    return [n for n in names if not patterns or any(fnmatch.fnmatchcase(str(n), p) for p in patterns)]

@@ -16,12 +16,12 @@ from rescore.report.atomic import write_atomic, write_text_atomic
 from rescore.report.layout import coverage_footer, is_partial, ranked_layout
 from rescore.report.safe_text import markdown_text
 from rescore.score.gates import MARKDOWN_LIMIT
-from rescore.score.jsonable import dumps
+from rescore.score.jsonable import dumps, json_lines, records
 from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
-FORMATS = ("table", "csv", "json", "parquet", "markdown")
-_SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".md": "markdown",
-           ".markdown": "markdown"}
+FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "markdown")
+_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
+           ".pq": "parquet", ".md": "markdown", ".markdown": "markdown"}
 FLOAT_FORMAT = "%.6f"
 
 
@@ -69,17 +69,22 @@ def to_json(board: Leaderboard) -> str:
     return dumps(board.to_dict())
 
 
-def to_csv(board: Leaderboard, raw: bool = False) -> str:
-    """The long table as CSV; text cells a spreadsheet would run as formulas get a leading ``'``
-    unless ``raw`` (``--raw-csv``; see rescore/report/safe_text.py)."""
+def to_csv(board: Leaderboard, raw: bool = False, sep: str = ",") -> str:
+    """The long table as CSV (or TSV: ``sep`` a tab); text cells a spreadsheet would run as
+    formulas get a leading ``'`` unless ``raw`` (``--raw-csv``; see rescore/report/safe_text.py)."""
     from rescore.report.safe_text import neutralise_frame
 
     table = long_table(board)
     if not raw:
         table = neutralise_frame(table)
     buffer = io.StringIO()
-    table.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    table.to_csv(buffer, sep=sep, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
+
+
+def to_jsonl(board: Leaderboard) -> str:
+    """The long table (as CSV has it) as JSON Lines: one object per benchmark x model x t."""
+    return json_lines(records(long_table(board)))
 
 
 def _fmt(x: Any, digits: int = 3) -> str:
@@ -216,6 +221,10 @@ def render(board: Leaderboard, fmt: str, top: int | None = None, raw_csv: bool =
         return to_json(board)
     if fmt == "csv":
         return to_csv(board, raw=raw_csv)
+    if fmt == "tsv":
+        return to_csv(board, raw=raw_csv, sep="\t")
+    if fmt == "jsonl":
+        return to_jsonl(board)
     if fmt == "markdown":
         return to_markdown(board, top)
     raise UsageError(f"format {fmt!r} cannot be printed as text; use -o FILE")
@@ -225,5 +234,5 @@ def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None
     if fmt == "parquet":
         return write_atomic(path, lambda p: to_parquet_file(board, p))
     if fmt == "table":
-        raise UsageError("--format table is for the terminal; choose csv, json, parquet or markdown for -o")
+        raise UsageError("--format table is for the terminal; choose csv, tsv, json, jsonl, parquet or markdown for -o")
     return write_text_atomic(path, render(board, fmt, top, raw_csv))

@@ -14,31 +14,31 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich import box
-from rich.table import Table
+from rich.text import Text
 
 from rescore.errors import UsageError
 from rescore.report.atomic import text_writer, write_many, write_text_atomic
-from rescore.report.layout import widest
-from rescore.report.safe_text import escape_controls, markdown_text, terminal_markup
-from rescore.score.jsonable import dumps
+from rescore.report.grid import Column, print_table
+from rescore.report.safe_text import escape_controls, markdown_text
+from rescore.score.jsonable import dumps, json_lines, records
 from rescore.score.results import StatsReport
 
-STATS_FORMATS = ("table", "csv", "json")
+STATS_FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 FLOAT_FORMAT = "%.6f"
 
 
 def stats_format(path: str | Path | None, fmt: str | None) -> str:
-    """table|csv|json from ``--format``, else from ``-o``'s suffix, else table."""
+    """One of :data:`STATS_FORMATS` from ``--format``, else from ``-o``'s suffix, else table."""
     if fmt:
         if fmt not in STATS_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(STATS_FORMATS)}, not {fmt!r}")
         return fmt
     if path is not None and str(path) != "-":  # -o - is stdout: the format is the terminal's
-        suffix = Path(path).suffix.lower()
-        if suffix in (".csv", ".json"):
-            return suffix[1:]
-        raise UsageError(f"cannot tell the format of {path}; pass --format csv or json")
+        found = _SUFFIX.get(Path(path).suffix.lower())
+        if found:
+            return found
+        raise UsageError(f"cannot tell the format of {path}; pass --format csv, tsv, json or jsonl")
     return "table"
 
 
@@ -46,8 +46,15 @@ def to_json(report: StatsReport) -> str:
     return dumps(report.to_dict())
 
 
-def to_csv(frame: pd.DataFrame, raw: bool = False) -> str:
-    """CSV of one table; formula-like text cells neutralised unless ``raw`` (``--raw-csv``)."""
+def to_table_text(frame: pd.DataFrame, fmt: str, raw_csv: bool = False) -> str:
+    """One table as CSV, TSV or JSON Lines (what ``-f csv|tsv|jsonl`` prints)."""
+    if fmt == "jsonl":
+        return json_lines(records(frame))
+    return to_csv(frame, raw_csv, sep="\t" if fmt == "tsv" else ",")
+
+
+def to_csv(frame: pd.DataFrame, raw: bool = False, sep: str = ",") -> str:
+    """CSV (or TSV) of one table; formula-like text cells neutralised unless ``raw`` (``--raw-csv``)."""
     from rescore.report.safe_text import neutralise_frame
 
     frame = frame.copy()
@@ -57,7 +64,7 @@ def to_csv(frame: pd.DataFrame, raw: bool = False) -> str:
     if not raw:
         frame = neutralise_frame(frame)
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    frame.to_csv(buffer, sep=sep, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -67,21 +74,23 @@ def side_path(path: Path, name: str) -> Path:
 
 
 def write_report(report: StatsReport, fmt: str, path: Path, raw_csv: bool = False) -> list[Path]:
-    """Write atomically; CSV writes the main table to ``path`` and the others beside it."""
+    """Write atomically; CSV, TSV and JSONL write the main table to ``path`` and the others beside it
+    (all written, or none replaced)."""
     if fmt == "json":
         return [write_text_atomic(path, to_json(report))]
-    if fmt == "csv":  # the main table and its side files: all written, or none replaced
-        outputs = [(path, text_writer(to_csv(report.tables[report.main], raw_csv)))]
-        outputs += [(side_path(path, name), text_writer(to_csv(frame, raw_csv)))
+    if fmt in ("csv", "tsv", "jsonl"):
+        outputs = [(path, text_writer(to_table_text(report.tables[report.main], fmt, raw_csv)))]
+        outputs += [(side_path(path, name), text_writer(to_table_text(frame, fmt, raw_csv)))
                     for name, frame in report.tables.items() if name != report.main]
         return write_many(outputs)
-    raise UsageError("--format table is for the terminal; choose csv or json for -o")
+    raise UsageError("--format table is for the terminal; choose csv, tsv, json or jsonl for -o")
 
 
 def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]],
                  titles: dict[str, str], labels: dict[str, str] | None = None) -> None:
-    """Rich tables, one per benchmark, for the named tables that have display columns (others only
-    in JSON/CSV); ``labels`` shortens column headers for the terminal."""
+    """Terminal tables, one per benchmark, for the named tables that have display columns (others
+    only in JSON/CSV); ``labels`` shortens column headers for the terminal. Laid out by
+    :mod:`rescore.report.grid`: the :data:`KEY_COLUMNS` repeat in every block, no value is cut."""
     for name, cols in columns.items():
         frame = report.tables.get(name)
         if frame is None or frame.empty:
@@ -89,27 +98,22 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
         parts = frame.groupby("benchmark", sort=True) if "benchmark" in frame.columns else [(None, frame)]
         for benchmark, part in parts:
             title = titles.get(name, name)
-            table = Table(title=f"[bold]{terminal_markup(benchmark)}[/]: {title}" if benchmark is not None else title,
-                          title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-                          padding=(0, 1), collapse_padding=True)
+            heading = (Text(escape_controls(benchmark), style="bold") + Text(f": {title}")) if benchmark is not None \
+                else Text(title)
             shown = [c for c in cols if c in part.columns and c != "benchmark"]
-            cells = [[_cell(col, v) for col, v in zip(shown, row, strict=True)]
-                     for row in part[shown].itertuples(index=False)]
-            for k, col in enumerate(shown):
+            grid = []
+            for col in shown:
                 numeric = pd.api.types.is_numeric_dtype(part[col]) and not pd.api.types.is_bool_dtype(part[col])
-                header = (labels or {}).get(col, col)
-                if col in FOLDING_COLUMNS:  # names wrap onto a second line when the terminal is narrow
-                    table.add_column(header, justify="left", overflow="fold")
-                else:  # a number or interval is never cut: "-0.…" reads as a value it is not
-                    table.add_column(header, justify="right" if numeric else "left", no_wrap=True,
-                                     min_width=widest(header, [row[k] for row in cells]))
-            for row in cells:
-                table.add_row(*row)
-            console.print(table)
+                grid.append(Column((labels or {}).get(col, col), [Text(_cell(col, v)) for v in part[col]],
+                                   justify="right" if numeric else "left", key=col in KEY_COLUMNS,
+                                   wrap=col in PROSE_COLUMNS))
+            print_table(console, grid, heading)
 
 
-# text columns that may wrap; every other column keeps its full width
-FOLDING_COLUMNS = frozenset({"model", "model_a", "model_b", "leader_below_crossover", "discordant_pairs", "reason"})
+# the columns that name a row: repeated in every block when a table is split for a narrow terminal
+KEY_COLUMNS = frozenset({"model", "model_a", "model_b", "t", "binning", "bin", "instructed_t"})
+# lists and sentences: wrapped at spaces (names stay whole) rather than turning the table
+PROSE_COLUMNS = frozenset({"discordant_pairs", "reason"})
 
 
 def _cell(col: str, value: Any) -> str:

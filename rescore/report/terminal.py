@@ -1,21 +1,24 @@
-"""The rich terminal leaderboard: one table per benchmark, ranks and arrows per threshold."""
+"""The terminal leaderboard: one table per benchmark, ranks and arrows per threshold.
+
+Laid out by :mod:`rescore.report.grid`: the model column is never folded or dropped; when the
+thresholds do not fit the width they continue in further blocks (or the table turns).
+"""
 
 from __future__ import annotations
 
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from rescore.report.layout import coverage_footer, is_partial, ranked_layout, widest
-from rescore.report.safe_text import escape_controls, terminal_markup
+from rescore.report.grid import Column, half_width, print_prose, print_table, threshold_header
+from rescore.report.layout import coverage_footer, is_partial, ranked_layout
+from rescore.report.safe_text import escape_controls
 from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
 
 def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) -> Text:
     """Two short lines: ``+0.496±.06`` over ``#3 ▼2 ≈`` (rank, move since t=0, overlap)."""
     text = Text(f"{score:+.3f}", style="bold" if rank == 1 else "")
-    text.append(f"±{half:.2f}".replace("0.", ".", 1), style="dim")
+    text.append(half_width(half), style="dim")
     text.append(f"\n#{rank}")
     if change > 0:
         text.append(f" ▲{change}", style="green")
@@ -31,32 +34,26 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
     for layout in ranked_layout(board, top):
         n_values = sorted(set(layout.groups["n"]))
         n_text = f"n={n_values[0]}" if len(n_values) == 1 else f"n={n_values[0]}..{n_values[-1]}"
-        table = Table(title=f"[bold]{terminal_markup(layout.benchmark)}[/] ({n_text})", title_justify="left",
-                      header_style="bold", show_lines=False, pad_edge=False, box=box.SIMPLE_HEAD, padding=(0, 1),
-                      collapse_padding=True)
-        rows: list[list[Text | str]] = []
-        for g, per_t in layout.entries:
-            name = Text(escape_controls(g["model"]))
-            if is_partial(g):
+        model = Column("model", key=True)
+        idk = Column("IDK", justify="right")
+        per_t = [Column(threshold_header(t), justify="right") for t in ts]
+        even = Column("break\neven", justify="right")
+        for g, rows in layout.entries:
+            name = Text(escape_controls(g["model"]))  # names come from the files (issue 17)
+            if is_partial(g):  # scored on part of the benchmark's items (issue 16)
                 name.append(f" {PARTIAL_MARK}", style="yellow")
-            cells: list[Text | str] = [name, f"{g['abstention_rate']:.2f}"]
-            for x in per_t:
-                half = x["ci_high"] - x["score"]
-                cells.append(_score_cell(x["score"], half if half == half else 0.0, int(x["rank"]),
-                                         int(x["rank_change"]), bool(x["overlaps_above"])))
+            model.cells.append(name)
+            idk.cells.append(Text(f"{g['abstention_rate']:.2f}"))
+            for column, x in zip(per_t, rows, strict=True):
+                column.cells.append(_score_cell(x["score"], x["ci_high"] - x["score"], int(x["rank"]),
+                                                int(x["rank_change"]), bool(x["overlaps_above"])))
             be = g["break_even_t"]
-            cells.append("–" if be != be else f"{be:.2f}")
-            rows.append(cells)
-        # the model name wraps on a narrow terminal; scores keep their width, never "+0.4…"
-        table.add_column("model", overflow="fold", min_width=8)
-        headers = ["IDK", *(f"t={t:g}\nwrong −{t / (1 - t):g}" for t in ts), "break\neven"]
-        for k, header in enumerate(headers, start=1):
-            table.add_column(header, justify="right", no_wrap=True, min_width=widest(header, [r[k] for r in rows]))
-        for cells in rows:
-            table.add_row(*cells)
-        console.print(table)
+            even.cells.append(Text("–" if be != be else f"{be:.2f}"))
+        title = Text(escape_controls(layout.benchmark), style="bold") + Text(f" ({n_text})")
+        print_table(console, [model, idk, *per_t, even], title)
     touched = board.policy_touched()
-    console.print(
+    print_prose(
+        console,
         f"[dim]S(0) is accuracy. S(t) = (correct − wrong·t/(1−t) + {board.policy.idk_credit:g}·IDK)/n, "
         f"±{int(board.level * 100)}% "
         f"interval ({board.se_method}); ▲▼ rank change from t=0; ≈ {board.tie_phrase()}; "
@@ -65,7 +62,7 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
     )
     footer = coverage_footer(board)
     if footer:
-        console.print(f"[dim]{terminal_markup(footer)}[/]")
+        print_prose(console, Text(escape_controls(footer), style="dim"))
     if board.policy_rows is not None:
         from rescore.report.policy_tables import print_policy
 

@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from rescore.errors import InputError, UsageError
+from rescore.read.options import matching
 from rescore.score.intervals import z_value
 from rescore.score.leaderboard import Leaderboard
 from rescore.score.rule import check_threshold
@@ -230,17 +231,18 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
 
 
 def _scope(frame: pd.DataFrame, models: list[str] | None, benchmarks: list[str] | None) -> pd.DataFrame:
+    """The rows whose model and benchmark match the glob patterns (``--model 'acme/*'``)."""
     if models:
-        frame = frame[frame["model"].isin(models)]
+        frame = frame[frame["model"].isin(matching(set(frame["model"].astype(str)), models))]
     if benchmarks:
-        frame = frame[frame["benchmark"].isin(benchmarks)]
+        frame = frame[frame["benchmark"].isin(matching(set(frame["benchmark"].astype(str)), benchmarks))]
     return frame
 
 
 def _check_scope(board: Leaderboard, models: list[str] | None, benchmarks: list[str] | None) -> None:
     for name, wanted, column in (("model", models, "model"), ("benchmark", benchmarks, "benchmark")):
         have = sorted(set(board.groups[column]))
-        unknown = [w for w in wanted or [] if w not in have]
+        unknown = [w for w in wanted or [] if not matching(have, [w])]
         if unknown:
             raise InputError(f"--{name} {unknown[0]!r} is not in the results (have: {', '.join(have)})")
 

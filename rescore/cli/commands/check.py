@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.markup import escape
@@ -41,18 +42,19 @@ Max = Annotated[list[str] | None, typer.Option(
     "--max", help="Upper bound METRIC[@T]=VALUE, e.g. error_rate=0.2 (repeatable).", rich_help_panel=GATES,
     show_default=False)]
 ScopeModel = Annotated[list[str] | None, typer.Option(
-    "--model", help="Check only this model (repeatable; default: every model).", rich_help_panel=GATES,
-    show_default=False)]
+    "--model", help="Check only models matching this glob, e.g. 'acme/*' (repeatable; default: every model; ranks "
+    "stay among all models read).", rich_help_panel=GATES, show_default=False)]
 ScopeBenchmark = Annotated[list[str] | None, typer.Option(
-    "--benchmark", help="Check only this benchmark (repeatable; default: every benchmark).", rich_help_panel=GATES,
-    show_default=False)]
+    "--benchmark", help="Check only benchmarks matching this glob (repeatable; default: every benchmark).",
+    rich_help_panel=GATES, show_default=False)]
 Baseline = Annotated[Path | None, typer.Option(
     "--baseline", help="A previous `rescore leaderboard --format json`: fail when a score dropped by more than the "
     "combined interval.", rich_help_panel=GATES, show_default=False)]
-CheckFormat = Annotated[str | None, typer.Option(
-    "-f", "--format", help="text|json [default: text; json with -o]", rich_help_panel=o.OUTPUT, show_default=False)]
+CheckFormat = Annotated[Literal["text", "json", "jsonl"] | None, typer.Option(
+    "-f", "--format", help="text: FAIL lines; json: one document; jsonl: one gate result a line. [default: text; "
+    "with -o json, or jsonl for *.jsonl]", rich_help_panel=o.OUTPUT, show_default=False)]
 CheckOutput = Annotated[Path | None, typer.Option(
-    "-o", "--output", help="Write the JSON result to this file (atomically).", rich_help_panel=o.OUTPUT,
+    "-o", "--output", help="Write the JSON (or JSONL) result to this file (atomically).", rich_help_panel=o.OUTPUT,
     show_default=False)]
 Junit = Annotated[Path | None, typer.Option(
     "--junit", help="Write JUnit XML: one test case per gate, failed gates as failures.", rich_help_panel=o.OUTPUT,
@@ -85,14 +87,12 @@ def check(
 ) -> None:
     """Fail (exit 1) when a gate does not hold for some benchmark x model: one FAIL line each.
 
-    Example: [bold]rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json[/]
+    Example: rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json
     """
     read_options(read)  # validates the reading flags before anything else
     if is_stdout(output):  # -o -: the JSON result on stdout
         output, format = None, format or "json"
-    fmt = format or ("json" if output is not None else "text")
-    if fmt not in ("text", "json"):
-        raise UsageError(f"--format must be text or json, not {fmt!r}")
+    fmt = format or ("text" if output is None else "jsonl" if output.suffix.lower() == ".jsonl" else "json")
     gates = parse_gates(min, max)  # malformed gates fail (exit 2) before any file is read
     if not gates and baseline is None:
         raise UsageError("nothing to check: give --min, --max or --baseline")
@@ -119,7 +119,8 @@ def check(
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,
                       baseline_path=str(baseline) if baseline is not None else None,
                       require_baseline=require_baseline)
-    document = dumps(result.to_dict())
+    document = dumps(result.to_dict()) if fmt != "jsonl" else \
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in result.to_dict()["results"])
     outputs = [(output, text_writer(document))] if output is not None else []
     if junit is not None:
         outputs.append((junit, text_writer(to_junit(result))))
@@ -129,7 +130,7 @@ def check(
     if github_actions():
         write_outputs(step_outputs(result, board))
     lines = [escape_controls(r.line()) for r in result.results if not r.passed or r.kind == "new"]
-    if fmt == "json" and output is None:
+    if fmt in ("json", "jsonl") and output is None:
         typer.echo(document, nl=False)
         for line in lines:
             typer.echo(line, err=True)
@@ -137,7 +138,7 @@ def check(
         for line in lines:
             typer.echo(line)
     if github_actions():  # one annotation per failed gate, on the run's page and the pull request
-        json_on_stdout = fmt == "json" and output is None  # keep stdout one JSON document
+        json_on_stdout = fmt in ("json", "jsonl") and output is None  # keep stdout JSON
         for r in result.failed:
             on_baseline = r.kind in ("regression", "new") and baseline is not None
             typer.echo(error_annotation(escape_controls(r.line()), file=str(baseline) if on_baseline else None),

@@ -13,6 +13,7 @@ from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
+from rescore.report.grid import print_prose
 from rescore.report.stats_output import compare_markdown, print_tables
 from rescore.score.compare import build_report
 from rescore.score.results import StatsReport
@@ -50,7 +51,7 @@ def print_compare(report: StatsReport, console: Console) -> None:
         "tau": "Ranking at t vs t=0 (Kendall tau-b; pairs whose order flips)",
     }, LABELS)
     if report.tables["rows"].empty:
-        console.print("nothing to compare: each benchmark needs at least two models with per-item data")
+        print_prose(console, "nothing to compare: each benchmark needs at least two models with per-item data")
 
 
 @handle_errors
@@ -77,7 +78,7 @@ def compare(
     """Compare every pair of models per benchmark at each target: paired difference, SE, bootstrap interval,
     adjusted p-value, the crossover target t* where their order flips, and rank agreement with t=0.
 
-    Example: [bold]rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1[/]
+    Example: rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1
     """
     fmt = prepare(paths, format, output, read)
     thresholds = o.chosen_thresholds(threshold, preset)

@@ -44,7 +44,7 @@ def leaderboard(
 ) -> None:
     """Rank models per benchmark at each confidence target, with 95% intervals.
 
-    Example: [bold]rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv[/]
+    Example: rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv
     """
     read_options(read)  # validates the reading flags before anything else
     fmt = format_from_path(output, format)

@@ -53,7 +53,7 @@ def report(
 
     A slider re-scores and re-sorts the tables at any t in [0, 0.99]; figures are drawn by matplotlib.
 
-    Example: [bold]rescore report sample_data/ -o report.html[/]
+    Example: rescore report sample_data/ -o report.html
     """
     if output is None:
         raise UsageError("rescore report needs -o FILE.html")
