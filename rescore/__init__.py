@@ -67,6 +67,8 @@ def load(
     scheduler: Any = None,
     scheduler_timeout: float = 10.0,
     reference_ids: Sequence[str] | None = None,
+    model_from: str | None = None,
+    benchmark_from: str | None = None,
     options: LoadOptions | None = None,
 ) -> Dataset:
     """Read result files and folders into a :class:`~rescore.read.assemble.Dataset`.
@@ -106,12 +108,14 @@ def leaderboard(
     level: float = 0.95,
     confidence_policy: str = "as-is",
     ties: str = "auto",
+    common_items: bool = False,
     **load_options: Any,
 ) -> Leaderboard:
     """Rank models per benchmark at every threshold; ``data`` is a Dataset or paths to load.
 
     ``confidence_policy="both"`` adds the calibrated-abstention policy scores (``board.policy_rows``);
     ``ties`` "auto" sets the ≈ marks by paired tests when item rows exist ("overlap": interval overlap).
+    ``common_items`` scores every model of a benchmark on the items all of them have (needs item rows).
     """
     from rescore.read.assemble import Dataset as _Dataset
     from rescore.score.leaderboard import build
@@ -124,7 +128,7 @@ def leaderboard(
                         "reading paths; data is already a loaded Dataset")
     policy = _Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     return build(data, thresholds, policy, cluster=cluster, level=level, confidence_policy=confidence_policy,
-                 ties=ties)
+                 ties=ties, common_items=common_items)
 
 
 def score_counts(

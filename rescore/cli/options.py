@@ -71,8 +71,9 @@ Benchmark = Annotated[str | None, typer.Option("--benchmark", help="Benchmark na
 
 FormatHint = Annotated[str | None, typer.Option("--format-hint", help="Force one adapter (see `rescore formats`).",
                                                 rich_help_panel=INPUT, show_default=False)]
-SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="List unrecognised files as skipped instead of "
-                                           "failing.", rich_help_panel=INPUT)]
+SkipUnknown = Annotated[bool, typer.Option("--skip-unknown", help="No effect, kept for old scripts: in a folder, "
+                                           "unrecognised files are always skipped and counted; a file named on the "
+                                           "command line must be recognised.", rich_help_panel=INPUT)]
 OnError = Annotated[str, typer.Option("--on-error", help="raise|skip: skip bad records/files, count and report them.",
                                       rich_help_panel=INPUT)]
 Latest = Annotated[bool, typer.Option("--latest", help="Keep only the newest run of a model on a benchmark.",
@@ -173,4 +174,18 @@ Pairs = Annotated[str, typer.Option("--pairs", help="Which pairs compare tests: 
                                     "auto (all up to 100 models, else adjacent).", rich_help_panel=CONFIDENCE)]
 
 
+show_advanced(False)
+
+
+# ---- issue 16 (folders: per-model files, coverage) ----
+ModelFrom = Annotated[str | None, typer.Option("--model-from", help="Model name from the file's path: stem (file "
+                                               "name) | parent (folder name). [default: the model column, else the "
+                                               "stem]", rich_help_panel=MAPPING, show_default=False)]
+BenchmarkFrom = Annotated[str | None, typer.Option("--benchmark-from", help="Benchmark name from the file's path: "
+                                                   "stem | parent. [default: the benchmark column, else the folder "
+                                                   "when the model comes from the file name, else the file name]",
+                                                   rich_help_panel=MAPPING, show_default=False)]
+CommonItems = Annotated[bool, typer.Option("--common-items", help="Score every model of a benchmark on the items all "
+                                           "of them have (needs item rows; says how many remain).",
+                                           rich_help_panel=SCORING)]
 show_advanced(False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from rescore.read.assemble import said_of_files
+from rescore.read.assemble import said_of_files, skip_kind
 from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.leaderboard import Leaderboard
 
@@ -15,6 +15,8 @@ def print_notes(board: Leaderboard, console: Console) -> None:
         console.print(f"[dim]note:[/] {terminal_markup(note)}", markup=True, highlight=False)
     for line in skipped_lines(board.skipped):
         console.print(f"[dim]skipped:[/] {terminal_markup(line)}", highlight=False)
+    for line in board.warnings:  # issue 16.4: unequal coverage, naming the models
+        console.print(f"[yellow]warning:[/] {terminal_markup(line)}", highlight=False)
 
 
 def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
@@ -26,8 +28,7 @@ def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
     """
     kinds: dict[str, list[tuple[str, str]]] = {}
     for path, reason in skipped:
-        kind = reason.split(";", 1)[0].split(" (", 1)[0].strip()
-        kinds.setdefault(kind, []).append((path, reason))
+        kinds.setdefault(skip_kind(reason), []).append((path, reason))
     return [said_of_files(entries[0][1], [path for path, _ in entries]) for entries in kinds.values()]
 
 

@@ -51,6 +51,9 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "pass_score": (o.PassScore, None, "pass_score"),
     "instructed_t": (o.InstructedT, None, "instructed_t"),
     "jobs": (o.Jobs, None, "jobs"),
+    # issue 16: per-model files
+    "model_from": (o.ModelFrom, None, "model_from"),
+    "benchmark_from": (o.BenchmarkFrom, None, "benchmark_from"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),
@@ -64,6 +67,9 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     """LoadOptions from the shared flags' values (validating the ones typer cannot, engine included)."""
     if values.get("on_error", "raise") not in ("raise", "skip"):
         raise UsageError(f"--on-error must be raise or skip, not {values['on_error']!r}")
+    for flag in ("model_from", "benchmark_from"):  # issue 16: a path part naming the model / benchmark
+        if values.get(flag) not in (None, "stem", "parent"):
+            raise UsageError(f"--{flag.replace('_', '-')} must be stem or parent, not {values[flag]!r}")
     check_producer_options(values)
     if values.get("engine", "local") != "local" or values.get("scheduler") is not None:
         from rescore.read.engines import check_engine_options

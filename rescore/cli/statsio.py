@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from rescore.cli.common import stderr_console, stdout_console
+from rescore.cli.output import skipped_lines
 from rescore.cli.readopts import read_options
 from rescore.read.assemble import Dataset
 from rescore.read.load import load
@@ -51,9 +52,9 @@ def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
     if not quiet:
         for note in report.notes:
             err.print(f"[dim]note:[/] {terminal_markup(note)}", markup=True, highlight=False)
-        for skipped in report.provenance.get("skipped", []):
-            err.print(f"[dim]skipped:[/] {terminal_markup(skipped['path'])}: {terminal_markup(skipped['reason'])}",
-                      highlight=False)
+        skipped = [(s["path"], s["reason"]) for s in report.provenance.get("skipped", [])]
+        for line in skipped_lines(skipped):  # one line per kind, as the leaderboard prints them
+            err.print(f"[dim]skipped:[/] {terminal_markup(line)}", highlight=False)
         for row in report.tables.get("omitted", []).itertuples(index=False) if "omitted" in report.tables else []:
             err.print(f"[dim]omitted:[/] {terminal_markup(f'{row.model} on {row.benchmark}: {row.reason}')}",
                       highlight=False)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,28 +67,138 @@ def _is_documentation(path: Path) -> bool:
     return path.suffix.lower() in (".md", ".txt", ".rst", ".py", ".sh", ".log", ".html") or name.startswith(_DOC_NAMES)
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
-    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors."""
+# why a walk passes over an entry that is not a regular file (issue 17: nothing is skipped in silence)
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+@dataclass
+class Walk:
+    """Files met while walking the inputs, and what was passed over (with why).
+
+    ``files``: ``(path, from_directory_walk)`` in a stable order. ``passed``: ``(path, reason)``
+    for entries of a walked folder that are not read (dangling links, FIFOs, devices, unreadable
+    entries under ``--on-error skip``, a file already met under another name).
+    """
+
+    files: list[tuple[Path, bool]] = field(default_factory=list)
+    passed: list[tuple[str, str]] = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)
+
+    def add(self, path: Path, walked: bool) -> None:
+        """Keep ``path`` unless the same file (by real path) was met already: read once, said once."""
+        try:
+            real = os.path.realpath(path)
+        except (OSError, ValueError):
+            real = str(path)
+        first = self.seen.get(real)
+        if first is not None:
+            said = "named twice" if first == str(path) else f"the same file as {first}"
+            self.passed.append((str(path), f"already read ({said}; read once)"))
+            return
+        self.seen[real] = str(path)
+        self.files.append((path, walked))
+
+
+def _unreadable_entry(path: Path, what: str, exc: OSError, on_error: str, walk: Walk) -> None:
+    """An entry of a walked folder that cannot be opened: an error naming it, or a skip with why."""
+    reason = f"cannot read this {what} ({exc.strerror or exc})"
+    if on_error != "skip":
+        raise InputError(reason + "; --on-error skip passes over it", path=str(path))
+    walk.passed.append((str(path), reason))
+
+
+def _walk_folder(root: Path, on_error: str, walk: Walk) -> None:
+    """Every regular file under ``root`` (hidden entries aside), sorted, in the order ``rglob`` gave.
+
+    Unlike ``Path.rglob``, which silently drops a folder it cannot list, every entry that is not
+    read is either an error naming it or recorded in ``walk.passed``. Symbolic links to files are
+    followed; links to folders are not (a link cycle would never end), and say so.
+    """
+    found: list[tuple[Path, str | None]] = []  # (path, reason passed over or None)
+
+    def visit(folder: Path) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                children = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            if folder == root:
+                raise InputError(f"cannot read this folder ({exc.strerror or exc})", path=str(folder)) from None
+            _unreadable_entry(folder, "folder", exc, on_error, walk)
+            return
+        for entry in children:
+            if entry.name.startswith("."):
+                continue
+            child = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    if not child.exists():
+                        found.append((child, "a dangling symbolic link (its target does not exist)"))
+                        continue
+                    if child.is_dir():
+                        found.append((child, "a symbolic link to a folder (not followed)"))
+                        continue
+                    mode = child.stat().st_mode
+                elif entry.is_dir(follow_symlinks=False):
+                    visit(child)
+                    continue
+                else:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                _unreadable_entry(child, "entry", exc, on_error, walk)
+                continue
+            kind = next((what for test, what in _NOT_REGULAR if test(mode)), None)
+            if kind is not None:
+                found.append((child, f"{kind}, not a regular file"))
+            elif not os.access(child, os.R_OK):
+                _unreadable_entry(child, "file", PermissionError(13, "permission denied"), on_error, walk)
+            else:
+                found.append((child, None))
+
+    visit(root)
+    for path, reason in sorted(found, key=lambda pair: pair[0]):
+        if reason is None:
+            walk.add(path, True)
+        else:
+            walk.passed.append((str(path), reason))
+
+
+def walk_inputs(paths: Iterable[str | Path], on_error: str = "raise") -> Walk:
+    """The files to consider, from files and folders named on the command line.
+
+    A missing path is an error. The same file named twice, or named and also inside a named
+    folder, is read once (by real path) and the repeat is recorded with the name it was read as.
+    """
+    walk = Walk()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel_parts = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel_parts):
-                    yield child, True
+            _walk_folder(path, on_error, walk)
         elif path.exists():
-            yield path, False
+            walk.add(path, False)
         else:
             raise InputError("file not found", path=str(path))
+    return walk
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
+    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors."""
+    yield from walk_inputs(paths).files
 
 
 def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[Path, Adapter]], list[tuple[str, str]]]:
-    """Decide which adapter reads which file, and which files are skipped (with why)."""
+    """Decide which adapter reads which file, and which files are skipped (with why).
+
+    In a walked folder a file that no adapter recognises is skipped (a folder of results also
+    holds notes, plots, editor backups); named on the command line it is an error, since the
+    user meant it. ``--skip-unknown`` is kept as a no-op alias of the folder default.
+    """
     chosen: list[tuple[Path, Adapter]] = []
-    skipped: list[tuple[str, str]] = []
     hinted = get_adapter(options.format_hint) if options.format_hint else None
     adapters = all_adapters()
-    for path, walked in iter_files(paths):
+    walk = walk_inputs(paths, options.on_error)
+    skipped: list[tuple[str, str]] = list(walk.passed)
+    for path, walked in walk.files:
         unusable = _unusable_name(path)
         if unusable:
             if options.on_error != "skip":
@@ -101,21 +213,45 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
             skipped.append((str(path), reason))
             continue
         adapter = hinted or detect(path)
+        if adapter is not None and walked and hinted is None:
+            declined = getattr(adapter, "walk_skip_reason", None)
+            why = declined(path, options) if declined is not None else None
+            if why:
+                skipped.append((str(path), why))
+                continue
         if adapter is None and (unreadable := _unreadable(path)):  # say why, not "no adapter recognises"
             if options.on_error != "skip":
                 raise InputError(unreadable, path=str(path))
             skipped.append((str(path), f"error: {unreadable}"))
             continue
         if adapter is None:
-            if options.skip_unknown:
-                skipped.append((str(path), "no adapter recognises this file"))
+            if walked:
+                skipped.append((str(path), _unknown_reason(path)))
                 continue
-            raise InputError(
-                "no adapter recognises this file (use --format-hint NAME, or --skip-unknown to list it as skipped)",
-                path=str(path),
-            )
+            raise InputError("no adapter recognises this file (use --format-hint NAME; see `rescore formats`)",
+                             path=str(path))
         chosen.append((path, adapter))
     return chosen, skipped
+
+
+def _unknown_reason(path: Path) -> str:
+    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix."""
+    suffix = path.suffix.lower() if path.suffix and len(path.suffix) <= 12 else ""
+    return f"no adapter recognises {suffix} files" if suffix else "no adapter recognises files without a suffix"
+
+
+def skip_kind(reason: str) -> str:
+    """The kind of a skip: its reason up to the first ";" or " (" ("lm-eval results file; read
+    with X" and "...; read with Y" are one kind), so a folder's skips summarise in a line per kind."""
+    return reason.split(";", 1)[0].split(" (", 1)[0].strip()
+
+
+def skipped_summary(skipped: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One entry per kind of skip (in order of first appearance): its kind, how many files, the first."""
+    kinds: dict[str, list[str]] = {}
+    for path, reason in skipped:
+        kinds.setdefault(skip_kind(reason), []).append(path)
+    return [{"kind": kind, "files": len(paths), "first": paths[0]} for kind, paths in kinds.items()]
 
 
 def shown_path(path: Path) -> str:
@@ -209,6 +345,8 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
             continue
         if result.item_counts is not None:
             counted.append(result)
+            if "run" in result.item_counts:
+                result.info.runs = sorted(str(r) for r in result.item_counts["run"].dropna().unique())
         items.append(result.items)
         if not result.counts.empty:
             counts.append(result.counts)
@@ -292,6 +430,13 @@ def _outcome_wide(long: pd.DataFrame, keys: list[str], weight: str | None) -> pd
     return wide.reset_index()
 
 
+def _run_model(model: Any, run: Any) -> Any:
+    """The model's own name for a run that :func:`separate_runs` labelled ``"model [run]"``."""
+    if isinstance(model, str) and isinstance(run, str) and model.endswith(f" [{run}]"):
+        return model[: -len(run) - 3]
+    return model
+
+
 def runs_table(data: Dataset) -> pd.DataFrame:
     """:attr:`Dataset.runs`: item rows (or counts-mode counts, or counts-only aggregates) per run."""
     producer = {s.path: s.adapter for s in data.sources}
@@ -301,11 +446,13 @@ def runs_table(data: Dataset) -> pd.DataFrame:
         parts.append(wide)
     elif len(data.item_counts):
         wide = _outcome_wide(data.item_counts, _RUN_KEYS, "count")
-        owners = {}
+        owners: dict[tuple[Any, Any], list[str]] = {}
         for source in data.sources:  # counts mode keeps no path per row: the file that read the pair
             for model in source.models:
                 for benchmark in source.benchmarks:
                     owners.setdefault((benchmark, model), []).append(source.path)
+                    for run in source.runs:  # a model's runs shown apart are "model [run]" (separate_runs)
+                        owners.setdefault((benchmark, f"{model} [{run}]"), []).append(source.path)
         wide.insert(0, "path", [", ".join(owners.get((b, m), [])) or pd.NA
                                 for b, m in zip(wide["benchmark"], wide["model"], strict=True)])
         parts.append(wide)
@@ -326,8 +473,9 @@ def runs_table(data: Dataset) -> pd.DataFrame:
             value = (aggregate.get("accuracy"), aggregate.get("label"))
             said.setdefault((source.path, aggregate.get("benchmark"), aggregate.get("model")), value)
             said.setdefault((aggregate.get("benchmark"), aggregate.get("model")), value)
+    base = [_run_model(m, r) for m, r in zip(runs["model"], runs["run"], strict=True)]
     found = [said.get((p, b, m)) or said.get((b, m)) or (None, None)
-             for p, b, m in zip(runs["path"], runs["benchmark"], runs["model"], strict=True)]
+             for p, b, m in zip(runs["path"], runs["benchmark"], base, strict=True)]
     runs["producer_accuracy"] = [accuracy for accuracy, _ in found]
     runs["producer_label"] = [label for _, label in found]
     runs["producer_accuracy"] = pd.to_numeric(runs["producer_accuracy"], errors="coerce")

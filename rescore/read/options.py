@@ -63,6 +63,11 @@ class LoadOptions:
     scheduler: Any = None  # "tcp://host:8786", or a distributed.Client (library use)
     scheduler_timeout: float = 10.0  # seconds to wait for the scheduler (and for a first worker)
     extra: dict[str, Any] = field(default_factory=dict)
+    # issue 16 (per-model files): name the model / benchmark from the file's path: "stem" (file
+    # name without its suffixes) or "parent" (its folder's name). None: the table's column, else
+    # (no model column) model = stem and benchmark = parent
+    model_from: str | None = None
+    benchmark_from: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:

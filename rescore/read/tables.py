@@ -258,6 +258,20 @@ def _first_bad_utf8(path: Path) -> tuple[int | None, int | None]:
     return None, None
 
 
+def _plain_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows numbered 0..n-1, whatever index pandas stored with the file.
+
+    ``pd.concat([...]).to_parquet()`` stores a repeating index (0, 1, 0, 1, ...) that pandas
+    restores on reading, and any later alignment on it fails ("cannot reindex on an axis with
+    duplicate labels"); ``df.set_index("model").to_parquet()`` stores a column as the index, where
+    the column mapping would never see it. An unnamed index is dropped, a named one becomes a column.
+    """
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+        return frame
+    named = any(name is not None for name in frame.index.names)
+    return frame.reset_index(drop=not named)
+
+
 def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -275,7 +289,7 @@ def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
             batch = pa.RecordBatch.from_arrays(
                 [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in batch.columns],
                 names=batch.schema.names)
-        frame = batch.to_pandas()
+        frame = _plain_index(batch.to_pandas())
         frame[LINE] = range(start + 1, start + 1 + len(frame))  # record numbers from 1
         start += len(frame)
         yield frame

@@ -13,10 +13,10 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.report.atomic import write_atomic, write_text_atomic
-from rescore.report.layout import ranked_layout
+from rescore.report.layout import coverage_footer, is_partial, ranked_layout
 from rescore.report.safe_text import markdown_text
 from rescore.score.jsonable import dumps
-from rescore.score.leaderboard import Leaderboard
+from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
 FORMATS = ("table", "csv", "json", "parquet", "markdown")
 _SUFFIX = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".md": "markdown",
@@ -39,8 +39,8 @@ def format_from_path(path: str | Path | None, fmt: str | None) -> str:
 
 def long_table(board: Leaderboard) -> pd.DataFrame:
     """Rows joined with their group's rates plus provenance columns: one self-describing table."""
-    metrics = board.groups[["benchmark", "model", "per_item", "n_correct", "n_wrong", "n_abstain", "n_partial",
-                            "n_invalid", "dropped", "accuracy", "error_rate", "abstention_rate",
+    metrics = board.groups[["benchmark", "model", "per_item", "coverage", "n_correct", "n_wrong", "n_abstain",
+                            "n_partial", "n_invalid", "dropped", "accuracy", "error_rate", "abstention_rate",
                             "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
     table = board.rows.merge(metrics, on=["benchmark", "model"], how="left")
     table["partial_policy"] = board.policy.partial
@@ -111,7 +111,8 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
         lines.append("|" + "|".join(["---:", ":---", "---:", "---:", "---:", "---:"] + ["---:"] * len(ts) + ["---:"])
                      + "|")
         for g, per_t in layout.entries:
-            cells = [str(per_t[0]["rank"]), markdown_text(g["model"]), str(g["n"]), _fmt(g["accuracy"]),
+            name = markdown_text(g["model"]) + (f" {PARTIAL_MARK}" if is_partial(g) else "")
+            cells = [str(per_t[0]["rank"]), name, str(g["n"]), _fmt(g["accuracy"]),
                      _fmt(g["abstention_rate"]), _fmt(g["error_rate"])]
             for x in per_t:
                 change = int(x["rank_change"])
@@ -121,6 +122,9 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
             cells.append(_fmt(g["break_even_t"], 2))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    footer = coverage_footer(board)
+    if footer:
+        lines.extend([markdown_text(footer), ""])
     from rescore.report.policy_tables import markdown_policy
 
     lines.extend(markdown_policy(board, top))
@@ -139,9 +143,11 @@ def provenance_lines(board: Leaderboard) -> list[str]:
         f"{board.policy.idk_credit:g}.",
         f"Intervals: {int(board.level * 100)}% normal, SE method {board.se_method}; ≈ = "
         f"{board.tie_phrase()}; ▲/▼ = rank change from t=0.",
-        "Resampling: none (normal intervals from the counts, so no seed); alignment: none (each model is scored "
-        "on all of its own items; n per row above)" + ("; the ≈ marks test pairs on their shared items."
-                                                       if board.tie_method.startswith("paired") else "."),
+        "Resampling: none (normal intervals from the counts, so no seed); " + (
+            f"alignment: {board.common_items['method']} ({board.common_items['items_dropped']} item rows dropped)."
+            if board.common_items else
+            "alignment: none (each model is scored on all of its own items; n per row above)"
+            + ("; the ≈ marks test pairs on their shared items." if board.tie_method.startswith("paired") else ".")),
         f"rescore {prov['rescore_version']}.",
         "",
     ]
@@ -152,6 +158,7 @@ def provenance_lines(board: Leaderboard) -> list[str]:
     out.extend(f"- read `{_md_escape(s['path'])}` ({_md_escape(s['adapter'])} v{s['adapter_version']}, "
                f"{s['items']} items)" for s in prov["sources"])
     out.extend(f"- skipped `{_md_escape(s['path'])}`: {_md_escape(s['reason'])}" for s in prov["skipped"])
+    out.extend(f"- warning: {_md_escape(w)}" for w in prov.get("warnings", []))
     out.extend(f"- note: {_md_escape(n)}" for n in prov["notes"])
     out.extend(["", "</details>"])
     return out

@@ -42,3 +42,24 @@ def widest(header: str, cells: list[Text | str]) -> int:
     """Width of the longest line among a column's header and cells (its min_width: never cut)."""
     lines = [line for cell in [header, *cells] for line in (cell.plain if isinstance(cell, Text) else cell).split("\n")]
     return max(Text(line).cell_len for line in lines)
+
+
+def is_partial(group: pd.Series) -> bool:
+    """Whether a group was scored on part of its benchmark's items (issue 16.4: marked with †)."""
+    from rescore.score.leaderboard import COVERAGE_TOLERANCE
+
+    value = group.get("coverage")
+    return value is not None and value == value and float(value) < 1 - COVERAGE_TOLERANCE
+
+
+def coverage_footer(board: Leaderboard) -> str | None:
+    """The footer line explaining the † mark, or None when every model has all of its benchmark's items."""
+    from rescore.score.leaderboard import PARTIAL_MARK
+
+    partial = board.groups[[is_partial(g) for _, g in board.groups.iterrows()]]
+    if partial.empty:
+        return None
+    said = ", ".join(f"{m} on {b} {c:.0%}" for b, m, c in
+                     partial[["benchmark", "model", "coverage"]].itertuples(index=False, name=None))
+    return (f"{PARTIAL_MARK} scored on part of the benchmark's items (coverage: {said}); "
+            "--common-items scores every model on the items all of them have.")

@@ -7,9 +7,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rescore.report.layout import ranked_layout, widest
+from rescore.report.layout import coverage_footer, is_partial, ranked_layout, widest
 from rescore.report.safe_text import escape_controls, terminal_markup
-from rescore.score.leaderboard import Leaderboard
+from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
 
 def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) -> Text:
@@ -36,7 +36,10 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
                       collapse_padding=True)
         rows: list[list[Text | str]] = []
         for g, per_t in layout.entries:
-            cells: list[Text | str] = [Text(escape_controls(g["model"])), f"{g['abstention_rate']:.2f}"]
+            name = Text(escape_controls(g["model"]))
+            if is_partial(g):
+                name.append(f" {PARTIAL_MARK}", style="yellow")
+            cells: list[Text | str] = [name, f"{g['abstention_rate']:.2f}"]
             for x in per_t:
                 half = x["ci_high"] - x["score"]
                 cells.append(_score_cell(x["score"], half if half == half else 0.0, int(x["rank"]),
@@ -60,6 +63,9 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
         f"break-even: S(t) > 0 below it. partial→{board.policy.partial} ({touched['partial']}), "
         f"invalid→{board.policy.invalid} ({touched['invalid']}).[/]"
     )
+    footer = coverage_footer(board)
+    if footer:
+        console.print(f"[dim]{terminal_markup(footer)}[/]")
     if board.policy_rows is not None:
         from rescore.report.policy_tables import print_policy
 

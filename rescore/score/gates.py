@@ -4,7 +4,7 @@ A gate is ``METRIC[@T]=VALUE`` used as a lower (``--min``) or upper (``--max``) 
 ``score@0.9=0.25`` or ``error_rate=0.2``. Metrics with ``@t`` come from the leaderboard rows
 (``score``, ``ci_low``, ``ci_high``, ``se``, ``rank``, ``rank_change``); metrics without come
 from the groups (``accuracy``, ``error_rate``, ``abstention_rate``, ``accuracy_on_attempted``,
-``f_score``, ``break_even_t``, ``n`` ...). Every gate is evaluated for every (benchmark, model)
+``f_score``, ``break_even_t``, ``n``, ``coverage`` ...). Every gate is evaluated for every (benchmark, model)
 in scope, so one gate can fail several times, and each failure is reported on its own line.
 
 A baseline (a previous ``rescore leaderboard --format json``) adds one regression gate per
@@ -35,7 +35,7 @@ from rescore.score.rule import check_threshold
 
 ROW_METRICS = ("score", "ci_low", "ci_high", "se", "rank", "rank_change")
 GROUP_METRICS = ("accuracy", "error_rate", "abstention_rate", "accuracy_on_attempted", "f_score", "break_even_t",
-                 "n", "n_correct", "n_wrong", "n_abstain", "n_partial", "n_invalid", "dropped")
+                 "n", "n_correct", "n_wrong", "n_abstain", "n_partial", "n_invalid", "dropped", "coverage")
 CHECK_SCHEMA_VERSION = 1
 EPS = 1e-9
 _GATE = re.compile(r"^\s*(?P<metric>[A-Za-z_]+)\s*(?:@\s*(?P<t>[^=\s]+))?\s*=\s*(?P<value>\S+)\s*$")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.read import counts as counting
-from rescore.read.assemble import Dataset
+from rescore.read.assemble import Dataset, skipped_summary
 from rescore.read.per_file import COUNT_COLUMNS
 from rescore.read.schema import OUTCOMES
 from rescore.score.clusters import CLUSTER_CHOICES, cluster_series
@@ -72,6 +72,9 @@ class Leaderboard:
     # --policy calibrated|both: calibrated-abstention scores beside the as-submitted ones (rescore/policy.py)
     policy_rows: pd.DataFrame | None = None
     policy_omitted: pd.DataFrame | None = None
+    # issue 16.4: unequal coverage said on stderr (the CLI prints them), and --common-items' alignment
+    warnings: list[str] = field(default_factory=list)
+    common_items: dict[str, Any] | None = None
 
     def tie_phrase(self) -> str:
         """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
@@ -108,13 +111,15 @@ class Leaderboard:
             "interval": {"method": self.se_method, "level": self.level, "kind": "normal (mean +/- z*SE)"},
             # stated, not implied: the leaderboard neither resamples nor aligns items across models
             "resampling": {"method": "none", "resamples": 0, "seed": None},
-            "alignment": {"method": "none (each model is scored on all of its own items)" + (
+            "alignment": self.common_items or {"method": "none (each model is scored on all of its own items)" + (
                 "; the ≈ marks test pairs on their shared (benchmark, subset, item_id, attempt)"
                 if self.tie_method.startswith("paired") else ""), "items_dropped": 0},
             "ties": self.tie_method,
             "sources": self.sources,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            **({"skipped_kinds": skipped_summary(self.skipped)} if self.skipped else {}),
             "notes": list(self.notes),
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,7 +136,7 @@ class Leaderboard:
 
     def wide(self) -> pd.DataFrame:
         """One row per (benchmark, model) with a score column per threshold (for CSV/Markdown)."""
-        base = self.groups[["benchmark", "model", "n", "accuracy", "error_rate", "abstention_rate",
+        base = self.groups[["benchmark", "model", "n", "coverage", "accuracy", "error_rate", "abstention_rate",
                             "accuracy_on_attempted", "break_even_t", "f_score"]]
         parts = [base.set_index(["benchmark", "model"])]
         for t in self.thresholds:
@@ -193,6 +198,87 @@ def group_counts(data: Dataset) -> pd.DataFrame:
     return counts
 
 
+COVERAGE_TOLERANCE = 1e-9
+PARTIAL_MARK = "†"  # beside a model scored on part of its benchmark's items (terminal, Markdown, HTML)
+_ITEM_KEY = ["subset", "item_id"]
+
+
+def coverage(data: Dataset, groups: pd.DataFrame) -> pd.Series:
+    """Per group: the share of its benchmark's items (the union over the benchmark's models) it has.
+
+    With item rows the items are the distinct (subset, item_id); in counts mode, which keeps no
+    item ids, it is the group's item rows over the largest group's of that benchmark (the union
+    is at least that large, so a model below 1 is surely partial). Counts-only aggregates: NaN.
+    """
+    out = pd.Series(np.nan, index=groups.index, dtype="float64")
+    per_item = groups["per_item"].to_numpy(dtype=bool)
+    models_per_benchmark = groups.loc[per_item, "benchmark"].value_counts()
+    if (models_per_benchmark <= 1).all():  # nothing to compare with: each model has all of its benchmark
+        out[:] = np.where(per_item, 1.0, np.nan)
+    elif data.has_items:  # about 1 s per million item rows
+        keys = data.items[["benchmark", "model", *_ITEM_KEY]].drop_duplicates()
+        mine = keys.groupby(["benchmark", "model"]).size()
+        union = keys.drop_duplicates(["benchmark", *_ITEM_KEY]).groupby("benchmark").size()
+        values = [mine.get((b, m), np.nan) / union.get(b, np.nan)
+                  for b, m in zip(groups["benchmark"], groups["model"], strict=True)]
+        out[:] = np.where(per_item, values, np.nan)
+    elif per_item.any():
+        n = groups["n"].where(per_item)
+        out[:] = (n / n.groupby(groups["benchmark"]).transform("max")).to_numpy()
+    return out
+
+
+def coverage_warnings(groups: pd.DataFrame, union: dict[str, int] | None = None) -> list[str]:
+    """One warning per benchmark whose models were scored on different item sets, naming them."""
+    lines = []
+    for benchmark, part in groups.groupby("benchmark", sort=True):
+        partial = part[part["coverage"] < 1 - COVERAGE_TOLERANCE]
+        if partial.empty:
+            continue
+        named = [f"{m} ({c:.0%})" for m, c in zip(partial["model"], partial["coverage"], strict=True)]
+        shown = ", ".join(named[:6]) + (f" and {len(named) - 6} more" if len(named) > 6 else "")
+        lines.append(f"unequal coverage on {benchmark}: {shown} of the benchmark's items; their scores are on "
+                     "other items than the rest (coverage column; --common-items scores every model on the items "
+                     "all of them have)")
+    return lines
+
+
+def common_items_only(data: Dataset) -> tuple[Dataset, dict[str, Any], list[str]]:
+    """``--common-items``: keep, per benchmark, the items every model of it has (item mode).
+
+    Returns the narrowed dataset, the provenance ``alignment`` and a note per benchmark saying
+    how many items that leaves.
+    """
+    from dataclasses import replace
+
+    from rescore.errors import InputError
+
+    if not data.has_items:
+        raise UsageError("--common-items needs item rows (counts-only aggregates keep no item ids)")
+    items = data.items
+    keys = items[["benchmark", "model", *_ITEM_KEY]].drop_duplicates()
+    models = keys.groupby("benchmark")["model"].nunique()
+    holders = keys.groupby(["benchmark", *_ITEM_KEY], sort=False)["model"].nunique().reset_index(name="holders")
+    holders["everyone"] = holders["holders"].to_numpy() == models.reindex(holders["benchmark"]).to_numpy()
+    shared = holders.loc[holders["everyone"], ["benchmark", *_ITEM_KEY]]
+    kept = items.merge(shared, on=["benchmark", *_ITEM_KEY], how="inner", sort=False)
+    notes = []
+    for benchmark, n_models in models.items():
+        union = int((holders["benchmark"] == benchmark).sum())
+        common = int((shared["benchmark"] == benchmark).sum())
+        left = "" if common else "; the benchmark is left out"
+        notes.append(f"--common-items: {benchmark} scored on the {common} item(s) all {n_models} model(s) have "
+                     f"(of {union} in the union){left}")
+    if not data.counts.empty:
+        notes.append("--common-items: counts-only aggregates keep no item ids and are scored on all their items")
+    dropped = len(items) - len(kept)
+    if kept.empty and data.counts.empty:
+        raise InputError("nothing to score: no benchmark has an item that all of its models have (--common-items)")
+    alignment = {"method": "intersection (--common-items): each benchmark's models are scored on the items all "
+                           "of them have", "items_dropped": int(dropped)}
+    return replace(data, items=kept.reset_index(drop=True)), alignment, notes
+
+
 def build(
     data: Dataset,
     thresholds: list[float] | None = None,
@@ -202,13 +288,19 @@ def build(
     level: float = 0.95,
     confidence_policy: str = "as-is",
     ties: str = "auto",
+    common_items: bool = False,
 ) -> Leaderboard:
     """Score and rank every (benchmark, model) at every threshold.
 
     ``ties``: ``auto``/``paired`` set the tie marks by paired tests where item rows exist,
     ``overlap`` by interval overlap. ``confidence_policy`` ``calibrated``/``both`` add the
-    calibrated-abstention policy scores (``policy_rows``).
+    calibrated-abstention policy scores (``policy_rows``). ``common_items`` scores every model
+    of a benchmark on the items all of them have (:func:`common_items_only`).
     """
+    alignment = None
+    aligned_notes: list[str] = []
+    if common_items:
+        data, alignment, aligned_notes = common_items_only(data)
     from rescore.config import default_thresholds
 
     thresholds = check_thresholds(thresholds if thresholds is not None else default_thresholds())
@@ -275,10 +367,11 @@ def build(
                    "rank_t0", "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]]
 
     groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
-    groups = groups[["benchmark", "model", "per_item", "n", "n_correct", "n_wrong", "n_abstain", "n_partial",
-                     "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
+    groups["coverage"] = coverage(data, groups)
+    groups = groups[["benchmark", "model", "per_item", "n", "coverage", "n_correct", "n_wrong", "n_abstain",
+                     "n_partial", "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
                      "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
-    notes = list(data.notes)
+    notes = list(data.notes) + aligned_notes
     if (~groups["per_item"]).any():
         notes.append("per-item data unavailable for: " + ", ".join(
             f"{m} on {b}" for b, m in groups.loc[~groups["per_item"], ["benchmark", "model"]].itertuples(index=False)
@@ -290,6 +383,8 @@ def build(
         policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level)
         notes.extend(policy_notes)
     return Leaderboard(
+        warnings=coverage_warnings(groups),
+        common_items=alignment,
         tie_method=tie_method,
         policy_rows=policy_rows,
         policy_omitted=policy_omitted,

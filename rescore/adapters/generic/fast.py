@@ -75,15 +75,16 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     from rescore.adapters.generic.columns import GRADE_SAMPLE, ColumnMap
 
     if path.suffix.lower() not in (".parquet", ".pq") or options.mapping or options.format_hint not in (None,
-                                                                                                         "generic"):
+                                                                                                         "generic") \
+            or options.model_from is not None or options.benchmark_from is not None:
         return None
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
         handle = pq.ParquetFile(path)
         names = list(handle.schema_arrow.names)
-        # only the grade candidates' values are looked at (the rest go by name): read just those
-        head = next(handle.iter_batches(batch_size=head_rows, columns=ColumnMap.read_by_value(names) or names[:1]),
-                    None)
+        # ColumnMap judges some columns by their values (grade candidates, grade labels under any
+        # name, free text offered as gold): the head holds every column, as the general reader's does
+        head = next(handle.iter_batches(batch_size=head_rows), None)
     except (pa.ArrowException, OSError, StopIteration):
         return None
     if head is None or head.num_rows == 0:

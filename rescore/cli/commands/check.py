@@ -67,6 +67,7 @@ def check(
     preset: o.Preset = None,
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
+    common_items: o.CommonItems = False,
     format: CheckFormat = None,
     output: CheckOutput = None,
     junit: Junit = None,
@@ -95,12 +96,13 @@ def check(
     load_opts = read_options(
         read, keep_text=False, progress=progress_wanted(quiet),
         # counts mode: gates read scores, SEs and rates, which counts give exactly (bounded memory in CI)
-        need_items=cluster not in ("auto", "none"),
+        # (item rows for a coverage gate and --common-items: counts keep no item ids to form the union)
+        need_items=cluster not in ("auto", "none") or common_items or any(g.metric == "coverage" for g in gates),
     )
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level)
+                              cluster=cluster, level=level, common_items=common_items)
     if not quiet:
         print_notes(board, err)
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,

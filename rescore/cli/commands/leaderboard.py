@@ -33,6 +33,7 @@ def leaderboard(
     level: o.Level = 0.95,
     policy: o.PolicyMode = "as-is",
     ties: o.Ties = "auto",
+    common_items: o.CommonItems = False,
     format: o.Format = None,
     output: o.Output = None,
     top: o.Top = None,
@@ -64,14 +65,15 @@ def leaderboard(
         # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
         # decide by input size, so --ties auto gets paired tests on ordinary inputs and bounded memory
         # (interval-overlap ties, with a note) on millions of items
-        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired",
+        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired" or common_items,
     )
     if not load_opts.need_items:
         load_opts.need_items = None  # (read_options drops None values, so set it here)
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level, confidence_policy=policy, ties=ties)
+                              cluster=cluster, level=level, confidence_policy=policy, ties=ties,
+                              common_items=common_items)
     if not quiet:
         print_notes(board, err)
     if output is not None:
