@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,14 +141,17 @@ class CheckResult:
             "provenance": self.provenance,
         }
 
-    def to_markdown(self) -> str:
-        """A gate table for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
+    def to_markdown(self, name: Callable[[str], str] | None = None) -> str:
+        """A gate table for a PR comment or ``$GITHUB_STEP_SUMMARY``; ``name`` escapes model and
+        benchmark names (the CLI passes ``rescore.report.safe_text.markdown_text``: names come from
+        files, and ``[x](url)`` or ``*x*`` must not become a link or emphasis)."""
+        name = name or _md
         status = "passed" if self.passed else f"FAILED ({len(self.failed)} of {len(self.results)} gates)"
         lines = [f"## rescore check: {status}", ""]
         if self.results:
             lines += ["| result | benchmark | model | gate |", "|:---|:---|:---|:---|"]
             for r in sorted(self.results, key=lambda r: r.passed):
-                lines.append(f"| {'✅ pass' if r.passed else '❌ FAIL'} | {_md(r.benchmark)} | {_md(r.model)} | "
+                lines.append(f"| {'✅ pass' if r.passed else '❌ FAIL'} | {name(r.benchmark)} | {name(r.model)} | "
                              f"{_md(r.message)} |")
         lines.extend(f"- note: {_md(n)}" for n in self.notes)
         return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from rescore.read.load import load
 from rescore.read.workers import progress_wanted
 from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
 from rescore.report.files import to_markdown
-from rescore.report.safe_text import escape_controls
+from rescore.report.safe_text import escape_controls, markdown_text
 from rescore.score.gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
 from rescore.score.jsonable import dumps
 
@@ -112,7 +112,7 @@ def check(
     if junit is not None:
         outputs.append((junit, text_writer(to_junit(result))))
     write_many(outputs)  # the JSON result and the JUnit file: both written, or neither replaced
-    append_step_summary(result.to_markdown() + "\n" + to_markdown(board))
+    append_step_summary(result.to_markdown(markdown_text) + "\n" + to_markdown(board))
     lines = [escape_controls(r.line()) for r in result.failed]
     if fmt == "json" and output is None:
         typer.echo(document, nl=False)
