@@ -555,3 +555,20 @@ def test_paired_ties_refuse_with_the_estimate_before_allocating(tmp_path: Path) 
     line = _one_error(invoke("leaderboard", str(path), "-q", "--ties", "paired",
                              env={"RESCORE_MAX_MEMORY_GB": "0.0000001"}), code=2)
     assert line.startswith("rescore: error: paired statistics would need about ") and "5 models x 12 items" in line
+
+
+@pytest.mark.parametrize(("command", "flag", "value"), [
+    ("compare", "--seed", "-1"), ("compare", "--bootstrap", "200000"), ("calibration", "--bins", "20000")])
+def test_bad_option_values_fail_before_any_file_is_read(tmp_path: Path, command: str, flag: str, value: str) -> None:
+    line = _one_error(invoke(command, str(tmp_path / "missing.jsonl"), "-q", flag, value), code=2)
+    assert line.startswith(f"rescore: error: {flag} must be")
+
+
+def test_check_step_summary_escapes_names(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    rows = [{"model": "[click](http://x)", "id": i, "correct": i % 2 == 0} for i in range(6)]
+    path = write_jsonl(tmp_path / "runs.jsonl", rows)
+    result = invoke("check", str(path), "-q", "--min", "score@0.5=-5", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.exit_code == 0, result.stderr
+    text = summary.read_text()
+    assert "\\[click\\](http://x)" in text and "| [click](http://x) |" not in text

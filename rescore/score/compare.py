@@ -665,6 +665,16 @@ class _PairSummaries:
 MAX_BOOTSTRAP = 100_000
 
 
+def check_compare_options(bootstrap: int, seed: int, pairs: str = "auto") -> None:
+    """The values ``compare`` can check before reading anything (exit 2, one line)."""
+    if bootstrap < 0 or int(bootstrap) != bootstrap or bootstrap > MAX_BOOTSTRAP:
+        raise UsageError(f"--bootstrap must be an integer from 0 to {MAX_BOOTSTRAP:,}, not {bootstrap!r}")
+    if int(seed) != seed or seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, not {seed!r}")
+    if pairs not in PAIR_MODES and (not isinstance(pairs, str) or not pairs.strip()):
+        raise UsageError(f"--pairs must be auto, all, adjacent or a model name, not {pairs!r}")
+
+
 def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
                    cluster: str = "auto", bootstrap: int = 1000, seed: int = 0, correction: str = "holm",
                    level: float = 0.95, pairs: str = "auto") -> dict[str, Any]:
@@ -682,17 +692,12 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
     requested = check_thresholds(thresholds)
     if correction not in CORRECTIONS:
         raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
-    if bootstrap < 0 or int(bootstrap) != bootstrap or bootstrap > MAX_BOOTSTRAP:
-        raise UsageError(f"--bootstrap must be an integer from 0 to {MAX_BOOTSTRAP:,}, not {bootstrap!r}")
-    if int(seed) != seed or seed < 0:
-        raise UsageError(f"--seed must be a non-negative integer, not {seed!r}")
+    check_compare_options(bootstrap, seed, pairs)
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     credit = float(policy.idk_credit)
     alpha = 1.0 - level
     lo_q, hi_q = alpha / 2, 1 - alpha / 2
-    if pairs not in PAIR_MODES and (not isinstance(pairs, str) or not pairs.strip()):
-        raise UsageError(f"--pairs must be auto, all, adjacent or a model name, not {pairs!r}")
     benches, se_method = benchmark_items(items, policy, cluster)
     if pairs not in PAIR_MODES and not any(pairs in bench.models for bench in benches):
         raise UsageError(f"--pairs {pairs!r}: no such model among the item rows read")

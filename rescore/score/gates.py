@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,9 +152,13 @@ class CheckResult:
             "provenance": self.provenance,
         }
 
-    def to_markdown(self, limit: int | None = None) -> str:
+    def to_markdown(self, limit: int | None = None, name: Callable[[str], str] | None = None) -> str:
         """A gate table for a PR comment or ``$GITHUB_STEP_SUMMARY``; with ``limit`` (characters),
-        rows past the first 20 that would take more than half of it are folded into one count."""
+        rows past the first 20 that would take more than half of it are folded into one count;
+        ``name`` escapes model and benchmark names (the CLI passes
+        ``rescore.report.safe_text.markdown_text``: names come from files, and ``[x](url)`` or
+        ``*x*`` must not become a link or emphasis)."""
+        name = name or _md
         status = "passed" if self.passed else f"FAILED ({len(self.failed)} of {len(self.results)} gates)"
         lines = [f"## rescore check: {status}", ""]
         if self.results:
@@ -167,7 +172,7 @@ class CheckResult:
                                  f"{MARKDOWN_LIMIT:,} characters; the JSON output (-o) has every row |")
                     break
                 mark = "🆕 new" if r.kind == "new" and r.passed else ("✅ pass" if r.passed else "❌ FAIL")
-                lines.append(f"| {mark} | {_md(r.benchmark)} | {_md(r.model)} | {_md(r.message)} |")
+                lines.append(f"| {mark} | {name(r.benchmark)} | {name(r.model)} | {_md(r.message)} |")
         lines.extend(f"- note: {_md(n)}" for n in self.notes)
         return "\n".join(lines) + "\n"
 

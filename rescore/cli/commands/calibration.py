@@ -56,6 +56,9 @@ def calibration(
     Example: rescore calibration sample_data/ --bins 10 -f json
     """
     fmt = prepare(paths, format, output, read)
+    from rescore.score.calibration import check_bins
+
+    check_bins(bins)  # exit 2 before any file is read
     data = load_data(paths, read)
     report = build_report(data, bins=bins, **scoring, level=level)
     emit(report, fmt, output, quiet, print_calibration, raw_csv)

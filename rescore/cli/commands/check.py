@@ -21,7 +21,7 @@ from rescore.read.load import load
 from rescore.read.workers import progress_wanted
 from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
 from rescore.report.files import to_markdown
-from rescore.report.safe_text import escape_controls
+from rescore.report.safe_text import escape_controls, markdown_text
 from rescore.score.gates import (
     MARKDOWN_LIMIT,
     CheckResult,
@@ -125,7 +125,7 @@ def check(
     if junit is not None:
         outputs.append((junit, text_writer(to_junit(result))))
     write_many(outputs)  # the JSON result and the JUnit file: both written, or neither replaced
-    gate_table = result.to_markdown(limit=MARKDOWN_LIMIT // 2)
+    gate_table = result.to_markdown(limit=MARKDOWN_LIMIT // 2, name=markdown_text)
     append_step_summary(gate_table + "\n" + to_markdown(board, limit=MARKDOWN_LIMIT - len(gate_table) - 1))
     if github_actions():
         write_outputs(step_outputs(result, board))

@@ -81,6 +81,9 @@ def compare(
     Example: rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1
     """
     fmt = prepare(paths, format, output, read)
+    from rescore.score.compare import check_compare_options
+
+    check_compare_options(bootstrap, seed, pairs)  # exit 2 before any file is read
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
