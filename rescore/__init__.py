@@ -52,7 +52,7 @@ def load(
     filter_name: str | None = None,
     scorer: str | None = None,
     epochs: str = "attempts",
-    reextract: bool = False,
+    reextract: bool = True,
     confidence_norm: str = "raw",
     denominator: str = "submitted",
     pass_score: float | None = None,
@@ -66,6 +66,8 @@ def load(
     engine: str = "local",
     scheduler: Any = None,
     scheduler_timeout: float = 10.0,
+    score_key: str | None = None,
+    metric: str | None = None,
     reference_ids: Sequence[str] | None = None,
     options: LoadOptions | None = None,
 ) -> Dataset:

@@ -82,20 +82,23 @@ AbstainPhrase = Annotated[list[str] | None, typer.Option("--abstain-phrase", hel
 
 FilterName = Annotated[str | None, typer.Option("--filter", help="lm-eval filter (default: the task's first).",
                                                 rich_help_panel=PRODUCERS, show_default=False)]
-Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer / lighteval metric "
-                                            "(default: the first).",
+Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer / lighteval metric / lm-eval "
+                                            "metric (default: the first; a name a file lacks is an error).",
                                             rich_help_panel=PRODUCERS, show_default=False)]
 Epochs = Annotated[str, typer.Option("--epochs", help="inspect_ai epochs: attempts|majority|first.",
                                      rich_help_panel=PRODUCERS)]
-Reextract = Annotated[bool, typer.Option("--reextract", help="MMLU-Pro: re-run the official answer extractor; "
-                                         "inspect_ai choice(): re-parse answers the log could not extract "
-                                         "(lower-case letters).",
+Reextract = Annotated[bool, typer.Option("--reextract/--no-reextract", help="MMLU-Pro: re-apply the official "
+                                         "answer patterns (a stored random letter without an answer in the text "
+                                         "becomes invalid); inspect_ai choice(): re-parse answers the log could not "
+                                         "extract (lower-case letters). On by default; --no-reextract keeps the "
+                                         "file's own extraction.",
                                          rich_help_panel=PRODUCERS)]
 ConfidenceNorm = Annotated[str, typer.Option("--confidence-norm", help="lm-eval MC softmax over raw|length "
                                              "log-likelihoods.", rich_help_panel=PRODUCERS)]
 Denominator = Annotated[str, typer.Option("--denominator", help="SWE-bench: submitted|dataset.",
                                           rich_help_panel=PRODUCERS)]
-PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench: minimum score counted correct.",
+PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench, inspect_ai numeric scores: "
+                                                 "minimum score counted correct.",
                                                  rich_help_panel=PRODUCERS, show_default=False)]
 InstructedT = Annotated[float | None, typer.Option("--instructed-t", help="The target the model was told.",
                                                    rich_help_panel=PRODUCERS, show_default=False)]
@@ -164,3 +167,13 @@ Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired 
 
 
 show_advanced(False)
+
+
+# ---- issue 16 (verdicts): which part of a producer's score decides ----
+ScoreKey = Annotated[str | None, typer.Option("--score-key", help="inspect_ai: the entry of a dict score (or the "
+                                              "index of a list score) that is the grade, e.g. 'Problem "
+                                              "Correctness'.", rich_help_panel=PRODUCERS, show_default=False)]
+Metric = Annotated[str | None, typer.Option("--metric", help="lm-eval: the metric that decides (acc | acc_norm | "
+                                            "acc_bytes | exact_match ...; default: the task's first). A metric a "
+                                            "file lacks is an error listing the ones it has.",
+                                            rich_help_panel=PRODUCERS, show_default=False)]

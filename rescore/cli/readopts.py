@@ -45,12 +45,15 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "filter": (o.FilterName, None, "filter_name"),
     "scorer": (o.Scorer, None, "scorer"),
     "epochs": (o.Epochs, "attempts", "epochs"),
-    "reextract": (o.Reextract, False, "reextract"),
+    "reextract": (o.Reextract, True, "reextract"),
     "confidence_norm": (o.ConfidenceNorm, "raw", "confidence_norm"),
     "denominator": (o.Denominator, "submitted", "denominator"),
     "pass_score": (o.PassScore, None, "pass_score"),
     "instructed_t": (o.InstructedT, None, "instructed_t"),
     "jobs": (o.Jobs, None, "jobs"),
+    # issue 16 (verdicts)
+    "score_key": (o.ScoreKey, None, "score_key"),
+    "metric": (o.Metric, None, "metric"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),

@@ -45,7 +45,7 @@ class LoadOptions:
     filter_name: str | None = None  # lm-eval filter
     scorer: str | None = None  # inspect scorer
     epochs: str = "attempts"  # inspect epochs: attempts | majority | first
-    reextract: bool = False  # MMLU-Pro: re-run the official extractor
+    reextract: bool = True  # MMLU-Pro: re-run the official extractor; inspect choice(): re-parse (issue 16: default)
     confidence_norm: str = "raw"  # lm-eval MC softmax over raw | length-normalised log-likelihoods
     denominator: str = "submitted"  # SWE-bench: submitted | dataset
     pass_score: float | None = None  # WildBench binarisation
@@ -63,6 +63,9 @@ class LoadOptions:
     scheduler: Any = None  # "tcp://host:8786", or a distributed.Client (library use)
     scheduler_timeout: float = 10.0  # seconds to wait for the scheduler (and for a first worker)
     extra: dict[str, Any] = field(default_factory=dict)
+    # issue 16 (verdicts): the entry of a dict/list score (inspect_ai), the metric that decides (lm-eval)
+    score_key: str | None = None
+    metric: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:
