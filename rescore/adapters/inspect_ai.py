@@ -357,9 +357,13 @@ class InspectAdapter(Adapter):
                       " nothing to rescore")
         if counts["unscored"]:
             whole = counts["unscored"] == counts["samples"]
-            info.note(f"{'unscored log: every' if whole else counts['unscored']} sample has no scores"
-                      f"{'' if whole else ' (of ' + str(counts['samples']) + ')'}; such items are invalid"
-                      f" (rule {RULE_UNSCORED!r})")
+            if whole:
+                which = f" for {chosen!r}" if chosen else ""
+                info.note(f"unscored log: none of its {counts['samples']} sample(s) has a score{which}; "
+                          "the run gets no score and no rank (rule 'unscored')")
+            else:
+                info.note(f"{counts['unscored']} of {counts['samples']} sample(s) have no score; they are invalid "
+                          f"(rule {RULE_UNSCORED!r})")
         if counts["error"]:
             info.note(f"{counts['error']} sample(s) ended in an error; they are invalid (rule {RULE_ERROR!r})")
         shape.note(info)

@@ -26,6 +26,20 @@ def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) ->
     return text
 
 
+def _unscored_rows(board: Leaderboard, benchmark: str, n_thresholds: int) -> list[list[Text | str]]:
+    """A row per unscored run of this benchmark: ``unscored`` where the scores would be, no rank."""
+    rows: list[list[Text | str]] = []
+    for model in board.unscored.loc[board.unscored["benchmark"] == benchmark, "model"]:
+        rows.append([Text(str(model)), "–", *[Text("unscored", style="yellow")] * n_thresholds, "–"])
+    return rows
+
+
+def unscored_lines(board: Leaderboard) -> list[str]:
+    """Why each unscored run has no score (printed under the tables; its row says ``unscored``)."""
+    return [f"unscored: {m} on {b} (n={n}): {reason}; not ranked, no ≈ marks"
+            for b, m, n, reason in board.unscored[["benchmark", "model", "n", "reason"]].itertuples(index=False)]
+
+
 def print_leaderboard(board: Leaderboard, console: Console, top: int | None = None) -> None:
     ts = board.thresholds
     for layout in ranked_layout(board, top):
@@ -45,6 +59,7 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
             cells.append("–" if be != be else f"{be:.2f}")
             rows.append(cells)
         # the model name wraps on a narrow terminal; scores keep their width, never "+0.4…"
+        rows.extend(_unscored_rows(board, layout.benchmark, len(ts)))
         table.add_column("model", overflow="fold", min_width=8)
         headers = ["IDK", *(f"t={t:g}\nwrong −{t / (1 - t):g}" for t in ts), "break\neven"]
         for k, header in enumerate(headers, start=1):
@@ -52,6 +67,8 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
         for cells in rows:
             table.add_row(*cells)
         console.print(table)
+    for line in unscored_lines(board):
+        console.print(f"[yellow]{escape(line)}[/]")
     touched = board.policy_touched()
     console.print(
         f"[dim]S(0) is accuracy. S(t) = (correct − wrong·t/(1−t) + {board.policy.idk_credit:g}·IDK)/n, "

@@ -26,6 +26,12 @@ from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, 
 from rescore.version import __version__
 
 SCHEMA_VERSION = 1
+#: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
+UNSCORED_RULES = {
+    "unscored": "no scores in the log (written without a scorer, or every sample lacks a score)",
+    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
+}
+UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
 
 
 def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -72,11 +78,16 @@ class Leaderboard:
     # --policy calibrated|both: calibrated-abstention scores beside the as-submitted ones (rescore/policy.py)
     policy_rows: pd.DataFrame | None = None
     policy_omitted: pd.DataFrame | None = None
+    # runs without a single grade: not scored, not ranked, no marks (benchmark, model, n, reason)
+    unscored: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNSCORED_COLUMNS))
 
     def tie_phrase(self) -> str:
         """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
         if self.tie_method.startswith("paired"):
-            return "not significantly different from the rank above (paired test, Holm)"
+            from rescore.score.compare import NO_SHARED_PHRASE
+
+            unpaired = f"; {NO_SHARED_PHRASE}" if NO_SHARED_PHRASE in self.tie_method else ""
+            return f"not significantly different from the rank above (paired test, Holm){unpaired}"
         return "interval overlaps the rank above"
 
     def policy_touched(self) -> dict[str, int]:
@@ -127,6 +138,7 @@ class Leaderboard:
             "rows": records(self.rows),
             **({"policy_rows": records(self.policy_rows), "policy_omitted": records(self.policy_omitted)}
                if self.policy_rows is not None and self.policy_omitted is not None else {}),
+            **({"unscored": records(self.unscored)} if not self.unscored.empty else {}),
         }
 
     def wide(self) -> pd.DataFrame:
@@ -189,6 +201,43 @@ def group_counts(data: Dataset) -> pd.DataFrame:
     return counts
 
 
+def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set aside the (benchmark, model) groups whose every item has no grade at all.
+
+    Such a run (an inspect log written without a scorer; a table with neither grade nor
+    prediction) has no score: scoring its items as invalid would print S(0) = 0 and S(0.9) = -9
+    with a rank. Returns the scorable counts and the unscored groups with their reason; raises
+    the input error (exit 3) when nothing is left.
+    """
+    if data.has_items:
+        rules = rule_counts(data.items)
+    elif not data.item_counts.empty:
+        rules = counting.rule_counts(data.item_counts)
+    else:
+        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
+    if rules.empty:
+        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
+    rules = rules.assign(_none=rules["rule"].astype(str).isin(UNSCORED_RULES))
+    found = []
+    for (benchmark, model), group in rules.groupby(["benchmark", "model"], sort=True, observed=True):
+        if group["_none"].all():
+            reasons = [UNSCORED_RULES[str(r)] for r in dict.fromkeys(group["rule"].astype(str))]
+            found.append((str(benchmark), str(model), int(group["count"].sum()), "; ".join(reasons)))
+    unscored = pd.DataFrame(found, columns=UNSCORED_COLUMNS)
+    if unscored.empty:
+        return counts, unscored
+    key = pd.MultiIndex.from_frame(unscored[["benchmark", "model"]])
+    own = pd.MultiIndex.from_arrays([counts["benchmark"].astype(str), counts["model"].astype(str)])
+    kept = counts[~own.isin(key) | ~counts["per_item"].astype(bool)].reset_index(drop=True)
+    if kept.empty:
+        from rescore.errors import InputError
+
+        first = unscored.iloc[0]
+        more = f" (and {len(unscored) - 1} more run(s) alike)" if len(unscored) > 1 else ""
+        raise InputError(f"nothing is scored: {first['model']} on {first['benchmark']}: {first['reason']}{more}")
+    return kept, unscored
+
+
 def build(
     data: Dataset,
     thresholds: list[float] | None = None,
@@ -211,7 +260,8 @@ def build(
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     policy = policy or Policy()
-    groups = apply_policy(group_counts(data), policy)
+    counts, unscored = split_unscored(data, group_counts(data))
+    groups = apply_policy(counts, policy)
     metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
     for name, values in metrics.items():
         groups[name] = values
@@ -261,7 +311,12 @@ def build(
     if ties != "overlap" and data.has_items:
         from rescore.score.compare import paired_tie_marks
 
-        table, tie_method = paired_tie_marks(table, data.items, policy, cluster=cluster, level=level)
+        items = data.items
+        if not unscored.empty:  # an unscored run takes no part in the paired tests either
+            gone = pd.MultiIndex.from_frame(unscored[["benchmark", "model"]].astype(str))
+            items = items[~pd.MultiIndex.from_arrays([items["benchmark"].astype(str),
+                                                      items["model"].astype(str)]).isin(gone)]
+        table, tie_method = paired_tie_marks(table, items, policy, cluster=cluster, level=level)
     base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
     table = table.merge(base, on=["benchmark", "model"], how="left")
     table["rank_change"] = table["rank_t0"] - table["rank"]
@@ -275,6 +330,8 @@ def build(
                      "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
                      "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
     notes = list(data.notes)
+    notes.extend(f"{m} on {b}: unscored ({reason}); not ranked" for b, m, reason in
+                 unscored[["benchmark", "model", "reason"]].itertuples(index=False))
     if (~groups["per_item"]).any():
         notes.append("per-item data unavailable for: " + ", ".join(
             f"{m} on {b}" for b, m in groups.loc[~groups["per_item"], ["benchmark", "model"]].itertuples(index=False)
@@ -286,6 +343,7 @@ def build(
         policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level)
         notes.extend(policy_notes)
     return Leaderboard(
+        unscored=unscored,
         tie_method=tie_method,
         policy_rows=policy_rows,
         policy_omitted=policy_omitted,
