@@ -1,0 +1,168 @@
+"""Issue 16: every shape of a producer's verdict read right, unscored runs unranked, marks only where they mean
+something (points 1, 5, 11 and 12). Producer-specific cases live beside each adapter's own tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rescore
+from rescore.errors import InputError
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import read_one
+
+from .conftest import ROOT, invoke, real_data, write_jsonl
+from .test_adapter_inspect_ai import _header, _sample, write_deflate_eval, write_json_log
+
+REAL = ROOT / "tests" / "fixtures" / "real" / "inspect_ai_repo_logs"
+SCICODE = [  # SciCode's scorer returns a dict per problem (inspect_evals/scicode)
+    {"Problem Correctness": 1, "Total Correct": 3, "Total Steps": 3},
+    {"Problem Correctness": 0, "Total Correct": 1, "Total Steps": 3},
+    {"Problem Correctness": 0, "Total Correct": 0, "Total Steps": 2},
+]
+
+
+def _log(tmp_path: Path, values: list[Any], *, kind: str = "json", scorers: tuple[str, ...] = ("scicode_scorer",),
+         scores: list[dict] | None = None) -> Path:
+    samples = [_sample(i + 1, v, f"reply {i}", scorer=scorers[0], target="x",
+                       scores=scores[i] if scores else None) for i, v in enumerate(values)]
+    header = _header(task="inspect_evals/scicode", scorers=scorers)
+    if kind == "json":
+        return write_json_log(tmp_path / "scicode.json", header, samples)
+    return write_deflate_eval(tmp_path / "scicode.eval", header, samples)
+
+
+def _outcomes(path: Path, **kwargs: Any) -> list[str]:
+    return read_one(path, "inspect_ai", LoadOptions(**kwargs)).items["outcome"].tolist()
+
+
+# -- point 1: inspect_ai scores of every shape ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_dict_scores_need_a_key_and_the_error_lists_the_keys(tmp_path: Path, kind: str) -> None:
+    path = _log(tmp_path, SCICODE, kind=kind)
+    with pytest.raises(InputError) as err:
+        _outcomes(path)
+    assert "Problem Correctness, Total Correct, Total Steps" in str(err.value) and "--score-key" in str(err.value)
+    result = invoke("leaderboard", str(path))
+    assert result.exit_code == 3 and "Problem Correctness, Total Correct, Total Steps" in result.stderr
+    shown = invoke("inspect", str(path))  # `rescore inspect` shows the keys it saw (in its report or its error)
+    assert "Problem Correctness, Total Correct, Total Steps" in " ".join((shown.stdout + shown.stderr).split())
+    assert _outcomes(path, score_key="Problem Correctness") == ["correct", "wrong", "wrong"]
+    board = invoke("leaderboard", str(path), "--score-key", "Problem Correctness", "-f", "json", "-q")
+    group = json.loads(board.stdout)["groups"][0]
+    assert (group["n_correct"], group["n_wrong"]) == (1, 2)
+    # a count entry is a number above 1: say which scores pass
+    with pytest.raises(InputError, match="outside 0..1"):
+        _outcomes(path, score_key="Total Correct")
+    assert _outcomes(path, score_key="Total Correct", pass_score=1) == ["correct", "correct", "wrong"]
+    with pytest.raises(InputError, match="'Nope' is not in this dict score"):
+        _outcomes(path, score_key="Nope")
+    notes = read_one(path, "inspect_ai", LoadOptions(score_key="Problem Correctness")).info.notes
+    assert any("3 score value(s) are dicts (keys Problem Correctness, Total Correct, Total Steps)" in n for n in notes)
+
+
+def test_scalar_shapes_float_int_bool_string(tmp_path: Path) -> None:
+    path = _log(tmp_path, [1.0, 0.0, 0.5, 1, 0, True, False, "C", "I", "P", "N", "yes", "0.25"])
+    assert _outcomes(path) == ["correct", "wrong", "partial", "correct", "wrong", "correct", "wrong", "correct",
+                               "wrong", "partial", "abstain", "correct", "partial"]
+    # --pass-score binarises every number (and numeric strings)
+    binar = _outcomes(path, pass_score=0.5)
+    assert binar[:5] == ["correct", "wrong", "correct", "correct", "wrong"] and binar[-1] == "wrong"
+    bad = _log(tmp_path, ["B+"])
+    with pytest.raises(InputError, match="not a grade"):
+        _outcomes(bad)
+
+
+def test_list_scores_take_an_index(tmp_path: Path) -> None:
+    path = _log(tmp_path, [[1, 0], [0, 1]])
+    with pytest.raises(InputError, match=r"--score-key INDEX \(0..1\)"):
+        _outcomes(path)
+    assert _outcomes(path, score_key="1") == ["wrong", "correct"]
+    with pytest.raises(InputError, match="not an index"):
+        _outcomes(path, score_key="5")
+
+
+def test_several_scorers_chosen_with_scorer_and_unknown_is_an_error(tmp_path: Path) -> None:
+    scores = [{"match": {"value": "C"}, "judge": {"value": {"correct": 0, "incorrect": 0, "not_attempted": 1}}},
+              {"match": {"value": "I"}, "judge": {"value": {"correct": 1, "incorrect": 0, "not_attempted": 0}}}]
+    path = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores)
+    first = read_one(path, "inspect_ai", LoadOptions())
+    assert first.items["outcome"].tolist() == ["correct", "wrong"]
+    assert any("the first of match, judge" in n for n in first.info.notes)  # the ambiguity is listed
+    assert _outcomes(path, scorer="judge") == ["abstain", "correct"]
+    result = invoke("leaderboard", str(path), "--scorer", "acc_norm")
+    assert result.exit_code == 2 and "available: match, judge" in result.stderr
+
+
+@pytest.mark.real_data
+def test_real_float_scores_and_the_rescored_log() -> None:
+    # closeness_log returns a float (inspect_ai's own test log); the cross-check with inspect's accuracy holds
+    result = read_one(REAL / "log_message_deduplication.eval", "inspect_ai", LoadOptions())
+    assert result.items["outcome"].tolist() == ["wrong"]
+    [agg] = result.info.producer_metrics["aggregates"]
+    assert agg["accuracy"] == 0.0 and agg["label"] == "inspect_ai closeness_log/accuracy"
+    # the same 10 samples scored by `inspect score` (C 8, I 2; accuracy 0.8 in the header)
+    scored = read_one(REAL / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval", "inspect_ai",
+                      LoadOptions())
+    assert scored.items["outcome"].value_counts().to_dict() == {"correct": 8, "wrong": 2}
+    [agg] = scored.info.producer_metrics["aggregates"]
+    assert agg["accuracy"] == pytest.approx(0.8)
+
+
+# -- point 5: unscored runs are not ranked -----------------------------------------------------------------
+
+
+@pytest.mark.real_data
+def test_real_unscored_log_is_not_ranked_and_alone_exits_3() -> None:
+    unscored = real_data("inspect_ai", "2025-02-11T15-17-00-05-00_popularity_dPiJifoWeEQBrfWsAopzWr.eval")
+    alone = invoke("leaderboard", str(unscored))
+    assert alone.exit_code == 3
+    assert "nothing is scored: openai/gpt-4o-mini on popularity: no scores in the log" in alone.stderr
+    scored = REAL / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval"
+    both = invoke("leaderboard", str(unscored), str(scored), "-f", "json", "-q")
+    assert both.exit_code == 0
+    doc = json.loads(both.stdout)
+    assert [g["model"] for g in doc["groups"]] == ["openai/gpt-4o-mini [2025-02-11T20-18-04_mj7khqpMM4GBCfVQozKgzB]"]
+    [run] = doc["unscored"]
+    assert run["model"].endswith("[2025-02-11T20-17-00_dPiJifoWeEQBrfWsAopzWr]") and run["n"] == 10
+    assert all(r["model"] == doc["groups"][0]["model"] for r in doc["rows"])  # no rank, no marks for it
+    table = invoke("leaderboard", str(unscored), str(scored), "-q")
+    assert "unscored" in table.stdout and "-9.000" not in table.stdout
+    markdown = invoke("leaderboard", str(unscored), str(scored), "-q", "-f", "markdown")
+    assert "| unscored |" in markdown.stdout
+
+
+def test_table_without_grades_or_predictions_is_unscored(tmp_path: Path) -> None:
+    rows = [{"model": m, "benchmark": "qa", "item_id": str(i), "response": "text", "correct": c}
+            for m, c in (("a/graded", True), ("b/ungraded", None)) for i in range(4)]
+    path = write_jsonl(tmp_path / "t.jsonl", rows)
+    board = rescore.leaderboard(rescore.load(path))
+    assert board.groups["model"].tolist() == ["a/graded"]
+    assert board.unscored["model"].tolist() == ["b/ungraded"]
+
+
+# -- point 12: no ≈ for pairs sharing no items ------------------------------------------------------------
+
+
+def test_no_paired_mark_for_models_sharing_no_items(tmp_path: Path) -> None:
+    # 18/30 against 15/30: close, so a paired test on shared items would not separate them
+    rows = ([{"model": "a/one", "benchmark": "qa", "item_id": str(i), "correct": i % 5 < 3} for i in range(30)]
+            + [{"model": "b/two", "benchmark": "qa", "item_id": str(100 + i), "correct": i % 2 == 0}
+               for i in range(30)])
+    path = write_jsonl(tmp_path / "disjoint.jsonl", rows)
+    doc = json.loads(invoke("leaderboard", str(path), "-f", "json", "-q").stdout)
+    assert not any(r["overlaps_above"] for r in doc["rows"])
+    assert "share no items" in doc["provenance"]["ties"]
+    table = invoke("leaderboard", str(path), "-q")
+    assert "≈" not in table.stdout.split("S(0) is accuracy")[0]
+    assert "no ≈ between models that share no items" in " ".join(table.stdout.split())
+    # with shared items the paired test still marks a close pair
+    shared = [dict(r, item_id=str(int(r["item_id"]) % 100)) for r in rows]
+    close = json.loads(invoke("leaderboard", str(write_jsonl(tmp_path / "shared.jsonl", shared)), "-f", "json",
+                              "-q").stdout)
+    assert any(r["overlaps_above"] for r in close["rows"]) and "share no items" not in close["provenance"]["ties"]
