@@ -166,3 +166,66 @@ def test_no_paired_mark_for_models_sharing_no_items(tmp_path: Path) -> None:
     close = json.loads(invoke("leaderboard", str(write_jsonl(tmp_path / "shared.jsonl", shared)), "-f", "json",
                               "-q").stdout)
     assert any(r["overlaps_above"] for r in close["rows"]) and "share no items" not in close["provenance"]["ties"]
+
+
+# -- point 10: --metric for lm-eval, no pooling by name, --latest says when it keeps less -------------------
+
+
+def _mc_file(folder: Path) -> Path:
+    from .test_adapter_lm_eval import TS1, mc_line
+
+    folder.mkdir(parents=True, exist_ok=True)
+    # the choices: "a" (1 char) and "ééééé" (5 chars, 10 UTF-8 bytes); target 1
+    lines = [mc_line(0, ["a", "ééééé"], [-2.0, -6.0], 1, {"acc": 0.0, "acc_norm": 1.0, "acc_bytes": 1.0}),
+             mc_line(1, ["a", "ééééé"], [-1.0, -8.0], 1, {"acc": 0.0, "acc_norm": 0.0, "acc_bytes": 1.0})]
+    return write_jsonl(folder / f"samples_hellaswag_{TS1}.jsonl", lines)
+
+
+def test_lm_eval_metric_chooses_the_option_and_unknown_names_are_errors(tmp_path: Path) -> None:
+    path = _mc_file(tmp_path / "org__m")
+    by_metric = {m: rescore.load(path, metric=m).items for m in ("acc", "acc_norm", "acc_bytes")}
+    assert by_metric["acc"]["outcome"].tolist() == ["wrong", "wrong"]
+    assert by_metric["acc"]["prediction"].tolist() == ["0", "0"]  # raw log-likelihood: "a"
+    assert by_metric["acc_norm"]["outcome"].tolist() == ["correct", "wrong"]
+    assert by_metric["acc_norm"]["prediction"].tolist() == ["1", "0"]  # -6/5 > -2/1; -8/5 < -1/1
+    assert by_metric["acc_bytes"]["prediction"].tolist() == ["1", "1"]  # -6/10, -8/10 beat -2, -1
+    default = rescore.load(path)
+    assert default.items["outcome"].tolist() == ["wrong", "wrong"]  # the first metric, said in a note
+    assert any("graded by acc (the task's first metric)" in n and "acc_norm, acc_bytes" in n for n in default.notes)
+    # --scorer acc_norm used to return the acc counts silently; now it acts, and a missing name refuses
+    scorer = invoke("leaderboard", str(path), "--scorer", "acc_norm", "-f", "json", "-q")
+    assert json.loads(scorer.stdout)["groups"][0]["n_correct"] == 1
+    missing = invoke("leaderboard", str(path), "--metric", "exact_match")
+    assert missing.exit_code == 2 and "its lines have: acc, acc_norm, acc_bytes" in missing.stderr
+
+
+@pytest.mark.real_data
+def test_real_lm_eval_slice_is_not_pooled_with_official_mmlu_pro() -> None:
+    data = rescore.load([real_data("lm_eval", "llama3.1-pro16-0827-Inst_mmlu_pro"), real_data("mmlu_pro_official")])
+    sizes = data.items.groupby("benchmark").size().to_dict()
+    assert sizes == {"mmlu_pro (lm_eval)": 30, "mmlu_pro (mmlu_pro)": 700}
+    assert any("read from 2 producers (lm_eval, mmlu_pro)" in n for n in data.notes)
+    alone = rescore.load(real_data("mmlu_pro_official"))  # one producer: the name is unchanged
+    assert set(alone.items["benchmark"]) == {"mmlu_pro"}
+
+
+def _run(tmp_path: Path, name: str, created: str, n: int) -> Path:
+    header = _header()
+    header["eval"].update(created=created, eval_id=name)
+    samples = [_sample(i, "C", "ANSWER: A", answer="A") for i in range(n)]
+    return write_json_log(tmp_path / f"{name}.json", header, samples)
+
+
+def test_latest_says_when_the_kept_run_is_smaller(tmp_path: Path) -> None:
+    full = _run(tmp_path, "full", "2025-01-01T00:00:00+00:00", 40)
+    partial = _run(tmp_path, "partial", "2025-02-01T00:00:00+00:00", 18)
+    for need_items in (True, False):  # items and counts mode say the same
+        data = rescore.load([full, partial], latest=True, need_items=need_items)
+        assert any("kept the latest (2025-02-01T00-00-00_partial)" in n
+                   and "smaller than the dropped 2025-01-01T00-00-00_full (40 rows): 18 rows kept" in n
+                   for n in data.notes), data.notes
+    data = rescore.load([full, partial], latest=True)
+    assert len(data.items) == 18
+    later_full = _run(tmp_path, "later", "2025-03-01T00:00:00+00:00", 40)
+    bigger = rescore.load([partial, later_full], latest=True)
+    assert not any("smaller" in n for n in bigger.notes)

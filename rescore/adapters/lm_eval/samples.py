@@ -83,6 +83,10 @@ MAX_BATCH_LINES = 10_000  # each line repeats the prompt once per choice: keep b
 _MAX_RESULTS_BYTES = 256 * 1024 * 1024
 
 
+#: metrics whose chosen option is the argmax of a length-normalised log-likelihood (characters / bytes)
+LENGTH_METRICS = ("acc_norm", "acc_bytes")
+
+
 def samples_name_parts(name: str) -> tuple[str, str | None]:
     """``(task, timestamp)`` from a samples file name; the task keeps its underscores."""
     match = _SAMPLES_NAME.match(name)
@@ -276,7 +280,7 @@ class SampleReader:
             keys.append(self.task.metric)
         if not self.mc:
             keys.append("resps")  # the raw text; an MC line's resps repeat filtered_resps
-        elif self.task.metric == "acc_norm" or self.norm == "length" or not self.task.index_target:
+        elif self.task.metric in LENGTH_METRICS or self.norm == "length" or not self.task.index_target:
             keys.append("arguments")  # choice texts: lengths for acc_norm, and targets given as a choice's text
         if self.task.category_key:
             keys.append("doc")
@@ -435,7 +439,7 @@ class SampleReader:
             "gold": pd.Series(golds, dtype="string"),
         }
         if self.mc:
-            chosen, confidence = choose(logliks, lengths, by_length=task.metric == "acc_norm",
+            chosen, confidence = choose(logliks, lengths, by_length=task.metric in LENGTH_METRICS,
                                         confidence_norm=self.norm)
             columns["prediction"] = pd.Series([str(c) if c >= 0 else pd.NA for c in chosen], dtype="string")
             columns["confidence"] = confidence
@@ -463,7 +467,10 @@ class SampleReader:
                 return None
             lls.append(value)
         choices = self._choices(obj.get("arguments"), len(lls))
-        lens = [float(max(len(c), 1)) if c is not None else 1.0 for c in choices]
+        if self.task.metric == "acc_bytes":  # lm-eval's acc_bytes: loglik per UTF-8 byte of the choice
+            lens = [float(max(len(c.encode("utf-8")), 1)) if c is not None else 1.0 for c in choices]
+        else:
+            lens = [float(max(len(c), 1)) if c is not None else 1.0 for c in choices]
         value = obj.get(self.task.metric) if self.task.metric else None
         grade = fast_grade(value) if value is not None else None
         if grade is None:
@@ -513,7 +520,8 @@ class SampleReader:
             info.note(f"{self.metric_missing} line(s) without metric {metric_label!r}; "
                       "graded by prediction vs gold")
         if self.mc:
-            rule = "argmax of loglik / len(choice)" if task.metric == "acc_norm" else "argmax of loglik"
+            rule = {"acc_norm": "argmax of loglik / len(choice)", "acc_bytes": "argmax of loglik / bytes(choice)"
+                    }.get(str(task.metric), "argmax of loglik")
             info.note(f"graded by {task.metric}; chosen option = {rule}; confidence = softmax over "
                       f"{'length-normalised' if self.norm == 'length' else 'raw'} log-likelihoods at that option")
         if self.em_original_seen:
