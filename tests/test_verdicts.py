@@ -57,7 +57,7 @@ def test_dict_scores_need_a_key_and_the_error_lists_the_keys(tmp_path: Path, kin
     group = json.loads(board.stdout)["groups"][0]
     assert (group["n_correct"], group["n_wrong"]) == (1, 2)
     # a count entry is a number above 1: say which scores pass
-    with pytest.raises(InputError, match="outside 0..1"):
+    with pytest.raises(InputError, match=r"outside 0\.\.1"):
         _outcomes(path, score_key="Total Correct")
     assert _outcomes(path, score_key="Total Correct", pass_score=1) == ["correct", "correct", "wrong"]
     with pytest.raises(InputError, match="'Nope' is not in this dict score"):

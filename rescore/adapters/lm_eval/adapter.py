@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from rescore.adapters._common import counts_batch
 from rescore.adapters.base import Adapter, FastCounts, SourceInfo, first_json_line, head_bytes
 from rescore.adapters.lm_eval.samples import (
     CATEGORY_BENCHMARKS,
@@ -31,7 +32,6 @@ from rescore.adapters.lm_eval.samples import (
     samples_name_parts,
     scan_filters,
 )
-from rescore.adapters._common import counts_batch
 from rescore.errors import InputError, UsageError
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
