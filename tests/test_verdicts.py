@@ -229,3 +229,69 @@ def test_latest_says_when_the_kept_run_is_smaller(tmp_path: Path) -> None:
     later_full = _run(tmp_path, "later", "2025-03-01T00:00:00+00:00", 40)
     bigger = rescore.load([partial, later_full], latest=True)
     assert not any("smaller" in n for n in bigger.notes)
+
+
+# -- point 11: the producer's verdict stands where its scale knows abstention -------------------------------
+
+
+def test_scale_without_abstention_phrases_apply_and_the_note_says_what_the_judge_gave(tmp_path: Path) -> None:
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    path = write_wildbench(tmp_path, [_rec("s1", "9"), _rec("s2", "3", output="I don't know."),
+                                      _rec("s3", "2", output="I'm not sure."), _rec("s4", "8", output="I don't know."),
+                                      _rec("s5", "4")])
+    data = rescore.load(path)
+    assert data.items.set_index("item_id")["outcome"].to_dict() == {
+        "s1": "correct", "s2": "abstain", "s3": "abstain", "s4": "correct", "s5": "wrong"}
+    assert any("2 reply(ies) say \"I don't know\"" in n and "(score: count 2: 1, 3: 1)" in n for n in data.notes)
+    assert any("1 reply(ies) with an abstention phrase were scored at or above the pass score (score: count 8: 1)"
+               in n for n in data.notes)
+
+
+@pytest.mark.real_data
+def test_real_wildbench_phrase_reply_the_judge_passed_is_named() -> None:
+    data = rescore.load(real_data("wildbench"))
+    assert any("1 reply(ies) with an abstention phrase were scored at or above the pass score (score: count 8: 1)"
+               in n for n in data.notes)
+
+
+def test_inspect_letter_grades_stand_and_disagreements_are_counted(tmp_path: Path) -> None:
+    samples = [_sample(1, "I", "I don't know.", scorer="match"), _sample(2, "N", "no idea", scorer="match"),
+               _sample(3, "I", "Paris", scorer="match"), _sample(4, 0, "I don't know.", scorer="match")]
+    path = write_json_log(tmp_path / "l.json", _header(scorers=("match",)), samples)
+    items = read_one(path, "inspect_ai", LoadOptions()).items.set_index("item_id")
+    # I stays wrong (C/I/P/N has N); the number 0 has no abstention category, so phrases decide there
+    assert items["outcome"].to_dict() == {"1": "wrong", "2": "abstain", "3": "wrong", "4": "abstain"}
+    assert items.loc["1", "rule"] == "explicit grade; abstention phrase disagrees"
+    shown = json.loads(invoke("inspect", str(path), "-f", "json").stdout)[0]["rules"]
+    assert {"outcome": "wrong", "rule": "explicit grade; abstention phrase disagrees", "count": 1} in shown
+    explain = invoke("leaderboard", str(path), "--explain", "-q")
+    assert "abstention phrase disagrees" in " ".join(explain.stdout.split())
+
+
+def test_swebench_ambiguous_failures_are_invalid_and_named(tmp_path: Path) -> None:
+    from .test_adapter_swebench import _report
+    from .test_adapter_swebench import _write as write_report
+
+    report = _report()
+    report["ambiguous_failure_ids"] = ["u1"]
+    report["infra_failure_ids"] = []
+    items = rescore.load(write_report(tmp_path, report)).items.set_index("item_id")
+    assert items.loc["u1", "outcome"] == "invalid"
+    assert items.loc["u1", "rule"] == "ambiguous evaluator failure (ambiguous_failure_ids)"
+    notes = rescore.load(write_report(tmp_path, report)).notes
+    assert any("ambiguous_failure_ids (a non-standard field of this harness) lists 1 instance(s)" in n
+               and "1 verdict(s) changed from the other lists: u1" in n for n in notes)
+    assert not any("infra_failure_ids" in n for n in notes)  # an empty list says nothing
+
+
+@pytest.mark.real_data
+def test_real_math_cut_before_final_answer_is_invalid() -> None:
+    path = real_data("lm_eval_table2", "SOLAR-10.7B-Instruct_math_hard",
+                     "samples_leaderboard_math_algebra_hard_2024-11-14T16-01-56.818889.jsonl")
+    data = rescore.load(path)
+    assert data.items["outcome"].value_counts().to_dict() == {"invalid": 38, "wrong": 2}
+    assert any("38 of 40 answer(s) never reach \"Final Answer\"" in n for n in data.notes)
+    counted = rescore.load(path, need_items=False)  # counts mode agrees
+    assert int(counted.item_counts.loc[counted.item_counts["outcome"] == "invalid", "count"].sum()) == 38

@@ -83,6 +83,20 @@ MAX_BATCH_LINES = 10_000  # each line repeats the prompt once per choice: keep b
 _MAX_RESULTS_BYTES = 256 * 1024 * 1024
 
 
+#: Minerva-style MATH tasks extract the answer after "Final Answer: The final answer is ..."
+_FINAL_ANSWER_TASKS = re.compile(r"^(?:leaderboard_math_.*_hard|minerva_math.*)$")
+RULE_NO_FINAL_ANSWER = "extraction failure (no \"Final Answer\")"
+
+
+def needs_final_answer(task: str) -> bool:
+    """True for tasks whose answer is read after "Final Answer" (leaderboard_math_*_hard, minerva_math_*)."""
+    return bool(_FINAL_ANSWER_TASKS.match(task))
+
+
+def _has_final_answer(raw: Any) -> bool:
+    return isinstance(raw, str) and "final answer" in raw.lower()
+
+
 #: metrics whose chosen option is the argmax of a length-normalised log-likelihood (characters / bytes)
 LENGTH_METRICS = ("acc_norm", "acc_bytes")
 
@@ -265,6 +279,8 @@ class SampleReader:
         self.em_original_diff = 0
         self.em_original_seen = 0
         self.metric_missing = 0
+        self.no_final_answer = 0
+        self.final_answer_task = needs_final_answer(task.task)
         self.variants = [v for v in IFEVAL_METRICS if self._want_variant(v)] if task.metric == "ifeval" else []
 
     def _want_variant(self, variant: str) -> bool:
@@ -415,9 +431,16 @@ class SampleReader:
                 grade = fast_grade(value) if value is not None else None
                 if grade is None:
                     self.metric_missing += 1
-                grades.append(grade)
-                rules.append(pd.NA)
-                preds.append(pred)
+                if grade == "wrong" and self.final_answer_task and not _has_final_answer(raw):
+                    # cut off (or never concluded) before "Final Answer: ...": nothing was extracted
+                    self.no_final_answer += 1
+                    grades.append("invalid")
+                    rules.append(RULE_NO_FINAL_ANSWER)
+                    preds.append(pd.NA)
+                else:
+                    grades.append(grade)
+                    rules.append(pd.NA)
+                    preds.append(pred)
             if "exact_match_original" in obj and task.metric == "exact_match":
                 self.em_original_seen += 1
                 if fast_grade(obj.get("exact_match_original")) != fast_grade(obj.get("exact_match")):
@@ -515,6 +538,10 @@ class SampleReader:
         if self.lines_used == 0 and self.chosen is not None:
             info.note(f"no lines for filter {self.chosen!r} (filters in file: "
                       f"{', '.join(self.seen_filters)})")
+        if self.no_final_answer:
+            info.note(f"{self.no_final_answer} of {self.lines_used} answer(s) never reach \"Final Answer\" (cut off, "
+                      f"or no conclusion), so the task's extraction found nothing: invalid "
+                      f"(rule {RULE_NO_FINAL_ANSWER!r})")
         metric_label = task.metric if task.metric != "ifeval" else "prompt_level_*_acc"
         if self.metric_missing:
             info.note(f"{self.metric_missing} line(s) without metric {metric_label!r}; "
