@@ -138,9 +138,11 @@ class WildBenchAdapter(Adapter):
             for sid in dropped:
                 rows.append({"item_id": sid, "grade": "invalid", "grade_rule": RULE_DROPPED, "response": pd.NA,
                              "prediction": pd.NA})
-            info.note(f"{len(dropped)} of {len(reference)} reference task(s) missing from the file (judge output "
-                      f"dropped): invalid (rule {RULE_DROPPED!r})"
-                      + (f"; {unknown} scored id(s) are not in the reference list" if unknown else ""))
+            parts = ([f"{len(dropped)} of {len(reference)} reference task(s) missing from the file (judge output "
+                      f"dropped): invalid (rule {RULE_DROPPED!r})"] if dropped else [])
+            parts += [f"{unknown} scored id(s) are not in the reference list"] if unknown else []
+            if parts:  # every reference task scored: nothing to say (no note counts zero)
+                info.note("; ".join(parts))
         else:
             info.note(f"{len(seen)} scored task(s); tasks the judge dropped cannot be counted without the reference "
                       "list (session_ids.txt beside the file)")
