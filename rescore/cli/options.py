@@ -166,9 +166,6 @@ Ties = Annotated[str, typer.Option("--ties", help="≈ marks from: auto (paired 
                                    rich_help_panel=CONFIDENCE)]
 
 
-show_advanced(False)
-
-
 # ---- issue 16 (verdicts): which part of a producer's score decides ----
 ScoreKey = Annotated[str | None, typer.Option("--score-key", help="inspect_ai: the entry of a dict score (or the "
                                               "index of a list score) that is the grade, e.g. 'Problem "
@@ -177,3 +174,6 @@ Metric = Annotated[str | None, typer.Option("--metric", help="lm-eval: the metri
                                             "acc_bytes | exact_match ...; default: the task's first). A metric a "
                                             "file lacks is an error listing the ones it has.",
                                             rich_help_panel=PRODUCERS, show_default=False)]
+
+
+show_advanced(False)
