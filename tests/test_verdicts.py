@@ -295,3 +295,56 @@ def test_real_math_cut_before_final_answer_is_invalid() -> None:
     assert any("38 of 40 answer(s) never reach \"Final Answer\"" in n for n in data.notes)
     counted = rescore.load(path, need_items=False)  # counts mode agrees
     assert int(counted.item_counts.loc[counted.item_counts["outcome"] == "invalid", "count"].sum()) == 38
+
+
+# -- real MMLU-Pro files with stored random letters (tests/fixtures/real/mmlu_pro_stored_letters) -----------
+
+STORED = ROOT / "tests" / "fixtures" / "real" / "mmlu_pro_stored_letters"
+_FIRST = r"answer is \(?([A-J])\)?"
+_SECOND = r".*[aA]nswer:\s*([A-J])"
+_FINAL = r"\b[A-J]\b(?!.*\b[A-J]\b)"
+
+
+def _official(text: str) -> tuple[str | None, int]:
+    """The official extractor written out again (compute_accuracy.py), independent of rescore's copy."""
+    import re
+
+    for stage, pattern in ((1, _FIRST), (2, _SECOND)):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1), stage
+    match = re.search(_FINAL, text, re.DOTALL)
+    return (match.group(0), 3) if match else (None, 0)
+
+
+@pytest.mark.parametrize(("name", "key", "expected"), [
+    ("DeepSeek-Coder-V2", "model_outputs", {"baked": 14, "lone": 8, "null": 11, "strays": 4}),
+    ("mathstral-7B", "generated_text", {"baked": 8, "lone": 0, "null": 0, "strays": 0}),
+])
+def test_real_stored_random_letters_are_invalid(name: str, key: str, expected: dict[str, int]) -> None:
+    path = STORED / f"model_outputs_{name}_5shots.sel.json"
+    raw = json.loads(path.read_text())
+    records = [r for r in raw if isinstance(r, dict)]
+    found = {"baked": sum(1 for r in records if r["pred"] and _official(r[key])[0] is None),
+             "lone": sum(1 for r in records if r["pred"] and _official(r[key])[0] not in (None, r["pred"])),
+             "null": sum(r["pred"] is None for r in records), "strays": len(raw) - len(records)}
+    assert found == expected  # PROVENANCE.md's counts, from the files' own fields
+    data = rescore.load(path)
+    rules = data.items["rule"].value_counts()
+    outcomes = data.items["outcome"].value_counts()
+    assert len(data.items) == len(records)
+    # a stored letter the text does not hold is invalid (or an abstention when the output ends in one)
+    random_letter = int(rules.get("no answer in text (stored letter was the random fallback)", 0))
+    unconfirmed = int(rules.get("no answer stated in text (stored letter unconfirmed)", 0))
+    final_abstain = int(rules.get("abstention phrase (final answer)", 0))
+    assert random_letter + unconfirmed + final_abstain + int(rules.get("extraction failure", 0)) + int(
+        rules.get("no answer (output cut off)", 0)) == expected["baked"] + expected["lone"] + expected["null"]
+    ordinary = [r for r in records if r["pred"] and _official(r[key])[0] == r["pred"]]
+    assert int(outcomes.get("correct", 0)) == sum(r["pred"] == r["answer"] for r in ordinary)
+    assert int(outcomes.get("wrong", 0)) == sum(r["pred"] != r["answer"] for r in ordinary)
+    if expected["strays"]:  # named, not only counted
+        assert any('skipped 4 top-level element(s) that are not records: [2] "other", [3] "total", [4] "chemistry"'
+                   in n for n in data.notes)
+    # --no-reextract keeps the stored letters: the random ones count as answers again
+    plain = rescore.load(path, reextract=False).items["outcome"].value_counts()
+    assert int(plain.get("invalid", 0)) + int(plain.get("abstain", 0)) <= expected["null"]

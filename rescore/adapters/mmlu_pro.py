@@ -19,7 +19,8 @@ official-style number is recorded as a producer metric with the reason for the m
 Re-extraction (default; ``--no-reextract`` keeps the file's ``pred``): some published files have
 a random letter already baked into ``pred``, so the official three-stage extractor is applied
 again to every stored letter's text: no letter found means the stored one was the random
-fallback (``invalid``), another letter replaces it. A null ``pred`` takes a letter only from an
+fallback (``invalid``); another letter from an explicit statement replaces it; another letter
+found only by the last (lone-letter) stage leaves the stored one unconfirmed (``invalid``). A null ``pred`` takes a letter only from an
 explicit answer statement (stages 1-2, "answer is (X)" / "Answer: X"); the last stage's lone
 letter is not trusted there, since in a cut-off output it is a letter of a formula (10 of the 26
 null preds of the published Llama-3-8B file) or the pronoun in "I don't know.". Counts of every
@@ -49,6 +50,7 @@ RULE_CUT_OFF = "no answer (output cut off)"
 RULE_FINAL_ABSTAIN = "abstention phrase (final answer)"
 RULE_RANDOM_LETTER = "no answer in text (stored letter was the random fallback)"
 RULE_REEXTRACTED = "re-extracted (official patterns)"
+RULE_UNCONFIRMED = "no answer stated in text (stored letter unconfirmed)"
 RANDOM_NOTE = "official scripts replace unparsed answers with a random letter"
 _FIRST = re.compile(r"answer is \(?([A-J])\)?")
 _SECOND = re.compile(r".*[aA]nswer:\s*([A-J])")
@@ -163,9 +165,9 @@ class MMLUProAdapter(Adapter):
         n_null = 0
         null_hits = 0
         changes = {"null_to_letter": 0, "letter_to_null": 0, "letter_to_other_letter": 0, "no_text": 0,
-                   "null_lone_letter": 0}
+                   "null_lone_letter": 0, "letter_unconfirmed": 0}
         detector = self.abstention_detector(options)
-        finals = {"abstain": 0, "cut_off": 0}
+        finals = {"abstain": 0, "cut_off": 0, "abstain_stored": 0}
         for index, record in enumerate(doc):
             if not isinstance(record, dict):
                 stray.append((index, dumps_short(record, 30)))
@@ -202,6 +204,10 @@ class MMLUProAdapter(Adapter):
                     elif old is not None and new is None:
                         changes["letter_to_null"] += 1
                         pred, rule = None, RULE_RANDOM_LETTER
+                    elif old is not None and new != old and stage == 3:
+                        # the text states no answer, and its lone letter is not the stored one: unconfirmed
+                        changes["letter_unconfirmed"] += 1
+                        pred, rule = None, RULE_UNCONFIRMED
                     elif old is not None and new != old:
                         changes["letter_to_other_letter"] += 1
                         pred, rule = new, RULE_REEXTRACTED
@@ -219,9 +225,9 @@ class MMLUProAdapter(Adapter):
                 row["prediction"] = pd.NA
                 row["grade_final"] = True
                 if reason is not None:
-                    finals["abstain"] += 1
+                    finals["abstain" if rule == RULE_COMPARE else "abstain_stored"] += 1
                     row["grade"], row["grade_rule"] = "abstain", RULE_FINAL_ABSTAIN
-                elif rule == RULE_RANDOM_LETTER:
+                elif rule in (RULE_RANDOM_LETTER, RULE_UNCONFIRMED):
                     row["grade"], row["grade_rule"] = "invalid", rule
                 else:
                     cut_off = final is None and bool(text and text.strip())
@@ -249,12 +255,18 @@ class MMLUProAdapter(Adapter):
                 null_expected_accuracy=(official_correct - null_hits + official_expected) / n,
             )
         if options.reextract:
-            changed = changes["null_to_letter"] + changes["letter_to_null"] + changes["letter_to_other_letter"]
+            changed = (changes["null_to_letter"] + changes["letter_to_null"] + changes["letter_to_other_letter"]
+                       + changes["letter_unconfirmed"])
             info.producer_metrics["reextract"] = {**changes, "changed": changed, "records": n}
             parts = [f"{changes['letter_to_null']} stored letter(s) with no answer in the text (the official "
                      "random fallback) are invalid" if changes["letter_to_null"] else "",
                      f"{changes['letter_to_other_letter']} stored letter(s) replaced by the one the text states"
                      if changes["letter_to_other_letter"] else "",
+                     f"{changes['letter_unconfirmed']} stored letter(s) that the text does not state (only a "
+                     "different lone letter, as in a cut-off formula) are invalid" if changes["letter_unconfirmed"]
+                     else "",
+                     f"{finals['abstain_stored']} of these end in an abstention (rule {RULE_FINAL_ABSTAIN!r})"
+                     if finals["abstain_stored"] else "",
                      f"{changes['null_to_letter']} null pred(s) read from an explicit answer statement"
                      if changes["null_to_letter"] else "",
                      f"{changes['null_lone_letter']} null pred(s) not given the lone letter the official last stage "
