@@ -22,9 +22,9 @@ again to every stored letter's text: no letter found means the stored one was th
 fallback (``invalid``); another letter from an explicit statement replaces it; another letter
 found only by the last (lone-letter) stage leaves the stored one unconfirmed (``invalid``). A
 null ``pred`` takes a letter only from an explicit answer statement (stages 1-2, "answer is
-(X)" / "Answer: X"); the last stage's lone letter is not trusted there, since in a cut-off output it is a letter of a formula (10 of the 26
-null preds of the published Llama-3-8B file) or the pronoun in "I don't know.". Counts of every
-change are noted.
+(X)" / "Answer: X"); the last stage's lone letter is not trusted there, since in a cut-off
+output it is a letter of a formula (10 of the 26 null preds of the published Llama-3-8B file)
+or the pronoun in "I don't know.". Counts of every change are noted.
 """
 
 from __future__ import annotations
