@@ -348,3 +348,20 @@ def test_real_stored_random_letters_are_invalid(name: str, key: str, expected: d
     # --no-reextract keeps the stored letters: the random ones count as answers again
     plain = rescore.load(path, reextract=False).items["outcome"].value_counts()
     assert int(plain.get("invalid", 0)) + int(plain.get("abstain", 0)) <= expected["null"]
+
+
+@pytest.mark.real_data
+def test_real_simpleqa_grader_verdict_stands_and_explain_lists_the_disagreements() -> None:
+    folder = real_data("simpleqa_thirdparty_eyalbenba")
+    path = folder / "tavily_advanced_advanced_results.first1000.jsonl"
+    raw = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    items = rescore.load(path).items
+    # PROVENANCE: A 617, B 169, C 214 in the slice; the grader's letters are the outcomes, exactly
+    assert items["outcome"].value_counts().to_dict() == {"correct": 617, "wrong": 169, "abstain": 214}
+    assert sum(r["grade"] == "B" for r in raw) == 169
+    disagree = items[items["rule"] == "explicit grade; abstention phrase disagrees"]
+    assert len(disagree) == 2 and set(disagree["outcome"]) == {"wrong"}
+    shown = invoke("leaderboard", str(path), "--explain", "-q")
+    text = " ".join(shown.stdout.split())
+    assert "abstention phrases disagree (2 item(s))" in text
+    assert all(item in text for item in disagree["item_id"])

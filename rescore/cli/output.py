@@ -40,3 +40,10 @@ def print_explain(board: Leaderboard, console: Console) -> None:
     for row in board.explain.itertuples(index=False):
         table.add_row(str(row.benchmark), str(row.model), str(row.outcome), str(row.rule), str(row.count))
     console.print(table)
+    found = board.disagreements
+    if found is not None and not found.empty:
+        console.print(f"The producer's verdict stood where the abstention phrases disagree ({len(found)} item(s)):")
+        for (benchmark, model), group in found.groupby(["benchmark", "model"], sort=True):
+            ids = group["item_id"].astype(str).tolist()
+            shown = ", ".join(ids[:20]) + (f" ... (+{len(ids) - 20})" if len(ids) > 20 else "")
+            console.print(f"  {benchmark} / {model}: {shown}")

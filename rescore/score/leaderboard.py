@@ -80,6 +80,8 @@ class Leaderboard:
     policy_omitted: pd.DataFrame | None = None
     # runs without a single grade: not scored, not ranked, no marks (benchmark, model, n, reason)
     unscored: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNSCORED_COLUMNS))
+    # items whose producer verdict stood although the abstention phrases disagree (--explain lists them)
+    disagreements: pd.DataFrame | None = None
 
     def tie_phrase(self) -> str:
         """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
@@ -199,6 +201,18 @@ def group_counts(data: Dataset) -> pd.DataFrame:
         raise InputError(f"{first['model']} on {first['benchmark']} has both per-item rows and counts-only "
                          "aggregates; pass one or the other")
     return counts
+
+
+def disagreements(data: Dataset) -> pd.DataFrame | None:
+    """The items whose producer verdict stood against the abstention phrases (rule ``...; abstention
+    phrase disagrees``): benchmark, model, item_id, outcome, rule. None without item rows."""
+    if not data.has_items:
+        return None
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    hit = data.items["rule"].astype("string").str.endswith(RULE_DISAGREES).fillna(False).astype(bool)
+    columns = ["benchmark", "model", "item_id", "outcome", "rule"]
+    return data.items.loc[hit, columns].reset_index(drop=True)
 
 
 def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -343,6 +357,7 @@ def build(
         policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level)
         notes.extend(policy_notes)
     return Leaderboard(
+        disagreements=disagreements(data),
         unscored=unscored,
         tie_method=tie_method,
         policy_rows=policy_rows,
