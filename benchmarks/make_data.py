@@ -159,6 +159,87 @@ def write_parquet_model(out: Path, m: int, n: int, seed: int) -> int:
     return path.stat().st_size
 
 
+GENERIC_IDK = "I don't know"
+
+
+def generic_columns(m: int, n: int, seed: int) -> dict[str, np.ndarray]:
+    """One model's rows of the ordinary table (issue 18): ``model, benchmark, item_id, pred,
+    answer, confidence``; no grade column, so correctness is prediction vs gold. About 5 % of
+    ``pred`` say "I don't know" (the plan's invalid items that abstain, the rest of its invalid
+    items answer a wrong letter); a tenth of the letters come lower-case, as hand-made tables do."""
+    plan = plan_outcomes(m, n, seed)
+    rng = np.random.default_rng(seed * 7919 + m)
+    idx = np.arange(n)
+    half = n // 2
+    task = np.where(idx < half, TASKS[0], TASKS[1])
+    letters = np.where(plan["correct"], plan["gold"], np.where(plan["invalid"], plan["gold"], plan["pred"]))
+    wrong = LETTERS[(np.searchsorted(LETTERS, plan["gold"]) + 1 + (plan["variant"] % 9)) % 10]
+    letters = np.where(plan["invalid"] & ~plan["correct"], wrong, letters)
+    letters = np.where(rng.random(n) < 0.1, np.char.lower(letters.astype(str)), letters)
+    pred = np.where(plan["idk"], GENERIC_IDK, letters).astype(object)
+    confidence = np.round(rng.random(n), 3)
+    return {"model": np.full(n, model_name(m), dtype=object), "benchmark": task.astype(object),
+            "item_id": np.char.add(np.where(idx < half, "q", "r"), np.where(idx < half, idx, idx - half).astype(str)
+                                   ).astype(object),
+            "pred": pred, "answer": plan["gold"].astype(object), "confidence": confidence}
+
+
+def write_generic(out: Path, n_items: int, n_models: int, seed: int, text_rows: int) -> dict[str, int]:
+    """``generic/all.parquet`` (every row, one file; row groups of 1M rows, as pandas and Arrow
+    write by default) and its first ``text_rows`` rows as ``generic_text/all.csv`` and
+    ``generic_text/all.jsonl`` (plus ``generic_text/first.parquet``, the same rows in Parquet)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    per_model = n_items // n_models
+    (out / "generic").mkdir(parents=True, exist_ok=True)
+    (out / "generic_text").mkdir(parents=True, exist_ok=True)
+    writer = None
+    sizes: dict[str, int] = {}
+    first: list[pa.Table] = []
+    kept = 0
+    for m in range(n_models):
+        table = pa.table(generic_columns(m, per_model, seed))
+        if writer is None:
+            writer = pq.ParquetWriter(out / "generic" / "all.parquet", table.schema)
+        writer.write_table(table, row_group_size=1_000_000)
+        if kept < text_rows:
+            first.append(table.slice(0, text_rows - kept))
+            kept += first[-1].num_rows
+    assert writer is not None
+    writer.close()
+    head = pa.concat_tables(first)
+    pq.write_table(head, out / "generic_text" / "first.parquet")
+    pacsv.write_csv(head, out / "generic_text" / "all.csv")
+    with (out / "generic_text" / "all.jsonl").open("w", encoding="utf-8") as handle:
+        for row in head.to_pylist():
+            handle.write(json.dumps(row) + "\n")
+    for name in ("generic/all.parquet", "generic_text/all.csv", "generic_text/all.jsonl"):
+        sizes[name] = (out / name).stat().st_size
+    return sizes
+
+
+def expected_generic(n_items: int, n_models: int, seed: int, rows: int | None = None) -> dict[str, int]:
+    """Outcome totals of the generic table (its first ``rows`` rows): pred vs answer, IDK abstains."""
+    per_model = n_items // n_models
+    totals = {"correct": 0, "wrong": 0, "abstain": 0}
+    left = per_model * n_models if rows is None else rows
+    for m in range(n_models):
+        if left <= 0:
+            break
+        cols = generic_columns(m, per_model, seed)
+        take = min(left, per_model)
+        pred = np.char.upper(cols["pred"][:take].astype(str))
+        idk = cols["pred"][:take] == GENERIC_IDK
+        right = pred == cols["answer"][:take].astype(str)
+        totals["abstain"] += int(idk.sum())
+        totals["correct"] += int((right & ~idk).sum())
+        totals["wrong"] += int((~right & ~idk).sum())
+        left -= take
+    return totals
+
+
 def expected_counts(n_items: int, n_models: int, seed: int) -> dict[str, int]:
     """Outcome totals the benchmark's every reader must reproduce (a correctness check)."""
     per_model = n_items // n_models

@@ -65,3 +65,10 @@ class GateFailed(RescoreError):
     """A requested quality gate (``rescore check``) did not hold."""
 
     exit_code = EXIT_GATE_FAILED
+
+
+class OutputError(RescoreError):
+    """An output cannot be written (no permission, a folder in the way, disk full): one line
+    naming the target the user gave, not the temporary file beside it."""
+
+    exit_code = EXIT_INPUT

@@ -376,7 +376,9 @@ def test_failed_write_of_a_new_file_leaves_nothing(tmp_path: Path) -> None:
         tmp.write_text("partial")
         raise OSError("disk full")
 
-    with pytest.raises(OSError):
+    from rescore.errors import OutputError
+
+    with pytest.raises(OutputError, match=r"cannot write .*board\.csv"):  # named, not the temporary file
         write_atomic(target, fail)
     assert list((tmp_path / "out").iterdir()) == []
 

@@ -51,8 +51,13 @@ def text_or_na(value: Any) -> Any:
 
 def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """``(line_number, text)`` for each non-blank line; invalid UTF-8 names the line (never a crash)."""
-    with path.open("rb") as handle:
-        for line_no, raw in enumerate(handle, start=1):
+    from rescore.read.tables import MAX_LINE_BYTES, _split_lines
+
+    with path.open("rb") as handle:  # the same 256 MB line limit as every JSONL reader (issue 17)
+        for line_no, raw in enumerate(_split_lines(handle, MAX_LINE_BYTES), start=1):
+            if raw is None:
+                raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB", path=str(path),
+                                 line=line_no)
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -39,7 +39,7 @@ from rescore.adapters.base import Adapter, SourceInfo
 from rescore.errors import InputError
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
-from rescore.read.tables import read_json_document
+from rescore.read.tables import read_bounded, read_json_document
 
 PRECISE = "hallulens_precise_wikiqa"
 NONSENSE = "hallulens_nonexistent_entities"
@@ -126,7 +126,7 @@ class HalluLensAdapter(Adapter):
         if not side.is_file():
             return empty
         try:
-            lines = [json.loads(line) for line in side.read_text(encoding="utf-8").splitlines() if line.strip()]
+            lines = [json.loads(line) for line in read_bounded(side).decode("utf-8").splitlines() if line.strip()]
         except (OSError, ValueError):
             info.note("generation.jsonl beside eval_results.json is unreadable; texts not attached")
             return empty

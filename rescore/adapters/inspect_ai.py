@@ -61,6 +61,7 @@ from rescore.outcomes.abstention import AbstentionDetector
 from rescore.outcomes.decide import classify, parse_grade
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
+from rescore.read.tables import read_bounded
 from rescore.read.zipfiles import SafeZip, is_zip, zip_names
 
 LETTER_GRADES = {"C": "correct", "I": "wrong", "P": "partial", "N": "abstain"}
@@ -134,7 +135,9 @@ class _Log:
 
     def _open_json(self) -> None:
         try:
-            obj = json.loads(self.path.read_bytes())
+            obj = json.loads(read_bounded(self.path))
+        except InputError:
+            raise
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             raise InputError(f"not valid JSON ({exc})", path=str(self.path), line=line) from None

@@ -46,6 +46,7 @@ from rescore.errors import InputError, UsageError
 from rescore.outcomes.decide import parse_grade
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
+from rescore.read.tables import read_bounded
 
 NEW_COLUMNS = ("doc", "model_response", "metric")
 OLD_COLUMNS = ("predictions", "metrics")
@@ -173,7 +174,7 @@ class _Context:
         if not candidate.is_file():
             return
         try:
-            doc = json.loads(candidate.read_bytes())
+            doc = json.loads(read_bounded(candidate))
         except (OSError, ValueError) as exc:
             info.note(f"results file {candidate} unreadable ({exc}); no producer cross-check")
             return

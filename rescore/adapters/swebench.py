@@ -35,7 +35,7 @@ from rescore.adapters.base import Adapter, SourceInfo
 from rescore.errors import InputError
 from rescore.outcomes.names import normalise_model
 from rescore.read.options import LoadOptions
-from rescore.read.tables import read_json_document
+from rescore.read.tables import read_bounded, read_json_document
 
 BENCHMARK = "swebench"
 RULE_EMPTY = "empty patch"
@@ -277,7 +277,7 @@ def _find_predictions(path: Path, ids: set[str]) -> tuple[Path, list[dict[str, A
 def _read_predictions(path: Path) -> list[dict[str, Any]] | None:
     """JSONL, a JSON list, or a dict id -> prediction (SWE-agent); None when unreadable."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path).decode("utf-8")
         if path.suffix.lower() == ".jsonl":
             records = [json.loads(line) for line in text.splitlines() if line.strip()]
         else:
@@ -345,7 +345,7 @@ def _check_instance_reports(logs: Path, report: dict[str, Any], info: SourceInfo
                 mismatches.append(f"{iid}: graded in the run report but no report.json")
             continue
         try:
-            verdict = json.loads(file.read_text(encoding="utf-8"))[iid]["resolved"]
+            verdict = json.loads(read_bounded(file))[iid]["resolved"]
         except (OSError, ValueError, KeyError, TypeError):
             if iid not in errors:
                 mismatches.append(f"{iid}: report.json unreadable but the run report has a verdict")

@@ -43,7 +43,7 @@ from rescore.adapters.base import Adapter, SourceInfo
 from rescore.errors import InputError
 from rescore.outcomes.names import normalise_model
 from rescore.read.options import LoadOptions
-from rescore.read.tables import read_json_document
+from rescore.read.tables import read_bounded, read_json_document
 
 BENCHMARK = "wildbench"
 DEFAULT_PASS_SCORE = 7.0
@@ -58,7 +58,7 @@ def read_reference_ids(source: str | Path | list[str] | tuple[str, ...]) -> list
         return [str(x) for x in source]
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path).decode("utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the reference id list ({exc.strerror})", path=str(path)) from exc
     if text.lstrip().startswith("["):

@@ -47,7 +47,7 @@ def handle_errors(func: F) -> F:
         except RescoreError as exc:
             if debug:
                 traceback.print_exc()
-            print(f"rescore: error: {exc}", file=sys.stderr)
+            print(f"rescore: error: {_safe(exc)}", file=sys.stderr)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt as exc:
             how_far = f" after {exc}" if str(exc) else ""  # rescore.read.workers.Interrupted: "3 of 10 files read"
@@ -56,8 +56,16 @@ def handle_errors(func: F) -> F:
         except Exception as exc:  # an unexpected failure: still one line unless --debug
             if debug:
                 traceback.print_exc()
-            print(f"rescore: error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)",
+            print(f"rescore: error: unexpected {type(exc).__name__}: {_safe(exc)} (rerun with --debug for details)",
                   file=sys.stderr)
             raise typer.Exit(EXIT_INPUT) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _safe(exc: BaseException) -> str:
+    """The message with control characters and non-UTF-8 file names escaped: a message quotes
+    file content and names, which must neither drive the terminal nor fail the print."""
+    from rescore.report.safe_text import safe_path
+
+    return safe_path(str(exc))

@@ -175,5 +175,14 @@ Metric = Annotated[str | None, typer.Option("--metric", help="lm-eval: the metri
                                             "file lacks is an error listing the ones it has.",
                                             rich_help_panel=PRODUCERS, show_default=False)]
 
+# ---- issue 17: hostile input (docs/hostile.md) ----
+RawCsv = Annotated[bool, typer.Option("--raw-csv", help="Write CSV cells as they are: by default a text cell "
+                                      "starting with = + - @ tab or CR gets a leading ' (OWASP CSV-injection guard).",
+                                      rich_help_panel=OUTPUT)]
+
+Pairs = Annotated[str, typer.Option("--pairs", help="Which pairs compare tests: all | adjacent (each model with the "
+                                    "one ranked above it and with the leader) | MODEL (it against every other) | "
+                                    "auto (all up to 100 models, else adjacent).", rich_help_panel=CONFIDENCE)]
+
 
 show_advanced(False)

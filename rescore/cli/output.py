@@ -6,14 +6,15 @@ from rich.console import Console
 from rich.table import Table
 
 from rescore.read.assemble import said_of_files
+from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.leaderboard import Leaderboard
 
 
 def print_notes(board: Leaderboard, console: Console) -> None:
     for note in board.notes:
-        console.print(f"[dim]note:[/] {note}", markup=True, highlight=False)
+        console.print(f"[dim]note:[/] {terminal_markup(note)}", markup=True, highlight=False)
     for line in skipped_lines(board.skipped):
-        console.print(f"[dim]skipped:[/] {line}", highlight=False)
+        console.print(f"[dim]skipped:[/] {terminal_markup(line)}", highlight=False)
 
 
 def skipped_lines(skipped: list[tuple[str, str]]) -> list[str]:
@@ -38,7 +39,7 @@ def print_explain(board: Leaderboard, console: Console) -> None:
     for col in ("benchmark", "model", "outcome", "rule", "count"):
         table.add_column(col, justify="right" if col == "count" else "left")
     for row in board.explain.itertuples(index=False):
-        table.add_row(str(row.benchmark), str(row.model), str(row.outcome), str(row.rule), str(row.count))
+        table.add_row(*(escape_controls(v) for v in (row.benchmark, row.model, row.outcome, row.rule, row.count)))
     console.print(table)
     found = board.disagreements
     if found is not None and not found.empty:

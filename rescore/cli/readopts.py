@@ -67,6 +67,7 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     """LoadOptions from the shared flags' values (validating the ones typer cannot, engine included)."""
     if values.get("on_error", "raise") not in ("raise", "skip"):
         raise UsageError(f"--on-error must be raise or skip, not {values['on_error']!r}")
+    check_producer_options(values)
     if values.get("engine", "local") != "local" or values.get("scheduler") is not None:
         from rescore.read.engines import check_engine_options
 
@@ -76,6 +77,30 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     kw["abstain_phrases"] = tuple(values.get("abstain_phrase") or ())
     kw.update(fixed)
     return LoadOptions.from_kwargs(**kw)
+
+
+# issue 17: producer option values are checked here, before any file is read (exit 2, one line)
+CHOICES = {"denominator": ("submitted", "dataset"), "epochs": ("attempts", "majority", "first"),
+           "confidence_norm": ("raw", "length")}
+PASS_SCORE_RANGE = (1.0, 10.0)  # WildBench's 1-10 judge scale, the only producer with --pass-score
+
+
+def check_producer_options(values: dict[str, Any]) -> None:
+    """Values typer cannot check: choices, and numbers that must be finite and within a scale."""
+    import math
+
+    for name, allowed in CHOICES.items():
+        value = values.get(name)
+        if value is not None and value not in allowed:
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}")
+    score = values.get("pass_score")
+    low, high = PASS_SCORE_RANGE
+    if score is not None and not (math.isfinite(score) and low <= score <= high):
+        raise UsageError(f"--pass-score must be a number from {low:g} to {high:g} (WildBench's scale), not {score!r}")
+    t = values.get("instructed_t")
+    if t is not None and not (math.isfinite(t) and 0.0 <= t < 1.0):
+        raise UsageError(f"--instructed-t must be in [0, 1), not {t!r}")
 
 
 SCORING_FLAGS: dict[str, tuple[Any, Any, str]] = {

@@ -19,6 +19,7 @@ from rescore.cli.common import stderr_console, stdout_console
 from rescore.cli.readopts import read_options
 from rescore.read.assemble import Dataset
 from rescore.read.load import load
+from rescore.report.safe_text import terminal_markup
 from rescore.report.stats_output import stats_format, to_csv, to_json, write_report
 from rescore.score.results import StatsReport
 
@@ -40,24 +41,30 @@ def load_data(paths: list[Path], read: dict[str, Any]) -> Dataset:
 
 
 def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
-         print_table: Callable[[StatsReport, Console], None]) -> None:
-    """Notes to stderr, then the report to ``-o`` or stdout."""
+         print_table: Callable[[StatsReport, Console], None], raw_csv: bool = False) -> None:
+    """Notes to stderr, then the report to ``-o`` or stdout (also ``-o -``)."""
+    from rescore.report.atomic import is_stdout
+
+    if is_stdout(output):
+        output = None
     err = stderr_console()
     if not quiet:
         for note in report.notes:
-            err.print(f"[dim]note:[/] {note}", markup=True, highlight=False)
+            err.print(f"[dim]note:[/] {terminal_markup(note)}", markup=True, highlight=False)
         for skipped in report.provenance.get("skipped", []):
-            err.print(f"[dim]skipped:[/] {skipped['path']}: {skipped['reason']}", highlight=False)
+            err.print(f"[dim]skipped:[/] {terminal_markup(skipped['path'])}: {terminal_markup(skipped['reason'])}",
+                      highlight=False)
         for row in report.tables.get("omitted", []).itertuples(index=False) if "omitted" in report.tables else []:
-            err.print(f"[dim]omitted:[/] {row.model} on {row.benchmark}: {row.reason}", highlight=False)
+            err.print(f"[dim]omitted:[/] {terminal_markup(f'{row.model} on {row.benchmark}: {row.reason}')}",
+                      highlight=False)
     if output is not None:
-        written = write_report(report, fmt, output)
+        written = write_report(report, fmt, output, raw_csv)
         if not quiet:
             err.print("wrote " + ", ".join(str(p) for p in written) + f" ({fmt})")
     elif fmt == "json":
         typer.echo(to_json(report), nl=False)
     elif fmt == "csv":
-        typer.echo(to_csv(report.tables[report.main]), nl=False)
+        typer.echo(to_csv(report.tables[report.main], raw_csv), nl=False)
         others = [name for name in report.tables if name != report.main]
         if others and not quiet:
             err.print(f"[dim]note:[/] CSV on stdout holds the {report.main} table; -o FILE.csv also writes "

@@ -87,7 +87,7 @@ def parse_grades(values: pd.Series) -> pd.Series:
     """Vectorised :func:`parse_grade` (uses the distinct values only: grade columns repeat)."""
     from rescore.outcomes.distinct import map_unique
 
-    return map_unique(values.astype(object), parse_grade)
+    return map_unique(values, parse_grade)
 
 
 def normalise_answer(text: Any, *, drop_articles: bool = True) -> str:
@@ -119,12 +119,70 @@ def answers_match(prediction: Any, gold: Any) -> bool:
 
 
 def compare(prediction: pd.Series, gold: pd.Series) -> pd.Series:
-    """Outcome from prediction vs gold after normalisation (a list gold matches any element)."""
-    out = [
-        Outcome.CORRECT.value if answers_match(pred, ref) else Outcome.WRONG.value
-        for pred, ref in zip(prediction.astype(object), gold.astype(object), strict=True)
-    ]
+    """Outcome from prediction vs gold after normalisation (a list gold matches any element).
+
+    Decided on distinct values, with the rule of :func:`answers_match`: each distinct prediction
+    and each distinct gold is normalised once (both ways, with and without articles), the
+    normalised texts become integer ids, and a row matches when its ids are equal; then a take
+    back to the rows. A gold column holding lists is decided once per distinct (prediction, gold)
+    pair instead. Same answers as :func:`answers_match` row by row (``tests/test_distinct.py``).
+    """
+    match = _matches_scalar(prediction, gold)
+    if match is None:
+        match = _matches_pairs(prediction, gold)
+    out = np.where(match, Outcome.CORRECT.value, Outcome.WRONG.value)
     return pd.Series(out, index=prediction.index, dtype="string")
+
+
+def _matches_scalar(prediction: pd.Series, gold: pd.Series) -> np.ndarray | None:
+    """Row-wise :func:`answers_match` for a gold column of single values (``None`` if it holds lists)."""
+    from rescore.outcomes.distinct import distinct
+
+    try:
+        pred_codes, preds = distinct(prediction)
+        gold_codes, golds = distinct(gold)
+    except TypeError:  # unhashable values: lists of golds
+        return None
+    if any(isinstance(g, (list, tuple, np.ndarray)) for g in golds):
+        return None
+    ids: dict[str, int] = {}
+
+    def ident(texts: list[str]) -> np.ndarray:
+        return np.array([ids.setdefault(t, len(ids)) for t in texts], dtype="int64")
+
+    pred_light = [normalise_answer(p, drop_articles=False) for p in preds]
+    pred_full = [normalise_answer(p) for p in preds]
+    gold_light = ident([normalise_answer(g, drop_articles=False) for g in golds])
+    gold_full = ident([normalise_answer(g) for g in golds])
+    # a blank light form never matches, a blank full form never matches by the full rule: -1/-2
+    # are ids no gold has
+    p_light = np.where([bool(t) for t in pred_light], ident(pred_light), -1)
+    p_full = np.where([bool(t) for t in pred_full], ident(pred_full), -2)
+    p_light_rows = p_light[pred_codes]
+    return (p_light_rows >= 0) & ((p_light_rows == gold_light[gold_codes])
+                                  | (p_full[pred_codes] == gold_full[gold_codes]))
+
+
+def _matches_pairs(prediction: pd.Series, gold: pd.Series) -> np.ndarray:
+    """Row-wise :func:`answers_match`, once per distinct (prediction, gold) pair (golds may be lists)."""
+    preds = prediction.to_numpy(dtype=object)
+    golds = gold.to_numpy(dtype=object)
+    keys = [(p.__class__, p, _hashable(g)) for p, g in zip(preds, golds, strict=True)]
+    codes, _ = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=False)
+    first = np.unique(codes, return_index=True)[1]
+    decided = np.array([answers_match(preds[i], golds[i]) for i in first], dtype=bool)
+    return decided[codes]
+
+
+def _hashable(value: Any) -> Any:
+    """A key for a gold value: lists and arrays as tuples of (type, element), scalars by type too."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return (value.__class__, tuple((v.__class__, _hashable(v)) for v in value))
+    try:
+        hash(value)
+    except TypeError:
+        return (value.__class__, repr(value))
+    return (value.__class__, value)
 
 
 def classify(

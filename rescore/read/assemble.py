@@ -88,6 +88,12 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
     hinted = get_adapter(options.format_hint) if options.format_hint else None
     adapters = all_adapters()
     for path, walked in iter_files(paths):
+        unusable = _unusable_name(path)
+        if unusable:
+            if options.on_error != "skip":
+                raise InputError(unusable, path=shown_path(path))
+            skipped.append((shown_path(path), f"error: {unusable}"))
+            continue
         if walked and _is_documentation(path):
             skipped.append((str(path), "documentation or script, not results"))
             continue
@@ -96,6 +102,11 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
             skipped.append((str(path), reason))
             continue
         adapter = hinted or detect(path)
+        if adapter is None and (unreadable := _unreadable(path)):  # say why, not "no adapter recognises"
+            if options.on_error != "skip":
+                raise InputError(unreadable, path=str(path))
+            skipped.append((str(path), f"error: {unreadable}"))
+            continue
         if adapter is None:
             if options.skip_unknown:
                 skipped.append((str(path), "no adapter recognises this file"))
@@ -106,6 +117,45 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
             )
         chosen.append((path, adapter))
     return chosen, skipped
+
+
+def shown_path(path: Path) -> str:
+    """A path fit for a message: bytes that are not UTF-8 shown as ``\\xNN``."""
+    import os
+
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _unusable_name(path: Path) -> str | None:
+    """A file name that is not UTF-8 cannot be written into a report (JSON, Parquet metadata) nor
+    opened by Arrow: one named error (issue 17), or a skip with ``--on-error skip``."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename the file"
+    return None
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why a regular file no adapter recognised cannot be read (permission denied, a damaged zip
+    such as a truncated inspect_ai ``.eval``), or None when it is merely unknown."""
+    import os
+    import stat
+    import zipfile
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(4)
+        if path.suffix.lower() in (".eval", ".zip") or head == b"PK\x03\x04":
+            with zipfile.ZipFile(path):
+                return None
+    except zipfile.BadZipFile as exc:
+        return f"the zip archive is damaged or truncated ({exc})"
+    except OSError as exc:
+        return f"cannot read file ({(exc.strerror or str(exc)).lower()})"
+    return None
 
 
 def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.DataFrame:

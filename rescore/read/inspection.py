@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from rescore.errors import InputError
 from rescore.read.assemble import plan
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import read_one
@@ -114,6 +115,19 @@ def _confidence_summary(items: pd.DataFrame) -> dict[str, Any]:
 def inspect_paths(paths: list[str | Path], options: LoadOptions | None = None, examples: int = 3) -> list[FileReport]:
     """Read each file on its own (no merging, no duplicate checks across files) and describe it."""
     options = options or LoadOptions()
+    from rescore.read.streams import copied_streams
+
+    with copied_streams(paths) as streams:  # a FIFO or device is read once (rescore/read/streams.py)
+        try:
+            reports = _inspect(streams.paths, options, examples)
+        except InputError as exc:
+            raise streams.renamed(exc) from None
+        for report in reports:
+            report.path = streams.name(report.path)
+    return reports
+
+
+def _inspect(paths: list[str | Path], options: LoadOptions, examples: int) -> list[FileReport]:
     chosen, _skipped = plan(paths, options)
     reports = []
     for path, adapter in chosen:

@@ -31,6 +31,29 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
         paths = [paths]
     paths = list(paths)
     options = options or LoadOptions.from_kwargs(**kwargs)
+    from rescore.read.streams import copied_streams
+
+    with copied_streams(paths) as streams:  # a FIFO or device is read once (rescore/read/streams.py)
+        try:
+            data = _load(streams.paths, options)
+        except InputError as exc:
+            raise streams.renamed(exc) from None
+        if streams.original:
+            _rename_sources(data, streams.name)
+    return data
+
+
+def _rename_sources(data: Dataset, name: Any) -> None:
+    """Provenance names a stream as the user gave it, not its temporary copy."""
+    for info in data.sources:
+        info.path = name(info.path)
+    data.skipped[:] = [(name(path), reason) for path, reason in data.skipped]
+    data.notes[:] = [name(note) for note in data.notes]
+    if len(data.items) and "source" in data.items:
+        data.items["source"] = data.items["source"].map(lambda s: name(s) if isinstance(s, str) else s)
+
+
+def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
     chosen, skipped = plan(paths, options)
     if not chosen:
         raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),

@@ -160,6 +160,33 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def as_input_error(exc: BaseException, path: Path) -> InputError | None:
+    """A failure of the file itself, raised below the adapters' own checks, as one line naming
+    the file (issue 17): no permission, a corrupt Parquet page, a damaged zip (a truncated
+    ``.eval``), compressed data that ends early. None for anything else (a bug stays a bug)."""
+    import zipfile
+    import zlib
+
+    where = str(path)
+    if isinstance(exc, InputError):
+        return exc
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)) or (
+            isinstance(exc, OSError) and "zip" in type(exc).__module__):
+        return InputError(f"the zip archive is damaged or truncated ({exc})", path=where)
+    if any(cls.__module__.startswith("pyarrow") for cls in type(exc).__mro__):
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return InputError(f"not a readable Parquet/Arrow file: {first}", path=where)
+    if isinstance(exc, PermissionError):
+        return InputError("cannot read file (permission denied)", path=where)
+    if isinstance(exc, OSError) and path.suffix.lower() in (".parquet", ".pq"):  # Arrow's decompression errors
+        return InputError(f"Parquet data is corrupt ({exc.strerror or exc})", path=where)
+    if isinstance(exc, OSError):
+        return InputError(f"cannot read file ({exc.strerror or exc})", path=where)
+    if isinstance(exc, UnicodeDecodeError):
+        return InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=where)
+    return None
+
+
 def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult:
     """Read one file by adapter name (picklable entry point for process pools and Dask).
 
@@ -170,10 +197,16 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
     detector = adapter.abstention_detector(options)
     tune_allocator()  # in every worker process too (rescore/memtune.py)
     try:
-        with _no_cycle_collection():
-            if not options.need_items:
-                return _read_counts(path, adapter, options, detector)
-            items, counts, info = read_file(path, adapter, options, detector)
+        try:
+            with _no_cycle_collection():
+                if not options.need_items:
+                    return _read_counts(path, adapter, options, detector)
+                items, counts, info = read_file(path, adapter, options, detector)
+        except Exception as exc:
+            named = as_input_error(exc, path)
+            if named is None:
+                raise
+            raise named from None
     except InputError as exc:
         if options.on_error == "skip":
             return FileResult(SourceInfo(str(path), adapter=adapter.name), schema.empty_items(), empty_counts(),

@@ -19,6 +19,9 @@ from rescore.read.jsonlines import loads_json
 LINE = "_line"
 TABLE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq"}
 MAX_LINE_BYTES = 256 * 1024 * 1024
+# a whole JSON document is parsed in memory (several times its size as Python objects): over this,
+# refuse it with a named error instead of growing without bound (issue 17); JSONL has no such limit
+MAX_DOCUMENT_BYTES = 1024 * 1024 * 1024
 
 
 def table_kind(path: Path) -> str | None:
@@ -131,10 +134,29 @@ def _split_lines(handle: Any, limit: int) -> Iterator[bytes | None]:
         yield b"".join(pending)
 
 
+def read_bounded(path: Path, limit: int | None = None) -> bytes:
+    """A whole file's bytes, refused (one named line) past ``limit`` (:data:`MAX_DOCUMENT_BYTES`):
+    checked on the declared size first, then while reading (a file that grows, a device)."""
+    limit = MAX_DOCUMENT_BYTES if limit is None else limit
+    too_big = InputError(f"file is over the {limit // (1024 * 1024)} MB limit for a whole JSON document",
+                         path=str(path))
+    try:
+        if path.stat().st_size > limit:
+            raise too_big
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError("file not found", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror or exc})", path=str(path)) from None
+    if len(data) > limit:
+        raise too_big
+    return data
+
+
 def read_json_document(path: Path) -> Any:
     _empty_check(path)
-    with path.open("rb") as handle:
-        return loads_json(handle.read(), path=path)
+    return loads_json(read_bounded(path), path=path)
 
 
 def _records_from_json(doc: Any, path: Path) -> list[dict[str, Any]]:
@@ -185,7 +207,26 @@ def iter_table(path: Path, batch_size: int = 50_000, on_error: str = "raise",
         yield from _iter_parquet(path, batch_size)
 
 
+def _check_header(path: Path, sep: str) -> None:
+    """Refuse a header that names a column twice: pandas would rename the second ``x.1`` and a
+    reader would then take one of the two silently (issue 17)."""
+    import csv
+    import io
+
+    try:
+        with path.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as text:
+            header = next(csv.reader(text, delimiter=sep), [])
+    except (csv.Error, UnicodeDecodeError, OSError):
+        return  # the reader below names the problem
+    seen: set[str] = set()
+    repeated = [name for name in header if name in seen or seen.add(name)]  # type: ignore[func-returns-value]
+    if repeated:
+        raise InputError(f"the header names column(s) {', '.join(map(repr, dict.fromkeys(repeated)))} more than once",
+                         path=str(path), line=1)
+
+
 def _iter_csv(path: Path, batch_size: int, sep: str) -> Iterator[pd.DataFrame]:
+    _check_header(path, sep)
     try:
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
                              encoding="utf-8")

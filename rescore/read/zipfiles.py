@@ -46,7 +46,13 @@ class SafeZip:
             self._zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise InputError(f"not a readable zip archive ({exc})", path=str(path)) from None
-        self._infos = {info.filename: info for info in self._zip.infolist()}
+        self._infos: dict[str, zipfile.ZipInfo] = {}
+        for info in self._zip.infolist():
+            if info.filename in self._infos:  # which copy counts is up to the reader: refuse to guess (issue 17)
+                self._zip.close()
+                raise InputError("the zip archive holds this member twice (a tampered or badly merged archive)",
+                                 path=str(path), field=info.filename)
+            self._infos[info.filename] = info
         self._read_total = 0
 
     @property

@@ -14,6 +14,7 @@ import pandas as pd
 from rescore.errors import UsageError
 from rescore.report.atomic import write_atomic, write_text_atomic
 from rescore.report.layout import ranked_layout
+from rescore.report.safe_text import markdown_text
 from rescore.score.jsonable import dumps
 from rescore.score.leaderboard import Leaderboard
 
@@ -28,7 +29,7 @@ def format_from_path(path: str | Path | None, fmt: str | None) -> str:
         if fmt not in FORMATS:
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         return fmt
-    if path is not None:
+    if path is not None and str(path) != "-":  # -o - is stdout: the format is the terminal's
         found = _SUFFIX.get(Path(path).suffix.lower())
         if found:
             return found
@@ -67,9 +68,16 @@ def to_json(board: Leaderboard) -> str:
     return dumps(board.to_dict())
 
 
-def to_csv(board: Leaderboard) -> str:
+def to_csv(board: Leaderboard, raw: bool = False) -> str:
+    """The long table as CSV; text cells a spreadsheet would run as formulas get a leading ``'``
+    unless ``raw`` (``--raw-csv``; see rescore/report/safe_text.py)."""
+    from rescore.report.safe_text import neutralise_frame
+
+    table = long_table(board)
+    if not raw:
+        table = neutralise_frame(table)
     buffer = io.StringIO()
-    long_table(board).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    table.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -82,7 +90,12 @@ def _fmt(x: Any, digits: int = 3) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+    """Text inside a code span (a path): backslashes would show there, so only the cell boundary,
+    HTML and control characters are neutralised."""
+    from rescore.report.safe_text import escape_controls
+
+    text = escape_controls(str(text).replace("\n", " "))
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_markdown(board: Leaderboard, top: int | None = None) -> str:
@@ -90,7 +103,7 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
     lines: list[str] = ["## rescore leaderboard", ""]
     ts = board.thresholds
     for layout in ranked_layout(board, top):
-        lines.append(f"### {_md_escape(layout.benchmark)}")
+        lines.append(f"### {markdown_text(layout.benchmark)}")
         lines.append("")
         head = ["#", "model", "n", "acc", "abstain", "wrong"] + [f"S({t:g}) [pen {t / (1 - t):g}]" for t in ts]
         head.append("break-even t")
@@ -98,7 +111,7 @@ def to_markdown(board: Leaderboard, top: int | None = None) -> str:
         lines.append("|" + "|".join(["---:", ":---", "---:", "---:", "---:", "---:"] + ["---:"] * len(ts) + ["---:"])
                      + "|")
         for g, per_t in layout.entries:
-            cells = [str(per_t[0]["rank"]), _md_escape(g["model"]), str(g["n"]), _fmt(g["accuracy"]),
+            cells = [str(per_t[0]["rank"]), markdown_text(g["model"]), str(g["n"]), _fmt(g["accuracy"]),
                      _fmt(g["abstention_rate"]), _fmt(g["error_rate"])]
             for x in per_t:
                 change = int(x["rank_change"])
@@ -162,19 +175,19 @@ def to_parquet_file(board: Leaderboard, path: Path) -> None:
     pq.write_table(table.replace_schema_metadata(meta), path)
 
 
-def render(board: Leaderboard, fmt: str, top: int | None = None) -> str:
+def render(board: Leaderboard, fmt: str, top: int | None = None, raw_csv: bool = False) -> str:
     if fmt == "json":
         return to_json(board)
     if fmt == "csv":
-        return to_csv(board)
+        return to_csv(board, raw=raw_csv)
     if fmt == "markdown":
         return to_markdown(board, top)
     raise UsageError(f"format {fmt!r} cannot be printed as text; use -o FILE")
 
 
-def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None) -> Path:
+def write(board: Leaderboard, fmt: str, path: str | Path, top: int | None = None, raw_csv: bool = False) -> Path:
     if fmt == "parquet":
         return write_atomic(path, lambda p: to_parquet_file(board, p))
     if fmt == "table":
         raise UsageError("--format table is for the terminal; choose csv, json, parquet or markdown for -o")
-    return write_text_atomic(path, render(board, fmt, top))
+    return write_text_atomic(path, render(board, fmt, top, raw_csv))

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rescore.report.safe_text import escape_controls
 from rescore.score.intervals import clt_se, z_value
 from rescore.score.leaderboard import Leaderboard
 from rescore.score.rule import FORMULA, penalty
@@ -35,13 +36,14 @@ LINESTYLES = ("-", "--", ":", "-.")
 
 
 def esc(text: Any) -> str:
-    """HTML-escape any value (quotes too, so it is safe inside attributes)."""
-    return html.escape("" if text is None else str(text), quote=True)
+    """HTML-escape any value (quotes too, so it is safe inside attributes); control and bidi
+    characters from the files are shown as ``\\x1b``/``\\u202e`` (rescore/report/safe_text.py)."""
+    return html.escape("" if text is None else escape_controls(text, keep_lines=True), quote=True)
 
 
 def _mpl_label(text: str) -> str:
     """A label matplotlib draws literally: ``$`` would start mathtext, a leading ``_`` hides it."""
-    text = str(text).replace("$", r"\$")
+    text = escape_controls(text).replace("$", r"\$")
     return " " + text if text.startswith("_") else text
 
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rescore.report.layout import widest
+from rescore.report.safe_text import escape_controls, markdown_text, terminal_markup
 from rescore.score.leaderboard import Leaderboard
 
 CSV_COLUMNS = {"score_policy": "policy_score", "ci_low": "policy_ci_low", "ci_high": "policy_ci_high",
@@ -48,12 +49,13 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
         models = [m for m in order.sort_values(["rank", "model"], kind="stable")["model"] if m in set(part["model"])]
         if top:
             models = models[:top]
-        table = Table(title=f"[bold]{benchmark}[/]: calibrated-abstention policy", title_justify="left",
+        table = Table(title=f"[bold]{terminal_markup(benchmark)}[/]: calibrated-abstention policy",
+                      title_justify="left",
                       header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
                       min_width=48)
         rows: list[list[Text | str]] = []
         for model in models:
-            cells: list[Text | str] = [model]
+            cells: list[Text | str] = [Text(escape_controls(model))]
             for t in ts:
                 r = part[(part["model"] == model) & (part["t"] == t)]
                 if r.empty:
@@ -79,7 +81,7 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
         console.print(table)
     console.print(f"[dim]{CAPTION}[/]")
     for line in _omitted_lines(board):
-        console.print(f"[dim]policy omitted: {line}[/]", highlight=False)
+        console.print(f"[dim]policy omitted: {terminal_markup(line)}[/]", highlight=False)
 
 
 def markdown_policy(board: Leaderboard, top: int | None = None) -> list[str]:
@@ -91,7 +93,7 @@ def markdown_policy(board: Leaderboard, top: int | None = None) -> list[str]:
     head = ["benchmark", "model"] + [f"S*({t:g}) (gain)" for t in ts]
     lines += ["| " + " | ".join(head) + " |", "|" + "|".join([":---", ":---"] + ["---:"] * len(ts)) + "|"]
     for (benchmark, model), part in board.policy_rows.groupby(["benchmark", "model"], sort=True):
-        cells = [str(benchmark), str(model).replace("|", "\\|")]
+        cells = [markdown_text(benchmark), markdown_text(model)]
         for t in ts:
             r = part[part["t"] == t]
             cells.append("–" if r.empty else f"{r.iloc[0]['score_policy']:.3f} ({r.iloc[0]['gain']:+.3f})")

@@ -18,8 +18,9 @@ from rich import box
 from rich.table import Table
 
 from rescore.errors import UsageError
-from rescore.report.atomic import write_text_atomic
+from rescore.report.atomic import text_writer, write_many, write_text_atomic
 from rescore.report.layout import widest
+from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.jsonable import dumps
 from rescore.score.results import StatsReport
 
@@ -33,7 +34,7 @@ def stats_format(path: str | Path | None, fmt: str | None) -> str:
         if fmt not in STATS_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(STATS_FORMATS)}, not {fmt!r}")
         return fmt
-    if path is not None:
+    if path is not None and str(path) != "-":  # -o - is stdout: the format is the terminal's
         suffix = Path(path).suffix.lower()
         if suffix in (".csv", ".json"):
             return suffix[1:]
@@ -45,11 +46,16 @@ def to_json(report: StatsReport) -> str:
     return dumps(report.to_dict())
 
 
-def to_csv(frame: pd.DataFrame) -> str:
+def to_csv(frame: pd.DataFrame, raw: bool = False) -> str:
+    """CSV of one table; formula-like text cells neutralised unless ``raw`` (``--raw-csv``)."""
+    from rescore.report.safe_text import neutralise_frame
+
     frame = frame.copy()
     for col in frame.columns:  # list cells (e.g. discordant pairs) as "a; b"
         if frame[col].map(lambda v: isinstance(v, list)).any():
             frame[col] = frame[col].map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+    if not raw:
+        frame = neutralise_frame(frame)
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return buffer.getvalue()
@@ -60,16 +66,15 @@ def side_path(path: Path, name: str) -> Path:
     return path.with_name(f"{path.stem}.{name}{path.suffix}")
 
 
-def write_report(report: StatsReport, fmt: str, path: Path) -> list[Path]:
+def write_report(report: StatsReport, fmt: str, path: Path, raw_csv: bool = False) -> list[Path]:
     """Write atomically; CSV writes the main table to ``path`` and the others beside it."""
     if fmt == "json":
         return [write_text_atomic(path, to_json(report))]
-    if fmt == "csv":
-        written = [write_text_atomic(path, to_csv(report.tables[report.main]))]
-        for name, frame in report.tables.items():
-            if name != report.main:
-                written.append(write_text_atomic(side_path(path, name), to_csv(frame)))
-        return written
+    if fmt == "csv":  # the main table and its side files: all written, or none replaced
+        outputs = [(path, text_writer(to_csv(report.tables[report.main], raw_csv)))]
+        outputs += [(side_path(path, name), text_writer(to_csv(frame, raw_csv)))
+                    for name, frame in report.tables.items() if name != report.main]
+        return write_many(outputs)
     raise UsageError("--format table is for the terminal; choose csv or json for -o")
 
 
@@ -84,7 +89,7 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
         parts = frame.groupby("benchmark", sort=True) if "benchmark" in frame.columns else [(None, frame)]
         for benchmark, part in parts:
             title = titles.get(name, name)
-            table = Table(title=f"[bold]{benchmark}[/]: {title}" if benchmark is not None else title,
+            table = Table(title=f"[bold]{terminal_markup(benchmark)}[/]: {title}" if benchmark is not None else title,
                           title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
                           padding=(0, 1), collapse_padding=True)
             shown = [c for c in cols if c in part.columns and c != "benchmark"]
@@ -119,5 +124,5 @@ def _cell(col: str, value: Any) -> str:
             return f"{value:.2g}" if value >= 1e-4 else "<1e-4"
         return f"{value:.3f}"
     if isinstance(value, list):
-        return "; ".join(map(str, value)) or "–"
-    return str(value)
+        return escape_controls("; ".join(map(str, value))) or "–"
+    return escape_controls(value)

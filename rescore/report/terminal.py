@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from rescore.report.layout import ranked_layout, widest
+from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.leaderboard import Leaderboard
 
 
@@ -45,12 +45,12 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
     for layout in ranked_layout(board, top):
         n_values = sorted(set(layout.groups["n"]))
         n_text = f"n={n_values[0]}" if len(n_values) == 1 else f"n={n_values[0]}..{n_values[-1]}"
-        table = Table(title=f"[bold]{escape(layout.benchmark)}[/] ({n_text})", title_justify="left",
+        table = Table(title=f"[bold]{terminal_markup(layout.benchmark)}[/] ({n_text})", title_justify="left",
                       header_style="bold", show_lines=False, pad_edge=False, box=box.SIMPLE_HEAD, padding=(0, 1),
                       collapse_padding=True)
         rows: list[list[Text | str]] = []
         for g, per_t in layout.entries:
-            cells: list[Text | str] = [Text(str(g["model"])), f"{g['abstention_rate']:.2f}"]
+            cells: list[Text | str] = [Text(escape_controls(g["model"])), f"{g['abstention_rate']:.2f}"]
             for x in per_t:
                 half = x["ci_high"] - x["score"]
                 cells.append(_score_cell(x["score"], half if half == half else 0.0, int(x["rank"]),

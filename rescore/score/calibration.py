@@ -40,9 +40,12 @@ def checked_confidences(conf: np.ndarray, correct: np.ndarray) -> tuple[np.ndarr
     return conf, correct
 
 
+MAX_BINS = 10_000  # more bins than that hold one item each; the tables grow with the bins (issue 17)
+
+
 def check_bins(bins: int) -> int:
-    if int(bins) != bins or bins < 1:
-        raise UsageError(f"--bins must be a positive integer, not {bins!r}")
+    if int(bins) != bins or bins < 1 or bins > MAX_BINS:
+        raise UsageError(f"--bins must be an integer from 1 to {MAX_BINS:,}, not {bins!r}")
     return int(bins)
 
 

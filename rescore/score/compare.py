@@ -385,14 +385,16 @@ def _rank_desc(scores: np.ndarray) -> np.ndarray:
 
 
 def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correction: str = "holm",
-                   each_pair: Callable[[int, int, PairData], None] | None = None) -> pd.DataFrame:
-    """Analytic paired tests for every pair at every t, with adjusted p-values per t.
+                   each_pair: Callable[[int, int, PairData], None] | None = None,
+                   pairs: list[tuple[int, int]] | None = None) -> pd.DataFrame:
+    """Analytic paired tests for every pair (or the ``pairs`` given, i < j) at every t, with
+    p-values adjusted per t across the pairs tested.
 
     ``each_pair(i, j, pair)`` sees each pair's data while it exists (the compare report
     bootstraps there); pairs are not kept, so memory does not grow with the number of pairs.
     """
     rows = []
-    for i, j in combinations(range(len(bench.models)), 2):
+    for i, j in (combinations(range(len(bench.models)), 2) if pairs is None else pairs):
         pair = bench.pair(i, j)
         if each_pair is not None:
             each_pair(i, j, pair)
@@ -411,6 +413,95 @@ def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correct
     table["p_adjusted"] = adjust(table["p"].to_numpy(), "none") if correction == "none" else (
         table["p_holm"] if correction == "holm" else table["p_bh"])
     return table
+
+
+# Above this many models a benchmark's tie marks test only the pairs they show (each model against
+# the one ranked above it and against the leader, at each t), Holm across those: all pairs of 1,000
+# models are 499,500 tests per t (57 s, against 1.8 s for --ties overlap; issue 17). At or below it,
+# every pair is tested as before, so small boards are unchanged.
+ALL_PAIRS_MAX_MODELS = 100
+PAIR_MODES = ("auto", "all", "adjacent")
+
+
+def memory_budget() -> int:
+    """Bytes an item-mode computation may plan to use: ``RESCORE_MAX_MEMORY_GB`` if set, else half
+    of this machine's physical memory (8 GiB where it cannot be told)."""
+    import os
+
+    given = os.environ.get("RESCORE_MAX_MEMORY_GB")
+    if given:
+        try:
+            return int(float(given) * (1 << 30))
+        except ValueError:
+            raise UsageError(f"RESCORE_MAX_MEMORY_GB must be a number of GiB, not {given!r}") from None
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 8 << 30
+
+
+# bytes per stored result row (a dict of ~18 values, then a DataFrame row) and per (pair, t) test
+_ROW_BYTES, _TEST_BYTES = 1200, 400
+
+
+def estimate_memory(benches: list[BenchmarkItems], pairs: str, n_ts: int) -> int:
+    """What compare will hold at its peak, roughly: the dense item arrays of every benchmark, and
+    per compared pair one row per t in the result and in the tests table."""
+    total = 0
+    for bench in benches:
+        m, u = bench.present.shape
+        total += m * u * 25  # x (3 float64) and present (bool)
+        if pairs == "all" or (pairs == "auto" and m <= ALL_PAIRS_MAX_MODELS):
+            n_pairs = m * (m - 1) // 2
+        elif pairs in ("auto", "adjacent"):
+            n_pairs = 2 * m * n_ts
+        else:
+            n_pairs = 3 * m * n_ts  # a model against all others, and the adjacent pairs for the marks
+        total += n_pairs * n_ts * (_ROW_BYTES + _TEST_BYTES)
+    return total
+
+
+def check_memory(benches: list[BenchmarkItems], pairs: str, n_ts: int) -> None:
+    """Refuse (exit 2, with the estimate) a comparison that would not fit, before computing it."""
+    need = estimate_memory(benches, pairs, n_ts)
+    budget = memory_budget()
+    if need > budget:
+        widest = max(benches, key=lambda b: len(b.models))
+        hint = " (try --pairs adjacent or --pairs MODEL)" if pairs == "all" else ""
+        raise UsageError(f"compare would need about {need / (1 << 30):.1f} GiB ({len(widest.models)} models x "
+                         f"{widest.present.shape[1]} items on {widest.benchmark}), over the "
+                         f"{budget / (1 << 30):.1f} GiB allowed{hint}; RESCORE_MAX_MEMORY_GB raises the limit")
+
+
+def adjacent_pairs(bench: BenchmarkItems, ts: np.ndarray, credit: float) -> list[tuple[int, int]]:
+    """The pairs the tie marks read: at each t, every model with the one ranked just above it and
+    with the leader (ranked as :func:`tie_marks` ranks), as sorted ``(i, j)`` with i < j."""
+    scores = bench.scores(ts, credit)
+    found: set[tuple[int, int]] = set()
+    for ti in range(len(ts)):
+        ranks = _rank_desc(scores[:, ti])
+        order = sorted(range(len(bench.models)), key=lambda m: (ranks[m], bench.models[m]))
+        for pos in range(1, len(order)):
+            for other in (order[pos - 1], order[0]):
+                a, b = sorted((other, order[pos]))
+                if a != b:
+                    found.add((a, b))
+    return sorted(found)
+
+
+def select_pairs(bench: BenchmarkItems, ts: np.ndarray, credit: float, mode: str) -> list[tuple[int, int]] | None:
+    """The pairs ``--pairs`` asks for on one benchmark: None = all of them; ``adjacent`` = those
+    of :func:`adjacent_pairs`; a model name = that model against every other; ``auto`` = all up to
+    :data:`ALL_PAIRS_MAX_MODELS` models, else adjacent."""
+    m = len(bench.models)
+    if mode == "all" or (mode == "auto" and m <= ALL_PAIRS_MAX_MODELS):
+        return None
+    if mode in ("auto", "adjacent"):
+        return adjacent_pairs(bench, ts, credit)
+    if mode not in bench.models:
+        return []
+    k = bench.models.index(mode)
+    return [(min(k, other), max(k, other)) for other in range(m) if other != k]
 
 
 def tie_marks(bench: BenchmarkItems, tests: pd.DataFrame, ts: np.ndarray, credit: float, alpha: float
@@ -510,6 +601,9 @@ def tau_bootstrap(bench: BenchmarkItems, ts: np.ndarray, credit: float, resample
     tag = zlib.crc32(f"tau\x1f{bench.benchmark}".encode())
     rng = np.random.default_rng([int(seed), tag])
     out = np.empty((resamples, len(ts)))
+    n_pairs = m * (m - 1) // 2
+    if n_pairs * chunk > 5_000_000:  # many models: smaller chunks keep the (chunk x pairs) sign arrays small
+        chunk = max(1, 5_000_000 // n_pairs)
     for start in range(0, resamples, chunk):
         b = min(chunk, resamples - start)
         idx = rng.integers(0, units, size=(b, units))
@@ -534,7 +628,9 @@ class _PairSummaries:
         self.bootstrap, self.seed, self.quantiles = bootstrap, seed, quantiles
         self.rows: list[dict[str, Any]] = []
         self.notes: list[str] = []
-        self.draws: dict[tuple[int, int], np.ndarray] = {}
+        # per pair: (T, 3) bootstrap percentile interval and SE at every t. The draws themselves
+        # (B x T floats a pair) are dropped at once: kept for 499,500 pairs they were 20 GB (issue 17)
+        self.intervals: dict[tuple[int, int], np.ndarray] = {}
 
     def __call__(self, i: int, j: int, pair: PairData) -> None:
         if pair.dropped_a or pair.dropped_b:
@@ -550,7 +646,9 @@ class _PairSummaries:
             row["crossover_t"]) else None
         if self.bootstrap and pair.n > 1:
             means, _ = pair.bootstrap(self.bootstrap, self.seed)
-            self.draws[(i, j)] = means @ self.v.T  # (B, T)
+            draws = means @ self.v.T  # (B, T)
+            low, high = np.quantile(draws, list(self.quantiles), axis=0)
+            self.intervals[(i, j)] = np.column_stack([low, high, np.std(draws, axis=0, ddof=1)])
             t_star = crossover(means[:, 0] + self.credit * means[:, 2], means[:, 1])
             found = t_star[np.isfinite(t_star)]
             row["crossover_share"] = found.size / len(t_star)
@@ -559,10 +657,19 @@ class _PairSummaries:
         self.rows.append(row)
 
 
+# resamples beyond this change no reported digit and cost memory and time linearly (issue 17:
+# --bootstrap 1e9 tried to allocate 37 GiB); docs/hostile.md lists the limits
+MAX_BOOTSTRAP = 100_000
+
+
 def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
                    cluster: str = "auto", bootstrap: int = 1000, seed: int = 0, correction: str = "holm",
-                   level: float = 0.95) -> dict[str, Any]:
+                   level: float = 0.95, pairs: str = "auto") -> dict[str, Any]:
     """Every pair of models per benchmark at every t, crossovers, tie groups and Kendall tau.
+
+    ``pairs``: which pairs (``--pairs``): all, adjacent (each model with the one ranked above it
+    and with the leader, at some t), a model name (it against every other), or auto (all up to
+    :data:`ALL_PAIRS_MAX_MODELS` models, else adjacent). Holm/BH adjust across the pairs tested.
 
     Returns ``{"rows", "pairs", "ties", "tau"}`` DataFrames plus ``"method"`` (a dict for
     provenance) and ``"notes"`` (dropped-item warnings).
@@ -572,51 +679,73 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
     requested = check_thresholds(thresholds)
     if correction not in CORRECTIONS:
         raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
-    if bootstrap < 0 or int(bootstrap) != bootstrap:
-        raise UsageError(f"--bootstrap must be a non-negative integer, not {bootstrap!r}")
+    if bootstrap < 0 or int(bootstrap) != bootstrap or bootstrap > MAX_BOOTSTRAP:
+        raise UsageError(f"--bootstrap must be an integer from 0 to {MAX_BOOTSTRAP:,}, not {bootstrap!r}")
+    if int(seed) != seed or seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, not {seed!r}")
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     credit = float(policy.idk_credit)
     alpha = 1.0 - level
     lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    if pairs not in PAIR_MODES and (not isinstance(pairs, str) or not pairs.strip()):
+        raise UsageError(f"--pairs must be auto, all, adjacent or a model name, not {pairs!r}")
     benches, se_method = benchmark_items(items, policy, cluster)
+    if pairs not in PAIR_MODES and not any(pairs in bench.models for bench in benches):
+        raise UsageError(f"--pairs {pairs!r}: no such model among the item rows read")
+    check_memory(benches, pairs, len(ts))
     rows, pair_rows, tie_frames, tau_rows, notes = [], [], [], [], []
     for bench in benches:
         if len(bench.models) < 2:
             notes.append(f"{bench.benchmark}: only one model ({bench.models[0]}); nothing to compare")
             continue
+        chosen = select_pairs(bench, ts, credit, pairs)
+        if chosen == [] and pairs not in PAIR_MODES:
+            notes.append(f"{bench.benchmark}: {pairs} has no items here; no pairs compared")
+            continue
+        if chosen is not None and pairs == "auto":
+            notes.append(f"{bench.benchmark}: {len(bench.models)} models, so only the {len(chosen)} pairs the tie "
+                         f"marks need were compared (each model with the one ranked above it and with the leader); "
+                         f"--pairs all for all {len(bench.models) * (len(bench.models) - 1) // 2}")
         collect = _PairSummaries(bench.benchmark, _coefficients(ts, credit), credit, int(bootstrap), seed,
                                  (lo_q, hi_q))
-        tests = pairwise_tests(bench, ts, credit, correction, each_pair=collect)
+        tests = pairwise_tests(bench, ts, credit, correction, each_pair=collect, pairs=chosen)
         pair_rows.extend(collect.rows)
         notes.extend(collect.notes)
-        boot = collect.draws
+        boot = collect.intervals
         scores = bench.scores(ts, credit)
+        nan3 = np.full(3, np.nan)
         for r in tests.itertuples(index=False):
             if r.t not in requested:
                 continue
             ti = int(np.flatnonzero(ts == r.t)[0])
-            draws = boot.get((r.i, r.j))
-            ci = np.quantile(draws[:, ti], [lo_q, hi_q]) if draws is not None else (np.nan, np.nan)
+            found = boot.get((r.i, r.j))
+            ci_low, ci_high, boot_se = (found[ti] if found is not None else nan3).tolist()
             rows.append({
                 "benchmark": r.benchmark, "t": r.t, "penalty": float(penalty(r.t)), "model_a": r.model_a,
                 "model_b": r.model_b, "n": r.n, "score_a": scores[r.i, ti], "score_b": scores[r.j, ti],
-                "diff": r.diff, "se": r.se, "ci_low": ci[0], "ci_high": ci[1],
-                "boot_se": float(np.std(draws[:, ti], ddof=1)) if draws is not None else np.nan,
+                "diff": r.diff, "se": r.se, "ci_low": ci_low, "ci_high": ci_high, "boot_se": boot_se,
                 "p": r.p, "p_holm": r.p_holm, "p_bh": r.p_bh, "p_adjusted": r.p_adjusted,
                 "significant": bool(r.p_adjusted < alpha),
             })
+        if chosen is not None and pairs not in ("auto", "adjacent"):  # the marks need the adjacent pairs
+            tests = pairwise_tests(bench, ts, credit, correction, pairs=adjacent_pairs(bench, ts, credit))
         marks = tie_marks(bench, tests, ts, credit, alpha)
         tie_frames.append(marks[marks["t"].isin(requested)])
         base = scores[:, 0]
-        taus = tau_bootstrap(bench, ts, credit, int(bootstrap), seed) if bootstrap else None
+        many = len(bench.models) > ALL_PAIRS_MAX_MODELS
+        if bootstrap and many:
+            notes.append(f"{bench.benchmark}: {len(bench.models)} models: no bootstrap interval for Kendall tau "
+                         f"(it costs models² x resamples; computed up to {ALL_PAIRS_MAX_MODELS} models)")
+        taus = tau_bootstrap(bench, ts, credit, int(bootstrap), seed) if bootstrap and not many else None
+        upper_i, upper_j = np.triu_indices(len(bench.models), 1)  # every pair, in combinations() order
         for ti, t in enumerate(ts):
             if float(t) not in requested:
                 continue
             here = scores[:, ti]
-            flips = [f"{bench.models[i]} / {bench.models[j]}"
-                     for i, j in combinations(range(len(bench.models)), 2)
-                     if np.sign(base[i] - base[j]) * np.sign(here[i] - here[j]) < 0]
+            flipped = np.sign(base[upper_i] - base[upper_j]) * np.sign(here[upper_i] - here[upper_j]) < 0
+            flips = [f"{bench.models[i]} / {bench.models[j]}" for i, j in zip(upper_i[flipped].tolist(),
+                                                                              upper_j[flipped].tolist(), strict=True)]
             low = high = np.nan
             if taus is not None and np.isfinite(taus[:, ti]).any():
                 low, high = np.nanquantile(taus[:, ti], [lo_q, hi_q])
@@ -627,6 +756,8 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
               "alpha": round(alpha, 10), "bootstrap": int(bootstrap), "seed": int(seed),
               "bootstrap_unit": "cluster" if se_method.startswith("clustered") else "item",
               "interval": f"{level:.0%} percentile"}
+    if pairs != "auto" or any(len(b.models) > ALL_PAIRS_MAX_MODELS for b in benches):
+        method["pairs"] = pairs
     return {
         "rows": pd.DataFrame(rows, columns=ROW_COLUMNS).sort_values(["benchmark", "t", "model_a", "model_b"],
                                                                    kind="stable").reset_index(drop=True),
@@ -642,7 +773,7 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
 
 def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: str = "auto",
                  bootstrap: int = 1000, seed: int = 0, correction: str = "holm", level: float = 0.95,
-                 partial: str = "wrong", invalid: str = "wrong", idk_credit: float = 0.0,
+                 partial: str = "wrong", invalid: str = "wrong", idk_credit: float = 0.0, pairs: str = "auto",
                  **load_options: Any) -> StatsReport:
     """``rescore compare``: every pair per benchmark and t, crossovers, tie groups, Kendall tau."""
     from rescore.config import default_thresholds
@@ -651,7 +782,7 @@ def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: s
     policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     ts = check_thresholds(thresholds if thresholds is not None else default_thresholds())
     result = compare_report(data.items, ts, policy, cluster=cluster, bootstrap=bootstrap, seed=seed,
-                            correction=correction, level=level)
+                            correction=correction, level=level, pairs=pairs)
     omitted = omitted_frame(counts_only(data))
     provenance = base_provenance(
         data, policy, thresholds=[{"t": t, "penalty": float(penalty(t))} for t in ts], method=result["method"],
@@ -674,6 +805,20 @@ NO_SHARED = -1.0
 NO_SHARED_PHRASE = "no ≈ between models that share no items (nothing to pair)"
 
 
+def _shown_pairs(part: pd.DataFrame, bench: BenchmarkItems) -> list[tuple[int, int]]:
+    """The (i, j) pairs one benchmark's marks read: each row with the row above it and with the
+    leader, at every t (the table is sorted by rank within each t)."""
+    index = {name: k for k, name in enumerate(bench.models)}
+    found: set[tuple[int, int]] = set()
+    for _, rows in part.groupby("t", sort=False):
+        codes = [index.get(str(m)) for m in rows["model"]]
+        for pos in range(1, len(codes)):
+            for other in (codes[pos - 1], codes[0]):
+                if other is not None and codes[pos] is not None and other != codes[pos]:
+                    found.add((min(other, codes[pos]), max(other, codes[pos])))
+    return sorted(found)
+
+
 def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *, cluster: str = "auto",
                      level: float = 0.95) -> tuple[pd.DataFrame, str]:
     """Replace the leaderboard's interval-overlap tie marks by paired tests where per-item data exists.
@@ -687,11 +832,15 @@ def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *
     table = table.copy()
     p_adj: dict[tuple[str, float, str, str], float] = {}
     benches, se_method = benchmark_items(items, policy, cluster)
+    shown_only = False
     for bench in benches:
         ts = np.asarray(sorted(set(table.loc[table["benchmark"] == bench.benchmark, "t"])), dtype="float64")
         if len(bench.models) < 2 or not ts.size:
             continue
-        tests = pairwise_tests(bench, ts, float(policy.idk_credit), "holm")
+        chosen = None
+        if len(bench.models) > ALL_PAIRS_MAX_MODELS:  # test only the pairs the marks show (issue 17)
+            chosen, shown_only = _shown_pairs(table[table["benchmark"] == bench.benchmark], bench), True
+        tests = pairwise_tests(bench, ts, float(policy.idk_credit), "holm", pairs=chosen)
         for t, a, b, p, n in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], tests["n"],
                                  strict=True):
             # a pair sharing no items has nothing to test: NO_SHARED, never "not significantly different"
@@ -731,6 +880,9 @@ def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *
                                                                bool(first[row]))
     table["overlaps_above"], table["overlaps_below"], table["tied_with_first"] = above, below, first
     method = f"{PAIRED_TIES}, alpha {alpha:g}, SE {se_method}"
+    if shown_only:
+        method += (f"; on benchmarks of more than {ALL_PAIRS_MAX_MODELS} models only the pairs marked (each model "
+                   "with the one ranked above it and with the leader) are tested, Holm across those")
     if fell_back:
         method += "; interval overlap for pairs without per-item data"
     if unpaired:

@@ -202,8 +202,12 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
             raise InputError(f"baseline row lacks {', '.join(missing)}", path=str(path), record=i, field=missing[0])
         try:
             check_threshold(row["t"])
-        except UsageError as exc:
+        except (UsageError, TypeError, ValueError) as exc:
             raise InputError(str(exc), path=str(path), record=i, field="t") from None
+        score = row["score"]
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or score != score:
+            raise InputError(f"baseline score is not a number: {str(score)[:40]!r}", path=str(path), record=i,
+                             field="score")
     return doc
 
 

@@ -166,6 +166,10 @@ def _nothing_to_score(data: Dataset) -> Exception:
     from rescore.errors import InputError
 
     if not data.skipped:
+        read = [s.path for s in data.sources]
+        if read:  # name the file(s) read, so the user knows which one holds nothing
+            return InputError(f"nothing to score: no graded items in {read[0]}"
+                              + (f" nor in the {len(read) - 1} other file(s) read" if len(read) > 1 else ""))
         return InputError("nothing to score: the input holds no graded items")
     path, reason = data.skipped[0]
     first = f"(first: {path}: {reason})"

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rescore.adapters._common import text_or_na
@@ -80,6 +81,8 @@ class GenericAdapter(Adapter):
                   info: SourceInfo) -> dict[str, pd.Series]:
         stem_benchmark = path.name.split(".")[0]
         model = self._fixed_or_column(raw, columns, "model", options.model, None, path)
+        if options.model is None:
+            check_model_names(raw[columns.roles["model"]], raw[LINE], path, columns.roles["model"])
         if options.benchmark is None and "benchmark" not in columns.roles:
             info.note(f"benchmark <- file name ({stem_benchmark!r})")
         bench_raw = self._fixed_or_column(raw, columns, "benchmark", options.benchmark, stem_benchmark, path)
@@ -155,6 +158,28 @@ class GenericAdapter(Adapter):
             out["instructed_t"] = float(options.instructed_t)
         out["_line"] = raw[LINE].to_numpy()
         return out
+
+
+def check_model_names(values: pd.Series, lines: pd.Series, path: Path, column: str) -> None:
+    """A blank, null or non-text model name is an error naming its line or record: scored as it
+    was, it became a model called "" (or "5", "['a']") ranked beside the real ones (issue 17)."""
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    if kind == "string":
+        bad = (values.fillna("").str.strip() == "").to_numpy(dtype=bool)
+        if not bad.any():
+            return
+        i = int(np.flatnonzero(bad)[0])
+        reason = "model name is blank or missing"
+    else:
+        flags = [v is None or v is pd.NA or not isinstance(v, str) or not v.strip() for v in values.tolist()]
+        i = flags.index(True)
+        value = values.iloc[i]
+        missing = value is None or value is pd.NA or (isinstance(value, float) and value != value)
+        reason = ("model name is missing" if missing
+                  else "model name is blank" if isinstance(value, str)
+                  else f"model name is not text ({type(value).__name__} {str(value)[:40]!r})")
+    raise InputError(f"{reason}; fix the record or give --model NAME", path=str(path),
+                     **located(path, int(lines.iloc[i])), field=column)
 
 
 ADAPTER = GenericAdapter()

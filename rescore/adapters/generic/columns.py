@@ -38,9 +38,10 @@ def _mapping_file(options: LoadOptions) -> dict[str, str]:
         name = options.mapping if options.mapping.endswith((".yaml", ".yml")) else options.mapping + ".yaml"
         path = find_config(f"mappings/{name}")
     doc = read_yaml(path) or {}
-    columns = doc.get("columns", doc)
-    if not isinstance(columns, dict):
-        raise InputError("mapping file must map roles to column names", path=str(path))
+    columns = doc.get("columns", doc) if isinstance(doc, dict) else doc
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for k, v in columns.items() if k != "description"):
+        raise InputError(f"mapping file must map roles to column names (role: column), found "
+                         f"{type(columns).__name__}", path=str(path))
     unknown = set(columns) - set(ROLES) - set(COUNT_ROLES) - {"description"}
     if unknown:
         raise InputError(f"unknown roles {sorted(unknown)}; known: {list(ROLES)}", path=str(path))

@@ -120,7 +120,14 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     if options.model is not None:
         model_codes, models = np.zeros(n, dtype="int64"), [normalise_model(options.model)]
     else:
+        model_type = table.schema.field(roles["model"]).type
+        if pa.types.is_dictionary(model_type):
+            model_type = model_type.value_type
+        if not (pa.types.is_string(model_type) or pa.types.is_large_string(model_type)):
+            return None  # a non-text model column: the general reader names the record
         model_codes, models = _mapped(table[roles["model"]], lambda v: normalise_model(str(v)), normalise_model(""))
+        if "" in models and bool(np.any(model_codes == models.index(""))):
+            return None  # a null or blank model name: the general reader names the record
     stem = path.name.split(".")[0]
     if options.benchmark is not None or "benchmark" not in roles:
         pairs_codes = np.zeros(n, dtype="int64")

@@ -142,8 +142,18 @@ def find_results(samples: Path, ts: str | None) -> Path | None:
         try:
             if load_results(candidate) is not None:
                 return candidate
-        except (InputError, OSError):
+        except (InputError, OSError) as exc:
+            if candidate == preferred:  # the run's own results file is broken: say so, never fall back in silence
+                reason = exc.reason if isinstance(exc, InputError) else (exc.strerror or str(exc))
+                raise InputError(f"the run's results file is unreadable ({reason}); fix or remove it",
+                                 path=str(candidate)) from None
             continue
+        if candidate == preferred:
+            too_big = candidate.stat().st_size > _MAX_RESULTS_BYTES
+            raise InputError("the run's results file is " + (
+                f"over the {_MAX_RESULTS_BYTES // (1024 * 1024)} MB limit" if too_big
+                else "not an lm-eval results document (no results/config keys)") + "; fix or remove it",
+                path=str(candidate))
     return None
 
 

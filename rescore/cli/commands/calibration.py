@@ -45,6 +45,7 @@ def calibration(
     level: o.Level = 0.95,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -56,7 +57,7 @@ def calibration(
     fmt = prepare(paths, format, output, read)
     data = load_data(paths, read)
     report = build_report(data, bins=bins, **scoring, level=level)
-    emit(report, fmt, output, quiet, print_calibration)
+    emit(report, fmt, output, quiet, print_calibration, raw_csv)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,8 +18,9 @@ from rescore.config import default_thresholds
 from rescore.errors import GateFailed, UsageError
 from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
 from rescore.report.files import to_markdown
+from rescore.report.safe_text import escape_controls
 from rescore.score.gates import evaluate, load_baseline, parse_gates, required_thresholds, to_junit
 from rescore.score.jsonable import dumps
 
@@ -77,6 +78,8 @@ def check(
     Example: [bold]rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json[/]
     """
     read_options(read)  # validates the reading flags before anything else
+    if is_stdout(output):  # -o -: the JSON result on stdout
+        output, format = None, format or "json"
     fmt = format or ("json" if output is not None else "text")
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, not {fmt!r}")
@@ -103,12 +106,12 @@ def check(
     result = evaluate(board, gates, models=model, benchmarks=benchmark, baseline=base_doc,
                       baseline_path=str(baseline) if baseline is not None else None)
     document = dumps(result.to_dict())
-    if output is not None:
-        write_text_atomic(output, document)
+    outputs = [(output, text_writer(document))] if output is not None else []
     if junit is not None:
-        write_text_atomic(junit, to_junit(result))
+        outputs.append((junit, text_writer(to_junit(result))))
+    write_many(outputs)  # the JSON result and the JUnit file: both written, or neither replaced
     append_step_summary(result.to_markdown() + "\n" + to_markdown(board))
-    lines = [r.line() for r in result.failed]
+    lines = [escape_controls(r.line()) for r in result.failed]
     if fmt == "json" and output is None:
         typer.echo(document, nl=False)
         for line in lines:

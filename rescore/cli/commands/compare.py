@@ -63,10 +63,12 @@ def compare(
     bootstrap: o.Bootstrap = 1000,
     seed: o.Seed = 0,
     correction: o.Correction = "holm",
+    pairs: o.Pairs = "auto",
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -79,8 +81,8 @@ def compare(
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
-                          level=level, **scoring)
-    emit(report, fmt, output, quiet, print_compare)
+                          level=level, pairs=pairs, **scoring)
+    emit(report, fmt, output, quiet, print_compare, raw_csv)
 
 
 def register(app: typer.Typer) -> None:

@@ -37,6 +37,7 @@ def leaderboard(
     output: o.Output = None,
     top: o.Top = None,
     explain: o.Explain = False,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -48,6 +49,10 @@ def leaderboard(
     fmt = format_from_path(output, format)
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
+    from rescore.report.atomic import is_stdout
+
+    if is_stdout(output) and fmt != "parquet":  # -o -: stdout, as without -o (Parquet bytes are copied there)
+        output = None
     thresholds = o.chosen_thresholds(threshold, preset)
     if output is not None:
         from rescore.report.atomic import check_not_input
@@ -70,13 +75,13 @@ def leaderboard(
     if not quiet:
         print_notes(board, err)
     if output is not None:
-        write(board, fmt, output, top)
-        if not quiet:
+        write(board, fmt, output, top, raw_csv)
+        if not quiet and not is_stdout(output):
             err.print(f"wrote {output} ({fmt})")
     elif fmt == "table":
         print_leaderboard(board, stdout_console(), top)
     else:
-        typer.echo(render(board, fmt, top), nl=False)
+        typer.echo(render(board, fmt, top, raw_csv), nl=False)
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page (else skip the render)
         append_step_summary(render(board, "markdown", top))
     if explain:

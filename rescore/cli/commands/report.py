@@ -15,7 +15,7 @@ from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.errors import UsageError
 from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, write_text_atomic
+from rescore.report.atomic import check_not_input, is_stdout, write_text_atomic
 from rescore.report.html import PLOTS_HINT, load_matplotlib, render_html
 
 ReportOutput = Annotated[Path | None, typer.Option(
@@ -53,7 +53,7 @@ def report(
     """
     if output is None:
         raise UsageError("rescore report needs -o FILE.html")
-    if output.suffix.lower() not in (".html", ".htm"):
+    if output.suffix.lower() not in (".html", ".htm") and not is_stdout(output):
         raise UsageError(f"-o {output}: the report is HTML; name the file *.html")
     read_options(read)  # validates the reading flags before anything else
     thresholds = o.chosen_thresholds(threshold, preset)
@@ -70,7 +70,8 @@ def report(
     if not quiet:
         if load_matplotlib() is None:
             err.print(f"note: tables only; {PLOTS_HINT}", highlight=False, markup=False)
-        err.print(f"wrote {output} (html, {len(text) // 1024} KiB)", highlight=False, markup=False)
+        shown = "stdout" if is_stdout(output) else output
+        err.print(f"wrote {shown} (html, {len(text) // 1024} KiB)", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -45,6 +45,7 @@ def selective(
     max_risk: o.MaxRisk = None,
     format: o.StatsFormat = None,
     output: o.Output = None,
+    raw_csv: o.RawCsv = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
@@ -56,7 +57,7 @@ def selective(
     fmt = prepare(paths, format, output, read)
     data = load_data(paths, read)
     report = build_report(data, max_risk=max_risk, **scoring)
-    emit(report, fmt, output, quiet, print_selective)
+    emit(report, fmt, output, quiet, print_selective, raw_csv)
 
 
 def register(app: typer.Typer) -> None:
