@@ -47,4 +47,4 @@ def print_explain(board: Leaderboard, console: Console) -> None:
         for (benchmark, model), group in found.groupby(["benchmark", "model"], sort=True):
             ids = group["item_id"].astype(str).tolist()
             shown = ", ".join(ids[:20]) + (f" ... (+{len(ids) - 20})" if len(ids) > 20 else "")
-            console.print(f"  {benchmark} / {model}: {shown}")
+            console.print(f"  {terminal_markup(benchmark)} / {terminal_markup(model)}: {terminal_markup(shown)}")

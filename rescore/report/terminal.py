@@ -30,7 +30,7 @@ def _unscored_rows(board: Leaderboard, benchmark: str, n_thresholds: int) -> lis
     """A row per unscored run of this benchmark: ``unscored`` where the scores would be, no rank."""
     rows: list[list[Text | str]] = []
     for model in board.unscored.loc[board.unscored["benchmark"] == benchmark, "model"]:
-        rows.append([Text(str(model)), "–", *[Text("unscored", style="yellow")] * n_thresholds, "–"])
+        rows.append([Text(escape_controls(model)), "–", *[Text("unscored", style="yellow")] * n_thresholds, "–"])
     return rows
 
 
@@ -68,7 +68,7 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
             table.add_row(*cells)
         console.print(table)
     for line in unscored_lines(board):
-        console.print(f"[yellow]{escape(line)}[/]")
+        console.print(f"[yellow]{terminal_markup(line)}[/]")
     touched = board.policy_touched()
     console.print(
         f"[dim]S(0) is accuracy. S(t) = (correct − wrong·t/(1−t) + {board.policy.idk_credit:g}·IDK)/n, "
