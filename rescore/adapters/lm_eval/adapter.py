@@ -137,7 +137,8 @@ class LmEvalAdapter(Adapter):
             used.setdefault(str(metric), []).append(task)
             yield counts_batch(model, benchmark, subset, correct=correct, wrong=n - correct)
         if wanted and not used:
-            raise UsageError(f"--metric {wanted!r} is not in {path}; it has: "
+            flag = "--metric" if options.metric else "--scorer"
+            raise UsageError(f"{flag} {wanted!r} is not a metric of {path}; it has: "
                              f"{', '.join(_metric_keys(doc)) or 'no accuracy metric'}")
         if not used:
             info.note("lm-eval results file without samples and without any task to count "
@@ -191,7 +192,9 @@ class LmEvalAdapter(Adapter):
         if wanted:
             if wanted not in first or isinstance(first.get(wanted), (dict, list, str)):
                 have = [k for k, v in first.items() if isinstance(v, (int, float)) and k != "doc_id"]
-                raise UsageError(f"--metric {wanted!r} is not in {path}; its lines have: {', '.join(have) or 'none'}")
+                flag = "--metric" if options.metric else "--scorer"
+                raise UsageError(f"{flag} {wanted!r} is not a metric of {path}; its lines have: "
+                                 f"{', '.join(have) or 'none'}")
             metric = wanted
         elif any(m in first for m in IFEVAL_METRICS.values()):
             metric = "ifeval"
