@@ -122,7 +122,7 @@ def test_real_unscored_log_is_not_ranked_and_alone_exits_3() -> None:
     unscored = real_data("inspect_ai", "2025-02-11T15-17-00-05-00_popularity_dPiJifoWeEQBrfWsAopzWr.eval")
     alone = invoke("leaderboard", str(unscored))
     assert alone.exit_code == 3
-    assert "nothing is scored: openai/gpt-4o-mini on popularity: no scores in the log" in alone.stderr
+    assert "nothing is scored: openai/gpt-4o-mini on popularity: the producer scored nothing" in alone.stderr
     scored = REAL / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval"
     both = invoke("leaderboard", str(unscored), str(scored), "-f", "json", "-q")
     assert both.exit_code == 0
@@ -365,3 +365,22 @@ def test_real_simpleqa_grader_verdict_stands_and_explain_lists_the_disagreements
     text = " ".join(shown.stdout.split())
     assert "abstention phrases disagree (2 item(s))" in text
     assert all(item in text for item in disagree["item_id"])
+
+
+def test_lm_eval_predict_only_run_is_unscored(tmp_path: Path) -> None:
+    from .test_adapter_lm_eval import TS1, gen_line
+
+    folder = tmp_path / "org__pred-only"
+    folder.mkdir()
+    lines = []
+    for i, (raw, target) in enumerate([("4", "4"), ("5", "7"), ("I don't know.", "3")]):
+        line = gen_line(i, raw, raw, target, 0, "none")
+        del line["exact_match"]
+        line.update(bypass=None, metrics=["bypass"])
+        lines.append(line)
+    path = write_jsonl(folder / f"samples_arith_{TS1}.jsonl", lines)
+    for need_items in (True, False):
+        data = rescore.load(path, need_items=need_items)
+        assert any("predict-only run (metric 'bypass')" in n for n in data.notes)
+        with pytest.raises(InputError, match="nothing is scored: org/pred-only on arith: the producer scored nothing"):
+            rescore.leaderboard(data)

@@ -28,7 +28,8 @@ from rescore.version import __version__
 SCHEMA_VERSION = 1
 #: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
 UNSCORED_RULES = {
-    "unscored": "no scores in the log (written without a scorer, or every sample lacks a score)",
+    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
+                "an lm-eval --predict_only run)",
     "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
 }
 UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
@@ -235,7 +236,11 @@ def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, p
         return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
     if rules.empty:
         return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
-    rules = rules.assign(_none=rules["rule"].astype(str).isin(UNSCORED_RULES))
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    # "unscored; abstention phrase disagrees" is still unscored: the phrase note does not grade it
+    base = rules["rule"].astype(str).str.removesuffix(RULE_DISAGREES)
+    rules = rules.assign(rule=base, _none=base.isin(UNSCORED_RULES))
     found = []
     for (benchmark, model), group in rules.groupby(["benchmark", "model"], sort=True, observed=True):
         if group["_none"].all():

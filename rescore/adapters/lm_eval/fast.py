@@ -399,7 +399,7 @@ def count_generation(set_up_task: Callable[..., TaskSetup], path: Path, options:
         return None
     task = set_up_task(path, first, options, info)
     if task.output_type in MC_TYPES or task.output_type == "loglikelihood_rolling" \
-            or task.metric in (None, "ifeval") or needs_final_answer(task.task):
+            or task.metric in (None, "ifeval", "bypass") or needs_final_answer(task.task):
         return None  # (a "Final Answer" task needs the raw text: the general reader checks it)
     if options.filter_name and not task.filters:
         task.filters = scan_filters(path, options)

@@ -83,6 +83,8 @@ MAX_BATCH_LINES = 10_000  # each line repeats the prompt once per choice: keep b
 _MAX_RESULTS_BYTES = 256 * 1024 * 1024
 
 
+#: the metric lm-eval logs under --predict_only (no scoring happened)
+BYPASS = "bypass"
 #: Minerva-style MATH tasks extract the answer after "Final Answer: The final answer is ..."
 _FINAL_ANSWER_TASKS = re.compile(r"^(?:leaderboard_math_.*_hard|minerva_math.*)$")
 RULE_NO_FINAL_ANSWER = "extraction failure (no \"Final Answer\")"
@@ -479,7 +481,14 @@ class SampleReader:
             columns["choice_logliks"] = pd.Series(logliks, dtype="object")
         else:
             columns["prediction"] = pd.Series(preds, dtype="string")
-        return pd.DataFrame(columns)
+        frame = pd.DataFrame(columns)
+        if task.metric == BYPASS:
+            # --predict_only: lm-eval computed no metric, so there is no grade to read; comparing the
+            # text with the gold here would invent one. The run is unscored (not ranked).
+            frame["grade"] = pd.Series("invalid", index=frame.index, dtype="string")
+            frame["grade_rule"] = pd.Series("unscored", index=frame.index, dtype="string")
+            frame["grade_final"] = True
+        return frame
 
     def _mc_line(self, obj: dict[str, Any], number: int) -> tuple[list[float], list[float], Any, Any] | None:
         pairs = obj.get("filtered_resps")
@@ -553,7 +562,10 @@ class SampleReader:
                       f"or no conclusion), so the task's extraction found nothing: invalid "
                       f"(rule {RULE_NO_FINAL_ANSWER!r})")
         metric_label = task.metric if task.metric != "ifeval" else "prompt_level_*_acc"
-        if self.metric_missing:
+        if task.metric == BYPASS:
+            info.note("predict-only run (metric 'bypass'): lm-eval scored nothing, so neither does rescore; "
+                      "the run is left unscored")
+        elif self.metric_missing:
             info.note(f"{self.metric_missing} line(s) without metric {metric_label!r}; "
                       "graded by prediction vs gold")
         if self.mc:
