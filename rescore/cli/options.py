@@ -87,12 +87,10 @@ Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer 
                                             rich_help_panel=PRODUCERS, show_default=False)]
 Epochs = Annotated[str, typer.Option("--epochs", help="inspect_ai epochs: attempts|majority|first.",
                                      rich_help_panel=PRODUCERS)]
-Reextract = Annotated[bool, typer.Option("--reextract/--no-reextract", help="MMLU-Pro: re-apply the official "
-                                         "answer patterns (a stored random letter without an answer in the text "
-                                         "becomes invalid); inspect_ai choice(): re-parse answers the log could not "
-                                         "extract (lower-case letters). On by default; --no-reextract keeps the "
-                                         "file's own extraction.",
-                                         rich_help_panel=PRODUCERS)]
+Reextract = Annotated[bool, typer.Option("--reextract/--no-reextract", help="MMLU-Pro, inspect_ai choice(): "
+                                         "re-apply the answer patterns to the raw text (default); --no-reextract "
+                                         "keeps the file's own extraction.", rich_help_panel=PRODUCERS,
+                                         show_default=False)]
 ConfidenceNorm = Annotated[str, typer.Option("--confidence-norm", help="lm-eval MC softmax over raw|length "
                                              "log-likelihoods.", rich_help_panel=PRODUCERS)]
 Denominator = Annotated[str, typer.Option("--denominator", help="SWE-bench: submitted|dataset.",
