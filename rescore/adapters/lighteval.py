@@ -18,7 +18,10 @@ not in dataset order, so item_id is ``doc.id``.
 
 Grade: the per-sample metric (``--scorer NAME`` picks one when there are several; default the
 first of acc, loglikelihood_acc, em, exact_match, extractive_match, ...): 1 correct, 0 wrong,
-between partial. A generation that *is* "I don't know" becomes abstain in ``classify``.
+between partial. A generation graded 0 on a letter task (every gold a single letter) whose reply is
+no letter is an extraction failure, ``invalid`` (lighteval's format failure: "The answer is B" is
+not an answer its exact match can read), as lm-eval's ``[invalid]``. A generation that *is*
+"I don't know" becomes abstain in ``classify`` (the 0/1 metric has no abstention category).
 MC confidence: softmax over the per-choice log-likelihoods, the probability of the argmax
 choice (which is the prediction); the log-likelihoods are kept in ``choice_logliks``.
 
@@ -358,6 +361,10 @@ class LightevalAdapter(Adapter):
                 row["prediction"] = str(processed[0])
             elif texts:
                 row["prediction"] = str(texts[0])
+            if grade == "wrong" and _letter_task_unparsed(gold_texts, row["prediction"]):
+                # a letter task whose reply is no letter: the metric could not read an answer (lighteval's
+                # format failure), as lm-eval's "[invalid]"; an "I don't know" among them is still an abstention
+                row["grade"], row["grade_rule"] = "invalid", RULE_FORMAT
         return row
 
     def _producer_metric(self, context: _Context, task_full: str, metric: str, options: LoadOptions,
@@ -375,6 +382,19 @@ class LightevalAdapter(Adapter):
         benchmark = options.benchmark or benchmark
         info.add_producer_metric(benchmark, context.model, f"lighteval {task_full} {metric}", float(entry[metric]),
                                  n=n_rows, results_file=str(context.results_path), subset=subset or None)
+
+
+RULE_FORMAT = "extraction failure (letter task, no letter in the reply)"
+_LETTER = re.compile(r"^\(?[A-Z]\)?\.?$")
+
+
+def _letter_task_unparsed(golds: list[str], prediction: Any) -> bool:
+    """True when every gold is one letter (A, (B)) and the reply, stripped, is not one."""
+    if not golds or not all(_LETTER.match(g.strip()) for g in golds):
+        return False
+    if prediction is None or prediction is pd.NA:
+        return True
+    return _LETTER.match(str(prediction).strip()) is None
 
 
 ADAPTER = LightevalAdapter()

@@ -200,6 +200,8 @@ class SimpleQAAdapter(Adapter):
             "model": normalise_model(str(model_raw)), "subset": str(obj.get("topic") or "") if letter_layout else "",
             "item_id": str(obj[id_key]), "prediction": text_or_na(prediction), "gold": text_or_na(gold),
             "grade": grade, "grade_rule": "explicit grade",
+            # A/B/C has its own abstention (C): the grader's B is never turned into one by phrases
+            "grade_final": True,
         }
         if obj.get("error"):
             row.update(grade="invalid", grade_rule=HARNESS_ERROR, _harness_error=1)

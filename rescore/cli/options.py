@@ -108,23 +108,24 @@ AbstainPhrase = Annotated[list[str] | None, typer.Option("--abstain-phrase", hel
 
 FilterName = Annotated[str | None, typer.Option("--filter", help="lm-eval filter (default: the task's first).",
                                                 rich_help_panel=PRODUCERS, show_default=False)]
-Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer / lighteval metric "
-                                            "(default: the first).",
+Scorer = Annotated[str | None, typer.Option("--scorer", help="inspect_ai scorer / lighteval metric / lm-eval "
+                                            "metric (default: the first; a name a file lacks is an error).",
                                             rich_help_panel=PRODUCERS, show_default=False)]
 Epochs = Annotated[Literal["attempts", "majority", "first"], typer.Option(
     "--epochs", help="inspect_ai epochs: each attempt an item, the majority answer, or the first.",
     rich_help_panel=PRODUCERS)]
-Reextract = Annotated[bool, typer.Option("--reextract", help="MMLU-Pro: re-run the official answer extractor; "
-                                         "inspect_ai choice(): re-parse answers the log could not extract "
-                                         "(lower-case letters).",
-                                         rich_help_panel=PRODUCERS)]
+Reextract = Annotated[bool, typer.Option("--reextract/--no-reextract", help="MMLU-Pro, inspect_ai choice(): "
+                                         "re-apply the answer patterns to the raw text (default); --no-reextract "
+                                         "keeps the file's own extraction.", rich_help_panel=PRODUCERS,
+                                         show_default=False)]
 ConfidenceNorm = Annotated[Literal["raw", "length"], typer.Option(
     "--confidence-norm", help="lm-eval MC softmax over raw or length-normalised log-likelihoods.",
     rich_help_panel=PRODUCERS)]
 Denominator = Annotated[Literal["submitted", "dataset"], typer.Option(
     "--denominator", help="SWE-bench: score over the submitted instances or the whole dataset.",
     rich_help_panel=PRODUCERS)]
-PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench: minimum score counted correct.",
+PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench, inspect_ai numeric scores: "
+                                                 "minimum score counted correct.",
                                                  rich_help_panel=PRODUCERS, show_default=False)]
 InstructedT = Annotated[float | None, typer.Option("--instructed-t", help="The target the model was told.",
                                                    rich_help_panel=PRODUCERS, show_default=False)]
@@ -193,6 +194,15 @@ Ties = Annotated[Literal["auto", "paired", "overlap"], typer.Option(
     "--ties", help="≈ marks: paired tests or interval overlap.",
     rich_help_panel=CONFIDENCE)]
 
+
+# ---- issue 16 (verdicts): which part of a producer's score decides ----
+ScoreKey = Annotated[str | None, typer.Option("--score-key", help="inspect_ai: the entry of a dict score (or the "
+                                              "index of a list score) that is the grade, e.g. 'Problem "
+                                              "Correctness'.", rich_help_panel=PRODUCERS, show_default=False)]
+Metric = Annotated[str | None, typer.Option("--metric", help="lm-eval: the metric that decides (acc | acc_norm | "
+                                            "acc_bytes | exact_match ...; default: the task's first). A metric a "
+                                            "file lacks is an error listing the ones it has.",
+                                            rich_help_panel=PRODUCERS, show_default=False)]
 
 # ---- issue 17: hostile input (docs/hostile.md) ----
 RawCsv = Annotated[bool, typer.Option("--raw-csv", help="Write CSV cells as they are: by default a text cell "

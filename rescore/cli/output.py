@@ -49,6 +49,13 @@ def print_explain(board: Leaderboard, console: Console) -> None:
         for col, column in cols.items():
             column.cells.append(Text(escape_controls(getattr(row, col))))
     print_table(console, list(cols.values()), Text("How outcomes were decided"))
+    found = board.disagreements
+    if found is not None and not found.empty:
+        console.print(f"The producer's verdict stood where the abstention phrases disagree ({len(found)} item(s)):")
+        for (benchmark, model), group in found.groupby(["benchmark", "model"], sort=True):
+            ids = group["item_id"].astype(str).tolist()
+            shown = ", ".join(ids[:20]) + (f" ... (+{len(ids) - 20})" if len(ids) > 20 else "")
+            console.print(f"  {terminal_markup(benchmark)} / {terminal_markup(model)}: {terminal_markup(shown)}")
 
 
 def captured(draw: Callable[[Console], None]) -> str:

@@ -47,7 +47,7 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "filter": (o.FilterName, None, "filter_name"),
     "scorer": (o.Scorer, None, "scorer"),
     "epochs": (o.Epochs, "attempts", "epochs"),
-    "reextract": (o.Reextract, False, "reextract"),
+    "reextract": (o.Reextract, True, "reextract"),
     "confidence_norm": (o.ConfidenceNorm, "raw", "confidence_norm"),
     "denominator": (o.Denominator, "submitted", "denominator"),
     "pass_score": (o.PassScore, None, "pass_score"),
@@ -59,6 +59,9 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     # issue 21
     "timeout": (o.Timeout, 30.0, "timeout"),
     "cache": (o.Cache, None, "cache"),
+    # issue 16 (verdicts)
+    "score_key": (o.ScoreKey, None, "score_key"),
+    "metric": (o.Metric, None, "metric"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),

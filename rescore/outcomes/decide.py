@@ -6,7 +6,11 @@ NA) plus the texts they have. :func:`classify` then applies one precedence order
 1. an explicit ``correct`` grade is final (a correct answer is never turned into abstention);
 2. an explicit abstention grade (SimpleQA NOT_ATTEMPTED, inspect ``N``) is final;
 3. a response that *is* an abstention ("I don't know.", "不知道", an empty answer) is an
-   abstention even where the grader had no such grade (lm-eval ``[invalid]``, inspect ``I``);
+   abstention where the grader's scale has no abstention category (lm-eval ``[invalid]``, a
+   WildBench 1-10 score, a pass/fail test). Where the scale has one (SimpleQA A/B/C, a judge's
+   correct/incorrect/not_attempted, inspect C/I/P/N) the adapter marks the row ``grade_final``:
+   the producer already chose not to call it an abstention, so its verdict stands and the rule
+   says that the phrases disagree (:data:`RULE_DISAGREES`), for ``--explain`` and ``inspect``;
 4. otherwise the producer's grade stands (``wrong``, ``partial``, ``invalid``);
 5. with no grade at all, prediction and gold are compared after normalisation; with neither,
    the item is ``invalid`` (never a free "I don't know").
@@ -32,6 +36,8 @@ from rescore.read.schema import Outcome
 RULE_GRADE = "explicit grade"
 RULE_COMPARE = "prediction vs gold"
 RULE_NO_GRADE = "no grade and no prediction"
+#: appended to a final verdict's rule when the abstention phrases would have said "abstain"
+RULE_DISAGREES = "; abstention phrase disagrees"
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -196,7 +202,9 @@ def classify(
     """Fill ``outcome`` and ``rule`` from ``grade`` (canonical outcome or NA) and the texts.
 
     Optional input columns: ``grade``, ``grade_rule`` (the adapter's name for why it chose
-    the grade, e.g. ``extraction failure``), ``prediction``, ``response``, ``gold``.
+    the grade, e.g. ``extraction failure``), ``grade_final`` (True where the producer's scale
+    has its own abstention category, so phrases never override it), ``prediction``,
+    ``response``, ``gold``.
     The abstention text is the prediction when present and non-blank, else the raw response.
     """
     detector = detector or default_detector()
@@ -239,12 +247,19 @@ def classify(
         text = text[candidates]
         reasons = detector.reasons(text)
         hit = reasons.notna()
+        if "grade_final" in batch:
+            final = batch["grade_final"].astype("boolean").fillna(False).astype(bool)[candidates]
+            kept = hit & final
+            if kept.any():
+                idx = reasons.index[kept]
+                rule.loc[idx] = rule.loc[idx] + RULE_DISAGREES
+            hit = hit & ~final
         if hit.any():
             idx = reasons.index[hit]
             outcome.loc[idx] = Outcome.ABSTAIN.value
             rule.loc[idx] = reasons[hit]
 
-    result = batch.drop(columns=[c for c in ("grade", "grade_rule") if c in batch])
+    result = batch.drop(columns=[c for c in ("grade", "grade_rule", "grade_final") if c in batch])
     result["outcome"] = outcome.astype("string")
     result["rule"] = rule.astype("string")
     assert len(result) == n

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from rescore.config import load_config
 from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read import remote, schema
@@ -314,13 +315,83 @@ def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.Dat
         mask = (items["benchmark"] == benchmark) & (items["model"] == model)
         if latest:
             keep = ordered[-1]
+            # rows per run (a counts-mode table has a count per row): a partial rerun kept over a
+            # full run changes what the board means, so say so
+            sizes = (items.loc[mask].groupby("run")["count"].sum() if "count" in items
+                     else items.loc[mask].groupby("run").size())
             items = items[~mask | (items["run"] == keep)]
-            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found; kept the latest ({keep}) (--latest)")
+            dropped = {r: int(sizes.get(r, 0)) for r in ordered[:-1]}
+            larger = {r: n for r, n in dropped.items() if n > int(sizes.get(keep, 0))}
+            smaller = ("; the kept run is smaller than the dropped " + ", ".join(
+                f"{r} ({n} rows)" for r, n in larger.items()) + f": {int(sizes.get(keep, 0))} rows kept"
+                if larger else "")
+            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found; kept the latest ({keep}) (--latest)"
+                         + smaller)
         else:
             items.loc[mask, "model"] = items.loc[mask, "model"] + " [" + items.loc[mask, "run"] + "]"
             notes.append(f"{model} on {benchmark}: {len(ordered)} runs found ({', '.join(ordered)}); "
                          "shown separately (use --latest to keep only the newest)")
     return items.reset_index(drop=True)
+
+
+def _benchmark_frames(result: FileResult) -> list[pd.DataFrame]:
+    return [f for f in (result.items, result.item_counts, result.counts)
+            if f is not None and not f.empty and "benchmark" in f]
+
+
+def keep_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
+    """Do not pool what only shares a normalised name (issue 16, point 10).
+
+    Two producers' files of one benchmark name (lm-eval's 30-item ``leaderboard_mmlu_pro`` slice
+    and the official MMLU-Pro outputs) differ in prompts, extraction and items: each producer
+    keeps its own benchmark, ``"<name> (<adapter>)"``. The variants of a benchmark that are
+    overlapping item sets rather than parts of it (``overlapping_subsets`` in
+    ``configs/names.yaml``: GPQA main/extended/diamond share questions) become benchmarks of their
+    own, ``<name>_<variant>``, when more than one is present. A note says what was kept apart.
+    """
+    overlapping = {str(k): {str(v) for v in vs}
+                   for k, vs in (load_config("names.yaml").get("overlapping_subsets") or {}).items()}
+    adapters: dict[str, set[str]] = {}
+    variants: dict[str, set[str]] = {}
+    for result in results:
+        if result.error is not None:
+            continue
+        for frame in _benchmark_frames(result):
+            for bench in frame["benchmark"].dropna().astype(str).unique():
+                adapters.setdefault(bench, set()).add(result.info.adapter)
+                if bench in overlapping and "subset" in frame:
+                    present = set(frame.loc[frame["benchmark"] == bench, "subset"].dropna().astype(str))
+                    variants.setdefault(bench, set()).update(present & overlapping[bench])
+    by_producer = {b for b, a in adapters.items() if len(a) > 1}
+    by_variant = {b for b, v in variants.items() if len(v) > 1}
+    if not by_producer and not by_variant:
+        return results
+    for bench in sorted(by_variant):
+        names = ", ".join(f"{bench}_{v}" for v in sorted(variants[bench]))
+        notes.append(f"{bench}: {', '.join(sorted(variants[bench]))} are overlapping item sets, not parts of one "
+                     f"benchmark: kept apart as {names}")
+    for bench in sorted(by_producer):
+        names = ", ".join(f"'{bench} ({a})'" for a in sorted(adapters[bench]))
+        notes.append(f"{bench}: read from {len(adapters[bench])} producers ({', '.join(sorted(adapters[bench]))}), "
+                     f"whose prompts, answer extraction and item sets differ: kept apart as {names}")
+    for result in results:
+        if result.error is not None:
+            continue
+        for frame in _benchmark_frames(result):
+            bench = frame["benchmark"].astype("string")
+            new = bench.copy()
+            if by_variant and "subset" in frame:
+                hit = bench.isin(by_variant) & frame["subset"].astype("string").isin(
+                    {v for b in by_variant for v in overlapping[b]})
+                if hit.any():
+                    new = new.where(~hit, bench + "_" + frame["subset"].astype("string"))
+                    frame.loc[hit, "subset"] = ""
+            split = bench.isin(by_producer)
+            if split.any():
+                new = new.where(~split, new + f" ({result.info.adapter})")
+            frame["benchmark"] = new.astype(frame["benchmark"].dtype)
+        result.info.benchmarks = sorted({str(b) for f in _benchmark_frames(result) for b in f["benchmark"].dropna()})
+    return results
 
 
 def _merge_notes(per_note: dict[str, list[str]]) -> list[str]:
@@ -346,6 +417,7 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     notes: list[str] = []
     per_note: dict[str, list[str]] = {}
     counted: list[FileResult] = []
+    results = keep_apart(list(results), notes)
     for result in results:
         if result.error is not None:
             skipped.append((result.info.path, f"error: {result.error}"))

@@ -47,7 +47,7 @@ class LoadOptions:
     filter_name: str | None = None  # lm-eval filter
     scorer: str | None = None  # inspect scorer
     epochs: str = "attempts"  # inspect epochs: attempts | majority | first
-    reextract: bool = False  # MMLU-Pro: re-run the official extractor
+    reextract: bool = True  # MMLU-Pro: re-run the official extractor; inspect choice(): re-parse (issue 16: default)
     confidence_norm: str = "raw"  # lm-eval MC softmax over raw | length-normalised log-likelihoods
     denominator: str = "submitted"  # SWE-bench: submitted | dataset
     pass_score: float | None = None  # WildBench binarisation
@@ -77,6 +77,9 @@ class LoadOptions:
     # ``model`` / ``benchmark`` above *name* what is read, these *select* from it (CLI --model / --benchmark)
     models: tuple[str, ...] = ()
     benchmarks: tuple[str, ...] = ()
+    # issue 16 (verdicts): the entry of a dict/list score (inspect_ai), the metric that decides (lm-eval)
+    score_key: str | None = None
+    metric: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:

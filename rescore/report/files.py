@@ -156,6 +156,14 @@ def _markdown(board: Leaderboard, top: int | None, fold: bool = False, cut: int 
                 cells.append(f"{x['score']:.3f} ± {(x['ci_high'] - x['score']):.3f} (#{x['rank']}{arrow}){tie}")
             cells.append(_fmt(g["break_even_t"], 2))
             lines.append("| " + " | ".join(cells) + " |")
+        for _, run in board.unscored[board.unscored["benchmark"] == layout.benchmark].iterrows():
+            lines.append("| – | " + " | ".join([_md_escape(run["model"]), str(run["n"]), "–", "–", "–"]
+                                               + ["unscored"] * len(ts) + ["–"]) + " |")
+        lines.append("")
+    for _, run in board.unscored.iterrows():
+        lines.append(f"- unscored: {_md_escape(run['model'])} on {_md_escape(run['benchmark'])} "
+                     f"(n={run['n']}): {_md_escape(run['reason'])}; not ranked")
+    if not board.unscored.empty:
         lines.append("")
     footer = coverage_footer(board)
     if footer:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from rescore.report.grid import Column, half_width, print_prose, print_table, threshold_header
 from rescore.report.layout import coverage_footer, is_partial, ranked_layout
-from rescore.report.safe_text import escape_controls
+from rescore.report.safe_text import escape_controls, terminal_markup
 from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
 
@@ -27,6 +27,20 @@ def _score_cell(score: float, half: float, rank: int, change: int, tie: bool) ->
     if tie:
         text.append(" ≈", style="yellow")
     return text
+
+
+def _unscored_rows(board: Leaderboard, benchmark: str, n_thresholds: int) -> list[list[Text | str]]:
+    """A row per unscored run of this benchmark: ``unscored`` where the scores would be, no rank."""
+    rows: list[list[Text | str]] = []
+    for model in board.unscored.loc[board.unscored["benchmark"] == benchmark, "model"]:
+        rows.append([Text(escape_controls(model)), "–", *[Text("unscored", style="yellow")] * n_thresholds, "–"])
+    return rows
+
+
+def unscored_lines(board: Leaderboard) -> list[str]:
+    """Why each unscored run has no score (printed under the tables; its row says ``unscored``)."""
+    return [f"unscored: {m} on {b} (n={n}): {reason}; not ranked, no ≈ marks"
+            for b, m, n, reason in board.unscored[["benchmark", "model", "n", "reason"]].itertuples(index=False)]
 
 
 def print_leaderboard(board: Leaderboard, console: Console, top: int | None = None) -> None:
@@ -49,8 +63,16 @@ def print_leaderboard(board: Leaderboard, console: Console, top: int | None = No
                                                 int(x["rank_change"]), bool(x["overlaps_above"])))
             be = g["break_even_t"]
             even.cells.append(Text("–" if be != be else f"{be:.2f}"))
+        for cells in _unscored_rows(board, layout.benchmark, len(ts)):  # issue 16: unscored, not ranked
+            model.cells.append(cells[0])
+            idk.cells.append(Text(str(cells[1])))
+            for column, cell in zip(per_t, cells[2:-1], strict=True):
+                column.cells.append(cell)
+            even.cells.append(Text(str(cells[-1])))
         title = Text(escape_controls(layout.benchmark), style="bold") + Text(f" ({n_text})")
         print_table(console, [model, idk, *per_t, even], title)
+    for line in unscored_lines(board):
+        console.print(f"[yellow]{terminal_markup(line)}[/]")
     touched = board.policy_touched()
     print_prose(
         console,

@@ -519,7 +519,11 @@ def tie_marks(bench: BenchmarkItems, tests: pd.DataFrame, ts: np.ndarray, credit
     for t, i, j, p in zip(tests["t"], tests["i"], tests["j"], tests["p_adjusted"], strict=True):
         p_adj[(t, i, j)] = p_adj[(t, j, i)] = float(p)
 
+    shared = {(i, j): n for i, j, n in zip(tests["i"], tests["j"], tests["n"], strict=True)}
+
     def tied(t: float, i: int, j: int) -> bool:
+        if shared.get((i, j), shared.get((j, i), 1)) == 0:
+            return False  # no shared items: nothing was tested, so no "≈" either
         p = p_adj.get((t, i, j), float("nan"))
         return not (p < alpha)  # an untestable pair (NaN) is not called different
 
@@ -808,6 +812,11 @@ def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: s
 PAIRED_TIES = "paired test (two-sided normal on the paired SE, Holm across the pairs of each benchmark and t)"
 
 
+#: the p-value stand-in for a pair of models that share no items (no paired test exists)
+NO_SHARED = -1.0
+NO_SHARED_PHRASE = "no ≈ between models that share no items (nothing to pair)"
+
+
 def _shown_pairs(part: pd.DataFrame, bench: BenchmarkItems) -> list[tuple[int, int]]:
     """The (i, j) pairs one benchmark's marks read: each row with the row above it and with the
     leader, at every t (the table is sorted by rank within each t)."""
@@ -844,18 +853,25 @@ def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *
         if len(bench.models) > ALL_PAIRS_MAX_MODELS:  # test only the pairs the marks show (issue 17)
             chosen, shown_only = _shown_pairs(table[table["benchmark"] == bench.benchmark], bench), True
         tests = pairwise_tests(bench, ts, float(policy.idk_credit), "holm", pairs=chosen)
-        for t, a, b, p in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], strict=True):
-            p_adj[(bench.benchmark, float(t), a, b)] = p_adj[(bench.benchmark, float(t), b, a)] = float(p)
+        for t, a, b, p, n in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], tests["n"],
+                                 strict=True):
+            # a pair sharing no items has nothing to test: NO_SHARED, never "not significantly different"
+            value = float(p) if n > 0 else NO_SHARED
+            p_adj[(bench.benchmark, float(t), a, b)] = p_adj[(bench.benchmark, float(t), b, a)] = value
     if not p_adj:
         return table, "interval overlap"
 
     fell_back: list[bool] = []
+    unpaired: list[bool] = []
 
     def mark(benchmark: str, t: float, a: str, b: str, fallback: bool) -> bool:
         p = p_adj.get((benchmark, t, a, b))
         if p is None:
             fell_back.append(True)
             return fallback
+        if p == NO_SHARED:
+            unpaired.append(True)
+            return False
         return not (p < alpha)
 
     above = table["overlaps_above"].to_numpy(dtype=bool).copy()
@@ -881,5 +897,7 @@ def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *
                    "with the one ranked above it and with the leader) are tested, Holm across those")
     if fell_back:
         method += "; interval overlap for pairs without per-item data"
+    if unpaired:
+        method += f"; {NO_SHARED_PHRASE}"
     return table, method
 

@@ -26,6 +26,13 @@ from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, 
 from rescore.version import __version__
 
 SCHEMA_VERSION = 1
+#: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
+UNSCORED_RULES = {
+    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
+                "an lm-eval --predict_only run)",
+    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
+}
+UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
 
 
 def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -75,11 +82,18 @@ class Leaderboard:
     # issue 16.4: unequal coverage said on stderr (the CLI prints them), and --common-items' alignment
     warnings: list[str] = field(default_factory=list)
     common_items: dict[str, Any] | None = None
+    # runs without a single grade: not scored, not ranked, no marks (benchmark, model, n, reason)
+    unscored: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNSCORED_COLUMNS))
+    # items whose producer verdict stood although the abstention phrases disagree (--explain lists them)
+    disagreements: pd.DataFrame | None = None
 
     def tie_phrase(self) -> str:
         """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
         if self.tie_method.startswith("paired"):
-            return "not significantly different from the rank above (paired test, Holm)"
+            from rescore.score.compare import NO_SHARED_PHRASE
+
+            unpaired = f"; {NO_SHARED_PHRASE}" if NO_SHARED_PHRASE in self.tie_method else ""
+            return f"not significantly different from the rank above (paired test, Holm){unpaired}"
         return "interval overlaps the rank above"
 
     def policy_touched(self) -> dict[str, int]:
@@ -132,6 +146,7 @@ class Leaderboard:
             "rows": records(self.rows),
             **({"policy_rows": records(self.policy_rows), "policy_omitted": records(self.policy_omitted)}
                if self.policy_rows is not None and self.policy_omitted is not None else {}),
+            **({"unscored": records(self.unscored)} if not self.unscored.empty else {}),
         }
 
     def wide(self) -> pd.DataFrame:
@@ -278,6 +293,57 @@ def common_items_only(data: Dataset) -> tuple[Dataset, dict[str, Any], list[str]
     alignment = {"method": "intersection (--common-items): each benchmark's models are scored on the items all "
                            "of them have", "items_dropped": int(dropped)}
     return replace(data, items=kept.reset_index(drop=True)), alignment, notes
+def disagreements(data: Dataset) -> pd.DataFrame | None:
+    """The items whose producer verdict stood against the abstention phrases (rule ``...; abstention
+    phrase disagrees``): benchmark, model, item_id, outcome, rule. None without item rows."""
+    if not data.has_items:
+        return None
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    hit = data.items["rule"].astype("string").str.endswith(RULE_DISAGREES).fillna(False).astype(bool)
+    columns = ["benchmark", "model", "item_id", "outcome", "rule"]
+    return data.items.loc[hit, columns].reset_index(drop=True)
+
+
+def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set aside the (benchmark, model) groups whose every item has no grade at all.
+
+    Such a run (an inspect log written without a scorer; a table with neither grade nor
+    prediction) has no score: scoring its items as invalid would print S(0) = 0 and S(0.9) = -9
+    with a rank. Returns the scorable counts and the unscored groups with their reason; raises
+    the input error (exit 3) when nothing is left.
+    """
+    if data.has_items:
+        rules = rule_counts(data.items)
+    elif not data.item_counts.empty:
+        rules = counting.rule_counts(data.item_counts)
+    else:
+        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
+    if rules.empty:
+        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    # "unscored; abstention phrase disagrees" is still unscored: the phrase note does not grade it
+    base = rules["rule"].astype(str).str.removesuffix(RULE_DISAGREES)
+    rules = rules.assign(rule=base, _none=base.isin(UNSCORED_RULES))
+    found = []
+    for (benchmark, model), group in rules.groupby(["benchmark", "model"], sort=True, observed=True):
+        if group["_none"].all():
+            reasons = [UNSCORED_RULES[str(r)] for r in dict.fromkeys(group["rule"].astype(str))]
+            found.append((str(benchmark), str(model), int(group["count"].sum()), "; ".join(reasons)))
+    unscored = pd.DataFrame(found, columns=UNSCORED_COLUMNS)
+    if unscored.empty:
+        return counts, unscored
+    key = pd.MultiIndex.from_frame(unscored[["benchmark", "model"]])
+    own = pd.MultiIndex.from_arrays([counts["benchmark"].astype(str), counts["model"].astype(str)])
+    kept = counts[~own.isin(key) | ~counts["per_item"].astype(bool)].reset_index(drop=True)
+    if kept.empty:
+        from rescore.errors import InputError
+
+        first = unscored.iloc[0]
+        more = f" (and {len(unscored) - 1} more run(s) alike)" if len(unscored) > 1 else ""
+        raise InputError(f"nothing is scored: {first['model']} on {first['benchmark']}: {first['reason']}{more}")
+    return kept, unscored
 
 
 def build(
@@ -308,7 +374,8 @@ def build(
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     policy = policy or Policy()
-    groups = apply_policy(group_counts(data), policy)
+    counts, unscored = split_unscored(data, group_counts(data))
+    groups = apply_policy(counts, policy)
     metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
     for name, values in metrics.items():
         groups[name] = values
@@ -358,7 +425,12 @@ def build(
     if ties != "overlap" and data.has_items:
         from rescore.score.compare import paired_tie_marks
 
-        table, tie_method = paired_tie_marks(table, data.items, policy, cluster=cluster, level=level)
+        items = data.items
+        if not unscored.empty:  # an unscored run takes no part in the paired tests either
+            gone = pd.MultiIndex.from_frame(unscored[["benchmark", "model"]].astype(str))
+            items = items[~pd.MultiIndex.from_arrays([items["benchmark"].astype(str),
+                                                      items["model"].astype(str)]).isin(gone)]
+        table, tie_method = paired_tie_marks(table, items, policy, cluster=cluster, level=level)
     base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
     table = table.merge(base, on=["benchmark", "model"], how="left")
     table["rank_change"] = table["rank_t0"] - table["rank"]
@@ -373,6 +445,8 @@ def build(
                      "n_partial", "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
                      "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters"]]
     notes = list(data.notes) + aligned_notes
+    notes.extend(f"{m} on {b}: unscored ({reason}); not ranked" for b, m, reason in
+                 unscored[["benchmark", "model", "reason"]].itertuples(index=False))
     if (~groups["per_item"]).any():
         notes.append("per-item data unavailable for: " + ", ".join(
             f"{m} on {b}" for b, m in groups.loc[~groups["per_item"], ["benchmark", "model"]].itertuples(index=False)
@@ -386,6 +460,8 @@ def build(
     return Leaderboard(
         warnings=coverage_warnings(groups),
         common_items=alignment,
+        disagreements=disagreements(data),
+        unscored=unscored,
         tie_method=tie_method,
         policy_rows=policy_rows,
         policy_omitted=policy_omitted,
