@@ -264,7 +264,7 @@ def test_inspect_letter_grades_stand_and_disagreements_are_counted(tmp_path: Pat
     # I stays wrong (C/I/P/N has N); the number 0 has no abstention category, so phrases decide there
     assert items["outcome"].to_dict() == {"1": "wrong", "2": "abstain", "3": "wrong", "4": "abstain"}
     assert items.loc["1", "rule"] == "explicit grade; abstention phrase disagrees"
-    shown = json.loads(invoke("inspect", str(path), "-f", "json").stdout)[0]["rules"]
+    shown = json.loads(invoke("inspect", str(path), "-f", "json").stdout)["files"][0]["rules"]
     assert {"outcome": "wrong", "rule": "explicit grade; abstention phrase disagrees", "count": 1} in shown
     explain = invoke("leaderboard", str(path), "--explain", "-q")
     assert "abstention phrase disagrees" in " ".join(explain.stdout.split())
