@@ -240,6 +240,55 @@ def expected_generic(n_items: int, n_models: int, seed: int, rows: int | None = 
     return totals
 
 
+INSPECT_TEMPLATE = Path("/work/shared/real_data/inspect_ai/mmlu-summary-choices.eval")
+
+
+def _inspect_sample(template: dict, i: int, state: str, gold: str, other: str) -> dict:
+    """A copy of the template sample with its own id, target, answer and completion."""
+    answer = {"correct": gold, "wrong": other, "abstain": "I don't know"}[state]
+    completion = "I don't know." if state == "abstain" else f"Let me think.\n\nANSWER: {answer}"
+    sample = dict(template, id=i + 1, epoch=1, target=gold, events=[], attachments={})
+    sample["output"] = dict(template["output"], completion=completion)
+    sample["scores"] = {"choice": {"value": "C" if state == "correct" else "I", "answer": answer,
+                                   "explanation": completion, "history": []}}
+    return sample
+
+
+def write_inspect(out: Path, n_samples: int, n_logs: int, seed: int,
+                  template_path: Path = INSPECT_TEMPLATE) -> dict[str, int]:
+    """inspect_ai ``.eval`` logs (zip: header.json + samples/<id>_epoch_1.json), ``n_samples`` in
+    all over ``n_logs`` logs (one model each), cloned from a real log's header and first sample
+    (its events dropped to keep generation quick). Per sample: correct 60 %, "I don't know" 5 %,
+    else a wrong letter. Returns the outcome totals (the truth every reader must reproduce)."""
+    import zipfile
+
+    folder = out / "inspect"
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(template_path) as source:
+        header = json.loads(source.read("header.json"))
+        template = json.loads(source.read(next(n for n in source.namelist() if n.startswith("samples/"))))
+    rng = np.random.default_rng(seed)
+    totals = {"correct": 0, "wrong": 0, "abstain": 0}
+    per_log = n_samples // n_logs
+    for k in range(n_logs):
+        u = rng.random(per_log)
+        gold = LETTERS[rng.integers(0, 4, per_log)]
+        other = LETTERS[(np.searchsorted(LETTERS, gold) + 1) % 4]
+        states = np.where(u < 0.6, "correct", np.where(u < 0.65, "abstain", "wrong"))
+        head = json.loads(json.dumps(header))
+        head["eval"]["model"] = f"bench-org/inspect-{k:02d}"
+        with zipfile.ZipFile(folder / f"log-{k:02d}.eval", "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            archive.writestr("header.json", json.dumps(head))
+            archive.writestr("_journal/start.json", json.dumps({"version": head.get("version"), "eval": head["eval"],
+                                                                "plan": head.get("plan")}))
+            for i in range(per_log):
+                sample = _inspect_sample(template, i, str(states[i]), str(gold[i]), str(other[i]))
+                archive.writestr(f"samples/{i + 1}_epoch_1.json", json.dumps(sample))
+        for state in totals:
+            totals[state] += int((states == state).sum())
+    return totals
+
+
 def expected_counts(n_items: int, n_models: int, seed: int) -> dict[str, int]:
     """Outcome totals the benchmark's every reader must reproduce (a correctness check)."""
     per_model = n_items // n_models

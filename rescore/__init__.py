@@ -52,7 +52,7 @@ def load(
     filter_name: str | None = None,
     scorer: str | None = None,
     epochs: str = "attempts",
-    reextract: bool = False,
+    reextract: bool = True,
     confidence_norm: str = "raw",
     denominator: str = "submitted",
     pass_score: float | None = None,
@@ -66,15 +66,25 @@ def load(
     engine: str = "local",
     scheduler: Any = None,
     scheduler_timeout: float = 10.0,
+    timeout: float = 30.0,
+    cache: str | None = None,
+    score_key: str | None = None,
+    metric: str | None = None,
     reference_ids: Sequence[str] | None = None,
+    model_from: str | None = None,
+    benchmark_from: str | None = None,
+    models: tuple[str, ...] = (),
+    benchmarks: tuple[str, ...] = (),
     options: LoadOptions | None = None,
 ) -> Dataset:
     """Read result files and folders into a :class:`~rescore.read.assemble.Dataset`.
 
     Every keyword is a field of :class:`~rescore.read.options.LoadOptions` (documented there and in
     the CLI reference: ``model_col`` is ``--model-col``); ``reference_ids`` is WildBench's list of the
-    full set's ids. Pass a prepared ``options`` object instead of keywords, not both. A misspelt
-    keyword is a TypeError, as for any function.
+    full set's ids; ``models`` and ``benchmarks`` keep only the names matching their glob patterns
+    (``models=("acme/*",)``), while ``model`` and ``benchmark`` *name* what is read. Pass a prepared
+    ``options`` object instead of keywords, not both. A misspelt keyword is a TypeError, as for any
+    function.
     """
     from rescore.read.load import load as _load
     from rescore.read.options import LoadOptions as _LoadOptions
@@ -107,6 +117,7 @@ def leaderboard(
     confidence_policy: str = "as-is",
     ties: str = "auto",
     interval: str = "auto",
+    common_items: bool = False,
     **load_options: Any,
 ) -> Leaderboard:
     """Rank models per benchmark at every threshold; ``data`` is a Dataset or paths to load.
@@ -114,6 +125,7 @@ def leaderboard(
     ``confidence_policy="both"`` adds the calibrated-abstention policy scores (``board.policy_rows``);
     ``ties`` "auto" sets the ≈ marks by paired tests when item rows exist ("overlap": interval overlap);
     ``interval`` "auto" is the score interval (docs/intervals.md; "clt" is the normal one).
+    ``common_items`` scores every model of a benchmark on the items all of them have (needs item rows).
     """
     from rescore.read.assemble import Dataset as _Dataset
     from rescore.score.leaderboard import build
@@ -126,7 +138,7 @@ def leaderboard(
                         "reading paths; data is already a loaded Dataset")
     policy = _Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     return build(data, thresholds, policy, cluster=cluster, level=level, confidence_policy=confidence_policy,
-                 ties=ties, interval=interval)
+                 ties=ties, interval=interval, common_items=common_items)
 
 
 def score_counts(

@@ -34,12 +34,21 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _not_in_a_github_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite may itself run in GitHub Actions: no test (or subprocess it starts) annotates that
+    run or writes its step outputs and summary; tests that want them set their own (issue 19)."""
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def invoke(*args: str, env: dict[str, str] | None = None):
     """Run the CLI in-process; returns the click Result (stdout and stderr kept apart)."""
     from rescore.cli.app import app
 
-    # never append to a real GitHub step summary from the tests (None unsets the variable)
-    base: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": "100", "GITHUB_STEP_SUMMARY": None}
+    # never append to a real GitHub step summary or outputs from the tests, nor annotate (None unsets the variable)
+    base: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": "100", "GITHUB_STEP_SUMMARY": None,
+                                   "GITHUB_ACTIONS": None, "GITHUB_OUTPUT": None}
     base.update(env or {})
     return CliRunner().invoke(app, list(args), env=base, catch_exceptions=False)
 

@@ -302,8 +302,8 @@ def test_reextract_reparses_what_old_choice_scorers_could_not_extract(tmp_path: 
         _sample(10, "I", "ANSWER: a", answer="", target="A", choices=four, scorer="match"),  # not choice()
     ]
     path = write_json_log(tmp_path / "old.json", _header(scorers=("choice", "match")), samples)
-    before = _read(path).items.set_index("item_id")
-    after_result = _read(path, reextract=True)
+    before = _read(path, reextract=False).items.set_index("item_id")
+    after_result = _read(path)  # re-parsing is the default (issue 16)
     after = after_result.items.set_index("item_id")
     expected_after = {"1": "correct", "2": "wrong", "3": "correct", "4": "invalid", "5": "abstain", "6": "invalid",
                       "7": "invalid", "8": "correct", "9": "wrong", "10": "invalid"}
@@ -315,10 +315,10 @@ def test_reextract_reparses_what_old_choice_scorers_could_not_extract(tmp_path: 
     # sample 10 is scored by "match" only, so it is unscored under choice(): not an extraction failure
     assert after_result.info.producer_metrics["reextract"] == {"extraction_failures": 8, "changed": 4,
                                                                "to_correct": 3, "to_wrong": 1}
-    assert any("--reextract: 4 of 8" in note for note in after_result.info.notes)
-    # without the flag, a note says how many it would re-parse
+    assert any(note.startswith("4 of 8 choice() extraction failure(s) re-parsed") for note in after_result.info.notes)
+    # with --no-reextract, a note says how many the default would re-parse
     assert any(note.startswith("4 choice() extraction failure(s) hold an 'ANSWER: <letter>'")
-               for note in _read(path).info.notes)
+               and "--no-reextract" in note for note in _read(path, reextract=False).info.notes)
     assert not any("ANSWER: <letter>" in note for note in after_result.info.notes)
 
 
@@ -446,7 +446,7 @@ def test_real_logs_exact_counts(parts: tuple[str, ...], model: str, benchmark: s
                                 n_conf: int) -> None:
     path = real_data(*parts)
     assert detect(path) is get_adapter("inspect_ai")
-    result = _read(path)
+    result = _read(path, reextract=False)  # the log's own grades (re-parsing: the test below)
     items = result.items
     assert items["outcome"].value_counts().to_dict() == expected
     assert set(items["model"]) == {model} and set(items["benchmark"]) == {benchmark}
@@ -481,15 +481,15 @@ def test_real_old_logs_reextracted_give_the_provenance_truth(name: str, expected
     metric = result.info.producer_metrics["reextract"]
     assert (metric["to_correct"], metric["to_wrong"]) == changes
     [aggregate] = result.info.producer_metrics["aggregates"]  # inspect's accuracy differs now, and says why
-    assert aggregate["note"] == (f"--reextract re-scored {sum(changes)} answer(s) "
+    assert aggregate["note"] == (f"rescore re-parsed {sum(changes)} answer(s) "
                                  "that inspect's scorer could not extract")
     # the same plans written by 0.3.285, which extracts lower case itself: --reextract changes nothing there
     newer = {"jUehaSMf4SiSopbuXwN5cD": "2026-11-23T18-08-06-00-00_synth-mcq_dy67nEVpHy9DSm45eoHi9N.eval",
              "H8sfK5FGqiTgYZ9KJPeuy9": "2026-11-23T18-08-18-00-00_synth-mcq_7CBsouFEQkg3Wi76QCuHCe.eval"}
     new_path = real_data(*GEN285, newer[name.rsplit("_", 1)[1].removesuffix(".eval")])
     assert any(note.startswith(f"{sum(changes)} choice() extraction failure(s) hold")
-               for note in _read(real_data(*GEN130, name)).info.notes)
-    plain, again = _read(new_path).items, _read(new_path, reextract=True).items
+               for note in _read(real_data(*GEN130, name), reextract=False).info.notes)
+    plain, again = _read(new_path, reextract=False).items, _read(new_path).items
     assert not any("hold an 'ANSWER" in note for note in _read(new_path).info.notes)
     assert again["outcome"].value_counts().to_dict() == plain["outcome"].value_counts().to_dict() == expected
 

@@ -176,7 +176,9 @@ def test_flat_layout_generative(tmp_path: Path) -> None:
     path = folder / f"details_lighteval|triviaqa|0_{TS}.parquet"
     pq.write_table(table, path)
     items = read_one(path, "lighteval", LoadOptions()).items
-    assert items["outcome"].tolist() == ["correct", "abstain", "wrong"]
+    # the gold is a letter and "The answer is B" is none: a format failure, invalid (issue 16), not wrong
+    assert items["outcome"].tolist() == ["correct", "abstain", "invalid"]
+    assert items["rule"].tolist()[2] == "extraction failure (letter task, no letter in the reply)"
     assert items["response"].tolist() == ["B", "I don't know", "The answer is B"]
     assert set(items["benchmark"]) == {"triviaqa"} and set(items["model"]) == {"m"}
 
@@ -225,15 +227,15 @@ def test_model_needed_outside_the_details_layout(tmp_path: Path) -> None:
 LE = ("generated", "lighteval", "details")
 STRONG = (*LE, "mockorg", "le-strong", "2026-11-23T18-11-30.616996")
 WEAK = (*LE, "le-weak", "2026-11-23T18-11-51.971648")
-# PROVENANCE.md truth: gen le-strong 87/7/11/15, le-weak 30/45/29/16 (correct/wrong/abstain/invalid). lighteval's
-# exact_match has no extraction step, so "The answer is X" (PROVENANCE's invalid) is an ordinary em = 0: wrong.
+# PROVENANCE.md truth: gen le-strong 87/7/11/15, le-weak 30/45/29/16 (correct/wrong/abstain/invalid): "The answer
+# is X" on a letter task is a format failure, invalid (issue 16), which gives exactly the truth.
 REAL = [
     ((*STRONG, "details_synth_gen|0_2026-11-23T18-11-30.616996.parquet"),
-     "mockorg/le-strong", "synth_gen", {"correct": 87, "wrong": 7 + 15, "abstain": 11}, "em", 0.725),
+     "mockorg/le-strong", "synth_gen", {"correct": 87, "wrong": 7, "abstain": 11, "invalid": 15}, "em", 0.725),
     ((*STRONG, "details_synth_mc|0_2026-11-23T18-11-30.616996.parquet"),
      "mockorg/le-strong", "synth_mc", {"correct": 85, "wrong": 35}, "acc", 0.7083333333333334),
     ((*WEAK, "details_synth_gen|0_2026-11-23T18-11-51.971648.parquet"),
-     "le-weak", "synth_gen", {"correct": 30, "wrong": 45 + 16, "abstain": 29}, "em", 0.25),
+     "le-weak", "synth_gen", {"correct": 30, "wrong": 45, "abstain": 29, "invalid": 16}, "em", 0.25),
     ((*WEAK, "details_synth_mc|0_2026-11-23T18-11-51.971648.parquet"),
      "le-weak", "synth_mc", {"correct": 35, "wrong": 85}, "acc", 0.2916666666666667),
 ]

@@ -17,7 +17,7 @@ import pytest
 
 import rescore
 from rescore.adapters.lm_eval import ADAPTER, choose, samples_name_parts
-from rescore.errors import InputError
+from rescore.errors import InputError, UsageError
 from rescore.read.assemble import plan
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import read_one
@@ -315,21 +315,38 @@ def test_samples_without_results_file(tmp_path: Path) -> None:
     assert "model <- folder name 'org/solo-3b'" in joined and "output_type inferred from the line shape" in joined
 
 
-def test_results_without_samples_is_an_error_or_a_listed_skip(tmp_path: Path) -> None:
+def test_results_without_samples_reads_counts_or_skips_with_a_note(tmp_path: Path) -> None:
+    # issue 16, point 10: never an error that stops the other files
     folder = tmp_path / "org__agg-only"
     folder.mkdir()
     path = folder / f"results_{TS1}.json"
-    path.write_text(json.dumps(results_doc("org/agg-only", {"gsm8k": GSM_CFG}, {"gsm8k": {}}, {"gsm8k": 5})))
+    doc = results_doc("org/agg-only", {"gsm8k": GSM_CFG, "leaderboard_bbh_navigate": BBH_CFG},
+                      {"gsm8k": {"exact_match,strict-match": 0.4, "exact_match_stderr,strict-match": 0.1},
+                       "leaderboard_bbh_navigate": {"acc_norm,none": 0.75}, "leaderboard_bbh": {"alias": "bbh"}},
+                      {"gsm8k": 5, "leaderboard_bbh_navigate": 8})
+    path.write_text(json.dumps(doc))
     assert detect(path) is ADAPTER
-    with pytest.raises(InputError, match="rerun lm-eval with --log_samples") as info:
-        rescore.load(folder)
-    assert str(path) in str(info.value)
-    result = invoke("leaderboard", str(folder))
-    assert result.exit_code == 3 and "without its samples" in result.stderr
     write_run(tmp_path / "ok")
-    data = rescore.load([folder, tmp_path / "ok"], on_error="skip")
-    assert [(Path(p).name, r.startswith("error: lm-eval results file without")) for p, r in data.skipped
-            if p == str(path)] == [(path.name, True)]
+    data = rescore.load([folder, tmp_path / "ok"])
+    counts = data.counts.set_index("benchmark")
+    assert (counts.loc["gsm8k", "n_correct"], counts.loc["gsm8k", "n_wrong"]) == (2, 3)  # 0.4 x 5
+    assert (counts.loc["bbh", "n_correct"], counts.loc["bbh", "n_wrong"]) == (6, 2)  # 0.75 x 8
+    assert any("counts-only aggregates, correct = metric x n-samples" in n for n in data.notes)
+    assert any("leaderboard_bbh" in n and "not counted" in n for n in data.notes)  # the group, named
+    assert len(data.items) > 0  # the other run was read too
+    # --metric picks another metric, and one the file lacks is an error listing what it has
+    picked = rescore.load(path, metric="acc_norm")
+    assert picked.counts["benchmark"].tolist() == ["bbh"]
+    with pytest.raises(UsageError, match="it has: acc_norm, exact_match"):
+        rescore.load(path, metric="acc_bytes")
+    # a results file without any countable task is skipped with a note, the rest goes on
+    bare = tmp_path / "org__bare"
+    bare.mkdir()
+    (bare / f"results_{TS1}.json").write_text(json.dumps(
+        results_doc("org/bare", {"gsm8k": GSM_CFG}, {"gsm8k": {}}, {"gsm8k": 5})))
+    both = rescore.load([bare, tmp_path / "ok"])
+    assert len(both.items) > 0 and both.counts.empty
+    assert any("without any task to count" in n for n in both.notes)
 
 
 def test_bad_loglik_names_line_and_field(tmp_path: Path) -> None:
@@ -377,7 +394,8 @@ REAL = {
         (LLAMA, "winogrande", {""}, {"correct": 7, "wrong": 3}, 0.7, 10),
     "lm_eval_table2/SOLAR-10.7B-Instruct_math_hard/"
     "samples_leaderboard_math_algebra_hard_2024-11-14T16-01-56.818889.jsonl":
-        ("upstage/SOLAR-10.7B-Instruct-v1.0", "math_l5", {"algebra"}, {"wrong": 40}, 0.0, 307),
+        # PROVENANCE: a broken run, generations cut off: 38 of 40 never reach "Final Answer" (invalid, issue 16)
+        ("upstage/SOLAR-10.7B-Instruct-v1.0", "math_l5", {"algebra"}, {"invalid": 38, "wrong": 2}, 0.0, 307),
 }
 
 
@@ -460,15 +478,19 @@ def test_real_files(rel: str) -> None:
 
 
 def test_real_lm_eval_folder_results_only_file() -> None:
+    # issue 16, point 10: the results-only file is read as counts (metric x n-samples), the rest per item
     folder = real_data("lm_eval")
-    results_only = folder / "DeepSeek-R1-Distill-Llama-8B_leaderboard_results_only"
-    with pytest.raises(InputError, match="without its samples"):
-        rescore.load(folder)
-    data = rescore.load(folder, on_error="skip")
+    data = rescore.load(folder)
     assert len(data.items) == 140  # 50 + 50 + 30 + 10
-    assert next(r for p, r in data.skipped if Path(p).parent == results_only).startswith("error: lm-eval results")
+    # gpqa main and extended (35 shared questions) are not pooled: separate benchmarks
     assert data.items.groupby(["benchmark", "subset"]).size().to_dict() == {
-        ("gpqa", "extended"): 50, ("gpqa", "main"): 50, ("mmlu_pro", "business"): 30, ("winogrande", ""): 10}
+        ("gpqa_extended", ""): 50, ("gpqa_main", ""): 50, ("mmlu_pro", "business"): 30, ("winogrande", ""): 10}
+    counts = data.counts.groupby("benchmark")[["n_correct", "n_wrong"]].sum()
+    # the producer's numbers: leaderboard_gpqa_main acc_norm 0.30357 x 448, leaderboard_mmlu_pro acc 0.27410 x 12032
+    assert tuple(counts.loc["gpqa_main"]) == (136, 312)
+    assert tuple(counts.loc["mmlu_pro"]) == (3298, 12032 - 3298)
+    assert tuple(counts.loc["gpqa_diamond"]) == (57, 198 - 57)  # 0.28788 x 198
+    assert any("kept apart as gpqa_diamond, gpqa_extended, gpqa_main" in n for n in data.notes)
 
 
 def test_real_math_l5_truncated_file_is_noted() -> None:

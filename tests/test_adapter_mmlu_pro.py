@@ -59,11 +59,11 @@ def test_official_random_letter_is_reproduced() -> None:
 def test_reads_outcomes_subsets_and_model_from_file_name(tmp_path: Path) -> None:
     path = write(tmp_path / "model_outputs_Meta-Llama-3-8B_5shots.json", RECORDS)
     assert detect(path).name == "mmlu_pro"
-    data = rescore.load(path)
+    data = rescore.load(path, reextract=False)
     items = data.items.set_index("item_id")
     assert items["outcome"].to_dict() == {"1": "correct", "2": "wrong", "3": "abstain", "4": "invalid", "5": "wrong"}
-    assert items.loc["4", "rule"] == "extraction failure"
-    assert items.loc["3", "rule"] == "abstention phrase"
+    assert items.loc["4", "rule"] == "no answer (output cut off)"  # no closing punctuation: never finished
+    assert items.loc["3", "rule"] == "abstention phrase (final answer)"
     assert items["prediction"].isna().sum() == 2
     assert set(items["model"]) == {"Meta-Llama-3-8B"} and set(items["benchmark"]) == {"mmlu_pro"}
     assert sorted(items["subset"].unique()) == ["law", "math"]
@@ -74,17 +74,39 @@ def test_reads_outcomes_subsets_and_model_from_file_name(tmp_path: Path) -> None
     assert metric["null_preds"] == 2 and "random letter" in metric["note"]
 
 
-def test_reextract_counts_changes(tmp_path: Path) -> None:
+def test_reextract_is_the_default_and_counts_changes(tmp_path: Path) -> None:
     path = write(tmp_path / "model_outputs_m_5shots.json", RECORDS)
-    data = rescore.load(path, reextract=True)
+    data = rescore.load(path)
     items = data.items.set_index("item_id")
-    assert items.loc["4", "outcome"] == "correct"  # last standalone letter D
+    # a null pred takes no lone letter: "probably D" unfinished, and the pronoun of "I don't know."
+    assert items.loc["4", "outcome"] == "invalid"
+    assert items.loc["3", "outcome"] == "abstain" and items.loc["3", "rule"] == "abstention phrase (final answer)"
     assert items.loc["5", "outcome"] == "invalid"  # the baked-in random letter is gone
-    # the official last-letter stage reads the pronoun in "I don't know." as option I
-    assert (items.loc["3", "prediction"], items.loc["3", "outcome"]) == ("I", "wrong")
+    assert items.loc["5", "rule"] == "no answer in text (stored letter was the random fallback)"
     changes = data.sources[0].producer_metrics["reextract"]
-    assert (changes["null_to_letter"], changes["letter_to_null"], changes["letter_to_other_letter"]) == (2, 1, 0)
-    assert any("changed 3 of 5 answers" in n for n in data.notes)
+    assert (changes["null_to_letter"], changes["letter_to_null"], changes["letter_to_other_letter"],
+            changes["null_lone_letter"]) == (0, 1, 0, 2)
+    assert any("official answer patterns re-applied" in n and "1 stored letter(s) with no answer" in n
+               for n in data.notes)
+    # an explicit answer statement is read from a null pred's text
+    stated = write(tmp_path / "model_outputs_s_5shots.json", [record(1, "B", None, "Thus the answer is (B).")])
+    assert rescore.load(stated).items["outcome"].tolist() == ["correct"]
+    assert rescore.load(stated, reextract=False).items["outcome"].tolist() == ["invalid"]
+
+
+def test_phrases_only_in_the_final_answer(tmp_path: Path) -> None:
+    cut = "I'm not sure about the units, so let us compute. The energy is E = mc^2 and therefore the val"
+    unsure_then_answer = "I don't know at first.\n\nAfter checking, the answer is (A)."
+    declined = "Step 1 gives 4.\n\nI'm not sure; I cannot determine the answer."
+    path = write(tmp_path / "model_outputs_m_5shots.json", [
+        record(1, "A", None, cut), record(2, "A", None, declined),
+        record(3, "A", None, "The answer is None of the options."), record(4, "A", "A", unsure_then_answer)])
+    items = rescore.load(path).items.set_index("item_id")
+    assert items["outcome"].to_dict() == {"1": "invalid", "2": "abstain", "3": "invalid", "4": "correct"}
+    # the partial text's "I'm not sure" is listed as a disagreement, and changes nothing
+    assert items.loc["1", "rule"] == "no answer (output cut off); abstention phrase disagrees"
+    result = invoke("leaderboard", str(path), "--explain", "-f", "json", "-q")
+    assert result.exit_code == 0
 
 
 def test_api_layout_model_from_folder_and_summary_cross_check(tmp_path: Path) -> None:
@@ -114,7 +136,9 @@ def test_stray_strings_are_skipped_and_noted(tmp_path: Path) -> None:
                  [RECORDS[0], "other", "total", RECORDS[1]])
     data = rescore.load(path)
     assert len(data.items) == 2
-    assert any("skipped 2 non-record element(s)" in n for n in data.notes)
+    # the skipped elements are named (index and value), not only counted
+    assert any('skipped 2 top-level element(s) that are not records: [1] "other", [2] "total"' in n
+               for n in data.notes)
 
 
 def test_bad_record_names_file_record_and_field(tmp_path: Path) -> None:
@@ -148,14 +172,18 @@ def test_real_llama3_8b() -> None:
     items = data.items
     assert len(items) == 350 and items["subset"].nunique() == 14
     assert set(items["model"]) == {"Meta-Llama-3-8B"}
-    assert (items["rule"] == "extraction failure").sum() == 26
+    # the 26 null preds stay invalid (23 cut off mid-sentence), whatever the official lone-letter stage
+    # would read into 10 of them (PROVENANCE: 26 records with pred null)
+    assert (items["rule"] == "no answer (output cut off)").sum() == 23
+    assert (items["rule"] == "extraction failure").sum() == 3
     assert items["outcome"].value_counts().to_dict() == {"wrong": 207, "correct": 117, "invalid": 26}
     [metric] = data.sources[0].producer_metrics["aggregates"]
     assert metric["null_preds"] == 26 and metric["accuracy"] == pytest.approx(124 / 350)
-    again = _real("Meta-Llama-3-8B", reextract=True)
-    changes = again.sources[0].producer_metrics["reextract"]
-    assert (changes["null_to_letter"], changes["letter_to_null"], changes["letter_to_other_letter"]) == (10, 0, 0)
-    assert again.items["outcome"].value_counts().to_dict() == {"wrong": 215, "correct": 119, "invalid": 16}
+    changes = data.sources[0].producer_metrics["reextract"]
+    assert (changes["null_to_letter"], changes["letter_to_null"], changes["letter_to_other_letter"],
+            changes["null_lone_letter"]) == (0, 0, 0, 10)
+    plain = _real("Meta-Llama-3-8B", reextract=False)
+    assert plain.items["outcome"].value_counts().to_dict() == {"wrong": 207, "correct": 117, "invalid": 26}
 
 
 def test_real_gemini_flash() -> None:
@@ -164,7 +192,12 @@ def test_real_gemini_flash() -> None:
     assert len(items) == 350 and set(items["model"]) == {"gemini-1.5-flash-002"}
     assert items["prediction"].isna().sum() == 4
     assert items["outcome"].value_counts().to_dict() == {"correct": 219, "wrong": 127, "abstain": 2, "invalid": 2}
+    # the two abstentions end "we cannot determine/answer ... more information is needed"; the two
+    # invalid ones state "The answer is None of the ..." (a claim, not an abstention)
+    assert (items["rule"] == "abstention phrase (final answer)").sum() == 2
+    assert not any(" 0 " in n for n in data.notes)  # no note counts zero
     [metric] = data.sources[0].producer_metrics["aggregates"]
     assert metric["null_preds"] == 4 and metric["accuracy"] == pytest.approx(219 / 350)
-    changes = _real("gemini-1.5-flash-002", reextract=True).sources[0].producer_metrics["reextract"]
+    changes = data.sources[0].producer_metrics["reextract"]
     assert changes["changed"] == 0
+    assert not any("official answer patterns re-applied" in n for n in data.notes)  # nothing to say

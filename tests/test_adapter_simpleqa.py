@@ -34,8 +34,11 @@ def test_grader_jsonl_outcomes_model_and_gold_text(tmp_path: Path) -> None:
     assert detect(path).name == "simpleqa"
     data = rescore.load(path)
     items = data.items.set_index("item_id")
-    assert items["outcome"].to_dict() == {"q1": "correct", "q2": "wrong", "q3": "abstain", "q4": "abstain",
+    # q4: the grader said B although the reply is "I don't know": A/B/C has its own abstention (C), so
+    # the grader's verdict stands and the rule says the phrases disagree (issue 16, point 11)
+    assert items["outcome"].to_dict() == {"q1": "correct", "q2": "wrong", "q3": "abstain", "q4": "wrong",
                                           "q5": "invalid"}
+    assert items.loc["q4", "rule"] == "explicit grade; abstention phrase disagrees"
     assert items.loc["q5", "rule"] == "harness error"
     assert items.loc["q1", "gold"] == "Paris"  # `correct` is the gold text, not a boolean
     assert set(items["model"]) == {"acme/bold-70b"} and set(items["benchmark"]) == {"simpleqa"}
@@ -151,9 +154,10 @@ def test_real_tavily_slice_and_summary() -> None:
     assert len(items) == 1000 and set(items["model"]) == {"tavily_advanced_advanced"}
     explicit = items[items["rule"] == "explicit grade"]
     assert explicit["outcome"].value_counts().to_dict() == {"correct": 617, "abstain": 214, "wrong": 167}
-    # two B-graded answers say the sources do not give the answer: abstentions by the shared rule
-    assert (items["rule"] == "abstention phrase").sum() == 2
-    assert items["outcome"].value_counts().to_dict() == {"correct": 617, "abstain": 216, "wrong": 167}
+    # two B-graded answers say the sources do not give the answer: the grader's B stands (its scale has C),
+    # and the rule names the disagreement
+    assert (items["rule"] == "explicit grade; abstention phrase disagrees").sum() == 2
+    assert items["outcome"].value_counts().to_dict() == {"correct": 617, "abstain": 214, "wrong": 169}
     [metric] = data.sources[0].producer_metrics["aggregates"]
     assert (metric["n"], metric["correct"], metric["incorrect"], metric["not_attempted"]) == (4326, 2644, 759, 923)
 

@@ -313,16 +313,25 @@ def test_arrow_fast_path_gives_the_general_path_result(tmp_path: Path) -> None:
     slow = read_one(csv, "generic", LoadOptions(need_items=False, benchmark=None))
     assert isinstance(fast.item_keys, DeferredKeys)  # ids are unique: hashes only if a file overlaps
     assert fast.item_keys.compute().tolist() == slow.item_keys.tolist()
-    # an id repeated under another benchmark is no duplicate; the fast path then hashes the keys itself
+    # an id repeated under another benchmark is no duplicate: the whole keys are still distinct
+    # (one numpy sort of their codes), so the hashes are deferred as well, and are the general path's
     frame = pd.read_parquet(path)
     twice = pd.concat([frame, frame.assign(task="other_task")], ignore_index=True)
     twice.to_parquet(tmp_path / "twice.parquet")
     counted = count_generic_parquet(tmp_path / "twice.parquet", LoadOptions(need_items=False),
                                     rescore.outcomes.abstention.default_detector(), SourceInfo("twice.parquet"))
-    assert counted is not None and counted.keys is not None and len(counted.keys) == 2 * len(frame)
+    assert counted is not None and counted.keys is None
+    deferred = read_one(tmp_path / "twice.parquet", "generic", LoadOptions(need_items=False)).item_keys
+    assert isinstance(deferred, DeferredKeys)
     twice.to_csv(tmp_path / "twice.csv", index=False)
-    assert counted.keys.tolist() == read_one(tmp_path / "twice.csv", "generic",
-                                             LoadOptions(need_items=False)).item_keys.tolist()
+    hashes = read_one(tmp_path / "twice.csv", "generic", LoadOptions(need_items=False)).item_keys.tolist()
+    assert deferred.compute().tolist() == hashes and len(hashes) == 2 * len(frame)
+    # the same id twice under one (benchmark, model): the fast path names it as the general path does
+    again = pd.concat([frame, frame.iloc[[3]]], ignore_index=True)
+    again.to_parquet(tmp_path / "again.parquet")
+    with pytest.raises(InputError, match=r"again\.parquet"):
+        count_generic_parquet(tmp_path / "again.parquet", LoadOptions(need_items=False),
+                              rescore.outcomes.abstention.default_detector(), SourceInfo("again.parquet"))
 
 
 def test_arrow_fast_path_duplicates_and_fallbacks(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""``benchmarks/scale.py`` says plainly which of issue 7's targets a run met (its logic only;
+"""``benchmarks/scale.py`` says plainly which of issue 7's and issue 18's targets a run met (its logic only;
 the timings themselves belong to the benchmark, not to the test suite)."""
 
 from __future__ import annotations
@@ -21,13 +21,29 @@ def test_each_target_is_met_or_missed_at_its_limit() -> None:
                _row("parquet", "rescore (99 t)", 1.9, 1.9), _row("jsonl", "DuckDB", 3.0, 1.0),
                _row("jsonl", "rescore (4 t)", 6.3, 2.1, peak_mb=2100)]
     lines = scale.verdicts(results)
-    assert lines == ["target Parquet time vs DuckDB <= 1.5x: 1.50x, met",
-                     "target lm-eval JSONL time vs DuckDB <= 2.0x: 2.10x, MISSED",
+    # (issue 18 withdrew the 1.5x target on the tuned Parquet files: that row is context only)
+    assert lines == ["target lm-eval JSONL time vs DuckDB <= 2.0x: 2.10x, MISSED",
                      "target 99 vs 4 thresholds <= 1.2x: 1.27x, MISSED",
-                     "target peak memory < 2048 MB: 2100 MB, MISSED"]
+                     "target peak memory (counts mode, 10M rows) < 2048 MB: 2100 MB, MISSED"]
+
+
+def test_the_ordinary_inputs_are_judged_against_each_baseline() -> None:
+    """Issue 18: x plain DuckDB, never slower than pandas, at most 1.0x DuckDB + the same checks,
+    and item mode under 4 GB."""
+    results = [_row("generic parquet", "DuckDB", 1.0, 1.0), _row("generic parquet", "DuckDB + checks", 2.0, 2.0),
+               _row("generic parquet", "pandas", 3.0, 3.0), _row("generic parquet", "rescore (4 t)", 2.9, 2.9),
+               _row("generic csv", "DuckDB", 1.0, 1.0), _row("generic csv", "rescore (4 t)", 2.5, 2.5),
+               _row("generic parquet", "rescore item: compare", 9.0, 9.0, peak_mb=4200)]
+    assert scale.verdicts(results) == [
+        "target generic 10M Parquet time vs DuckDB <= 3.0x: 2.90x, met",
+        "target generic 1M CSV time vs DuckDB read_csv <= 2.0x: 2.50x, MISSED",
+        "target generic parquet: never slower than pandas: 0.97x pandas, met",
+        "target generic parquet: <= 1.0x DuckDB + checks: 1.45x, MISSED",
+        "target peak memory (counts mode, 10M rows) < 2048 MB: 400 MB, met",
+        "target item mode peak memory < 4096 MB: 4200 MB, MISSED"]
 
 
 def test_only_what_was_run_is_judged() -> None:
     lines = scale.verdicts([_row("jsonl", "DuckDB", 3.0, 1.0), _row("jsonl", "rescore (4 t)", 5.0, 1.67)])
     assert lines == ["target lm-eval JSONL time vs DuckDB <= 2.0x: 1.67x, met",
-                     "target peak memory < 2048 MB: 400 MB, met"]
+                     "target peak memory (counts mode, 10M rows) < 2048 MB: 400 MB, met"]

@@ -113,7 +113,7 @@ def test_column_flags(tmp_path: Path) -> None:
                   "answer": ["x", "x", "x", "x"], "c": [0.9, 0.1, 0.6, 0.7], "sub": ["s1", "s2", "s1", "s2"]}
                  ).to_parquet(path)
     result = invoke("leaderboard", str(path), "--model-col", "model", "--pred-col", "pred", "--gold-col", "answer",
-                    "--id-col", "q", "--confidence-col", "c", "--subset-col", "sub", "--benchmark", "bx",
+                    "--id-col", "q", "--confidence-col", "c", "--subset-col", "sub", "--benchmark-name", "bx",
                     "--cluster", "subset", "-f", "json", "-q")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
@@ -134,7 +134,7 @@ def test_model_and_mapping_flags(tmp_path: Path) -> None:
     mapping.write_text("item_id: k\ncorrect: ok\n")
     path = tmp_path / "b.csv"
     path.write_text("k,ok\n1,yes\n2,no\n")
-    result = invoke("leaderboard", str(path), "--mapping", str(mapping), "--model", "solo", "-f", "json", "-q")
+    result = invoke("leaderboard", str(path), "--mapping", str(mapping), "--model-name", "solo", "-f", "json", "-q")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["groups"][0]["model"] == "solo"
 

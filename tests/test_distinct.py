@@ -9,6 +9,7 @@ abstention phrases, percent confidences) and compare with the rule called row by
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from rescore.errors import InputError
 from rescore.outcomes.abstention import default_detector
-from rescore.outcomes.confidence import _one, normalise_confidence
+from rescore.outcomes.confidence import _one, _parse_column, normalise_confidence
 from rescore.outcomes.decide import answers_match, compare, parse_grade, parse_grades
 from rescore.outcomes.distinct import distinct, map_unique
 
@@ -83,44 +84,41 @@ def test_abstention_reasons_match_per_row(values: list, kind: str) -> None:
     assert [None if r is pd.NA else r for r in got] == expected
 
 
-def _confidence_per_row(values: pd.Series) -> tuple[list[float], list[bool]] | int:
+def _confidence_per_row(values: pd.Series) -> tuple[list[float], list[bool], int | None]:
     """The per-row reference: each value through ``_one``; the first failing row's position."""
     numbers, signs = [], []
     for i, value in enumerate(values.tolist()):
         try:
             number, sign = _one(value)
         except (TypeError, ValueError):
-            return i
+            return numbers, signs, i
         numbers.append(number)
         signs.append(sign)
-    return numbers, signs
+    return numbers, signs, None
 
 
 @SETTINGS
 @given(st.lists(scalars, min_size=1, max_size=40), st.sampled_from(["object", "string", "float"]))
-def test_confidence_matches_per_row(values: list, kind: str) -> None:
+def test_confidence_parsing_matches_per_row(values: list, kind: str) -> None:
+    """The parse (the only per-value step; the scale rules after it are array code) is ``_one``
+    row by row, and a bad value is reported at the first row the per-row loop would stop at."""
     column = _column(values, kind)
-    reference = _confidence_per_row(column)
-    lines = pd.Series(range(10, 10 + len(column)))
-    try:
-        got, _note = normalise_confidence(column, path="t.csv", column="conf", lines=lines)
-    except InputError as exc:
-        if isinstance(reference, int):  # the same first bad row is named
-            assert f"line {10 + reference}" in str(exc)
-            return
-        numbers = np.array(reference[0])
-        scale = any(reference[1]) or (np.isfinite(numbers).any() and np.nanmax(np.where(np.isinf(numbers), np.nan,
-                                                                                        numbers)) > 1)
-        scaled = numbers / 100 if scale else numbers
-        assert np.isinf(numbers).any() or (np.isfinite(scaled) & ((scaled < 0) | (scaled > 1))).any(), str(exc)
-        return
-    assert not isinstance(reference, int)
-    numbers, signs = np.array(reference[0], dtype="float64"), np.array(reference[1], dtype=bool)
-    finite = numbers[np.isfinite(numbers)]
-    if signs.any() or (finite.size and finite.max() > 1.0):
-        numbers = numbers / 100.0
-    np.testing.assert_array_equal(got.to_numpy(), numbers)
-    assert np.array_equal(np.signbit(got.to_numpy()), np.signbit(numbers))
+    numbers, signs, failed = _confidence_per_row(column)
+    got_numbers, got_signs, got_failed = _parse_column(column)
+    assert got_failed == failed
+    if failed is None:
+        np.testing.assert_array_equal(got_numbers, np.array(numbers, dtype="float64"))
+        assert np.array_equal(np.signbit(got_numbers), np.signbit(np.array(numbers, dtype="float64")))
+        assert got_signs.tolist() == signs
+        lines = pd.Series(range(10, 10 + len(column)))
+        try:
+            normalise_confidence(column, path="t.csv", column="conf", lines=lines)
+        except InputError as exc:  # any refusal names a row of the column
+            named = re.search(r"line (\d+)", str(exc))
+            assert named is not None and 10 <= int(named[1]) < 10 + len(column)
+    else:
+        with pytest.raises(InputError, match=f"line {10 + failed},"):
+            normalise_confidence(column, path="t.csv", column="conf", lines=pd.Series(range(10, 10 + len(column))))
 
 
 def test_distinct_keeps_equal_values_of_different_types_apart() -> None:

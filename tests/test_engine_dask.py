@@ -342,3 +342,49 @@ def test_overlapping_files_are_hashed_on_the_workers(address: str, tmp_path: Pat
     with pytest.raises(InputError, match=r"30 item key\(s\)") as dask_same:
         rescore.read.load.load(same, on_dask)
     assert str(dask_same.value) == str(local_same.value)
+
+
+# -- issue 21: remote paths are read on the workers --------------------------------------------------
+def _http_root(tree: Path):  # type: ignore[no-untyped-def]
+    pytest.importorskip("aiohttp")
+    pytest.importorskip("fsspec")
+    from .httpserve import serving
+
+    return serving(tree.parent, lifetime=300)
+
+
+def test_remote_urls_are_read_on_the_workers_and_equal_local(address: str, tree: Path, tmp_path: Path) -> None:
+    with _http_root(tree) as server:
+        url = f"{server.url}/{tree.name}/"
+        local = _json(str(tree))
+        options = LoadOptions(engine="dask", need_items=False)
+        chosen, skipped = plan([url], options)
+        before = server.bytes_sent()
+        with DaskEngine(scheduler=address) as engine:
+            data = assemble(engine.map_files(chosen, options), skipped, options)
+            # the client planned (heads only); the files' bodies went to the workers, which ran read_one
+            client_side = before
+        got = json.dumps(build(data).to_dict()).replace(url, f"{tree}/")
+        assert got == json.dumps(build(rescore.load(tree, need_items=False)).to_dict())
+        assert server.bytes_sent() > client_side
+        dask_json = _json(url, "--engine", "dask", "--scheduler", address)
+        assert dask_json.replace(url, f"{tree}/") == local
+        cached = _json(url, "--engine", "dask", "--scheduler", address, "--cache", str(tmp_path / "cache"))
+        assert cached == dask_json
+        assert _json(url, "--engine", "dask", "--scheduler", address, "--cache", str(tmp_path / "cache")) == dask_json
+
+
+def test_worker_killed_reading_a_url_gives_the_same_answer(address: str, tree: Path, tmp_path: Path,
+                                                           cluster: distributed.LocalCluster) -> None:
+    with _http_root(tree) as server:
+        options = LoadOptions(engine="dask", keep_text=False)
+        chosen, skipped = plan([f"{server.url}/{tree.name}/"], options)
+        marker = tmp_path / "died"
+        task = partial(_die_once, str(marker), "gamma/nova__c-8b_1.csv")
+        with DaskEngine(scheduler=address) as engine:
+            data = assemble(engine.map_files(chosen, options, task=task), skipped, options)
+            engine.client.wait_for_workers(2, timeout=30)
+        url = f"{server.url}/{tree.name}/"
+    assert marker.exists()
+    local = rescore.load(tree, keep_text=False)
+    assert json.dumps(build(data).to_dict()).replace(url, f"{tree}/") == json.dumps(build(local).to_dict())

@@ -57,7 +57,7 @@ def test_library_engine_dask_without_extra(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--engine", "spark"], "--engine must be one of local, dask, not 'spark'"),
+    (["--engine", "spark"], "'spark' is not one of 'local', 'dask'"),  # a choice: click says so (issue 19)
     (["--scheduler", "tcp://127.0.0.1:8786"], "--scheduler needs --engine dask"),
     (["--scheduler-timeout", "0"], "--scheduler-timeout"),
 ])

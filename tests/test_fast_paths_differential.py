@@ -122,6 +122,63 @@ def test_parquet_fast_path_answers_only_as_the_general_reader_does(tmp_path: Pat
         assert fast.keys.tolist() == counter.keys().tolist()
 
 
+_ANSWERS = ["B", "b", " B ", "(B)", "C", "the cat", "Cat", "", None, "I don't know", "i don't know.", "42", "4.2"]
+_CONFIDENCES = {  # one Arrow type per column
+    "float": (pa.float64(), [0.0, 0.5, 1.0, None, float("nan"), 0.9], [0.5, 85.0, -0.1, 150.0, float("inf")]),
+    "string": (pa.string(), ["0.5", "85%", " 0.2 ", None, "high", ""], ["maybe", "0.5", "101"]),
+}
+
+
+@st.composite
+def ungraded_tables(draw: Any) -> pa.Table:
+    """The ordinary table (issue 18): prediction and gold, no grade column; sometimes a confidence."""
+    n = draw(st.integers(1, 30))
+    texts = st.lists(st.sampled_from(_ANSWERS), min_size=n, max_size=n)
+    columns: dict[str, pa.Array] = {"model": pa.array(draw(st.lists(st.sampled_from(["org/m1", "m2"]), min_size=n,
+                                                                    max_size=n)), pa.string())}
+    ids = draw(st.lists(st.integers(0, 3 * n), min_size=n, max_size=n, unique=draw(_MOSTLY)))
+    columns["item_id"] = pa.array([str(i) for i in ids], pa.string())
+    columns[draw(st.sampled_from(["pred", "prediction"]))] = pa.array(draw(texts), pa.string())
+    columns[draw(st.sampled_from(["answer", "gold"]))] = pa.array(draw(texts), pa.string())
+    if draw(st.booleans()):
+        columns["response"] = pa.array(draw(st.lists(st.sampled_from(_TEXTS), min_size=n, max_size=n)), pa.string())
+    if draw(st.booleans()):
+        kind, clean, bad = _CONFIDENCES[draw(st.sampled_from(sorted(_CONFIDENCES)))]
+        values = clean if draw(_MOSTLY) else clean + bad
+        columns["confidence"] = pa.array(draw(st.lists(st.sampled_from(values), min_size=n, max_size=n)), kind,
+                                         from_pandas=True)
+    return pa.table(columns)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=ungraded_tables(), dictionary=st.booleans(), batch_size=st.sampled_from([50_000, 1, 7]),
+       row_group_size=st.sampled_from([None, 5]))
+def test_ungraded_parquet_fast_path_answers_only_as_the_general_reader_does(
+        tmp_path: Path, table: pa.Table, dictionary: bool, batch_size: int, row_group_size: int | None) -> None:
+    """Prediction vs gold on distinct values, and the confidence check, give the general reader's counts."""
+    path = tmp_path / "answers.parquet"
+    pq.write_table(table, path, use_dictionary=dictionary, row_group_size=row_group_size)
+    options = LoadOptions(need_items=False, batch_size=batch_size)
+    fast_info = SourceInfo(str(path), adapter="generic")
+    try:
+        fast = count_generic_parquet(path, options, DETECTOR, fast_info)
+    except InputError as refused:
+        with pytest.raises(InputError) as general:
+            count_generally(path, get_adapter("generic"), options, DETECTOR)
+        assert str(refused) == str(general.value)
+        return
+    if fast is None:
+        event("left to the general reader")
+        return
+    event("counted by the fast path")
+    counter, _, info = count_generally(path, get_adapter("generic"), options, DETECTOR)
+    assert _sorted(fast.table).equals(_sorted(counter.result()))
+    assert fast.rows == counter.rows
+    assert fast_info.notes == info.notes
+    if fast.keys is not None:
+        assert fast.keys.tolist() == counter.keys().tolist()
+
+
 # -- lm-eval generation samples ------------------------------------------------------------------
 
 _PREDICTIONS = ["B", "C", "[invalid]", "", "  ", "I don't know", "Je ne sais pas", None]  # None: no prediction

@@ -215,12 +215,18 @@ def test_errors_name_the_line_or_the_record(tmp_path: Path, suffix: str, third_r
     assert str(caught.value).startswith(f"{repeated}, {next(iter(fourth_row))} {next(iter(fourth_row.values()))}, ")
 
 
-def test_no_model_column(tmp_path: Path) -> None:
-    path = tmp_path / "t.csv"
-    path.write_text("id,correct\n1,1\n")
-    with pytest.raises(InputError, match="--model-col"):
-        rescore.load(path)
-    assert len(rescore.load(path, model="given").items) == 1
+def test_no_model_column_names_the_model_by_file_stem_and_benchmark_by_folder(tmp_path: Path) -> None:
+    """Issue 16.3: a per-model file has no model column; its name names the model, its folder the benchmark."""
+    folder = tmp_path / "simpleqa"
+    folder.mkdir()
+    path = folder / "03_llama-3.1.jsonl"
+    path.write_text('{"id": 1, "correct": 1}\n{"id": 2, "correct": 0}\n')
+    data = rescore.load(path)
+    assert set(data.items["model"]) == {"03_llama-3.1"}
+    assert set(data.items["benchmark"]) == {"simpleqa"}
+    assert any("model <- file name, benchmark <- folder name" in n for n in data.notes)
+    swapped = rescore.load(path, model_from="parent", benchmark_from="stem")
+    assert set(swapped.items["model"]) == {"simpleqa"} and set(swapped.items["benchmark"]) == {"03_llama-3.1"}
 
 
 def test_no_correctness_information(tmp_path: Path) -> None:
@@ -230,13 +236,17 @@ def test_no_correctness_information(tmp_path: Path) -> None:
         rescore.load(path)
 
 
-def test_unknown_file_type_and_skip_unknown(tmp_path: Path) -> None:
+def test_unknown_file_in_a_folder_is_skipped_but_named_on_its_own_is_an_error(tmp_path: Path) -> None:
+    """Issue 16.2: a folder's foreign files are skipped by default; named explicitly, exit 3."""
     (tmp_path / "x.bin").write_bytes(b"\x00\x01")
     (tmp_path / "ok.csv").write_text("model,id,correct\nm,1,1\n")
+    data = rescore.load(tmp_path)
+    assert [(Path(p).name, r) for p, r in data.skipped] == [("x.bin", "no adapter recognises .bin files")]
+    assert rescore.load(tmp_path, skip_unknown=True).skipped == data.skipped  # the kept no-op alias
     with pytest.raises(InputError, match="no adapter"):
-        rescore.load(tmp_path)
-    data = rescore.load(tmp_path, skip_unknown=True)
-    assert [Path(p).name for p, _ in data.skipped] == ["x.bin"]
+        rescore.load(tmp_path / "x.bin")
+    with pytest.raises(InputError, match="no adapter"):
+        rescore.load(tmp_path / "x.bin", skip_unknown=True)
 
 
 def test_unknown_format_hint_is_usage_error(tmp_path: Path) -> None:

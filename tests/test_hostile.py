@@ -201,7 +201,7 @@ def test_bad_model_name_is_an_error_naming_the_record(tmp_path: Path, value: str
                     f'{{"model": {value}, "id": 2, "correct": false}}\n')
     line = _one_error(invoke("leaderboard", str(path), "-q"))
     assert f"runs.jsonl, line 2, field 'model': model name is {reason}" in line
-    assert invoke("leaderboard", str(path), "-q", "--model", "x").exit_code == 0
+    assert invoke("leaderboard", str(path), "-q", "--model-name", "x").exit_code == 0
 
 
 def test_blank_model_in_parquet_is_named_on_the_fast_path_too(tmp_path: Path) -> None:
@@ -216,7 +216,6 @@ def test_blank_model_in_parquet_is_named_on_the_fast_path_too(tmp_path: Path) ->
 @pytest.mark.parametrize(("command", "flag", "value", "message"), [
     ("leaderboard", "--pass-score", "nan", "--pass-score must be a number from 1 to 10"),
     ("leaderboard", "--pass-score", "11", "--pass-score must be a number from 1 to 10"),
-    ("leaderboard", "--denominator", "all", "--denominator must be one of submitted, dataset"),
     ("leaderboard", "--instructed-t", "1", "--instructed-t must be in [0, 1)"),
     ("compare", "--seed", "-1", "--seed must be a non-negative integer"),
     ("compare", "--bootstrap", "1000000000", "--bootstrap must be an integer from 0 to 100,000"),
@@ -225,6 +224,13 @@ def test_blank_model_in_parquet_is_named_on_the_fast_path_too(tmp_path: Path) ->
 def test_option_values_are_checked_with_exit_2(command: str, flag: str, value: str, message: str) -> None:
     line = _one_error(invoke(command, str(MMLU), "-q", flag, value), code=2)
     assert line.startswith(f"rescore: error: {message}")
+
+
+def test_a_value_outside_a_flags_choices_is_exit_2_naming_them() -> None:
+    # issue 19: closed sets are choices that typer checks (and lists in --help, and completes)
+    result = invoke("leaderboard", str(MMLU), "-q", "--denominator", "all")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "'--denominator': 'all' is not one of 'submitted', 'dataset'" in result.stderr
 
 
 # -- 7. every error names its file --------------------------------------------------------------
@@ -549,3 +555,20 @@ def test_paired_ties_refuse_with_the_estimate_before_allocating(tmp_path: Path) 
     line = _one_error(invoke("leaderboard", str(path), "-q", "--ties", "paired",
                              env={"RESCORE_MAX_MEMORY_GB": "0.0000001"}), code=2)
     assert line.startswith("rescore: error: paired statistics would need about ") and "5 models x 12 items" in line
+
+
+@pytest.mark.parametrize(("command", "flag", "value"), [
+    ("compare", "--seed", "-1"), ("compare", "--bootstrap", "200000"), ("calibration", "--bins", "20000")])
+def test_bad_option_values_fail_before_any_file_is_read(tmp_path: Path, command: str, flag: str, value: str) -> None:
+    line = _one_error(invoke(command, str(tmp_path / "missing.jsonl"), "-q", flag, value), code=2)
+    assert line.startswith(f"rescore: error: {flag} must be")
+
+
+def test_check_step_summary_escapes_names(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    rows = [{"model": "[click](http://x)", "id": i, "correct": i % 2 == 0} for i in range(6)]
+    path = write_jsonl(tmp_path / "runs.jsonl", rows)
+    result = invoke("check", str(path), "-q", "--min", "score@0.5=-5", env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert result.exit_code == 0, result.stderr
+    text = summary.read_text()
+    assert "\\[click\\](http://x)" in text and "| [click](http://x) |" not in text

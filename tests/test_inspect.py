@@ -33,7 +33,9 @@ def test_inspect_json_equals_library() -> None:
     result = invoke("inspect", str(CAREFUL), "--format", "json", "--examples", "2")
     assert result.exit_code == 0, result.stderr
     expected = [r.to_dict() for r in inspect_paths([CAREFUL], examples=2)]
-    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
+    document = json.loads(result.stdout)
+    assert document["schema"] == "rescore.inspect" and document["schema_version"] == 1
+    assert document["files"] == json.loads(json.dumps(expected))
 
 
 def test_inspect_table_output_and_errors(tmp_path: Path) -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,9 +28,9 @@ try:
     import matplotlib  # noqa: F401
 
     HAS_MPL = True
-except ImportError:  # figures need the [plots] extra; the tables-only tests still run
+except ImportError:  # a trimmed install without matplotlib: the tables-only tests still run
     HAS_MPL = False
-needs_mpl = pytest.mark.skipif(not HAS_MPL, reason='figures need the [plots] extra: pip install "rescore[plots]"')
+needs_mpl = pytest.mark.skipif(not HAS_MPL, reason="figures need matplotlib")
 
 
 def write_runs(folder: Path) -> Path:
@@ -61,12 +66,18 @@ def sample_report(runs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def assert_self_contained(text: str) -> None:
-    """No scripts, and nothing fetched: no src/href to another origin, no @import, no url(http...)."""
+    """Nothing fetched (no src/href to another origin, no @import, no url(http...)), and the only
+    scripts are the inert data block and the one inline script the CSP allows by its hash."""
     lowered = text.lower()
-    assert "<script" not in lowered
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", lowered)
     assert "@import" not in lowered and "url(http" not in lowered and "<link" not in lowered
     assert "default-src 'none'" in text  # the CSP forbids any fetch a future change might add
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", text, flags=re.S)
+    assert [attrs for attrs, _ in scripts] == [' type="application/json" id="rescore-data"', ""]
+    csp = re.search(r'Content-Security-Policy\' content="([^"]+)"', text).group(1)
+    digest = base64.b64encode(hashlib.sha256(scripts[1][1].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in csp and "unsafe-inline" not in csp.split("script-src")[1]
+    json.loads(scripts[0][1])  # the data block is plain JSON (numbers only)
 
 
 @needs_mpl
@@ -157,10 +168,13 @@ def test_top_and_title(runs: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert "<title>Nightly</title>" in text and "<h1>Nightly</h1>" in text
-    board = text[text.index("<table class='board'>"):]
+    board = text[text.index("<table class='board' data-b='0'>"):]
     board = board[:board.index("</table>")]
-    assert board.count("<tr>") == 1 + 2  # header + top 2
+    # every model is in the table (the slider shows the top 2 at its t); past the top 2 rows are hidden
+    assert re.findall(r"<tr data-i='(\d)'( hidden)?>", board) == [("0", ""), ("1", ""), ("2", " hidden")]
     assert "S(t=0.5)" in board and "S(t=0)" not in board
+    # the figures show the same top 2 only (named in the curves' legend), and say so
+    assert "Shown: the top 2 models at t=0.5 (--top)." in text
 
 
 @pytest.mark.parametrize(("args", "code", "needle"), [
@@ -227,3 +241,132 @@ def test_real_mmlu_pro_official_report(tmp_path: Path) -> None:
             "<td>26</td>") in text
     assert ("<td class='name'>gemini-1.5-flash-002</td><td>350</td><td>219</td><td>127</td><td>2</td><td>0</td>"
             "<td>2</td>") in text
+
+
+def write_many(folder: Path, models: int, items: int = 60) -> Path:
+    """``models`` models on one benchmark, with confidences; names of uneven length, one in CJK."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["model,question_id,grade,confidence"]
+    for m in range(models):
+        model = "模型-零" if m == 3 else f"org{m % 5}/model-{m:02d}{'-x' * (m % 4)}"
+        for i in range(items):
+            h = (i * 31 + m * 17) % 100
+            grade = "CORRECT" if h < 30 + m % 40 else ("NOT_ATTEMPTED" if h % 3 == 0 else "INCORRECT")
+            lines.append(f"{model},q{i},{grade},{0.05 + 0.9 * ((i * 7 + m) % 13) / 12:.3f}")
+    (folder / "many.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+@needs_mpl
+def test_seventy_models_stay_legible(tmp_path: Path) -> None:
+    """70 models: the S(t) curves come in panels of 10 (every name in a legend, none cut), the rank
+    chart names each model at both ends, matplotlib's warnings (a CJK glyph missing from DejaVu
+    Sans) stay off stderr under -q and are listed in the report; --top trims the figures too."""
+    runs = write_many(tmp_path / "runs", 70)
+    out = tmp_path / "r.html"
+    result = invoke("report", str(runs), "-o", str(out), "-q")
+    assert result.exit_code == 0 and result.stderr == ""
+    text = out.read_text(encoding="utf-8")
+    fig = text[text.index('<svg id="fig-score-0-many"'):]
+    fig = fig[:fig.index("</svg>")]
+    assert fig.count('class="t-marker"') == 7  # one slider marker per panel
+    board = rescore.leaderboard(rescore.load(runs))
+    names = [m for m in board.groups["model"]]
+    for model in names:  # each name drawn once in the curves' legends, twice in the rank chart
+        label = html.escape(model, quote=False)
+        assert fig.count(f"> {label}</text>") + fig.count(f">{label}</text>") == 1, model
+    assert "One panel per 10 models" in text
+    assert "Drawing notes" in text and "missing from" in text  # the CJK glyph, said in the report
+    top = tmp_path / "top.html"
+    assert invoke("report", str(runs), "-o", str(top), "-q", "--top", "5").exit_code == 0
+    small = top.read_text(encoding="utf-8")
+    fig = small[small.index('<svg id="fig-score-0-many"'):]
+    fig = fig[:fig.index("</svg>")]
+    first = board.rows[board.rows["t"] == board.thresholds[0]].sort_values(["rank", "model"])["model"].tolist()
+    assert fig.count('class="t-marker"') == 1
+    assert all(html.escape(m, quote=False) in fig for m in first[:5])
+    assert not any(f">{html.escape(m, quote=False)}</text>" in fig for m in first[5:])
+
+
+@needs_mpl
+def test_one_model_has_no_rank_chart(tmp_path: Path) -> None:
+    runs = write_many(tmp_path / "runs", 1)
+    out = tmp_path / "r.html"
+    assert invoke("report", str(runs), "-o", str(out), "-q").exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    assert [f for f in figure_ids(text) if "bump" in f] == []
+    assert "<b>many: rank chart</b>: one model or one target: no ranks to compare" in text
+
+
+def test_sorted_by_first_target_and_tie_mark_explained(runs: Path, tmp_path: Path) -> None:
+    """The table's order is the rank at the first target shown, and ≈ is explained as the Holm
+    paired test it is (interval overlap only where no items exist to pair)."""
+    out = tmp_path / "r.html"
+    assert invoke("report", str(runs), "-o", str(out), "-q", "-t", "0.5", "-t", "0.9").exit_code == 0
+    text = out.read_text(encoding="utf-8")
+    board = rescore.leaderboard(rescore.load(runs), thresholds=[0.5, 0.9])
+    for b, bench in enumerate(sorted(set(board.groups["benchmark"]))):
+        table = text[text.index(f"<table class='board' data-b='{b}'>"):]
+        table = table[:table.index("</table>")]
+        shown = re.findall(r"<td class='name'>([^<]+)</td>", table)
+        at_first = board.rows[(board.rows["benchmark"] == bench) & (board.rows["t"] == 0.5)]
+        assert shown == at_first.sort_values(["rank", "model"], kind="stable")["model"].tolist()
+        wide = board.wide()  # the notebook view keeps the same order
+        assert wide.loc[wide["benchmark"] == bench, "model"].tolist() == shown
+    assert text.count("Sorted by rank at t=0.5, the first target") == 2
+    assert "≈ marks a model not significantly different from the model ranked just above it: a two-sided paired " \
+           "test" in text and "Holm-adjusted across all pairs of the benchmark at that t, at α = 0.05" in text
+    assert "overlaps the model ranked just above (a tie in" not in text
+    counts = tmp_path / "agg.csv"
+    counts.write_text("benchmark,model,n_correct,n_wrong,n_abstain\nqa,m1,60,30,10\nqa,m2,50,20,30\n")
+    assert invoke("report", str(counts), "-o", str(out), "-q").exit_code == 0
+    assert "≈ marks a model whose 95% interval overlaps that of the model ranked just above it" in \
+        out.read_text(encoding="utf-8")
+
+
+def test_slider_data_reproduces_the_board(runs: Path) -> None:
+    """Without a browser: the numbers the slider carries give the board's scores and SEs at every
+    target (plain and clustered), so the script only has to do the arithmetic."""
+    from rescore.report.html import ranked_models
+    from rescore.report.slider import payload
+    from rescore.score.rule import penalty
+
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
+    for data, cluster in ((rescore.load(runs), "auto"), (rescore.load(sample), "subset")):
+        board = rescore.leaderboard(data, thresholds=[0, 0.3, 0.75, 0.9], cluster=cluster)
+        benches = sorted(set(board.groups["benchmark"]))
+        doc = payload(board, data.items, {b: ranked_models(board, b) for b in benches}, None)
+        assert doc["paired"] is board.tie_method.startswith("paired")
+        for bench, block in zip(benches, doc["benchmarks"], strict=True):
+            order = ranked_models(board, bench)
+            for t in board.thresholds:
+                v = [1.0, -penalty(t), doc["credit"]]
+                for model, m in zip(order, block["models"], strict=True):
+                    row = board.rows[(board.rows["benchmark"] == bench) & (board.rows["model"] == model)
+                                     & (board.rows["t"] == t)].iloc[0]
+                    s = m["s"]
+                    quad = (v[0] ** 2 * s[0] + 2 * v[0] * v[1] * s[1] + 2 * v[0] * v[2] * s[2] + v[1] ** 2 * s[3]
+                            + 2 * v[1] * v[2] * s[4] + v[2] ** 2 * s[5])
+                    assert (m["c"] - m["w"] * penalty(t) + doc["credit"] * m["a"]) / m["n"] == pytest.approx(
+                        row["score"], abs=1e-12)
+                    if m["f"] is None:  # one cluster (or one item): no SE, on both sides
+                        assert row["se"] != row["se"]
+                    else:
+                        assert (m["f"] * quad) ** 0.5 == pytest.approx(row["se"], rel=1e-9)
+            assert len(block["pairs"]) == len(order) * (len(order) - 1) // 2  # every pair shares items here
+        assert board.se_method == ("clt" if cluster == "auto" else "clustered:subset")
+
+
+@needs_mpl
+def test_matplotlib_import_chatter_stays_off_stderr(runs: Path, tmp_path: Path) -> None:
+    """A fresh process whose matplotlib config dir is unusable: matplotlib logs a warning at import
+    (straight to stderr, through logging's last-resort handler); -q keeps it off, the report lists it."""
+    out = tmp_path / "r.html"
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "not-a-dir.txt" / "sub"), "NO_COLOR": "1"}
+    (tmp_path / "not-a-dir.txt").write_text("a file, so the directory cannot be made")
+    done = subprocess.run([sys.executable, "-m", "rescore", "report", str(runs / "qa_plain.csv"), "-o", str(out),
+                           "-q"], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    text = out.read_text(encoding="utf-8")
+    assert "Drawing notes" in text and "MPLCONFIGDIR" in text

@@ -111,8 +111,8 @@ def test_zip_that_is_not_an_inspect_log(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
-    assert error_line(path) == (f"rescore: error: {name}: no adapter recognises this file (use --format-hint NAME, "
-                                "or --skip-unknown to list it as skipped)")
+    assert error_line(path) == (f"rescore: error: {name}: no adapter recognises this file (use --format-hint NAME; "
+                                "see `rescore formats`)")
     assert error_line(path, "--format-hint", "inspect_ai") == (
         f"rescore: error: {name}: zip archive is not an inspect_ai log (no header.json, no samples/ with _journal/)")
 

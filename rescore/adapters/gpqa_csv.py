@@ -68,10 +68,11 @@ class GPQACsvAdapter(Adapter):
         prompt_type, model_raw, run = parse_log_name(path.stem)
         model = normalise_model(options.model or model_raw)
         benchmark, subset = normalise_benchmark(options.benchmark) if options.benchmark else ("gpqa", "")
-        info.note(f"model {model!r} <- {'--model' if options.model else 'file name <prompt_type>_<model>_<time>'}"
+        info.note(f"model {model!r} <- {'--model-name' if options.model else 'file name <prompt_type>_<model>_<time>'}"
                   + (f"; prompt type {prompt_type}" if prompt_type else ""))
         if not options.benchmark:
-            info.note("GPQA subset (main/diamond/extended) is not recorded in the log; pass --benchmark gpqa_diamond")
+            info.note("GPQA subset (main/diamond/extended) is not recorded in the log; "
+                      "pass --benchmark-name gpqa_diamond")
         errors = RecordErrors(path, options, info)
         failures = 0
         for raw in iter_table(path, options.batch_size, options.on_error):

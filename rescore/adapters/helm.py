@@ -82,7 +82,7 @@ class HELMAdapter(Adapter):
         else:
             benchmark, pattern_subset = normalise_benchmark(scenario)
             subset = subset or pattern_subset
-        info.note(f"model {model!r} <- {'--model' if options.model else how}; benchmark {benchmark!r}")
+        info.note(f"model {model!r} <- {'--model-name' if options.model else how}; benchmark {benchmark!r}")
         gold = self._gold(path.parent, info)
         errors = RecordErrors(path, options, info)
         perturbed = per_reference = 0

@@ -13,7 +13,7 @@ line per prompt with exactly ``follow_all_instructions`` (bool), ``follow_instru
 * item id: the first 12 hex digits of the SHA-1 of the prompt (the checker joins by prompt text,
   so the prompt is the key; hashing keeps ids short and equal across models and variants);
 * model: the folder name (``<model>/eval_results_strict.jsonl``) or a file-name prefix
-  (``<model>_eval_results_strict.jsonl``); ``--model`` overrides.
+  (``<model>_eval_results_strict.jsonl``); ``--model-name`` overrides.
 
 A prompt that occurs twice in one file means strict and loose (or two runs) were concatenated: an
 InputError naming both lines (``--on-error skip`` keeps the first and counts the rest). The
@@ -84,7 +84,7 @@ class IFEvalAdapter(Adapter):
         raw_model = options.model or model_of(path)
         if raw_model is None:
             raise InputError("no model name: IFEval results name none; put the file in a folder named after the "
-                             "model or pass --model", path=str(path))
+                             "model or pass --model-name", path=str(path))
         model = normalise_model(raw_model)
         errors = RecordErrors(path, options, info)
         rows: list[dict[str, Any]] = []

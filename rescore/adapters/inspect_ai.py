@@ -22,7 +22,8 @@ when the scorer says ``reason: invalid_response_format`` (0.3.2xx ``choice()``),
 ``choice`` scorer extracted no answer at all (``answer == ""``; older versions give no reason).
 An ``I`` whose text is "I don't know" becomes ``abstain`` in :func:`rescore.outcomes.decide.classify`.
 
-``--reextract`` re-parses what ``choice()`` could not extract, with the rule of current inspect
+By default (``--no-reextract`` turns it off) rescore re-parses what ``choice()`` could not
+extract, with the rule of current inspect
 versions: ``ANSWER: <letters>`` anywhere in the completion, letters in any case (0.3.130 and
 earlier scored a lower-case ``ANSWER: b`` as ``I`` with answer ``""``). A parse is accepted only
 when every letter is one of the sample's choices (one letter when the target is one letter); it
@@ -53,6 +54,7 @@ from typing import Any
 
 import pandas as pd
 
+from rescore.adapters._common import dumps_short
 from rescore.adapters.base import Adapter, SourceInfo, head_bytes
 from rescore.errors import InputError, UsageError
 from rescore.outcomes.abstention import AbstentionDetector
@@ -306,7 +308,7 @@ class InspectAdapter(Adapter):
             raise InputError("inspect log header has no 'eval' object", path=str(path), field="eval")
         model = normalise_model(options.model or str(eval_.get("model") or ""))
         if not model:
-            raise InputError("no model in the log (eval.model); pass --model", path=str(path), field="eval.model")
+            raise InputError("no model in the log (eval.model); pass --model-name", path=str(path), field="eval.model")
         task = str(eval_.get("task") or "")
         if task.startswith(_TASK_PREFIX):
             task = task[len(_TASK_PREFIX):]
@@ -315,7 +317,7 @@ class InspectAdapter(Adapter):
         elif task:
             benchmark, task_subset = normalise_benchmark(task)
         else:
-            raise InputError("no task in the log (eval.task); pass --benchmark", path=str(path), field="eval.task")
+            raise InputError("no task in the log (eval.task); pass --benchmark-name", path=str(path), field="eval.task")
         run = _run_label(eval_, path)
         self._status_notes(header, log, info)
         scorers = [str(s.get("name")) for s in eval_.get("scorers") or [] if isinstance(s, dict) and s.get("name")]
@@ -327,6 +329,7 @@ class InspectAdapter(Adapter):
 
         rows: list[dict[str, Any]] = []
         skipped: list[str] = []
+        shape = _ScoreShape(options)
         counts = {"unscored": 0, "error": 0, "samples": 0, "reextract_tried": 0, "reextract_correct": 0,
                   "reextract_wrong": 0, "reextractable": 0}
         for where, sample in log.samples():
@@ -336,7 +339,7 @@ class InspectAdapter(Adapter):
                     raise InputError("sample is not a JSON object", path=str(path), record=where)
                 if chosen is None and sample.get("scores"):
                     chosen = self._choose_scorer(list(sample["scores"]), options, path, info)
-                row = self._row(sample, where, chosen, path, counts, reextract=options.reextract)
+                row = self._row(sample, where, chosen, path, counts, reextract=options.reextract, shape=shape)
             except InputError as exc:
                 if options.on_error != "skip":
                     raise
@@ -357,17 +360,22 @@ class InspectAdapter(Adapter):
                       " nothing to rescore")
         if counts["unscored"]:
             whole = counts["unscored"] == counts["samples"]
-            info.note(f"{'unscored log: every' if whole else counts['unscored']} sample has no scores"
-                      f"{'' if whole else ' (of ' + str(counts['samples']) + ')'}; such items are invalid"
-                      f" (rule {RULE_UNSCORED!r})")
+            if whole:
+                which = f" for {chosen!r}" if chosen else ""
+                info.note(f"unscored log: none of its {counts['samples']} sample(s) has a score{which}; "
+                          "the run gets no score and no rank (rule 'unscored')")
+            else:
+                info.note(f"{counts['unscored']} of {counts['samples']} sample(s) have no score; they are invalid "
+                          f"(rule {RULE_UNSCORED!r})")
         if counts["error"]:
             info.note(f"{counts['error']} sample(s) ended in an error; they are invalid (rule {RULE_ERROR!r})")
+        shape.note(info)
         if options.reextract:
             self._reextract_note(counts, info)
         elif counts["reextractable"]:
             info.note(f"{counts['reextractable']} choice() extraction failure(s) hold an 'ANSWER: <letter>' that "
-                      "this inspect version did not extract (e.g. lower case); they are invalid here, and "
-                      "--reextract re-parses them as current inspect versions do")
+                      "this inspect version did not extract (e.g. lower case); they stay invalid because of "
+                      "--no-reextract (by default they are re-parsed as current inspect versions do)")
         frames = [pd.DataFrame(rows)] if rows else []
         if options.epochs != "attempts" and rows:
             frames = [self._reduce_epochs(frames[0], options, info)]
@@ -409,11 +417,13 @@ class InspectAdapter(Adapter):
         changed = correct + wrong
         info.producer_metrics["reextract"] = {"extraction_failures": tried, "changed": changed,
                                               "to_correct": correct, "to_wrong": wrong}
-        info.note(f"--reextract: {changed} of {tried} choice() extraction failure(s) re-parsed as an answer "
-                  f"({correct} correct, {wrong} wrong); the rest stay invalid")
+        if changed:  # a note that counts zero says nothing
+            info.note(f"{changed} of {tried} choice() extraction failure(s) re-parsed as an answer, as current "
+                      f"inspect versions do ({correct} correct, {wrong} wrong; --no-reextract keeps the log's "
+                      "grades); the rest stay invalid")
 
     def _row(self, sample: dict[str, Any], where: str, scorer: str | None, path: Path,
-             counts: dict[str, int], *, reextract: bool = False) -> dict[str, Any]:
+             counts: dict[str, int], *, reextract: bool = False, shape: _ScoreShape | None = None) -> dict[str, Any]:
         if "id" not in sample or sample["id"] is None:
             raise InputError("sample has no id", path=str(path), record=where, field="id")
         try:
@@ -436,17 +446,18 @@ class InspectAdapter(Adapter):
         if sample.get("error"):
             counts["error"] += 1
             # whatever a crashed sample left behind is not an answer (nor a free "I don't know")
-            row.update(grade="invalid", grade_rule=RULE_ERROR, response=pd.NA)
+            row.update(grade="invalid", grade_rule=RULE_ERROR, response=pd.NA, grade_final=True)
             return row
         key = _match_scorer(scorer, list(scores)) if scorer and isinstance(scores, dict) else None
         if key is None:
             counts["unscored"] += 1
-            row.update(grade="invalid", grade_rule=RULE_UNSCORED)
+            # no verdict at all: never a free abstention either, whatever the text says
+            row.update(grade="invalid", grade_rule=RULE_UNSCORED, grade_final=True)
             return row
         score = scores[key]
         if not isinstance(score, dict) or "value" not in score:
             raise InputError("score has no 'value'", path=str(path), record=where, field=f"scores.{key}")
-        grade, rule = _grade(score, key, path, where)
+        grade, rule, final = _grade(score, key, path, where, shape)
         answer = score.get("answer")
         if rule == RULE_EXTRACTION and key.rsplit("/", 1)[-1] == "choice":
             target = _target_letters(sample.get("target"))
@@ -459,7 +470,7 @@ class InspectAdapter(Adapter):
                     grade = "correct" if letters == target else "wrong"
                     counts[f"reextract_{grade}"] += 1
                     answer, rule = ", ".join(letters), RULE_REEXTRACTED
-        row.update(grade=grade, grade_rule=rule)
+        row.update(grade=grade, grade_rule=rule, grade_final=final)
         if rule != RULE_EXTRACTION and answer is not None:
             row["prediction"] = str(answer)
         row["confidence"] = _answer_probability(sample, answer)
@@ -517,7 +528,7 @@ class InspectAdapter(Adapter):
             notes.append(f"inspect's accuracy counts P as 0.5 ({n_partial} partial item(s)); "
                          "rescore counts correct only")
         if n_reextracted:
-            notes.append(f"--reextract re-scored {n_reextracted} answer(s) that inspect's scorer could not extract")
+            notes.append(f"rescore re-parsed {n_reextracted} answer(s) that inspect's scorer could not extract")
         if options.epochs == "majority":
             notes.append("inspect averages epochs; --epochs majority keeps one outcome per item")
         elif options.epochs == "first":
@@ -539,42 +550,153 @@ def _match_scorer(wanted: str | None, available: list[str]) -> str | None:
     return None
 
 
-def _grade(score: dict[str, Any], scorer: str, path: Path, where: str) -> tuple[str, str]:
-    """Canonical grade and rule for one score dict (see the module docstring)."""
+class _ScoreShape:
+    """How this log's score values are read, fixed by the options and remembered across samples.
+
+    A scorer may return a letter (C/I/P/N), a grade word, a bool, a number, a dict of those
+    (SciCode: ``{"Problem Correctness": 0, "Total Correct": 1, "Total Steps": 3}``) or a list.
+    ``--score-key`` picks a dict entry (or a list index); numbers are correct when >=
+    ``--pass-score`` (default 1.0: between 0 and 1 is partial, as inspect's P); the shapes seen
+    are counted for the note.
+    """
+
+    def __init__(self, options: LoadOptions) -> None:
+        self.key = options.score_key
+        self.pass_score = options.pass_score
+        self.shapes: dict[str, int] = {}
+        self.dict_keys: dict[str, None] = {}
+        self.numeric_range: tuple[float, float] | None = None
+
+    def seen(self, shape: str) -> None:
+        self.shapes[shape] = self.shapes.get(shape, 0) + 1
+
+    def note(self, info: SourceInfo) -> None:
+        """Say how non-letter scores were read (numbers binarised, dict entry picked)."""
+        if "dict" in self.shapes or "list" in self.shapes:
+            kind = "dict" if "dict" in self.shapes else "list"
+            keys = f" (keys {', '.join(self.dict_keys)})" if self.dict_keys else ""
+            info.note(f"{self.shapes.get(kind, 0)} score value(s) are {kind}s{keys}: entry {self.key!r} read "
+                      "(--score-key)")
+        if self.numeric_range is not None:
+            low, high = self.numeric_range
+            if self.pass_score is None:
+                info.note(f"numeric scores ({low:g}..{high:g}): 1 correct, 0 wrong, in between partial "
+                          "(--pass-score N binarises at N)")
+            else:
+                info.note(f"numeric scores ({low:g}..{high:g}): >= {self.pass_score:g} correct, below wrong "
+                          "(--pass-score)")
+
+
+def _grade(score: dict[str, Any], scorer: str, path: Path, where: str,
+           shape: _ScoreShape | None = None) -> tuple[str, str, bool]:
+    """Canonical grade, rule, and whether the verdict is final (see the module docstring).
+
+    Final means the scale has its own abstention category (C/I/P/N, a one-hot dict with
+    ``not_attempted``): abstention phrases then never override it. A choice() extraction
+    failure is no verdict on the content, and numbers and bools have no abstention category.
+    """
     value = score.get("value")
     field = f"scores.{scorer}.value"
+    shape = shape or _ScoreShape(LoadOptions())
     if isinstance(value, str) and value.strip().upper() in LETTER_GRADES:
         grade = LETTER_GRADES[value.strip().upper()]
         if grade == "wrong":
             reason = score.get("reason") or (score.get("metadata") or {}).get("reason")
             no_answer = scorer.rsplit("/", 1)[-1] == "choice" and score.get("answer") == ""
             if reason == "invalid_response_format" or no_answer:
-                return "invalid", RULE_EXTRACTION
-        return grade, "explicit grade"
+                return "invalid", RULE_EXTRACTION, False
+        shape.seen("letter")
+        return grade, "explicit grade", True
+    if isinstance(value, (dict, list, tuple)):
+        value, field = _entry(value, shape, path, where, field)
     if isinstance(value, dict):
-        return _dict_grade(value, path, where, field), "explicit grade"
-    if isinstance(value, (list, tuple)) or value is None:
-        raise InputError(f"score value {str(value)[:40]!r} is not a grade", path=str(path), record=where, field=field)
-    parsed = parse_grade(value)
-    if parsed is None:
-        raise InputError(f"score value {str(value)[:40]!r} is not a grade (expected C/I/P/N, 0-1 or true/false)",
+        grade = _dict_grade(value, path, where, field)
+        return grade, "explicit grade", any(parse_grade(k) == "abstain" for k in value)
+    if value is None:
+        raise InputError("score value is null (not a grade)", path=str(path), record=where, field=field)
+    letter = isinstance(value, str) and value.strip().upper() in LETTER_GRADES
+    return _scalar_grade(value, shape, path, where, field), "explicit grade", letter
+
+
+def _entry(value: Any, shape: _ScoreShape, path: Path, where: str, field: str) -> tuple[Any, str]:
+    """The ``--score-key`` entry of a dict or list score (a one-hot grade dict is read whole)."""
+    if isinstance(value, dict):
+        shape.dict_keys.update(dict.fromkeys(map(str, value)))
+        if shape.key is None:
+            if _one_hot(value) is not None:
+                return value, field
+            numeric = [v for v in value.values() if isinstance(v, (int, float, bool))]
+            if len(value) == 1 and numeric:
+                return numeric[0], field
+            raise InputError(f"dict score with keys {', '.join(map(str, value))}: pick the entry that is the grade "
+                             "with --score-key KEY", path=str(path), record=where, field=field)
+        shape.seen("dict")
+        if shape.key not in value:
+            raise InputError(f"--score-key {shape.key!r} is not in this dict score (keys: "
+                             f"{', '.join(map(str, value))})", path=str(path), record=where, field=field)
+        return value[shape.key], f"{field}.{shape.key}"
+    if shape.key is None:
+        raise InputError(f"list score {dumps_short(value)}: pick the element that is the grade with --score-key "
+                         f"INDEX (0..{len(value) - 1})", path=str(path), record=where, field=field)
+    shape.seen("list")
+    try:
+        index = int(shape.key)
+        return value[index], f"{field}[{index}]"
+    except (ValueError, IndexError):
+        raise InputError(f"--score-key {shape.key!r} is not an index of this list score of {len(value)} "
+                         "element(s)", path=str(path), record=where, field=field) from None
+
+
+def _scalar_grade(value: Any, shape: _ScoreShape, path: Path, where: str, field: str) -> str:
+    """A letter, grade word, bool or number (numbers at ``--pass-score``)."""
+    if isinstance(value, str) and value.strip().upper() in LETTER_GRADES:
+        return LETTER_GRADES[value.strip().upper()]
+    if isinstance(value, bool):
+        return "correct" if value else "wrong"
+    number: float | None = None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            parsed = parse_grade(value)
+            if parsed is None:
+                raise InputError(f"score value {value[:40]!r} is not a grade (expected C/I/P/N, a grade word, "
+                                 "true/false or a number)", path=str(path), record=where, field=field) from None
+            return parsed
+    if number is None or math.isnan(number):
+        raise InputError(f"score value {dumps_short(value)} is not a grade", path=str(path), record=where,
+                         field=field)
+    low, high = shape.numeric_range or (number, number)
+    shape.numeric_range = (min(low, number), max(high, number))
+    if shape.pass_score is not None:
+        return "correct" if number >= shape.pass_score else "wrong"
+    if not 0.0 <= number <= 1.0:
+        raise InputError(f"score value {number:g} lies outside 0..1: say which scores pass with --pass-score N",
                          path=str(path), record=where, field=field)
-    return parsed, "explicit grade"
+    return str(parse_grade(number))
+
+
+def _one_hot(value: dict[str, Any]) -> str | None:
+    """The grade of a one-hot dict over grade words (``{"correct": 1, "incorrect": 0, ...}``), else None."""
+    graded = {k: v for k, v in value.items() if parse_grade(k) is not None and isinstance(v, (int, float, bool))}
+    if not graded:
+        return None
+    best = max(graded.values())
+    hot = [k for k, v in graded.items() if v == best]
+    if best > 0 and len(hot) == 1:
+        return str(parse_grade(hot[0]))
+    return None
 
 
 def _dict_grade(value: dict[str, Any], path: Path, where: str, field: str) -> str:
-    """A dict score: one-hot over grade words (the hot key wins), or a single numeric entry."""
-    graded = {k: v for k, v in value.items() if parse_grade(k) is not None and isinstance(v, (int, float, bool))}
-    if graded:
-        best = max(graded.values())
-        hot = [k for k, v in graded.items() if v == best]
-        if best > 0 and len(hot) == 1:
-            return str(parse_grade(hot[0]))
-    numeric = [v for v in value.values() if isinstance(v, (int, float, bool))]
-    if len(value) == 1 and numeric and parse_grade(numeric[0]) is not None:
-        return str(parse_grade(numeric[0]))
-    raise InputError(f"dict score {json.dumps(value)[:80]} has no single grade (expected one-hot "
-                     "correct/incorrect/not_attempted)", path=str(path), record=where, field=field)
+    """A one-hot dict over grade words: the hot key wins."""
+    grade = _one_hot(value)
+    if grade is None:
+        raise InputError(f"dict score {json.dumps(value)[:80]} has no single grade (expected one-hot "
+                         "correct/incorrect/not_attempted)", path=str(path), record=where, field=field)
+    return grade
 
 
 ADAPTER = InspectAdapter()

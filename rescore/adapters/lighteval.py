@@ -18,7 +18,10 @@ not in dataset order, so item_id is ``doc.id``.
 
 Grade: the per-sample metric (``--scorer NAME`` picks one when there are several; default the
 first of acc, loglikelihood_acc, em, exact_match, extractive_match, ...): 1 correct, 0 wrong,
-between partial. A generation that *is* "I don't know" becomes abstain in ``classify``.
+between partial. A generation graded 0 on a letter task (every gold a single letter) whose reply is
+no letter is an extraction failure, ``invalid`` (lighteval's format failure: "The answer is B" is
+not an answer its exact match can read), as lm-eval's ``[invalid]``. A generation that *is*
+"I don't know" becomes abstain in ``classify`` (the 0/1 metric has no abstention category).
 MC confidence: softmax over the per-choice log-likelihoods, the probability of the argmax
 choice (which is the prediction); the log-likelihoods are kept in ``choice_logliks``.
 
@@ -43,6 +46,7 @@ from rescore.errors import InputError, UsageError
 from rescore.outcomes.decide import parse_grade
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
+from rescore.read.remote import arrow_source
 from rescore.read.tables import read_bounded
 
 NEW_COLUMNS = ("doc", "model_response", "metric")
@@ -63,7 +67,7 @@ def _parquet_columns(path: Path) -> list[str] | None:
     try:
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(path).names)
+        return list(pq.read_schema(arrow_source(path, exact=True)).names)
     except Exception:  # unreadable footer: not ours to claim
         return None
 
@@ -160,7 +164,7 @@ class _Context:
             info.note(f"model <- path ({self.model_from_path!r})")
         else:
             raise InputError("cannot tell the model: the file is not under details/<model>/<timestamp>/ and no "
-                             "results json was found; pass --model", path=str(path))
+                             "results json was found; pass --model-name", path=str(path))
 
     def _find_results(self, root: Path, model_parts: list[str], info: SourceInfo) -> None:
         candidate = root.joinpath("results", *model_parts, f"results_{self.run}.json")
@@ -209,7 +213,7 @@ class LightevalAdapter(Adapter):
         import pyarrow.parquet as pq
 
         try:
-            parquet = pq.ParquetFile(path)
+            parquet = pq.ParquetFile(arrow_source(path, exact=True))
         except (OSError, pa.ArrowException, ValueError) as exc:
             raise InputError(f"not a readable parquet file ({exc})", path=str(path)) from None
         columns = list(parquet.schema_arrow.names)
@@ -278,8 +282,8 @@ class LightevalAdapter(Adapter):
             name = records[0]["doc"].get("task_name")
             if name:
                 return str(name)
-        raise InputError("cannot tell the task: file name is not details_<task>_<timestamp>.parquet; pass --benchmark",
-                         path=str(path))
+        raise InputError("cannot tell the task: file name is not details_<task>_<timestamp>.parquet; "
+                         "pass --benchmark-name", path=str(path))
 
     def _metrics_of(self, record: dict[str, Any], layout: str) -> dict[str, Any]:
         value = record.get("metric") if layout == "current" else _maybe_parse(record.get("metrics"))
@@ -357,6 +361,10 @@ class LightevalAdapter(Adapter):
                 row["prediction"] = str(processed[0])
             elif texts:
                 row["prediction"] = str(texts[0])
+            if grade == "wrong" and _letter_task_unparsed(gold_texts, row["prediction"]):
+                # a letter task whose reply is no letter: the metric could not read an answer (lighteval's
+                # format failure), as lm-eval's "[invalid]"; an "I don't know" among them is still an abstention
+                row["grade"], row["grade_rule"] = "invalid", RULE_FORMAT
         return row
 
     def _producer_metric(self, context: _Context, task_full: str, metric: str, options: LoadOptions,
@@ -374,6 +382,19 @@ class LightevalAdapter(Adapter):
         benchmark = options.benchmark or benchmark
         info.add_producer_metric(benchmark, context.model, f"lighteval {task_full} {metric}", float(entry[metric]),
                                  n=n_rows, results_file=str(context.results_path), subset=subset or None)
+
+
+RULE_FORMAT = "extraction failure (letter task, no letter in the reply)"
+_LETTER = re.compile(r"^\(?[A-Z]\)?\.?$")
+
+
+def _letter_task_unparsed(golds: list[str], prediction: Any) -> bool:
+    """True when every gold is one letter (A, (B)) and the reply, stripped, is not one."""
+    if not golds or not all(_LETTER.match(g.strip()) for g in golds):
+        return False
+    if prediction is None or prediction is pd.NA:
+        return True
+    return _LETTER.match(str(prediction).strip()) is None
 
 
 ADAPTER = LightevalAdapter()

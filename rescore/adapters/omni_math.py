@@ -18,7 +18,7 @@ first line = title, next line = value). Mapping:
   denominator; rescore keeps them, and records the official number as a producer metric.
 
 Item id: the first 12 hex digits of the SHA-1 of the problem text (the files carry no id).
-Model: the file name without ``_gpteval`` / ``_omni_judge`` / ``_judged``; ``--model`` overrides.
+Model: the file name without ``_gpteval`` / ``_omni_judge`` / ``_judged``; ``--model-name`` overrides.
 The judge (``judge=gpt`` or ``judge=omni-judge``) is the ``run`` label, so both verdicts on one
 model's generations are shown apart rather than merged.
 """

@@ -200,6 +200,8 @@ class SimpleQAAdapter(Adapter):
             "model": normalise_model(str(model_raw)), "subset": str(obj.get("topic") or "") if letter_layout else "",
             "item_id": str(obj[id_key]), "prediction": text_or_na(prediction), "gold": text_or_na(gold),
             "grade": grade, "grade_rule": "explicit grade",
+            # A/B/C has its own abstention (C): the grader's B is never turned into one by phrases
+            "grade_final": True,
         }
         if obj.get("error"):
             row.update(grade="invalid", grade_rule=HARNESS_ERROR, _harness_error=1)
@@ -235,7 +237,7 @@ class SimpleQAAdapter(Adapter):
         errors = RecordErrors(path, options, info)
         benchmark = self._benchmark(options, path)
         model_raw = options.model or self._doc_model(doc.get("model_config"))
-        how = "--model" if options.model else "model_config"
+        how = "--model-name" if options.model else "model_config"
         if model_raw is None:
             parents = path.parents
             model_raw = parents[1].name if len(parents) >= 2 and parents[1].name else path.stem

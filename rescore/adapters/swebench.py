@@ -43,6 +43,8 @@ RULE_ERROR = "harness error"
 RULE_NO_OUTCOME = "no outcome in run report"
 RULE_NOT_SUBMITTED = "not submitted (--denominator dataset)"
 # list name -> canonical grade, in the harness's order
+UNCERTAIN_LISTS = (("infra_failure_ids", "infrastructure failure (infra_failure_ids)"),
+                   ("ambiguous_failure_ids", "ambiguous evaluator failure (ambiguous_failure_ids)"))
 LISTS = (("resolved_ids", "correct"), ("unresolved_ids", "wrong"), ("empty_patch_ids", "abstain"),
          ("error_ids", "invalid"))
 _RULES = {"correct": "explicit grade", "wrong": "explicit grade", "abstain": RULE_EMPTY, "invalid": RULE_ERROR}
@@ -104,6 +106,7 @@ class SWEBenchAdapter(Adapter):
                 grade[iid] = outcome
         for iid in conflicts:
             grade.pop(iid, None)
+        uncertain = self._uncertain(report, path, grade, where, info)
         order = list(submitted) if submitted is not None else []
         order += [iid for iid in grade if submitted is None or iid not in set(submitted)]
         if submitted is not None:
@@ -126,7 +129,7 @@ class SWEBenchAdapter(Adapter):
                 continue
             seen.add(iid)
             outcome = grade.get(iid, "invalid")
-            rule = _RULES[outcome] if iid in grade else RULE_NO_OUTCOME
+            rule = uncertain.get(iid) or (_RULES[outcome] if iid in grade else RULE_NO_OUTCOME)
             rows.append({"model": model, "benchmark": BENCHMARK, "item_id": iid, "grade": outcome, "grade_rule": rule})
         if options.denominator == "dataset":
             added = [iid for iid in incomplete if iid not in seen]
@@ -143,10 +146,37 @@ class SWEBenchAdapter(Adapter):
         if rows:
             yield batch(rows, run=run)
 
+    @staticmethod
+    def _uncertain(report: dict[str, Any], path: Path, grade: dict[str, str], where: dict[str, str],
+                   info: SourceInfo) -> dict[str, str]:
+        """Non-standard lists of evaluator failures (newer harness forks): no verdict on the patch.
+
+        ``infra_failure_ids`` (the infrastructure failed) and ``ambiguous_failure_ids`` (the
+        evaluator could not tell, e.g. no tests collected) are not answers the model got wrong:
+        an id there is ``invalid``, whatever other list also holds it, and a note names the field,
+        how many verdicts it changed and the first ids.
+        """
+        rules: dict[str, str] = {}
+        for key, rule in UNCERTAIN_LISTS:
+            if key not in report:
+                continue
+            ids = _id_list(report, key, path)
+            changed = [iid for iid in ids if grade.get(iid) != "invalid"]
+            for iid in ids:
+                was = where.get(iid)
+                grade[iid] = "invalid"
+                where[iid] = key if was is None else was
+                rules[iid] = rule
+            if ids:
+                info.note(f"{key} (a non-standard field of this harness) lists {len(ids)} instance(s): invalid, "
+                          f"no verdict on the patch (rule {rule!r}); {len(changed)} verdict(s) changed from the "
+                          f"other lists: {', '.join(changed[:5])}" + (" ..." if len(changed) > 5 else ""))
+        return rules
+
     # -- model, run and companions ----------------------------------------------------------
     def _model_and_run(self, path: Path, report: dict[str, Any], options: LoadOptions, info: SourceInfo,
                        ids: set[str]) -> tuple[str, str]:
-        """Model and run id from (in order) --model, the predictions file, the logs folder, the file name.
+        """Model and run id from (in order) --model-name, the predictions file, the logs folder, the file name.
 
         The file name ``<model>.<run_id>.json`` is only trusted when a companion agrees or none exists,
         because renamed reports (``vanilla.eval.json``) would otherwise yield model "vanilla".

@@ -127,8 +127,9 @@ class WildBenchAdapter(Adapter):
             else:
                 grade, rule = ("correct" if score >= pass_score else "wrong"), "explicit grade"
             rows.append({"item_id": sid, "grade": grade, "grade_rule": rule, "response": text_or_na(output),
-                         "prediction": pd.NA})
+                         "prediction": pd.NA, "_score": score})
         errors.finish()
+        self._phrase_note(rows, options, info)
         model = normalise_model(model or path.name.split(".")[0])
         reference = self._reference(path, options, info)
         if reference is not None:
@@ -137,9 +138,11 @@ class WildBenchAdapter(Adapter):
             for sid in dropped:
                 rows.append({"item_id": sid, "grade": "invalid", "grade_rule": RULE_DROPPED, "response": pd.NA,
                              "prediction": pd.NA})
-            info.note(f"{len(dropped)} of {len(reference)} reference task(s) missing from the file (judge output "
-                      f"dropped): invalid (rule {RULE_DROPPED!r})"
-                      + (f"; {unknown} scored id(s) are not in the reference list" if unknown else ""))
+            parts = ([f"{len(dropped)} of {len(reference)} reference task(s) missing from the file (judge output "
+                      f"dropped): invalid (rule {RULE_DROPPED!r})"] if dropped else [])
+            parts += [f"{unknown} scored id(s) are not in the reference list"] if unknown else []
+            if parts:  # every reference task scored: nothing to say (no note counts zero)
+                info.note("; ".join(parts))
         else:
             info.note(f"{len(seen)} scored task(s); tasks the judge dropped cannot be counted without the reference "
                       "list (session_ids.txt beside the file)")
@@ -153,6 +156,36 @@ class WildBenchAdapter(Adapter):
             row.update(model=model, benchmark=BENCHMARK)
         if rows:
             yield batch(rows, run=f"judge={judge}" if judge else None)
+
+    def _phrase_note(self, rows: list[dict[str, Any]], options: LoadOptions, info: SourceInfo) -> None:
+        """Say how many "I don't know" replies the 1-10 scale (no abstention category) turns into abstentions.
+
+        The rubric has no place for declining, so such a reply below the pass score would count as a
+        wrong answer; by the paper's argument it is an abstention (the shared phrase rule makes it
+        one). The note gives the judge's scores for them, and for any it passed (those stay correct).
+        """
+        detector = self.abstention_detector(options)
+        below: dict[float, int] = {}
+        passed: dict[float, int] = {}
+        for row in rows:
+            score = row.pop("_score")
+            if row["grade_rule"] != "explicit grade" or row["response"] is pd.NA:
+                continue
+            if detector.reason(str(row["response"])) is None:
+                continue
+            into = passed if row["grade"] == "correct" else below
+            into[score] = into.get(score, 0) + 1
+
+        def scores(counts: dict[float, int]) -> str:
+            return ", ".join(f"{s:g}: {n}" for s, n in sorted(counts.items()))
+
+        if below:
+            info.note(f"{sum(below.values())} reply(ies) say \"I don't know\" (abstention phrases); the 1-10 rubric "
+                      f"has no abstention category and the judge scored them below the pass score (score: count "
+                      f"{scores(below)}): abstentions here, not wrong answers")
+        if passed:
+            info.note(f"{sum(passed.values())} reply(ies) with an abstention phrase were scored at or above the pass "
+                      f"score (score: count {scores(passed)}): kept correct")
 
     def _reference(self, path: Path, options: LoadOptions, info: SourceInfo) -> list[str] | None:
         source = options.extra.get("reference_ids")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 import sys
+import typing
 from typing import Annotated
 
 import typer
@@ -25,7 +27,7 @@ def _new_app() -> typer.Typer:
         rich_markup_mode="rich",
         context_settings={"help_option_names": ["-h", "--help"]},
         pretty_exceptions_enable=False,
-        add_completion=False,
+        add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     )
     app.callback()(root)
     return app
@@ -65,7 +67,34 @@ def build_app(only: str | None = None) -> typer.Typer:
         register = getattr(importlib.import_module(f"{commands.__name__}.{name}"), "register", None)
         if register is not None:
             register(app)
+    for info in app.registered_commands:
+        escape_help(info)
     return app
+
+
+def escape_help(info: typer.models.CommandInfo) -> None:
+    """Show every help text of a command as written.
+
+    The help is rendered as rich markup, which swallowed anything in square brackets:
+    ``pip install "rescore[plots]"`` lost its ``[plots]``, ``[default: 0 0.5 0.75 0.9]`` and
+    ``[required]`` vanished. Escaping here, once for every option and docstring, keeps that from
+    coming back with the next flag someone adds (options are shared between commands, so each
+    is escaped only once).
+    """
+    from rich.markup import escape
+
+    callback = info.callback
+    if callback is None:
+        return
+    if info.help is None:
+        first, _, rest = inspect.cleandoc(callback.__doc__ or "").partition("\n\n")
+        # the first paragraph is the one-line summary in the command list: unwrapped there too
+        info.help = escape(" ".join(first.split("\n")) + (f"\n\n{rest}" if rest else ""))
+    for hint in typing.get_type_hints(callback, include_extras=True).values():
+        for meta in getattr(hint, "__metadata__", ()):
+            if isinstance(meta, typer.models.ParameterInfo) and meta.help and not getattr(meta, "_escaped", False):
+                meta.help = escape(meta.help)
+                meta._escaped = True  # type: ignore[attr-defined]
 
 
 _FULL_APP: typer.Typer | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 
@@ -57,3 +58,59 @@ def protect_stdout() -> None:
     except (AttributeError, OSError, ValueError):
         return
     sys.stdout = PipeSafeStdout(stream)  # type: ignore[assignment]
+
+
+# ---- issue 19: "-" as a PATH reads stdin ----
+STDIN_NAME = "stdin"
+
+
+def _stdin_suffix(head: bytes) -> str:
+    """A suffix for the bytes read from stdin, so detection works as for a named file: the
+    adapters recognise files by suffix and content, and a pipe has neither name nor suffix."""
+    if head.startswith(b"PAR1"):
+        return ".parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return ".zip"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return ".json"
+    if text.startswith(b"{"):
+        first = text.split(b"\n", 1)[0].strip()
+        lines = [line for line in text.split(b"\n")[1:] if line.strip()]
+        # one object per line (JSONL) vs one (pretty-printed) document
+        return ".jsonl" if first.endswith(b"}") and (not lines or lines[0].lstrip().startswith(b"{")) else ".json"
+    first_line = text.split(b"\n", 1)[0]
+    return ".tsv" if b"\t" in first_line and b"," not in first_line else ".csv"
+
+
+def stdin_paths(paths: list[Path]) -> list[Path]:
+    """``paths`` with ``-`` replaced by a temporary copy of stdin (read once, removed at exit).
+
+    The copy is named ``stdin.<suffix>`` in a fresh temporary folder, so error messages name it
+    (``.../stdin.jsonl, line 3``); give ``--format-hint`` when the guess is not enough.
+    """
+    if not any(str(p) == "-" for p in paths):
+        return paths
+    import atexit
+    import shutil
+    import tempfile
+
+    from rescore.errors import UsageError
+
+    if sum(str(p) == "-" for p in paths) > 1:
+        raise UsageError("- (stdin) can be given once")
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    if not data:
+        raise UsageError("- reads a result file from stdin, but stdin is empty")
+    folder = tempfile.mkdtemp(prefix="rescore-stdin-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    copy = Path(folder) / (STDIN_NAME + _stdin_suffix(data[:65536]))
+    copy.write_bytes(data)
+    return [copy if str(p) == "-" else p for p in paths]
+
+
+def dash_is_stdout(output: Path | None) -> Path | None:
+    """``-o -`` means stdout (as ``-o`` omitted): None; any other path as given."""
+    from rescore.report.atomic import is_stdout
+
+    return None if is_stdout(output) else output

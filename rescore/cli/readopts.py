@@ -35,8 +35,10 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "confidence_col": (o.ConfidenceCol, None, "confidence_col"),
     "cluster_col": (o.ClusterCol, None, "cluster_col"),
     "mapping": (o.Mapping, None, "mapping"),
-    "model": (o.Model, None, "model"),
-    "benchmark": (o.Benchmark, None, "benchmark"),
+    "model_name": (o.ModelName, None, "model"),
+    "benchmark_name": (o.BenchmarkName, None, "benchmark"),
+    "model": (o.Model, None, "models"),
+    "benchmark": (o.Benchmark, None, "benchmarks"),
     "format_hint": (o.FormatHint, None, "format_hint"),
     "skip_unknown": (o.SkipUnknown, False, "skip_unknown"),
     "on_error": (o.OnError, "raise", "on_error"),
@@ -45,12 +47,21 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "filter": (o.FilterName, None, "filter_name"),
     "scorer": (o.Scorer, None, "scorer"),
     "epochs": (o.Epochs, "attempts", "epochs"),
-    "reextract": (o.Reextract, False, "reextract"),
+    "reextract": (o.Reextract, True, "reextract"),
     "confidence_norm": (o.ConfidenceNorm, "raw", "confidence_norm"),
     "denominator": (o.Denominator, "submitted", "denominator"),
     "pass_score": (o.PassScore, None, "pass_score"),
     "instructed_t": (o.InstructedT, None, "instructed_t"),
     "jobs": (o.Jobs, None, "jobs"),
+    # issue 16: per-model files
+    "model_from": (o.ModelFrom, None, "model_from"),
+    "benchmark_from": (o.BenchmarkFrom, None, "benchmark_from"),
+    # issue 21
+    "timeout": (o.Timeout, 30.0, "timeout"),
+    "cache": (o.Cache, None, "cache"),
+    # issue 16 (verdicts)
+    "score_key": (o.ScoreKey, None, "score_key"),
+    "metric": (o.Metric, None, "metric"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),
@@ -64,6 +75,9 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     """LoadOptions from the shared flags' values (validating the ones typer cannot, engine included)."""
     if values.get("on_error", "raise") not in ("raise", "skip"):
         raise UsageError(f"--on-error must be raise or skip, not {values['on_error']!r}")
+    for flag in ("model_from", "benchmark_from"):  # issue 16: a path part naming the model / benchmark
+        if values.get(flag) not in (None, "stem", "parent"):
+            raise UsageError(f"--{flag.replace('_', '-')} must be stem or parent, not {values[flag]!r}")
     check_producer_options(values)
     if values.get("engine", "local") != "local" or values.get("scheduler") is not None:
         from rescore.read.engines import check_engine_options
@@ -72,6 +86,9 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
     flags = {**READ_FLAGS, **ENGINE_FLAGS}
     kw: dict[str, Any] = {flags[name][2]: value for name, value in values.items() if value is not None}
     kw["abstain_phrases"] = tuple(values.get("abstain_phrase") or ())
+    for name, field in (("model", "models"), ("benchmark", "benchmarks")):  # glob filters (issue 19)
+        if name in values:
+            kw[field] = tuple(values[name] or ())
     kw.update(fixed)
     return LoadOptions.from_kwargs(**kw)
 
@@ -112,7 +129,7 @@ def reads_results(*, engine: bool = False, exclude: tuple[str, ...] = ()) -> Cal
 
     The decorated function takes ``read: dict[str, Any]`` (the raw flag values, so it can add
     fixed settings such as ``need_items`` through :func:`read_options`) instead of the flags.
-    ``exclude`` leaves out flags the command uses for something else (``check --model`` scopes gates).
+    ``exclude`` leaves out flags the command declares itself (``check --model`` also scopes the baseline).
     """
     added = {k: v for k, v in {**READ_FLAGS, **(ENGINE_FLAGS if engine else {})}.items() if k not in exclude}
     return _adds_flags(added, "read", help_hint=True)
@@ -143,13 +160,17 @@ def _adds_flags(added: dict[str, tuple[Any, Any, str]], argument: str, *, help_h
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if help_hint and "paths" in kwargs:  # a reading command: "-" is stdin
+                from rescore.cli.pipes import stdin_paths
+
+                kwargs["paths"] = stdin_paths(list(kwargs["paths"]))
             values = {name: kwargs.pop(name, added[name][1]) for name in added}
             return func(*args, **{argument: values}, **kwargs)
 
         hints = {p.name: p.annotation for p in parameters}
         hints["return"] = resolved.get("return", signature.return_annotation)
         if help_hint:
-            wrapper.__doc__ = (func.__doc__ or "").rstrip() + "\n\n" + o.HELP_ALL_HINT
+            wrapper.__doc__ = inspect.cleandoc(func.__doc__ or "") + "\n\n" + o.HELP_ALL_HINT
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=parameters, return_annotation=hints["return"]
         )

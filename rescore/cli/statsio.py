@@ -16,11 +16,12 @@ import typer
 from rich.console import Console
 
 from rescore.cli.common import stderr_console, stdout_console
+from rescore.cli.output import skipped_lines
 from rescore.cli.readopts import read_options
 from rescore.read.assemble import Dataset
 from rescore.read.load import load
 from rescore.report.safe_text import terminal_markup
-from rescore.report.stats_output import stats_format, to_csv, to_json, write_report
+from rescore.report.stats_output import stats_format, to_json, to_table_text, write_report
 from rescore.score.results import StatsReport
 
 
@@ -51,9 +52,9 @@ def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
     if not quiet:
         for note in report.notes:
             err.print(f"[dim]note:[/] {terminal_markup(note)}", markup=True, highlight=False)
-        for skipped in report.provenance.get("skipped", []):
-            err.print(f"[dim]skipped:[/] {terminal_markup(skipped['path'])}: {terminal_markup(skipped['reason'])}",
-                      highlight=False)
+        skipped = [(s["path"], s["reason"]) for s in report.provenance.get("skipped", [])]
+        for line in skipped_lines(skipped):  # one line per kind, as the leaderboard prints them
+            err.print(f"[dim]skipped:[/] {terminal_markup(line)}", highlight=False)
         for row in report.tables.get("omitted", []).itertuples(index=False) if "omitted" in report.tables else []:
             err.print(f"[dim]omitted:[/] {terminal_markup(f'{row.model} on {row.benchmark}: {row.reason}')}",
                       highlight=False)
@@ -63,11 +64,11 @@ def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
             err.print("wrote " + ", ".join(str(p) for p in written) + f" ({fmt})")
     elif fmt == "json":
         typer.echo(to_json(report), nl=False)
-    elif fmt == "csv":
-        typer.echo(to_csv(report.tables[report.main], raw_csv), nl=False)
+    elif fmt in ("csv", "tsv", "jsonl"):
+        typer.echo(to_table_text(report.tables[report.main], fmt, raw_csv), nl=False)
         others = [name for name in report.tables if name != report.main]
         if others and not quiet:
-            err.print(f"[dim]note:[/] CSV on stdout holds the {report.main} table; -o FILE.csv also writes "
-                      + ", ".join(f"FILE.{name}.csv" for name in others), highlight=False)
+            err.print(f"[dim]note:[/] {fmt.upper()} on stdout holds the {report.main} table; -o FILE.{fmt} also "
+                      "writes " + ", ".join(f"FILE.{name}.{fmt}" for name in others), highlight=False)
     else:
         print_table(report, stdout_console())

@@ -6,7 +6,11 @@ NA) plus the texts they have. :func:`classify` then applies one precedence order
 1. an explicit ``correct`` grade is final (a correct answer is never turned into abstention);
 2. an explicit abstention grade (SimpleQA NOT_ATTEMPTED, inspect ``N``) is final;
 3. a response that *is* an abstention ("I don't know.", "不知道", an empty answer) is an
-   abstention even where the grader had no such grade (lm-eval ``[invalid]``, inspect ``I``);
+   abstention where the grader's scale has no abstention category (lm-eval ``[invalid]``, a
+   WildBench 1-10 score, a pass/fail test). Where the scale has one (SimpleQA A/B/C, a judge's
+   correct/incorrect/not_attempted, inspect C/I/P/N) the adapter marks the row ``grade_final``:
+   the producer already chose not to call it an abstention, so its verdict stands and the rule
+   says that the phrases disagree (:data:`RULE_DISAGREES`), for ``--explain`` and ``inspect``;
 4. otherwise the producer's grade stands (``wrong``, ``partial``, ``invalid``);
 5. with no grade at all, prediction and gold are compared after normalisation; with neither,
    the item is ``invalid`` (never a free "I don't know").
@@ -32,6 +36,8 @@ from rescore.read.schema import Outcome
 RULE_GRADE = "explicit grade"
 RULE_COMPARE = "prediction vs gold"
 RULE_NO_GRADE = "no grade and no prediction"
+#: appended to a final verdict's rule when the abstention phrases would have said "abstain"
+RULE_DISAGREES = "; abstention phrase disagrees"
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -139,6 +145,16 @@ def _matches_scalar(prediction: pd.Series, gold: pd.Series) -> np.ndarray | None
         return None
     if any(isinstance(g, (list, tuple, np.ndarray)) for g in golds):
         return None
+    return match_distinct(pred_codes, preds, gold_codes, golds)
+
+
+def match_distinct(pred_codes: np.ndarray, preds: list[Any], gold_codes: np.ndarray, golds: list[Any]) -> np.ndarray:
+    """Row-wise :func:`answers_match` of ``preds[pred_codes]`` and (single) ``golds[gold_codes]``.
+
+    Each distinct value is normalised once, both ways; the normalised texts become integer ids
+    and rows compare ids. Shared with the counts-mode fast path for Parquet, which brings its
+    distinct values and codes from Arrow's dictionary encoding.
+    """
     ids: dict[str, int] = {}
 
     def ident(texts: list[str]) -> np.ndarray:
@@ -150,8 +166,8 @@ def _matches_scalar(prediction: pd.Series, gold: pd.Series) -> np.ndarray | None
     gold_full = ident([normalise_answer(g) for g in golds])
     # a blank light form never matches, a blank full form never matches by the full rule: -1/-2
     # are ids no gold has
-    p_light = np.where([bool(t) for t in pred_light], ident(pred_light), -1)
-    p_full = np.where([bool(t) for t in pred_full], ident(pred_full), -2)
+    p_light = np.where(np.array([bool(t) for t in pred_light], dtype=bool), ident(pred_light), -1)
+    p_full = np.where(np.array([bool(t) for t in pred_full], dtype=bool), ident(pred_full), -2)
     p_light_rows = p_light[pred_codes]
     return (p_light_rows >= 0) & ((p_light_rows == gold_light[gold_codes])
                                   | (p_full[pred_codes] == gold_full[gold_codes]))
@@ -186,7 +202,9 @@ def classify(
     """Fill ``outcome`` and ``rule`` from ``grade`` (canonical outcome or NA) and the texts.
 
     Optional input columns: ``grade``, ``grade_rule`` (the adapter's name for why it chose
-    the grade, e.g. ``extraction failure``), ``prediction``, ``response``, ``gold``.
+    the grade, e.g. ``extraction failure``), ``grade_final`` (True where the producer's scale
+    has its own abstention category, so phrases never override it), ``prediction``,
+    ``response``, ``gold``.
     The abstention text is the prediction when present and non-blank, else the raw response.
     """
     detector = detector or default_detector()
@@ -229,12 +247,19 @@ def classify(
         text = text[candidates]
         reasons = detector.reasons(text)
         hit = reasons.notna()
+        if "grade_final" in batch:
+            final = batch["grade_final"].astype("boolean").fillna(False).astype(bool)[candidates]
+            kept = hit & final
+            if kept.any():
+                idx = reasons.index[kept]
+                rule.loc[idx] = rule.loc[idx] + RULE_DISAGREES
+            hit = hit & ~final
         if hit.any():
             idx = reasons.index[hit]
             outcome.loc[idx] = Outcome.ABSTAIN.value
             rule.loc[idx] = reasons[hit]
 
-    result = batch.drop(columns=[c for c in ("grade", "grade_rule") if c in batch])
+    result = batch.drop(columns=[c for c in ("grade", "grade_rule", "grade_final") if c in batch])
     result["outcome"] = outcome.astype("string")
     result["rule"] = rule.astype("string")
     assert len(result) == n

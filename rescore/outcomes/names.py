@@ -2,7 +2,7 @@
 
 ``hf (pretrained=org/name,dtype=...)`` becomes ``org/name``; ``leaderboard_bbh_navigate``
 becomes benchmark ``bbh``, subset ``navigate``. Rules live in ``configs/names.yaml``; user
-aliases there (or ``--model``/``--benchmark``) win.
+aliases there (or ``--model-name``/``--benchmark-name``) win.
 """
 
 from __future__ import annotations

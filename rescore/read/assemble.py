@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from rescore.config import load_config
 from rescore.errors import InputError
 from rescore.read import counts as counting
-from rescore.read import schema
+from rescore.read import remote, schema
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import COUNT_COLUMNS, FileResult, empty_counts, general_key_hashes
 from rescore.read.plugins import AdapterPlugin as Adapter
@@ -65,28 +68,143 @@ def _is_documentation(path: Path) -> bool:
     return path.suffix.lower() in (".md", ".txt", ".rst", ".py", ".sh", ".log", ".html") or name.startswith(_DOC_NAMES)
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
-    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors."""
-    for raw in paths:
+# why a walk passes over an entry that is not a regular file (issue 17: nothing is skipped in silence)
+_NOT_REGULAR = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+@dataclass
+class Walk:
+    """Files met while walking the inputs, and what was passed over (with why).
+
+    ``files``: ``(path, from_directory_walk)`` in a stable order. ``passed``: ``(path, reason)``
+    for entries of a walked folder that are not read (dangling links, FIFOs, devices, unreadable
+    entries under ``--on-error skip``, a file already met under another name).
+    """
+
+    files: list[tuple[Path, bool]] = field(default_factory=list)
+    passed: list[tuple[str, str]] = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)
+
+    def add(self, path: Path, walked: bool) -> None:
+        """Keep ``path`` unless the same file (by real path) was met already: read once, said once."""
+        try:
+            real = os.path.realpath(path)
+        except (OSError, ValueError, TypeError):  # TypeError: a URL (rescore/read/remote.py) is its own name
+            real = str(path)
+        first = self.seen.get(real)
+        if first is not None:
+            said = "named twice" if first == str(path) else f"the same file as {first}"
+            self.passed.append((str(path), f"already read ({said}; read once)"))
+            return
+        self.seen[real] = str(path)
+        self.files.append((path, walked))
+
+
+def _unreadable_entry(path: Path, what: str, exc: OSError, on_error: str, walk: Walk) -> None:
+    """An entry of a walked folder that cannot be opened: an error naming it, or a skip with why."""
+    reason = f"cannot read this {what} ({exc.strerror or exc})"
+    if on_error != "skip":
+        raise InputError(reason + "; --on-error skip passes over it", path=str(path))
+    walk.passed.append((str(path), reason))
+
+
+def _walk_folder(root: Path, on_error: str, walk: Walk) -> None:
+    """Every regular file under ``root`` (hidden entries aside), sorted, in the order ``rglob`` gave.
+
+    Unlike ``Path.rglob``, which silently drops a folder it cannot list, every entry that is not
+    read is either an error naming it or recorded in ``walk.passed``. Symbolic links to files are
+    followed; links to folders are not (a link cycle would never end), and say so.
+    """
+    found: list[tuple[Path, str | None]] = []  # (path, reason passed over or None)
+
+    def visit(folder: Path) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                children = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            if folder == root:
+                raise InputError(f"cannot read this folder ({exc.strerror or exc})", path=str(folder)) from None
+            _unreadable_entry(folder, "folder", exc, on_error, walk)
+            return
+        for entry in children:
+            if entry.name.startswith("."):
+                continue
+            child = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    if not child.exists():
+                        found.append((child, "a dangling symbolic link (its target does not exist)"))
+                        continue
+                    if child.is_dir():
+                        found.append((child, "a symbolic link to a folder (not followed)"))
+                        continue
+                    mode = child.stat().st_mode
+                elif entry.is_dir(follow_symlinks=False):
+                    visit(child)
+                    continue
+                else:
+                    mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                _unreadable_entry(child, "entry", exc, on_error, walk)
+                continue
+            kind = next((what for test, what in _NOT_REGULAR if test(mode)), None)
+            if kind is not None:
+                found.append((child, f"{kind}, not a regular file"))
+            elif not os.access(child, os.R_OK):
+                _unreadable_entry(child, "file", PermissionError(13, "permission denied"), on_error, walk)
+            else:
+                found.append((child, None))
+
+    visit(root)
+    for path, reason in sorted(found, key=lambda pair: pair[0]):
+        if reason is None:
+            walk.add(path, True)
+        else:
+            walk.passed.append((str(path), reason))
+
+
+def walk_inputs(paths: Iterable[str | Path], on_error: str = "raise") -> Walk:
+    """The files to consider, from files and folders named on the command line.
+
+    A missing path is an error. The same file named twice, or named and also inside a named
+    folder, is read once (by real path) and the repeat is recorded with the name it was read as.
+    """
+    walk = Walk()
+    for raw in remote.expand_local(paths):  # file:// URLs become local paths
+        if remote.is_url(raw):  # s3://, hf://, https://... (globs too): rescore/read/remote.py walks them
+            for found, walked in remote.walk(raw):
+                walk.add(found, walked)
+            continue
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                rel_parts = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel_parts):
-                    yield child, True
+            _walk_folder(path, on_error, walk)
         elif path.exists():
-            yield path, False
+            walk.add(path, False)
         else:
             raise InputError("file not found", path=str(path))
+    return walk
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[Path, bool]]:
+    """Yield ``(file, from_directory_walk)`` in a stable order; missing paths are errors."""
+    yield from walk_inputs(paths).files
 
 
 def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[Path, Adapter]], list[tuple[str, str]]]:
-    """Decide which adapter reads which file, and which files are skipped (with why)."""
+    """Decide which adapter reads which file, and which files are skipped (with why).
+
+    In a walked folder a file that no adapter recognises is skipped (a folder of results also
+    holds notes, plots, editor backups); named on the command line it is an error, since the
+    user meant it. ``--skip-unknown`` is kept as a no-op alias of the folder default.
+    """
     chosen: list[tuple[Path, Adapter]] = []
-    skipped: list[tuple[str, str]] = []
     hinted = get_adapter(options.format_hint) if options.format_hint else None
     adapters = all_adapters()
-    for path, walked in iter_files(paths):
+    remote.configure(options.timeout)  # --timeout for the URLs walked and sniffed here
+    walk = walk_inputs(paths, options.on_error)
+    skipped: list[tuple[str, str]] = list(walk.passed)
+    for path, walked in walk.files:
         unusable = _unusable_name(path)
         if unusable:
             if options.on_error != "skip":
@@ -101,21 +219,45 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
             skipped.append((str(path), reason))
             continue
         adapter = hinted or detect(path)
+        if adapter is not None and walked and hinted is None:
+            declined = getattr(adapter, "walk_skip_reason", None)
+            why = declined(path, options) if declined is not None else None
+            if why:
+                skipped.append((str(path), why))
+                continue
         if adapter is None and (unreadable := _unreadable(path)):  # say why, not "no adapter recognises"
             if options.on_error != "skip":
                 raise InputError(unreadable, path=str(path))
             skipped.append((str(path), f"error: {unreadable}"))
             continue
         if adapter is None:
-            if options.skip_unknown:
-                skipped.append((str(path), "no adapter recognises this file"))
+            if walked:
+                skipped.append((str(path), _unknown_reason(path)))
                 continue
-            raise InputError(
-                "no adapter recognises this file (use --format-hint NAME, or --skip-unknown to list it as skipped)",
-                path=str(path),
-            )
+            raise InputError("no adapter recognises this file (use --format-hint NAME; see `rescore formats`)",
+                             path=str(path))
         chosen.append((path, adapter))
     return chosen, skipped
+
+
+def _unknown_reason(path: Path) -> str:
+    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix."""
+    suffix = path.suffix.lower() if path.suffix and len(path.suffix) <= 12 else ""
+    return f"no adapter recognises {suffix} files" if suffix else "no adapter recognises files without a suffix"
+
+
+def skip_kind(reason: str) -> str:
+    """The kind of a skip: its reason up to the first ";" or " (" ("lm-eval results file; read
+    with X" and "...; read with Y" are one kind), so a folder's skips summarise in a line per kind."""
+    return reason.split(";", 1)[0].split(" (", 1)[0].strip()
+
+
+def skipped_summary(skipped: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One entry per kind of skip (in order of first appearance): its kind, how many files, the first."""
+    kinds: dict[str, list[str]] = {}
+    for path, reason in skipped:
+        kinds.setdefault(skip_kind(reason), []).append(path)
+    return [{"kind": kind, "files": len(paths), "first": paths[0]} for kind, paths in kinds.items()]
 
 
 def shown_path(path: Path) -> str:
@@ -142,6 +284,8 @@ def _unreadable(path: Path) -> str | None:
     import stat
     import zipfile
 
+    if remote.is_remote(path):  # a URL's failures are raised where it is read (rescore/read/remote.py)
+        return None
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None
@@ -171,13 +315,83 @@ def separate_runs(items: pd.DataFrame, latest: bool, notes: list[str]) -> pd.Dat
         mask = (items["benchmark"] == benchmark) & (items["model"] == model)
         if latest:
             keep = ordered[-1]
+            # rows per run (a counts-mode table has a count per row): a partial rerun kept over a
+            # full run changes what the board means, so say so
+            sizes = (items.loc[mask].groupby("run")["count"].sum() if "count" in items
+                     else items.loc[mask].groupby("run").size())
             items = items[~mask | (items["run"] == keep)]
-            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found; kept the latest ({keep}) (--latest)")
+            dropped = {r: int(sizes.get(r, 0)) for r in ordered[:-1]}
+            larger = {r: n for r, n in dropped.items() if n > int(sizes.get(keep, 0))}
+            smaller = ("; the kept run is smaller than the dropped " + ", ".join(
+                f"{r} ({n} rows)" for r, n in larger.items()) + f": {int(sizes.get(keep, 0))} rows kept"
+                if larger else "")
+            notes.append(f"{model} on {benchmark}: {len(ordered)} runs found; kept the latest ({keep}) (--latest)"
+                         + smaller)
         else:
             items.loc[mask, "model"] = items.loc[mask, "model"] + " [" + items.loc[mask, "run"] + "]"
             notes.append(f"{model} on {benchmark}: {len(ordered)} runs found ({', '.join(ordered)}); "
                          "shown separately (use --latest to keep only the newest)")
     return items.reset_index(drop=True)
+
+
+def _benchmark_frames(result: FileResult) -> list[pd.DataFrame]:
+    return [f for f in (result.items, result.item_counts, result.counts)
+            if f is not None and not f.empty and "benchmark" in f]
+
+
+def keep_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
+    """Do not pool what only shares a normalised name (issue 16, point 10).
+
+    Two producers' files of one benchmark name (lm-eval's 30-item ``leaderboard_mmlu_pro`` slice
+    and the official MMLU-Pro outputs) differ in prompts, extraction and items: each producer
+    keeps its own benchmark, ``"<name> (<adapter>)"``. The variants of a benchmark that are
+    overlapping item sets rather than parts of it (``overlapping_subsets`` in
+    ``configs/names.yaml``: GPQA main/extended/diamond share questions) become benchmarks of their
+    own, ``<name>_<variant>``, when more than one is present. A note says what was kept apart.
+    """
+    overlapping = {str(k): {str(v) for v in vs}
+                   for k, vs in (load_config("names.yaml").get("overlapping_subsets") or {}).items()}
+    adapters: dict[str, set[str]] = {}
+    variants: dict[str, set[str]] = {}
+    for result in results:
+        if result.error is not None:
+            continue
+        for frame in _benchmark_frames(result):
+            for bench in frame["benchmark"].dropna().astype(str).unique():
+                adapters.setdefault(bench, set()).add(result.info.adapter)
+                if bench in overlapping and "subset" in frame:
+                    present = set(frame.loc[frame["benchmark"] == bench, "subset"].dropna().astype(str))
+                    variants.setdefault(bench, set()).update(present & overlapping[bench])
+    by_producer = {b for b, a in adapters.items() if len(a) > 1}
+    by_variant = {b for b, v in variants.items() if len(v) > 1}
+    if not by_producer and not by_variant:
+        return results
+    for bench in sorted(by_variant):
+        names = ", ".join(f"{bench}_{v}" for v in sorted(variants[bench]))
+        notes.append(f"{bench}: {', '.join(sorted(variants[bench]))} are overlapping item sets, not parts of one "
+                     f"benchmark: kept apart as {names}")
+    for bench in sorted(by_producer):
+        names = ", ".join(f"'{bench} ({a})'" for a in sorted(adapters[bench]))
+        notes.append(f"{bench}: read from {len(adapters[bench])} producers ({', '.join(sorted(adapters[bench]))}), "
+                     f"whose prompts, answer extraction and item sets differ: kept apart as {names}")
+    for result in results:
+        if result.error is not None:
+            continue
+        for frame in _benchmark_frames(result):
+            bench = frame["benchmark"].astype("string")
+            new = bench.copy()
+            if by_variant and "subset" in frame:
+                hit = bench.isin(by_variant) & frame["subset"].astype("string").isin(
+                    {v for b in by_variant for v in overlapping[b]})
+                if hit.any():
+                    new = new.where(~hit, bench + "_" + frame["subset"].astype("string"))
+                    frame.loc[hit, "subset"] = ""
+            split = bench.isin(by_producer)
+            if split.any():
+                new = new.where(~split, new + f" ({result.info.adapter})")
+            frame["benchmark"] = new.astype(frame["benchmark"].dtype)
+        result.info.benchmarks = sorted({str(b) for f in _benchmark_frames(result) for b in f["benchmark"].dropna()})
+    return results
 
 
 def _merge_notes(per_note: dict[str, list[str]]) -> list[str]:
@@ -203,12 +417,15 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     notes: list[str] = []
     per_note: dict[str, list[str]] = {}
     counted: list[FileResult] = []
+    results = keep_apart(list(results), notes)
     for result in results:
         if result.error is not None:
             skipped.append((result.info.path, f"error: {result.error}"))
             continue
         if result.item_counts is not None:
             counted.append(result)
+            if "run" in result.item_counts:
+                result.info.runs = sorted(str(r) for r in result.item_counts["run"].dropna().unique())
         items.append(result.items)
         if not result.counts.empty:
             counts.append(result.counts)
@@ -255,7 +472,7 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
             if info is None or not info.adapter:
                 raise
             try:
-                general_key_hashes(Path(info.path), info.adapter, options)
+                general_key_hashes(remote.as_path(info.path), info.adapter, options)
             except InputError as precise:
                 if precise.field != "item_id":  # not the repeat (the file is gone, or unreadable here)
                     raise exc from None
@@ -292,6 +509,13 @@ def _outcome_wide(long: pd.DataFrame, keys: list[str], weight: str | None) -> pd
     return wide.reset_index()
 
 
+def _run_model(model: Any, run: Any) -> Any:
+    """The model's own name for a run that :func:`separate_runs` labelled ``"model [run]"``."""
+    if isinstance(model, str) and isinstance(run, str) and model.endswith(f" [{run}]"):
+        return model[: -len(run) - 3]
+    return model
+
+
 def runs_table(data: Dataset) -> pd.DataFrame:
     """:attr:`Dataset.runs`: item rows (or counts-mode counts, or counts-only aggregates) per run."""
     producer = {s.path: s.adapter for s in data.sources}
@@ -301,11 +525,13 @@ def runs_table(data: Dataset) -> pd.DataFrame:
         parts.append(wide)
     elif len(data.item_counts):
         wide = _outcome_wide(data.item_counts, _RUN_KEYS, "count")
-        owners = {}
+        owners: dict[tuple[Any, Any], list[str]] = {}
         for source in data.sources:  # counts mode keeps no path per row: the file that read the pair
             for model in source.models:
                 for benchmark in source.benchmarks:
                     owners.setdefault((benchmark, model), []).append(source.path)
+                    for run in source.runs:  # a model's runs shown apart are "model [run]" (separate_runs)
+                        owners.setdefault((benchmark, f"{model} [{run}]"), []).append(source.path)
         wide.insert(0, "path", [", ".join(owners.get((b, m), [])) or pd.NA
                                 for b, m in zip(wide["benchmark"], wide["model"], strict=True)])
         parts.append(wide)
@@ -326,8 +552,9 @@ def runs_table(data: Dataset) -> pd.DataFrame:
             value = (aggregate.get("accuracy"), aggregate.get("label"))
             said.setdefault((source.path, aggregate.get("benchmark"), aggregate.get("model")), value)
             said.setdefault((aggregate.get("benchmark"), aggregate.get("model")), value)
+    base = [_run_model(m, r) for m, r in zip(runs["model"], runs["run"], strict=True)]
     found = [said.get((p, b, m)) or said.get((b, m)) or (None, None)
-             for p, b, m in zip(runs["path"], runs["benchmark"], runs["model"], strict=True)]
+             for p, b, m in zip(runs["path"], runs["benchmark"], base, strict=True)]
     runs["producer_accuracy"] = [accuracy for accuracy, _ in found]
     runs["producer_label"] = [label for _, label in found]
     runs["producer_accuracy"] = pd.to_numeric(runs["producer_accuracy"], errors="coerce")

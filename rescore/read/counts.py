@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rescore.errors import InputError
+from rescore.read.remote import arrow_source, as_path
 from rescore.read.schema import OUTCOMES
 from rescore.read.tables import located
 
@@ -343,18 +343,18 @@ def estimate_items(paths: list[Any]) -> int:
     """A cheap upper-ish estimate of the item count: Parquet metadata, else bytes / 250."""
     total = 0
     for path in paths:
-        path = Path(path)
+        path = as_path(path)
         if path.suffix.lower() in (".parquet", ".pq"):
             try:
                 import pyarrow.parquet as pq
 
-                total += pq.ParquetFile(path).metadata.num_rows
+                total += pq.ParquetFile(arrow_source(path, exact=True)).metadata.num_rows
                 continue
             except Exception:  # unreadable: the reader will say why; estimate by size meanwhile
                 pass
         try:
             total += path.stat().st_size // TEXT_BYTES_PER_ITEM
-        except OSError:
+        except (OSError, InputError):
             continue
     return total
 

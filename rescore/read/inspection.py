@@ -16,10 +16,12 @@ from typing import Any
 import pandas as pd
 
 from rescore.errors import InputError
+from rescore.read import schema
 from rescore.read.assemble import plan
 from rescore.read.options import LoadOptions
-from rescore.read.per_file import read_one
+from rescore.read.per_file import FileResult, empty_counts, read_one
 from rescore.read.schema import OUTCOMES
+from rescore.read.sources import SourceInfo
 
 EXAMPLE_COLUMNS = ("model", "benchmark", "subset", "item_id", "attempt", "outcome", "rule", "confidence",
                    "prediction", "gold", "response")
@@ -114,24 +116,47 @@ def _confidence_summary(items: pd.DataFrame) -> dict[str, Any]:
 
 def inspect_paths(paths: list[str | Path], options: LoadOptions | None = None, examples: int = 3) -> list[FileReport]:
     """Read each file on its own (no merging, no duplicate checks across files) and describe it."""
+    return inspect_folder(paths, options, examples)[0]
+
+
+def inspect_folder(paths: list[str | Path], options: LoadOptions | None = None, examples: int = 3,
+                   keep_going: bool = False) -> tuple[list[FileReport], list[tuple[str, str]]]:
+    """:func:`inspect_paths` and the files the walk passed over (with why).
+
+    ``keep_going``: a file that cannot be read becomes a report with its ``error`` (the one line
+    the reading gave), and the next file is read: on a folder of dumps the survey is the point.
+    """
     options = options or LoadOptions()
     from rescore.read.streams import copied_streams
 
     with copied_streams(paths) as streams:  # a FIFO or device is read once (rescore/read/streams.py)
         try:
-            reports = _inspect(streams.paths, options, examples)
+            reports, skipped = _inspect(streams.paths, options, examples, keep_going)
         except InputError as exc:
             raise streams.renamed(exc) from None
         for report in reports:
             report.path = streams.name(report.path)
-    return reports
+        skipped = [(streams.name(path), reason) for path, reason in skipped]
+    return reports, skipped
 
 
-def _inspect(paths: list[str | Path], options: LoadOptions, examples: int) -> list[FileReport]:
-    chosen, _skipped = plan(paths, options)
+def _inspect(paths: list[str | Path], options: LoadOptions, examples: int,
+             keep_going: bool) -> tuple[list[FileReport], list[tuple[str, str]]]:
+    chosen, skipped = plan(paths, options)
     reports = []
     for path, adapter in chosen:
-        result = read_one(path, adapter.name, options)
+        try:
+            result = read_one(path, adapter.name, options)
+        except InputError as exc:
+            if not keep_going:
+                raise
+            result = FileResult(SourceInfo(str(path), adapter=adapter.name), schema.empty_items(), empty_counts(),
+                                error=str(exc))
+        except OSError as exc:  # a file gone or unreadable between the walk and the read
+            if not keep_going:
+                raise
+            result = FileResult(SourceInfo(str(path), adapter=adapter.name), schema.empty_items(), empty_counts(),
+                                error=f"{path}: cannot read file ({exc.strerror or exc})")
         info = result.info
         items = result.items
         if result.error is not None:
@@ -168,4 +193,55 @@ def _inspect(paths: list[str | Path], options: LoadOptions, examples: int) -> li
             notes=list(info.notes),
             skipped_records=info.skipped_records,
         ))
-    return reports
+    return reports, skipped
+
+
+INSPECT_SCHEMA_VERSION = 1
+
+
+def summary_row(report: FileReport) -> dict[str, Any]:
+    """One line of the folder summary: the file, what read it, what it holds, and the cross-check."""
+    checks = [c for c in report.cross_checks if c.match is not None]
+    if report.error:
+        verdict = "error"
+    elif not report.cross_checks:
+        verdict = "no producer number"
+    elif not checks:
+        verdict = "n/a"
+    elif all(c.match for c in checks):
+        verdict = "match" if len(checks) == 1 else f"match ({len(checks)} of {len(checks)})"
+    else:
+        wrong = [c for c in checks if not c.match]
+        reasons = sorted({c.note for c in wrong if c.note})
+        verdict = (f"mismatch ({len(wrong)} of {len(checks)})" if len(checks) > 1 else "mismatch") + (
+            f": {'; '.join(reasons)}" if reasons else "")
+    first = report.cross_checks[0] if report.cross_checks else None  # the file's first producer number
+    return {
+        "path": report.path,
+        "producer": report.adapter,
+        "models": list(report.models),
+        "items": report.items,
+        **{o: report.outcomes.get(o, 0) for o in OUTCOMES},
+        "producer_accuracy": _clean(first.producer_accuracy) if first else None,
+        "rescore_accuracy": _clean(first.rescore_accuracy) if first else None,
+        "cross_checks": len(report.cross_checks),
+        "verdict": verdict,
+        "error": report.error,
+    }
+
+
+def inspect_document(reports: list[FileReport], skipped: list[tuple[str, str]]) -> dict[str, Any]:
+    """The ``rescore inspect -f json`` document: schema envelope, per-file reports, the summary."""
+    from rescore.read.assemble import skipped_summary
+    from rescore.version import __version__
+
+    return {
+        "schema": "rescore.inspect",
+        "schema_version": INSPECT_SCHEMA_VERSION,
+        "rescore_version": __version__,
+        "files": [r.to_dict() for r in reports],
+        "summary": [summary_row(r) for r in reports],
+        "unreadable": [{"path": r.path, "error": r.error} for r in reports if r.error],
+        "skipped": [{"path": p, "reason": r} for p, r in skipped],
+        "skipped_kinds": skipped_summary(skipped),
+    }

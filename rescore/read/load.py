@@ -7,17 +7,20 @@ counts-only aggregates) with provenance for every file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read.assemble import Dataset, assemble, plan
-from rescore.read.options import LoadOptions
+from rescore.read.cache import ResultCache, cache_folder, cached_results
+from rescore.read.options import LoadOptions, matching, name_patterns
 from rescore.read.plugins import broken_plugins
 
-__all__ = ["Dataset", "load"]
+__all__ = ["Dataset", "load", "matching", "select"]
 
 
 def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None = None, **kwargs: Any) -> Dataset:
@@ -61,17 +64,66 @@ def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
     auto_note = None
     if options.need_items is None:  # auto: keep item rows unless the input is large (rescore/counting.py)
         options, auto_note = counting.resolve_need_items(options, [path for path, _ in chosen])
+    folder = cache_folder(options.cache)
+    store = ResultCache.at(folder) if folder is not None else None
+
+    def through_cache(read: Callable[[list[Any]], Iterator[Any]]) -> Iterator[Any]:
+        """``read`` over the planned files, or over just those the cache does not hold (rescore/read/cache.py)."""
+        return read(chosen) if store is None else cached_results(chosen, options, read, store)
+
     if options.engine != "local" or options.scheduler is not None:  # rescore/engines: e.g. a Dask cluster
         from rescore.read.engines import open_engine
 
         with open_engine(options) as engine:
-            data = assemble(engine.map_files(chosen, options), skipped, options,
+            data = assemble(through_cache(lambda todo: engine.map_files(todo, options)), skipped, options,
                             compute_keys=getattr(engine, "compute_keys", None))
     else:
         from rescore.read.workers import map_files
 
-        data = assemble(map_files(chosen, options, jobs=options.jobs, progress=options.progress), skipped, options)
+        data = assemble(through_cache(lambda todo: map_files(todo, options, jobs=options.jobs,
+                                                             progress=options.progress)), skipped, options)
+    if store is not None:
+        data.notes.extend(store.notes)
+    if options.models or options.benchmarks:
+        data = select(data, models=options.models, benchmarks=options.benchmarks)
     if auto_note:
         data.notes.append(auto_note)
     data.notes.extend(f"adapter plugin {name!r} skipped: {why}" for name, why in broken_plugins().items())
     return data
+
+
+def select(data: Dataset, models: str | Sequence[str] | None = None,
+           benchmarks: str | Sequence[str] | None = None) -> Dataset:
+    """The dataset restricted to models and benchmarks matching the glob patterns (``--model``,
+    ``--benchmark``). A pattern that matches nothing is an input error naming what was read:
+    a typo should not silently give an empty board (and ``--model NAME`` used to *name* a file's
+    model, which is now ``--model-name``)."""
+    import dataclasses
+
+    frames = {"items": data.items, "counts": data.counts, "item_counts": data.item_counts}
+    notes = list(data.notes)
+    for flag, column, patterns in (("--model", "model", name_patterns(models)),
+                                   ("--benchmark", "benchmark", name_patterns(benchmarks))):
+        if not patterns:
+            continue
+        present = sorted({str(v) for f in frames.values() if column in f.columns for v in f[column].dropna().unique()})
+        for pattern in patterns:
+            if not matching(present, [pattern]):
+                shown = ", ".join(present[:10]) + (f", ... ({len(present)} in all)" if len(present) > 10 else "")
+                hint = f"; to name the {column} of what is read, use {flag}-name"
+                raise InputError(f"{flag} {pattern!r} matches no {column} read (read: {shown or 'none'}){hint}")
+        keep = set(matching(present, patterns))
+        frames = {name: _keep(f, column, keep) for name, f in frames.items()}
+        notes.append(f"{flag} {' '.join(patterns)}: kept {len(keep)} of {len(present)} {column}s read")
+    return dataclasses.replace(data, **frames, notes=notes)
+
+
+def _keep(frame: pd.DataFrame, column: str, names: set[str]) -> pd.DataFrame:
+    if frame.empty or column not in frame.columns:
+        return frame
+    mask = frame[column].astype("string").isin(names).fillna(False).to_numpy(dtype=bool)
+    out = frame[mask].reset_index(drop=True)
+    for col in out.columns:  # categories of the dropped names would reappear as empty groups
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].cat.remove_unused_categories()
+    return out

@@ -7,6 +7,8 @@ The CLI fills a :class:`LoadOptions` from its flags; a notebook passes keyword a
 from __future__ import annotations
 
 import difflib
+import fnmatch
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -45,7 +47,7 @@ class LoadOptions:
     filter_name: str | None = None  # lm-eval filter
     scorer: str | None = None  # inspect scorer
     epochs: str = "attempts"  # inspect epochs: attempts | majority | first
-    reextract: bool = False  # MMLU-Pro: re-run the official extractor
+    reextract: bool = True  # MMLU-Pro: re-run the official extractor; inspect choice(): re-parse (issue 16: default)
     confidence_norm: str = "raw"  # lm-eval MC softmax over raw | length-normalised log-likelihoods
     denominator: str = "submitted"  # SWE-bench: submitted | dataset
     pass_score: float | None = None  # WildBench binarisation
@@ -63,6 +65,21 @@ class LoadOptions:
     scheduler: Any = None  # "tcp://host:8786", or a distributed.Client (library use)
     scheduler_timeout: float = 10.0  # seconds to wait for the scheduler (and for a first worker)
     extra: dict[str, Any] = field(default_factory=dict)
+    # issue 16 (per-model files): name the model / benchmark from the file's path: "stem" (file
+    # name without its suffixes) or "parent" (its folder's name). None: the table's column, else
+    # (no model column) model = stem and benchmark = parent
+    model_from: str | None = None
+    benchmark_from: str | None = None
+    # issue 21: remote paths and the incremental cache (rescore/read/remote.py, rescore/read/cache.py)
+    timeout: float = 30.0  # seconds per request to a remote filesystem (then bounded retries, then one error line)
+    cache: str | None = None  # a folder of per-file results reused while the file and options are unchanged
+    # issue 19: keep only the models / benchmarks matching one of these glob patterns (fnmatch, case-sensitive);
+    # ``model`` / ``benchmark`` above *name* what is read, these *select* from it (CLI --model / --benchmark)
+    models: tuple[str, ...] = ()
+    benchmarks: tuple[str, ...] = ()
+    # issue 16 (verdicts): the entry of a dict/list score (inspect_ai), the metric that decides (lm-eval)
+    score_key: str | None = None
+    metric: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:
@@ -82,3 +99,15 @@ class LoadOptions:
         opts = cls(**{k: v for k, v in kwargs.items() if k in known})
         opts.extra.update(extra)
         return opts
+
+
+def name_patterns(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Glob patterns from one pattern or several (``models="acme/*"`` is one pattern, not six)."""
+    return (value,) if isinstance(value, str) else tuple(value or ())
+
+
+def matching(names: Iterable[str], patterns: str | Sequence[str] | None) -> list[str]:
+    """The names matching any glob pattern (``fnmatch``, case-sensitive: ``acme/*``, ``*-8b``);
+    all names when there is no pattern."""
+    patterns = name_patterns(patterns)
+    return [n for n in names if not patterns or any(fnmatch.fnmatchcase(str(n), p) for p in patterns)]

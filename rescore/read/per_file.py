@@ -20,7 +20,7 @@ import pandas as pd
 
 from rescore.errors import InputError
 from rescore.read import counts as counting
-from rescore.read import framepack, schema
+from rescore.read import framepack, remote, schema
 from rescore.read.memory import tune_allocator
 from rescore.read.options import LoadOptions
 from rescore.read.plugins import AdapterPlugin as Adapter
@@ -134,7 +134,7 @@ def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: A
         info.items = fast.rows
         info.models = sorted(set(fast.table["model"]))
         info.benchmarks = sorted(set(fast.table["benchmark"]))
-        keys = fast.keys if fast.keys is not None else DeferredKeys(str(path), adapter.name, options)
+        keys = fast.keys if fast.keys is not None else DeferredKeys(remote.path_token(path), adapter.name, options)
         return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=fast.table,
                           item_keys=keys)
     counter, counts, info = count_generally(path, adapter, options, detector)
@@ -192,7 +192,8 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
 
     With ``options.on_error == "skip"`` a data error is returned in ``error`` instead of raised.
     """
-    path = Path(path)
+    path = remote.as_path(path)
+    remote.configure(getattr(options, "timeout", None))
     adapter = get_adapter(adapter_name)
     detector = adapter.abstention_detector(options)
     tune_allocator()  # in every worker process too (rescore/memtune.py)
@@ -200,8 +201,8 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
         try:
             with _no_cycle_collection():
                 if not options.need_items:
-                    return _read_counts(path, adapter, options, detector)
-                items, counts, info = read_file(path, adapter, options, detector)
+                    return _read_counts_of(path, adapter, options, detector)
+                items, counts, info = _read_file_of(path, adapter, options, detector)
         except Exception as exc:
             named = as_input_error(exc, path)
             if named is None:
@@ -217,6 +218,20 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
         items=schema.concat(items),
         counts=pd.concat(counts, ignore_index=True) if counts else empty_counts(),
     )
+
+
+def _read_counts_of(path: Any, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult:
+    """:func:`_read_counts`; a remote file's network failures retried, then one line (rescore.read.remote)."""
+    if not remote.is_remote(path):
+        return _read_counts(path, adapter, options, detector)
+    return remote.retrying("read the file", str(path), lambda: _read_counts(path, adapter, options, detector))
+
+
+def _read_file_of(path: Any, adapter: Adapter, options: LoadOptions,
+                  detector: Any) -> tuple[list[pd.DataFrame], list[pd.DataFrame], SourceInfo]:
+    if not remote.is_remote(path):
+        return read_file(path, adapter, options, detector)
+    return remote.retrying("read the file", str(path), lambda: read_file(path, adapter, options, detector))
 
 
 @dataclass(frozen=True)
@@ -235,11 +250,12 @@ class DeferredKeys:
 
     def compute(self) -> np.ndarray:
         why = "cannot read the file here to compare its items with another file of the same (benchmark, model, run)"
-        if not Path(self.path).is_file():  # e.g. a Dask client that cannot see the cluster's files
-            raise InputError(f"{why}: not found", path=self.path)
+        path = remote.as_path(self.path)
+        if not path.is_file():  # e.g. a Dask client that cannot see the cluster's files
+            raise InputError(f"{why}: not found", path=str(path))
         try:
-            return general_key_hashes(Path(self.path), self.adapter, self.options)
+            return general_key_hashes(path, self.adapter, self.options)
         except OSError as exc:
-            raise InputError(f"{why}: {exc.strerror or exc}", path=self.path) from None
+            raise InputError(f"{why}: {exc.strerror or exc}", path=str(path)) from None
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rescore.errors import UsageError
+from rescore.read.remote import RemoteError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -121,6 +122,8 @@ def detect(path: Path) -> AdapterPlugin | None:
         try:
             if adapter.detect(path):
                 return adapter
+        except RemoteError:  # an unreachable remote file is an error, not "none of mine"
+            raise
         except Exception as exc:
             _broken.setdefault(adapter.name, f"detect raised {type(exc).__name__}: {exc} (on {path})".splitlines()[0])
     return None

@@ -27,6 +27,8 @@ class SourceInfo:
     per_item: bool = True
     skipped_records: int = 0
     companions: list[str] = field(default_factory=list)
+    # the run ids this file holds (counts mode: finds a run's file once runs are shown apart)
+    runs: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
         if message not in self.notes:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from rescore.errors import InputError
 from rescore.read.jsonlines import loads_json
+from rescore.read.remote import arrow_source
 
 LINE = "_line"
 TABLE_SUFFIXES = {".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq"}
@@ -228,7 +229,7 @@ def _check_header(path: Path, sep: str) -> None:
 def _iter_csv(path: Path, batch_size: int, sep: str) -> Iterator[pd.DataFrame]:
     _check_header(path, sep)
     try:
-        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
+        reader = pd.read_csv(arrow_source(path), sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
                              encoding="utf-8")
         start = 2  # line 1 is the header
         for chunk in reader:
@@ -258,12 +259,26 @@ def _first_bad_utf8(path: Path) -> tuple[int | None, int | None]:
     return None, None
 
 
+def _plain_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows numbered 0..n-1, whatever index pandas stored with the file.
+
+    ``pd.concat([...]).to_parquet()`` stores a repeating index (0, 1, 0, 1, ...) that pandas
+    restores on reading, and any later alignment on it fails ("cannot reindex on an axis with
+    duplicate labels"); ``df.set_index("model").to_parquet()`` stores a column as the index, where
+    the column mapping would never see it. An unnamed index is dropped, a named one becomes a column.
+    """
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+        return frame
+    named = any(name is not None for name in frame.index.names)
+    return frame.reset_index(drop=not named)
+
+
 def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        handle = pq.ParquetFile(path)
+        handle = pq.ParquetFile(arrow_source(path, exact=True))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"not a readable Parquet file ({exc})", path=str(path)) from None
     start = 0
@@ -275,7 +290,7 @@ def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
             batch = pa.RecordBatch.from_arrays(
                 [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in batch.columns],
                 names=batch.schema.names)
-        frame = batch.to_pandas()
+        frame = _plain_index(batch.to_pandas())
         frame[LINE] = range(start + 1, start + 1 + len(frame))  # record numbers from 1
         start += len(frame)
         yield frame

@@ -23,6 +23,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rescore.read.remote import path_token
+
 if TYPE_CHECKING:  # pragma: no cover
     from rescore.read.options import LoadOptions
     from rescore.read.per_file import FileResult
@@ -58,10 +60,9 @@ def default_jobs() -> int:
 
 
 def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+    from rescore.read.remote import size
+
+    return size(path)
 
 
 def _work_estimates(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int]) -> list[int]:
@@ -162,7 +163,7 @@ def map_files(chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, *, j
     try:
         if n_jobs == 1:
             for (path, adapter), size in zip(chosen, sizes, strict=True):
-                result = task(str(path), adapter.name, options)
+                result = task(path_token(path), adapter.name, options)
                 done += 1
                 bar.advance(size)
                 yield result
@@ -191,7 +192,7 @@ def _pooled(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], options: L
         index_of: dict[Future[FileResult], int] = {}
         for i in order:
             path, adapter = chosen[i]
-            future = pool.submit(task, str(path), adapter.name, options)
+            future = pool.submit(task, path_token(path), adapter.name, options)
             index_of[future] = i
             futures.append(future)
         pending = set(futures)

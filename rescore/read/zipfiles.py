@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rescore.errors import InputError
+from rescore.read.remote import arrow_source
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # one sample / header; real ones are KBs to a few MB
 MAX_TOTAL_BYTES = 8 * 1024 * 1024 * 1024  # all members read from one archive
@@ -43,7 +44,7 @@ class SafeZip:
         self.max_member = MAX_MEMBER_BYTES if max_member is None else max_member
         self.max_total = MAX_TOTAL_BYTES if max_total is None else max_total
         try:
-            self._zip = zipfile.ZipFile(path)
+            self._zip = zipfile.ZipFile(arrow_source(path))  # a remote archive: members read by range
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise InputError(f"not a readable zip archive ({exc})", path=str(path)) from None
         self._infos: dict[str, zipfile.ZipInfo] = {}
@@ -158,7 +159,7 @@ def is_zip(head: bytes) -> bool:
 def zip_names(path: Path) -> list[str] | None:
     """Member names from the central directory (no decompression), or None if not a readable zip."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(arrow_source(path)) as archive:
             return archive.namelist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return None

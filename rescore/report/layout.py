@@ -52,3 +52,24 @@ def wider_half(score: float, low: float, high: float) -> float:
     """
     halves = [x for x in (float(high) - float(score), float(score) - float(low)) if x == x]
     return max(halves) if len(halves) == 2 else float("nan")
+
+
+def is_partial(group: pd.Series) -> bool:
+    """Whether a group was scored on part of its benchmark's items (issue 16.4: marked with †)."""
+    from rescore.score.leaderboard import COVERAGE_TOLERANCE
+
+    value = group.get("coverage")
+    return value is not None and value == value and float(value) < 1 - COVERAGE_TOLERANCE
+
+
+def coverage_footer(board: Leaderboard) -> str | None:
+    """The footer line explaining the † mark, or None when every model has all of its benchmark's items."""
+    from rescore.score.leaderboard import PARTIAL_MARK
+
+    partial = board.groups[[is_partial(g) for _, g in board.groups.iterrows()]]
+    if partial.empty:
+        return None
+    said = ", ".join(f"{m} on {b} {c:.0%}" for b, m, c in
+                     partial[["benchmark", "model", "coverage"]].itertuples(index=False, name=None))
+    return (f"{PARTIAL_MARK} scored on part of the benchmark's items (coverage: {said}); "
+            "--common-items scores every model on the items all of them have.")

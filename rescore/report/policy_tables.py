@@ -8,13 +8,12 @@ as-submitted score), a Markdown section, and the columns CSV/Parquet join onto e
 from __future__ import annotations
 
 import pandas as pd
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from rescore.report.layout import wider_half, widest
-from rescore.report.safe_text import escape_controls, markdown_text, terminal_markup
+from rescore.report.grid import Column, half_width, print_prose, print_table
+from rescore.report.layout import wider_half
+from rescore.report.safe_text import escape_controls, markdown_text
 from rescore.score.leaderboard import Leaderboard
 
 CSV_COLUMNS = {"score_policy": "policy_score", "ci_low": "policy_ci_low", "ci_high": "policy_ci_high",
@@ -49,38 +48,28 @@ def print_policy(board: Leaderboard, console: Console, top: int | None = None) -
         models = [m for m in order.sort_values(["rank", "model"], kind="stable")["model"] if m in set(part["model"])]
         if top:
             models = models[:top]
-        table = Table(title=f"[bold]{terminal_markup(benchmark)}[/]: calibrated-abstention policy",
-                      title_justify="left",
-                      header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
-                      min_width=48)
-        rows: list[list[Text | str]] = []
+        model_col = Column("model", key=True)
+        per_t = [Column(f"S*(t={t:g})", justify="right") for t in ts]
         for model in models:
-            cells: list[Text | str] = [Text(escape_controls(model))]
-            for t in ts:
+            model_col.cells.append(Text(escape_controls(model)))
+            for column, t in zip(per_t, ts, strict=True):
                 r = part[(part["model"] == model) & (part["t"] == t)]
                 if r.empty:
-                    cells.append("–")
+                    column.cells.append(Text("–"))
                     continue
                 r = r.iloc[0]
-                half = wider_half(r["score_policy"], r["ci_low"], r["ci_high"])
                 text = Text(f"{r['score_policy']:+.3f}")
-                text.append(f"±{half:.2f}".replace("0.", ".", 1) if half == half else "±–", style="dim")
+                text.append(half_width(wider_half(r["score_policy"], r["ci_low"], r["ci_high"])), style="dim")
                 gain = r["gain"]
                 text.append(f"\n(+{gain:.3f})" if gain >= 0 else f"\n({gain:.3f})",
                             style="green" if gain > 0 else "")
                 text.append(f" #{int(r['rank_policy'])}")
-                cells.append(text)
-            rows.append(cells)
-        table.add_column("model", overflow="fold", min_width=8)
-        for k, t in enumerate(ts, start=1):
-            header = f"S*(t={t:g})"
-            table.add_column(header, justify="right", no_wrap=True, min_width=widest(header, [r[k] for r in rows]))
-        for cells in rows:
-            table.add_row(*cells)
-        console.print(table)
-    console.print(f"[dim]{CAPTION}[/]")
+                column.cells.append(text)
+        title = Text(escape_controls(benchmark), style="bold") + Text(": calibrated-abstention policy")
+        print_table(console, [model_col, *per_t], title)
+    print_prose(console, Text(CAPTION, style="dim"))
     for line in _omitted_lines(board):
-        console.print(f"[dim]policy omitted: {terminal_markup(line)}[/]", highlight=False)
+        print_prose(console, Text(f"policy omitted: {escape_controls(line)}", style="dim"))
 
 
 def markdown_policy(board: Leaderboard, top: int | None = None) -> list[str]:

@@ -14,31 +14,31 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich import box
-from rich.table import Table
+from rich.text import Text
 
 from rescore.errors import UsageError
 from rescore.report.atomic import text_writer, write_many, write_text_atomic
-from rescore.report.layout import widest
-from rescore.report.safe_text import escape_controls, terminal_markup
-from rescore.score.jsonable import csv_ready, dumps
+from rescore.report.grid import Column, print_table
+from rescore.report.safe_text import escape_controls, markdown_text
+from rescore.score.jsonable import csv_ready, dumps, json_lines, records
 from rescore.score.results import StatsReport
 
-STATS_FORMATS = ("table", "csv", "json")
+STATS_FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 FLOAT_FORMAT = "%.6f"
 
 
 def stats_format(path: str | Path | None, fmt: str | None) -> str:
-    """table|csv|json from ``--format``, else from ``-o``'s suffix, else table."""
+    """One of :data:`STATS_FORMATS` from ``--format``, else from ``-o``'s suffix, else table."""
     if fmt:
         if fmt not in STATS_FORMATS:
             raise UsageError(f"--format must be one of {', '.join(STATS_FORMATS)}, not {fmt!r}")
         return fmt
     if path is not None and str(path) != "-":  # -o - is stdout: the format is the terminal's
-        suffix = Path(path).suffix.lower()
-        if suffix in (".csv", ".json"):
-            return suffix[1:]
-        raise UsageError(f"cannot tell the format of {path}; pass --format csv or json")
+        found = _SUFFIX.get(Path(path).suffix.lower())
+        if found:
+            return found
+        raise UsageError(f"cannot tell the format of {path}; pass --format csv, tsv, json or jsonl")
     return "table"
 
 
@@ -46,8 +46,15 @@ def to_json(report: StatsReport) -> str:
     return dumps(report.to_dict())
 
 
-def to_csv(frame: pd.DataFrame, raw: bool = False) -> str:
-    """CSV of one table; formula-like text cells neutralised unless ``raw`` (``--raw-csv``)."""
+def to_table_text(frame: pd.DataFrame, fmt: str, raw_csv: bool = False) -> str:
+    """One table as CSV, TSV or JSON Lines (what ``-f csv|tsv|jsonl`` prints)."""
+    if fmt == "jsonl":
+        return json_lines(records(frame))
+    return to_csv(frame, raw_csv, sep="\t" if fmt == "tsv" else ",")
+
+
+def to_csv(frame: pd.DataFrame, raw: bool = False, sep: str = ",") -> str:
+    """CSV (or TSV) of one table; formula-like text cells neutralised unless ``raw`` (``--raw-csv``)."""
     from rescore.report.safe_text import neutralise_frame
 
     frame = frame.copy()
@@ -57,7 +64,8 @@ def to_csv(frame: pd.DataFrame, raw: bool = False) -> str:
     if not raw:
         frame = neutralise_frame(frame)
     buffer = io.StringIO()
-    csv_ready(frame, FLOAT_FORMAT).to_csv(buffer, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    csv_ready(frame, FLOAT_FORMAT).to_csv(buffer, sep=sep, index=False, float_format=FLOAT_FORMAT,
+                                          lineterminator="\n")
     return buffer.getvalue()
 
 
@@ -67,21 +75,23 @@ def side_path(path: Path, name: str) -> Path:
 
 
 def write_report(report: StatsReport, fmt: str, path: Path, raw_csv: bool = False) -> list[Path]:
-    """Write atomically; CSV writes the main table to ``path`` and the others beside it."""
+    """Write atomically; CSV, TSV and JSONL write the main table to ``path`` and the others beside it
+    (all written, or none replaced)."""
     if fmt == "json":
         return [write_text_atomic(path, to_json(report))]
-    if fmt == "csv":  # the main table and its side files: all written, or none replaced
-        outputs = [(path, text_writer(to_csv(report.tables[report.main], raw_csv)))]
-        outputs += [(side_path(path, name), text_writer(to_csv(frame, raw_csv)))
+    if fmt in ("csv", "tsv", "jsonl"):
+        outputs = [(path, text_writer(to_table_text(report.tables[report.main], fmt, raw_csv)))]
+        outputs += [(side_path(path, name), text_writer(to_table_text(frame, fmt, raw_csv)))
                     for name, frame in report.tables.items() if name != report.main]
         return write_many(outputs)
-    raise UsageError("--format table is for the terminal; choose csv or json for -o")
+    raise UsageError("--format table is for the terminal; choose csv, tsv, json or jsonl for -o")
 
 
 def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]],
                  titles: dict[str, str], labels: dict[str, str] | None = None) -> None:
-    """Rich tables, one per benchmark, for the named tables that have display columns (others only
-    in JSON/CSV); ``labels`` shortens column headers for the terminal."""
+    """Terminal tables, one per benchmark, for the named tables that have display columns (others
+    only in JSON/CSV); ``labels`` shortens column headers for the terminal. Laid out by
+    :mod:`rescore.report.grid`: the :data:`KEY_COLUMNS` repeat in every block, no value is cut."""
     for name, cols in columns.items():
         frame = report.tables.get(name)
         if frame is None or frame.empty:
@@ -89,27 +99,22 @@ def print_tables(report: StatsReport, console: Any, columns: dict[str, list[str]
         parts = frame.groupby("benchmark", sort=True) if "benchmark" in frame.columns else [(None, frame)]
         for benchmark, part in parts:
             title = titles.get(name, name)
-            table = Table(title=f"[bold]{terminal_markup(benchmark)}[/]: {title}" if benchmark is not None else title,
-                          title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False,
-                          padding=(0, 1), collapse_padding=True)
+            heading = (Text(escape_controls(benchmark), style="bold") + Text(f": {title}")) if benchmark is not None \
+                else Text(title)
             shown = [c for c in cols if c in part.columns and c != "benchmark"]
-            cells = [[_cell(col, v) for col, v in zip(shown, row, strict=True)]
-                     for row in part[shown].itertuples(index=False)]
-            for k, col in enumerate(shown):
+            grid = []
+            for col in shown:
                 numeric = pd.api.types.is_numeric_dtype(part[col]) and not pd.api.types.is_bool_dtype(part[col])
-                header = (labels or {}).get(col, col)
-                if col in FOLDING_COLUMNS:  # names wrap onto a second line when the terminal is narrow
-                    table.add_column(header, justify="left", overflow="fold")
-                else:  # a number or interval is never cut: "-0.…" reads as a value it is not
-                    table.add_column(header, justify="right" if numeric else "left", no_wrap=True,
-                                     min_width=widest(header, [row[k] for row in cells]))
-            for row in cells:
-                table.add_row(*row)
-            console.print(table)
+                grid.append(Column((labels or {}).get(col, col), [Text(_cell(col, v)) for v in part[col]],
+                                   justify="right" if numeric else "left", key=col in KEY_COLUMNS,
+                                   wrap=col in PROSE_COLUMNS))
+            print_table(console, grid, heading)
 
 
-# text columns that may wrap; every other column keeps its full width
-FOLDING_COLUMNS = frozenset({"model", "model_a", "model_b", "leader_below_crossover", "discordant_pairs", "reason"})
+# the columns that name a row: repeated in every block when a table is split for a narrow terminal
+KEY_COLUMNS = frozenset({"model", "model_a", "model_b", "t", "binning", "bin", "instructed_t"})
+# lists and sentences: wrapped at spaces (names stay whole) rather than turning the table
+PROSE_COLUMNS = frozenset({"discordant_pairs", "reason"})
 
 
 def _cell(col: str, value: Any) -> str:
@@ -126,3 +131,49 @@ def _cell(col: str, value: Any) -> str:
     if isinstance(value, list):
         return escape_controls("; ".join(map(str, value))) or "–"
     return escape_controls(value)
+
+
+def _md(text: Any) -> str:
+    """A name in a Markdown cell, as every Markdown output writes it (rescore/report/safe_text.py)."""
+    return markdown_text(text)
+
+
+def _num(x: Any, digits: int = 3) -> str:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if value != value else f"{value:.{digits}f}"
+
+
+def compare_markdown(report: StatsReport, limit: int = 65_536) -> str:
+    """``rescore compare`` as Markdown for ``$GITHUB_STEP_SUMMARY``: the significant differences per
+    benchmark and t, then each pair's crossover t*; rows past ``limit`` characters are counted, not shown."""
+    method = report.provenance.get("method", {})
+    rows = report.tables["rows"]
+    pairs = report.tables["pairs"]
+    head = ["## rescore compare", "",
+            f"Paired differences A − B on shared items; p adjusted by {method.get('correction', 'holm')}; "
+            f"{method.get('interval', '')} bootstrap interval ({method.get('bootstrap', 0)} resamples). "
+            f"Significant: {int(rows['significant'].sum()) if len(rows) else 0} of {len(rows)} comparisons.", ""]
+    body = ["| benchmark | t | A | B | A − B | interval | p adj |", "|:---|---:|:---|:---|---:|---:|---:|"]
+    for r in rows[rows["significant"].astype(bool)].to_dict("records") if len(rows) else []:
+        body.append(f"| {_md(r['benchmark'])} | {r['t']:g} | {_md(r['model_a'])} | {_md(r['model_b'])} | "
+                    f"{_num(r['diff'])} | [{_num(r['ci_low'])}, {_num(r['ci_high'])}] | {_num(r['p_adjusted'], 4)} |")
+    cross = ["", "### Crossovers t* (where the pair's order flips)", "",
+             "| benchmark | A | B | t* | interval | ahead below t* |", "|:---|:---|:---|---:|---:|:---|"]
+    for r in pairs.to_dict("records") if len(pairs) else []:
+        if r["crossover_t"] == r["crossover_t"]:
+            cross.append(f"| {_md(r['benchmark'])} | {_md(r['model_a'])} | {_md(r['model_b'])} | "
+                         f"{_num(r['crossover_t'])} | [{_num(r['crossover_low'], 2)}, {_num(r['crossover_high'], 2)}]"
+                         f" | {_md(r['leader_below_crossover'])} |")
+    lines: list[str] = list(head)
+    budget = limit - 400
+    for block in (body, cross):
+        for k, line in enumerate(block):
+            if sum(map(len, lines)) + len(lines) + len(line) + 1 > budget:
+                lines.append(f"\n> {len(block) - k} more rows left out to keep this under {limit:,} characters; "
+                             "`rescore compare -o FILE.json` has every row.")
+                break
+            lines.append(line)
+    return "\n".join(lines) + "\n"

@@ -633,7 +633,11 @@ def tie_marks(bench: BenchmarkItems, tests: pd.DataFrame, ts: np.ndarray, credit
     for t, i, j, p in zip(tests["t"], tests["i"], tests["j"], tests["p_adjusted"], strict=True):
         p_adj[(t, i, j)] = p_adj[(t, j, i)] = float(p)
 
+    shared = {(i, j): n for i, j, n in zip(tests["i"], tests["j"], tests["n"], strict=True)}
+
     def tied(t: float, i: int, j: int) -> bool:
+        if shared.get((i, j), shared.get((j, i), 1)) == 0:
+            return False  # no shared items: nothing was tested, so no "≈" either
         p = p_adj.get((t, i, j), float("nan"))
         return not (p < alpha)  # an untestable pair (NaN) is not called different
 
@@ -784,6 +788,16 @@ class _PairSummaries:
 MAX_BOOTSTRAP = 100_000
 
 
+def check_compare_options(bootstrap: int, seed: int, pairs: str = "auto") -> None:
+    """The values ``compare`` can check before reading anything (exit 2, one line)."""
+    if bootstrap < 0 or int(bootstrap) != bootstrap or bootstrap > MAX_BOOTSTRAP:
+        raise UsageError(f"--bootstrap must be an integer from 0 to {MAX_BOOTSTRAP:,}, not {bootstrap!r}")
+    if int(seed) != seed or seed < 0:
+        raise UsageError(f"--seed must be a non-negative integer, not {seed!r}")
+    if pairs not in PAIR_MODES and (not isinstance(pairs, str) or not pairs.strip()):
+        raise UsageError(f"--pairs must be auto, all, adjacent or a model name, not {pairs!r}")
+
+
 def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy | None = None, *,
                    cluster: str = "auto", bootstrap: int = 1000, seed: int = 0, correction: str = "holm",
                    level: float = 0.95, pairs: str = "auto") -> dict[str, Any]:
@@ -801,17 +815,12 @@ def compare_report(items: pd.DataFrame, thresholds: list[float], policy: Policy 
     requested = check_thresholds(thresholds)
     if correction not in CORRECTIONS:
         raise UsageError(f"--correction must be one of {', '.join(CORRECTIONS)}, not {correction!r}")
-    if bootstrap < 0 or int(bootstrap) != bootstrap or bootstrap > MAX_BOOTSTRAP:
-        raise UsageError(f"--bootstrap must be an integer from 0 to {MAX_BOOTSTRAP:,}, not {bootstrap!r}")
-    if int(seed) != seed or seed < 0:
-        raise UsageError(f"--seed must be a non-negative integer, not {seed!r}")
+    check_compare_options(bootstrap, seed, pairs)
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     credit = float(policy.idk_credit)
     alpha = 1.0 - level
     lo_q, hi_q = alpha / 2, 1 - alpha / 2
-    if pairs not in PAIR_MODES and (not isinstance(pairs, str) or not pairs.strip()):
-        raise UsageError(f"--pairs must be auto, all, adjacent or a model name, not {pairs!r}")
     benches, se_method = benchmark_items(items, policy, cluster)
     if pairs not in PAIR_MODES and not any(pairs in bench.models for bench in benches):
         raise UsageError(f"--pairs {pairs!r}: no such model among the item rows read")
@@ -941,6 +950,11 @@ def paired_test_name(se_method: str) -> str:
             f"{EXACT_BELOW} differ or all differences are equal")
 
 
+#: the p-value stand-in for a pair of models that share no items (no paired test exists)
+NO_SHARED = -1.0
+NO_SHARED_PHRASE = "no ≈ between models that share no items (nothing to pair)"
+
+
 def _shown_pairs(part: pd.DataFrame, bench: BenchmarkItems) -> list[tuple[int, int]]:
     """The (i, j) pairs one benchmark's marks read: each row with the row above it and with the
     leader, at every t (the table is sorted by rank within each t)."""
@@ -977,18 +991,25 @@ def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *
         if len(bench.models) > ALL_PAIRS_MAX_MODELS:  # test only the pairs the marks show (issue 17)
             chosen, shown_only = _shown_pairs(table[table["benchmark"] == bench.benchmark], bench), True
         tests = pairwise_tests(bench, ts, float(policy.idk_credit), "holm", pairs=chosen)
-        for t, a, b, p in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], strict=True):
-            p_adj[(bench.benchmark, float(t), a, b)] = p_adj[(bench.benchmark, float(t), b, a)] = float(p)
+        for t, a, b, p, n in zip(tests["t"], tests["model_a"], tests["model_b"], tests["p_holm"], tests["n"],
+                                 strict=True):
+            # a pair sharing no items has nothing to test: NO_SHARED, never "not significantly different"
+            value = float(p) if n > 0 else NO_SHARED
+            p_adj[(bench.benchmark, float(t), a, b)] = p_adj[(bench.benchmark, float(t), b, a)] = value
     if not p_adj:
         return table, "interval overlap"
 
     fell_back: list[bool] = []
+    unpaired: list[bool] = []
 
     def mark(benchmark: str, t: float, a: str, b: str, fallback: bool) -> bool:
         p = p_adj.get((benchmark, t, a, b))
         if p is None:
             fell_back.append(True)
             return fallback
+        if p == NO_SHARED:
+            unpaired.append(True)
+            return False
         return not (p < alpha)
 
     above = table["overlaps_above"].to_numpy(dtype=bool).copy()
@@ -1014,5 +1035,7 @@ def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *
                    "with the one ranked above it and with the leader) are tested, Holm across those")
     if fell_back:
         method += "; interval overlap for pairs without per-item data"
+    if unpaired:
+        method += f"; {NO_SHARED_PHRASE}"
     return table, method
 

@@ -4,7 +4,7 @@ A gate is ``METRIC[@T]=VALUE`` used as a lower (``--min``) or upper (``--max``) 
 ``score@0.9=0.25`` or ``error_rate=0.2``. Metrics with ``@t`` come from the leaderboard rows
 (``score``, ``ci_low``, ``ci_high``, ``se``, ``rank``, ``rank_change``); metrics without come
 from the groups (``accuracy``, ``error_rate``, ``abstention_rate``, ``accuracy_on_attempted``,
-``f_score``, ``break_even_t``, ``n`` ...). Every gate is evaluated for every (benchmark, model)
+``f_score``, ``break_even_t``, ``n``, ``coverage`` ...). Every gate is evaluated for every (benchmark, model)
 in scope, so one gate can fail several times, and each failure is reported on its own line.
 
 A baseline (a previous ``rescore leaderboard --format json``) adds one regression gate per
@@ -12,6 +12,9 @@ A baseline (a previous ``rescore leaderboard --format json``) adds one regressio
 combined interval half-width z*sqrt(se_now^2 + se_before^2), i.e. when the drop is
 significant at the leaderboard's level. The two runs are treated as independent samples
 (the baseline keeps no items to pair on), which is conservative when they share items.
+A (benchmark, model) the baseline does not have gets a result of its own, kind ``new``: it
+passes (``new: not gated``, said on its own line so it is not silently skipped) unless
+``require_baseline`` is set, when it fails.
 
 A metric that is unavailable (NaN, e.g. break-even with no answers) fails its gate: a CI gate
 that silently passes on missing data is worse than one that fails loudly.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,14 +33,16 @@ from typing import Any
 import pandas as pd
 
 from rescore.errors import InputError, UsageError
+from rescore.read.options import matching
 from rescore.score.intervals import z_value
 from rescore.score.leaderboard import Leaderboard
 from rescore.score.rule import check_threshold
 
 ROW_METRICS = ("score", "ci_low", "ci_high", "se", "rank", "rank_change")
 GROUP_METRICS = ("accuracy", "error_rate", "abstention_rate", "accuracy_on_attempted", "f_score", "break_even_t",
-                 "n", "n_correct", "n_wrong", "n_abstain", "n_partial", "n_invalid", "dropped")
+                 "n", "n_correct", "n_wrong", "n_abstain", "n_partial", "n_invalid", "dropped", "coverage")
 CHECK_SCHEMA_VERSION = 1
+MARKDOWN_LIMIT = 65_536  # GitHub stops a comment (and truncates a step summary's use in one) here
 EPS = 1e-9
 _GATE = re.compile(r"^\s*(?P<metric>[A-Za-z_]+)\s*(?:@\s*(?P<t>[^=\s]+))?\s*=\s*(?P<value>\S+)\s*$")
 
@@ -107,7 +113,8 @@ class GateResult:
     allowed_drop: float | None = None
 
     def line(self) -> str:
-        return f"{'PASS' if self.passed else 'FAIL'} {self.benchmark} {self.model} {self.message}"
+        status = "NEW" if self.kind == "new" and self.passed else ("PASS" if self.passed else "FAIL")
+        return f"{status} {self.benchmark} {self.model} {self.message}"
 
 
 @dataclass
@@ -127,6 +134,11 @@ class CheckResult:
     def passed(self) -> bool:
         return not self.failed
 
+    @property
+    def new(self) -> list[GateResult]:
+        """Models (per benchmark) the baseline does not have: not gated, or failed with require_baseline."""
+        return [r for r in self.results if r.kind == "new"]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": "rescore.check",
@@ -140,15 +152,27 @@ class CheckResult:
             "provenance": self.provenance,
         }
 
-    def to_markdown(self) -> str:
-        """A gate table for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
+    def to_markdown(self, limit: int | None = None, name: Callable[[str], str] | None = None) -> str:
+        """A gate table for a PR comment or ``$GITHUB_STEP_SUMMARY``; with ``limit`` (characters),
+        rows past the first 20 that would take more than half of it are folded into one count;
+        ``name`` escapes model and benchmark names (the CLI passes
+        ``rescore.report.safe_text.markdown_text``: names come from files, and ``[x](url)`` or
+        ``*x*`` must not become a link or emphasis)."""
+        name = name or _md
         status = "passed" if self.passed else f"FAILED ({len(self.failed)} of {len(self.results)} gates)"
         lines = [f"## rescore check: {status}", ""]
         if self.results:
             lines += ["| result | benchmark | model | gate |", "|:---|:---|:---|:---|"]
-            for r in sorted(self.results, key=lambda r: r.passed):
-                lines.append(f"| {'✅ pass' if r.passed else '❌ FAIL'} | {_md(r.benchmark)} | {_md(r.model)} | "
-                             f"{_md(r.message)} |")
+            shown = sorted(self.results, key=lambda r: (r.passed, r.kind != "new"))
+            for k, r in enumerate(shown):
+                if limit is not None and k >= 20 and sum(map(len, lines)) + len(lines) > limit // 2:
+                    rest = shown[k:]
+                    lines.append(f"| … | {len(rest)} more rows | | {sum(not r.passed for r in rest)} failed, "
+                                 f"{sum(r.passed for r in rest)} passed: cut to keep the summary under "
+                                 f"{MARKDOWN_LIMIT:,} characters; the JSON output (-o) has every row |")
+                    break
+                mark = "🆕 new" if r.kind == "new" and r.passed else ("✅ pass" if r.passed else "❌ FAIL")
+                lines.append(f"| {mark} | {name(r.benchmark)} | {name(r.model)} | {_md(r.message)} |")
         lines.extend(f"- note: {_md(n)}" for n in self.notes)
         return "\n".join(lines) + "\n"
 
@@ -212,17 +236,18 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
 
 
 def _scope(frame: pd.DataFrame, models: list[str] | None, benchmarks: list[str] | None) -> pd.DataFrame:
+    """The rows whose model and benchmark match the glob patterns (``--model 'acme/*'``)."""
     if models:
-        frame = frame[frame["model"].isin(models)]
+        frame = frame[frame["model"].isin(matching(set(frame["model"].astype(str)), models))]
     if benchmarks:
-        frame = frame[frame["benchmark"].isin(benchmarks)]
+        frame = frame[frame["benchmark"].isin(matching(set(frame["benchmark"].astype(str)), benchmarks))]
     return frame
 
 
 def _check_scope(board: Leaderboard, models: list[str] | None, benchmarks: list[str] | None) -> None:
     for name, wanted, column in (("model", models, "model"), ("benchmark", benchmarks, "benchmark")):
         have = sorted(set(board.groups[column]))
-        unknown = [w for w in wanted or [] if w not in have]
+        unknown = [w for w in wanted or [] if not matching(have, [w])]
         if unknown:
             raise InputError(f"--{name} {unknown[0]!r} is not in the results (have: {', '.join(have)})")
 
@@ -235,8 +260,10 @@ def evaluate(
     benchmarks: list[str] | None = None,
     baseline: dict[str, Any] | None = None,
     baseline_path: str | None = None,
+    require_baseline: bool = False,
 ) -> CheckResult:
-    """Evaluate every gate on every (benchmark, model) in scope, plus baseline regressions."""
+    """Evaluate every gate on every (benchmark, model) in scope, plus baseline regressions (and a
+    ``new`` result per model the baseline lacks, failed when ``require_baseline``)."""
     if not gates and baseline is None:
         raise UsageError("nothing to check: give --min, --max or --baseline")
     _check_scope(board, models, benchmarks)
@@ -268,6 +295,9 @@ def evaluate(
     notes: list[str] = []
     if baseline is not None:
         results.extend(_regressions(board, baseline, by_row, models, benchmarks, notes))
+        results.extend(_new_models(groups, baseline, models, benchmarks, require_baseline))
+    elif require_baseline:
+        raise UsageError("--require-baseline needs --baseline")
     return CheckResult(results=results, provenance=board.provenance(), baseline_path=baseline_path, notes=notes)
 
 
@@ -309,6 +339,22 @@ def _regressions(board: Leaderboard, baseline: dict[str, Any], by_row: dict[tupl
     return out
 
 
+def _new_models(groups: pd.DataFrame, baseline: dict[str, Any], models: list[str] | None,
+                benchmarks: list[str] | None, require: bool) -> list[GateResult]:
+    """One result per (benchmark, model) in scope that the baseline does not have."""
+    base = _scope(pd.DataFrame(baseline["rows"]), models, benchmarks)
+    known = {(str(b), str(m)) for b, m in zip(base["benchmark"], base["model"], strict=True)} if len(base) else set()
+    out = []
+    for bench, model in zip(groups["benchmark"], groups["model"], strict=True):
+        if (str(bench), str(model)) in known:
+            continue
+        message = ("new: not in the baseline (--require-baseline)" if require
+                   else "new: not gated (not in the baseline)")
+        out.append(GateResult(str(bench), str(model), "baseline", "new", "score", None, None, None, not require,
+                              message))
+    return out
+
+
 def check(
     board: Leaderboard,
     mins: list[str] | None = None,
@@ -317,12 +363,14 @@ def check(
     models: list[str] | None = None,
     benchmarks: list[str] | None = None,
     baseline: str | Path | None = None,
+    require_baseline: bool = False,
 ) -> CheckResult:
     """Parse gate expressions, read the baseline, and evaluate (what ``rescore check`` prints)."""
     gates = parse_gates(mins, maxs)
     doc = load_baseline(baseline) if baseline is not None else None
     return evaluate(board, gates, models=models, benchmarks=benchmarks, baseline=doc,
-                    baseline_path=str(baseline) if baseline is not None else None)
+                    baseline_path=str(baseline) if baseline is not None else None,
+                    require_baseline=require_baseline)
 
 
 def to_junit(result: CheckResult) -> str:
@@ -330,12 +378,15 @@ def to_junit(result: CheckResult) -> str:
     import xml.etree.ElementTree as ET
 
     suite = ET.Element("testsuite", name="rescore check", tests=str(len(result.results)),
-                       failures=str(len(result.failed)), errors="0", skipped="0")
+                       failures=str(len(result.failed)), errors="0",
+                       skipped=str(sum(r.passed for r in result.new)))
     for r in result.results:
         case = ET.SubElement(suite, "testcase", classname=f"rescore.{r.benchmark}", name=f"{r.model} {r.gate}")
         if not r.passed:
             failure = ET.SubElement(case, "failure", message=r.line(), type=r.kind)
             failure.text = r.line()
+        elif r.kind == "new":  # not gated: a skipped case, so it shows without failing the build
+            ET.SubElement(case, "skipped", message=r.message)
     root = ET.Element("testsuites", name="rescore", tests=suite.get("tests", "0"),
                       failures=suite.get("failures", "0"))
     root.append(suite)

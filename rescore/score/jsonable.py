@@ -101,3 +101,10 @@ def dumps(document: Any) -> str:
     :func:`json_value`, so there is no NaN to refuse.
     """
     return msgspec.json.format(msgspec.json.encode(document), indent=2).decode("utf-8") + "\n"
+
+
+def json_lines(rows: list[dict[str, Any]]) -> str:
+    """JSON Lines (``--format jsonl``): one compact object per line, each value as in :func:`dumps`."""
+    encoder = msgspec.json.Encoder()
+    return "".join(encoder.encode({k: json_value(v) for k, v in row.items()}).decode("utf-8") + "\n"
+                   for row in rows)

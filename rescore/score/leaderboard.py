@@ -16,7 +16,7 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.read import counts as counting
-from rescore.read.assemble import Dataset
+from rescore.read.assemble import Dataset, skipped_summary
 from rescore.read.per_file import COUNT_COLUMNS
 from rescore.read.schema import OUTCOMES
 from rescore.score.clusters import CLUSTER_CHOICES, cluster_series
@@ -33,6 +33,13 @@ from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, 
 from rescore.version import __version__
 
 SCHEMA_VERSION = 1
+#: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
+UNSCORED_RULES = {
+    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
+                "an lm-eval --predict_only run)",
+    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
+}
+UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
 
 
 def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -79,11 +86,21 @@ class Leaderboard:
     # --policy calibrated|both: calibrated-abstention scores beside the as-submitted ones (rescore/policy.py)
     policy_rows: pd.DataFrame | None = None
     policy_omitted: pd.DataFrame | None = None
+    # issue 16.4: unequal coverage said on stderr (the CLI prints them), and --common-items' alignment
+    warnings: list[str] = field(default_factory=list)
+    common_items: dict[str, Any] | None = None
+    # runs without a single grade: not scored, not ranked, no marks (benchmark, model, n, reason)
+    unscored: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNSCORED_COLUMNS))
+    # items whose producer verdict stood although the abstention phrases disagree (--explain lists them)
+    disagreements: pd.DataFrame | None = None
 
     def tie_phrase(self) -> str:
         """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
         if self.tie_method.startswith("paired"):
-            return "not significantly different from the rank above (paired test, Holm)"
+            from rescore.score.compare import NO_SHARED_PHRASE
+
+            unpaired = f"; {NO_SHARED_PHRASE}" if NO_SHARED_PHRASE in self.tie_method else ""
+            return f"not significantly different from the rank above (paired test, Holm){unpaired}"
         return "interval overlaps the rank above"
 
     def policy_touched(self) -> dict[str, int]:
@@ -115,13 +132,15 @@ class Leaderboard:
             "interval": {"method": self.se_method, "level": self.level, "kind": interval_kind(self.se_method)},
             # stated, not implied: the leaderboard neither resamples nor aligns items across models
             "resampling": {"method": "none", "resamples": 0, "seed": None},
-            "alignment": {"method": "none (each model is scored on all of its own items)" + (
+            "alignment": self.common_items or {"method": "none (each model is scored on all of its own items)" + (
                 "; the ≈ marks test pairs on their shared (benchmark, subset, item_id, attempt)"
                 if self.tie_method.startswith("paired") else ""), "items_dropped": 0},
             "ties": self.tie_method,
             "sources": self.sources,
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            **({"skipped_kinds": skipped_summary(self.skipped)} if self.skipped else {}),
             "notes": list(self.notes),
+            **({"warnings": list(self.warnings)} if self.warnings else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,11 +153,13 @@ class Leaderboard:
             "rows": records(self.rows),
             **({"policy_rows": records(self.policy_rows), "policy_omitted": records(self.policy_omitted)}
                if self.policy_rows is not None and self.policy_omitted is not None else {}),
+            **({"unscored": records(self.unscored)} if not self.unscored.empty else {}),
         }
 
     def wide(self) -> pd.DataFrame:
-        """One row per (benchmark, model) with a score column per threshold (for CSV/Markdown)."""
-        base = self.groups[["benchmark", "model", "n", "accuracy", "error_rate", "abstention_rate",
+        """One row per (benchmark, model) with a score column per threshold, in rank order at the
+        first threshold (as the terminal, Markdown and HTML tables are)."""
+        base = self.groups[["benchmark", "model", "n", "coverage", "accuracy", "error_rate", "abstention_rate",
                             "accuracy_on_attempted", "break_even_t", "f_score"]]
         parts = [base.set_index(["benchmark", "model"])]
         for t in self.thresholds:
@@ -146,8 +167,8 @@ class Leaderboard:
             tag = _t_label(t)
             parts.append(sub[["score", "ci_low", "ci_high", "rank", "rank_change"]].add_suffix(f"@{tag}"))
         wide = pd.concat(parts, axis=1).reset_index()
-        last = _t_label(self.thresholds[-1])
-        return wide.sort_values(["benchmark", f"rank@{last}", "model"], kind="stable").reset_index(drop=True)
+        first = _t_label(self.thresholds[0])  # rank at the first target: the order of every rendering
+        return wide.sort_values(["benchmark", f"rank@{first}", "model"], kind="stable").reset_index(drop=True)
 
 
 def interval_kind(se_method: str) -> str:
@@ -218,6 +239,138 @@ def group_counts(data: Dataset) -> pd.DataFrame:
     return counts
 
 
+COVERAGE_TOLERANCE = 1e-9
+PARTIAL_MARK = "†"  # beside a model scored on part of its benchmark's items (terminal, Markdown, HTML)
+_ITEM_KEY = ["subset", "item_id"]
+
+
+def coverage(data: Dataset, groups: pd.DataFrame) -> pd.Series:
+    """Per group: the share of its benchmark's items (the union over the benchmark's models) it has.
+
+    With item rows the items are the distinct (subset, item_id); in counts mode, which keeps no
+    item ids, it is the group's item rows over the largest group's of that benchmark (the union
+    is at least that large, so a model below 1 is surely partial). Counts-only aggregates: NaN.
+    """
+    out = pd.Series(np.nan, index=groups.index, dtype="float64")
+    per_item = groups["per_item"].to_numpy(dtype=bool)
+    models_per_benchmark = groups.loc[per_item, "benchmark"].value_counts()
+    if (models_per_benchmark <= 1).all():  # nothing to compare with: each model has all of its benchmark
+        out[:] = np.where(per_item, 1.0, np.nan)
+    elif data.has_items:  # about 1 s per million item rows
+        keys = data.items[["benchmark", "model", *_ITEM_KEY]].drop_duplicates()
+        mine = keys.groupby(["benchmark", "model"]).size()
+        union = keys.drop_duplicates(["benchmark", *_ITEM_KEY]).groupby("benchmark").size()
+        values = [mine.get((b, m), np.nan) / union.get(b, np.nan)
+                  for b, m in zip(groups["benchmark"], groups["model"], strict=True)]
+        out[:] = np.where(per_item, values, np.nan)
+    elif per_item.any():
+        n = groups["n"].where(per_item)
+        out[:] = (n / n.groupby(groups["benchmark"]).transform("max")).to_numpy()
+    return out
+
+
+def coverage_warnings(groups: pd.DataFrame, union: dict[str, int] | None = None) -> list[str]:
+    """One warning per benchmark whose models were scored on different item sets, naming them."""
+    lines = []
+    for benchmark, part in groups.groupby("benchmark", sort=True):
+        partial = part[part["coverage"] < 1 - COVERAGE_TOLERANCE]
+        if partial.empty:
+            continue
+        named = [f"{m} ({c:.0%})" for m, c in zip(partial["model"], partial["coverage"], strict=True)]
+        shown = ", ".join(named[:6]) + (f" and {len(named) - 6} more" if len(named) > 6 else "")
+        lines.append(f"unequal coverage on {benchmark}: {shown} of the benchmark's items; their scores are on "
+                     "other items than the rest (coverage column; --common-items scores every model on the items "
+                     "all of them have)")
+    return lines
+
+
+def common_items_only(data: Dataset) -> tuple[Dataset, dict[str, Any], list[str]]:
+    """``--common-items``: keep, per benchmark, the items every model of it has (item mode).
+
+    Returns the narrowed dataset, the provenance ``alignment`` and a note per benchmark saying
+    how many items that leaves.
+    """
+    from dataclasses import replace
+
+    from rescore.errors import InputError
+
+    if not data.has_items:
+        raise UsageError("--common-items needs item rows (counts-only aggregates keep no item ids)")
+    items = data.items
+    keys = items[["benchmark", "model", *_ITEM_KEY]].drop_duplicates()
+    models = keys.groupby("benchmark")["model"].nunique()
+    holders = keys.groupby(["benchmark", *_ITEM_KEY], sort=False)["model"].nunique().reset_index(name="holders")
+    holders["everyone"] = holders["holders"].to_numpy() == models.reindex(holders["benchmark"]).to_numpy()
+    shared = holders.loc[holders["everyone"], ["benchmark", *_ITEM_KEY]]
+    kept = items.merge(shared, on=["benchmark", *_ITEM_KEY], how="inner", sort=False)
+    notes = []
+    for benchmark, n_models in models.items():
+        union = int((holders["benchmark"] == benchmark).sum())
+        common = int((shared["benchmark"] == benchmark).sum())
+        left = "" if common else "; the benchmark is left out"
+        notes.append(f"--common-items: {benchmark} scored on the {common} item(s) all {n_models} model(s) have "
+                     f"(of {union} in the union){left}")
+    if not data.counts.empty:
+        notes.append("--common-items: counts-only aggregates keep no item ids and are scored on all their items")
+    dropped = len(items) - len(kept)
+    if kept.empty and data.counts.empty:
+        raise InputError("nothing to score: no benchmark has an item that all of its models have (--common-items)")
+    alignment = {"method": "intersection (--common-items): each benchmark's models are scored on the items all "
+                           "of them have", "items_dropped": int(dropped)}
+    return replace(data, items=kept.reset_index(drop=True)), alignment, notes
+def disagreements(data: Dataset) -> pd.DataFrame | None:
+    """The items whose producer verdict stood against the abstention phrases (rule ``...; abstention
+    phrase disagrees``): benchmark, model, item_id, outcome, rule. None without item rows."""
+    if not data.has_items:
+        return None
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    hit = data.items["rule"].astype("string").str.endswith(RULE_DISAGREES).fillna(False).astype(bool)
+    columns = ["benchmark", "model", "item_id", "outcome", "rule"]
+    return data.items.loc[hit, columns].reset_index(drop=True)
+
+
+def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Set aside the (benchmark, model) groups whose every item has no grade at all.
+
+    Such a run (an inspect log written without a scorer; a table with neither grade nor
+    prediction) has no score: scoring its items as invalid would print S(0) = 0 and S(0.9) = -9
+    with a rank. Returns the scorable counts and the unscored groups with their reason; raises
+    the input error (exit 3) when nothing is left.
+    """
+    if data.has_items:
+        rules = rule_counts(data.items)
+    elif not data.item_counts.empty:
+        rules = counting.rule_counts(data.item_counts)
+    else:
+        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
+    if rules.empty:
+        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    # "unscored; abstention phrase disagrees" is still unscored: the phrase note does not grade it
+    base = rules["rule"].astype(str).str.removesuffix(RULE_DISAGREES)
+    rules = rules.assign(rule=base, _none=base.isin(UNSCORED_RULES))
+    found = []
+    for (benchmark, model), group in rules.groupby(["benchmark", "model"], sort=True, observed=True):
+        if group["_none"].all():
+            reasons = [UNSCORED_RULES[str(r)] for r in dict.fromkeys(group["rule"].astype(str))]
+            found.append((str(benchmark), str(model), int(group["count"].sum()), "; ".join(reasons)))
+    unscored = pd.DataFrame(found, columns=UNSCORED_COLUMNS)
+    if unscored.empty:
+        return counts, unscored
+    key = pd.MultiIndex.from_frame(unscored[["benchmark", "model"]])
+    own = pd.MultiIndex.from_arrays([counts["benchmark"].astype(str), counts["model"].astype(str)])
+    kept = counts[~own.isin(key) | ~counts["per_item"].astype(bool)].reset_index(drop=True)
+    if kept.empty:
+        from rescore.errors import InputError
+
+        first = unscored.iloc[0]
+        more = f" (and {len(unscored) - 1} more run(s) alike)" if len(unscored) > 1 else ""
+        raise InputError(f"nothing is scored: {first['model']} on {first['benchmark']}: {first['reason']}{more}")
+    return kept, unscored
+
+
 def build(
     data: Dataset,
     thresholds: list[float] | None = None,
@@ -228,6 +381,7 @@ def build(
     confidence_policy: str = "as-is",
     ties: str = "auto",
     interval: str = "auto",
+    common_items: bool = False,
 ) -> Leaderboard:
     """Score and rank every (benchmark, model) at every threshold.
 
@@ -235,15 +389,21 @@ def build(
     ``overlap`` by interval overlap. ``interval``: ``auto`` (the score interval for independent
     items, the clustered default with clusters), ``score``, ``lr``, ``t`` or ``clt``
     (docs/intervals.md). ``confidence_policy`` ``calibrated``/``both`` add the
-    calibrated-abstention policy scores (``policy_rows``).
+    calibrated-abstention policy scores (``policy_rows``). ``common_items`` scores every model
+    of a benchmark on the items all of them have (:func:`common_items_only`).
     """
+    alignment = None
+    aligned_notes: list[str] = []
+    if common_items:
+        data, alignment, aligned_notes = common_items_only(data)
     from rescore.config import default_thresholds
 
     thresholds = check_thresholds(thresholds if thresholds is not None else default_thresholds())
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     policy = policy or Policy()
-    groups = apply_policy(group_counts(data), policy)
+    counts, unscored = split_unscored(data, group_counts(data))
+    groups = apply_policy(counts, policy)
     metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
     for name, values in metrics.items():
         groups[name] = values
@@ -307,7 +467,12 @@ def build(
     if ties != "overlap" and data.has_items:
         from rescore.score.compare import paired_tie_marks
 
-        table, tie_method = paired_tie_marks(table, data.items, policy, cluster=cluster, level=level)
+        items = data.items
+        if not unscored.empty:  # an unscored run takes no part in the paired tests either
+            gone = pd.MultiIndex.from_frame(unscored[["benchmark", "model"]].astype(str))
+            items = items[~pd.MultiIndex.from_arrays([items["benchmark"].astype(str),
+                                                      items["model"].astype(str)]).isin(gone)]
+        table, tie_method = paired_tie_marks(table, items, policy, cluster=cluster, level=level)
     base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
     table = table.merge(base, on=["benchmark", "model"], how="left")
     table["rank_change"] = table["rank_t0"] - table["rank"]
@@ -317,11 +482,14 @@ def build(
                    "rank_t0", "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]]
 
     groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
-    groups = groups[["benchmark", "model", "per_item", "n", "n_correct", "n_wrong", "n_abstain", "n_partial",
-                     "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
+    groups["coverage"] = coverage(data, groups)
+    groups = groups[["benchmark", "model", "per_item", "n", "coverage", "n_correct", "n_wrong", "n_abstain",
+                     "n_partial", "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
                      "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters",
                      "break_even_low", "break_even_high", "f_score_low", "f_score_high"]]
-    notes = list(data.notes)
+    notes = list(data.notes) + aligned_notes
+    notes.extend(f"{m} on {b}: unscored ({reason}); not ranked" for b, m, reason in
+                 unscored[["benchmark", "model", "reason"]].itertuples(index=False))
     if (~groups["per_item"]).any():
         notes.append("per-item data unavailable for: " + ", ".join(
             f"{m} on {b}" for b, m in groups.loc[~groups["per_item"], ["benchmark", "model"]].itertuples(index=False)
@@ -333,6 +501,10 @@ def build(
         policy_rows, policy_omitted, policy_notes = board_policy(data, thresholds, policy, level, interval)
         notes.extend(policy_notes)
     return Leaderboard(
+        warnings=coverage_warnings(groups),
+        common_items=alignment,
+        disagreements=disagreements(data),
+        unscored=unscored,
         tie_method=tie_method,
         policy_rows=policy_rows,
         policy_omitted=policy_omitted,

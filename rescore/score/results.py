@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from rescore.read.assemble import skipped_summary
 from rescore.score.jsonable import records
 from rescore.score.rule import Policy
 from rescore.version import __version__
@@ -30,6 +31,7 @@ def base_provenance(data: Any, policy: Policy, **extra: Any) -> dict[str, Any]:
         **extra,
         "sources": [s.to_dict() for s in getattr(data, "sources", [])],
         "skipped": [{"path": p, "reason": r} for p, r in getattr(data, "skipped", [])],
+        **({"skipped_kinds": skipped_summary(data.skipped)} if getattr(data, "skipped", None) else {}),
     }
 
 

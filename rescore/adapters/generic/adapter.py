@@ -8,6 +8,7 @@ from an explicit column (bool, 0/1, grade words) or from prediction vs gold. A t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,17 +16,64 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rescore.adapters._common import text_or_na
+from rescore.adapters._common import head_text, text_or_na
 from rescore.adapters.base import Adapter, FastCounts, SourceInfo
-from rescore.adapters.generic.columns import COUNT_ROLES, FLAG_NAME, ColumnMap
+from rescore.adapters.generic.columns import COUNT_ROLES, FLAG_FOR_ROLE, FLAG_NAME, ColumnMap
 from rescore.config import load_config
-from rescore.errors import InputError
+from rescore.errors import InputError, UsageError
 from rescore.outcomes.confidence import normalise_confidence
 from rescore.outcomes.decide import parse_grades
 from rescore.outcomes.distinct import as_text, map_unique
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import LINE, iter_table, located, table_kind
+
+_TABLE_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".gz", ".bz2", ".xz", ".zst")
+FROM_CHOICES = ("stem", "parent")
+WALK_HEAD_ROWS = 200  # rows a folder walk looks at to tell a result table from another table
+
+
+def path_name(path: Path, part: str | None) -> str | None:
+    """The part of ``path`` that names a model or benchmark: ``stem`` (the file name without its
+    table and compression suffixes: ``gpt-4.1.jsonl`` is ``gpt-4.1``) or ``parent`` (the folder)."""
+    if part is None:
+        return None
+    if part == "parent":
+        return path.resolve().parent.name or path.parent.name
+    if part == "stem":
+        name = path.name
+        while Path(name).suffix.lower() in _TABLE_SUFFIXES:
+            name = name[: -len(Path(name).suffix)]
+        return name or path.name
+    raise UsageError(f"--model-from / --benchmark-from must be one of {', '.join(FROM_CHOICES)}, not {part!r}")
+
+
+def _named_as_results(path: Path, options: LoadOptions) -> bool:
+    """Whether a file is surely a result table by its column names (read from its first bytes, or
+    its Parquet schema): a grade or count column by name, or column flags / a mapping given.
+    Keeps a folder walk from reading the head of every result file twice."""
+    if options.mapping or any(getattr(options, flag) for flag in FLAG_FOR_ROLE.values()):
+        return True
+    kind = table_kind(path)
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            names = list(pq.read_schema(path).names)
+        elif kind in ("csv", "tsv"):
+            first = head_text(path, 1 << 16).split("\n", 1)[0]
+            names = [n.strip().strip('"') for n in first.split("," if kind == "csv" else "\t")]
+        else:  # JSON / JSONL: a quoted name followed by a colon, in the first 16 KB
+            head = head_text(path, 1 << 14).lower()
+            return any(re.search(f'"{re.escape(name)}"\\s*:', head) for name in _result_names() if f'"{name}"' in head)
+    except Exception:  # unreadable here: the reading decides, and reports it
+        return False
+    return any(name.lower() in _result_names() for name in names)
+
+
+def _result_names() -> frozenset[str]:
+    """Column names (lower case) that make a table a result table: grade and count columns."""
+    return frozenset(n.lower() for role in ("correct", *COUNT_ROLES) for n in load_config("columns.yaml").get(role, []))
 
 
 class GenericAdapter(Adapter):
@@ -36,6 +84,31 @@ class GenericAdapter(Adapter):
 
     def detect(self, path: Path) -> bool:
         return table_kind(path) is not None
+
+    def walk_skip_reason(self, path: Path, options: LoadOptions) -> str | None:
+        """Why a table met in a folder walk is not a result file, or None to read it.
+
+        This adapter claims every CSV/TSV/JSON/JSONL/Parquet file by its suffix alone, so in a
+        folder it looks first: a JSON document that is not a table (``metadata.json``, a config)
+        or a table with no grade, no answer-and-gold pair and no counts is passed over, as a
+        file no adapter recognises is. A file that *is* a table of results and then fails to read
+        stays an error, and so does any file named on the command line.
+        """
+        if _named_as_results(path, options):  # the usual case, from the first bytes or the schema alone
+            return None
+        try:
+            head = next(iter_table(path, batch_size=WALK_HEAD_ROWS), None)
+        except InputError as exc:
+            if exc.reason.startswith("JSON of the wrong shape"):
+                return "JSON that is not a table of results"
+            return None  # a result file that fails to read: the reading says so (or --on-error skip)
+        if head is None:
+            return None
+        try:
+            columns = ColumnMap([c for c in head.columns if c != LINE], options, path, head)
+        except InputError:
+            return None
+        return None if columns.result_like else "a table without result columns (no grade, answer or counts)"
 
     def count_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastCounts | None:
         """Graded Parquet straight from Arrow (fast.py beside this module)."""
@@ -79,13 +152,33 @@ class GenericAdapter(Adapter):
 
     def _identity(self, raw: pd.DataFrame, columns: ColumnMap, options: LoadOptions, path: Path,
                   info: SourceInfo) -> dict[str, pd.Series]:
-        stem_benchmark = path.name.split(".")[0]
-        model = self._fixed_or_column(raw, columns, "model", options.model, None, path)
-        if options.model is None:
+        """Model, benchmark and subset per row: flags first, then the table's columns, then the path.
+
+        A per-model file (one file per model, ``results/simpleqa/03_llama.jsonl``) has no model
+        column: the model is then the file's stem and the benchmark its folder's name, since the
+        file name names the model, not the benchmark. ``--model-from`` / ``--benchmark-from``
+        choose the path part explicitly.
+        """
+        model_part = None  # the path part that names the model, when one does
+        if options.model is None and (options.model_from is not None or "model" not in columns.roles):
+            model_part = options.model_from or "stem"
+        model_fixed = options.model if options.model is not None else path_name(path, model_part)
+        bench_fixed = options.benchmark if options.benchmark is not None else path_name(path, options.benchmark_from)
+        bench_default = None
+        if bench_fixed is None and "benchmark" not in columns.roles:
+            if model_part is not None:  # the path part the model does not use names the benchmark
+                bench_default = path_name(path, "stem" if model_part == "parent" else "parent")
+            else:
+                bench_default = path.name.split(".")[0]
+                info.note(f"benchmark <- file name ({bench_default!r})")
+        if model_part is not None and options.model_from is None:
+            said = "model <- file name" + (", benchmark <- folder name" if bench_default is not None else "")
+            info.note(f"{said} (the table has no model column; --model-from and --benchmark-from stem|parent "
+                      "choose otherwise)")
+        model = self._fixed_or_column(raw, columns, "model", model_fixed, None, path)
+        if model_fixed is None:  # names from a column: a blank or non-string name is an error (issue 17)
             check_model_names(raw[columns.roles["model"]], raw[LINE], path, columns.roles["model"])
-        if options.benchmark is None and "benchmark" not in columns.roles:
-            info.note(f"benchmark <- file name ({stem_benchmark!r})")
-        bench_raw = self._fixed_or_column(raw, columns, "benchmark", options.benchmark, stem_benchmark, path)
+        bench_raw = self._fixed_or_column(raw, columns, "benchmark", bench_fixed, bench_default, path)
         model = map_unique(model.fillna(""), normalise_model)  # once per distinct name, not per row
         benchmark = map_unique(bench_raw.fillna(""), lambda b: normalise_benchmark(b)[0])
         subset = map_unique(bench_raw.fillna(""), lambda b: normalise_benchmark(b)[1])

@@ -64,6 +64,45 @@ def _looks_like_grades(values: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.95)
 
 
+# a gold answer is short (a name, a number, a letter); free text this long, or spread over
+# lines, is a model's reply
+LONG_TEXT_CHARS = 60
+LONG_TEXT_WORDS = 8
+MULTILINE_SHARE = 0.3
+LABEL_CHARS = 40  # a grade label is a word or two ("not_attempted", "partially correct")
+
+
+def _abstention_labels(values: pd.Series) -> list[str]:
+    """The distinct labels of a column of grade *words* that include an abstention (empty if not:
+    booleans, numbers and free text are not such a scale)."""
+    quick = values.head(GRADE_SAMPLE).dropna().head(20)  # free text is turned down on a few values
+    if quick.empty or not all(isinstance(v, str) and len(v) <= LABEL_CHARS for v in quick):
+        return []
+    sample = _non_empty(values).head(GRADE_SAMPLE)
+    if sample.empty or not all(isinstance(v, str) for v in sample):
+        return []
+    parsed = parse_grades(sample)
+    if parsed.notna().mean() < 0.95 or not (parsed == "abstain").any():
+        return []
+    return sorted({str(v).strip() for v, outcome in zip(sample, parsed, strict=True) if str(outcome) == "abstain"})[:4]
+
+
+def _model_text(values: pd.Series) -> str | None:
+    """Why a column's values look like a model's free text rather than gold answers, or None."""
+    sample = _non_empty(values).head(GRADE_SAMPLE)
+    if sample.empty or not all(isinstance(v, str) for v in sample):
+        return None
+    text = sample.astype(str)
+    multiline = float(text.str.strip().str.contains("\n", regex=False).mean())
+    chars = float(text.str.len().median())
+    words = float(text.str.split().str.len().median())
+    if multiline >= MULTILINE_SHARE:
+        return f"{multiline:.0%} of its values span several lines"
+    if chars >= LONG_TEXT_CHARS and words >= LONG_TEXT_WORDS:
+        return f"median {chars:.0f} characters, {words:.0f} words"
+    return None
+
+
 class ColumnMap:
     """Resolved role -> column name for one file, with the notes that explain the choice."""
 
@@ -101,20 +140,73 @@ class ColumnMap:
                 used.add(column)
                 inferred.append(f"{role} <- {column!r}")
                 break
+        if "correct" not in explicit:
+            self._prefer_abstaining_grades(columns, first, inferred)
+        if "gold" in self.roles and "gold" not in explicit:
+            self._refuse_model_text_as_gold(first, inferred)
         if inferred:  # one line for the whole mapping: one decision, and a line per role buried the board
             self.notes.append("columns inferred: " + ", ".join(inferred))
 
-    @staticmethod
-    def read_by_value(columns: list[str]) -> list[str]:
-        """The columns whose values (in the first batch) ColumnMap may look at: the grade
-        candidates. Every other role is decided by column names alone."""
-        candidates = {name.lower() for name in load_config("columns.yaml").get("correct", [])}
-        return [column for column in columns if column.lower() in candidates]
+    def _prefer_abstaining_grades(self, columns: list[str], first: pd.DataFrame, inferred: list[str]) -> None:
+        """A column of grade labels that include an abstention (a SimpleQA judge's ``not_attempted``,
+        under any name: ``judge_pred``) decides, over a boolean or 0/1 column (``is_correct``) that
+        cannot say "not attempted" and so counts every abstention as wrong."""
+        chosen = self.roles.get("correct")
+        if chosen is not None and _abstention_labels(first[chosen]):
+            return
+        taken = {column for role, column in self.roles.items() if role != "correct"}
+        preferred = {name.lower() for name in load_config("columns.yaml").get("correct", [])}
+        ordered = sorted((c for c in columns if c not in taken and c != chosen and c in first.columns),
+                         key=lambda c: c.lower() not in preferred)  # a known grade name first, then file order
+        for column in ordered:
+            labels = _abstention_labels(first[column])
+            if not labels:
+                continue
+            self.judged_as_grades.append(column)
+            self.roles["correct"] = column
+            entry = f"correct <- {column!r}"
+            if chosen is not None:
+                inferred[:] = [e for e in inferred if e != f"correct <- {chosen!r}"]
+            inferred.append(entry)
+            over = f", preferred over {chosen!r}, which cannot say \"not attempted\"" if chosen else ""
+            self.notes.append(f"correctness from {column!r}: its grade labels include an abstention "
+                              f"({', '.join(labels)}){over}")
+            return
+
+    def _refuse_model_text_as_gold(self, first: pd.DataFrame, inferred: list[str]) -> None:
+        """A column inferred as the gold answer that holds long free text is the model's reply (a
+        per-model dump's ``answer`` is often what the model answered): never a gold answer. It
+        becomes the response when there is none, else it is left out."""
+        column = self.roles["gold"]
+        if _model_text(first[column]) is None:
+            return
+        del self.roles["gold"]
+        inferred[:] = [e for e in inferred if e != f"gold <- {column!r}"]
+        if "response" not in self.roles:
+            self.roles["response"] = column
+            inferred.append(f"response <- {column!r}")
+            taken = "taken as the model's response"
+        else:
+            taken = "not used"
+        self.notes.append(f"column {column!r} is not a gold answer: it holds the model's own text (long or multi-line "
+                          f"values); {taken}")
 
     def judged_on_whole_samples(self, first: pd.DataFrame) -> bool:
         """Whether every column judged as grades had its full sample in ``first`` (so a longer
         first batch would have judged it on the same values)."""
         return all(len(_non_empty(first[column])) >= GRADE_SAMPLE for column in self.judged_as_grades)
+
+    @property
+    def result_like(self) -> bool:
+        """Whether the table has what a result needs: a grade, an answer with its gold, or counts.
+
+        A column *named* as a grade whose values are not grades still counts: the file is meant as
+        results, and reading it says what is wrong with that column (a folder walk must not pass
+        over a broken result file as if it were foreign)."""
+        roles = self.roles
+        answered = bool({"prediction", "response"} & set(roles))
+        return (self.counts_only or "correct" in roles or ("gold" in roles and answered)
+                or bool(self.judged_as_grades))
 
     @property
     def counts_only(self) -> bool:

@@ -11,9 +11,11 @@ Otherwise the hashes for the cross-file check are left to :class:`rescore.read.p
 Same outcomes, same rules, same errors; several times faster.
 
 It applies only when the answer cannot differ from the general path: a generic Parquet file
-with a model and a grade column, every grade parseable, no attempt, cluster, confidence or
-instructed-t column, no mapping to counts. Anything else returns ``None`` and the general
-path reads the file (and reports any error exactly as it always does).
+with a model column and either a grade column (every grade parseable) or text prediction and
+gold columns (compared on distinct values, :func:`rescore.outcomes.decide.match_distinct`); no
+attempt, cluster or instructed-t column, no mapping to counts. A confidence column is checked
+exactly as the general path checks it (on distinct values; a bad one sends the file there).
+Anything else returns ``None`` and the general path reads the file (and reports any error exactly as it always does).
 """
 
 from __future__ import annotations
@@ -25,15 +27,16 @@ import numpy as np
 
 from rescore.adapters.base import FastCounts, SourceInfo
 from rescore.outcomes.abstention import AbstentionDetector
-from rescore.outcomes.decide import RULE_GRADE, parse_grade
+from rescore.outcomes.decide import RULE_COMPARE, RULE_GRADE, RULE_NO_GRADE, match_distinct, parse_grade
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
+from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES
 from rescore.read.tables import LINE
 
 _CANDIDATES = ("wrong", "invalid")  # the outcomes an abstention text may override (outcomes.classify step 3)
-_UNSUPPORTED_ROLES = ("attempt", "cluster", "confidence", "instructed_t", "n_correct", "n_wrong")
+_UNSUPPORTED_ROLES = ("attempt", "cluster", "instructed_t", "n_correct", "n_wrong")
 
 
 def _codes(array: Any) -> tuple[np.ndarray, list[Any]]:
@@ -75,15 +78,22 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     from rescore.adapters.generic.columns import GRADE_SAMPLE, ColumnMap
 
     if path.suffix.lower() not in (".parquet", ".pq") or options.mapping or options.format_hint not in (None,
-                                                                                                         "generic"):
+                                                                                                         "generic") \
+            or options.model_from is not None or options.benchmark_from is not None:
         return None
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
-        handle = pq.ParquetFile(path)
+        source = arrow_source(path, exact=True)  # a remote file: one handle, read by ranges
+        handle = pq.ParquetFile(source)
         names = list(handle.schema_arrow.names)
-        # only the grade candidates' values are looked at (the rest go by name): read just those
-        head = next(handle.iter_batches(batch_size=head_rows, columns=ColumnMap.read_by_value(names) or names[:1]),
-                    None)
+        # ColumnMap judges some columns by their values (grade candidates, grade labels under any
+        # name, free text offered as gold): the head holds every column, as the general reader's does
+        # only the row groups that hold the head: a remote file is read by range, not whole
+        groups, rows = [], 0
+        while rows < head_rows and len(groups) < handle.num_row_groups:
+            rows += handle.metadata.row_group(len(groups)).num_rows
+            groups.append(len(groups))
+        head = next(handle.iter_batches(batch_size=head_rows, row_groups=groups), None)
     except (pa.ArrowException, OSError, StopIteration):
         return None
     if head is None or head.num_rows == 0:
@@ -98,19 +108,25 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     if head_rows < options.batch_size and head.num_rows == head_rows and not columns.judged_on_whole_samples(first):
         return None
     roles = columns.roles
-    if columns.counts_only or "correct" not in roles or any(r in roles for r in _UNSUPPORTED_ROLES) \
+    graded = "correct" in roles
+    if columns.counts_only or any(r in roles for r in _UNSUPPORTED_ROLES) \
             or ("model" not in roles and options.model is None) or options.instructed_t is not None:
         return None
     if "item_id" not in roles:
         return None
-    wanted = [roles[r] for r in ("model", "benchmark", "subset", "item_id", "correct", "prediction", "response")
-              if r in roles]
+    strings = {f.name for f in handle.schema_arrow if _is_text(f.type)}
+    # without a grade: prediction vs gold, both text as the general path's as_text leaves them
+    if not graded and not ("prediction" in roles and "gold" in roles and roles["prediction"] in strings
+                           and roles["gold"] in strings):
+        return None
+    wanted = [roles[r] for r in ("model", "benchmark", "subset", "item_id", "correct", "prediction", "response",
+                                 "gold", "confidence") if r in roles]
     # label columns come as Parquet wrote them, dictionary-encoded (each distinct text read once);
     # item ids are nearly all distinct, so a dictionary would only cost a hash per row
-    strings = {f.name for f in handle.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)}
-    as_dictionary = [c for c in dict.fromkeys(wanted) if c in strings and c != roles["item_id"]]
+    as_dictionary = [c for c in dict.fromkeys(wanted) if c in strings and c not in (roles["item_id"],
+                                                                                  roles.get("confidence"))]
     try:
-        table = pq.read_table(path, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
+        table = pq.read_table(source, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
     except (pa.ArrowException, OSError):
         return None
     n = table.num_rows
@@ -143,16 +159,25 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     else:
         subset_codes, subsets = _relabel(pairs_codes, [p[1] for p in pairs])
 
-    # grades: every distinct value must parse (else the general path names the bad line)
-    grade_codes, grades = _mapped(table[roles["correct"]], parse_grade, None)
-    used = [grades[i] for i in np.flatnonzero(np.bincount(grade_codes, minlength=len(grades)))]
-    if any(g is None or g not in OUTCOMES for g in used):  # a missing or unknown grade: the general path decides
-        return None
-    grades = [g if g is not None else "invalid" for g in grades]  # (unused placeholder, never counted)
     outcome_names = list(OUTCOMES)
-    outcome = np.array([outcome_names.index(g) for g in grades], dtype="int64")[grade_codes]
-    rule_names = [RULE_GRADE]
-    rule = np.zeros(n, dtype="int64")
+    if graded:
+        # grades: every distinct value must parse (else the general path names the bad line)
+        grade_codes, grades = _mapped(table[roles["correct"]], parse_grade, None)
+        used = [grades[i] for i in np.flatnonzero(np.bincount(grade_codes, minlength=len(grades)))]
+        if any(g is None or g not in OUTCOMES for g in used):  # a missing or unknown grade: the general path decides
+            return None
+        grades = [g if g is not None else "invalid" for g in grades]  # (unused placeholder, never counted)
+        outcome = np.array([outcome_names.index(g) for g in grades], dtype="int64")[grade_codes]
+        rule_names: list[str] = [RULE_GRADE]
+        rule = np.zeros(n, dtype="int64")
+    else:
+        outcome, rule, rule_names = _compared(table, roles, outcome_names)
+    if "confidence" in roles:
+        note = _confidence_note(path, roles["confidence"], options.batch_size)
+        if note is False:
+            return None  # a bad confidence: the general path names it (after any earlier error)
+        if note:
+            notes.append(note)
 
     # abstention text overrides wrong/invalid: prediction if it has text, else the response (else prediction)
     candidates = np.zeros(n, dtype=bool)
@@ -174,13 +199,63 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     ids = table[roles["item_id"]]
     if ids.null_count:
         return None  # a missing id: the general path says where
-    keys = None if _all_distinct(ids) else _checked_key_hashes(path, ids, bench_codes, benches, model_codes, models,
+    distinct_keys = _all_distinct(ids) or _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
+    keys = None if distinct_keys else _checked_key_hashes(path, ids, bench_codes, benches, model_codes, models,
                                                                subset_codes, subsets, options.batch_size)
     frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
         info.note(note)
     return FastCounts(frame, n, keys)
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _compared(table: Any, roles: dict[str, str], outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Outcome and rule codes without a grade column, as :func:`rescore.outcomes.decide.classify`
+    decides them: a prediction is compared with the gold (correct or wrong); no prediction is
+    ``invalid`` (no grade and no prediction); abstention texts are applied afterwards."""
+    pred_codes, preds = _codes(table[roles["prediction"]])
+    gold_codes, golds = _codes(table[roles["gold"]])
+    golds = [*golds, None]  # a missing gold (code -1) is the trailing None: it never matches
+    gold_codes = np.where(gold_codes < 0, len(golds) - 1, gold_codes)
+    has_pred = pred_codes >= 0
+    match = match_distinct(np.where(has_pred, pred_codes, 0) if preds else np.zeros_like(pred_codes),
+                           preds or [None], gold_codes, golds)
+    correct, wrong, invalid = (outcome_names.index(o) for o in ("correct", "wrong", "invalid"))
+    outcome = np.where(has_pred, np.where(match, correct, wrong), invalid).astype("int64")
+    rule = np.where(has_pred, 0, 1).astype("int64")
+    return outcome, rule, [RULE_COMPARE, RULE_NO_GRADE]
+
+
+def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | None:
+    """The general path's percent note for a confidence column, or ``False`` when a value is bad.
+
+    The general reader judges the scale per batch (``batch_size`` rows, as ``iter_batches`` cuts
+    them), so the column is read again in those batches and each is judged alone, as there."""
+    import pyarrow.parquet as pq
+
+    from rescore.errors import InputError
+    from rescore.outcomes.confidence import normalise_confidence
+
+    notes = []
+    try:  # each batch as the general reader's pandas batches hold it (numbers, or text as objects)
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[name]):
+            column = batch.column(0)
+            if _is_text(column.type) and hasattr(column.type, "value_type"):
+                column = column.dictionary_decode()
+            _, note = normalise_confidence(column.to_pandas(), path=str(path), column=name)
+            if note and note not in notes:
+                notes.append(note)
+    except InputError:
+        return False
+    return notes[0] if notes else None
 
 
 def _all_distinct(ids: Any) -> bool:
@@ -195,6 +270,29 @@ def _all_distinct(ids: Any) -> bool:
         return True
     ordered = ids.take(pc.sort_indices(ids))
     return not pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py()
+
+
+def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
+    """True when no (labels..., item id) key repeats, though item ids do (every model of a table
+    answering the same items): the codes combine into one integer per row, sorted once in numpy.
+    ``False`` when they might repeat (then the keys are hashed and checked as the general path does)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.dictionary_decode()
+    encoded = pc.dictionary_encode(ids)
+    combined = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
+    span = len(encoded.dictionary)
+    for codes in label_codes:
+        size = int(codes.max()) + 1 if len(codes) else 1
+        if span * size >= 1 << 62:
+            return False
+        combined = combined * size + codes
+        span *= size
+    combined.sort()
+    return not bool(np.any(combined[1:] == combined[:-1]))
 
 
 def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from rescore.adapters._common import counts_batch
 from rescore.adapters.base import Adapter, FastCounts, SourceInfo, first_json_line, head_bytes
 from rescore.adapters.lm_eval.samples import (
     CATEGORY_BENCHMARKS,
@@ -31,7 +32,7 @@ from rescore.adapters.lm_eval.samples import (
     samples_name_parts,
     scan_filters,
 )
-from rescore.errors import InputError
+from rescore.errors import InputError, UsageError
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import iter_jsonl
@@ -84,11 +85,8 @@ class LmEvalAdapter(Adapter):
             if reason:
                 info.note(reason)
                 return
-            raise InputError(
-                "lm-eval results file without its samples_<task>_<timestamp>.jsonl files in the same folder: "
-                "per-item data is missing; rerun lm-eval with --log_samples (or pass --on-error skip)",
-                path=str(path),
-            )
+            yield from self._results_only(path, options, info)
+            return
         first = first_json_line(path)
         if first is None:
             raise InputError("first line is not a JSON object", path=str(path), line=1)
@@ -105,6 +103,54 @@ class LmEvalAdapter(Adapter):
             if frame is not None and len(frame):
                 yield frame
         reader.finish()
+
+    def _results_only(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
+        """A ``results_*.json`` without its samples: counts-only aggregates, correct = metric x n-samples.
+
+        Each task with an accuracy-like metric (``--metric``, else acc / acc_norm / exact_match) and
+        an ``n-samples`` count gives one counts row; groups and tasks without either are named in a
+        note and skipped. Such a board has no per-item data (no paired tests, counts-only SEs).
+        """
+        doc = load_results(path)
+        if doc is None:
+            raise InputError("not an lm-eval results document", path=str(path))
+        raw_model = model_from_results(doc)
+        model = options.model or (clean_model(raw_model, info) if raw_model else None)
+        if not model:
+            raise InputError("no model in the results file (model_name, config.model_args); pass --model",
+                             path=str(path), field="config.model_args")
+        wanted = options.metric or options.scorer
+        n_samples = doc.get("n-samples") if isinstance(doc.get("n-samples"), dict) else {}
+        used: dict[str, list[str]] = {}
+        skipped: list[str] = []
+        for task, row in (doc.get("results") or {}).items():
+            if not isinstance(row, dict):
+                continue
+            entry = n_samples.get(task)
+            n = entry.get("effective") if isinstance(entry, dict) else None
+            metric, value = _results_metric(row, wanted)
+            if not isinstance(n, int) or value is None or not 0.0 <= value <= 1.0:
+                skipped.append(task)
+                continue
+            benchmark, subset = (options.benchmark, "") if options.benchmark else normalise_benchmark(task)
+            correct = round(value * n)
+            used.setdefault(str(metric), []).append(task)
+            yield counts_batch(model, benchmark, subset, correct=correct, wrong=n - correct)
+        if wanted and not used:
+            flag = "--metric" if options.metric else "--scorer"
+            raise UsageError(f"{flag} {wanted!r} is not a metric of {path}; it has: "
+                             f"{', '.join(_metric_keys(doc)) or 'no accuracy metric'}")
+        if not used:
+            info.note("lm-eval results file without samples and without any task to count "
+                      f"(no accuracy metric with n-samples): {', '.join(skipped[:8])}")
+            return
+        how = "; ".join(f"{m} for {len(t)} task(s)" for m, t in used.items())
+        info.note("lm-eval results file without its samples_*.jsonl: read as counts-only aggregates, correct = "
+                  f"metric x n-samples ({how}; no per-item data, no abstentions)"
+                  + ("" if wanted else "; --metric to choose"))
+        if skipped:
+            info.note(f"{len(skipped)} entries without an accuracy metric or n-samples (groups) not counted: "
+                      + ", ".join(skipped[:8]) + (" ..." if len(skipped) > 8 else ""))
 
     def task_setup(self, path: Path, first: dict[str, Any], options: LoadOptions, info: SourceInfo) -> TaskSetup:
         task_name, ts = samples_name_parts(path.name)
@@ -138,14 +184,26 @@ class LmEvalAdapter(Adapter):
             output_type = "multiple_choice" if is_loglik_pairs(first.get("filtered_resps")) else "generate_until"
             if results is None or not config:
                 info.note(f"output_type inferred from the line shape ({output_type})")
-        # main metric
+        # main metric: --metric (or --scorer) when given, else the task's first
         metric = None
         candidates = metric_names(config) or [m for m in first.get("metrics") or [] if isinstance(m, str)]
         candidates += ["acc", "acc_norm", "exact_match"]
-        if any(m in first for m in IFEVAL_METRICS.values()):
+        wanted = options.metric or options.scorer
+        if wanted:
+            if wanted not in first or isinstance(first.get(wanted), (dict, list, str)):
+                have = [k for k, v in first.items() if isinstance(v, (int, float)) and k != "doc_id"]
+                flag = "--metric" if options.metric else "--scorer"
+                raise UsageError(f"{flag} {wanted!r} is not a metric of {path}; its lines have: "
+                                 f"{', '.join(have) or 'none'}")
+            metric = wanted
+        elif any(m in first for m in IFEVAL_METRICS.values()):
             metric = "ifeval"
         else:
             metric = next((m for m in candidates if m in first), None)
+            others = [k for k in ("acc", "acc_norm", "acc_bytes") if k in first and k != metric]
+            if metric and others:
+                info.note(f"graded by {metric} (the task's first metric); the lines also have "
+                          f"{', '.join(others)}: --metric to choose")
         filters = filter_names(config)
         if not filters and config:
             filters = ["none"]  # lm-eval adds a "none" filter when the task defines none
@@ -155,6 +213,25 @@ class LmEvalAdapter(Adapter):
         index_target = isinstance(target, int) or (isinstance(target, str) and target.strip().isdigit())
         return TaskSetup(task_name, ts, model, benchmark, subset, output_type, metric, filters, delimiter, category_key,
                      results, config, index_target)
+
+
+_RESULT_METRICS = ("acc", "acc_norm", "exact_match", "prompt_level_strict_acc")
+
+
+def _results_metric(row: dict[str, Any], wanted: str | None) -> tuple[str | None, float | None]:
+    """The metric that counts for one task of a results file: ``wanted``, else the first accuracy-like one."""
+    names = [wanted] if wanted else list(_RESULT_METRICS)
+    for name in names:
+        for key, value in row.items():
+            if key.split(",")[0] == name and isinstance(value, (int, float)) and not isinstance(value, bool):
+                return name, float(value)
+    return None, None
+
+
+def _metric_keys(doc: dict[str, Any]) -> list[str]:
+    keys = {str(k).split(",")[0] for row in (doc.get("results") or {}).values() if isinstance(row, dict)
+            for k, v in row.items() if isinstance(v, (int, float)) and "stderr" not in str(k)}
+    return sorted(keys)
 
 
 ADAPTER = LmEvalAdapter()

@@ -392,15 +392,15 @@ def count_generation(set_up_task: Callable[..., TaskSetup], path: Path, options:
 
     ``set_up_task`` is the adapter's own task set-up (passed in, so this module never imports the adapter).
     """
-    from rescore.adapters.lm_eval.samples import MC_TYPES, SampleReader, scan_filters
+    from rescore.adapters.lm_eval.samples import MC_TYPES, SampleReader, needs_final_answer, scan_filters
 
     first = first_json_line(path)
     if first is None or not isinstance(first.get("filter"), str):
         return None
     task = set_up_task(path, first, options, info)
     if task.output_type in MC_TYPES or task.output_type == "loglikelihood_rolling" \
-            or task.metric in (None, "ifeval"):
-        return None
+            or task.metric in (None, "ifeval", "bypass") or needs_final_answer(task.task):
+        return None  # (a "Final Answer" task needs the raw text: the general reader checks it)
     if options.filter_name and not task.filters:
         task.filters = scan_filters(path, options)
     reader = SampleReader(path, task, options, info)

@@ -68,6 +68,7 @@ from rescore.errors import InputError, UsageError
 from rescore.outcomes.decide import parse_grade
 from rescore.outcomes.names import normalise_model
 from rescore.read.options import LoadOptions
+from rescore.read.remote import as_path, path_token
 from rescore.read.tables import iter_jsonl, read_json_document
 
 # lm-eval's date_id: datetime.now().isoformat().replace(":", "-")
@@ -81,6 +82,26 @@ IFEVAL_METRICS = {"ifeval_strict": "prompt_level_strict_acc", "ifeval_loose": "p
 CATEGORY_BENCHMARKS = {"mmlu_pro": "category"}
 MAX_BATCH_LINES = 10_000  # each line repeats the prompt once per choice: keep batches small
 _MAX_RESULTS_BYTES = 256 * 1024 * 1024
+
+
+#: the metric lm-eval logs under --predict_only (no scoring happened)
+BYPASS = "bypass"
+#: Minerva-style MATH tasks extract the answer after "Final Answer: The final answer is ..."
+_FINAL_ANSWER_TASKS = re.compile(r"^(?:leaderboard_math_.*_hard|minerva_math.*)$")
+RULE_NO_FINAL_ANSWER = "extraction failure (no \"Final Answer\")"
+
+
+def needs_final_answer(task: str) -> bool:
+    """True for tasks whose answer is read after "Final Answer" (leaderboard_math_*_hard, minerva_math_*)."""
+    return bool(_FINAL_ANSWER_TASKS.match(task))
+
+
+def _has_final_answer(raw: Any) -> bool:
+    return isinstance(raw, str) and "final answer" in raw.lower()
+
+
+#: metrics whose chosen option is the argmax of a length-normalised log-likelihood (characters / bytes)
+LENGTH_METRICS = ("acc_norm", "acc_bytes")
 
 
 def samples_name_parts(name: str) -> tuple[str, str | None]:
@@ -101,7 +122,7 @@ def _is_results_document(doc: Any) -> bool:
 
 @lru_cache(maxsize=64)
 def _results_cached(path: str, mtime_ns: int, size: int) -> dict[str, Any] | None:
-    doc = read_json_document(Path(path))
+    doc = read_json_document(as_path(path))
     return doc if _is_results_document(doc) else None
 
 
@@ -110,7 +131,7 @@ def load_results(path: Path) -> dict[str, Any] | None:
     stat = path.stat()
     if stat.st_size > _MAX_RESULTS_BYTES:
         return None
-    return _results_cached(str(path), stat.st_mtime_ns, stat.st_size)
+    return _results_cached(path_token(path), stat.st_mtime_ns, stat.st_size)
 
 
 def find_results(samples: Path, ts: str | None) -> Path | None:
@@ -271,6 +292,8 @@ class SampleReader:
         self.em_original_diff = 0
         self.em_original_seen = 0
         self.metric_missing = 0
+        self.no_final_answer = 0
+        self.final_answer_task = needs_final_answer(task.task)
         self.variants = [v for v in IFEVAL_METRICS if self._want_variant(v)] if task.metric == "ifeval" else []
 
     def _want_variant(self, variant: str) -> bool:
@@ -286,7 +309,7 @@ class SampleReader:
             keys.append(self.task.metric)
         if not self.mc:
             keys.append("resps")  # the raw text; an MC line's resps repeat filtered_resps
-        elif self.task.metric == "acc_norm" or self.norm == "length" or not self.task.index_target:
+        elif self.task.metric in LENGTH_METRICS or self.norm == "length" or not self.task.index_target:
             keys.append("arguments")  # choice texts: lengths for acc_norm, and targets given as a choice's text
         if self.task.category_key:
             keys.append("doc")
@@ -421,9 +444,16 @@ class SampleReader:
                 grade = fast_grade(value) if value is not None else None
                 if grade is None:
                     self.metric_missing += 1
-                grades.append(grade)
-                rules.append(pd.NA)
-                preds.append(pred)
+                if grade == "wrong" and self.final_answer_task and not _has_final_answer(raw):
+                    # cut off (or never concluded) before "Final Answer: ...": nothing was extracted
+                    self.no_final_answer += 1
+                    grades.append("invalid")
+                    rules.append(RULE_NO_FINAL_ANSWER)
+                    preds.append(pd.NA)
+                else:
+                    grades.append(grade)
+                    rules.append(pd.NA)
+                    preds.append(pred)
             if "exact_match_original" in obj and task.metric == "exact_match":
                 self.em_original_seen += 1
                 if fast_grade(obj.get("exact_match_original")) != fast_grade(obj.get("exact_match")):
@@ -445,14 +475,21 @@ class SampleReader:
             "gold": pd.Series(golds, dtype="string"),
         }
         if self.mc:
-            chosen, confidence = choose(logliks, lengths, by_length=task.metric == "acc_norm",
+            chosen, confidence = choose(logliks, lengths, by_length=task.metric in LENGTH_METRICS,
                                         confidence_norm=self.norm)
             columns["prediction"] = pd.Series([str(c) if c >= 0 else pd.NA for c in chosen], dtype="string")
             columns["confidence"] = confidence
             columns["choice_logliks"] = pd.Series(logliks, dtype="object")
         else:
             columns["prediction"] = pd.Series(preds, dtype="string")
-        return pd.DataFrame(columns)
+        frame = pd.DataFrame(columns)
+        if task.metric == BYPASS:
+            # --predict_only: lm-eval computed no metric, so there is no grade to read; comparing the
+            # text with the gold here would invent one. The run is unscored (not ranked).
+            frame["grade"] = pd.Series("invalid", index=frame.index, dtype="string")
+            frame["grade_rule"] = pd.Series("unscored", index=frame.index, dtype="string")
+            frame["grade_final"] = True
+        return frame
 
     def _mc_line(self, obj: dict[str, Any], number: int) -> tuple[list[float], list[float], Any, Any] | None:
         pairs = obj.get("filtered_resps")
@@ -473,7 +510,10 @@ class SampleReader:
                 return None
             lls.append(value)
         choices = self._choices(obj.get("arguments"), len(lls))
-        lens = [float(max(len(c), 1)) if c is not None else 1.0 for c in choices]
+        if self.task.metric == "acc_bytes":  # lm-eval's acc_bytes: loglik per UTF-8 byte of the choice
+            lens = [float(max(len(c.encode("utf-8")), 1)) if c is not None else 1.0 for c in choices]
+        else:
+            lens = [float(max(len(c), 1)) if c is not None else 1.0 for c in choices]
         value = obj.get(self.task.metric) if self.task.metric else None
         grade = fast_grade(value) if value is not None else None
         if grade is None:
@@ -518,12 +558,20 @@ class SampleReader:
         if self.lines_used == 0 and self.chosen is not None:
             info.note(f"no lines for filter {self.chosen!r} (filters in file: "
                       f"{', '.join(self.seen_filters)})")
+        if self.no_final_answer:
+            info.note(f"{self.no_final_answer} of {self.lines_used} answer(s) never reach \"Final Answer\" (cut off, "
+                      f"or no conclusion), so the task's extraction found nothing: invalid "
+                      f"(rule {RULE_NO_FINAL_ANSWER!r})")
         metric_label = task.metric if task.metric != "ifeval" else "prompt_level_*_acc"
-        if self.metric_missing:
+        if task.metric == BYPASS:
+            info.note("predict-only run (metric 'bypass'): lm-eval scored nothing, so neither does rescore; "
+                      "the run is left unscored")
+        elif self.metric_missing:
             info.note(f"{self.metric_missing} line(s) without metric {metric_label!r}; "
                       "graded by prediction vs gold")
         if self.mc:
-            rule = "argmax of loglik / len(choice)" if task.metric == "acc_norm" else "argmax of loglik"
+            rule = {"acc_norm": "argmax of loglik / len(choice)", "acc_bytes": "argmax of loglik / bytes(choice)"
+                    }.get(str(task.metric), "argmax of loglik")
             info.note(f"graded by {task.metric}; chosen option = {rule}; confidence = softmax over "
                       f"{'length-normalised' if self.norm == 'length' else 'raw'} log-likelihoods at that option")
         if self.em_original_seen:

@@ -11,6 +11,7 @@ from rescore.cli import options as o
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
+from rescore.report.grid import print_prose
 from rescore.report.stats_output import print_tables
 from rescore.score.calibration import build_report
 from rescore.score.results import StatsReport
@@ -31,7 +32,7 @@ def print_calibration(report: StatsReport, console: Console) -> None:
         "ece_mass": "ECE mass", "instructed_t": "told t", "abstention_rate": "abstain", "error_rate": "wrong",
         "accuracy_on_answered": "acc answered", "errors_non_increasing": "wrong falls with t"})
     if report.tables["summary"].empty:
-        console.print("no model has usable per-item confidences (see the omitted notes on stderr)")
+        print_prose(console, "no model has usable per-item confidences (see the omitted notes on stderr)")
 
 
 @handle_errors
@@ -52,9 +53,12 @@ def calibration(
     """Calibration of per-item confidences: ECE (equal-width and equal-mass), Brier, over/under-confidence,
     reliability tables, and the behavioural audit of runs told a target (--instructed-t).
 
-    Example: [bold]rescore calibration sample_data/ --bins 10 -f json[/]
+    Example: rescore calibration sample_data/ --bins 10 -f json
     """
     fmt = prepare(paths, format, output, read)
+    from rescore.score.calibration import check_bins
+
+    check_bins(bins)  # exit 2 before any file is read
     data = load_data(paths, read)
     report = build_report(data, bins=bins, **scoring, level=level)
     emit(report, fmt, output, quiet, print_calibration, raw_csv)

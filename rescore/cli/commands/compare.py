@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import typer
 from rich.console import Console
 
 from rescore.cli import options as o
+from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
-from rescore.report.stats_output import print_tables
+from rescore.report.grid import print_prose
+from rescore.report.stats_output import compare_markdown, print_tables
 from rescore.score.compare import build_report
 from rescore.score.results import StatsReport
 
@@ -50,7 +53,7 @@ def print_compare(report: StatsReport, console: Console) -> None:
         "tau": "Ranking at t vs t=0 (Kendall tau-b; pairs whose order flips)",
     }, LABELS)
     if report.tables["rows"].empty:
-        console.print("nothing to compare: each benchmark needs at least two models with per-item data")
+        print_prose(console, "nothing to compare: each benchmark needs at least two models with per-item data")
 
 
 @handle_errors
@@ -77,14 +80,19 @@ def compare(
     """Compare every pair of models per benchmark at each target: paired difference, SE, bootstrap interval,
     adjusted p-value, the crossover target t* where their order flips, and rank agreement with t=0.
 
-    Example: [bold]rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1[/]
+    Example: rescore compare sample_data/ -t 0 -t 0.9 --bootstrap 2000 --seed 1
     """
     fmt = prepare(paths, format, output, read)
+    from rescore.score.compare import check_compare_options
+
+    check_compare_options(bootstrap, seed, pairs)  # exit 2 before any file is read
     thresholds = o.chosen_thresholds(threshold, preset)
     data = load_data(paths, read)
     report = build_report(data, thresholds, cluster=cluster, bootstrap=bootstrap, seed=seed, correction=correction,
                           level=level, pairs=pairs, **scoring)
     emit(report, fmt, output, quiet, print_compare, raw_csv)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page
+        append_step_summary(compare_markdown(report))
 
 
 def register(app: typer.Typer) -> None:

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
+import pandas as pd
 import typer
-from rich.table import Table
+from rich.console import Console
+from rich.text import Text
 
+from rescore.cli import options as o
 from rescore.cli.common import handle_errors, stdout_console
+from rescore.cli.output import captured, echo_or_write, format_for
+from rescore.cli.pipes import dash_is_stdout
+from rescore.errors import UsageError
 from rescore.read.plugins import all_adapters, broken_plugins
+from rescore.report.grid import Column, print_table
+from rescore.report.stats_output import to_table_text
+from rescore.score.jsonable import json_lines
+
+FORMATS_FORMATS = ("table", "json", "jsonl", "csv", "tsv")
 
 
 def formats_table() -> list[dict[str, object]]:
@@ -18,24 +29,44 @@ def formats_table() -> list[dict[str, object]]:
              "module": type(a).__module__} for a in all_adapters()]
 
 
+FormatsFormat = Annotated[Literal["table", "json", "jsonl", "csv", "tsv"] | None, typer.Option(
+    "-f", "--format", help="Output format. [default: from -o's suffix, else table]", rich_help_panel=o.OUTPUT,
+    show_default=False)]
+
+
 @handle_errors
 def formats(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable list.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    format: FormatsFormat = None,
+    output: o.Output = None,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True, help="Same as -f json (the old spelling).")] = False,
+    debug: o.Debug = False,
 ) -> None:
     """List the producers rescore reads (names for --format-hint), in detection order."""
+    output = dash_is_stdout(output)
+    if as_json:
+        if format not in (None, "json"):
+            raise UsageError(f"--json and --format {format} disagree; give one")
+        format = "json"
+    fmt = format_for(output, format, FORMATS_FORMATS)
     rows = formats_table()
     for name, why in broken_plugins().items():  # reported by name, never a crash
         typer.echo(f"rescore: adapter plugin {name!r} skipped: {why}", err=True)
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    table = Table(show_edge=False, header_style="bold")
-    for col in ("name", "version", "description"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(str(row["name"]), str(row["version"]), str(row["description"]))
-    stdout_console().print(table)
+    if fmt == "json":
+        echo_or_write(json.dumps(rows, indent=2) + "\n", output, fmt)
+    elif fmt == "jsonl":
+        echo_or_write(json_lines(rows), output, fmt)
+    elif fmt in ("csv", "tsv"):
+        echo_or_write(to_table_text(pd.DataFrame(rows), fmt), output, fmt)
+    else:
+        def draw(console: Console) -> None:
+            print_table(console, [Column(col, [Text(str(row[col])) for row in rows], key=col == "name",
+                                         wrap=col == "description")
+                                  for col in ("name", "version", "description")])
+
+        if output is None:
+            draw(stdout_console())
+        else:
+            echo_or_write(captured(draw), output, fmt)
 
 
 def register(app: typer.Typer) -> None:

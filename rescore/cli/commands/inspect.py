@@ -2,46 +2,60 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import functools
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors, stdout_console
+from rescore.cli.output import captured, echo_or_write, format_for, skipped_lines
+from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results
-from rescore.errors import UsageError
-from rescore.read.inspection import FileReport, inspect_paths
-from rescore.report.safe_text import terminal_markup
-from rescore.score.jsonable import dumps
+from rescore.errors import InputError
+from rescore.read.inspection import FileReport, inspect_document, inspect_folder, summary_row
+from rescore.read.options import matching
+from rescore.read.remote import is_url
+from rescore.read.schema import OUTCOMES
+from rescore.report.atomic import check_not_input
+from rescore.report.grid import Column, print_prose, print_table
+from rescore.report.safe_text import escape_controls, terminal_markup
+from rescore.score.jsonable import dumps, json_lines
+
+INSPECT_FORMATS = ("table", "json", "jsonl")
+InspectFormat = Annotated[Literal["table", "json", "jsonl"] | None, typer.Option(
+    "-f", "--format", help="Output format. [default: from -o's suffix, else table]", rich_help_panel=o.OUTPUT,
+    show_default=False)]
+PREVIEW = 60  # characters of an example's text shown in the table
 
 
 def _print_report(report: FileReport, console: Console) -> None:
+    say = functools.partial(print_prose, console)  # wrapped to the width, no trailing spaces
     m = terminal_markup  # file names, model names, notes and example text come from the files
-    console.rule(f"[bold]{m(report.path)}")
+    say(Text("── ") + Text(escape_controls(report.path), style="bold"))  # the whole path (a rule cut it with "…")
     if report.error:
-        console.print(f"[red]error:[/] {m(report.error)}")
+        say(f"[red]error:[/] {m(report.error)}")
         return
-    console.print(f"producer: [bold]{report.adapter}[/] (adapter v{report.adapter_version})")
-    console.print(f"models: {m(', '.join(report.models)) or '–'}")
-    console.print(f"benchmarks: {m(', '.join(report.benchmarks)) or '–'}"
-                  + (f"; subsets: {m(', '.join(report.subsets[:12]))}" + (" ..." if len(report.subsets) > 12 else "")
-                     if report.subsets else ""))
+    say(f"producer: [bold]{report.adapter}[/] (adapter v{report.adapter_version})")
+    say(f"models: {m(', '.join(report.models)) or '–'}")
+    say(f"benchmarks: {m(', '.join(report.benchmarks)) or '–'}"
+        + (f"; subsets: {m(', '.join(report.subsets[:12]))}" + (" ..." if len(report.subsets) > 12 else "")
+           if report.subsets else ""))
     kind = "items" if report.per_item else "items (counts only: per-item data unavailable)"
-    console.print(f"{kind}: {report.items}  " + "  ".join(f"{k}={v}" for k, v in report.outcomes.items()))
+    say(f"{kind}: {report.items}  " + "  ".join(f"{k}={v}" for k, v in report.outcomes.items()))
     if report.skipped_records:
-        console.print(f"skipped records: {report.skipped_records}")
+        say(f"skipped records: {report.skipped_records}")
     conf = report.confidence
-    console.print("confidence: " + (f"{conf['count']} items, range {conf['min']}..{conf['max']}, mean {conf['mean']}"
+    say("confidence: " + (f"{conf['count']} items, range {conf['min']}..{conf['max']}, mean {conf['mean']}"
                                     if conf.get("available") else "not available"))
     if report.rules:
-        table = Table(title="how outcomes were decided", title_justify="left", show_edge=False)
-        for col in ("outcome", "rule", "count"):
-            table.add_column(col, justify="right" if col == "count" else "left")
-        for rule in report.rules:
-            table.add_row(m(rule["outcome"]), m(rule["rule"]), str(rule["count"]))
-        console.print(table)
+        print_table(console, [Column(col, [Text(escape_controls(rule[col])) for rule in report.rules],
+                                     justify="right" if col == "count" else "left", key=col == "outcome")
+                              for col in ("outcome", "rule", "count")], Text("how outcomes were decided"))
     for check in report.cross_checks:
         mark = {True: "[green]match[/]", False: "[red]MISMATCH[/]", None: "[dim]n/a[/]"}[check.match]
         theirs = "–" if check.producer_accuracy is None else f"{check.producer_accuracy:.4f}"
@@ -49,20 +63,59 @@ def _print_report(report: FileReport, console: Console) -> None:
         line = (f"cross-check {m(check.benchmark)} / {m(check.model)}: {m(check.label)} = "
                 f"{theirs}, rescore t=0 accuracy = "
                 f"{ours} ({check.n_rescore} items) {mark}")
-        console.print(line + (f" [dim]({m(check.note)})[/]" if check.note else ""))
+        say(line + (f" [dim]({m(check.note)})[/]" if check.note else ""))
         if check.extra:
-            console.print("  producer also reports: " + m(", ".join(f"{k}={v}" for k, v in check.extra.items())))
+            say("  producer also reports: " + m(", ".join(f"{k}={v}" for k, v in check.extra.items())))
     for note in report.notes:
-        console.print(f"[dim]note:[/] {m(note)}")
+        say(f"[dim]note:[/] {m(note)}")
     if report.examples:
-        table = Table(title="examples", title_justify="left", show_edge=False)
         columns = [c for c in ("item_id", "outcome", "rule", "confidence", "prediction", "gold", "response")
                    if any(row.get(c) is not None for row in report.examples)]
-        for col in columns:
-            table.add_column(col, overflow="fold", max_width=40)
-        for row in report.examples:
-            table.add_row(*[m(("" if row.get(c) is None else str(row.get(c)))[:120]) for c in columns])
-        console.print(table)
+        print_table(console, [Column(c, [Text(_preview(row.get(c))) for row in report.examples], key=c == "item_id")
+                              for c in columns], Text("examples"))
+
+
+def _preview(value: Any, limit: int = PREVIEW) -> str:
+    """An example's text on one line, shortened past ``limit`` characters with a visible "…"
+    (a preview: the whole text is in ``--format json``)."""
+    text = "" if value is None else escape_controls(" ".join(str(value).split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _print_summary(reports: list[FileReport], skipped: list[tuple[str, str]], console: Console) -> None:
+    """The folder's survey: a row per file (producer, models, items, outcomes, the cross-check).
+
+    Files are named relative to the folder they share, so the table fits a terminal."""
+    outcomes = "/".join(o[0].upper() for o in OUTCOMES)
+    root = os.path.commonpath([r.path for r in reports]) if reports else ""
+    root = root if reports and not any(r.path == root for r in reports) else os.path.dirname(root)
+    columns = [Column("file", key=True), Column("producer"), Column("models", wrap=True),
+               Column("items", justify="right"), Column(outcomes, justify="right"),
+               Column("producer\nt=0", justify="right"), Column("rescore\nt=0", justify="right"),
+               Column("cross-check", wrap=True)]
+    for report in reports:
+        row = summary_row(report)
+        models = ", ".join(row["models"][:2]) + (f" +{len(row['models']) - 2}" if len(row["models"]) > 2 else "")
+        error = str(row["error"] or "")
+        if error.startswith(row["path"]):  # the row names the file already
+            error = error[len(row["path"]):].lstrip(",: ")
+        verdict = row["verdict"] if not row["error"] else f"error: {error}"
+        name = os.path.relpath(row["path"], root) if root else row["path"]
+        values = [name, row["producer"], models, str(row["items"]), "/".join(str(row[o]) for o in OUTCOMES),
+                  _number(row["producer_accuracy"]), _number(row["rescore_accuracy"]), verdict]
+        for column, value in zip(columns, values, strict=True):
+            column.cells.append(Text(escape_controls(value)))
+    title = Text("summary", style="bold") + (Text(f" of {escape_controls(root)}") if root else Text(""))
+    print_table(console, columns, title)
+    print_prose(console, Text(f"{len(reports)} file(s) read" + (f", {sum(1 for r in reports if r.error)} unreadable"
+                                                                if any(r.error for r in reports) else "")
+                              + (f", {len(skipped)} skipped" if skipped else "")))
+    for line in skipped_lines(skipped):
+        print_prose(console, f"[dim]skipped:[/] {terminal_markup(line)}")
+
+
+def _number(value: Any) -> str:
+    return "–" if value is None else f"{value:.4f}"
 
 
 @handle_errors
@@ -71,24 +124,48 @@ def inspect(
     paths: o.Paths,
     read: dict[str, Any],
     examples: Annotated[int, typer.Option("--examples", help="Example rows per file.", min=0)] = 3,
-    format: o.Format = None,
+    format: InspectFormat = None,
+    output: o.Output = None,
+    quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
     """Describe each file: producer, models, items, outcomes and the rule behind each, cross-checks.
 
-    Example: [bold]rescore inspect sample_data/[/]
+    On several files (a folder) it goes on past files it cannot read, lists them, and ends with a
+    summary table, a row per file; exit 3 if some could not be read (unless --on-error skip).
+
+    Example: rescore inspect sample_data/
     """
-    fmt = format or "table"
-    if fmt not in ("table", "json"):
-        raise UsageError("inspect --format must be table or json")
+    output = dash_is_stdout(output)
+    fmt = format_for(output, format, INSPECT_FORMATS)
     opts = read_options(read)
-    reports = inspect_paths(list(paths), opts, examples)
+    if output is not None:
+        check_not_input(output, paths)
+    # a URL may name a folder or a glob: keep going past one bad file, as for a folder
+    several = len(paths) > 1 or any(is_url(path) or Path(path).is_dir() for path in paths)
+    reports, skipped = inspect_folder(list(paths), opts, examples, keep_going=several)
+    if opts.models or opts.benchmarks:  # --model / --benchmark: the files holding a match (and every error)
+        reports = [r for r in reports if r.error or (matching(r.models, opts.models or None)
+                                                     and matching(r.benchmarks, opts.benchmarks or None))]
     if fmt == "json":
-        typer.echo(dumps([r.to_dict() for r in reports]), nl=False)
-        return
-    console = stdout_console()
-    for report in reports:
-        _print_report(report, console)
+        echo_or_write(dumps(inspect_document(reports, skipped)), output, fmt, quiet)
+    elif fmt == "jsonl":  # one file's report a line
+        echo_or_write(json_lines([r.to_dict() for r in reports]), output, fmt, quiet)
+    else:
+        def draw(console: Console) -> None:
+            for report in reports:
+                _print_report(report, console)
+            if several:
+                _print_summary(reports, skipped, console)
+
+        if output is None:
+            draw(stdout_console())
+        else:
+            echo_or_write(captured(draw), output, fmt, quiet)
+    failed = [r for r in reports if r.error and opts.on_error != "skip"]
+    if failed:
+        raise InputError(f"{len(failed)} of {len(reports)} file(s) could not be read (listed in the summary; "
+                         "--on-error skip lists them without failing)", path=failed[0].path)
 
 
 def register(app: typer.Typer) -> None:

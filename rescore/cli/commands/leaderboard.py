@@ -34,6 +34,7 @@ def leaderboard(
     policy: o.PolicyMode = "as-is",
     ties: o.Ties = "auto",
     interval: o.Interval = "auto",
+    common_items: o.CommonItems = False,
     format: o.Format = None,
     output: o.Output = None,
     top: o.Top = None,
@@ -44,7 +45,7 @@ def leaderboard(
 ) -> None:
     """Rank models per benchmark at each confidence target, with 95% intervals.
 
-    Example: [bold]rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv[/]
+    Example: rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv
     """
     read_options(read)  # validates the reading flags before anything else
     fmt = format_from_path(output, format)
@@ -65,7 +66,7 @@ def leaderboard(
         # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
         # decide by input size, so --ties auto gets paired tests on ordinary inputs and bounded memory
         # (interval-overlap ties, with a note) on millions of items
-        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired",
+        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired" or common_items,
     )
     if not load_opts.need_items:
         load_opts.need_items = None  # (read_options drops None values, so set it here)
@@ -73,7 +74,7 @@ def leaderboard(
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
                               cluster=cluster, level=level, confidence_policy=policy, ties=ties,
-                              interval=interval)
+                              interval=interval, common_items=common_items)
     if not quiet:
         print_notes(board, err)
     if output is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ import typer
 
 from rescore import leaderboard as build_leaderboard
 from rescore.cli import options as o
+from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors, stderr_console
 from rescore.cli.output import print_notes
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
@@ -16,6 +18,7 @@ from rescore.errors import UsageError
 from rescore.read.load import load
 from rescore.read.workers import progress_wanted
 from rescore.report.atomic import check_not_input, is_stdout, write_text_atomic
+from rescore.report.files import to_markdown
 from rescore.report.html import PLOTS_HINT, load_matplotlib, render_html
 
 ReportOutput = Annotated[Path | None, typer.Option(
@@ -41,15 +44,16 @@ def report(
     preset: o.Preset = None,
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
+    common_items: o.CommonItems = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
 ) -> None:
     """Write one self-contained HTML report: leaderboards, score-vs-target curves, rank bump chart,
     reliability and risk-coverage figures, the scoring rule, provenance. Opens offline.
 
-    Figures need the optional extra: pip install "rescore[plots]".
+    A slider re-scores and re-sorts the tables at any t in [0, 0.99]; figures are drawn by matplotlib.
 
-    Example: [bold]rescore report sample_data/ -o report.html[/]
+    Example: rescore report sample_data/ -o report.html
     """
     if output is None:
         raise UsageError("rescore report needs -o FILE.html")
@@ -62,11 +66,13 @@ def report(
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level)
+                              cluster=cluster, level=level, common_items=common_items)
     if not quiet:
         print_notes(board, err)
     text = render_html(board, data.items if data.has_items else None, title=title, top=top, bins=bins)
     write_text_atomic(output, text)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: the leaderboard on the run's page
+        append_step_summary(f"HTML report: `{output}`\n\n" + to_markdown(board, top))
     if not quiet:
         if load_matplotlib() is None:
             err.print(f"note: tables only; {PLOTS_HINT}", highlight=False, markup=False)

@@ -11,6 +11,7 @@ from rescore.cli import options as o
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
+from rescore.report.grid import print_prose
 from rescore.report.stats_output import print_tables
 from rescore.score.results import StatsReport
 from rescore.score.selective import build_report
@@ -30,9 +31,10 @@ def print_selective(report: StatsReport, console: Console) -> None:
         "answered_share": "answered", "aurc_optimal": "optimal", "excess_aurc": "excess",
         "coverage_at_risk": "coverage", "coverage_all_at_risk": "of all", "threshold_at_risk": "cut-off"})
     if summary.empty:
-        console.print("no model has usable per-item confidences (see the omitted notes on stderr)")
+        print_prose(console, "no model has usable per-item confidences (see the omitted notes on stderr)")
     else:
-        console.print("[dim]the curves (one point per distinct confidence) are in --format json / -o FILE.csv[/]")
+        print_prose(console, "[dim]the curves (one point per distinct confidence) are in --format json / "
+                             "-o FILE.csv[/]")
 
 
 @handle_errors
@@ -52,7 +54,7 @@ def selective(
     """Risk-coverage of answering only above a confidence cut-off: AURC, and the coverage reachable at
     --max-risk.
 
-    Example: [bold]rescore selective sample_data/ --max-risk 0.1[/]
+    Example: rescore selective sample_data/ --max-risk 0.1
     """
     fmt = prepare(paths, format, output, read)
     data = load_data(paths, read)

@@ -99,17 +99,17 @@ def _hash_keys(deferred: Any) -> Any:
 
 
 def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
+    from rescore.read.remote import size
+
+    return size(path)
 
 
 def _worker_probe(paths: list[str]) -> dict[str, Any]:
     """Run on every worker before any work: can it import this rescore and see the files?"""
+    from rescore.read.remote import clean_url, exists, is_url
     from rescore.version import __version__
 
-    return {"version": __version__, "missing": [p for p in paths if not os.path.exists(p)]}
+    return {"version": __version__, "missing": [clean_url(p) if is_url(p) else p for p in paths if not exists(p)]}
 
 
 def _partition_keys(result: FileResult | _Failed, part_by: tuple[str, ...]) -> Any:
@@ -276,7 +276,9 @@ class DaskEngine:
         from rescore.read.per_file import read_one
 
         assert self.client is not None, "use the engine in a `with` block"
-        paths = [str(p) for p, _ in chosen]
+        from rescore.read.remote import path_token
+
+        paths = [path_token(p) for p, _ in chosen]  # a URL whole: the worker opens it (reads by range) itself
         self._probe(paths)
         # Workers read locally: never hand them our engine (or a Client object) to recurse into.
         worker_options = replace(options, engine="local", scheduler=None, jobs=1, progress=False)

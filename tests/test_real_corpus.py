@@ -1,0 +1,116 @@
+"""Issue 16.9: real result dumps from public repositories, read as their producers counted them.
+
+The dumps themselves are data fetched from other people's repositories: they are kept out of this
+repository (see tests/fixtures/real/README.md) and looked for, in order, under
+``$RESCORE_REAL_CORPUS``, ``../shared/real_corpus`` and ``tests/fixtures/real``. Each source folder
+has a PROVENANCE.md (repository, commit, paths, licence, the producer's own numbers). Every number
+asserted below is the producer's: a per-record verdict it wrote, or an aggregate it printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import rescore
+from tests.conftest import ROOT, invoke
+
+CANDIDATES = [os.environ.get("RESCORE_REAL_CORPUS", ""), str(ROOT.parent / "shared" / "real_corpus"),
+              str(ROOT / "tests" / "fixtures" / "real")]
+
+
+def corpus(source: str) -> Path:
+    """The source's folder in the first corpus location that holds its data; skip when none does."""
+    for base in filter(None, CANDIDATES):
+        folder = Path(base) / source
+        if folder.is_dir() and any(p.suffix != ".md" for p in folder.rglob("*") if p.is_file()):
+            return folder
+    pytest.skip(f"real corpus source {source!r} not available (set RESCORE_REAL_CORPUS)")
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _counts(data: rescore.Dataset, **where: str) -> dict[str, int]:
+    items = data.items
+    for column, value in where.items():
+        items = items[items[column] == value]
+    return {k: int(v) for k, v in items["outcome"].value_counts().items()}
+
+
+# ---- simple-evals-ru: per-model files, the model only in the file name ---------------------------
+def test_simple_evals_ru_simpleqa_judge_labels_decide(tmp_path: Path) -> None:
+    """Eight per-model SimpleQA files; the judge's correct/incorrect/not_attempted label decides,
+    not the boolean ``is_correct`` beside it (which counts a refusal as wrong)."""
+    folder = corpus("simple_evals_ru") / "simpleqa"
+    data = rescore.load(folder)
+    files = sorted(folder.glob("*.jsonl"))
+    assert len(files) == 8 and set(data.items["benchmark"]) == {"simpleqa"}
+    for path in files:
+        labels = [r["judge_pred"] for r in _records(path)]
+        expected = {"correct": labels.count("correct"), "wrong": labels.count("incorrect"),
+                    "abstain": labels.count("not_attempted")}
+        got = _counts(data, model=path.stem)
+        assert {k: got.get(k, 0) for k in expected} == expected, path.name
+    assert data.items["gold"].isna().all()  # the model's reply in `answer` is never the gold answer
+
+
+def test_simple_evals_ru_mmlu_matches_the_readme_tally() -> None:
+    """The repository's README shows 61 correct and 139 errors for yandexgpt_4_lite on mmlu-pro."""
+    data = rescore.load(corpus("simple_evals_ru") / "mmlu")
+    counts = _counts(data, model="07_yandexgpt_4_lite")
+    assert counts["correct"] == 61 and sum(counts.values()) == 200
+    assert counts.get("wrong", 0) + counts.get("abstain", 0) == 139
+    assert set(data.items["benchmark"]) == {"mmlu"}
+
+
+# ---- IFEval (google-research instruction_following_eval) ----------------------------------------
+def test_ifeval_lowvram_prompt_level_verdicts() -> None:
+    folder = corpus("ifeval_lowvram")
+    data = rescore.load(folder)
+    for variant in ("strict", "loose"):
+        records = _records(folder / f"eval_results_{variant}.jsonl")
+        followed = sum(bool(r["follow_all_instructions"]) for r in records)
+        counts = _counts(data, benchmark=f"ifeval_{variant}")
+        assert counts["correct"] == followed and sum(counts.values()) == len(records) == 50
+    runs = data.runs
+    assert (runs["producer_accuracy"].round(6) == (runs["n_correct"] / runs["items"]).round(6)).all()
+
+
+# ---- MMLU-Pro official script (a fork's eval_results), with foreign files -----------------------
+def test_mmlu_pro_fork_matches_its_summaries_and_shows_unequal_coverage() -> None:
+    folder = corpus("mmlu_pro_okuvshynov")
+    result = invoke("inspect", str(folder), "-f", "json", "--examples", "0")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    by_file = {Path(r["path"]).name: r for r in doc["summary"]}
+    for name, summary in (("business_result.json", "business_summary.json"),
+                          ("computer science_result.json", "computer science_summary.json")):
+        row = by_file[name]
+        produced = next(iter(json.loads(next(folder.rglob(summary)).read_text()).values()))
+        assert (row["correct"], row["wrong"]) == (int(produced["corr"]), int(produced["wrong"]))
+        assert row["verdict"].startswith("match")
+    kinds = {k["kind"] for k in doc["skipped_kinds"]}
+    assert "a table without result columns" in kinds  # psychology_result_metrics.csv, a length table
+    board = json.loads(invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json").stdout)
+    coverage = {g["model"]: round(g["coverage"], 4) for g in board["groups"]}
+    assert sorted(coverage.values()) == [round(18 / 53, 4), round(35 / 53, 4)]  # two categories, one benchmark
+    assert board["provenance"]["warnings"]
+    aligned = invoke("leaderboard", str(folder), "-t", "0", "--common-items")
+    assert aligned.exit_code == 3 and "no benchmark has an item that all of its models have" in aligned.stderr
+
+
+def test_the_whole_corpus_in_one_walk() -> None:
+    """All sources at once: nothing unreadable, every producer number that exists matches."""
+    roots = {corpus(s).parent for s in ("simple_evals_ru", "ifeval_lowvram", "mmlu_pro_okuvshynov")}
+    assert len(roots) == 1
+    result = invoke("inspect", str(roots.pop()), "-f", "json", "--examples", "0")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert not doc["unreadable"] and len(doc["summary"]) == 13
+    assert all(not r["verdict"].startswith("mismatch") for r in doc["summary"])
+    assert {r["producer"] for r in doc["summary"]} == {"generic", "ifeval", "mmlu_pro"}

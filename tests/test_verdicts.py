@@ -1,0 +1,386 @@
+"""Issue 16: every shape of a producer's verdict read right, unscored runs unranked, marks only where they mean
+something (points 1, 5, 11 and 12). Producer-specific cases live beside each adapter's own tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rescore
+from rescore.errors import InputError
+from rescore.read.options import LoadOptions
+from rescore.read.per_file import read_one
+
+from .conftest import ROOT, invoke, real_data, write_jsonl
+from .test_adapter_inspect_ai import _header, _sample, write_deflate_eval, write_json_log
+
+REAL = ROOT / "tests" / "fixtures" / "real" / "inspect_ai_repo_logs"
+SCICODE = [  # SciCode's scorer returns a dict per problem (inspect_evals/scicode)
+    {"Problem Correctness": 1, "Total Correct": 3, "Total Steps": 3},
+    {"Problem Correctness": 0, "Total Correct": 1, "Total Steps": 3},
+    {"Problem Correctness": 0, "Total Correct": 0, "Total Steps": 2},
+]
+
+
+def _log(tmp_path: Path, values: list[Any], *, kind: str = "json", scorers: tuple[str, ...] = ("scicode_scorer",),
+         scores: list[dict] | None = None) -> Path:
+    samples = [_sample(i + 1, v, f"reply {i}", scorer=scorers[0], target="x",
+                       scores=scores[i] if scores else None) for i, v in enumerate(values)]
+    header = _header(task="inspect_evals/scicode", scorers=scorers)
+    if kind == "json":
+        return write_json_log(tmp_path / "scicode.json", header, samples)
+    return write_deflate_eval(tmp_path / "scicode.eval", header, samples)
+
+
+def _outcomes(path: Path, **kwargs: Any) -> list[str]:
+    return read_one(path, "inspect_ai", LoadOptions(**kwargs)).items["outcome"].tolist()
+
+
+# -- point 1: inspect_ai scores of every shape ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_dict_scores_need_a_key_and_the_error_lists_the_keys(tmp_path: Path, kind: str) -> None:
+    path = _log(tmp_path, SCICODE, kind=kind)
+    with pytest.raises(InputError) as err:
+        _outcomes(path)
+    assert "Problem Correctness, Total Correct, Total Steps" in str(err.value) and "--score-key" in str(err.value)
+    result = invoke("leaderboard", str(path))
+    assert result.exit_code == 3 and "Problem Correctness, Total Correct, Total Steps" in result.stderr
+    shown = invoke("inspect", str(path))  # `rescore inspect` shows the keys it saw (in its report or its error)
+    assert "Problem Correctness, Total Correct, Total Steps" in " ".join((shown.stdout + shown.stderr).split())
+    assert _outcomes(path, score_key="Problem Correctness") == ["correct", "wrong", "wrong"]
+    board = invoke("leaderboard", str(path), "--score-key", "Problem Correctness", "-f", "json", "-q")
+    group = json.loads(board.stdout)["groups"][0]
+    assert (group["n_correct"], group["n_wrong"]) == (1, 2)
+    # a count entry is a number above 1: say which scores pass
+    with pytest.raises(InputError, match=r"outside 0\.\.1"):
+        _outcomes(path, score_key="Total Correct")
+    assert _outcomes(path, score_key="Total Correct", pass_score=1) == ["correct", "correct", "wrong"]
+    with pytest.raises(InputError, match="'Nope' is not in this dict score"):
+        _outcomes(path, score_key="Nope")
+    notes = read_one(path, "inspect_ai", LoadOptions(score_key="Problem Correctness")).info.notes
+    assert any("3 score value(s) are dicts (keys Problem Correctness, Total Correct, Total Steps)" in n for n in notes)
+
+
+def test_scalar_shapes_float_int_bool_string(tmp_path: Path) -> None:
+    path = _log(tmp_path, [1.0, 0.0, 0.5, 1, 0, True, False, "C", "I", "P", "N", "yes", "0.25"])
+    assert _outcomes(path) == ["correct", "wrong", "partial", "correct", "wrong", "correct", "wrong", "correct",
+                               "wrong", "partial", "abstain", "correct", "partial"]
+    # --pass-score binarises every number (and numeric strings)
+    binar = _outcomes(path, pass_score=0.5)
+    assert binar[:5] == ["correct", "wrong", "correct", "correct", "wrong"] and binar[-1] == "wrong"
+    bad = _log(tmp_path, ["B+"])
+    with pytest.raises(InputError, match="not a grade"):
+        _outcomes(bad)
+
+
+def test_list_scores_take_an_index(tmp_path: Path) -> None:
+    path = _log(tmp_path, [[1, 0], [0, 1]])
+    with pytest.raises(InputError, match=r"--score-key INDEX \(0..1\)"):
+        _outcomes(path)
+    assert _outcomes(path, score_key="1") == ["wrong", "correct"]
+    with pytest.raises(InputError, match="not an index"):
+        _outcomes(path, score_key="5")
+
+
+def test_several_scorers_chosen_with_scorer_and_unknown_is_an_error(tmp_path: Path) -> None:
+    scores = [{"match": {"value": "C"}, "judge": {"value": {"correct": 0, "incorrect": 0, "not_attempted": 1}}},
+              {"match": {"value": "I"}, "judge": {"value": {"correct": 1, "incorrect": 0, "not_attempted": 0}}}]
+    path = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores)
+    first = read_one(path, "inspect_ai", LoadOptions())
+    assert first.items["outcome"].tolist() == ["correct", "wrong"]
+    assert any("the first of match, judge" in n for n in first.info.notes)  # the ambiguity is listed
+    assert _outcomes(path, scorer="judge") == ["abstain", "correct"]
+    result = invoke("leaderboard", str(path), "--scorer", "acc_norm")
+    assert result.exit_code == 2 and "available: match, judge" in result.stderr
+
+
+@pytest.mark.real_data
+def test_real_float_scores_and_the_rescored_log() -> None:
+    # closeness_log returns a float (inspect_ai's own test log); the cross-check with inspect's accuracy holds
+    result = read_one(REAL / "log_message_deduplication.eval", "inspect_ai", LoadOptions())
+    assert result.items["outcome"].tolist() == ["wrong"]
+    [agg] = result.info.producer_metrics["aggregates"]
+    assert agg["accuracy"] == 0.0 and agg["label"] == "inspect_ai closeness_log/accuracy"
+    # the same 10 samples scored by `inspect score` (C 8, I 2; accuracy 0.8 in the header)
+    scored = read_one(REAL / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval", "inspect_ai",
+                      LoadOptions())
+    assert scored.items["outcome"].value_counts().to_dict() == {"correct": 8, "wrong": 2}
+    [agg] = scored.info.producer_metrics["aggregates"]
+    assert agg["accuracy"] == pytest.approx(0.8)
+
+
+# -- point 5: unscored runs are not ranked -----------------------------------------------------------------
+
+
+@pytest.mark.real_data
+def test_real_unscored_log_is_not_ranked_and_alone_exits_3() -> None:
+    unscored = real_data("inspect_ai", "2025-02-11T15-17-00-05-00_popularity_dPiJifoWeEQBrfWsAopzWr.eval")
+    alone = invoke("leaderboard", str(unscored))
+    assert alone.exit_code == 3
+    assert "nothing is scored: openai/gpt-4o-mini on popularity: the producer scored nothing" in alone.stderr
+    scored = REAL / "2025-02-11T15-18-04-05-00_popularity_mj7khqpMM4GBCfVQozKgzB.eval"
+    both = invoke("leaderboard", str(unscored), str(scored), "-f", "json", "-q")
+    assert both.exit_code == 0
+    doc = json.loads(both.stdout)
+    assert [g["model"] for g in doc["groups"]] == ["openai/gpt-4o-mini [2025-02-11T20-18-04_mj7khqpMM4GBCfVQozKgzB]"]
+    [run] = doc["unscored"]
+    assert run["model"].endswith("[2025-02-11T20-17-00_dPiJifoWeEQBrfWsAopzWr]") and run["n"] == 10
+    assert all(r["model"] == doc["groups"][0]["model"] for r in doc["rows"])  # no rank, no marks for it
+    table = invoke("leaderboard", str(unscored), str(scored), "-q")
+    assert "unscored" in table.stdout and "-9.000" not in table.stdout
+    markdown = invoke("leaderboard", str(unscored), str(scored), "-q", "-f", "markdown")
+    assert "| unscored |" in markdown.stdout
+
+
+def test_table_without_grades_or_predictions_is_unscored(tmp_path: Path) -> None:
+    rows = [{"model": m, "benchmark": "qa", "item_id": str(i), "response": "text", "correct": c}
+            for m, c in (("a/graded", True), ("b/ungraded", None)) for i in range(4)]
+    path = write_jsonl(tmp_path / "t.jsonl", rows)
+    board = rescore.leaderboard(rescore.load(path))
+    assert board.groups["model"].tolist() == ["a/graded"]
+    assert board.unscored["model"].tolist() == ["b/ungraded"]
+
+
+# -- point 12: no ≈ for pairs sharing no items ------------------------------------------------------------
+
+
+def test_no_paired_mark_for_models_sharing_no_items(tmp_path: Path) -> None:
+    # 18/30 against 15/30: close, so a paired test on shared items would not separate them
+    rows = ([{"model": "a/one", "benchmark": "qa", "item_id": str(i), "correct": i % 5 < 3} for i in range(30)]
+            + [{"model": "b/two", "benchmark": "qa", "item_id": str(100 + i), "correct": i % 2 == 0}
+               for i in range(30)])
+    path = write_jsonl(tmp_path / "disjoint.jsonl", rows)
+    doc = json.loads(invoke("leaderboard", str(path), "-f", "json", "-q").stdout)
+    assert not any(r["overlaps_above"] for r in doc["rows"])
+    assert "share no items" in doc["provenance"]["ties"]
+    table = invoke("leaderboard", str(path), "-q")
+    assert "≈" not in table.stdout.split("S(0) is accuracy")[0]
+    assert "no ≈ between models that share no items" in " ".join(table.stdout.split())
+    # with shared items the paired test still marks a close pair
+    shared = [dict(r, item_id=str(int(r["item_id"]) % 100)) for r in rows]
+    close = json.loads(invoke("leaderboard", str(write_jsonl(tmp_path / "shared.jsonl", shared)), "-f", "json",
+                              "-q").stdout)
+    assert any(r["overlaps_above"] for r in close["rows"]) and "share no items" not in close["provenance"]["ties"]
+
+
+# -- point 10: --metric for lm-eval, no pooling by name, --latest says when it keeps less -------------------
+
+
+def _mc_file(folder: Path) -> Path:
+    from .test_adapter_lm_eval import TS1, mc_line
+
+    folder.mkdir(parents=True, exist_ok=True)
+    # the choices: "a" (1 char) and "ééééé" (5 chars, 10 UTF-8 bytes); target 1
+    lines = [mc_line(0, ["a", "ééééé"], [-2.0, -6.0], 1, {"acc": 0.0, "acc_norm": 1.0, "acc_bytes": 1.0}),
+             mc_line(1, ["a", "ééééé"], [-1.0, -8.0], 1, {"acc": 0.0, "acc_norm": 0.0, "acc_bytes": 1.0})]
+    return write_jsonl(folder / f"samples_hellaswag_{TS1}.jsonl", lines)
+
+
+def test_lm_eval_metric_chooses_the_option_and_unknown_names_are_errors(tmp_path: Path) -> None:
+    path = _mc_file(tmp_path / "org__m")
+    by_metric = {m: rescore.load(path, metric=m).items for m in ("acc", "acc_norm", "acc_bytes")}
+    assert by_metric["acc"]["outcome"].tolist() == ["wrong", "wrong"]
+    assert by_metric["acc"]["prediction"].tolist() == ["0", "0"]  # raw log-likelihood: "a"
+    assert by_metric["acc_norm"]["outcome"].tolist() == ["correct", "wrong"]
+    assert by_metric["acc_norm"]["prediction"].tolist() == ["1", "0"]  # -6/5 > -2/1; -8/5 < -1/1
+    assert by_metric["acc_bytes"]["prediction"].tolist() == ["1", "1"]  # -6/10, -8/10 beat -2, -1
+    default = rescore.load(path)
+    assert default.items["outcome"].tolist() == ["wrong", "wrong"]  # the first metric, said in a note
+    assert any("graded by acc (the task's first metric)" in n and "acc_norm, acc_bytes" in n for n in default.notes)
+    # --scorer acc_norm used to return the acc counts silently; now it acts, and a missing name refuses
+    scorer = invoke("leaderboard", str(path), "--scorer", "acc_norm", "-f", "json", "-q")
+    assert json.loads(scorer.stdout)["groups"][0]["n_correct"] == 1
+    missing = invoke("leaderboard", str(path), "--metric", "exact_match")
+    assert missing.exit_code == 2 and "its lines have: acc, acc_norm, acc_bytes" in missing.stderr
+
+
+@pytest.mark.real_data
+def test_real_lm_eval_slice_is_not_pooled_with_official_mmlu_pro() -> None:
+    data = rescore.load([real_data("lm_eval", "llama3.1-pro16-0827-Inst_mmlu_pro"), real_data("mmlu_pro_official")])
+    sizes = data.items.groupby("benchmark").size().to_dict()
+    assert sizes == {"mmlu_pro (lm_eval)": 30, "mmlu_pro (mmlu_pro)": 700}
+    assert any("read from 2 producers (lm_eval, mmlu_pro)" in n for n in data.notes)
+    alone = rescore.load(real_data("mmlu_pro_official"))  # one producer: the name is unchanged
+    assert set(alone.items["benchmark"]) == {"mmlu_pro"}
+
+
+def _run(tmp_path: Path, name: str, created: str, n: int) -> Path:
+    header = _header()
+    header["eval"].update(created=created, eval_id=name)
+    samples = [_sample(i, "C", "ANSWER: A", answer="A") for i in range(n)]
+    return write_json_log(tmp_path / f"{name}.json", header, samples)
+
+
+def test_latest_says_when_the_kept_run_is_smaller(tmp_path: Path) -> None:
+    full = _run(tmp_path, "full", "2025-01-01T00:00:00+00:00", 40)
+    partial = _run(tmp_path, "partial", "2025-02-01T00:00:00+00:00", 18)
+    for need_items in (True, False):  # items and counts mode say the same
+        data = rescore.load([full, partial], latest=True, need_items=need_items)
+        assert any("kept the latest (2025-02-01T00-00-00_partial)" in n
+                   and "smaller than the dropped 2025-01-01T00-00-00_full (40 rows): 18 rows kept" in n
+                   for n in data.notes), data.notes
+    data = rescore.load([full, partial], latest=True)
+    assert len(data.items) == 18
+    later_full = _run(tmp_path, "later", "2025-03-01T00:00:00+00:00", 40)
+    bigger = rescore.load([partial, later_full], latest=True)
+    assert not any("smaller" in n for n in bigger.notes)
+
+
+# -- point 11: the producer's verdict stands where its scale knows abstention -------------------------------
+
+
+def test_scale_without_abstention_phrases_apply_and_the_note_says_what_the_judge_gave(tmp_path: Path) -> None:
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    path = write_wildbench(tmp_path, [_rec("s1", "9"), _rec("s2", "3", output="I don't know."),
+                                      _rec("s3", "2", output="I'm not sure."), _rec("s4", "8", output="I don't know."),
+                                      _rec("s5", "4")])
+    data = rescore.load(path)
+    assert data.items.set_index("item_id")["outcome"].to_dict() == {
+        "s1": "correct", "s2": "abstain", "s3": "abstain", "s4": "correct", "s5": "wrong"}
+    assert any("2 reply(ies) say \"I don't know\"" in n and "(score: count 2: 1, 3: 1)" in n for n in data.notes)
+    assert any("1 reply(ies) with an abstention phrase were scored at or above the pass score (score: count 8: 1)"
+               in n for n in data.notes)
+
+
+@pytest.mark.real_data
+def test_real_wildbench_phrase_reply_the_judge_passed_is_named() -> None:
+    data = rescore.load(real_data("wildbench"))
+    assert any("1 reply(ies) with an abstention phrase were scored at or above the pass score (score: count 8: 1)"
+               in n for n in data.notes)
+
+
+def test_inspect_letter_grades_stand_and_disagreements_are_counted(tmp_path: Path) -> None:
+    samples = [_sample(1, "I", "I don't know.", scorer="match"), _sample(2, "N", "no idea", scorer="match"),
+               _sample(3, "I", "Paris", scorer="match"), _sample(4, 0, "I don't know.", scorer="match")]
+    path = write_json_log(tmp_path / "l.json", _header(scorers=("match",)), samples)
+    items = read_one(path, "inspect_ai", LoadOptions()).items.set_index("item_id")
+    # I stays wrong (C/I/P/N has N); the number 0 has no abstention category, so phrases decide there
+    assert items["outcome"].to_dict() == {"1": "wrong", "2": "abstain", "3": "wrong", "4": "abstain"}
+    assert items.loc["1", "rule"] == "explicit grade; abstention phrase disagrees"
+    shown = json.loads(invoke("inspect", str(path), "-f", "json").stdout)["files"][0]["rules"]
+    assert {"outcome": "wrong", "rule": "explicit grade; abstention phrase disagrees", "count": 1} in shown
+    explain = invoke("leaderboard", str(path), "--explain", "-q")
+    assert "abstention phrase disagrees" in " ".join(explain.stdout.split())
+
+
+def test_swebench_ambiguous_failures_are_invalid_and_named(tmp_path: Path) -> None:
+    from .test_adapter_swebench import _report
+    from .test_adapter_swebench import _write as write_report
+
+    report = _report()
+    report["ambiguous_failure_ids"] = ["u1"]
+    report["infra_failure_ids"] = []
+    items = rescore.load(write_report(tmp_path, report)).items.set_index("item_id")
+    assert items.loc["u1", "outcome"] == "invalid"
+    assert items.loc["u1", "rule"] == "ambiguous evaluator failure (ambiguous_failure_ids)"
+    notes = rescore.load(write_report(tmp_path, report)).notes
+    assert any("ambiguous_failure_ids (a non-standard field of this harness) lists 1 instance(s)" in n
+               and "1 verdict(s) changed from the other lists: u1" in n for n in notes)
+    assert not any("infra_failure_ids" in n for n in notes)  # an empty list says nothing
+
+
+@pytest.mark.real_data
+def test_real_math_cut_before_final_answer_is_invalid() -> None:
+    path = real_data("lm_eval_table2", "SOLAR-10.7B-Instruct_math_hard",
+                     "samples_leaderboard_math_algebra_hard_2024-11-14T16-01-56.818889.jsonl")
+    data = rescore.load(path)
+    assert data.items["outcome"].value_counts().to_dict() == {"invalid": 38, "wrong": 2}
+    assert any("38 of 40 answer(s) never reach \"Final Answer\"" in n for n in data.notes)
+    counted = rescore.load(path, need_items=False)  # counts mode agrees
+    assert int(counted.item_counts.loc[counted.item_counts["outcome"] == "invalid", "count"].sum()) == 38
+
+
+# -- real MMLU-Pro files with stored random letters (tests/fixtures/real/mmlu_pro_stored_letters) -----------
+
+STORED = ROOT / "tests" / "fixtures" / "real" / "mmlu_pro_stored_letters"
+_FIRST = r"answer is \(?([A-J])\)?"
+_SECOND = r".*[aA]nswer:\s*([A-J])"
+_FINAL = r"\b[A-J]\b(?!.*\b[A-J]\b)"
+
+
+def _official(text: str) -> tuple[str | None, int]:
+    """The official extractor written out again (compute_accuracy.py), independent of rescore's copy."""
+    import re
+
+    for stage, pattern in ((1, _FIRST), (2, _SECOND)):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1), stage
+    match = re.search(_FINAL, text, re.DOTALL)
+    return (match.group(0), 3) if match else (None, 0)
+
+
+@pytest.mark.parametrize(("name", "key", "expected"), [
+    ("DeepSeek-Coder-V2", "model_outputs", {"baked": 14, "lone": 8, "null": 11, "strays": 4}),
+    ("mathstral-7B", "generated_text", {"baked": 8, "lone": 0, "null": 0, "strays": 0}),
+])
+def test_real_stored_random_letters_are_invalid(name: str, key: str, expected: dict[str, int]) -> None:
+    path = STORED / f"model_outputs_{name}_5shots.sel.json"
+    raw = json.loads(path.read_text())
+    records = [r for r in raw if isinstance(r, dict)]
+    found = {"baked": sum(1 for r in records if r["pred"] and _official(r[key])[0] is None),
+             "lone": sum(1 for r in records if r["pred"] and _official(r[key])[0] not in (None, r["pred"])),
+             "null": sum(r["pred"] is None for r in records), "strays": len(raw) - len(records)}
+    assert found == expected  # PROVENANCE.md's counts, from the files' own fields
+    data = rescore.load(path)
+    rules = data.items["rule"].value_counts()
+    outcomes = data.items["outcome"].value_counts()
+    assert len(data.items) == len(records)
+    # a stored letter the text does not hold is invalid (or an abstention when the output ends in one)
+    random_letter = int(rules.get("no answer in text (stored letter was the random fallback)", 0))
+    unconfirmed = int(rules.get("no answer stated in text (stored letter unconfirmed)", 0))
+    final_abstain = int(rules.get("abstention phrase (final answer)", 0))
+    assert random_letter + unconfirmed + final_abstain + int(rules.get("extraction failure", 0)) + int(
+        rules.get("no answer (output cut off)", 0)) == expected["baked"] + expected["lone"] + expected["null"]
+    ordinary = [r for r in records if r["pred"] and _official(r[key])[0] == r["pred"]]
+    assert int(outcomes.get("correct", 0)) == sum(r["pred"] == r["answer"] for r in ordinary)
+    assert int(outcomes.get("wrong", 0)) == sum(r["pred"] != r["answer"] for r in ordinary)
+    if expected["strays"]:  # named, not only counted
+        assert any('skipped 4 top-level element(s) that are not records: [2] "other", [3] "total", [4] "chemistry"'
+                   in n for n in data.notes)
+    # --no-reextract keeps the stored letters: the random ones count as answers again
+    plain = rescore.load(path, reextract=False).items["outcome"].value_counts()
+    assert int(plain.get("invalid", 0)) + int(plain.get("abstain", 0)) <= expected["null"]
+
+
+@pytest.mark.real_data
+def test_real_simpleqa_grader_verdict_stands_and_explain_lists_the_disagreements() -> None:
+    folder = real_data("simpleqa_thirdparty_eyalbenba")
+    path = folder / "tavily_advanced_advanced_results.first1000.jsonl"
+    raw = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    items = rescore.load(path).items
+    # PROVENANCE: A 617, B 169, C 214 in the slice; the grader's letters are the outcomes, exactly
+    assert items["outcome"].value_counts().to_dict() == {"correct": 617, "wrong": 169, "abstain": 214}
+    assert sum(r["grade"] == "B" for r in raw) == 169
+    disagree = items[items["rule"] == "explicit grade; abstention phrase disagrees"]
+    assert len(disagree) == 2 and set(disagree["outcome"]) == {"wrong"}
+    shown = invoke("leaderboard", str(path), "--explain", "-q")
+    text = " ".join(shown.stdout.split())
+    assert "abstention phrases disagree (2 item(s))" in text
+    assert all(item in text for item in disagree["item_id"])
+
+
+def test_lm_eval_predict_only_run_is_unscored(tmp_path: Path) -> None:
+    from .test_adapter_lm_eval import TS1, gen_line
+
+    folder = tmp_path / "org__pred-only"
+    folder.mkdir()
+    lines = []
+    for i, (raw, target) in enumerate([("4", "4"), ("5", "7"), ("I don't know.", "3")]):
+        line = gen_line(i, raw, raw, target, 0, "none")
+        del line["exact_match"]
+        line.update(bypass=None, metrics=["bypass"])
+        lines.append(line)
+    path = write_jsonl(folder / f"samples_arith_{TS1}.jsonl", lines)
+    for need_items in (True, False):
+        data = rescore.load(path, need_items=need_items)
+        assert any("predict-only run (metric 'bypass')" in n for n in data.notes)
+        with pytest.raises(InputError, match="nothing is scored: org/pred-only on arith: the producer scored nothing"):
+            rescore.leaderboard(data)
