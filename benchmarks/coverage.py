@@ -393,6 +393,49 @@ def print_tables(rows: list[dict], grid: Grid) -> None:
         out("|---:|---:|---:|")
         for r in co:
             out(f"| {r['n']} | {r['reps']} | {pct(r['coverage'])}±{pct(r['mc_error'])} |")
+    print_targets(rows)
+
+
+def target_lines(rows: list[dict]) -> list[str]:
+    """MET / MISSED for every target of issue 20, for rescore's default methods (score without
+    clusters, score-deff with them; the paired test as the leaderboard runs it)."""
+    lines = []
+
+    def judge(name: str, ok: bool, detail: str) -> None:
+        lines.append(f"- {'MET' if ok else 'MISSED'}: {name} ({detail})")
+
+    for part, method, key, at in (("independent", "score", "n", 30), ("clustered", "score-deff", "G", 10)):
+        mine = [r for r in rows if r["part"] == part and r["method"] == method]
+        if not mine:
+            continue
+        big = [r for r in mine if r[key] >= at]
+        within = sum(abs(r["coverage"] - LEVEL) <= 0.015 for r in big)
+        worst = min(mine, key=lambda r: r["coverage"])
+        judge(f"{part} ({method}): every cell with {key} >= {at} within 95 +/- 1.5 %", within == len(big),
+              f"{within}/{len(big)} cells")
+        judge(f"{part} ({method}): no cell below 90 %", worst["coverage"] >= 0.90,
+              f"lowest {pct(worst['coverage'])} % at {key}={worst[key]}, t={worst['t']:g}, {worst['mix']}")
+    paired = [r for r in rows if r["part"] == "paired" and r["method"].startswith("rescore")]
+    if paired:
+        big = [r for r in paired if r["n"] >= 30]
+        within = sum(abs(r["type1"] - 0.05) <= 0.01 for r in big)
+        judge("paired test: type I error within 5 +/- 1 % (cells with n >= 30)", within == len(big),
+              f"{within}/{len(big)} cells; range {pct(min(r['type1'] for r in paired))}-"
+              f"{pct(max(r['type1'] for r in paired))} %")
+        judge("paired test: type I error never above 6 %", max(r["type1"] for r in paired) <= 0.06,
+              f"highest {pct(max(r['type1'] for r in paired))} %")
+    cross = [r for r in rows if r["part"] == "crossover"]
+    if cross:
+        within = sum(abs(r["coverage"] - LEVEL) <= max(0.015, 2 * r["mc_error"]) for r in cross)
+        judge("crossover t*: coverage within 95 +/- 1.5 % (or 2 Monte Carlo errors)", within == len(cross),
+              ", ".join(f"n={r['n']}: {pct(r['coverage'])} %" for r in cross))
+    return lines
+
+
+def print_targets(rows: list[dict]) -> None:
+    print("\n### Targets (issue 20)\n")
+    for line in target_lines(rows):
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
