@@ -353,8 +353,12 @@ def test_slider_data_reproduces_the_board(runs: Path) -> None:
                         assert row["se"] != row["se"]
                     else:
                         assert (m["f"] * quad) ** 0.5 == pytest.approx(row["se"], rel=1e-9)
+                    # issue 20: the interval the script shows is the board's (score, CR2 ...), not a normal one
+                    k = doc["grid"].index(t)
+                    assert m["u"][k] == pytest.approx(row["ci_high"] - row["score"], abs=2e-9, nan_ok=True)
+                    assert m["d"][k] == pytest.approx(row["score"] - row["ci_low"], abs=2e-9, nan_ok=True)
             assert len(block["pairs"]) == len(order) * (len(order) - 1) // 2  # every pair shares items here
-        assert board.se_method == ("clt" if cluster == "auto" else "clustered:subset")
+        assert board.se_method == ("score" if cluster == "auto" else "clustered:subset+score-deff")
 
 
 @needs_mpl

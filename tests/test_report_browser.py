@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import rescore
+from rescore.report.layout import wider_half
 
 from .conftest import invoke
 
@@ -75,7 +76,7 @@ def cli_rows(src: Path, args: list[str], t: float, ts: list[float]) -> dict[str,
     out: dict[str, list[dict[str, str]]] = {}
     rows = board.rows[board.rows["t"] == t]
     for r in rows.sort_values(["benchmark", "rank", "model"], kind="stable").to_dict("records"):
-        change, half = int(r["rank_change"]), r["ci_high"] - r["score"]
+        change, half = int(r["rank_change"]), wider_half(r["score"], r["ci_low"], r["ci_high"])
         out.setdefault(r["benchmark"], []).append({
             "model": r["model"], "score": f"{r['score']:+.3f}", "half": "±–" if half != half else f"±{half:.3f}",
             "rank": f"#{r['rank']}", "move": f" ▲{change}" if change > 0 else (f" ▼{-change}" if change < 0 else ""),

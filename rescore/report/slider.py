@@ -31,6 +31,7 @@ import pandas as pd
 
 from rescore.score.intervals import z_value
 from rescore.score.leaderboard import Leaderboard
+from rescore.score.rule import penalty
 
 T_MAX = 0.99  # the slider's right end: S(t) falls towards -inf as t -> 1
 
@@ -54,9 +55,41 @@ def _count_scatter(c: float, w: float, a: float) -> np.ndarray:
     return np.diag(m) - (np.outer(m, m) / n if n > 0 else 0.0)
 
 
+def slider_grid(board: Leaderboard) -> np.ndarray:
+    """Every t the slider can take (its 0.01 steps) and every listed target up to :data:`T_MAX`."""
+    listed = [t for t in board.thresholds if t <= T_MAX]
+    return np.unique(np.concatenate([np.round(np.arange(0, 100) / 100.0, 2), listed, [0.0]]))
+
+
+def _offsets(board: Leaderboard, bench: str, model: str, grid: np.ndarray) -> tuple[list[float], list[float]]:
+    """(high - S, S - low) at every grid t, by the board's interval method (issue 20: the script
+    cannot redo a score interval, and a normal one would print ±0 for 3 of 3 right)."""
+    g = board.groups[(board.groups["benchmark"] == bench) & (board.groups["model"] == model)].iloc[0]
+    low, high = board.intervals_at(bench, model, grid)
+    c, w, a, n = (float(g[k]) for k in ("C", "W", "A", "n"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (c - w * penalty(grid) + board.policy.idk_credit * a) / n
+    return [round(float(x), 9) for x in high - s], [round(float(x), 9) for x in s - low]
+
+
+def _exact_p(board: Leaderboard, pair: Any, grid: np.ndarray) -> dict[str, float]:
+    """The pair's p-values where rescore's paired test is not the normal one the script computes
+    (the exact sign-flip test when few units differ or all differ alike, Student t for clusters),
+    keyed by grid index: the ≈ marks then follow the CLI's at every t."""
+    from rescore.score.compare import p_two_sided
+
+    credit = board.policy.idk_credit
+    exact = pair.p_values(grid, credit)
+    diff, se = pair.diff_se(grid, credit)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normal = p_two_sided(diff, se)
+    return {str(k): float(p) for k, (p, q) in enumerate(zip(exact, normal, strict=True))
+            if p == p and not (q == q and abs(p - q) <= 1e-12 * max(1.0, abs(q)))}
+
+
 def cluster_mode(board: Leaderboard) -> str:
     """The ``--cluster`` mode the board's SEs used, read back from its method name."""
-    return board.se_method.split(":", 1)[1] if board.se_method.startswith("clustered:") else "none"
+    return board.se_method.split("+")[0].split(":", 1)[1] if board.se_method.startswith("clustered:") else "none"
 
 
 def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_items: Any | None) -> dict[str, Any]:
@@ -65,6 +98,7 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
     index = {m: i for i, m in enumerate(order)}
     by_name = {m: k for k, m in enumerate(sorted(order, key=str))}
     clustered = board.se_method.startswith("clustered:")
+    grid = slider_grid(board)
     per_model: dict[str, tuple[list[float], float | None]] = {}
     if bench_items is not None:
         for k, model in enumerate(bench_items.models):
@@ -88,7 +122,9 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
         scatter, factor = per_model.get(model, (None, None))
         if scatter is None:  # items or counts only: the scatter follows from the counts
             scatter, factor = _scatter6(_count_scatter(c, w, a)), _factor(n, None)
-        models.append({"c": c, "w": w, "a": a, "n": n, "f": factor, "s": scatter, "o": by_name[model]})
+        up, down = _offsets(board, bench, model, grid)
+        models.append({"c": c, "w": w, "a": a, "n": n, "f": factor, "s": scatter, "o": by_name[model],
+                       "u": up, "d": down})
     pairs = []
     shown = False
     if bench_items is not None and board.tie_method.startswith("paired") and len(bench_items.models) > 1:
@@ -108,7 +144,7 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
             pair = bench_items.pair(i, j)
             n = float(pair.n)
             if n == 0:  # nothing shared: untestable, so "not called different" (as the CLI's marks)
-                pairs.append([index[a_name], index[b_name], None, None, None, None, 0, 0, 0, 0, 0, 0])
+                pairs.append([index[a_name], index[b_name], None, None, None, None, 0, 0, 0, 0, 0, 0, {}])
                 continue
             mean = pair.mean()
             kinds, counts = pair.unit_table
@@ -116,7 +152,8 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
             resid = kinds[:, :3] - kinds[:, 3:4] * mean[None, :]
             scatter = (resid * weights[:, None]).T @ resid
             factor = _factor(n, None if pair.clusters is None else float(weights.sum()))
-            pairs.append([index[a_name], index[b_name], *map(float, mean), factor, *_scatter6(scatter)])
+            pairs.append([index[a_name], index[b_name], *map(float, mean), factor, *_scatter6(scatter),
+                          _exact_p(board, pair, grid)])
     for m, model in zip(models, order, strict=True):
         m["p"] = bench_items is not None and model in set(bench_items.models)
     return {"models": models, "pairs": pairs, "shown": shown}
@@ -161,6 +198,7 @@ def payload(board: Leaderboard, items: pd.DataFrame | None, orders: dict[str, li
         "paired": board.tie_method.startswith("paired"),
         "thresholds": list(board.thresholds),
         "top": top or 0,
+        "grid": [float(t) for t in slider_grid(board)],
         "benchmarks": [benchmark_payload(board, bench, order, benches.get(bench)) for bench, order in orders.items()],
     }
 
@@ -246,19 +284,29 @@ SCRIPT = r"""
     });
     return B.pairs.filter(function (q) { return keys[Math.min(q[0], q[1]) + "," + Math.max(q[0], q[1])]; });
   }
+  function at(t) {  /* the grid index of t: the slider's steps and the listed targets are all on it */
+    var best = 0;
+    for (var k = 1; k < D.grid.length; k++) { if (Math.abs(D.grid[k] - t) < Math.abs(D.grid[best] - t)) { best = k; } }
+    return best;
+  }
+  function num(x) { return x === null ? NaN : x; }
   function state(B, t) {
-    var v = [1, -penalty(t), D.credit], M = B.models, O = ordering(B, t);
+    var v = [1, -penalty(t), D.credit], M = B.models, O = ordering(B, t), g = at(t);
     var score = O.score, rank = O.rank, order = O.order;
-    var half = M.map(function (m) { return D.z * se(m.f, m.s, v); });
+    /* the interval by the board's method (score, t, clt ...), computed in Python on the grid */
+    var up = M.map(function (m) { return num(m.u[g]); }), down = M.map(function (m) { return num(m.d[g]); });
+    var half = M.map(function (m, i) { return isNaN(up[i]) || isNaN(down[i]) ? NaN : Math.max(up[i], down[i]); });
     var pairs = family(B, t), p = {}, raw = pairs.map(function (q) {
-      return pValue(v[0] * q[2] + v[1] * q[3] + v[2] * q[4], se(q[5], q.slice(6), v));
+      var exact = q[12] && q[12][String(g)];  /* the exact or Student p where the CLI uses one */
+      if (exact !== undefined && exact !== null) { return exact; }
+      return pValue(v[0] * q[2] + v[1] * q[3] + v[2] * q[4], se(q[5], q.slice(6, 12), v));
     });
     var adj = holm(raw);
     pairs.forEach(function (q, k) { p[q[0] + "," + q[1]] = adj[k]; p[q[1] + "," + q[0]] = adj[k]; });
     var above = M.map(function () { return false; });
     for (var k = 1; k < order.length; k++) {
       var i = order[k], h = order[k - 1];
-      var overlap = score[i] + half[i] >= score[h] - half[h];
+      var overlap = score[i] + up[i] >= score[h] - down[h];
       if (D.paired) {
         var q = p[h + "," + i];
         above[i] = rank[i] === rank[h] || (q === undefined ? overlap : !(q < D.alpha));

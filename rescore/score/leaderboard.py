@@ -93,6 +93,28 @@ class Leaderboard:
     unscored: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNSCORED_COLUMNS))
     # items whose producer verdict stood although the abstention phrases disagree (--explain lists them)
     disagreements: pd.DataFrame | None = None
+    # issue 20: per (benchmark, model) cluster counts (C, W, A) behind clustered intervals, so an
+    # interval can be recomputed at any t (the HTML slider) by the method the board used
+    cluster_counts: dict[tuple[str, str], pd.DataFrame] | None = field(default=None, repr=False)
+
+    def intervals_at(self, benchmark: str, model: str, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) of one model's S(t) at every t in ``ts`` by the board's own method and level.
+
+        The rows hold the listed targets only; the HTML slider re-scores at any t and must show
+        the interval the tables would (issue 20: not a normal one, never ``±0`` for 3 of 3 right).
+        """
+        g = self.groups[(self.groups["benchmark"] == benchmark) & (self.groups["model"] == model)].iloc[0]
+        method = str(g["se_method"]).split(" ")[0].split("+")[-1]
+        ts = np.asarray(ts, dtype="float64")
+        credit = self.policy.idk_credit
+        frame = (self.cluster_counts or {}).get((benchmark, model))
+        if "+" in str(g["se_method"]) and frame is not None and bool(g["per_item"]):
+            _, low, high = clustered_group_intervals(method, frame, ts, credit, self.level)
+            return low, high
+        # a group the clusters did not cover took the independent-items form of the same choice
+        plain = {"score-deff": "score", "lr-deff": "lr", "cr2-t": "t"}.get(method, method)
+        return counts_interval(plain, *(np.full(len(ts), float(g[k])) for k in ("C", "W", "A")), ts, credit,
+                               self.level)
 
     def tie_phrase(self) -> str:
         """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
@@ -505,6 +527,7 @@ def build(
         common_items=alignment,
         disagreements=disagreements(data),
         unscored=unscored,
+        cluster_counts=cluster_counts,
         tie_method=tie_method,
         policy_rows=policy_rows,
         policy_omitted=policy_omitted,
