@@ -72,7 +72,8 @@ def cli_rows(src: Path, args: list[str], t: float, ts: list[float]) -> dict[str,
 
     board = rescore.leaderboard(_loaded(str(src)), thresholds=ts, cluster=flag("--cluster", "auto"),
                                 idk_credit=float(flag("--idk-credit", "0")), invalid=flag("--invalid", "wrong"),
-                                partial=flag("--partial", "wrong"), level=float(flag("--level", "0.95")))
+                                partial=flag("--partial", "wrong"), level=float(flag("--level", "0.95")),
+                                interval=flag("--interval", "auto"))
     out: dict[str, list[dict[str, str]]] = {}
     rows = board.rows[board.rows["t"] == t]
     for r in rows.sort_values(["benchmark", "rank", "model"], kind="stable").to_dict("records"):
@@ -170,8 +171,9 @@ def mixed_input(folder: Path) -> Path:
 
 @pytest.mark.parametrize("args", [[], ["--cluster", "subset"], ["--top", "2", "-t", "0", "-t", "0.6", "-t", "0.95"],
                                   ["mixed"], ["--idk-credit", "0.25", "--invalid", "abstain", "--level", "0.9"],
-                                  ["many", "--top", "12", "-t", "0", "-t", "0.5", "-t", "0.8"]],
-                         ids=["default", "clustered", "top2", "mixed", "policy", "104-models"])
+                                  ["many", "--top", "12", "-t", "0", "-t", "0.5", "-t", "0.8"],
+                                  ["--interval", "clt", "-t", "0", "-t", "0.75", "-t", "0.999"]],
+                         ids=["default", "clustered", "top2", "mixed", "policy", "104-models", "clt"])
 def test_slider_agrees_with_cli(browser: Any, tmp_path: Path, args: list[str]) -> None:
     out = tmp_path / "r.html"
     src = mixed_input(tmp_path / "mixed") if args == ["mixed"] else (

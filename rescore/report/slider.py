@@ -31,7 +31,7 @@ import pandas as pd
 
 from rescore.score.intervals import z_value
 from rescore.score.leaderboard import Leaderboard
-from rescore.score.rule import penalty
+from rescore.score.rule import score
 
 T_MAX = 0.99  # the slider's right end: S(t) falls towards -inf as t -> 1
 
@@ -56,9 +56,9 @@ def _count_scatter(c: float, w: float, a: float) -> np.ndarray:
 
 
 def slider_grid(board: Leaderboard) -> np.ndarray:
-    """Every t the slider can take (its 0.01 steps) and every listed target up to :data:`T_MAX`."""
-    listed = [t for t in board.thresholds if t <= T_MAX]
-    return np.unique(np.concatenate([np.round(np.arange(0, 100) / 100.0, 2), listed, [0.0]]))
+    """Every t the slider can take (its 0.01 steps) and every listed target (a button can show a
+    target past :data:`T_MAX`, e.g. 0.999, and must find its own interval, not the nearest step's)."""
+    return np.unique(np.concatenate([np.round(np.arange(0, 100) / 100.0, 2), list(board.thresholds), [0.0]]))
 
 
 def _offsets(board: Leaderboard, bench: str, model: str, grid: np.ndarray) -> tuple[list[float], list[float]]:
@@ -66,10 +66,11 @@ def _offsets(board: Leaderboard, bench: str, model: str, grid: np.ndarray) -> tu
     cannot redo a score interval, and a normal one would print ±0 for 3 of 3 right)."""
     g = board.groups[(board.groups["benchmark"] == bench) & (board.groups["model"] == model)].iloc[0]
     low, high = board.intervals_at(bench, model, grid)
-    c, w, a, n = (float(g[k]) for k in ("C", "W", "A", "n"))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = (c - w * penalty(grid) + board.policy.idk_credit * a) / n
-    return [round(float(x), 9) for x in high - s], [round(float(x), 9) for x in s - low]
+    # the rows' own score function: high - s is then bit for bit what the tables' "±" is built from
+    # (not rounded, so a half-width on a printed digit's edge rounds as the CLI's does)
+    s = np.asarray(score(*(float(g[k]) for k in ("C", "W", "A", "n")), grid, board.policy.idk_credit))
+    with np.errstate(invalid="ignore"):
+        return [float(x) for x in high - s], [float(x) for x in s - low]
 
 
 def _exact_p(board: Leaderboard, pair: Any, grid: np.ndarray) -> dict[str, float]:

@@ -44,6 +44,7 @@ def report(
     preset: o.Preset = None,
     cluster: o.Cluster = "auto",
     level: o.Level = 0.95,
+    interval: o.Interval = "auto",
     common_items: o.CommonItems = False,
     quiet: o.Quiet = False,
     debug: o.Debug = False,
@@ -66,7 +67,7 @@ def report(
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
-                              cluster=cluster, level=level, common_items=common_items)
+                              cluster=cluster, level=level, interval=interval, common_items=common_items)
     if not quiet:
         print_notes(board, err)
     text = render_html(board, data.items if data.has_items else None, title=title, top=top, bins=bins)
