@@ -10,7 +10,11 @@ re-score at any t in the browser without a server or a library:
 - a pair's paired difference is v·d (d = mean of A minus B on shared items) and its squared SE
   is again f·vᵀSv (rescore.score.compare.PairData.diff_se); the script turns it into a
   two-sided normal p-value and Holm-adjusts across the pairs of the benchmark, as the ``≈``
-  marks of the CLI do.
+  marks of the CLI do;
+- what the page cannot redo in a few lines of script is carried precomputed on the slider's grid
+  (every 0.01 step and every listed target): each model's interval by the board's method (issue 20:
+  score, LR, CR2 + t, or clt) as offsets from its score, and a pair's p-value wherever the CLI's
+  test is not the normal one (the exact sign-flip test, Student t for few clusters).
 
 The script is a constant, so the page's Content-Security-Policy allows exactly it by its
 sha256 hash (no ``unsafe-inline``, no external file). It never writes a name: it moves the
