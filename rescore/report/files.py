@@ -86,7 +86,7 @@ def to_csv(board: Leaderboard, raw: bool = False, sep: str = ",") -> str:
 
 def to_jsonl(board: Leaderboard) -> str:
     """The long table (as CSV has it) as JSON Lines: one object per benchmark x model x t."""
-    return json_lines(records(long_table(board)))
+    return json_lines(records(long_table(board)), ready=True)
 
 
 def _fmt(x: Any, digits: int = 3) -> str:

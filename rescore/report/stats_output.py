@@ -49,7 +49,7 @@ def to_json(report: StatsReport) -> str:
 def to_table_text(frame: pd.DataFrame, fmt: str, raw_csv: bool = False) -> str:
     """One table as CSV, TSV or JSON Lines (what ``-f csv|tsv|jsonl`` prints)."""
     if fmt == "jsonl":
-        return json_lines(records(frame))
+        return json_lines(records(frame), ready=True)
     return to_csv(frame, raw_csv, sep="\t" if fmt == "tsv" else ",")
 
 
