@@ -572,3 +572,97 @@ def test_check_step_summary_escapes_names(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = summary.read_text()
     assert "\\[click\\](http://x)" in text and "| [click](http://x) |" not in text
+
+
+# -- 4 and 7: unreadable inputs through the CLI (the suite may run as root, so open() is made to fail) --
+@pytest.fixture
+def deny(monkeypatch: pytest.MonkeyPatch):
+    """``deny(*paths)`` makes every way rescore opens or lists those paths raise PermissionError,
+    as a ``chmod 000`` does for a user that is not root (root reads everything, so a real chmod
+    would prove nothing here)."""
+    import builtins
+    import io
+
+    denied: set[str] = set()
+    real_open, real_os_open, real_scandir, real_access = builtins.open, os.open, os.scandir, os.access
+
+    def _is_denied(path: object) -> bool:
+        return isinstance(path, str | os.PathLike) and os.path.abspath(os.fspath(path)) in denied
+
+    def _refuse(path: object) -> None:
+        if _is_denied(path):
+            raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+
+    def fake_open(file: object, *args: object, **kwargs: object):
+        _refuse(file)
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    def fake_os_open(path: object, *args: object, **kwargs: object) -> int:
+        _refuse(path)
+        return real_os_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def fake_scandir(path: object = ".") -> object:
+        _refuse(path)
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    def fake_access(path: object, mode: int, *args: object, **kwargs: object) -> bool:
+        return not _is_denied(path) and real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)  # Path.open calls io.open
+    monkeypatch.setattr(os, "open", fake_os_open)
+    monkeypatch.setattr(os, "scandir", fake_scandir)
+    monkeypatch.setattr(os, "access", fake_access)
+
+    def add(*paths: Path) -> None:
+        denied.update(os.path.abspath(p) for p in paths)
+
+    return add
+
+
+def _runs(path: Path, model: str = "m") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_jsonl(path, [{"model": model, "id": i, "correct": i % 2 == 0} for i in range(4)])
+
+
+def test_unreadable_file_named_on_the_command_line_exits_3_with_one_line(tmp_path: Path, deny) -> None:
+    locked, good = _runs(tmp_path / "locked.jsonl", "a"), _runs(tmp_path / "good.jsonl", "b")
+    deny(locked)
+    for command in ("leaderboard", "check", "compare", "calibration", "report"):
+        extra = {"report": ("-o", str(tmp_path / "r.html")), "check": ("--min", "score@0=-1")}.get(command, ())
+        line = _one_error(invoke(command, str(locked), "-q", *extra))  # exit 3, not a usage box and exit 2
+        assert line == f"rescore: error: {locked}: cannot read file (permission denied)", command
+    assert not (tmp_path / "r.html").exists()
+    skipped = invoke("leaderboard", str(locked), str(good), "-f", "json", "--on-error", "skip")
+    assert skipped.exit_code == 0, skipped.stderr
+    board = json.loads(skipped.stdout)
+    assert [g["model"] for g in board["groups"]] == ["b"]
+    assert any(s["path"] == str(locked) and "permission denied" in s["reason"]
+               for s in board["provenance"]["skipped"])
+    assert "skipped: " in skipped.stderr and "locked.jsonl" in skipped.stderr
+
+
+def test_unreadable_folder_and_file_inside_a_walk_are_named_or_skipped_with_a_note(tmp_path: Path, deny) -> None:
+    root = tmp_path / "runs"
+    _runs(root / "a.jsonl", "a")
+    _runs(root / "sub" / "b.jsonl", "b")
+    _runs(root / "locked" / "c.jsonl", "c")
+    secret = _runs(root / "secret.jsonl", "d")
+    deny(root / "locked", secret)
+    line = _one_error(invoke("leaderboard", str(root), "-q"))
+    assert line == (f"rescore: error: {root / 'locked'}: cannot read this folder (Permission denied); "
+                    "--on-error skip passes over it")
+    deny_only_file = _one_error(invoke("leaderboard", str(root / "sub"), str(secret), "-q"))
+    assert deny_only_file == f"rescore: error: {secret}: cannot read file (permission denied)"
+    result = invoke("leaderboard", str(root), "-f", "json", "--on-error", "skip")
+    assert result.exit_code == 0, result.stderr
+    board = json.loads(result.stdout)
+    assert sorted(g["model"] for g in board["groups"]) == ["a", "b"]  # nothing of the unreadable ones
+    reasons = {Path(s["path"]).name: s["reason"] for s in board["provenance"]["skipped"]}
+    assert reasons["locked"].startswith("cannot read this folder (Permission denied)")
+    assert reasons["secret.jsonl"].startswith("cannot read this file (permission denied)")
+    notes = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
+    assert any("locked" in n for n in notes) and any("secret.jsonl" in n for n in notes), result.stderr
+    # and without --on-error skip, an unreadable file inside the walk is an error too
+    deny_walk = _one_error(invoke("leaderboard", str(root / "sub"), str(root / "a.jsonl"), str(tmp_path), "-q"))
+    assert "cannot read this folder (Permission denied)" in deny_walk
