@@ -52,6 +52,10 @@ class Adapter:
         """
         return None
 
+    #: skip_reason looks at the file alone (its name and head), so --cache may remember its answer
+    #: (rescore/read/cache.py DetectionMemo); a subclass that overrides skip_reason says so again
+    skip_reason_is_local = True
+
     def skip_reason(self, path: Path) -> str | None:
         """Return why ``path`` is read as part of another file (e.g. lm-eval ``results_*.json``)."""
         return None

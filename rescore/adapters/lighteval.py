@@ -200,6 +200,8 @@ class LightevalAdapter(Adapter):
         # a details file with columns missing: claim it, so read() says precisely what is missing
         return path.name.startswith("details_") and any(c in columns for c in (*NEW_COLUMNS, *OLD_COLUMNS))
 
+    skip_reason_is_local = True  # name and head of the file alone: --cache may remember the answer
+
     def skip_reason(self, path: Path) -> str | None:
         if not _RESULTS.match(path.name):
             return None

@@ -129,6 +129,8 @@ class MMLUProAdapter(Adapter):
         text = head_text(path, 1 << 16).lstrip()
         return text.startswith("[") and json_keys_in_head(path, _RECORD_KEYS, 1 << 16)
 
+    skip_reason_is_local = True  # name and head of the file alone: --cache may remember the answer
+
     def skip_reason(self, path: Path) -> str | None:
         name = path.name
         if name == "eval_record_collection.csv":

@@ -76,6 +76,8 @@ class SWEBenchAdapter(Adapter):
     def detect(self, path: Path) -> bool:
         return is_run_report(path)
 
+    skip_reason_is_local = True  # name and head of the file alone: --cache may remember the answer
+
     def skip_reason(self, path: Path) -> str | None:
         if "run_evaluation" in path.parts and not is_run_report(path):
             return ("SWE-bench per-instance log; report.json files are read as a cross-check of the run report "

@@ -20,6 +20,7 @@ from rescore.config import load_config
 from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read import remote, schema
+from rescore.read.cache import DetectionMemo, cache_folder
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import COUNT_COLUMNS, FileResult, empty_counts, general_key_hashes
 from rescore.read.plugins import AdapterPlugin as Adapter
@@ -204,6 +205,9 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
     remote.configure(options.timeout)  # --timeout for the URLs walked and sniffed here
     walk = walk_inputs(paths, options.on_error)
     skipped: list[tuple[str, str]] = list(walk.passed)
+    memo = None  # with --cache, what detection found for unchanged files is remembered (rescore/read/cache.py)
+    if hinted is None and (folder := cache_folder(options.cache)) is not None:
+        memo = DetectionMemo(folder)
     for path, walked in walk.files:
         unusable = _unusable_name(path)
         if unusable:
@@ -214,14 +218,16 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
         if walked and _is_documentation(path):
             skipped.append((str(path), "documentation or script, not results"))
             continue
-        reason = next((r for a in adapters if (r := a.skip_reason(path))), None)
+        reason = memo.skip_reason(path, adapters) if memo is not None else next(
+            (r for a in adapters if (r := a.skip_reason(path))), None)
         if reason and hinted is None:
             skipped.append((str(path), reason))
             continue
-        adapter = hinted or detect(path)
+        adapter = hinted or (memo.detect(path) if memo is not None else detect(path))
         if adapter is not None and walked and hinted is None:
             declined = getattr(adapter, "walk_skip_reason", None)
-            why = declined(path, options) if declined is not None else None
+            why = None if declined is None else (memo.walk_skip_reason(path, options, declined) if memo is not None
+                                                 else declined(path, options))
             if why:
                 skipped.append((str(path), why))
                 continue
@@ -237,6 +243,8 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
             raise InputError("no adapter recognises this file (use --format-hint NAME; see `rescore formats`)",
                              path=str(path))
         chosen.append((path, adapter))
+    if memo is not None:
+        memo.save()
     return chosen, skipped
 
 
