@@ -20,6 +20,18 @@ from typer.testing import CliRunner
 settings.register_profile("rescore", settings(settings.default, deadline=None))
 settings.load_profile("rescore")
 
+#: ``RESCORE_THOROUGH=1`` runs the slow property tests with their former, larger example counts
+#: (before a release, or nightly); by default they run fewer examples of the same strategies, so
+#: the whole suite stays well inside CI's time budget on two cores.
+THOROUGH = os.environ.get("RESCORE_THOROUGH", "") not in ("", "0")
+
+
+def examples(quick: int, thorough: int) -> int:
+    """``max_examples`` for a slow property test: ``quick`` in the default run, ``thorough`` with
+    ``RESCORE_THOROUGH=1``."""
+    return thorough if THOROUGH else quick
+
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 REAL_DATA = ROOT.parent / "shared" / "real_data"

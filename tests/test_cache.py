@@ -26,7 +26,7 @@ from rescore.errors import InputError
 from rescore.read import cache as cache_module
 from rescore.read import per_file
 
-from .conftest import SAMPLE, invoke, write_jsonl
+from .conftest import SAMPLE, examples, invoke, write_jsonl
 
 
 @pytest.fixture
@@ -320,7 +320,7 @@ def _load_or_error(folder: Path, **kwargs: object) -> rescore.Dataset | str:
         return str(exc)
 
 
-@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(6, 12), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=_MUTATIONS, option_sets=st.lists(_OPTIONS, min_size=1, max_size=3))
 def test_property_cached_runs_equal_uncached_runs(tmp_path_factory: pytest.TempPathFactory,
                                                   monkeypatch: pytest.MonkeyPatch, mutations: list,
