@@ -666,3 +666,64 @@ def test_unreadable_folder_and_file_inside_a_walk_are_named_or_skipped_with_a_no
     # and without --on-error skip, an unreadable file inside the walk is an error too
     deny_walk = _one_error(invoke("leaderboard", str(root / "sub"), str(root / "a.jsonl"), str(tmp_path), "-q"))
     assert "cannot read this folder (Permission denied)" in deny_walk
+
+
+# -- 1, 4, 6: the remaining sentences through the CLI -------------------------------------------
+def test_check_result_and_junit_are_written_together_or_not_at_all(tmp_path: Path) -> None:
+    out, junit = tmp_path / "result.json", tmp_path / "junit.xml"
+    out.write_text("old result")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _one_error(invoke("check", str(MMLU), "-q", "--min", "score@0=-5", "-o", str(out),
+                             "--junit", str(blocker / "junit.xml")))
+    assert line == f"rescore: error: cannot write {blocker / 'junit.xml'}: Not a directory"
+    assert out.read_text() == "old result"  # the result was staged, then not moved into place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "result.json"]
+    ok = invoke("check", str(MMLU), "-q", "--min", "score@0=-5", "-o", str(out), "--junit", str(junit))
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(out.read_text()) and junit.read_text().startswith("<?xml")
+
+
+def test_cli_output_into_a_fifo_is_written_into_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "board.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = invoke("leaderboard", str(MMLU), "-q", "-o", str(fifo))
+    reader.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert received and received[0].startswith(b"benchmark,model,")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["board.csv"]
+
+
+def test_a_device_met_in_a_walk_is_skipped_with_a_note(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    _runs(root / "a.jsonl", "a")
+    (root / "null.jsonl").symlink_to("/dev/null")  # a device in the walk (creating a device node needs root)
+    result = invoke("leaderboard", str(root), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    reasons = {Path(s["path"]).name: s["reason"] for s in json.loads(result.stdout)["provenance"]["skipped"]}
+    assert reasons["null.jsonl"].startswith("a character device, not a regular file"), reasons
+    assert "null.jsonl" in result.stderr
+
+
+def test_tsv_cells_are_neutralised_too(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    path = _hostile_table(tmp_path)
+    for raw, want, unwanted in ((False, "'=HYPERLINK(\"http://x\")", '=HYPERLINK("http://x")'),
+                                (True, '=HYPERLINK("http://x")', "'=HYPERLINK(\"http://x\")")):
+        result = invoke("leaderboard", str(path), "-q", "-f", "tsv", *(["--raw-csv"] if raw else []))
+        assert result.exit_code == 0, result.stderr
+        cells = [cell for row in csv.reader(io.StringIO(result.stdout), delimiter="\t") for cell in row]
+        assert want in cells and unwanted not in cells
+
+
+def test_on_error_skip_never_skips_a_broken_baseline(tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"schema": "rescore.leaderboard",
+                                "rows": [{"benchmark": "b", "model": "m", "t": 0, "score": "abc"}]}))
+    line = _one_error(invoke("check", str(MMLU), "-q", "--baseline", str(base), "--on-error", "skip"))
+    assert line.startswith(f"rescore: error: {base}, record 0, field 'score'")
