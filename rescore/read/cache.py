@@ -147,20 +147,28 @@ def _table_bytes(frame: pd.DataFrame) -> tuple[bytes, dict[str, Any]]:
     return out.getvalue(), layout
 
 
+_EMPTY_TABLES: dict[str, pd.DataFrame] = {}
+
+
 def _table_from(data: bytes, layout: dict[str, Any]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    if layout["rows"] == 0:
-        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in layout["dtypes"].items()}, columns=layout["columns"])
+    if layout["rows"] == 0:  # most entries' counts-only table (or item rows in counts mode): built once per layout
+        key = json.dumps([layout["columns"], layout["dtypes"]])
+        if key not in _EMPTY_TABLES:
+            _EMPTY_TABLES[key] = pd.DataFrame({c: pd.Series(dtype=d) for c, d in layout["dtypes"].items()},
+                                              columns=layout["columns"])
+        return _EMPTY_TABLES[key].copy()
     # one thread: an entry is small, and Arrow's thread pool costs more than it saves on it
     frame = pq.read_table(io.BytesIO(data), use_threads=False, pre_buffer=False).to_pandas(use_threads=False)
     if list(frame.columns) != layout["columns"] or len(frame) != layout["rows"]:
         raise BadEntry("a table that does not match its description")
+    present = {column: str(dtype) for column, dtype in frame.dtypes.items()}
     for column, dtype in layout["dtypes"].items():
         if dtype == "object":  # lists (choice log-likelihoods) come back as arrays
             frame[column] = pd.Series([v.tolist() if isinstance(v, np.ndarray) else v for v in frame[column]],
                                       dtype="object", index=frame.index)
-        elif str(frame[column].dtype) != dtype:
+        elif present[column] != dtype:
             frame[column] = frame[column].astype(dtype)
     return frame
 
