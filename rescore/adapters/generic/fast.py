@@ -205,11 +205,17 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     ids = table[roles["item_id"]]
     if ids.null_count:
         return None  # a missing id: the general path says where
-    distinct_keys = _all_distinct(ids) or _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
-    # a piece returns its hashes: the pieces' keys are checked against each other when they are joined
-    keys = None if distinct_keys and piece is None else _checked_key_hashes(
-        path, ids, bench_codes, benches, model_codes, models, subset_codes, subsets, options.batch_size,
-        check=not distinct_keys, first_row=0 if piece is None else piece.first_row)
+    hashing = (path, ids, bench_codes, benches, model_codes, models, subset_codes, subsets, options.batch_size)
+    if piece is None:
+        distinct_keys = _all_distinct(ids) or _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
+        keys = None if distinct_keys else _checked_key_hashes(*hashing)
+    else:
+        # a piece of a split file returns its hashes, which the join checks across pieces; sorted,
+        # they also prove this piece's keys distinct (distinct hashes, distinct keys), and only
+        # equal hashes need the exact check, which names a duplicate as the general path does
+        keys = _checked_key_hashes(*hashing, check=False)
+        if len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1])):
+            keys = _checked_key_hashes(*hashing, first_row=piece.first_row)
     frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
