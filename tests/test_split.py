@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import rescore
+import rescore.read.per_file
 from rescore.errors import InputError
 from rescore.read import split, workers
 from rescore.read.options import LoadOptions
@@ -82,13 +83,31 @@ def _error(path: Path, jobs: int, need_items: bool = False) -> InputError:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
-@pytest.mark.parametrize("need_items", [False, True])
-def test_pieces_give_one_readers_result(tmp_path: Path, suffix: str, need_items: bool,
-                                        _split_small_files: list[bool]) -> None:
+def test_pieces_give_one_readers_result(tmp_path: Path, suffix: str, _split_small_files: list[bool]) -> None:
     path = _write(_frame(), tmp_path / f"all{suffix}")
     assert len(split.plan(path, 2, BATCH)) == 2
-    _same(path, need_items)
-    assert _split_small_files == [True]  # really read as two pieces
+    _same(path, need_items=False)
+    assert _split_small_files == [True]  # really read as two pieces, in counts mode
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_pieces_read_in_process_give_one_readers_items(tmp_path: Path, suffix: str) -> None:
+    """Item mode reads a file whole (its rows would cross the pipe), but the pieces' readers
+    still give one reader's item rows, joined."""
+    path = _write(_frame(), tmp_path / f"all{suffix}")
+    options = LoadOptions(batch_size=BATCH, need_items=True)
+    whole = rescore.read.per_file.read_one(str(path), "generic", options)
+    joined = workers.join_pieces([workers.read_piece(str(path), "generic", options, piece)
+                                  for piece in split.plan(path, 2, BATCH)])
+    assert joined is not None
+    pd.testing.assert_frame_equal(whole.items, joined.items)
+    assert whole.info.to_dict() == joined.info.to_dict()
+
+
+def test_item_mode_reads_a_file_whole(tmp_path: Path, _split_small_files: list[bool]) -> None:
+    path = _write(_frame(), tmp_path / "all.csv")
+    _same(path, need_items=True)
+    assert _split_small_files == []
 
 
 def test_pieces_cut_on_batch_boundaries_with_absolute_numbers(tmp_path: Path) -> None:
@@ -125,7 +144,7 @@ def test_error_in_second_piece_names_its_line_in_the_whole_file(tmp_path: Path, 
     assert _error(path, 1).line == line and str(_error(path, 2)) == str(_error(path, 1))
     # the piece's own reader, before any re-reading, names the same line
     second = split.plan(path, 2, BATCH)[1]
-    options = LoadOptions(batch_size=BATCH, need_items=True)
+    options = LoadOptions(batch_size=BATCH, need_items=False)
     with pytest.raises(InputError) as caught:
         workers.read_piece(str(path), "generic", options, second)
     assert caught.value.line == line
@@ -134,9 +153,8 @@ def test_error_in_second_piece_names_its_line_in_the_whole_file(tmp_path: Path, 
 def test_crlf_and_bom_csv(tmp_path: Path, _split_small_files: list[bool]) -> None:
     path = tmp_path / "all.csv"
     path.write_bytes(b"\xef\xbb\xbf" + _frame().to_csv(index=False, lineterminator="\r\n").encode())
-    for need_items in (False, True):
-        _same(path, need_items)
-    assert _split_small_files == [True, True]
+    _same(path, need_items=False)
+    assert _split_small_files == [True]
     assert list(_load(path, 2, True).items["model"].unique()) == ["org/m0", "org/m1", "org/m2", "org/m3"]
 
 
