@@ -25,6 +25,7 @@ from rescore.outcomes.confidence import normalise_confidence
 from rescore.outcomes.decide import parse_grades
 from rescore.outcomes.distinct import as_text, map_unique
 from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read import split
 from rescore.read.options import LoadOptions
 from rescore.read.tables import LINE, iter_table, located, table_kind
 
@@ -119,10 +120,15 @@ class GenericAdapter(Adapter):
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         skipped: list[int] = []
         columns: ColumnMap | None = None
-        row_offset = 0
+        piece = split.current()  # a later piece of a split file: roles are judged on the file's first batch
+        row_offset = 0 if piece is None else piece.first_row
         for raw in iter_table(path, options.batch_size, options.on_error, skipped):
             if columns is None:
-                columns = ColumnMap([c for c in raw.columns if c != LINE], options, path, raw)
+                head = raw
+                if piece is not None and not piece.first:
+                    with split.whole_file():
+                        head = next(iter_table(path, options.batch_size, options.on_error, []))
+                columns = ColumnMap([c for c in head.columns if c != LINE], options, path, head)
                 for note in columns.notes:
                     info.note(note)
             if columns.counts_only:

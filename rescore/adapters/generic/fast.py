@@ -29,6 +29,7 @@ from rescore.adapters.base import FastCounts, SourceInfo
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.outcomes.decide import RULE_COMPARE, RULE_GRADE, RULE_NO_GRADE, match_distinct, parse_grade
 from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read import split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
@@ -125,8 +126,13 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     # item ids are nearly all distinct, so a dictionary would only cost a hash per row
     as_dictionary = [c for c in dict.fromkeys(wanted) if c in strings and c not in (roles["item_id"],
                                                                                   roles.get("confidence"))]
+    piece = split.current()  # one piece of a split file (rescore/read/split.py): its row groups only
     try:
-        table = pq.read_table(source, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
+        if piece is None:
+            table = pq.read_table(source, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
+        else:
+            table = pq.ParquetFile(source, read_dictionary=as_dictionary).read_row_groups(
+                list(piece.row_groups), columns=list(dict.fromkeys(wanted)))
     except (pa.ArrowException, OSError):
         return None
     n = table.num_rows
@@ -199,9 +205,17 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     ids = table[roles["item_id"]]
     if ids.null_count:
         return None  # a missing id: the general path says where
-    distinct_keys = _all_distinct(ids) or _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
-    keys = None if distinct_keys else _checked_key_hashes(path, ids, bench_codes, benches, model_codes, models,
-                                                               subset_codes, subsets, options.batch_size)
+    hashing = (path, ids, bench_codes, benches, model_codes, models, subset_codes, subsets, options.batch_size)
+    if piece is None:
+        distinct_keys = _all_distinct(ids) or _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
+        keys = None if distinct_keys else _checked_key_hashes(*hashing)
+    else:
+        # a piece of a split file returns its hashes, which the join checks across pieces; sorted,
+        # they also prove this piece's keys distinct (distinct hashes, distinct keys), and only
+        # equal hashes need the exact check, which names a duplicate as the general path does
+        keys = _checked_key_hashes(*hashing, check=False)
+        if len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1])):
+            keys = _checked_key_hashes(*hashing, first_row=piece.first_row)
     frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
@@ -245,8 +259,10 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
     from rescore.outcomes.confidence import normalise_confidence
 
     notes = []
+    piece = split.current()
+    groups = None if piece is None else list(piece.row_groups)
     try:  # each batch as the general reader's pandas batches hold it (numbers, or text as objects)
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[name]):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[name], row_groups=groups):
             column = batch.column(0)
             if _is_text(column.type) and hasattr(column.type, "value_type"):
                 column = column.dictionary_decode()
@@ -296,9 +312,12 @@ def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
 
 
 def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,
-                        models: list[Any], subset_codes: np.ndarray, subsets: list[Any], batch_size: int) -> np.ndarray:
+                        models: list[Any], subset_codes: np.ndarray, subsets: list[Any], batch_size: int,
+                        check: bool = True, first_row: int = 0) -> np.ndarray:
     """Key hashes exactly as the general path makes them; raises on a duplicate key, naming it as
-    the general path does (it checks batch by batch: the count is of the first failing batch)."""
+    the general path does (it checks batch by batch: the count is of the first failing batch).
+    ``check=False``: the keys are known distinct, only sort the hashes. ``first_row``: the rows'
+    offset in the whole file (a piece of a split file)."""
     import pyarrow as pa
 
     item_codes, item_ids = _codes(ids)
@@ -307,10 +326,12 @@ def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: 
     n = len(item_codes)
     hashes = combine_key_hashes([(bench_codes, benches), (model_codes, models), (np.zeros(n, dtype="int64"), [""]),
                                  (subset_codes, subsets), (item_codes, item_ids)], np.zeros(n, dtype="int64"))
+    if not check:
+        return np.sort(hashes)
     counter = FileCounter(str(path))
     rows = _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes)
     for start in range(0, n, batch_size):
-        counter.check_keys(hashes[start:start + batch_size], rows.from_row(start))
+        counter.check_keys(hashes[start:start + batch_size], rows.from_row(start, first_row))
     return counter.keys()
 
 
@@ -320,22 +341,23 @@ class _LazyRows:
     file, as the general reader numbers Parquet rows), from row ``first`` on."""
 
     def __init__(self, benches: list[str], bench_codes: np.ndarray, models: list[str], model_codes: np.ndarray,
-                 item_ids: list[str], item_codes: np.ndarray, first: int = 0) -> None:
+                 item_ids: list[str], item_codes: np.ndarray, first: int = 0, offset: int = 0) -> None:
         self._cols = {"benchmark": (benches, bench_codes), "model": (models, model_codes),
                       "item_id": (item_ids, item_codes)}
         self._first = first
+        self._offset = offset  # rows of the file before these (a piece of a split file)
         self.iloc = self
 
-    def from_row(self, first: int) -> _LazyRows:
+    def from_row(self, first: int, offset: int = 0) -> _LazyRows:
         (benches, bench_codes), (models, model_codes), (item_ids, item_codes) = self._cols.values()
-        return _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes, first)
+        return _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes, first, offset)
 
     def __contains__(self, name: str) -> bool:
         return name == LINE
 
     def __getitem__(self, key: int | str) -> Any:
         if key == LINE:
-            return _RowNumbers(self._first)
+            return _RowNumbers(self._offset + self._first)
         return {name: values[codes[self._first + key]] for name, (values, codes) in self._cols.items()}
 
 
