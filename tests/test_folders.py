@@ -175,6 +175,15 @@ def test_runs_shown_apart_keep_their_source_in_every_row(tmp_path: Path) -> None
         assert len(runs) == 2 and runs["model"].str.endswith("]").all()
         assert [Path(p).parent.name for p in runs["path"]] == ["r1", "r2"]
         assert runs["producer_accuracy"].notna().all()
+        # every output row of a run shown apart names that run's own file, not none and not the other's
+        from rescore.report.files import long_table
+
+        table = long_table(rescore.leaderboard(rescore.load(tmp_path, need_items=need_items), [0.0]))
+        for model, sources in zip(table["model"], table["sources"], strict=True):
+            folder = "r1" if "[2025-" in model else "r2"
+            assert f"/{folder}/" in sources and ("/r2/" if folder == "r1" else "/r1/") not in sources, (model, sources)
+    csv = invoke("leaderboard", str(tmp_path), "-t", "0", "-q", "-f", "csv").stdout.splitlines()
+    assert len(csv) == 3 and all("/r1/" in line or "/r2/" in line for line in csv[1:])
 
 
 # ---- issue 16.4: unequal coverage is visible ----------------------------------------------------
