@@ -384,3 +384,46 @@ def test_lm_eval_predict_only_run_is_unscored(tmp_path: Path) -> None:
         assert any("predict-only run (metric 'bypass')" in n for n in data.notes)
         with pytest.raises(InputError, match="nothing is scored: org/pred-only on arith: the producer scored nothing"):
             rescore.leaderboard(data)
+
+
+def test_two_tasks_of_one_producer_sharing_a_name_are_not_pooled(tmp_path: Path) -> None:
+    """lm-eval's ``leaderboard_mmlu_pro`` (10-shot log-likelihood) and its ``mmlu_pro_*`` group
+    (generative) both normalise to mmlu_pro: different tasks, so different benchmarks, in both modes;
+    the parts of one task (``mmlu_pro_law``, ``mmlu_pro_biology``) stay one benchmark."""
+    from .test_adapter_lm_eval import BBH_CFG, TS1, mc_line, results_doc
+
+    folder = tmp_path / "org__m"
+    folder.mkdir()
+    lines = [mc_line(i, ["a", "b"], [-1.0, -2.0], i % 2, {"acc": float(i % 2 == 0)}) for i in range(6)]
+    write_jsonl(folder / f"samples_leaderboard_mmlu_pro_{TS1}.jsonl", lines)
+    write_jsonl(folder / f"samples_mmlu_pro_biology_{TS1}.jsonl", lines[:4])
+    write_jsonl(folder / f"samples_mmlu_pro_law_{TS1}.jsonl", lines[:3])
+    for need_items in (True, False):
+        data = rescore.load(folder, need_items=need_items)
+        frame = data.items if need_items else data.item_counts
+        sizes = (frame.groupby("benchmark").size() if need_items else frame.groupby("benchmark")["count"].sum())
+        assert sizes.to_dict() == {"leaderboard_mmlu_pro": 6, "mmlu_pro": 7}
+        assert any("read from 2 different lm_eval tasks (leaderboard_mmlu_pro, mmlu_pro)" in n for n in data.notes)
+    board = json.loads(invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json").stdout)
+    assert sorted(g["benchmark"] for g in board["groups"]) == ["leaderboard_mmlu_pro", "mmlu_pro"]
+    # one task alone keeps the normalised name
+    assert set(rescore.load(folder / f"samples_mmlu_pro_law_{TS1}.jsonl").items["benchmark"]) == {"mmlu_pro"}
+    # a results file without samples holding both tasks: its counts are kept apart by task too
+    agg = tmp_path / "org__agg"
+    agg.mkdir()
+    (agg / f"results_{TS1}.json").write_text(json.dumps(results_doc(
+        "org/agg", {"leaderboard_mmlu_pro": BBH_CFG, "mmlu_pro_law": BBH_CFG},
+        {"leaderboard_mmlu_pro": {"acc,none": 0.5}, "mmlu_pro_law": {"acc,none": 0.25}},
+        {"leaderboard_mmlu_pro": 10, "mmlu_pro_law": 8})))
+    counts = rescore.load(agg).counts.set_index("benchmark")
+    assert (counts.loc["leaderboard_mmlu_pro", "n_correct"], counts.loc["mmlu_pro", "n_correct"]) == (5, 2)
+
+
+def test_task_family_cuts_the_subset_only() -> None:
+    from rescore.outcomes.names import benchmark_family
+
+    assert benchmark_family("leaderboard_bbh_navigate") == benchmark_family("leaderboard_bbh_snarks")
+    assert benchmark_family("mmlu_pro_law") == benchmark_family("mmlu_pro_biology") == "mmlu_pro"
+    assert benchmark_family("leaderboard_mmlu_pro") != benchmark_family("mmlu_pro_law")
+    assert benchmark_family("simple_qa") == benchmark_family("simpleqa") != benchmark_family("simpleqa_verified")
+    assert benchmark_family("gsm8k") == "gsm8k"

@@ -59,7 +59,7 @@ from rescore.adapters.base import Adapter, SourceInfo, head_bytes
 from rescore.errors import InputError, UsageError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.outcomes.decide import classify, parse_grade
-from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.outcomes.names import benchmark_family, normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import read_bounded
 from rescore.read.zipfiles import SafeZip, is_zip, zip_names
@@ -316,6 +316,7 @@ class InspectAdapter(Adapter):
             benchmark, task_subset = options.benchmark, ""
         elif task:
             benchmark, task_subset = normalise_benchmark(task)
+            info.task_family(benchmark, task_subset, benchmark_family(task))
         else:
             raise InputError("no task in the log (eval.task); pass --benchmark-name", path=str(path), field="eval.task")
         run = _run_label(eval_, path)

@@ -50,3 +50,35 @@ def normalise_benchmark(task: str) -> tuple[str, str]:
             subset = match.groupdict().get("subset") or ""
             return str(rule["benchmark"]), subset
     return task, ""
+
+
+@lru_cache(maxsize=4096)
+def benchmark_family(task: str) -> str:
+    """The producer's task with its subset cut out: which *task* a normalised benchmark came from.
+
+    ``normalise_benchmark`` maps lm-eval's ``leaderboard_mmlu_pro`` (a 10-shot log-likelihood task)
+    and ``mmlu_pro_law`` (a part of the generative ``mmlu_pro`` group) to the same ``mmlu_pro``;
+    their families, ``leaderboard_mmlu_pro`` and ``mmlu_pro``, say they are different tasks, which
+    the read stage keeps apart (issue 16, point 10). The parts of one task share a family
+    (``leaderboard_bbh_navigate`` and ``leaderboard_bbh_snarks``: ``leaderboard_bbh``). A task named
+    in ``benchmark_aliases`` is the family its alias says it is.
+    """
+    task = str(task).strip()
+    rules = _rules()
+    aliases = rules.get("benchmark_aliases") or {}
+    if task in aliases:
+        value = aliases[task]
+        return str(value.get("benchmark", task)) if isinstance(value, dict) else str(value)
+    for rule in rules.get("benchmark_patterns") or []:
+        match = re.match(rule["pattern"], task)
+        if match:
+            if "bench" in match.re.groupindex and match.group("bench") is not None:  # spellings of one name
+                start, end = match.span("bench")
+                task = task[:start] + str(rule["benchmark"]) + task[end:]
+                match = re.match(rule["pattern"], task) or match
+            if "subset" in match.re.groupindex and match.group("subset") is not None:
+                start, end = match.span("subset")
+                return (task[:start].rstrip("_-/.: ") + ("_" if task[end:].strip("_-/.: ") else "")
+                        + task[end:].lstrip("_-/.: ")).strip("_")
+            return task
+    return task

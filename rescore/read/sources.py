@@ -29,6 +29,13 @@ class SourceInfo:
     companions: list[str] = field(default_factory=list)
     # the run ids this file holds (counts mode: finds a run's file once runs are shown apart)
     runs: list[str] = field(default_factory=list)
+    # benchmark -> {subset named by the task: the producer's task family} (outcomes.names.benchmark_family):
+    # two tasks of one producer that share a benchmark name are kept apart (issue 16, point 10)
+    task_families: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def task_family(self, benchmark: str, subset: str, task: str) -> None:
+        """Record that ``benchmark``/``subset`` rows of this file came from ``task``'s family."""
+        self.task_families.setdefault(benchmark, {})[subset] = task
 
     def note(self, message: str) -> None:
         if message not in self.notes:
