@@ -66,20 +66,27 @@ def test_dict_scores_need_a_key_and_the_error_lists_the_keys(tmp_path: Path, kin
     assert any("3 score value(s) are dicts (keys Problem Correctness, Total Correct, Total Steps)" in n for n in notes)
 
 
-def test_scalar_shapes_float_int_bool_string(tmp_path: Path) -> None:
-    path = _log(tmp_path, [1.0, 0.0, 0.5, 1, 0, True, False, "C", "I", "P", "N", "yes", "0.25"])
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_scalar_shapes_float_int_bool_string(tmp_path: Path, kind: str) -> None:
+    path = _log(tmp_path, [1.0, 0.0, 0.5, 1, 0, True, False, "C", "I", "P", "N", "yes", "0.25"], kind=kind)
     assert _outcomes(path) == ["correct", "wrong", "partial", "correct", "wrong", "correct", "wrong", "correct",
                                "wrong", "partial", "abstain", "correct", "partial"]
-    # --pass-score binarises every number (and numeric strings)
+    # --pass-score binarises every number (and numeric strings), on the command line too (a 0..1 scale)
     binar = _outcomes(path, pass_score=0.5)
     assert binar[:5] == ["correct", "wrong", "correct", "correct", "wrong"] and binar[-1] == "wrong"
-    bad = _log(tmp_path, ["B+"])
+    board = invoke("leaderboard", str(path), "--pass-score", "0.5", "-t", "0", "-q", "-f", "json")
+    assert board.exit_code == 0, board.stderr
+    group = json.loads(board.stdout)["groups"][0]
+    expected = (binar.count("correct"), binar.count("wrong"), 1)  # the letter P stays partial
+    assert (group["n_correct"], group["n_wrong"], group["n_partial"]) == expected
+    bad = _log(tmp_path, ["B+"], kind=kind)
     with pytest.raises(InputError, match="not a grade"):
         _outcomes(bad)
 
 
-def test_list_scores_take_an_index(tmp_path: Path) -> None:
-    path = _log(tmp_path, [[1, 0], [0, 1]])
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_list_scores_take_an_index(tmp_path: Path, kind: str) -> None:
+    path = _log(tmp_path, [[1, 0], [0, 1]], kind=kind)
     with pytest.raises(InputError, match=r"--score-key INDEX \(0..1\)"):
         _outcomes(path)
     assert _outcomes(path, score_key="1") == ["wrong", "correct"]
@@ -87,10 +94,11 @@ def test_list_scores_take_an_index(tmp_path: Path) -> None:
         _outcomes(path, score_key="5")
 
 
-def test_several_scorers_chosen_with_scorer_and_unknown_is_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_several_scorers_chosen_with_scorer_and_unknown_is_an_error(tmp_path: Path, kind: str) -> None:
     scores = [{"match": {"value": "C"}, "judge": {"value": {"correct": 0, "incorrect": 0, "not_attempted": 1}}},
               {"match": {"value": "I"}, "judge": {"value": {"correct": 1, "incorrect": 0, "not_attempted": 0}}}]
-    path = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores)
+    path = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores, kind=kind)
     first = read_one(path, "inspect_ai", LoadOptions())
     assert first.items["outcome"].tolist() == ["correct", "wrong"]
     assert any("the first of match, judge" in n for n in first.info.notes)  # the ambiguity is listed

@@ -124,8 +124,8 @@ ConfidenceNorm = Annotated[Literal["raw", "length"], typer.Option(
 Denominator = Annotated[Literal["submitted", "dataset"], typer.Option(
     "--denominator", help="SWE-bench: score over the submitted instances or the whole dataset.",
     rich_help_panel=PRODUCERS)]
-PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench, inspect_ai numeric scores: "
-                                                 "minimum score counted correct.",
+PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench (1-10), inspect_ai numeric "
+                                                 "scores: minimum score counted correct.",
                                                  rich_help_panel=PRODUCERS, show_default=False)]
 InstructedT = Annotated[float | None, typer.Option("--instructed-t", help="The target the model was told.",
                                                    rich_help_panel=PRODUCERS, show_default=False)]
