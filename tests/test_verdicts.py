@@ -435,3 +435,34 @@ def test_task_family_cuts_the_subset_only() -> None:
     assert benchmark_family("leaderboard_mmlu_pro") != benchmark_family("mmlu_pro_law")
     assert benchmark_family("simple_qa") == benchmark_family("simpleqa") != benchmark_family("simpleqa_verified")
     assert benchmark_family("gsm8k") == "gsm8k"
+
+
+@pytest.mark.parametrize(("flag", "value", "takers"), [
+    ("--scorer", "acc_norm", "inspect_ai, lighteval, lm_eval"), ("--metric", "acc_norm", "lighteval, lm_eval"),
+    ("--score-key", "Total Correct", "inspect_ai"), ("--pass-score", "7", "inspect_ai, wildbench"),
+    ("--filter", "strict-match", "lm_eval")])
+def test_a_producer_flag_no_file_can_use_is_refused(flag: str, value: str, takers: str) -> None:
+    """Every flag acts or refuses: on a plain table (or a SimpleQA grader file) these used to change nothing."""
+    from .conftest import SAMPLE
+
+    result = invoke("leaderboard", str(SAMPLE / "simpleqa_mini"), "-q", flag, value)
+    assert result.exit_code == 2
+    assert f"{flag} {value!r}" in result.stderr or f"{flag} {float(value)!r}" in result.stderr
+    assert f"acts on {takers} files only, and none was read (read: simpleqa)" in result.stderr
+    # in a folder mixing producers, the flag acts where it can and the other files are read as usual
+    if flag == "--metric":
+        mixed = invoke("leaderboard", str(SAMPLE), "-q", "-t", "0", "-f", "json", flag, "acc_norm")
+        benchmarks = {g["benchmark"] for g in json.loads(mixed.stdout)["groups"]}
+        assert mixed.exit_code == 0 and {"simpleqa", "mmlu_pro", "gpqa"} <= benchmarks
+
+
+def test_lighteval_takes_metric_as_lm_eval_does(tmp_path: Path) -> None:
+    from .test_adapter_lighteval import _current_row, write_current
+
+    rows = [_current_row("a", 0, None, "B", {"em": 1, "f1": 1.0}, task="synth_gen|0"),
+            _current_row("b", 0, None, " C ", {"em": 0, "f1": 0.5}, task="synth_gen|0")]
+    path = write_current(tmp_path, rows, model="solo", task="synth_gen|0")
+    assert rescore.load(path, metric="f1").items["outcome"].tolist() == ["correct", "partial"]
+    wrong = invoke("leaderboard", str(path), "--metric", "bleu")
+    assert wrong.exit_code == 2 and "--metric 'bleu' is not a metric" in wrong.stderr
+    assert "available: em, f1" in wrong.stderr

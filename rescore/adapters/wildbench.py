@@ -83,6 +83,7 @@ class WildBenchAdapter(Adapter):
     name = "wildbench"
     version = "1"
     priority = 60
+    honours = ("pass_score",)
     description = "WildBench v2 score files score.v2/eval=<judge>/<model>.json (binarised at --pass-score)."
 
     def detect(self, path: Path) -> bool:
