@@ -466,3 +466,29 @@ def test_lighteval_takes_metric_as_lm_eval_does(tmp_path: Path) -> None:
     wrong = invoke("leaderboard", str(path), "--metric", "bleu")
     assert wrong.exit_code == 2 and "--metric 'bleu' is not a metric" in wrong.stderr
     assert "available: em, f1" in wrong.stderr
+
+
+def test_a_judge_label_scale_with_not_attempted_keeps_its_incorrect(tmp_path: Path) -> None:
+    """A plain table whose grade column is a judge's correct/incorrect/not_attempted: the judge saw
+    "I don't know." and did not call it not_attempted, so its "incorrect" stands (the rule says the
+    phrases disagree), in the general reader and the Parquet counts path alike. A 0/1 column has no
+    such category, so there the phrases make the same reply an abstention."""
+    import pandas as pd
+
+    replies = [("I don't know.", "incorrect"), ("Paris", "correct"), ("no idea", "not_attempted"),
+               ("I'm not sure.", "incorrect"), ("Lyon", "incorrect")]
+    frame = pd.DataFrame({"model": "m", "id": range(5), "response": [r for r, _ in replies],
+                          "judge_pred": [j for _, j in replies]})
+    path = tmp_path / "judged.parquet"
+    frame.to_parquet(path)
+    items = rescore.load(write_jsonl(tmp_path / "judged.jsonl", frame.to_dict("records"))).items
+    assert items.sort_values("item_id")["outcome"].tolist() == ["wrong", "correct", "abstain", "wrong", "wrong"]
+    assert (items["rule"] == "explicit grade; abstention phrase disagrees").sum() == 2
+    for need_items in (True, False):
+        runs = rescore.load(path, need_items=need_items).runs
+        assert (int(runs["n_correct"].sum()), int(runs["n_wrong"].sum()), int(runs["n_abstain"].sum())) == (1, 3, 1)
+    explain = invoke("leaderboard", str(path), "--explain", "-q", "-t", "0")
+    assert "abstention phrases disagree (2 item(s))" in " ".join(explain.stdout.split())
+    binary = frame.drop(columns="judge_pred").assign(is_correct=[j == "correct" for _, j in replies])  # 0/1 only
+    counted = rescore.load(write_jsonl(tmp_path / "binary.jsonl", binary.to_dict("records"))).items
+    assert counted.sort_values("item_id")["outcome"].tolist() == ["abstain", "correct", "abstain", "abstain", "wrong"]

@@ -233,6 +233,8 @@ class GenericAdapter(Adapter):
                 raise InputError(f"not a grade: {str(value)[:40]!r} (expected correct/wrong, true/false, 1/0, ...)",
                                  path=str(path), **located(path, line), field=roles["correct"])
             out["grade"] = grades
+            if columns.final_grades:  # the judge's "incorrect" stands; its "invalid" is no verdict on the content
+                out["grade_final"] = (grades == "wrong").fillna(False).astype(bool)
         elif "prediction" not in out or "gold" not in out:
             raise InputError(
                 "no correctness column and no prediction + gold columns to compare; "

@@ -142,6 +142,10 @@ class ColumnMap:
                 break
         if "correct" not in explicit:
             self._prefer_abstaining_grades(columns, first, inferred)
+        # a grade scale with its own abstention category (a judge's correct/incorrect/not_attempted):
+        # its "incorrect" stands against the abstention phrases (issue 16, point 11; outcomes.decide step 3)
+        self.final_grades = "correct" in self.roles and self.roles["correct"] in first.columns and bool(
+            _abstention_labels(first[self.roles["correct"]]))
         if "gold" in self.roles and "gold" not in explicit:
             self._refuse_model_text_as_gold(first, inferred)
         if inferred:  # one line for the whole mapping: one decision, and a line per role buried the board

@@ -27,7 +27,14 @@ import numpy as np
 
 from rescore.adapters.base import FastCounts, SourceInfo
 from rescore.outcomes.abstention import AbstentionDetector
-from rescore.outcomes.decide import RULE_COMPARE, RULE_GRADE, RULE_NO_GRADE, match_distinct, parse_grade
+from rescore.outcomes.decide import (
+    RULE_COMPARE,
+    RULE_DISAGREES,
+    RULE_GRADE,
+    RULE_NO_GRADE,
+    match_distinct,
+    parse_grade,
+)
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
@@ -190,6 +197,16 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
             if reason is None or not (reason_codes == k).any():
                 continue
             hit = idx[reason_codes == k]
+            if graded and columns.final_grades:  # the scale has "not attempted": its "wrong" stands
+                stands = hit[outcome[hit] == outcome_names.index("wrong")]
+                if len(stands):
+                    kept = RULE_GRADE + RULE_DISAGREES
+                    if kept not in rule_names:
+                        rule_names.append(kept)
+                    rule[stands] = rule_names.index(kept)
+                hit = hit[outcome[hit] != outcome_names.index("wrong")]
+                if not len(hit):
+                    continue
             if reason not in rule_names:
                 rule_names.append(reason)
             outcome[hit] = outcome_names.index("abstain")
