@@ -123,6 +123,9 @@ def test_simpleqa_judge_label_beats_is_correct_and_model_text_is_not_gold(tmp_pa
     notes = " ".join(data.notes)
     assert "correctness from 'judge_pred'" in notes and "preferred over 'is_correct'" in notes
     assert "column 'answer' is not a gold answer" in notes
+    # which column, why (measured on its values) and what was done with it
+    assert "it holds the model's own text (median 86 characters, 17 words: a reply, not a short gold answer); " \
+           "taken as the model's response" in notes
 
 
 def test_short_gold_answers_stay_gold(tmp_path: Path) -> None:
@@ -324,3 +327,31 @@ def test_statistics_commands_summarise_skips_per_kind_too(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
     assert lines == [f"skipped: no adapter recognises .bak files (3 files: {tmp_path / 'a.bak'}, ...)"]
+
+
+def test_path_names_are_noted_and_the_note_never_suggests_a_flag_given(tmp_path: Path) -> None:
+    """Issue 16.3/16.12: the model from the file name and the benchmark from its folder are said in a
+    note, which offers only the flags not given."""
+    folder = tmp_path / "results" / "simpleqa"
+    folder.mkdir(parents=True)
+    write_jsonl(folder / "05_llama.jsonl", [{"id": 1, "is_correct": True}, {"id": 2, "is_correct": False}])
+    data = rescore.load(tmp_path)
+    assert (set(data.items["model"]), set(data.items["benchmark"])) == ({"05_llama"}, {"simpleqa"})
+    [note] = [n for n in data.notes if "model <- file name" in n]
+    assert "model <- file name, benchmark <- folder name (the table has no model column" in note
+    assert "--model-from and --benchmark-from stem|parent choose otherwise" in note
+    given = rescore.load(tmp_path, benchmark_from="parent")
+    [note] = [n for n in given.notes if "model <- file name" in n]
+    assert "--benchmark-from" not in note and "--model-from stem|parent chooses otherwise" in note
+    assert not any("model <- file name" in n for n in rescore.load(tmp_path, model_from="stem").notes)
+
+
+def test_a_grade_column_wins_over_comparing_two_text_columns(tmp_path: Path) -> None:
+    """The producer's grade decides even where its prediction and gold would say otherwise."""
+    path = write_jsonl(tmp_path / "graded.jsonl", [
+        {"model": "m", "id": 1, "pred": "Lyon", "answer": "Paris", "is_correct": True},   # a lenient grader
+        {"model": "m", "id": 2, "pred": "Rome", "answer": "Rome", "is_correct": False},
+        {"model": "m", "id": 3, "pred": "Oslo", "answer": "Oslo"}])  # no grade: the texts are compared
+    items = rescore.load(path).items.set_index("item_id")
+    assert items["outcome"].to_dict() == {"1": "correct", "2": "wrong", "3": "correct"}
+    assert items["rule"].to_dict() == {"1": "explicit grade", "2": "explicit grade", "3": "prediction vs gold"}

@@ -182,7 +182,8 @@ class ColumnMap:
         per-model dump's ``answer`` is often what the model answered): never a gold answer. It
         becomes the response when there is none, else it is left out."""
         column = self.roles["gold"]
-        if _model_text(first[column]) is None:
+        why = _model_text(first[column])
+        if why is None:
             return
         del self.roles["gold"]
         inferred[:] = [e for e in inferred if e != f"gold <- {column!r}"]
@@ -192,8 +193,8 @@ class ColumnMap:
             taken = "taken as the model's response"
         else:
             taken = "not used"
-        self.notes.append(f"column {column!r} is not a gold answer: it holds the model's own text (long or multi-line "
-                          f"values); {taken}")
+        self.notes.append(f"column {column!r} is not a gold answer: it holds the model's own text ({why}: a reply, "
+                          f"not a short gold answer); {taken}")
 
     def judged_on_whole_samples(self, first: pd.DataFrame) -> bool:
         """Whether every column judged as grades had its full sample in ``first`` (so a longer
