@@ -145,6 +145,29 @@ def test_real_unscored_log_is_not_ranked_and_alone_exits_3() -> None:
     assert "| unscored |" in markdown.stdout
 
 
+@pytest.mark.parametrize("kind", ["json", "eval"])
+@pytest.mark.parametrize("how", ["no scorer", "no sample scored"])
+def test_unscored_inspect_log_is_not_ranked_and_alone_exits_3(tmp_path: Path, kind: str, how: str) -> None:
+    """An inspect log written without a scorer (or whose every sample lacks a score) has no grade:
+    no S(0) = 0 and S(0.9) = -9 with a rank, but an unscored row, and exit 3 when it is all there is."""
+    writer = write_json_log if kind == "json" else write_deflate_eval
+    header = _header(task="popularity", model="openai/none", scorers=() if how == "no scorer" else ("match",))
+    samples = [_sample(i, None, "Yes", scores={}) for i in range(1, 6)]
+    unscored = writer(tmp_path / f"unscored.{kind}", header, samples)
+    alone = invoke("leaderboard", str(unscored))
+    assert alone.exit_code == 3 and "Traceback" not in alone.stderr
+    assert "nothing is scored: openai/none on popularity: the producer scored nothing" in alone.stderr
+    scored = writer(tmp_path / f"scored.{kind}", _header(task="popularity", model="openai/some", scorers=("match",)),
+                    [_sample(i, "C" if i % 2 else "I", "Yes", scorer="match") for i in range(1, 6)])
+    doc = json.loads(invoke("leaderboard", str(unscored), str(scored), "-f", "json", "-q").stdout)
+    assert [g["model"] for g in doc["groups"]] == ["openai/some"]
+    assert [(u["model"], u["n"]) for u in doc["unscored"]] == [("openai/none", 5)]
+    assert {r["model"] for r in doc["rows"]} == {"openai/some"}  # no rank, no marks
+    table = invoke("leaderboard", str(unscored), str(scored), "-q", "-t", "0.9")
+    row = next(line for line in table.stdout.splitlines() if line.startswith("openai/none"))
+    assert "unscored" in row and "-9" not in row
+
+
 def test_table_without_grades_or_predictions_is_unscored(tmp_path: Path) -> None:
     rows = [{"model": m, "benchmark": "qa", "item_id": str(i), "response": "text", "correct": c}
             for m, c in (("a/graded", True), ("b/ungraded", None)) for i in range(4)]
