@@ -4,6 +4,7 @@ something (points 1, 5, 11 and 12). Producer-specific cases live beside each ada
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -515,3 +516,48 @@ def test_a_judge_label_scale_with_not_attempted_keeps_its_incorrect(tmp_path: Pa
     binary = frame.drop(columns="judge_pred").assign(is_correct=[j == "correct" for _, j in replies])  # 0/1 only
     counted = rescore.load(write_jsonl(tmp_path / "binary.jsonl", binary.to_dict("records"))).items
     assert counted.sort_values("item_id")["outcome"].tolist() == ["abstain", "correct", "abstain", "abstain", "wrong"]
+
+
+# -- point 12: notes say something true and specific ----------------------------------------------------------
+
+_ZERO = re.compile(r"(?<![\d.,])0 (?:of |item|record|row|file|answer|repl|stored|sample|instance|line|task|null|"
+                   r"pred|run|model|entr|verdict|change|letter|element|question)")
+
+
+def _said(data: rescore.Dataset) -> list[str]:
+    """Every note the load and the board give."""
+    return list(data.notes) + list(rescore.leaderboard(data, [0.0, 0.9]).notes)
+
+
+def test_no_note_counts_zero(tmp_path: Path) -> None:
+    """Files of several producers in which nothing unusual happens: no note says "0 of N"."""
+    from .conftest import SAMPLE
+    from .test_adapter_inspect_ai import _mixed_samples
+    from .test_adapter_lm_eval import write_run
+    from .test_adapter_mmlu_pro import record
+    from .test_adapter_mmlu_pro import write as write_mmlu_pro
+    from .test_adapter_swebench import _report
+    from .test_adapter_swebench import _write as write_report
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    assert _ZERO.search("0 of 296 records have pred null") and not _ZERO.search("10 of 296 records")
+    paths = [write_mmlu_pro(tmp_path / "mp" / "model_outputs_m_5shots.json",
+                            [record(1, "A", "A", "The answer is (A)."), record(2, "B", "C", "The answer is (C).")]),
+             write_run(tmp_path / "lm"), write_wildbench(tmp_path / "wb", [_rec("s1", "9"), _rec("s2", "3")]),
+             write_json_log(tmp_path / "log.json", _header(), _mixed_samples()[:4]), SAMPLE]
+    report = _report()
+    report.update(ambiguous_failure_ids=[], infra_failure_ids=[])
+    paths.append(write_report(tmp_path / "swe", report))
+    for path in paths:
+        for need_items in (True, False):
+            said = _said(rescore.load(path, need_items=need_items))
+            assert not [n for n in said if _ZERO.search(n)], (path, said)
+
+
+@pytest.mark.real_data
+def test_no_note_counts_zero_on_the_real_dumps() -> None:
+    root = real_data()
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        said = _said(rescore.load(folder, on_error="skip"))
+        assert not [n for n in said if _ZERO.search(n)], folder.name
