@@ -80,9 +80,37 @@ def test_scalar_shapes_float_int_bool_string(tmp_path: Path, kind: str) -> None:
     group = json.loads(board.stdout)["groups"][0]
     expected = (binar.count("correct"), binar.count("wrong"), 1)  # the letter P stays partial
     assert (group["n_correct"], group["n_wrong"], group["n_partial"]) == expected
-    bad = _log(tmp_path, ["B+"], kind=kind)
+    bad = _log(tmp_path, ["splendid"], kind=kind)  # no grade word, no letter grade
     with pytest.raises(InputError, match="not a grade"):
         _outcomes(bad)
+
+
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_letter_grades_a_to_f_need_a_pass_grade(tmp_path: Path, kind: str) -> None:
+    """A scorer grading A-F is no C/I/P/N scale (its C is a middling grade, not "correct"): refused
+    until --pass-grade names the lowest passing grade; then the grades are binarised and, the scale
+    having no abstention category, an "I don't know" reply is an abstention by the phrases."""
+    samples = [_sample(i + 1, v, text, scorer="essay", target="x") for i, (v, text) in enumerate(
+        [("A", "a"), ("B+", "b"), ("B", "c"), ("C", "d"), ("F", "e"), ("D-", "I don't know.")])]
+    writer = write_json_log if kind == "json" else write_deflate_eval
+    path = writer(tmp_path / f"essay.{kind}", _header(task="essays", scorers=("essay",)), samples)
+    with pytest.raises(InputError, match=r"'A' is a letter grade \(A-F\), not inspect's C/I/P/N: say which grades "
+                                         r"pass with --pass-grade LETTER"):
+        _outcomes(path)
+    assert invoke("leaderboard", str(path)).exit_code == 3
+    assert _outcomes(path, pass_grade="B") == ["correct", "correct", "correct", "wrong", "wrong", "abstain"]
+    assert _outcomes(path, pass_grade="B+") == ["correct", "correct", "wrong", "wrong", "wrong", "abstain"]
+    notes = read_one(path, "inspect_ai", LoadOptions(pass_grade="C")).info.notes
+    assert any("letter grades A-F (A 1, B+ 1, B 1, C 1, D- 1, F 1): C or better correct" in n for n in notes)
+    board = json.loads(invoke("leaderboard", str(path), "--pass-grade", "c", "-t", "0", "-q", "-f", "json").stdout)
+    assert (board["groups"][0]["n_correct"], board["groups"][0]["n_abstain"]) == (4, 1)
+    bad = invoke("leaderboard", str(path), "--pass-grade", "Q")
+    assert bad.exit_code == 2 and "--pass-grade must be a letter grade A-F" in bad.stderr
+    # C/I/P/N logs read as before, and --pass-grade refuses where no file can use it
+    assert _outcomes(_log(tmp_path, ["C", "I"], kind=kind)) == ["correct", "wrong"]
+    from .conftest import SAMPLE
+
+    assert invoke("leaderboard", str(SAMPLE / "simpleqa_mini"), "--pass-grade", "B").exit_code == 2
 
 
 @pytest.mark.parametrize("kind", ["json", "eval"])

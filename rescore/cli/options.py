@@ -248,3 +248,9 @@ Cache = Annotated[str | None, typer.Option("--cache", envvar="RESCORE_CACHE", he
                                            rich_help_panel=REMOTE, show_default=False)]
 ADVANCED_PANELS = (*ADVANCED_PANELS, REMOTE)  # shown by --help-all: the short help stays one screen
 show_advanced(False)
+
+
+# ---- issue 16d (point 1): inspect_ai letter grades ----
+PassGrade = Annotated[str | None, typer.Option("--pass-grade", help="inspect_ai letter grades A-F (+/-): the lowest "
+                                               "grade counted correct, e.g. B.", rich_help_panel=PRODUCERS,
+                                               show_default=False)]

@@ -62,6 +62,8 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     # issue 16 (verdicts)
     "score_key": (o.ScoreKey, None, "score_key"),
     "metric": (o.Metric, None, "metric"),
+    # issue 16d (point 1)
+    "pass_grade": (o.PassGrade, None, "pass_grade"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),
@@ -112,6 +114,12 @@ def check_producer_options(values: dict[str, Any]) -> None:
     score = values.get("pass_score")
     if score is not None and not math.isfinite(score):
         raise UsageError(f"--pass-score must be a finite number, not {score!r}")
+    grade = values.get("pass_grade")
+    if grade is not None:
+        from rescore.outcomes.names import letter_grade_rank
+
+        if letter_grade_rank(grade) is None:
+            raise UsageError(f"--pass-grade must be a letter grade A-F (with + or -), not {grade!r}")
     t = values.get("instructed_t")
     if t is not None and not (math.isfinite(t) and 0.0 <= t < 1.0):
         raise UsageError(f"--instructed-t must be in [0, 1), not {t!r}")

@@ -82,3 +82,19 @@ def benchmark_family(task: str) -> str:
                         + task[end:].lstrip("_-/.: ")).strip("_")
             return task
     return task
+
+
+_LETTER_GRADE = re.compile(r"^([A-F])([+-]?)$")
+
+
+def letter_grade_rank(value: object) -> float | None:
+    """The rank of a school letter grade (``A+`` highest, ``F`` lowest), or None for anything else.
+
+    inspect_ai scorers may grade with letters other than its C/I/P/N (issue 16, point 1); such a
+    scale has no abstention category and no built-in pass mark, so ``--pass-grade`` names one.
+    """
+    match = _LETTER_GRADE.match(str(value).strip().upper()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    base = {"A": 5.0, "B": 4.0, "C": 3.0, "D": 2.0, "E": 1.0, "F": 0.0}[match.group(1)]
+    return base + {"+": 0.3, "-": -0.3, "": 0.0}[match.group(2)]

@@ -95,7 +95,7 @@ def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
 
 # the producer flags, by LoadOptions field: each acts on the adapters whose ``honours`` names it
 PRODUCER_FLAGS = {"scorer": "--scorer", "metric": "--metric", "score_key": "--score-key",
-                  "pass_score": "--pass-score", "filter_name": "--filter"}
+                  "pass_score": "--pass-score", "filter_name": "--filter", "pass_grade": "--pass-grade"}
 
 
 def refuse_unused_flags(data: Dataset, options: LoadOptions) -> None:
