@@ -45,6 +45,13 @@ def test_foreign_files_in_a_folder_are_skipped_and_counted_per_kind(tmp_path: Pa
     assert any("metadata.json: JSON that is not a table of results" in s for s in skipped)
     assert any("hosts.csv: a table without result columns" in s for s in skipped)
     assert len(skipped) == 6  # .bak, no suffix, .png, JSON, table, documentation: one line per kind
+    (tmp_path / "run.csv~").write_text("model,id,correct\nm,1,1\n")  # editor backups: one kind, any suffix
+    (tmp_path / "notes.md~").write_text("old\n")
+    backups = invoke("leaderboard", str(tmp_path), "-t", "0")
+    assert backups.exit_code == 0 and "skipped: no adapter recognises editor backups (name~) (2 files: " \
+        in backups.stderr
+    (tmp_path / "run.csv~").unlink()
+    (tmp_path / "notes.md~").unlink()
     board = json.loads(invoke("leaderboard", str(tmp_path), "-t", "0", "-q", "-f", "json").stdout)
     kinds = {k["kind"]: k["files"] for k in board["provenance"]["skipped_kinds"]}
     assert kinds["no adapter recognises .bak files"] == 2 and kinds["no adapter recognises .png files"] == 1

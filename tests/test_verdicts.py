@@ -131,6 +131,9 @@ def test_several_scorers_chosen_with_scorer_and_unknown_is_an_error(tmp_path: Pa
     first = read_one(path, "inspect_ai", LoadOptions())
     assert first.items["outcome"].tolist() == ["correct", "wrong"]
     assert any("the first of match, judge" in n for n in first.info.notes)  # the ambiguity is listed
+    shown = invoke("leaderboard", str(path), "-t", "0")  # ... where the user sees it
+    assert "scorer 'match' used (the first of match, judge); pick another with --scorer" in shown.stderr
+    assert "the first of" not in invoke("leaderboard", str(path), "-t", "0", "--scorer", "judge").stderr
     assert _outcomes(path, scorer="judge") == ["abstain", "correct"]
     result = invoke("leaderboard", str(path), "--scorer", "acc_norm")
     assert result.exit_code == 2 and "available: match, judge" in result.stderr

@@ -241,7 +241,10 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
 
 
 def _unknown_reason(path: Path) -> str:
-    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix."""
+    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix.
+    Editor backups (``run.jsonl~``, ``run.csv~``) are one kind whatever the suffix they back up."""
+    if path.name.endswith("~"):
+        return "no adapter recognises editor backups (name~)"
     suffix = path.suffix.lower() if path.suffix and len(path.suffix) <= 12 else ""
     return f"no adapter recognises {suffix} files" if suffix else "no adapter recognises files without a suffix"
 
