@@ -592,3 +592,28 @@ def test_no_note_counts_zero_on_the_real_dumps() -> None:
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         said = _said(rescore.load(folder, on_error="skip"))
         assert not [n for n in said if _ZERO.search(n)], folder.name
+
+
+def test_gpqa_main_and_extended_are_not_pooled_and_coverage_marks_apply(tmp_path: Path) -> None:
+    """lm-eval's gpqa_main and gpqa_extended share questions (35 in the real sets): with both present
+    each is a benchmark of its own, and a model scored on part of one is marked (point 4)."""
+    from .test_adapter_lm_eval import TS1, mc_line
+
+    def run(model: str, task: str, n: int) -> None:
+        folder = tmp_path / model
+        folder.mkdir(exist_ok=True)
+        write_jsonl(folder / f"samples_{task}_{TS1}.jsonl",
+                    [mc_line(i, ["a", "b"], [-1.0, -2.0], i % 2, {"acc_norm": float(i % 2 == 0)}) for i in range(n)])
+
+    run("org__a", "leaderboard_gpqa_main", 6)
+    run("org__a", "leaderboard_gpqa_extended", 8)
+    run("org__b", "leaderboard_gpqa_main", 3)
+    data = rescore.load(tmp_path)
+    assert data.items.groupby(["benchmark", "model"]).size().to_dict() == {
+        ("gpqa_extended", "org/a"): 8, ("gpqa_main", "org/a"): 6, ("gpqa_main", "org/b"): 3}
+    assert any("kept apart as gpqa_extended, gpqa_main" in n for n in data.notes)
+    result = invoke("leaderboard", str(tmp_path), "-t", "0")
+    assert "warning: unequal coverage on gpqa_main: org/b (50%)" in result.stderr
+    assert "org/b †" in result.stdout and "gpqa_extended" in result.stdout
+    alone = rescore.load(tmp_path / "org__b")  # one variant alone keeps the benchmark's name
+    assert set(alone.items["benchmark"]) == {"gpqa"} and set(alone.items["subset"]) == {"main"}
