@@ -617,3 +617,22 @@ def test_gpqa_main_and_extended_are_not_pooled_and_coverage_marks_apply(tmp_path
     assert "org/b †" in result.stdout and "gpqa_extended" in result.stdout
     alone = rescore.load(tmp_path / "org__b")  # one variant alone keeps the benchmark's name
     assert set(alone.items["benchmark"]) == {"gpqa"} and set(alone.items["subset"]) == {"main"}
+
+
+def test_math_answers_cut_before_final_answer_are_invalid(tmp_path: Path) -> None:
+    """Point 11: a MATH-style generation that never reaches "Final Answer" (cut off) has no answer
+    the producer could parse: invalid, not wrong, in both modes, with a note counting them."""
+    from .test_adapter_lm_eval import TS1, gen_line
+
+    folder = tmp_path / "org__mathy"
+    folder.mkdir()
+    lines = [gen_line(0, "Final Answer: The final answer is $4$. I hope it is correct.", "4", "4", 1.0, "none"),
+             gen_line(1, "Final Answer: The final answer is $5$. I hope it is correct.", "5", "7", 0.0, "none"),
+             gen_line(2, "We expand the square: $(x+1)^2 = x^2 + 2x", "x^2 + 2x", "3", 0.0, "none"),
+             gen_line(3, "Let $y = 2$. Then the sum of the first", "2", "9", 0.0, "none")]
+    path = write_jsonl(folder / f"samples_leaderboard_math_algebra_hard_{TS1}.jsonl", lines)
+    items = rescore.load(path).items.sort_values("item_id")
+    assert items["outcome"].tolist() == ["correct", "wrong", "invalid", "invalid"]
+    counted = rescore.load(path, need_items=False)
+    assert counted.runs[["n_correct", "n_wrong", "n_invalid"]].values.tolist() == [[1, 1, 2]]
+    assert any("2 of 4 answer(s) never reach \"Final Answer\"" in n for n in rescore.load(path).notes)
