@@ -636,3 +636,37 @@ def test_math_answers_cut_before_final_answer_are_invalid(tmp_path: Path) -> Non
     counted = rescore.load(path, need_items=False)
     assert counted.runs[["n_correct", "n_wrong", "n_invalid"]].values.tolist() == [[1, 1, 2]]
     assert any("2 of 4 answer(s) never reach \"Final Answer\"" in n for n in rescore.load(path).notes)
+
+
+def test_a_scale_without_abstention_says_how_many_phrase_abstentions(tmp_path: Path) -> None:
+    """Point 11: where the producer's scale has no abstention category (lm-eval's 0/1 metric,
+    inspect's numbers, a 0/1 column) "I don't know" replies it graded wrong are abstentions by the
+    phrases, and a note says how many and what the producer gave them; in counts mode alike.
+    A scale with its own category (C/I/P/N) and WildBench (its own note) say nothing of it."""
+    import pandas as pd
+
+    from .test_adapter_lm_eval import TS1, gen_line
+
+    said = "answer(s) the producer graded wrong say \"I don't know\" (or are empty): abstentions by the phrases"
+    folder = tmp_path / "org__m"
+    folder.mkdir()
+    lines = [gen_line(i, raw, raw, target, em, "none") for i, (raw, target, em) in enumerate(
+        [("4", "4", 1.0), ("I don't know.", "3", 0.0), ("I'm not sure.", "5", 0.0), ("7", "8", 0.0)])]
+    lm_eval = write_jsonl(folder / f"samples_arith_{TS1}.jsonl", lines)
+    table = tmp_path / "graded.parquet"
+    pd.DataFrame({"model": "m", "id": range(3), "response": ["Paris", "I don't know.", "Rome"],
+                  "is_correct": [True, False, False]}).to_parquet(table)
+    numbers = write_json_log(tmp_path / "n.json", _header(scorers=("match",)),
+                             [_sample(1, 0, "I don't know.", scorer="match"), _sample(2, 1, "A", scorer="match")])
+    for path, count in ((lm_eval, 2), (table, 1), (numbers, 1)):
+        for need_items in (True, False):
+            notes = rescore.load(path, need_items=need_items).notes
+            assert any(f"{count} {said}" in n for n in notes), (path, need_items, notes)
+    letters = write_json_log(tmp_path / "l.json", _header(scorers=("match",)),
+                             [_sample(1, "I", "I don't know.", scorer="match")])
+    assert not any(said in n for n in rescore.load(letters).notes)
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    wildbench = rescore.load(write_wildbench(tmp_path / "wb", [_rec("s1", "3", output="I don't know.")])).notes
+    assert not any(said in n for n in wildbench) and any("1 reply(ies) say \"I don't know\"" in n for n in wildbench)

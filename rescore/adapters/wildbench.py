@@ -84,6 +84,7 @@ class WildBenchAdapter(Adapter):
     version = "1"
     priority = 60
     honours = ("pass_score",)
+    says_phrase_abstentions = True  # its own note gives the judge's scores of such replies
     description = "WildBench v2 score files score.v2/eval=<judge>/<model>.json (binarised at --pass-score)."
 
     def detect(self, path: Path) -> bool:

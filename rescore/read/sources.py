@@ -68,6 +68,18 @@ class SourceInfo:
         }
 
 
+def phrase_abstention_note(count: int) -> str:
+    """The note for answers a producer graded wrong that the abstention phrases made abstentions.
+
+    Such a scale (a 0/1 metric, pass/fail, a number) has no abstention category, so an "I don't
+    know" can only be graded wrong there; rescore counts it as an abstention (issue 16, point 11)
+    and says how many, and what the producer gave them. The general reader
+    (``rescore.read.per_file``) and every fast path must say it alike.
+    """
+    return (f"{count} answer(s) the producer graded wrong say \"I don't know\" (or are empty): abstentions by "
+            "the phrases, since its scale has no abstention category (--explain counts the rules)")
+
+
 @dataclass
 class FastCounts:
     """What a counts-mode fast path returns: reduced counts (``rescore.read.counts.COLUMNS``), rows read,

@@ -40,6 +40,7 @@ from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES
+from rescore.read.sources import phrase_abstention_note
 from rescore.read.tables import LINE
 
 _CANDIDATES = ("wrong", "invalid")  # the outcomes an abstention text may override (outcomes.classify step 3)
@@ -187,6 +188,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
             notes.append(note)
 
     # abstention text overrides wrong/invalid: prediction if it has text, else the response (else prediction)
+    over_wrong = 0  # graded wrong, then an abstention by the phrases (the general reader's note)
     candidates = np.zeros(n, dtype=bool)
     for name in _CANDIDATES:
         candidates |= outcome == outcome_names.index(name)
@@ -209,6 +211,8 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
                     continue
             if reason not in rule_names:
                 rule_names.append(reason)
+            if graded:
+                over_wrong += int((outcome[hit] == outcome_names.index("wrong")).sum())
             outcome[hit] = outcome_names.index("abstain")
             rule[hit] = rule_names.index(reason)
 
@@ -223,6 +227,8 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
         info.note(note)
+    if over_wrong:
+        info.note(phrase_abstention_note(over_wrong))
     return FastCounts(frame, n, keys)
 
 
