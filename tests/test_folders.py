@@ -108,6 +108,13 @@ def test_unreadable_entries_of_a_walk_are_errors_or_skipped_with_a_note(tmp_path
     assert reasons["locked"].startswith("cannot read this folder (Permission denied)")
     assert reasons["secret.csv"].startswith("cannot read this file")
     assert [Path(s.path).name for s in data.sources] == ["run.csv"]
+    # on the command line: the usual one line naming it (exit 3), or skipped and said
+    failed = invoke("leaderboard", str(tmp_path), "-q")
+    lines = failed.stderr.strip().splitlines()
+    assert failed.exit_code == 3 and len(lines) == 1 and "Traceback" not in failed.stderr
+    assert lines[0].startswith("rescore: error: ") and "locked: cannot read this folder" in lines[0]
+    skipped = invoke("leaderboard", str(tmp_path), "-t", "0", "--on-error", "skip")
+    assert skipped.exit_code == 0 and "locked" in skipped.stderr and "secret.csv" in skipped.stderr
 
 
 def test_simpleqa_judge_label_beats_is_correct_and_model_text_is_not_gold(tmp_path: Path) -> None:
