@@ -369,3 +369,20 @@ def test_a_grade_column_wins_over_comparing_two_text_columns(tmp_path: Path) -> 
     items = rescore.load(path).items.set_index("item_id")
     assert items["outcome"].to_dict() == {"1": "correct", "2": "wrong", "3": "correct"}
     assert items["rule"].to_dict() == {"1": "explicit grade", "2": "explicit grade", "3": "prediction vs gold"}
+
+
+def test_inspect_summary_gives_the_known_reason_of_a_mismatch(tmp_path: Path) -> None:
+    """Issue 16.8: a summary row whose producer number differs from rescore's t = 0 says why, when
+    the reason is known (MMLU-Pro's scripts score unparsed answers with a random letter)."""
+    from tests.test_adapter_mmlu_pro import RECORDS
+    from tests.test_adapter_mmlu_pro import write as write_mmlu_pro
+
+    write_mmlu_pro(tmp_path / "model_outputs_m_5shots.json", RECORDS)
+    doc = json.loads(invoke("inspect", str(tmp_path), "-f", "json", "--examples", "0").stdout)
+    [row] = doc["summary"]
+    assert (row["producer"], row["items"], row["invalid"]) == ("mmlu_pro", 5, 2)
+    # the producer's number counts the seeded random letters its scripts gave the unparsed answers
+    assert row["rescore_accuracy"] == pytest.approx(1 / 5) and row["producer_accuracy"] > row["rescore_accuracy"]
+    assert row["verdict"] == "mismatch: official scripts replace unparsed answers with a random letter"
+    table = invoke("inspect", str(tmp_path), "--examples", "0").stdout
+    assert "cross-check" in table and row["verdict"] in " ".join(table.split())
