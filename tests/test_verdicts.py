@@ -670,3 +670,37 @@ def test_a_scale_without_abstention_says_how_many_phrase_abstentions(tmp_path: P
 
     wildbench = rescore.load(write_wildbench(tmp_path / "wb", [_rec("s1", "3", output="I don't know.")])).notes
     assert not any(said in n for n in wildbench) and any("1 reply(ies) say \"I don't know\"" in n for n in wildbench)
+
+
+def test_no_note_suggests_a_flag_already_given(tmp_path: Path) -> None:
+    """Point 12: "pick another with --scorer", "--metric to choose", "use --latest ..." are said only
+    to a user who has not given that flag."""
+    from .test_adapter_lighteval import _current_row, write_current
+    from .test_adapter_mmlu_pro import RECORDS
+    from .test_adapter_mmlu_pro import write as write_mmlu_pro
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    scores = [{"match": {"value": "C"}, "judge": {"value": "I"}}, {"match": {"value": "I"}, "judge": {"value": "C"}}]
+    two_scorers = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores)
+    lighteval = write_current(tmp_path / "le", [_current_row("a", 0, None, "B", {"em": 1, "f1": 1.0}, task="g|0")],
+                              model="solo", task="g|0")
+    (tmp_path / "runs").mkdir()
+    runs = [_run(tmp_path / "runs", name, created, 4) for name, created in
+            (("r1", "2025-01-01T00:00:00+00:00"), ("r2", "2025-02-01T00:00:00+00:00"))]
+    cases: list[tuple[Any, dict[str, Any], str]] = [
+        (two_scorers, {"scorer": "judge"}, "--scorer"),
+        (_mc_file(tmp_path / "org__m"), {"metric": "acc_norm"}, "--metric"),
+        (lighteval, {"metric": "f1"}, "--metric"), (lighteval, {"scorer": "f1"}, "--scorer"),
+        (write_wildbench(tmp_path / "wb", [_rec("s1", "9")]), {"pass_score": 6}, "--pass-score"),
+        (runs, {"latest": True}, "--latest"),
+        (write_mmlu_pro(tmp_path / "mp" / "model_outputs_m_5shots.json", RECORDS), {"reextract": False},
+         "--no-reextract"),
+    ]
+    for path, kwargs, flag in cases:
+        offer = re.compile(rf"(?:with|use|try) {flag}\b|{flag}(?: [\w|]+)? (?:to|chooses?) ")
+        bare = rescore.load(path).notes  # without the flag the offer is made (where there is one)
+        given = rescore.load(path, **kwargs).notes
+        assert not [n for n in given if offer.search(n)], (flag, given)
+        if flag in ("--scorer", "--latest"):
+            assert any(offer.search(n) for n in bare), (flag, bare)
