@@ -704,3 +704,20 @@ def test_no_note_suggests_a_flag_already_given(tmp_path: Path) -> None:
         assert not [n for n in given if offer.search(n)], (flag, given)
         if flag in ("--scorer", "--latest"):
             assert any(offer.search(n) for n in bare), (flag, bare)
+
+
+@pytest.mark.parametrize(("flags", "said"), [
+    (["--model-from", "parent"], "--model-from 'parent' acts on generic files only"),
+    (["--benchmark-from", "stem"], "--benchmark-from 'stem' acts on generic files only"),
+    (["--epochs", "majority"], "--epochs 'majority' acts on inspect_ai files only"),
+    (["--denominator", "dataset"], "--denominator 'dataset' acts on swebench files only"),
+    (["--no-reextract"], "--no-reextract acts on inspect_ai, mmlu_pro files only"),
+    (["--instructed-t", "0.5"], "--instructed-t 0.5 acts on generic files only")])
+def test_producer_flags_with_defaults_refuse_too(flags: list[str], said: str) -> None:
+    """Flags whose value differs from their default count as given: on lm-eval files they did nothing."""
+    from .conftest import SAMPLE
+
+    result = invoke("leaderboard", str(SAMPLE / "lm_eval"), "-q", *flags)
+    assert result.exit_code == 2 and f"{said}, and none was read (read: lm_eval)" in result.stderr
+    # the default spelled out is no request: nothing to refuse
+    assert invoke("leaderboard", str(SAMPLE / "lm_eval"), "-q", "--epochs", "attempts", "--reextract").exit_code == 0

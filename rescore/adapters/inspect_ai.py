@@ -282,7 +282,7 @@ class InspectAdapter(Adapter):
     name = "inspect_ai"
     version = "1"
     priority = 80
-    honours = ("scorer", "score_key", "pass_score", "pass_grade")
+    honours = ("scorer", "score_key", "pass_score", "pass_grade", "epochs", "reextract")
     description = "UK AISI inspect_ai logs: .eval zip (deflate or zstd) and .json EvalLog files."
 
     def detect(self, path: Path) -> bool:

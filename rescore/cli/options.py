@@ -254,3 +254,4 @@ show_advanced(False)
 PassGrade = Annotated[str | None, typer.Option("--pass-grade", help="inspect_ai letter grades A-F (+/-): the lowest "
                                                "grade counted correct, e.g. B.", rich_help_panel=PRODUCERS,
                                                show_default=False)]
+show_advanced(False)

@@ -95,7 +95,10 @@ def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
 
 # the producer flags, by LoadOptions field: each acts on the adapters whose ``honours`` names it
 PRODUCER_FLAGS = {"scorer": "--scorer", "metric": "--metric", "score_key": "--score-key",
-                  "pass_score": "--pass-score", "filter_name": "--filter", "pass_grade": "--pass-grade"}
+                  "pass_score": "--pass-score", "filter_name": "--filter", "pass_grade": "--pass-grade",
+                  "model_from": "--model-from", "benchmark_from": "--benchmark-from", "epochs": "--epochs",
+                  "denominator": "--denominator", "confidence_norm": "--confidence-norm",
+                  "instructed_t": "--instructed-t", "reextract": "--no-reextract"}
 
 
 def refuse_unused_flags(data: Dataset, options: LoadOptions) -> None:
@@ -105,19 +108,23 @@ def refuse_unused_flags(data: Dataset, options: LoadOptions) -> None:
     say nothing. Checked per producer, not per file: in a folder mixing producers ``--metric``
     acts on the lm-eval files and the others are read as usual.
     """
+    import dataclasses
+
     read = {s.adapter for s in data.sources if s.adapter}
     if not read:
         return
     adapters = {a.name: a for a in all_adapters()}
+    defaults = {f.name: f.default for f in dataclasses.fields(LoadOptions)}
     for name, flag in PRODUCER_FLAGS.items():
         value = getattr(options, name)
-        if value is None:
+        if value is None or value == defaults[name]:  # not given
             continue
         acting = sorted(a for a in read if a not in adapters or getattr(adapters[a], "honours", None) is None
                         or name in adapters[a].honours)
         if not acting:
             takers = sorted(a.name for a in adapters.values() if name in (getattr(a, "honours", None) or ()))
-            raise UsageError(f"{flag} {value!r} acts on {', '.join(takers)} files only, and none was read "
+            given = flag if isinstance(value, bool) else f"{flag} {value!r}"
+            raise UsageError(f"{given} acts on {', '.join(takers)} files only, and none was read "
                              f"(read: {', '.join(sorted(read))})")
 
 

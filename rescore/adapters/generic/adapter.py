@@ -80,6 +80,7 @@ class GenericAdapter(Adapter):
     name = "generic"
     version = "1"
     priority = 0
+    honours = ("model_from", "benchmark_from", "instructed_t")
     description = "Any CSV/TSV/JSON/JSONL/Parquet table with model, item and correctness columns."
 
     def detect(self, path: Path) -> bool:

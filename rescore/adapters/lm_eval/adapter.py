@@ -42,7 +42,7 @@ class LmEvalAdapter(Adapter):
     name = "lm_eval"
     version = "1"
     priority = 80
-    honours = ("metric", "scorer", "filter_name")
+    honours = ("metric", "scorer", "filter_name", "confidence_norm")
     description = "lm-evaluation-harness --log_samples: samples_<task>_<ts>.jsonl (+ results_<ts>.json)."
 
     # -- detection ------------------------------------------------------------------------
