@@ -62,6 +62,7 @@ class HELMAdapter(Adapter):
     name = "helm"
     version = "1"
     priority = 65
+    honours = ()  # no producer flag acts on these files
     description = "Stanford HELM run directory (display_predictions.json + run_spec.json / instances.json)."
 
     def detect(self, path: Path) -> bool:
