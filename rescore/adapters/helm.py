@@ -53,10 +53,10 @@ def _model_from_run_name(run_name: str) -> str | None:
     return match.group(1) if match else None
 
 
-
 def _named(rows: list[str], shown: int = 5) -> str:
     """The first few skipped rows by record index and instance id, and how many more."""
     return ", ".join(rows[:shown]) + (f" and {len(rows) - shown} more" if len(rows) > shown else "")
+
 
 class HELMAdapter(Adapter):
     name = "helm"

@@ -174,9 +174,9 @@ class GenericAdapter(Adapter):
                 info.note(f"benchmark <- file name ({bench_default!r})")
         if model_part is not None and options.model_from is None:
             said = "model <- file name" + (", benchmark <- folder name" if bench_default is not None else "")
-            flags = "--model-from" if options.benchmark_from is not None else "--model-from and --benchmark-from"
-            info.note(f"{said} (the table has no model column; {flags} stem|parent choose"  # never a flag given
-                      + ("s" if options.benchmark_from is not None else "") + " otherwise)")
+            offer = ("--model-from and --benchmark-from stem|parent choose otherwise" if options.benchmark_from is None
+                     else "--model-from stem|parent chooses otherwise")  # never a flag already given
+            info.note(f"{said} (the table has no model column; {offer})")
         model = self._fixed_or_column(raw, columns, "model", model_fixed, None, path)
         if model_fixed is None:  # names from a column: a blank or non-string name is an error (issue 17)
             check_model_names(raw[columns.roles["model"]], raw[LINE], path, columns.roles["model"])
