@@ -721,3 +721,20 @@ def test_producer_flags_with_defaults_refuse_too(flags: list[str], said: str) ->
     assert result.exit_code == 2 and f"{said}, and none was read (read: lm_eval)" in result.stderr
     # the default spelled out is no request: nothing to refuse
     assert invoke("leaderboard", str(SAMPLE / "lm_eval"), "-q", "--epochs", "attempts", "--reextract").exit_code == 0
+
+
+def test_statistics_commands_leave_unscored_runs_out(tmp_path: Path) -> None:
+    """Point 5: no significance mark for an unscored run in ``compare`` either (it used to be scored
+    as all-wrong: "A−B −0.700, sig yes"); it is listed as omitted with the reason; alone, exit 3."""
+    unscored = write_json_log(tmp_path / "none.json", _header(task="pop", model="o/none", scorers=()),
+                              [_sample(i, None, "Yes", scores={}) for i in range(1, 21)])
+    scored = [write_json_log(tmp_path / f"{name}.json", _header(task="pop", model=f"o/{name}", scorers=("match",)),
+                             [_sample(i, "C" if i % k else "I", "Yes", scorer="match") for i in range(1, 21)])
+              for name, k in (("some", 3), ("more", 4))]
+    doc = json.loads(invoke("compare", str(unscored), *map(str, scored), "-f", "json", "-q", "--bootstrap", "0").stdout)
+    assert [{r["model_a"], r["model_b"]} for r in doc["pairs"]] == [{"o/more", "o/some"}]
+    assert doc["rows"] and not any("o/none" in (r["model_a"], r["model_b"]) for r in doc["rows"])
+    assert [(o["model"], o["reason"].split(":")[0]) for o in doc["omitted"]] == [("o/none", "unscored")]
+    for command in ("compare", "calibration", "selective"):
+        alone = invoke(command, str(unscored), "-q")
+        assert alone.exit_code == 3 and "nothing is scored: o/none on pop" in alone.stderr, command

@@ -21,17 +21,13 @@ from rescore.read.per_file import COUNT_COLUMNS
 from rescore.read.schema import OUTCOMES
 from rescore.score.clusters import CLUSTER_CHOICES, cluster_series
 from rescore.score.intervals import clt_se, clustered_se, interval
+from rescore.score.item_scores import UNSCORED_RULES
 from rescore.score.jsonable import json_value, records
 from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
 from rescore.version import __version__
 
 SCHEMA_VERSION = 1
-#: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
-UNSCORED_RULES = {
-    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
-                "an lm-eval --predict_only run)",
-    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
-}
+# UNSCORED_RULES (issue 16.5) lives in item_scores, shared with compare / calibration / selective
 UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
 
 
