@@ -36,6 +36,11 @@ class Adapter:
     version: str = "1"
     priority: int = 50
     description: str = ""
+    # the producer flags (LoadOptions field names: scorer, metric, score_key, pass_score, filter_name,
+    # ...: rescore.read.load.PRODUCER_FLAGS) this adapter acts on; None (a plugin that does not say)
+    # counts as all, () as none. A flag that no file read acts on is refused rather than silently
+    # ignored (issue 16, point 10)
+    honours: tuple[str, ...] | None = None
 
     def detect(self, path: Path) -> bool:  # pragma: no cover - interface
         raise NotImplementedError

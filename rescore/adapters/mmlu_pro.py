@@ -121,6 +121,7 @@ class MMLUProAdapter(Adapter):
     name = "mmlu_pro"
     version = "1"
     priority = 80
+    honours = ("reextract",)
     description = "TIGER-AI-Lab/MMLU-Pro official outputs (JSON list with question_id, options, answer, pred)."
 
     def detect(self, path: Path) -> bool:

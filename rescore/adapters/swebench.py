@@ -71,6 +71,7 @@ class SWEBenchAdapter(Adapter):
     name = "swebench"
     version = "1"
     priority = 60
+    honours = ("denominator",)
     description = "SWE-bench harness run report <model>.<run_id>.json (+ per-instance report.json, predictions)."
 
     def detect(self, path: Path) -> bool:

@@ -124,8 +124,8 @@ ConfidenceNorm = Annotated[Literal["raw", "length"], typer.Option(
 Denominator = Annotated[Literal["submitted", "dataset"], typer.Option(
     "--denominator", help="SWE-bench: score over the submitted instances or the whole dataset.",
     rich_help_panel=PRODUCERS)]
-PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench, inspect_ai numeric scores: "
-                                                 "minimum score counted correct.",
+PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench (1-10), inspect_ai numeric "
+                                                 "scores: minimum score counted correct.",
                                                  rich_help_panel=PRODUCERS, show_default=False)]
 InstructedT = Annotated[float | None, typer.Option("--instructed-t", help="The target the model was told.",
                                                    rich_help_panel=PRODUCERS, show_default=False)]
@@ -247,4 +247,11 @@ Cache = Annotated[str | None, typer.Option("--cache", envvar="RESCORE_CACHE", he
                                            "result; a re-run reads only files (or options) that changed.",
                                            rich_help_panel=REMOTE, show_default=False)]
 ADVANCED_PANELS = (*ADVANCED_PANELS, REMOTE)  # shown by --help-all: the short help stays one screen
+show_advanced(False)
+
+
+# ---- issue 16d (point 1): inspect_ai letter grades ----
+PassGrade = Annotated[str | None, typer.Option("--pass-grade", help="inspect_ai letter grades A-F (+/-): the lowest "
+                                               "grade counted correct, e.g. B.", rich_help_panel=PRODUCERS,
+                                               show_default=False)]
 show_advanced(False)

@@ -249,7 +249,10 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
 
 
 def _unknown_reason(path: Path) -> str:
-    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix."""
+    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix.
+    Editor backups (``run.jsonl~``, ``run.csv~``) are one kind whatever the suffix they back up."""
+    if path.name.endswith("~"):
+        return "no adapter recognises editor backups (name~)"
     suffix = path.suffix.lower() if path.suffix and len(path.suffix) <= 12 else ""
     return f"no adapter recognises {suffix} files" if suffix else "no adapter recognises files without a suffix"
 
@@ -355,8 +358,12 @@ def keep_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
     keeps its own benchmark, ``"<name> (<adapter>)"``. The variants of a benchmark that are
     overlapping item sets rather than parts of it (``overlapping_subsets`` in
     ``configs/names.yaml``: GPQA main/extended/diamond share questions) become benchmarks of their
-    own, ``<name>_<variant>``, when more than one is present. A note says what was kept apart.
+    own, ``<name>_<variant>``, when more than one is present. Two *tasks* of one producer that
+    normalise to one name (lm-eval's ``leaderboard_mmlu_pro`` and its ``mmlu_pro_*`` group; see
+    ``SourceInfo.task_families``) are different prompts and item sets too: each becomes the
+    benchmark named by its task family. A note says what was kept apart.
     """
+    results = _keep_tasks_apart(results, notes)
     overlapping = {str(k): {str(v) for v in vs}
                    for k, vs in (load_config("names.yaml").get("overlapping_subsets") or {}).items()}
     adapters: dict[str, set[str]] = {}
@@ -398,6 +405,42 @@ def keep_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
             if split.any():
                 new = new.where(~split, new + f" ({result.info.adapter})")
             frame["benchmark"] = new.astype(frame["benchmark"].dtype)
+        result.info.benchmarks = sorted({str(b) for f in _benchmark_frames(result) for b in f["benchmark"].dropna()})
+    return results
+
+
+def _keep_tasks_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
+    """Rename a benchmark read from several task families of one producer to each family's name."""
+    families: dict[tuple[str, str], set[str]] = {}
+    for result in results:
+        if result.error is None:
+            for bench, by_subset in result.info.task_families.items():
+                families.setdefault((bench, result.info.adapter), set()).update(by_subset.values())
+    split = {key: names for key, names in families.items() if len(names) > 1}
+    if not split:
+        return results
+    for (bench, adapter), names in sorted(split.items()):
+        notes.append(f"{bench}: read from {len(names)} different {adapter} tasks ({', '.join(sorted(names))}), "
+                     f"whose prompts and item sets differ: kept apart as {', '.join(sorted(names))}")
+    for result in results:
+        if result.error is not None:
+            continue
+        for bench, by_subset in result.info.task_families.items():
+            if (bench, result.info.adapter) not in split:
+                continue
+            only = set(by_subset.values())
+            for frame in _benchmark_frames(result):
+                hit = frame["benchmark"].astype("string") == bench
+                if not hit.any():
+                    continue
+                if len(only) == 1:  # one task in this file (an lm-eval samples file): all its rows
+                    new = pd.Series(next(iter(only)), index=frame.index, dtype="string")
+                else:  # a results file of several tasks: the subset its task name gave
+                    subsets = frame["subset"].astype("string").fillna("") if "subset" in frame else (
+                        pd.Series("", index=frame.index, dtype="string"))
+                    new = subsets.map(lambda s, b=by_subset, d=bench: b.get(str(s), d)).astype("string")
+                frame["benchmark"] = frame["benchmark"].astype("string").where(~hit, new).astype(
+                    frame["benchmark"].dtype)
         result.info.benchmarks = sorted({str(b) for f in _benchmark_frames(result) for b in f["benchmark"].dropna()})
     return results
 

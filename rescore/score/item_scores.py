@@ -129,6 +129,55 @@ def usable_groups(items: pd.DataFrame, policy: Policy, omitted: list[tuple[str, 
             notes.append(warning)
 
 
+#: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
+UNSCORED_RULES = {
+    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
+                "an lm-eval --predict_only run)",
+    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
+}
+
+
+def without_unscored(data: Any) -> tuple[Any, list[tuple[str, str, str]]]:
+    """The dataset without its unscored runs (every item ungraded), and those runs as omitted rows.
+
+    ``rescore compare``, ``calibration`` and ``selective`` would otherwise score such a run's
+    items as invalid, i.e. wrong, and report a "significant" difference from a run that was never
+    graded (issue 16, point 5). Nothing scored at all is the input error the leaderboard gives (exit 3).
+    """
+    from dataclasses import replace
+
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    items = getattr(data, "items", None)
+    if items is None or items.empty or "rule" not in items:
+        return data, []
+    rule = items["rule"].astype("string").str.removesuffix(RULE_DISAGREES)
+    none = rule.isin(list(UNSCORED_RULES)).fillna(False).astype(bool)
+    if not none.any():
+        return data, []
+    keys = items[["benchmark", "model"]].astype(str)
+    graded = keys.loc[~none.to_numpy()].drop_duplicates()
+    every = keys.drop_duplicates()
+    gone = every.merge(graded, how="left", indicator=True)
+    gone = gone[gone["_merge"] == "left_only"][["benchmark", "model"]].sort_values(["benchmark", "model"])
+    if gone.empty:
+        return data, []
+    omitted = []
+    for benchmark, model in gone.itertuples(index=False):
+        mine = none & (keys["benchmark"] == benchmark).to_numpy() & (keys["model"] == model).to_numpy()
+        reasons = "; ".join(UNSCORED_RULES[str(r)] for r in dict.fromkeys(rule[mine].astype(str)))
+        omitted.append((str(benchmark), str(model), f"unscored: {reasons}"))
+    drop = pd.MultiIndex.from_frame(gone)
+    kept = items[~pd.MultiIndex.from_frame(keys).isin(drop)].reset_index(drop=True)
+    if kept.empty and getattr(data, "counts", pd.DataFrame()).empty:
+        from rescore.errors import InputError
+
+        benchmark, model, reason = omitted[0]
+        more = f" (and {len(omitted) - 1} more run(s) alike)" if len(omitted) > 1 else ""
+        raise InputError(f"nothing is scored: {model} on {benchmark}: {reason.removeprefix('unscored: ')}{more}")
+    return replace(data, items=kept), omitted
+
+
 def omitted_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     """Models left out of a confidence metric, with the reason, as a small table."""
     return pd.DataFrame(rows, columns=["benchmark", "model", "reason"])

@@ -27,13 +27,21 @@ import numpy as np
 
 from rescore.adapters.base import FastCounts, SourceInfo
 from rescore.outcomes.abstention import AbstentionDetector
-from rescore.outcomes.decide import RULE_COMPARE, RULE_GRADE, RULE_NO_GRADE, match_distinct, parse_grade
+from rescore.outcomes.decide import (
+    RULE_COMPARE,
+    RULE_DISAGREES,
+    RULE_GRADE,
+    RULE_NO_GRADE,
+    match_distinct,
+    parse_grade,
+)
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read import split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES
+from rescore.read.sources import phrase_abstention_note
 from rescore.read.tables import LINE
 
 _CANDIDATES = ("wrong", "invalid")  # the outcomes an abstention text may override (outcomes.classify step 3)
@@ -186,6 +194,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
             notes.append(note)
 
     # abstention text overrides wrong/invalid: prediction if it has text, else the response (else prediction)
+    over_wrong = 0  # graded wrong, then an abstention by the phrases (the general reader's note)
     candidates = np.zeros(n, dtype=bool)
     for name in _CANDIDATES:
         candidates |= outcome == outcome_names.index(name)
@@ -196,8 +205,20 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
             if reason is None or not (reason_codes == k).any():
                 continue
             hit = idx[reason_codes == k]
+            if graded and columns.final_grades:  # the scale has "not attempted": its "wrong" stands
+                stands = hit[outcome[hit] == outcome_names.index("wrong")]
+                if len(stands):
+                    kept = RULE_GRADE + RULE_DISAGREES
+                    if kept not in rule_names:
+                        rule_names.append(kept)
+                    rule[stands] = rule_names.index(kept)
+                hit = hit[outcome[hit] != outcome_names.index("wrong")]
+                if not len(hit):
+                    continue
             if reason not in rule_names:
                 rule_names.append(reason)
+            if graded:
+                over_wrong += int((outcome[hit] == outcome_names.index("wrong")).sum())
             outcome[hit] = outcome_names.index("abstain")
             rule[hit] = rule_names.index(reason)
 
@@ -220,6 +241,8 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
         info.note(note)
+    if over_wrong:
+        info.note(phrase_abstention_note(over_wrong))
     return FastCounts(frame, n, keys)
 
 
