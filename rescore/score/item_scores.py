@@ -45,7 +45,8 @@ def scored_items(items: pd.DataFrame, policy: Policy, columns: tuple[str, ...] |
         keep = ~invalid
     else:
         {"wrong": w, "abstain": a}[policy.invalid][:] |= invalid
-    out = items.loc[keep].copy()
+    # nothing dropped (the usual case): no row take, which would copy every Arrow string column
+    out = items.copy() if keep.all() else items.loc[keep].copy()
     out["c"] = c[keep].astype("int8")
     out["w"] = w[keep].astype("int8")
     out["a"] = a[keep].astype("int8")
