@@ -335,7 +335,7 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     """
     from rescore.score.clusters import cluster_series
 
-    scored = scored_items(items, policy)
+    scored = scored_items(items, policy, ("benchmark", "model", "subset", "item_id", "attempt", "outcome", "cluster"))
     labels, method = cluster_series(scored, cluster) if not scored.empty else (None, "clt")
     bench_codes, bench_names = pd.factorize(scored["benchmark"], sort=True)  # NA benchmarks: -1, left out
     item_keys = _item_key_codes(scored)
