@@ -20,6 +20,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -190,44 +191,51 @@ def map_files(chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, *, j
 def _pooled(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], options: LoadOptions, n_jobs: int,
             bar: _Progress, task: FileTask) -> Iterator[FileResult]:
     """Submit every file, collect as they finish, release them in plan order."""
-    pool = ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker)
     futures: list[Future[FileResult]] = []
     finished: dict[int, FileResult | BaseException] = {}
     next_out = 0
     done = 0
-    clean = False
+    with _worker_pool(n_jobs) as pool:
+        try:
+            # biggest files first, so one large file does not start last and leave a worker idle
+            order = sorted(range(len(chosen)), key=lambda i: -sizes[i])
+            index_of: dict[Future[FileResult], int] = {}
+            for i in order:
+                path, adapter = chosen[i]
+                future = pool.submit(task, path_token(path), adapter.name, options)
+                index_of[future] = i
+                futures.append(future)
+            pending = set(futures)
+            while pending:
+                completed, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in completed:
+                    i = index_of[future]
+                    error = future.exception()
+                    finished[i] = error if error is not None else future.result()
+                    done += 1
+                    bar.advance(sizes[i])
+                while next_out in finished:
+                    result = finished.pop(next_out)
+                    if isinstance(result, BaseException):
+                        raise result  # errors surface in plan order, as in-process (deterministic)
+                    yield result
+                    next_out += 1
+        except KeyboardInterrupt:
+            raise Interrupted(done, len(chosen)) from None
+
+
+@contextmanager
+def _worker_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool shut down cleanly when its work is done, and stopped at once (queued work
+    cancelled, workers terminated: :func:`_stop`) on an error, Ctrl-C, or an iteration its
+    consumer abandoned; the one lifecycle of every pooled read."""
+    pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_init_worker)
     try:
-        # biggest files first, so one large file does not start last and leave a worker idle
-        order = sorted(range(len(chosen)), key=lambda i: -sizes[i])
-        index_of: dict[Future[FileResult], int] = {}
-        for i in order:
-            path, adapter = chosen[i]
-            future = pool.submit(task, path_token(path), adapter.name, options)
-            index_of[future] = i
-            futures.append(future)
-        pending = set(futures)
-        while pending:
-            completed, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in completed:
-                i = index_of[future]
-                error = future.exception()
-                finished[i] = error if error is not None else future.result()
-                done += 1
-                bar.advance(sizes[i])
-            while next_out in finished:
-                result = finished.pop(next_out)
-                if isinstance(result, BaseException):
-                    raise result  # errors surface in plan order, as in-process (deterministic)
-                yield result
-                next_out += 1
-        clean = True
-    except KeyboardInterrupt:
-        raise Interrupted(done, len(chosen)) from None
-    finally:
-        if clean:
-            pool.shutdown(wait=True)
-        else:
-            _stop(pool)
+        yield pool
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -344,34 +352,27 @@ def _pooled_pieces(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], pie
 
     wanted = max(len(p) or 1 for p in pieces)
     tasks = sum(len(p) or 1 for p in pieces)
-    pool = ProcessPoolExecutor(max_workers=min(wanted, tasks), initializer=_init_worker)
     done = 0
-    clean = False
-    try:
-        futures: list[list[Future[FileResult]]] = []
-        for (path, adapter), parts in zip(chosen, pieces, strict=True):
-            token = path_token(path)
-            futures.append([pool.submit(read_piece, token, adapter.name, options, piece) for piece in parts]
-                           or [pool.submit(read_one, token, adapter.name, options)])
-        for i, ((path, adapter), parts) in enumerate(zip(chosen, pieces, strict=True)):
-            wait(futures[i])
-            errors = [f.exception() for f in futures[i]]
-            if not parts:
-                if errors[0] is not None:
-                    raise errors[0]
-                result = futures[i][0].result()
-            else:
-                joined = join_pieces([f.result() for f in futures[i]]) if not any(errors) else None
-                # a failed piece or a key in two pieces: one reader gives the answer (or names the error)
-                result = joined if joined is not None else read_one(path_token(path), adapter.name, options)
-            done += 1
-            bar.advance(sizes[i])
-            yield result
-        clean = True
-    except KeyboardInterrupt:
-        raise Interrupted(done, len(chosen)) from None
-    finally:
-        if clean:
-            pool.shutdown(wait=True)
-        else:
-            _stop(pool)
+    with _worker_pool(min(wanted, tasks)) as pool:
+        try:
+            futures: list[list[Future[FileResult]]] = []
+            for (path, adapter), parts in zip(chosen, pieces, strict=True):
+                token = path_token(path)
+                futures.append([pool.submit(read_piece, token, adapter.name, options, piece) for piece in parts]
+                               or [pool.submit(read_one, token, adapter.name, options)])
+            for i, ((path, adapter), parts) in enumerate(zip(chosen, pieces, strict=True)):
+                wait(futures[i])
+                errors = [f.exception() for f in futures[i]]
+                if not parts:
+                    if errors[0] is not None:
+                        raise errors[0]
+                    result = futures[i][0].result()
+                else:
+                    joined = join_pieces([f.result() for f in futures[i]]) if not any(errors) else None
+                    # a failed piece or a key in two pieces: one reader gives the answer (or names the error)
+                    result = joined if joined is not None else read_one(path_token(path), adapter.name, options)
+                done += 1
+                bar.advance(sizes[i])
+                yield result
+        except KeyboardInterrupt:
+            raise Interrupted(done, len(chosen)) from None
