@@ -47,12 +47,19 @@ def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path:
     assert sorted(p.name for p in target.parent.iterdir()) == ["board.csv"]
 
 
-def test_output_to_a_fifo_writes_into_it_and_never_replaces_it(tmp_path: Path) -> None:
-    fifo = tmp_path / "pipe"
+def _fifo_with_a_reader(fifo: Path) -> tuple[list[bytes], threading.Thread]:
+    """Make ``fifo`` and start a thread that reads it whole (a FIFO's writer blocks until a reader
+    opens it); the bytes land in the returned list once the thread is joined."""
     os.mkfifo(fifo)
     received: list[bytes] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
+    return received, reader
+
+
+def test_output_to_a_fifo_writes_into_it_and_never_replaces_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    received, reader = _fifo_with_a_reader(fifo)
     write_text_atomic(fifo, "hello through a pipe\n")
     reader.join(5)
     assert received == [b"hello through a pipe\n"]
@@ -685,10 +692,7 @@ def test_check_result_and_junit_are_written_together_or_not_at_all(tmp_path: Pat
 
 def test_cli_output_into_a_fifo_is_written_into_it(tmp_path: Path) -> None:
     fifo = tmp_path / "board.csv"
-    os.mkfifo(fifo)
-    received: list[bytes] = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
+    received, reader = _fifo_with_a_reader(fifo)
     result = invoke("leaderboard", str(MMLU), "-q", "-o", str(fifo))
     reader.join(10)
     assert result.exit_code == 0, result.stderr
