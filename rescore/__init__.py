@@ -75,6 +75,7 @@ def load(
     benchmark_from: str | None = None,
     models: tuple[str, ...] = (),
     benchmarks: tuple[str, ...] = (),
+    pass_grade: str | None = None,
     options: LoadOptions | None = None,
 ) -> Dataset:
     """Read result files and folders into a :class:`~rescore.read.assemble.Dataset`.

@@ -54,7 +54,7 @@ def test_reads_run_with_spec_and_gold(tmp_path: Path) -> None:
     assert set(items["model"]) == {"openai/gpt-4"} and set(items["benchmark"]) == {"mmlu"}
     assert set(items["subset"]) == {"anatomy"} and items.loc["id1", "gold"] == "bone"
     assert set(items["run"]) == {"v1"}
-    assert any("skipped 1 perturbed row" in n for n in data.notes)
+    assert any("skipped 1 perturbed row(s) (robustness/fairness variants): [3] id1;" in n for n in data.notes)
     assert any("exact_match (3 rows)" in n for n in data.notes)
     skipped = {Path(p).name for p, _ in data.skipped}
     assert {"run_spec.json", "instances.json", "per_instance_stats.json", "stats.json"} <= skipped

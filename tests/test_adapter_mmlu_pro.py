@@ -107,6 +107,11 @@ def test_phrases_only_in_the_final_answer(tmp_path: Path) -> None:
     assert items.loc["1", "rule"] == "no answer (output cut off); abstention phrase disagrees"
     result = invoke("leaderboard", str(path), "--explain", "-f", "json", "-q")
     assert result.exit_code == 0
+    # --explain shows the rule that decided each such record (issue 16, point 6); beside JSON, on stderr
+    assert "no answer (output cut off); abstention phrase disagrees" in result.stderr
+    table = " ".join(invoke("leaderboard", str(path), "--explain", "-q").stdout.split())
+    assert "invalid no answer (output cut off); abstention phrase disagrees 1" in table
+    assert "abstain abstention phrase (final answer) 1" in table
 
 
 def test_api_layout_model_from_folder_and_summary_cross_check(tmp_path: Path) -> None:

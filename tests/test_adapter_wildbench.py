@@ -59,6 +59,10 @@ def test_pass_score_option(tmp_path: Path) -> None:
     group = json.loads(result.stdout)["groups"][0]
     # s6 ("I don't know.", 8) is now graded wrong, so classify reads it as an abstention
     assert (group["n_correct"], group["n_wrong"], group["n_abstain"]) == (1, 3, 2)
+    # the flag also serves inspect_ai's 0..1 scores, so WildBench's own 1-10 scale is checked here
+    for value in ("0.5", "11"):
+        outside = invoke("leaderboard", str(path), "--pass-score", value, "-q")
+        assert outside.exit_code == 2 and "--pass-score must be a number from 1 to 10 for WildBench" in outside.stderr
 
 
 def test_dropped_tasks_are_counted_from_the_reference_list(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ from rescore.score.compare import benchmark_items
 from rescore.score.item_scores import scored_items
 from rescore.score.policies import Policy
 
+from .conftest import examples
+
 
 def reference(items: pd.DataFrame, policy: Policy, cluster: str) -> list[tuple]:
     scored = scored_items(items, policy)
@@ -50,7 +52,7 @@ _ROW = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(60, 150), deadline=None)
 @given(st.lists(_ROW, min_size=1, max_size=40), st.sampled_from(["none", "item", "subset", "column", "auto"]),
        st.sampled_from(["wrong", "drop", "abstain"]))
 def test_benchmark_items_equal_the_plain_construction(rows: list[dict], cluster: str, invalid: str) -> None:

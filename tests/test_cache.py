@@ -26,7 +26,7 @@ from rescore.errors import InputError
 from rescore.read import cache as cache_module
 from rescore.read import per_file
 
-from .conftest import SAMPLE, invoke, write_jsonl
+from .conftest import SAMPLE, examples, invoke, write_jsonl
 
 
 @pytest.fixture
@@ -93,6 +93,71 @@ def test_a_rerun_reads_only_the_changed_and_the_added_file(tmp_path: Path, reads
     data = rescore.load(folder, jobs=1, cache=cache)
     assert sorted(Path(p).name for p in reads) == ["model_0007.jsonl", "model_0040.jsonl"]
     assert_same(rescore.load(folder, jobs=1), data)
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every file the run opens from Python (planning's sniffed heads, hashing, reading; jobs=1)."""
+    import builtins
+    import io
+
+    seen: list[str] = []
+    real = builtins.open
+
+    def recording(file, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(file, str | os.PathLike):
+            seen.append(os.path.abspath(os.fspath(file)))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", recording)
+    monkeypatch.setattr(io, "open", recording)  # Path.open
+    return seen
+
+
+def test_a_cached_rerun_opens_only_the_changed_file_even_to_plan(tmp_path: Path, opened: list[str]) -> None:
+    """Planning sniffs a file's head to pick its adapter (and a walk checks a table has result
+    columns); with --cache that choice is remembered too, so an unchanged file is not opened at all."""
+    folder = _folder(tmp_path / "runs", 6)
+    (folder / "metadata.json").write_text('{"host": "x"}')  # passed over in the walk, remembered as such
+    cache = str(tmp_path / "cache")
+    first = rescore.load(folder, jobs=1, cache=cache)
+    assert len(list(Path(cache).glob("detect-*.rsp"))) == 1
+
+    def data_files() -> list[str]:
+        return sorted({Path(p).name for p in opened if Path(p).parent == folder})
+
+    opened.clear()
+    again = rescore.load(folder, jobs=1, cache=cache)
+    assert data_files() == []
+    assert_same(first, again)
+    write_jsonl(folder / "model_0003.jsonl", _rows("org/m3", 12, shift=2))
+    opened.clear()
+    changed = rescore.load(folder, jobs=1, cache=cache)
+    assert data_files() == ["model_0003.jsonl"]
+    assert_same(rescore.load(folder, jobs=1), changed)
+    # a file that turns into something else at the same path is detected again: same answer as uncached
+    (folder / "model_0004.jsonl").write_text('{"host": "y"}\n')
+    (folder / "metadata.json").write_text(json.dumps(_rows("org/meta", 3)))
+    opened.clear()
+    swapped = rescore.load(folder, jobs=1, cache=cache)
+    assert data_files() == ["metadata.json", "model_0004.jsonl"]
+    assert_same(rescore.load(folder, jobs=1), swapped)
+    # other options: the walk's check (which depends on them) is asked again, and the answer is the same
+    mapped = rescore.load(folder, jobs=1, cache=cache, abstain_phrases=("pass",))
+    assert_same(rescore.load(folder, jobs=1, abstain_phrases=("pass",)), mapped)
+
+
+def test_a_corrupt_detection_memo_is_ignored(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "runs", 2)
+    cache = tmp_path / "cache"
+    plain = rescore.load(folder, jobs=1)
+    rescore.load(folder, jobs=1, cache=str(cache))
+    memo = next(cache.glob("detect-*.rsp"))
+    for junk in ("not json", '{"files": {"%s": {"identity": 1, "adapter": "nobody"}}}' % (folder / "model_0000.jsonl"),
+                 json.dumps({"files": {str(folder / "model_0001.jsonl"): {**json.loads(memo.read_text())["files"][
+                     str(folder / "model_0001.jsonl")], "adapter": "no-such-adapter"}}})):
+        memo.write_text(junk)
+        assert_same(plain, rescore.load(folder, jobs=1, cache=str(cache)))
 
 
 def test_a_touched_file_is_hashed_not_read_and_its_entry_refreshed(tmp_path: Path, reads: list[str]) -> None:
@@ -226,6 +291,7 @@ def test_cache_env_variable_and_cli_commands(tmp_path: Path) -> None:
     cleared = invoke("cache", "clear", env={"RESCORE_CACHE": str(cache)})
     assert cleared.exit_code == 0 and "removed" in cleared.stdout
     assert not list(cache.glob("*.rsc")) and (cache / "keep.txt").exists()
+    assert not list(cache.glob("*.rsp"))  # the detection memo goes too
     missing = invoke("cache", "info", env={"RESCORE_CACHE": None})  # type: ignore[dict-item]
     assert missing.exit_code == 2
 
@@ -254,7 +320,7 @@ def _load_or_error(folder: Path, **kwargs: object) -> rescore.Dataset | str:
         return str(exc)
 
 
-@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(6, 12), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=_MUTATIONS, option_sets=st.lists(_OPTIONS, min_size=1, max_size=3))
 def test_property_cached_runs_equal_uncached_runs(tmp_path_factory: pytest.TempPathFactory,
                                                   monkeypatch: pytest.MonkeyPatch, mutations: list,

@@ -18,8 +18,10 @@ from hypothesis.extra import numpy as hnp
 
 from rescore.score.compare import BenchmarkItems, PairData, _coefficients, _tau_b_rows, distinct_rows, tau_bootstrap
 
+from .conftest import examples
 
-@settings(max_examples=200)
+
+@settings(max_examples=examples(80, 200))
 @given(hnp.arrays(np.int64, st.tuples(st.integers(1, 60), st.integers(1, 5)), elements=st.integers(-40, 40)))
 def test_distinct_rows_is_np_unique_on_integer_rows(rows: np.ndarray) -> None:
     kinds, counts = distinct_rows(rows.astype("float64"))

@@ -28,6 +28,7 @@ from rescore.read.per_file import count_generally
 from rescore.read.plugins import get_adapter
 from rescore.read.sources import SourceInfo
 
+from .conftest import examples
 from .test_batch import _board
 from .test_lm_eval_fast import _fast, _general, _line, _results, _sorted, _write
 
@@ -77,7 +78,7 @@ def graded_tables(draw: Any) -> pa.Table:
     return pa.table(columns)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60, 150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=graded_tables(), dictionary=st.booleans(), model=st.sampled_from([None, "given/model"]),
        benchmark=st.sampled_from([None, "given_bench"]),
        correct_col=st.sampled_from([None, "score", "grade", "a name of its own"]),
@@ -150,7 +151,7 @@ def ungraded_tables(draw: Any) -> pa.Table:
     return pa.table(columns)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(50, 150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=ungraded_tables(), dictionary=st.booleans(), batch_size=st.sampled_from([50_000, 1, 7]),
        row_group_size=st.sampled_from([None, 5]))
 def test_ungraded_parquet_fast_path_answers_only_as_the_general_reader_does(
@@ -229,7 +230,7 @@ def _quirk(lines: list[bytes], how: str | None) -> list[bytes]:
     return [*lines[:-1], last]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(100, 200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(generation_lines(), min_size=1, max_size=20),
        damage=st.sampled_from([(), (), ("two on a line",), ("split inside an object",), ("blank line",), ("truncated",),
                                ("two on a line", "split inside an object"), ("blank line", "two on a line")]),
@@ -317,7 +318,7 @@ def _write_table(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(16, 40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(frame=generic_rows(), suffix=st.sampled_from([".csv", ".jsonl", ".parquet"]),
        batch_size=st.sampled_from([50_000, 7]))
 def test_counts_mode_gives_the_item_mode_leaderboard_on_random_tables(tmp_path: Path, frame: pd.DataFrame,

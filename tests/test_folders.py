@@ -45,6 +45,13 @@ def test_foreign_files_in_a_folder_are_skipped_and_counted_per_kind(tmp_path: Pa
     assert any("metadata.json: JSON that is not a table of results" in s for s in skipped)
     assert any("hosts.csv: a table without result columns" in s for s in skipped)
     assert len(skipped) == 6  # .bak, no suffix, .png, JSON, table, documentation: one line per kind
+    (tmp_path / "run.csv~").write_text("model,id,correct\nm,1,1\n")  # editor backups: one kind, any suffix
+    (tmp_path / "notes.md~").write_text("old\n")
+    backups = invoke("leaderboard", str(tmp_path), "-t", "0")
+    assert backups.exit_code == 0 and "skipped: no adapter recognises editor backups (name~) (2 files: " \
+        in backups.stderr
+    (tmp_path / "run.csv~").unlink()
+    (tmp_path / "notes.md~").unlink()
     board = json.loads(invoke("leaderboard", str(tmp_path), "-t", "0", "-q", "-f", "json").stdout)
     kinds = {k["kind"]: k["files"] for k in board["provenance"]["skipped_kinds"]}
     assert kinds["no adapter recognises .bak files"] == 2 and kinds["no adapter recognises .png files"] == 1
@@ -101,6 +108,13 @@ def test_unreadable_entries_of_a_walk_are_errors_or_skipped_with_a_note(tmp_path
     assert reasons["locked"].startswith("cannot read this folder (Permission denied)")
     assert reasons["secret.csv"].startswith("cannot read this file")
     assert [Path(s.path).name for s in data.sources] == ["run.csv"]
+    # on the command line: the usual one line naming it (exit 3), or skipped and said
+    failed = invoke("leaderboard", str(tmp_path), "-q")
+    lines = failed.stderr.strip().splitlines()
+    assert failed.exit_code == 3 and len(lines) == 1 and "Traceback" not in failed.stderr
+    assert lines[0].startswith("rescore: error: ") and "locked: cannot read this folder" in lines[0]
+    skipped = invoke("leaderboard", str(tmp_path), "-t", "0", "--on-error", "skip")
+    assert skipped.exit_code == 0 and "locked" in skipped.stderr and "secret.csv" in skipped.stderr
 
 
 def test_simpleqa_judge_label_beats_is_correct_and_model_text_is_not_gold(tmp_path: Path) -> None:
@@ -123,6 +137,9 @@ def test_simpleqa_judge_label_beats_is_correct_and_model_text_is_not_gold(tmp_pa
     notes = " ".join(data.notes)
     assert "correctness from 'judge_pred'" in notes and "preferred over 'is_correct'" in notes
     assert "column 'answer' is not a gold answer" in notes
+    # which column, why (measured on its values) and what was done with it
+    assert "it holds the model's own text (median 86 characters, 17 words: a reply, not a short gold answer); " \
+           "taken as the model's response" in notes
 
 
 def test_short_gold_answers_stay_gold(tmp_path: Path) -> None:
@@ -175,6 +192,15 @@ def test_runs_shown_apart_keep_their_source_in_every_row(tmp_path: Path) -> None
         assert len(runs) == 2 and runs["model"].str.endswith("]").all()
         assert [Path(p).parent.name for p in runs["path"]] == ["r1", "r2"]
         assert runs["producer_accuracy"].notna().all()
+        # every output row of a run shown apart names that run's own file, not none and not the other's
+        from rescore.report.files import long_table
+
+        table = long_table(rescore.leaderboard(rescore.load(tmp_path, need_items=need_items), [0.0]))
+        for model, sources in zip(table["model"], table["sources"], strict=True):
+            folder = "r1" if "[2025-" in model else "r2"
+            assert f"/{folder}/" in sources and ("/r2/" if folder == "r1" else "/r1/") not in sources, (model, sources)
+    csv = invoke("leaderboard", str(tmp_path), "-t", "0", "-q", "-f", "csv").stdout.splitlines()
+    assert len(csv) == 3 and all("/r1/" in line or "/r2/" in line for line in csv[1:])
 
 
 # ---- issue 16.4: unequal coverage is visible ----------------------------------------------------
@@ -315,3 +341,48 @@ def test_statistics_commands_summarise_skips_per_kind_too(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
     assert lines == [f"skipped: no adapter recognises .bak files (3 files: {tmp_path / 'a.bak'}, ...)"]
+
+
+def test_path_names_are_noted_and_the_note_never_suggests_a_flag_given(tmp_path: Path) -> None:
+    """Issue 16.3/16.12: the model from the file name and the benchmark from its folder are said in a
+    note, which offers only the flags not given."""
+    folder = tmp_path / "results" / "simpleqa"
+    folder.mkdir(parents=True)
+    write_jsonl(folder / "05_llama.jsonl", [{"id": 1, "is_correct": True}, {"id": 2, "is_correct": False}])
+    data = rescore.load(tmp_path)
+    assert (set(data.items["model"]), set(data.items["benchmark"])) == ({"05_llama"}, {"simpleqa"})
+    [note] = [n for n in data.notes if "model <- file name" in n]
+    assert "model <- file name, benchmark <- folder name (the table has no model column" in note
+    assert "--model-from and --benchmark-from stem|parent choose otherwise" in note
+    given = rescore.load(tmp_path, benchmark_from="parent")
+    [note] = [n for n in given.notes if "model <- file name" in n]
+    assert "--benchmark-from" not in note and "--model-from stem|parent chooses otherwise" in note
+    assert not any("model <- file name" in n for n in rescore.load(tmp_path, model_from="stem").notes)
+
+
+def test_a_grade_column_wins_over_comparing_two_text_columns(tmp_path: Path) -> None:
+    """The producer's grade decides even where its prediction and gold would say otherwise."""
+    path = write_jsonl(tmp_path / "graded.jsonl", [
+        {"model": "m", "id": 1, "pred": "Lyon", "answer": "Paris", "is_correct": True},   # a lenient grader
+        {"model": "m", "id": 2, "pred": "Rome", "answer": "Rome", "is_correct": False},
+        {"model": "m", "id": 3, "pred": "Oslo", "answer": "Oslo"}])  # no grade: the texts are compared
+    items = rescore.load(path).items.set_index("item_id")
+    assert items["outcome"].to_dict() == {"1": "correct", "2": "wrong", "3": "correct"}
+    assert items["rule"].to_dict() == {"1": "explicit grade", "2": "explicit grade", "3": "prediction vs gold"}
+
+
+def test_inspect_summary_gives_the_known_reason_of_a_mismatch(tmp_path: Path) -> None:
+    """Issue 16.8: a summary row whose producer number differs from rescore's t = 0 says why, when
+    the reason is known (MMLU-Pro's scripts score unparsed answers with a random letter)."""
+    from tests.test_adapter_mmlu_pro import RECORDS
+    from tests.test_adapter_mmlu_pro import write as write_mmlu_pro
+
+    write_mmlu_pro(tmp_path / "model_outputs_m_5shots.json", RECORDS)
+    doc = json.loads(invoke("inspect", str(tmp_path), "-f", "json", "--examples", "0").stdout)
+    [row] = doc["summary"]
+    assert (row["producer"], row["items"], row["invalid"]) == ("mmlu_pro", 5, 2)
+    # the producer's number counts the seeded random letters its scripts gave the unparsed answers
+    assert row["rescore_accuracy"] == pytest.approx(1 / 5) and row["producer_accuracy"] > row["rescore_accuracy"]
+    assert row["verdict"] == "mismatch: official scripts replace unparsed answers with a random letter"
+    table = invoke("inspect", str(tmp_path), "--examples", "0").stdout
+    assert "cross-check" in table and row["verdict"] in " ".join(table.split())

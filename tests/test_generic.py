@@ -43,8 +43,9 @@ def test_explicit_correctness_column_and_grade_words(tmp_path: Path) -> None:
         {"model": "m", "id": 4, "predicted": "I don't know", "grade": "INCORRECT"},
     ])
     items = rescore.load(path).items
-    assert items["outcome"].tolist() == ["correct", "wrong", "abstain", "abstain"]
-    assert items["rule"].tolist()[-1] == "abstention phrase"
+    # issue 16.11: the scale has NOT_ATTEMPTED, so the grader's INCORRECT stands against the phrase
+    assert items["outcome"].tolist() == ["correct", "wrong", "abstain", "wrong"]
+    assert items["rule"].tolist()[-1] == "explicit grade; abstention phrase disagrees"
 
 
 def test_a_text_column_named_correct_is_not_taken_for_a_grade(tmp_path: Path) -> None:

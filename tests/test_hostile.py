@@ -47,12 +47,19 @@ def test_output_through_a_symlink_writes_its_target_and_keeps_the_link(tmp_path:
     assert sorted(p.name for p in target.parent.iterdir()) == ["board.csv"]
 
 
-def test_output_to_a_fifo_writes_into_it_and_never_replaces_it(tmp_path: Path) -> None:
-    fifo = tmp_path / "pipe"
+def _fifo_with_a_reader(fifo: Path) -> tuple[list[bytes], threading.Thread]:
+    """Make ``fifo`` and start a thread that reads it whole (a FIFO's writer blocks until a reader
+    opens it); the bytes land in the returned list once the thread is joined."""
     os.mkfifo(fifo)
     received: list[bytes] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
+    return received, reader
+
+
+def test_output_to_a_fifo_writes_into_it_and_never_replaces_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    received, reader = _fifo_with_a_reader(fifo)
     write_text_atomic(fifo, "hello through a pipe\n")
     reader.join(5)
     assert received == [b"hello through a pipe\n"]
@@ -214,8 +221,7 @@ def test_blank_model_in_parquet_is_named_on_the_fast_path_too(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(("command", "flag", "value", "message"), [
-    ("leaderboard", "--pass-score", "nan", "--pass-score must be a number from 1 to 10"),
-    ("leaderboard", "--pass-score", "11", "--pass-score must be a number from 1 to 10"),
+    ("leaderboard", "--pass-score", "nan", "--pass-score must be a finite number"),
     ("leaderboard", "--instructed-t", "1", "--instructed-t must be in [0, 1)"),
     ("compare", "--seed", "-1", "--seed must be a non-negative integer"),
     ("compare", "--bootstrap", "1000000000", "--bootstrap must be an integer from 0 to 100,000"),
@@ -572,3 +578,155 @@ def test_check_step_summary_escapes_names(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = summary.read_text()
     assert "\\[click\\](http://x)" in text and "| [click](http://x) |" not in text
+
+
+# -- 4 and 7: unreadable inputs through the CLI (the suite may run as root, so open() is made to fail) --
+@pytest.fixture
+def deny(monkeypatch: pytest.MonkeyPatch):
+    """``deny(*paths)`` makes every way rescore opens or lists those paths raise PermissionError,
+    as a ``chmod 000`` does for a user that is not root (root reads everything, so a real chmod
+    would prove nothing here)."""
+    import builtins
+    import io
+
+    denied: set[str] = set()
+    real_open, real_os_open, real_scandir, real_access = builtins.open, os.open, os.scandir, os.access
+
+    def _is_denied(path: object) -> bool:
+        return isinstance(path, str | os.PathLike) and os.path.abspath(os.fspath(path)) in denied
+
+    def _refuse(path: object) -> None:
+        if _is_denied(path):
+            raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+
+    def fake_open(file: object, *args: object, **kwargs: object):
+        _refuse(file)
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    def fake_os_open(path: object, *args: object, **kwargs: object) -> int:
+        _refuse(path)
+        return real_os_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def fake_scandir(path: object = ".") -> object:
+        _refuse(path)
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    def fake_access(path: object, mode: int, *args: object, **kwargs: object) -> bool:
+        return not _is_denied(path) and real_access(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(io, "open", fake_open)  # Path.open calls io.open
+    monkeypatch.setattr(os, "open", fake_os_open)
+    monkeypatch.setattr(os, "scandir", fake_scandir)
+    monkeypatch.setattr(os, "access", fake_access)
+
+    def add(*paths: Path) -> None:
+        denied.update(os.path.abspath(p) for p in paths)
+
+    return add
+
+
+def _runs(path: Path, model: str = "m") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_jsonl(path, [{"model": model, "id": i, "correct": i % 2 == 0} for i in range(4)])
+
+
+def test_unreadable_file_named_on_the_command_line_exits_3_with_one_line(tmp_path: Path, deny) -> None:
+    locked, good = _runs(tmp_path / "locked.jsonl", "a"), _runs(tmp_path / "good.jsonl", "b")
+    deny(locked)
+    for command in ("leaderboard", "check", "compare", "calibration", "report"):
+        extra = {"report": ("-o", str(tmp_path / "r.html")), "check": ("--min", "score@0=-1")}.get(command, ())
+        line = _one_error(invoke(command, str(locked), "-q", *extra))  # exit 3, not a usage box and exit 2
+        assert line == f"rescore: error: {locked}: cannot read file (permission denied)", command
+    assert not (tmp_path / "r.html").exists()
+    skipped = invoke("leaderboard", str(locked), str(good), "-f", "json", "--on-error", "skip")
+    assert skipped.exit_code == 0, skipped.stderr
+    board = json.loads(skipped.stdout)
+    assert [g["model"] for g in board["groups"]] == ["b"]
+    assert any(s["path"] == str(locked) and "permission denied" in s["reason"]
+               for s in board["provenance"]["skipped"])
+    assert "skipped: " in skipped.stderr and "locked.jsonl" in skipped.stderr
+
+
+def test_unreadable_folder_and_file_inside_a_walk_are_named_or_skipped_with_a_note(tmp_path: Path, deny) -> None:
+    root = tmp_path / "runs"
+    _runs(root / "a.jsonl", "a")
+    _runs(root / "sub" / "b.jsonl", "b")
+    _runs(root / "locked" / "c.jsonl", "c")
+    secret = _runs(root / "secret.jsonl", "d")
+    deny(root / "locked", secret)
+    line = _one_error(invoke("leaderboard", str(root), "-q"))
+    assert line == (f"rescore: error: {root / 'locked'}: cannot read this folder (Permission denied); "
+                    "--on-error skip passes over it")
+    deny_only_file = _one_error(invoke("leaderboard", str(root / "sub"), str(secret), "-q"))
+    assert deny_only_file == f"rescore: error: {secret}: cannot read file (permission denied)"
+    result = invoke("leaderboard", str(root), "-f", "json", "--on-error", "skip")
+    assert result.exit_code == 0, result.stderr
+    board = json.loads(result.stdout)
+    assert sorted(g["model"] for g in board["groups"]) == ["a", "b"]  # nothing of the unreadable ones
+    reasons = {Path(s["path"]).name: s["reason"] for s in board["provenance"]["skipped"]}
+    assert reasons["locked"].startswith("cannot read this folder (Permission denied)")
+    assert reasons["secret.jsonl"].startswith("cannot read this file (permission denied)")
+    notes = [line for line in result.stderr.splitlines() if line.startswith("skipped:")]
+    assert any("locked" in n for n in notes) and any("secret.jsonl" in n for n in notes), result.stderr
+    # and without --on-error skip, an unreadable file inside the walk is an error too
+    deny_walk = _one_error(invoke("leaderboard", str(root / "sub"), str(root / "a.jsonl"), str(tmp_path), "-q"))
+    assert "cannot read this folder (Permission denied)" in deny_walk
+
+
+# -- 1, 4, 6: the remaining sentences through the CLI -------------------------------------------
+def test_check_result_and_junit_are_written_together_or_not_at_all(tmp_path: Path) -> None:
+    out, junit = tmp_path / "result.json", tmp_path / "junit.xml"
+    out.write_text("old result")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _one_error(invoke("check", str(MMLU), "-q", "--min", "score@0=-5", "-o", str(out),
+                             "--junit", str(blocker / "junit.xml")))
+    assert line == f"rescore: error: cannot write {blocker / 'junit.xml'}: Not a directory"
+    assert out.read_text() == "old result"  # the result was staged, then not moved into place
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "result.json"]
+    ok = invoke("check", str(MMLU), "-q", "--min", "score@0=-5", "-o", str(out), "--junit", str(junit))
+    assert ok.exit_code == 0, ok.stderr
+    assert json.loads(out.read_text()) and junit.read_text().startswith("<?xml")
+
+
+def test_cli_output_into_a_fifo_is_written_into_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "board.csv"
+    received, reader = _fifo_with_a_reader(fifo)
+    result = invoke("leaderboard", str(MMLU), "-q", "-o", str(fifo))
+    reader.join(10)
+    assert result.exit_code == 0, result.stderr
+    assert received and received[0].startswith(b"benchmark,model,")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["board.csv"]
+
+
+def test_a_device_met_in_a_walk_is_skipped_with_a_note(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    _runs(root / "a.jsonl", "a")
+    (root / "null.jsonl").symlink_to("/dev/null")  # a device in the walk (creating a device node needs root)
+    result = invoke("leaderboard", str(root), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    reasons = {Path(s["path"]).name: s["reason"] for s in json.loads(result.stdout)["provenance"]["skipped"]}
+    assert reasons["null.jsonl"].startswith("a character device, not a regular file"), reasons
+    assert "null.jsonl" in result.stderr
+
+
+def test_tsv_cells_are_neutralised_too(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    path = _hostile_table(tmp_path)
+    for raw, want, unwanted in ((False, "'=HYPERLINK(\"http://x\")", '=HYPERLINK("http://x")'),
+                                (True, '=HYPERLINK("http://x")', "'=HYPERLINK(\"http://x\")")):
+        result = invoke("leaderboard", str(path), "-q", "-f", "tsv", *(["--raw-csv"] if raw else []))
+        assert result.exit_code == 0, result.stderr
+        cells = [cell for row in csv.reader(io.StringIO(result.stdout), delimiter="\t") for cell in row]
+        assert want in cells and unwanted not in cells
+
+
+def test_on_error_skip_never_skips_a_broken_baseline(tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"schema": "rescore.leaderboard",
+                                "rows": [{"benchmark": "b", "model": "m", "t": 0, "score": "abc"}]}))
+    line = _one_error(invoke("check", str(MMLU), "-q", "--baseline", str(base), "--on-error", "skip"))
+    assert line.startswith(f"rescore: error: {base}, record 0, field 'score'")

@@ -25,7 +25,7 @@ import pytest
 from .conftest import REAL_DATA, SAMPLE, invoke
 
 FUZZ_SEED = 17
-BUDGET_S = 40.0
+BUDGET_S = 20.0
 RUN_LIMIT_S = 20
 DATA_SUFFIXES = {".json", ".jsonl", ".eval", ".csv", ".tsv", ".parquet"}
 MAX_SEED_BYTES = 3 * 1024 * 1024

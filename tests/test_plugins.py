@@ -96,6 +96,9 @@ def test_a_third_party_adapter_is_listed_and_reads_its_files(tmp_path: Path) -> 
     assert by_t[0]["score"] == 0.5 and by_t[0.5]["score"] == 0.25  # (2 - 1) / 4 at penalty 1
     assert doc["provenance"]["sources"][0]["adapter"] == "toy"
     assert "adapter plugin 'exploding' skipped: detect raised RuntimeError: kaboom" in board.stderr
+    # a plugin that does not say which producer flags it acts on (Adapter.honours unset) is never refused one
+    flagged = _rescore(site, "leaderboard", str(runs), "--format", "json", "-t", "0", "--scorer", "toyscore")
+    assert flagged.returncode == 0, flagged.stderr
 
 
 def test_without_the_plugin_its_file_is_not_read_as_something_else(tmp_path: Path) -> None:

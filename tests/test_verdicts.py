@@ -4,6 +4,7 @@ something (points 1, 5, 11 and 12). Producer-specific cases live beside each ada
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,20 +67,55 @@ def test_dict_scores_need_a_key_and_the_error_lists_the_keys(tmp_path: Path, kin
     assert any("3 score value(s) are dicts (keys Problem Correctness, Total Correct, Total Steps)" in n for n in notes)
 
 
-def test_scalar_shapes_float_int_bool_string(tmp_path: Path) -> None:
-    path = _log(tmp_path, [1.0, 0.0, 0.5, 1, 0, True, False, "C", "I", "P", "N", "yes", "0.25"])
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_scalar_shapes_float_int_bool_string(tmp_path: Path, kind: str) -> None:
+    path = _log(tmp_path, [1.0, 0.0, 0.5, 1, 0, True, False, "C", "I", "P", "N", "yes", "0.25"], kind=kind)
     assert _outcomes(path) == ["correct", "wrong", "partial", "correct", "wrong", "correct", "wrong", "correct",
                                "wrong", "partial", "abstain", "correct", "partial"]
-    # --pass-score binarises every number (and numeric strings)
+    # --pass-score binarises every number (and numeric strings), on the command line too (a 0..1 scale)
     binar = _outcomes(path, pass_score=0.5)
     assert binar[:5] == ["correct", "wrong", "correct", "correct", "wrong"] and binar[-1] == "wrong"
-    bad = _log(tmp_path, ["B+"])
+    board = invoke("leaderboard", str(path), "--pass-score", "0.5", "-t", "0", "-q", "-f", "json")
+    assert board.exit_code == 0, board.stderr
+    group = json.loads(board.stdout)["groups"][0]
+    expected = (binar.count("correct"), binar.count("wrong"), 1)  # the letter P stays partial
+    assert (group["n_correct"], group["n_wrong"], group["n_partial"]) == expected
+    bad = _log(tmp_path, ["splendid"], kind=kind)  # no grade word, no letter grade
     with pytest.raises(InputError, match="not a grade"):
         _outcomes(bad)
 
 
-def test_list_scores_take_an_index(tmp_path: Path) -> None:
-    path = _log(tmp_path, [[1, 0], [0, 1]])
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_letter_grades_a_to_f_need_a_pass_grade(tmp_path: Path, kind: str) -> None:
+    """A scorer grading A-F is no C/I/P/N scale (its C is a middling grade, not "correct"): refused
+    until --pass-grade names the lowest passing grade; then the grades are binarised and, the scale
+    having no abstention category, an "I don't know" reply is an abstention by the phrases."""
+    samples = [_sample(i + 1, v, text, scorer="essay", target="x") for i, (v, text) in enumerate(
+        [("A", "a"), ("B+", "b"), ("B", "c"), ("C", "d"), ("F", "e"), ("D-", "I don't know.")])]
+    writer = write_json_log if kind == "json" else write_deflate_eval
+    path = writer(tmp_path / f"essay.{kind}", _header(task="essays", scorers=("essay",)), samples)
+    with pytest.raises(InputError, match=r"'A' is a letter grade \(A-F\), not inspect's C/I/P/N: say which grades "
+                                         r"pass with --pass-grade LETTER"):
+        _outcomes(path)
+    assert invoke("leaderboard", str(path)).exit_code == 3
+    assert _outcomes(path, pass_grade="B") == ["correct", "correct", "correct", "wrong", "wrong", "abstain"]
+    assert _outcomes(path, pass_grade="B+") == ["correct", "correct", "wrong", "wrong", "wrong", "abstain"]
+    notes = read_one(path, "inspect_ai", LoadOptions(pass_grade="C")).info.notes
+    assert any("letter grades A-F (A 1, B+ 1, B 1, C 1, D- 1, F 1): C or better correct" in n for n in notes)
+    board = json.loads(invoke("leaderboard", str(path), "--pass-grade", "c", "-t", "0", "-q", "-f", "json").stdout)
+    assert (board["groups"][0]["n_correct"], board["groups"][0]["n_abstain"]) == (4, 1)
+    bad = invoke("leaderboard", str(path), "--pass-grade", "Q")
+    assert bad.exit_code == 2 and "--pass-grade must be a letter grade A-F" in bad.stderr
+    # C/I/P/N logs read as before, and --pass-grade refuses where no file can use it
+    assert _outcomes(_log(tmp_path, ["C", "I"], kind=kind)) == ["correct", "wrong"]
+    from .conftest import SAMPLE
+
+    assert invoke("leaderboard", str(SAMPLE / "simpleqa_mini"), "--pass-grade", "B").exit_code == 2
+
+
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_list_scores_take_an_index(tmp_path: Path, kind: str) -> None:
+    path = _log(tmp_path, [[1, 0], [0, 1]], kind=kind)
     with pytest.raises(InputError, match=r"--score-key INDEX \(0..1\)"):
         _outcomes(path)
     assert _outcomes(path, score_key="1") == ["wrong", "correct"]
@@ -87,13 +123,17 @@ def test_list_scores_take_an_index(tmp_path: Path) -> None:
         _outcomes(path, score_key="5")
 
 
-def test_several_scorers_chosen_with_scorer_and_unknown_is_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["json", "eval"])
+def test_several_scorers_chosen_with_scorer_and_unknown_is_an_error(tmp_path: Path, kind: str) -> None:
     scores = [{"match": {"value": "C"}, "judge": {"value": {"correct": 0, "incorrect": 0, "not_attempted": 1}}},
               {"match": {"value": "I"}, "judge": {"value": {"correct": 1, "incorrect": 0, "not_attempted": 0}}}]
-    path = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores)
+    path = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores, kind=kind)
     first = read_one(path, "inspect_ai", LoadOptions())
     assert first.items["outcome"].tolist() == ["correct", "wrong"]
     assert any("the first of match, judge" in n for n in first.info.notes)  # the ambiguity is listed
+    shown = invoke("leaderboard", str(path), "-t", "0")  # ... where the user sees it
+    assert "scorer 'match' used (the first of match, judge); pick another with --scorer" in shown.stderr
+    assert "the first of" not in invoke("leaderboard", str(path), "-t", "0", "--scorer", "judge").stderr
     assert _outcomes(path, scorer="judge") == ["abstain", "correct"]
     result = invoke("leaderboard", str(path), "--scorer", "acc_norm")
     assert result.exit_code == 2 and "available: match, judge" in result.stderr
@@ -135,6 +175,29 @@ def test_real_unscored_log_is_not_ranked_and_alone_exits_3() -> None:
     assert "unscored" in table.stdout and "-9.000" not in table.stdout
     markdown = invoke("leaderboard", str(unscored), str(scored), "-q", "-f", "markdown")
     assert "| unscored |" in markdown.stdout
+
+
+@pytest.mark.parametrize("kind", ["json", "eval"])
+@pytest.mark.parametrize("how", ["no scorer", "no sample scored"])
+def test_unscored_inspect_log_is_not_ranked_and_alone_exits_3(tmp_path: Path, kind: str, how: str) -> None:
+    """An inspect log written without a scorer (or whose every sample lacks a score) has no grade:
+    no S(0) = 0 and S(0.9) = -9 with a rank, but an unscored row, and exit 3 when it is all there is."""
+    writer = write_json_log if kind == "json" else write_deflate_eval
+    header = _header(task="popularity", model="openai/none", scorers=() if how == "no scorer" else ("match",))
+    samples = [_sample(i, None, "Yes", scores={}) for i in range(1, 6)]
+    unscored = writer(tmp_path / f"unscored.{kind}", header, samples)
+    alone = invoke("leaderboard", str(unscored))
+    assert alone.exit_code == 3 and "Traceback" not in alone.stderr
+    assert "nothing is scored: openai/none on popularity: the producer scored nothing" in alone.stderr
+    scored = writer(tmp_path / f"scored.{kind}", _header(task="popularity", model="openai/some", scorers=("match",)),
+                    [_sample(i, "C" if i % 2 else "I", "Yes", scorer="match") for i in range(1, 6)])
+    doc = json.loads(invoke("leaderboard", str(unscored), str(scored), "-f", "json", "-q").stdout)
+    assert [g["model"] for g in doc["groups"]] == ["openai/some"]
+    assert [(u["model"], u["n"]) for u in doc["unscored"]] == [("openai/none", 5)]
+    assert {r["model"] for r in doc["rows"]} == {"openai/some"}  # no rank, no marks
+    table = invoke("leaderboard", str(unscored), str(scored), "-q", "-t", "0.9")
+    row = next(line for line in table.stdout.splitlines() if line.startswith("openai/none"))
+    assert "unscored" in row and "-9" not in row
 
 
 def test_table_without_grades_or_predictions_is_unscored(tmp_path: Path) -> None:
@@ -384,3 +447,294 @@ def test_lm_eval_predict_only_run_is_unscored(tmp_path: Path) -> None:
         assert any("predict-only run (metric 'bypass')" in n for n in data.notes)
         with pytest.raises(InputError, match="nothing is scored: org/pred-only on arith: the producer scored nothing"):
             rescore.leaderboard(data)
+
+
+def test_two_tasks_of_one_producer_sharing_a_name_are_not_pooled(tmp_path: Path) -> None:
+    """lm-eval's ``leaderboard_mmlu_pro`` (10-shot log-likelihood) and its ``mmlu_pro_*`` group
+    (generative) both normalise to mmlu_pro: different tasks, so different benchmarks, in both modes;
+    the parts of one task (``mmlu_pro_law``, ``mmlu_pro_biology``) stay one benchmark."""
+    from .test_adapter_lm_eval import BBH_CFG, TS1, mc_line, results_doc
+
+    folder = tmp_path / "org__m"
+    folder.mkdir()
+    lines = [mc_line(i, ["a", "b"], [-1.0, -2.0], i % 2, {"acc": float(i % 2 == 0)}) for i in range(6)]
+    write_jsonl(folder / f"samples_leaderboard_mmlu_pro_{TS1}.jsonl", lines)
+    write_jsonl(folder / f"samples_mmlu_pro_biology_{TS1}.jsonl", lines[:4])
+    write_jsonl(folder / f"samples_mmlu_pro_law_{TS1}.jsonl", lines[:3])
+    for need_items in (True, False):
+        data = rescore.load(folder, need_items=need_items)
+        frame = data.items if need_items else data.item_counts
+        sizes = (frame.groupby("benchmark").size() if need_items else frame.groupby("benchmark")["count"].sum())
+        assert sizes.to_dict() == {"leaderboard_mmlu_pro": 6, "mmlu_pro": 7}
+        assert any("read from 2 different lm_eval tasks (leaderboard_mmlu_pro, mmlu_pro)" in n for n in data.notes)
+    board = json.loads(invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json").stdout)
+    assert sorted(g["benchmark"] for g in board["groups"]) == ["leaderboard_mmlu_pro", "mmlu_pro"]
+    # one task alone keeps the normalised name
+    assert set(rescore.load(folder / f"samples_mmlu_pro_law_{TS1}.jsonl").items["benchmark"]) == {"mmlu_pro"}
+    # a results file without samples holding both tasks: its counts are kept apart by task too
+    agg = tmp_path / "org__agg"
+    agg.mkdir()
+    (agg / f"results_{TS1}.json").write_text(json.dumps(results_doc(
+        "org/agg", {"leaderboard_mmlu_pro": BBH_CFG, "mmlu_pro_law": BBH_CFG},
+        {"leaderboard_mmlu_pro": {"acc,none": 0.5}, "mmlu_pro_law": {"acc,none": 0.25}},
+        {"leaderboard_mmlu_pro": 10, "mmlu_pro_law": 8})))
+    counts = rescore.load(agg).counts.set_index("benchmark")
+    assert (counts.loc["leaderboard_mmlu_pro", "n_correct"], counts.loc["mmlu_pro", "n_correct"]) == (5, 2)
+
+
+def test_task_family_cuts_the_subset_only() -> None:
+    from rescore.outcomes.names import benchmark_family
+
+    assert benchmark_family("leaderboard_bbh_navigate") == benchmark_family("leaderboard_bbh_snarks")
+    assert benchmark_family("mmlu_pro_law") == benchmark_family("mmlu_pro_biology") == "mmlu_pro"
+    assert benchmark_family("leaderboard_mmlu_pro") != benchmark_family("mmlu_pro_law")
+    assert benchmark_family("simple_qa") == benchmark_family("simpleqa") != benchmark_family("simpleqa_verified")
+    assert benchmark_family("gsm8k") == "gsm8k"
+
+
+@pytest.mark.parametrize(("flag", "value", "takers"), [
+    ("--scorer", "acc_norm", "inspect_ai, lighteval, lm_eval"), ("--metric", "acc_norm", "lighteval, lm_eval"),
+    ("--score-key", "Total Correct", "inspect_ai"), ("--pass-score", "7", "inspect_ai, wildbench"),
+    ("--filter", "strict-match", "lm_eval")])
+def test_a_producer_flag_no_file_can_use_is_refused(flag: str, value: str, takers: str) -> None:
+    """Every flag acts or refuses: on a plain table (or a SimpleQA grader file) these used to change nothing."""
+    from .conftest import SAMPLE
+
+    result = invoke("leaderboard", str(SAMPLE / "simpleqa_mini"), "-q", flag, value)
+    assert result.exit_code == 2
+    assert f"{flag} {value!r}" in result.stderr or f"{flag} {float(value)!r}" in result.stderr
+    assert f"acts on {takers} files only, and none was read (read: simpleqa)" in result.stderr
+    # in a folder mixing producers, the flag acts where it can and the other files are read as usual
+    if flag == "--metric":
+        mixed = invoke("leaderboard", str(SAMPLE), "-q", "-t", "0", "-f", "json", flag, "acc_norm")
+        benchmarks = {g["benchmark"] for g in json.loads(mixed.stdout)["groups"]}
+        assert mixed.exit_code == 0 and {"simpleqa", "mmlu_pro", "gpqa"} <= benchmarks
+
+
+def test_lighteval_takes_metric_as_lm_eval_does(tmp_path: Path) -> None:
+    from .test_adapter_lighteval import _current_row, write_current
+
+    rows = [_current_row("a", 0, None, "B", {"em": 1, "f1": 1.0}, task="synth_gen|0"),
+            _current_row("b", 0, None, " C ", {"em": 0, "f1": 0.5}, task="synth_gen|0")]
+    path = write_current(tmp_path, rows, model="solo", task="synth_gen|0")
+    assert rescore.load(path, metric="f1").items["outcome"].tolist() == ["correct", "partial"]
+    wrong = invoke("leaderboard", str(path), "--metric", "bleu")
+    assert wrong.exit_code == 2 and "--metric 'bleu' is not a metric" in wrong.stderr
+    assert "available: em, f1" in wrong.stderr
+
+
+def test_a_judge_label_scale_with_not_attempted_keeps_its_incorrect(tmp_path: Path) -> None:
+    """A plain table whose grade column is a judge's correct/incorrect/not_attempted: the judge saw
+    "I don't know." and did not call it not_attempted, so its "incorrect" stands (the rule says the
+    phrases disagree), in the general reader and the Parquet counts path alike. A 0/1 column has no
+    such category, so there the phrases make the same reply an abstention."""
+    import pandas as pd
+
+    replies = [("I don't know.", "incorrect"), ("Paris", "correct"), ("no idea", "not_attempted"),
+               ("I'm not sure.", "incorrect"), ("Lyon", "incorrect")]
+    frame = pd.DataFrame({"model": "m", "id": range(5), "response": [r for r, _ in replies],
+                          "judge_pred": [j for _, j in replies]})
+    path = tmp_path / "judged.parquet"
+    frame.to_parquet(path)
+    items = rescore.load(write_jsonl(tmp_path / "judged.jsonl", frame.to_dict("records"))).items
+    assert items.sort_values("item_id")["outcome"].tolist() == ["wrong", "correct", "abstain", "wrong", "wrong"]
+    assert (items["rule"] == "explicit grade; abstention phrase disagrees").sum() == 2
+    for need_items in (True, False):
+        runs = rescore.load(path, need_items=need_items).runs
+        assert (int(runs["n_correct"].sum()), int(runs["n_wrong"].sum()), int(runs["n_abstain"].sum())) == (1, 3, 1)
+    explain = invoke("leaderboard", str(path), "--explain", "-q", "-t", "0")
+    assert "abstention phrases disagree (2 item(s))" in " ".join(explain.stdout.split())
+    binary = frame.drop(columns="judge_pred").assign(is_correct=[j == "correct" for _, j in replies])  # 0/1 only
+    counted = rescore.load(write_jsonl(tmp_path / "binary.jsonl", binary.to_dict("records"))).items
+    assert counted.sort_values("item_id")["outcome"].tolist() == ["abstain", "correct", "abstain", "abstain", "wrong"]
+
+
+# -- point 12: notes say something true and specific ----------------------------------------------------------
+
+_ZERO = re.compile(r"(?<![\d.,])0 (?:of |item|record|row|file|answer|repl|stored|sample|instance|line|task|null|"
+                   r"pred|run|model|entr|verdict|change|letter|element|question)")
+
+
+def _said(data: rescore.Dataset) -> list[str]:
+    """Every note the load and the board give."""
+    return list(data.notes) + list(rescore.leaderboard(data, [0.0, 0.9]).notes)
+
+
+def test_no_note_counts_zero(tmp_path: Path) -> None:
+    """Files of several producers in which nothing unusual happens: no note says "0 of N"."""
+    from .conftest import SAMPLE
+    from .test_adapter_inspect_ai import _mixed_samples
+    from .test_adapter_lm_eval import write_run
+    from .test_adapter_mmlu_pro import record
+    from .test_adapter_mmlu_pro import write as write_mmlu_pro
+    from .test_adapter_swebench import _report
+    from .test_adapter_swebench import _write as write_report
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    assert _ZERO.search("0 of 296 records have pred null") and not _ZERO.search("10 of 296 records")
+    paths = [write_mmlu_pro(tmp_path / "mp" / "model_outputs_m_5shots.json",
+                            [record(1, "A", "A", "The answer is (A)."), record(2, "B", "C", "The answer is (C).")]),
+             write_run(tmp_path / "lm"), write_wildbench(tmp_path / "wb", [_rec("s1", "9"), _rec("s2", "3")]),
+             write_json_log(tmp_path / "log.json", _header(), _mixed_samples()[:4]), SAMPLE]
+    report = _report()
+    report.update(ambiguous_failure_ids=[], infra_failure_ids=[])
+    paths.append(write_report(tmp_path / "swe", report))
+    for path in paths:
+        for need_items in (True, False):
+            said = _said(rescore.load(path, need_items=need_items))
+            assert not [n for n in said if _ZERO.search(n)], (path, said)
+
+
+@pytest.mark.real_data
+def test_no_note_counts_zero_on_the_real_dumps() -> None:
+    root = real_data()
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        said = _said(rescore.load(folder, on_error="skip"))
+        assert not [n for n in said if _ZERO.search(n)], folder.name
+
+
+def test_gpqa_main_and_extended_are_not_pooled_and_coverage_marks_apply(tmp_path: Path) -> None:
+    """lm-eval's gpqa_main and gpqa_extended share questions (35 in the real sets): with both present
+    each is a benchmark of its own, and a model scored on part of one is marked (point 4)."""
+    from .test_adapter_lm_eval import TS1, mc_line
+
+    def run(model: str, task: str, n: int) -> None:
+        folder = tmp_path / model
+        folder.mkdir(exist_ok=True)
+        write_jsonl(folder / f"samples_{task}_{TS1}.jsonl",
+                    [mc_line(i, ["a", "b"], [-1.0, -2.0], i % 2, {"acc_norm": float(i % 2 == 0)}) for i in range(n)])
+
+    run("org__a", "leaderboard_gpqa_main", 6)
+    run("org__a", "leaderboard_gpqa_extended", 8)
+    run("org__b", "leaderboard_gpqa_main", 3)
+    data = rescore.load(tmp_path)
+    assert data.items.groupby(["benchmark", "model"]).size().to_dict() == {
+        ("gpqa_extended", "org/a"): 8, ("gpqa_main", "org/a"): 6, ("gpqa_main", "org/b"): 3}
+    assert any("kept apart as gpqa_extended, gpqa_main" in n for n in data.notes)
+    result = invoke("leaderboard", str(tmp_path), "-t", "0")
+    assert "warning: unequal coverage on gpqa_main: org/b (50%)" in result.stderr
+    assert "org/b †" in result.stdout and "gpqa_extended" in result.stdout
+    alone = rescore.load(tmp_path / "org__b")  # one variant alone keeps the benchmark's name
+    assert set(alone.items["benchmark"]) == {"gpqa"} and set(alone.items["subset"]) == {"main"}
+
+
+def test_math_answers_cut_before_final_answer_are_invalid(tmp_path: Path) -> None:
+    """Point 11: a MATH-style generation that never reaches "Final Answer" (cut off) has no answer
+    the producer could parse: invalid, not wrong, in both modes, with a note counting them."""
+    from .test_adapter_lm_eval import TS1, gen_line
+
+    folder = tmp_path / "org__mathy"
+    folder.mkdir()
+    lines = [gen_line(0, "Final Answer: The final answer is $4$. I hope it is correct.", "4", "4", 1.0, "none"),
+             gen_line(1, "Final Answer: The final answer is $5$. I hope it is correct.", "5", "7", 0.0, "none"),
+             gen_line(2, "We expand the square: $(x+1)^2 = x^2 + 2x", "x^2 + 2x", "3", 0.0, "none"),
+             gen_line(3, "Let $y = 2$. Then the sum of the first", "2", "9", 0.0, "none")]
+    path = write_jsonl(folder / f"samples_leaderboard_math_algebra_hard_{TS1}.jsonl", lines)
+    items = rescore.load(path).items.sort_values("item_id")
+    assert items["outcome"].tolist() == ["correct", "wrong", "invalid", "invalid"]
+    counted = rescore.load(path, need_items=False)
+    assert counted.runs[["n_correct", "n_wrong", "n_invalid"]].values.tolist() == [[1, 1, 2]]
+    assert any("2 of 4 answer(s) never reach \"Final Answer\"" in n for n in rescore.load(path).notes)
+
+
+def test_a_scale_without_abstention_says_how_many_phrase_abstentions(tmp_path: Path) -> None:
+    """Point 11: where the producer's scale has no abstention category (lm-eval's 0/1 metric,
+    inspect's numbers, a 0/1 column) "I don't know" replies it graded wrong are abstentions by the
+    phrases, and a note says how many and what the producer gave them; in counts mode alike.
+    A scale with its own category (C/I/P/N) and WildBench (its own note) say nothing of it."""
+    import pandas as pd
+
+    from .test_adapter_lm_eval import TS1, gen_line
+
+    said = "answer(s) the producer graded wrong say \"I don't know\" (or are empty): abstentions by the phrases"
+    folder = tmp_path / "org__m"
+    folder.mkdir()
+    lines = [gen_line(i, raw, raw, target, em, "none") for i, (raw, target, em) in enumerate(
+        [("4", "4", 1.0), ("I don't know.", "3", 0.0), ("I'm not sure.", "5", 0.0), ("7", "8", 0.0)])]
+    lm_eval = write_jsonl(folder / f"samples_arith_{TS1}.jsonl", lines)
+    table = tmp_path / "graded.parquet"
+    pd.DataFrame({"model": "m", "id": range(3), "response": ["Paris", "I don't know.", "Rome"],
+                  "is_correct": [True, False, False]}).to_parquet(table)
+    numbers = write_json_log(tmp_path / "n.json", _header(scorers=("match",)),
+                             [_sample(1, 0, "I don't know.", scorer="match"), _sample(2, 1, "A", scorer="match")])
+    for path, count in ((lm_eval, 2), (table, 1), (numbers, 1)):
+        for need_items in (True, False):
+            notes = rescore.load(path, need_items=need_items).notes
+            assert any(f"{count} {said}" in n for n in notes), (path, need_items, notes)
+    letters = write_json_log(tmp_path / "l.json", _header(scorers=("match",)),
+                             [_sample(1, "I", "I don't know.", scorer="match")])
+    assert not any(said in n for n in rescore.load(letters).notes)
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    wildbench = rescore.load(write_wildbench(tmp_path / "wb", [_rec("s1", "3", output="I don't know.")])).notes
+    assert not any(said in n for n in wildbench) and any("1 reply(ies) say \"I don't know\"" in n for n in wildbench)
+
+
+def test_no_note_suggests_a_flag_already_given(tmp_path: Path) -> None:
+    """Point 12: "pick another with --scorer", "--metric to choose", "use --latest ..." are said only
+    to a user who has not given that flag."""
+    from .test_adapter_lighteval import _current_row, write_current
+    from .test_adapter_mmlu_pro import RECORDS
+    from .test_adapter_mmlu_pro import write as write_mmlu_pro
+    from .test_adapter_wildbench import _rec
+    from .test_adapter_wildbench import _write as write_wildbench
+
+    scores = [{"match": {"value": "C"}, "judge": {"value": "I"}}, {"match": {"value": "I"}, "judge": {"value": "C"}}]
+    two_scorers = _log(tmp_path, [None, None], scorers=("match", "judge"), scores=scores)
+    lighteval = write_current(tmp_path / "le", [_current_row("a", 0, None, "B", {"em": 1, "f1": 1.0}, task="g|0")],
+                              model="solo", task="g|0")
+    (tmp_path / "runs").mkdir()
+    runs = [_run(tmp_path / "runs", name, created, 4) for name, created in
+            (("r1", "2025-01-01T00:00:00+00:00"), ("r2", "2025-02-01T00:00:00+00:00"))]
+    cases: list[tuple[Any, dict[str, Any], str]] = [
+        (two_scorers, {"scorer": "judge"}, "--scorer"),
+        (_mc_file(tmp_path / "org__m"), {"metric": "acc_norm"}, "--metric"),
+        (lighteval, {"metric": "f1"}, "--metric"), (lighteval, {"scorer": "f1"}, "--scorer"),
+        (write_wildbench(tmp_path / "wb", [_rec("s1", "9")]), {"pass_score": 6}, "--pass-score"),
+        (runs, {"latest": True}, "--latest"),
+        (write_mmlu_pro(tmp_path / "mp" / "model_outputs_m_5shots.json", RECORDS), {"reextract": False},
+         "--no-reextract"),
+    ]
+    for path, kwargs, flag in cases:
+        offer = re.compile(rf"(?:with|use|try) {flag}\b|{flag}(?: [\w|]+)? (?:to|chooses?) ")
+        bare = rescore.load(path).notes  # without the flag the offer is made (where there is one)
+        given = rescore.load(path, **kwargs).notes
+        assert not [n for n in given if offer.search(n)], (flag, given)
+        if flag in ("--scorer", "--latest"):
+            assert any(offer.search(n) for n in bare), (flag, bare)
+
+
+@pytest.mark.parametrize(("flags", "said"), [
+    (["--model-from", "parent"], "--model-from 'parent' acts on generic files only"),
+    (["--benchmark-from", "stem"], "--benchmark-from 'stem' acts on generic files only"),
+    (["--epochs", "majority"], "--epochs 'majority' acts on inspect_ai files only"),
+    (["--denominator", "dataset"], "--denominator 'dataset' acts on swebench files only"),
+    (["--no-reextract"], "--no-reextract acts on inspect_ai, mmlu_pro files only"),
+    (["--instructed-t", "0.5"], "--instructed-t 0.5 acts on generic files only")])
+def test_producer_flags_with_defaults_refuse_too(flags: list[str], said: str) -> None:
+    """Flags whose value differs from their default count as given: on lm-eval files they did nothing."""
+    from .conftest import SAMPLE
+
+    result = invoke("leaderboard", str(SAMPLE / "lm_eval"), "-q", *flags)
+    assert result.exit_code == 2 and f"{said}, and none was read (read: lm_eval)" in result.stderr
+    # the default spelled out is no request: nothing to refuse
+    assert invoke("leaderboard", str(SAMPLE / "lm_eval"), "-q", "--epochs", "attempts", "--reextract").exit_code == 0
+
+
+def test_statistics_commands_leave_unscored_runs_out(tmp_path: Path) -> None:
+    """Point 5: no significance mark for an unscored run in ``compare`` either (it used to be scored
+    as all-wrong: "A−B −0.700, sig yes"); it is listed as omitted with the reason; alone, exit 3."""
+    unscored = write_json_log(tmp_path / "none.json", _header(task="pop", model="o/none", scorers=()),
+                              [_sample(i, None, "Yes", scores={}) for i in range(1, 21)])
+    scored = [write_json_log(tmp_path / f"{name}.json", _header(task="pop", model=f"o/{name}", scorers=("match",)),
+                             [_sample(i, "C" if i % k else "I", "Yes", scorer="match") for i in range(1, 21)])
+              for name, k in (("some", 3), ("more", 4))]
+    doc = json.loads(invoke("compare", str(unscored), *map(str, scored), "-f", "json", "-q", "--bootstrap", "0").stdout)
+    assert [{r["model_a"], r["model_b"]} for r in doc["pairs"]] == [{"o/more", "o/some"}]
+    assert doc["rows"] and not any("o/none" in (r["model_a"], r["model_b"]) for r in doc["rows"])
+    assert [(o["model"], o["reason"].split(":")[0]) for o in doc["omitted"]] == [("o/none", "unscored")]
+    for command in ("compare", "calibration", "selective"):
+        alone = invoke(command, str(unscored), "-q")
+        assert alone.exit_code == 3 and "nothing is scored: o/none on pop" in alone.stderr, command

@@ -36,6 +36,11 @@ class Adapter:
     version: str = "1"
     priority: int = 50
     description: str = ""
+    # the producer flags (LoadOptions field names: scorer, metric, score_key, pass_score, filter_name,
+    # ...: rescore.read.load.PRODUCER_FLAGS) this adapter acts on; None (a plugin that does not say)
+    # counts as all, () as none. A flag that no file read acts on is refused rather than silently
+    # ignored (issue 16, point 10)
+    honours: tuple[str, ...] | None = None
 
     def detect(self, path: Path) -> bool:  # pragma: no cover - interface
         raise NotImplementedError
@@ -51,6 +56,10 @@ class Adapter:
         discarded when ``None`` is returned.
         """
         return None
+
+    #: skip_reason looks at the file alone (its name and head), so --cache may remember its answer
+    #: (rescore/read/cache.py DetectionMemo); a subclass that overrides skip_reason says so again
+    skip_reason_is_local = True
 
     def skip_reason(self, path: Path) -> str | None:
         """Return why ``path`` is read as part of another file (e.g. lm-eval ``results_*.json``)."""

@@ -55,6 +55,7 @@ class GPQACsvAdapter(Adapter):
     name = "gpqa_csv"
     version = "1"
     priority = 60
+    honours = ()  # no producer flag acts on these files
     description = "GPQA official baseline CSV logs (Question id, Correct answer, Model answer, Correct, ...)."
 
     def detect(self, path: Path) -> bool:

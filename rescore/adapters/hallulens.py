@@ -50,6 +50,7 @@ class HalluLensAdapter(Adapter):
     name = "hallulens"
     version = "1"
     priority = 65
+    honours = ()  # no producer flag acts on these files
     description = "HalluLens eval_results.json (PreciseWikiQA abstention/hallucination lists, refusal tests)."
 
     def detect(self, path: Path) -> bool:

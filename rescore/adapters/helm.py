@@ -53,10 +53,16 @@ def _model_from_run_name(run_name: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _named(rows: list[str], shown: int = 5) -> str:
+    """The first few skipped rows by record index and instance id, and how many more."""
+    return ", ".join(rows[:shown]) + (f" and {len(rows) - shown} more" if len(rows) > shown else "")
+
+
 class HELMAdapter(Adapter):
     name = "helm"
     version = "1"
     priority = 65
+    honours = ()  # no producer flag acts on these files
     description = "Stanford HELM run directory (display_predictions.json + run_spec.json / instances.json)."
 
     def detect(self, path: Path) -> bool:
@@ -85,7 +91,8 @@ class HELMAdapter(Adapter):
         info.note(f"model {model!r} <- {'--model-name' if options.model else how}; benchmark {benchmark!r}")
         gold = self._gold(path.parent, info)
         errors = RecordErrors(path, options, info)
-        perturbed = per_reference = 0
+        perturbed: list[str] = []  # named in the notes (issue 16, point 12): record index and instance id
+        per_reference: list[str] = []
         used: dict[str, int] = {}
         rows = []
         for index, entry in enumerate(doc):
@@ -93,10 +100,10 @@ class HELMAdapter(Adapter):
                 errors.bad(f"expected an object, found {type(entry).__name__}", record=index)
                 continue
             if entry.get("perturbation"):
-                perturbed += 1
+                perturbed.append(f"[{index}] {entry.get('instance_id')}")
                 continue
             if entry.get("reference_index") is not None:
-                per_reference += 1
+                per_reference.append(f"[{index}] {entry.get('instance_id')}")
                 continue
             if entry.get("instance_id") is None:
                 errors.bad("missing instance_id", record=index, field="instance_id")
@@ -121,9 +128,11 @@ class HELMAdapter(Adapter):
         if used:
             info.note("correctness <- stats " + ", ".join(f"{m} ({n} rows)" for m, n in used.items()))
         if perturbed:
-            info.note(f"skipped {perturbed} perturbed row(s) (robustness/fairness variants); unperturbed items scored")
+            info.note(f"skipped {len(perturbed)} perturbed row(s) (robustness/fairness variants): {_named(perturbed)}; "
+                      "unperturbed items scored")
         if per_reference:
-            info.note(f"skipped {per_reference} per-option row(s) (reference_index set: separate multiple-choice)")
+            info.note(f"skipped {len(per_reference)} per-option row(s) (reference_index set: separate "
+                      f"multiple-choice): {_named(per_reference)}")
         if rows:
             yield batch(rows, run=path.parent.parent.name or None)
 

@@ -137,6 +137,7 @@ class HLEAdapter(Adapter):
     name = "hle"
     version = "1"
     priority = 60
+    honours = ()  # no producer flag acts on these files
     description = "Humanity's Last Exam judged_<predictions>.json (+ hle_<model>.json predictions)."
 
     def detect(self, path: Path) -> bool:

@@ -66,6 +66,7 @@ class IFEvalAdapter(Adapter):
     name = "ifeval"
     version = "1"
     priority = 60
+    honours = ()  # no producer flag acts on these files
     description = "IFEval official eval_results_strict.jsonl / eval_results_loose.jsonl (prompt level)."
 
     def detect(self, path: Path) -> bool:

@@ -59,7 +59,7 @@ from rescore.adapters.base import Adapter, SourceInfo, head_bytes
 from rescore.errors import InputError, UsageError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.outcomes.decide import classify, parse_grade
-from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.outcomes.names import benchmark_family, letter_grade_rank, normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import read_bounded
 from rescore.read.zipfiles import SafeZip, is_zip, zip_names
@@ -282,6 +282,7 @@ class InspectAdapter(Adapter):
     name = "inspect_ai"
     version = "1"
     priority = 80
+    honours = ("scorer", "score_key", "pass_score", "pass_grade", "epochs", "reextract")
     description = "UK AISI inspect_ai logs: .eval zip (deflate or zstd) and .json EvalLog files."
 
     def detect(self, path: Path) -> bool:
@@ -316,6 +317,7 @@ class InspectAdapter(Adapter):
             benchmark, task_subset = options.benchmark, ""
         elif task:
             benchmark, task_subset = normalise_benchmark(task)
+            info.task_family(benchmark, task_subset, benchmark_family(task))
         else:
             raise InputError("no task in the log (eval.task); pass --benchmark-name", path=str(path), field="eval.task")
         run = _run_label(eval_, path)
@@ -563,6 +565,8 @@ class _ScoreShape:
     def __init__(self, options: LoadOptions) -> None:
         self.key = options.score_key
         self.pass_score = options.pass_score
+        self.pass_grade = options.pass_grade
+        self.letter_grades: dict[str, int] = {}  # A-F grades seen (with --pass-grade)
         self.shapes: dict[str, int] = {}
         self.dict_keys: dict[str, None] = {}
         self.numeric_range: tuple[float, float] | None = None
@@ -577,6 +581,11 @@ class _ScoreShape:
             keys = f" (keys {', '.join(self.dict_keys)})" if self.dict_keys else ""
             info.note(f"{self.shapes.get(kind, 0)} score value(s) are {kind}s{keys}: entry {self.key!r} read "
                       "(--score-key)")
+        if self.letter_grades:
+            seen = ", ".join(f"{g} {n}" for g, n in sorted(self.letter_grades.items(),
+                                                           key=lambda kv: -(letter_grade_rank(kv[0]) or 0)))
+            info.note(f"letter grades A-F ({seen}): {self.pass_grade} or better correct, below wrong (--pass-grade); "
+                      "the scale has no abstention category, so abstention phrases apply")
         if self.numeric_range is not None:
             low, high = self.numeric_range
             if self.pass_score is None:
@@ -598,6 +607,11 @@ def _grade(score: dict[str, Any], scorer: str, path: Path, where: str,
     value = score.get("value")
     field = f"scores.{scorer}.value"
     shape = shape or _ScoreShape(LoadOptions())
+    if shape.pass_grade is not None and letter_grade_rank(value) is not None:  # an A-F scale (C is a grade)
+        grade_word = str(value).strip().upper()
+        shape.letter_grades[grade_word] = shape.letter_grades.get(grade_word, 0) + 1
+        passed = (letter_grade_rank(value) or 0.0) >= (letter_grade_rank(shape.pass_grade) or 0.0)
+        return ("correct" if passed else "wrong"), "explicit grade", False
     if isinstance(value, str) and value.strip().upper() in LETTER_GRADES:
         grade = LETTER_GRADES[value.strip().upper()]
         if grade == "wrong":
@@ -661,6 +675,10 @@ def _scalar_grade(value: Any, shape: _ScoreShape, path: Path, where: str, field:
             number = float(value)
         except ValueError:
             parsed = parse_grade(value)
+            if parsed is None and letter_grade_rank(value) is not None:
+                raise InputError(f"score value {value.strip()!r} is a letter grade (A-F), not inspect's C/I/P/N: say "
+                                 "which grades pass with --pass-grade LETTER (then C is a grade too)",
+                                 path=str(path), record=where, field=field) from None
             if parsed is None:
                 raise InputError(f"score value {value[:40]!r} is not a grade (expected C/I/P/N, a grade word, "
                                  "true/false or a number)", path=str(path), record=where, field=field) from None

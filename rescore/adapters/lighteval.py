@@ -189,6 +189,7 @@ class LightevalAdapter(Adapter):
     name = "lighteval"
     version = "1"
     priority = 80
+    honours = ("scorer", "metric")
     description = "HuggingFace lighteval details parquet (current struct layout and the older flat layout)."
 
     def detect(self, path: Path) -> bool:
@@ -199,6 +200,8 @@ class LightevalAdapter(Adapter):
             return True
         # a details file with columns missing: claim it, so read() says precisely what is missing
         return path.name.startswith("details_") and any(c in columns for c in (*NEW_COLUMNS, *OLD_COLUMNS))
+
+    skip_reason_is_local = True  # name and head of the file alone: --cache may remember the answer
 
     def skip_reason(self, path: Path) -> str | None:
         if not _RESULTS.match(path.name):
@@ -295,11 +298,12 @@ class LightevalAdapter(Adapter):
         if not names:
             raise InputError("no per-sample metric values", path=str(path), record=0,
                              field="metric" if layout == "current" else "metrics")
-        if options.scorer:
-            if options.scorer not in names:
-                raise UsageError(f"--scorer {options.scorer!r} is not a metric of {path}; "
-                                 f"available: {', '.join(names)}")
-            return options.scorer
+        wanted = options.metric or options.scorer  # --metric as for lm-eval, or --scorer
+        if wanted:
+            if wanted not in names:
+                flag = "--metric" if options.metric else "--scorer"
+                raise UsageError(f"{flag} {wanted!r} is not a metric of {path}; available: {', '.join(names)}")
+            return wanted
         chosen = next((m for m in PREFERRED_METRICS if m in names), names[0])
         if len(names) > 1:
             info.note(f"metric {chosen!r} grades items (of {', '.join(names)}); pick another with --scorer")

@@ -121,6 +121,7 @@ class MMLUProAdapter(Adapter):
     name = "mmlu_pro"
     version = "1"
     priority = 80
+    honours = ("reextract",)
     description = "TIGER-AI-Lab/MMLU-Pro official outputs (JSON list with question_id, options, answer, pred)."
 
     def detect(self, path: Path) -> bool:
@@ -128,6 +129,8 @@ class MMLUProAdapter(Adapter):
             return False
         text = head_text(path, 1 << 16).lstrip()
         return text.startswith("[") and json_keys_in_head(path, _RECORD_KEYS, 1 << 16)
+
+    skip_reason_is_local = True  # name and head of the file alone: --cache may remember the answer
 
     def skip_reason(self, path: Path) -> str | None:
         name = path.name

@@ -73,6 +73,7 @@ class OmniMathAdapter(Adapter):
     name = "omni_math"
     version = "1"
     priority = 60
+    honours = ()  # no producer flag acts on these files
     description = "Omni-MATH GPT-judge <model>_gpteval.jsonl and Omni-Judge outputs."
 
     def detect(self, path: Path) -> bool:

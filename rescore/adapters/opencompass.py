@@ -83,6 +83,7 @@ class OpenCompassAdapter(Adapter):
     name = "opencompass"
     version = "1"
     priority = 55
+    honours = ()  # no producer flag acts on these files
     description = "OpenCompass predictions/<model>/<dataset>.json and results/<model>/<dataset>.json (details)."
 
     def detect(self, path: Path) -> bool:

@@ -76,6 +76,7 @@ class SimpleQAAdapter(Adapter):
     name = "simpleqa"
     version = "1"
     priority = 70
+    honours = ()  # no producer flag acts on these files
     description = ("SimpleQA grader outputs: third-party JSONL (grade A/B/C, config = model), grade_letter "
                    "results, and simple-evals aggregates (counts only).")
 

@@ -71,10 +71,13 @@ class SWEBenchAdapter(Adapter):
     name = "swebench"
     version = "1"
     priority = 60
+    honours = ("denominator",)
     description = "SWE-bench harness run report <model>.<run_id>.json (+ per-instance report.json, predictions)."
 
     def detect(self, path: Path) -> bool:
         return is_run_report(path)
+
+    skip_reason_is_local = True  # name and head of the file alone: --cache may remember the answer
 
     def skip_reason(self, path: Path) -> str | None:
         if "run_evaluation" in path.parts and not is_run_report(path):

@@ -40,7 +40,7 @@ import pandas as pd
 
 from rescore.adapters._common import RecordErrors, batch, head_text, json_keys_in_head, text_or_na
 from rescore.adapters.base import Adapter, SourceInfo
-from rescore.errors import InputError
+from rescore.errors import InputError, UsageError
 from rescore.outcomes.names import normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import read_bounded, read_json_document
@@ -83,6 +83,8 @@ class WildBenchAdapter(Adapter):
     name = "wildbench"
     version = "1"
     priority = 60
+    honours = ("pass_score",)
+    says_phrase_abstentions = True  # its own note gives the judge's scores of such replies
     description = "WildBench v2 score files score.v2/eval=<judge>/<model>.json (binarised at --pass-score)."
 
     def detect(self, path: Path) -> bool:
@@ -94,6 +96,9 @@ class WildBenchAdapter(Adapter):
         if not isinstance(records, list):
             raise InputError("a WildBench score file must be a JSON list of records", path=str(path))
         pass_score = float(options.pass_score) if options.pass_score is not None else DEFAULT_PASS_SCORE
+        if not 1.0 <= pass_score <= 10.0:  # the flag also serves inspect_ai's 0..1 scores: checked per scale
+            raise UsageError(f"--pass-score must be a number from 1 to 10 for WildBench's scale, not {pass_score:g} "
+                             f"({path})")
         info.note(f"scores 1-10 binarised: >= {pass_score:g} correct, below wrong"
                   + (" (default; --pass-score to change)" if options.pass_score is None else " (--pass-score)"))
         judge = next((p[len("eval="):] for p in reversed(path.parent.parts) if p.startswith("eval=")), None)

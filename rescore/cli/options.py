@@ -124,8 +124,8 @@ ConfidenceNorm = Annotated[Literal["raw", "length"], typer.Option(
 Denominator = Annotated[Literal["submitted", "dataset"], typer.Option(
     "--denominator", help="SWE-bench: score over the submitted instances or the whole dataset.",
     rich_help_panel=PRODUCERS)]
-PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench, inspect_ai numeric scores: "
-                                                 "minimum score counted correct.",
+PassScore = Annotated[float | None, typer.Option("--pass-score", help="WildBench (1-10), inspect_ai numeric "
+                                                 "scores: minimum score counted correct.",
                                                  rich_help_panel=PRODUCERS, show_default=False)]
 InstructedT = Annotated[float | None, typer.Option("--instructed-t", help="The target the model was told.",
                                                    rich_help_panel=PRODUCERS, show_default=False)]
@@ -255,4 +255,11 @@ ADVANCED_PANELS = (*ADVANCED_PANELS, INTERVALS)
 Interval = Annotated[str, typer.Option("--interval", help="Interval of S(t): auto (score interval; with clusters "
                                        "on CR2 effective counts) | score | lr | t | clt (normal, the old one). "
                                        "See docs/intervals.md.", rich_help_panel=INTERVALS)]
+show_advanced(False)
+
+
+# ---- issue 16d (point 1): inspect_ai letter grades ----
+PassGrade = Annotated[str | None, typer.Option("--pass-grade", help="inspect_ai letter grades A-F (+/-): the lowest "
+                                               "grade counted correct, e.g. B.", rich_help_panel=PRODUCERS,
+                                               show_default=False)]
 show_advanced(False)

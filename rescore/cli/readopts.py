@@ -62,6 +62,8 @@ READ_FLAGS: dict[str, tuple[Any, Any, str]] = {
     # issue 16 (verdicts)
     "score_key": (o.ScoreKey, None, "score_key"),
     "metric": (o.Metric, None, "metric"),
+    # issue 16d (point 1)
+    "pass_grade": (o.PassGrade, None, "pass_grade"),
 }
 ENGINE_FLAGS: dict[str, tuple[Any, Any, str]] = {
     "engine": (o.Engine, "local", "engine"),
@@ -96,7 +98,6 @@ def read_options(values: dict[str, Any], **fixed: Any) -> LoadOptions:
 # issue 17: producer option values are checked here, before any file is read (exit 2, one line)
 CHOICES = {"denominator": ("submitted", "dataset"), "epochs": ("attempts", "majority", "first"),
            "confidence_norm": ("raw", "length")}
-PASS_SCORE_RANGE = (1.0, 10.0)  # WildBench's 1-10 judge scale, the only producer with --pass-score
 
 
 def check_producer_options(values: dict[str, Any]) -> None:
@@ -108,10 +109,17 @@ def check_producer_options(values: dict[str, Any]) -> None:
         if value is not None and value not in allowed:
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{flag} must be one of {', '.join(allowed)}, not {value!r}")
+    # --pass-score serves two scales: WildBench's 1-10 (its adapter refuses a value outside it) and
+    # inspect_ai's numbers, which may be 0..1 (--pass-score 0.5) or counts (issue 16, point 1)
     score = values.get("pass_score")
-    low, high = PASS_SCORE_RANGE
-    if score is not None and not (math.isfinite(score) and low <= score <= high):
-        raise UsageError(f"--pass-score must be a number from {low:g} to {high:g} (WildBench's scale), not {score!r}")
+    if score is not None and not math.isfinite(score):
+        raise UsageError(f"--pass-score must be a finite number, not {score!r}")
+    grade = values.get("pass_grade")
+    if grade is not None:
+        from rescore.outcomes.names import letter_grade_rank
+
+        if letter_grade_rank(grade) is None:
+            raise UsageError(f"--pass-grade must be a letter grade A-F (with + or -), not {grade!r}")
     t = values.get("instructed_t")
     if t is not None and not (math.isfinite(t) and 0.0 <= t < 1.0):
         raise UsageError(f"--instructed-t must be in [0, 1), not {t!r}")

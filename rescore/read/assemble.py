@@ -20,6 +20,7 @@ from rescore.config import load_config
 from rescore.errors import InputError
 from rescore.read import counts as counting
 from rescore.read import remote, schema
+from rescore.read.cache import DetectionMemo, cache_folder
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import COUNT_COLUMNS, FileResult, empty_counts, general_key_hashes
 from rescore.read.plugins import AdapterPlugin as Adapter
@@ -204,6 +205,9 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
     remote.configure(options.timeout)  # --timeout for the URLs walked and sniffed here
     walk = walk_inputs(paths, options.on_error)
     skipped: list[tuple[str, str]] = list(walk.passed)
+    memo = None  # with --cache, what detection found for unchanged files is remembered (rescore/read/cache.py)
+    if hinted is None and (folder := cache_folder(options.cache)) is not None:
+        memo = DetectionMemo(folder)
     for path, walked in walk.files:
         unusable = _unusable_name(path)
         if unusable:
@@ -214,14 +218,16 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
         if walked and _is_documentation(path):
             skipped.append((str(path), "documentation or script, not results"))
             continue
-        reason = next((r for a in adapters if (r := a.skip_reason(path))), None)
+        reason = memo.skip_reason(path, adapters) if memo is not None else next(
+            (r for a in adapters if (r := a.skip_reason(path))), None)
         if reason and hinted is None:
             skipped.append((str(path), reason))
             continue
-        adapter = hinted or detect(path)
+        adapter = hinted or (memo.detect(path) if memo is not None else detect(path))
         if adapter is not None and walked and hinted is None:
             declined = getattr(adapter, "walk_skip_reason", None)
-            why = declined(path, options) if declined is not None else None
+            why = None if declined is None else (memo.walk_skip_reason(path, options, declined) if memo is not None
+                                                 else declined(path, options))
             if why:
                 skipped.append((str(path), why))
                 continue
@@ -237,11 +243,16 @@ def plan(paths: Iterable[str | Path], options: LoadOptions) -> tuple[list[tuple[
             raise InputError("no adapter recognises this file (use --format-hint NAME; see `rescore formats`)",
                              path=str(path))
         chosen.append((path, adapter))
+    if memo is not None:
+        memo.save()
     return chosen, skipped
 
 
 def _unknown_reason(path: Path) -> str:
-    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix."""
+    """Why a walked file is passed over: its kind is its suffix, so one summary line per suffix.
+    Editor backups (``run.jsonl~``, ``run.csv~``) are one kind whatever the suffix they back up."""
+    if path.name.endswith("~"):
+        return "no adapter recognises editor backups (name~)"
     suffix = path.suffix.lower() if path.suffix and len(path.suffix) <= 12 else ""
     return f"no adapter recognises {suffix} files" if suffix else "no adapter recognises files without a suffix"
 
@@ -347,8 +358,12 @@ def keep_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
     keeps its own benchmark, ``"<name> (<adapter>)"``. The variants of a benchmark that are
     overlapping item sets rather than parts of it (``overlapping_subsets`` in
     ``configs/names.yaml``: GPQA main/extended/diamond share questions) become benchmarks of their
-    own, ``<name>_<variant>``, when more than one is present. A note says what was kept apart.
+    own, ``<name>_<variant>``, when more than one is present. Two *tasks* of one producer that
+    normalise to one name (lm-eval's ``leaderboard_mmlu_pro`` and its ``mmlu_pro_*`` group; see
+    ``SourceInfo.task_families``) are different prompts and item sets too: each becomes the
+    benchmark named by its task family. A note says what was kept apart.
     """
+    results = _keep_tasks_apart(results, notes)
     overlapping = {str(k): {str(v) for v in vs}
                    for k, vs in (load_config("names.yaml").get("overlapping_subsets") or {}).items()}
     adapters: dict[str, set[str]] = {}
@@ -390,6 +405,42 @@ def keep_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
             if split.any():
                 new = new.where(~split, new + f" ({result.info.adapter})")
             frame["benchmark"] = new.astype(frame["benchmark"].dtype)
+        result.info.benchmarks = sorted({str(b) for f in _benchmark_frames(result) for b in f["benchmark"].dropna()})
+    return results
+
+
+def _keep_tasks_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
+    """Rename a benchmark read from several task families of one producer to each family's name."""
+    families: dict[tuple[str, str], set[str]] = {}
+    for result in results:
+        if result.error is None:
+            for bench, by_subset in result.info.task_families.items():
+                families.setdefault((bench, result.info.adapter), set()).update(by_subset.values())
+    split = {key: names for key, names in families.items() if len(names) > 1}
+    if not split:
+        return results
+    for (bench, adapter), names in sorted(split.items()):
+        notes.append(f"{bench}: read from {len(names)} different {adapter} tasks ({', '.join(sorted(names))}), "
+                     f"whose prompts and item sets differ: kept apart as {', '.join(sorted(names))}")
+    for result in results:
+        if result.error is not None:
+            continue
+        for bench, by_subset in result.info.task_families.items():
+            if (bench, result.info.adapter) not in split:
+                continue
+            only = set(by_subset.values())
+            for frame in _benchmark_frames(result):
+                hit = frame["benchmark"].astype("string") == bench
+                if not hit.any():
+                    continue
+                if len(only) == 1:  # one task in this file (an lm-eval samples file): all its rows
+                    new = pd.Series(next(iter(only)), index=frame.index, dtype="string")
+                else:  # a results file of several tasks: the subset its task name gave
+                    subsets = frame["subset"].astype("string").fillna("") if "subset" in frame else (
+                        pd.Series("", index=frame.index, dtype="string"))
+                    new = subsets.map(lambda s, b=by_subset, d=bench: b.get(str(s), d)).astype("string")
+                frame["benchmark"] = frame["benchmark"].astype("string").where(~hit, new).astype(
+                    frame["benchmark"].dtype)
         result.info.benchmarks = sorted({str(b) for f in _benchmark_frames(result) for b in f["benchmark"].dropna()})
     return results
 

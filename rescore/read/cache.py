@@ -50,6 +50,7 @@ from rescore.read.sources import SourceInfo
 
 FORMAT = 1
 SUFFIX = ".rsc"
+PLAN_SUFFIX = ".rsp"  # the detection memo (DetectionMemo, below)
 #: options that change where or how fast files are read, never what is read
 _NOT_IN_KEY = frozenset({"jobs", "progress", "engine", "scheduler", "scheduler_timeout", "timeout", "cache"})
 _HASH_BLOCK = 1 << 20
@@ -146,20 +147,28 @@ def _table_bytes(frame: pd.DataFrame) -> tuple[bytes, dict[str, Any]]:
     return out.getvalue(), layout
 
 
+_EMPTY_TABLES: dict[str, pd.DataFrame] = {}
+
+
 def _table_from(data: bytes, layout: dict[str, Any]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    if layout["rows"] == 0:
-        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in layout["dtypes"].items()}, columns=layout["columns"])
+    if layout["rows"] == 0:  # most entries' counts-only table (or item rows in counts mode): built once per layout
+        key = json.dumps([layout["columns"], layout["dtypes"]])
+        if key not in _EMPTY_TABLES:
+            _EMPTY_TABLES[key] = pd.DataFrame({c: pd.Series(dtype=d) for c, d in layout["dtypes"].items()},
+                                              columns=layout["columns"])
+        return _EMPTY_TABLES[key].copy()
     # one thread: an entry is small, and Arrow's thread pool costs more than it saves on it
     frame = pq.read_table(io.BytesIO(data), use_threads=False, pre_buffer=False).to_pandas(use_threads=False)
     if list(frame.columns) != layout["columns"] or len(frame) != layout["rows"]:
         raise BadEntry("a table that does not match its description")
+    present = {column: str(dtype) for column, dtype in frame.dtypes.items()}
     for column, dtype in layout["dtypes"].items():
         if dtype == "object":  # lists (choice log-likelihoods) come back as arrays
             frame[column] = pd.Series([v.tolist() if isinstance(v, np.ndarray) else v for v in frame[column]],
                                       dtype="object", index=frame.index)
-        elif str(frame[column].dtype) != dtype:
+        elif present[column] != dtype:
             frame[column] = frame[column].astype(dtype)
     return frame
 
@@ -383,8 +392,187 @@ def clear(folder: Path) -> int:
     if not folder.is_dir():
         return 0
     removed = 0
-    for file in [*folder.glob(f"*{SUFFIX}"), *folder.glob(f".tmp-*{SUFFIX}.part")]:
+    for file in [*folder.glob(f"*{SUFFIX}"), *folder.glob(f".tmp-*{SUFFIX}.part"),
+                 *folder.glob(f"detect-*{PLAN_SUFFIX}"), *folder.glob(f".tmp-*{PLAN_SUFFIX}.part")]:
         with contextlib.suppress(FileNotFoundError):
             file.unlink()
             removed += 1
     return removed
+
+
+# -- planning: which adapter reads a file, remembered ------------------------------------------------
+class DetectionMemo:
+    """What planning learnt about each file, so that a re-run over unchanged files does not open
+    them just to plan (issue 21: a cached re-run reads only what changed; for a remote file each
+    sniffed head is a request).
+
+    Planning asks every adapter's ``skip_reason``, picks the adapter by ``detect`` and, in a folder
+    walk, asks that adapter's ``walk_skip_reason``; most of these read the file's head. One JSON
+    file per rescore version, set of adapters and configs (``detect-<key>.rsp``) keeps, per path,
+    what the file was (its stat fields, or the ETag its store states; no content hash: sniffing a
+    head again costs less than hashing) and the answers that depend on the file alone:
+
+    - ``detect``: the built-in adapters look at the file alone; with a third-party adapter
+      installed, which might look beside the file, the folder's listing (names, sizes, mtimes) is
+      checked too;
+    - ``skip_reason`` of the adapters whose class says ``skip_reason_is_local = True``; the others
+      look at neighbouring files (lm-eval's samples beside a results file, HLE, HELM, HalluLens,
+      SimpleQA, OpenCompass) and are asked each time;
+    - ``walk_skip_reason`` per set of options (it depends on the column flags and mapping).
+
+    A file that changed in any way is asked again. A detection during which an adapter raised is
+    not remembered, so the note about that adapter comes on every run. Written atomically (a
+    temporary file moved into place, the last run wins); a corrupt memo is ignored.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        from rescore.config import config_dirs
+        from rescore.read.plugins import all_adapters
+
+        key = json.dumps({"format": FORMAT, "rescore": _version(),
+                          "adapters": [[a.name, str(getattr(a, "version", "")), type(a).__module__]
+                                       for a in all_adapters()],
+                          "configs": _configs_fingerprint(tuple(str(d) for d in config_dirs()))}, sort_keys=True)
+        self.path = folder / f"detect-{hashlib.sha256(key.encode()).hexdigest()[:24]}{PLAN_SUFFIX}"
+        self.entries: dict[str, Any] = {}
+        self.changed = False
+        self._folders: dict[str, str | None] = {}
+        self._current: dict[str, dict[str, Any]] = {}  # entries checked against their file in this run
+        self._neighbours = any(not type(a).__module__.startswith("rescore.adapters.") for a in all_adapters())
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict) and isinstance(loaded.get("files"), dict):
+                self.entries = loaded["files"]
+
+    def _folder_print(self, folder: Any) -> str | None:
+        """A hash of the folder's listing (names, sizes, mtimes), once per folder and run."""
+        shown = str(folder)
+        if shown not in self._folders:
+            digest = hashlib.blake2b(digest_size=16)
+            try:
+                if remote.is_remote(folder):
+                    rows = sorted((str(i.get("name")), i.get("size"), str(i.get("mtime") or i.get("LastModified")
+                                                                          or i.get("ETag") or ""))
+                                  for i in folder.fs.ls(folder.url, detail=True))
+                else:
+                    rows = []
+                    with os.scandir(folder) as entries:
+                        for entry in entries:
+                            try:
+                                stat = entry.stat()
+                                rows.append((entry.name, stat.st_size, stat.st_mtime_ns))
+                            except OSError:  # a dangling link, say: its name is enough
+                                rows.append((entry.name, -1, 0))
+                    rows.sort()
+                digest.update(json.dumps(rows, default=str).encode())
+                self._folders[shown] = digest.hexdigest()
+            except Exception:  # an unlistable folder or store: detect as usual, remember nothing
+                self._folders[shown] = None
+        return self._folders[shown]
+
+    def _state(self, path: Any) -> dict[str, Any] | None:
+        try:
+            ident = identity(path)
+        except Exception:  # an unreachable remote file: detection raises the named error itself
+            return None
+        folder = self._folder_print(path.parent) if ident is not None and self._neighbours else ""
+        return None if ident is None or folder is None else {"identity": ident, "folder": folder}
+
+    def _entry(self, path: Any) -> dict[str, Any]:
+        """The memo's entry for ``path`` if it still describes the file, else a new empty one (kept
+        only when the file has an identity); checked once per path and run."""
+        shown = str(path)
+        if shown in self._current:
+            return self._current[shown]
+        state = self._state(path)
+        recorded = self.entries.get(shown)
+        if state is None:
+            entry: dict[str, Any] = {}
+        elif isinstance(recorded, dict) and recorded.get("identity") == state["identity"] \
+                and recorded.get("folder") == state["folder"]:
+            entry = recorded
+        else:
+            entry = self.entries[shown] = dict(state)
+            self.changed = True
+        self._current[shown] = entry
+        return entry
+
+    def _learn(self, entry: dict[str, Any], key: str, value: Any) -> None:
+        entry[key] = value
+        if "identity" in entry:
+            self.changed = True
+
+    @staticmethod
+    def _local_skip_reason(adapter: Any) -> bool:
+        """Whether ``adapter.skip_reason`` looks at the file alone: the class that defines it says so
+        (``skip_reason_is_local = True`` beside it); several look at neighbouring files instead
+        (lm-eval's results beside its samples, HLE, HELM, OpenCompass), and those run each time."""
+        for cls in type(adapter).__mro__:
+            if "skip_reason" in vars(cls):
+                return vars(cls).get("skip_reason_is_local") is True
+        return False
+
+    def skip_reason(self, path: Any, adapters: Sequence[Any]) -> str | None:
+        """The first adapter's reason to pass ``path`` over (as :func:`plan` asks it), each answer of
+        an adapter whose ``skip_reason`` looks at the file alone remembered."""
+        entry = self._entry(path)
+        for adapter in adapters:
+            if not self._local_skip_reason(adapter):
+                why = adapter.skip_reason(path)
+            elif (key := f"skip:{adapter.name}") in entry:
+                why = entry[key] or None
+            else:
+                why = adapter.skip_reason(path)
+                self._learn(entry, key, why or "")
+            if why:
+                return why
+        return None
+
+    def detect(self, path: Any) -> Any:
+        """The adapter for ``path``: from the memo while the file is unchanged, else from
+        :func:`rescore.read.plugins.detect` (and remembered)."""
+        from rescore.read import plugins
+
+        entry = self._entry(path)
+        if "adapter" in entry:
+            name = entry["adapter"]
+            if name == "":
+                return None
+            found = next((a for a in plugins.all_adapters() if a.name == name), None)
+            if found is not None:
+                return found
+        broken_before = dict(plugins._broken)
+        adapter = plugins.detect(path)
+        if plugins._broken == broken_before:
+            self._learn(entry, "adapter", adapter.name if adapter is not None else "")
+        return adapter
+
+    def walk_skip_reason(self, path: Any, options: LoadOptions, ask: Callable[[Any, LoadOptions], str | None]
+                         ) -> str | None:
+        """``ask(path, options)`` (an adapter's ``walk_skip_reason``, which may read the file's head),
+        remembered per set of options beside the adapter :meth:`detect` picked for ``path``."""
+        entry = self._entry(path)
+        key = "walk:" + hashlib.sha256(json.dumps(options_fingerprint(options), sort_keys=True, default=repr)
+                                       .encode()).hexdigest()[:24]
+        if key in entry:
+            return entry[key] or None
+        why = ask(path, options)
+        self._learn(entry, key, why or "")
+        return why
+
+    def save(self) -> None:
+        """Write the memo (atomically) when it learnt something; a folder that cannot be written is left alone."""
+        if not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=PLAN_SUFFIX + ".part", dir=self.path.parent)
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"format": FORMAT, "rescore": _version(), "files": self.entries}, handle, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from rescore.errors import InputError
+from rescore.errors import InputError, UsageError
 from rescore.read import counts as counting
 from rescore.read.assemble import Dataset, assemble, plan
 from rescore.read.cache import ResultCache, cache_folder, cached_results
 from rescore.read.options import LoadOptions, matching, name_patterns
-from rescore.read.plugins import broken_plugins
+from rescore.read.plugins import all_adapters, broken_plugins
 
 __all__ = ["Dataset", "load", "matching", "select"]
 
@@ -84,12 +84,48 @@ def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
                                                              progress=options.progress)), skipped, options)
     if store is not None:
         data.notes.extend(store.notes)
+    refuse_unused_flags(data, options)
     if options.models or options.benchmarks:
         data = select(data, models=options.models, benchmarks=options.benchmarks)
     if auto_note:
         data.notes.append(auto_note)
     data.notes.extend(f"adapter plugin {name!r} skipped: {why}" for name, why in broken_plugins().items())
     return data
+
+
+# the producer flags, by LoadOptions field: each acts on the adapters whose ``honours`` names it
+PRODUCER_FLAGS = {"scorer": "--scorer", "metric": "--metric", "score_key": "--score-key",
+                  "pass_score": "--pass-score", "filter_name": "--filter", "pass_grade": "--pass-grade",
+                  "model_from": "--model-from", "benchmark_from": "--benchmark-from", "epochs": "--epochs",
+                  "denominator": "--denominator", "confidence_norm": "--confidence-norm",
+                  "instructed_t": "--instructed-t", "reextract": "--no-reextract"}
+
+
+def refuse_unused_flags(data: Dataset, options: LoadOptions) -> None:
+    """A producer flag that no file read can act on is an error, not silently nothing (issue 16, point 10).
+
+    ``--scorer acc_norm`` on a SimpleQA grader file or a plain table used to change nothing and
+    say nothing. Checked per producer, not per file: in a folder mixing producers ``--metric``
+    acts on the lm-eval files and the others are read as usual.
+    """
+    import dataclasses
+
+    read = {s.adapter for s in data.sources if s.adapter}
+    if not read:
+        return
+    adapters = {a.name: a for a in all_adapters()}
+    defaults = {f.name: f.default for f in dataclasses.fields(LoadOptions)}
+    for name, flag in PRODUCER_FLAGS.items():
+        value = getattr(options, name)
+        if value is None or value == defaults[name]:  # not given
+            continue
+        acting = sorted(a for a in read if a not in adapters or getattr(adapters[a], "honours", None) is None
+                        or name in adapters[a].honours)
+        if not acting:
+            takers = sorted(a.name for a in adapters.values() if name in (getattr(a, "honours", None) or ()))
+            given = flag if isinstance(value, bool) else f"{flag} {value!r}"
+            raise UsageError(f"{given} acts on {', '.join(takers)} files only, and none was read "
+                             f"(read: {', '.join(sorted(read))})")
 
 
 def select(data: Dataset, models: str | Sequence[str] | None = None,

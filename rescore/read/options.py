@@ -80,6 +80,8 @@ class LoadOptions:
     # issue 16 (verdicts): the entry of a dict/list score (inspect_ai), the metric that decides (lm-eval)
     score_key: str | None = None
     metric: str | None = None
+    # issue 16d (point 1): inspect_ai letter grades A-F (+/-): this grade or better is correct
+    pass_grade: str | None = None
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:

@@ -25,7 +25,7 @@ from rescore.read.memory import tune_allocator
 from rescore.read.options import LoadOptions
 from rescore.read.plugins import AdapterPlugin as Adapter
 from rescore.read.plugins import get_adapter
-from rescore.read.sources import SourceInfo
+from rescore.read.sources import SourceInfo, phrase_abstention_note
 
 COUNT_COLUMNS = ("n_correct", "n_wrong", "n_abstain", "n_partial", "n_invalid")
 
@@ -72,19 +72,38 @@ def _keep_aggregate(batch: pd.DataFrame, path: Path, info: SourceInfo, counts: l
     return True
 
 
+def _phrases_over_wrong(batch: pd.DataFrame, classified: pd.DataFrame) -> int:
+    """Rows the producer graded wrong that the abstention phrases turned into abstentions."""
+    if "grade" not in batch or "outcome" not in classified:
+        return 0
+    graded_wrong = (batch["grade"].astype("string") == "wrong").fillna(False).to_numpy(dtype=bool)
+    return int((graded_wrong & (classified["outcome"].astype("string") == "abstain").fillna(False)
+                .to_numpy(dtype=bool)).sum())
+
+
+def _note_phrases_over_wrong(adapter: Adapter, info: SourceInfo, count: int) -> None:
+    """Say how many (issue 16, point 11), unless the adapter says it its own way (WildBench: with the
+    judge's scores, ``says_phrase_abstentions``)."""
+    if count and not getattr(adapter, "says_phrase_abstentions", False):
+        info.note(phrase_abstention_note(count))
+
+
 def read_file(path: Path, adapter: Adapter, options: LoadOptions,
               detector: Any) -> tuple[list[pd.DataFrame], list[pd.DataFrame], SourceInfo]:
     """Read one file into classified canonical batches (items) and counts-only batches."""
     info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
     items: list[pd.DataFrame] = []
     counts: list[pd.DataFrame] = []
+    over_wrong = 0
     for batch in adapter.read(path, options, info):
         if _keep_aggregate(batch, path, info, counts):
             continue
         classified = adapter.decide(batch, detector)
+        over_wrong += _phrases_over_wrong(batch, classified)
         if not options.keep_text:
             classified = classified.drop(columns=[c for c in ("response", "prediction", "gold") if c in classified])
         items.append(schema.conform(classified, source=str(path)))
+    _note_phrases_over_wrong(adapter, info, over_wrong)
     info.items = int(sum(len(b) for b in items))
     frames = items + counts
     if frames:
@@ -101,11 +120,15 @@ def count_file(path: Path, adapter: Adapter, options: LoadOptions, detector: Any
     counts: list[pd.DataFrame] = []
     models: set[str] = set()
     benchmarks: set[str] = set()
+    over_wrong = 0
     for batch in adapter.read(path, options, info):
         if not _keep_aggregate(batch, path, info, counts):
-            counter.add(adapter.decide(batch, detector))
+            classified = adapter.decide(batch, detector)
+            over_wrong += _phrases_over_wrong(batch, classified)
+            counter.add(classified)
         models.update(batch["model"].dropna().unique())
         benchmarks.update(batch["benchmark"].dropna().unique())
+    _note_phrases_over_wrong(adapter, info, over_wrong)
     info.items = counter.rows
     info.models, info.benchmarks = sorted(models), sorted(benchmarks)
     return counter, counts, info

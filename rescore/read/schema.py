@@ -162,6 +162,8 @@ def validate(frame: pd.DataFrame) -> pd.DataFrame:
             record=str(first["item_id"]),
             field="confidence",
         )
+    if not _keys_may_repeat(frame):
+        return frame
     dup = frame.duplicated(list(KEY_COLUMNS), keep=False)
     if dup.any():
         first = frame.loc[dup].iloc[0]
@@ -173,6 +175,37 @@ def validate(frame: pd.DataFrame) -> pd.DataFrame:
             field="item_id",
         )
     return frame
+
+
+def _keys_may_repeat(frame: pd.DataFrame) -> bool:
+    """False when no (model, benchmark, subset, item_id, attempt) key repeats.
+
+    ``DataFrame.duplicated`` over the five key columns holds an int64 code array per column, their
+    combination and a hash table of every row at once: about 0.7 GB at ten million items, the peak
+    of loading an item table. Here the columns are folded in one at a time into one int64 code
+    (renumbered only when it would overflow or outgrow a dense count), and one count shows whether
+    any code repeats; only then does the caller run ``duplicated`` to name the rows. A missing value is a
+    value of its own, as ``duplicated`` treats it.
+    """
+    n = len(frame)
+    if n < 2:
+        return False
+    key = np.zeros(n, dtype="int64")
+    span = 1  # the key's codes are below span
+    for column in KEY_COLUMNS:
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        size = max(len(uniques), 1)
+        if span * size >= 1 << 62:  # renumber the key first (its distinct values are at most n)
+            key, seen = pd.factorize(key)
+            span = max(len(seen), 1)
+        key *= size
+        key += codes
+        span *= size
+        del codes
+    if span > 4 * n:
+        key, seen = pd.factorize(key)
+        span = max(len(seen), 1)
+    return bool(np.bincount(key, minlength=span).max() > 1)
 
 
 def concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:

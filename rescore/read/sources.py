@@ -29,6 +29,13 @@ class SourceInfo:
     companions: list[str] = field(default_factory=list)
     # the run ids this file holds (counts mode: finds a run's file once runs are shown apart)
     runs: list[str] = field(default_factory=list)
+    # benchmark -> {subset named by the task: the producer's task family} (outcomes.names.benchmark_family):
+    # two tasks of one producer that share a benchmark name are kept apart (issue 16, point 10)
+    task_families: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def task_family(self, benchmark: str, subset: str, task: str) -> None:
+        """Record that ``benchmark``/``subset`` rows of this file came from ``task``'s family."""
+        self.task_families.setdefault(benchmark, {})[subset] = task
 
     def note(self, message: str) -> None:
         if message not in self.notes:
@@ -59,6 +66,18 @@ class SourceInfo:
             "companions": self.companions,
             "notes": self.notes,
         }
+
+
+def phrase_abstention_note(count: int) -> str:
+    """The note for answers a producer graded wrong that the abstention phrases made abstentions.
+
+    Such a scale (a 0/1 metric, pass/fail, a number) has no abstention category, so an "I don't
+    know" can only be graded wrong there; rescore counts it as an abstention (issue 16, point 11)
+    and says how many, and what the producer gave them. The general reader
+    (``rescore.read.per_file``) and every fast path must say it alike.
+    """
+    return (f"{count} answer(s) the producer graded wrong say \"I don't know\" (or are empty): abstentions by "
+            "the phrases, since its scale has no abstention category (--explain counts the rules)")
 
 
 @dataclass

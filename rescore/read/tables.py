@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from rescore.errors import InputError
+from rescore.read import split
 from rescore.read.jsonlines import loads_json
 from rescore.read.remote import arrow_source
 
@@ -69,12 +70,16 @@ def iter_jsonl(path: Path, batch_size: int, on_error: str = "raise",
     decode = line_decoder(fields)
     _empty_check(path)
     batch: list[tuple[int, dict[str, Any]]] = []
-    with path.open("rb") as handle:
-        for number, raw in enumerate(_split_lines(handle, MAX_LINE_BYTES), start=1):
+    piece = split.current()  # one piece of the file (rescore/read/split.py): its lines keep their numbers
+    with (path.open("rb") if piece is None else split.open_piece(path, piece)) as handle:
+        first = 1 if piece is None else piece.first_line
+        for number, raw in enumerate(_split_lines(handle, MAX_LINE_BYTES), start=first):
             if raw is None:
                 raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB", path=str(path),
                                  line=number)
             if not raw or raw.isspace():  # (strip() would copy every line)
+                if piece is not None:  # rows would no longer be lines: row numbers could differ
+                    raise split.NotSplittable(f"blank line {number}")
                 continue
             try:
                 obj = decode(raw, path, number)
@@ -228,14 +233,19 @@ def _check_header(path: Path, sep: str) -> None:
 
 def _iter_csv(path: Path, batch_size: int, sep: str) -> Iterator[pd.DataFrame]:
     _check_header(path, sep)
+    piece = split.current()  # one piece of the file (rescore/read/split.py), its header in front
     try:
-        reader = pd.read_csv(arrow_source(path), sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
+        source = arrow_source(path) if piece is None else split.open_piece(path, piece)
+        reader = pd.read_csv(source, sep=sep, dtype=str, keep_default_na=False, chunksize=batch_size,
                              encoding="utf-8")
-        start = 2  # line 1 is the header
+        start = 2 if piece is None or piece.first else piece.first_line  # line 1 is the header
+        first = start
         for chunk in reader:
             chunk[LINE] = range(start, start + len(chunk))
             start += len(chunk)
             yield chunk
+        if piece is not None and start - first != split.lines_in(path, piece) - (1 if piece.first else 0):
+            raise split.NotSplittable("CSV rows are not lines (a quoted newline or a blank line)")
     except UnicodeDecodeError as exc:
         line, column = _first_bad_utf8(path)
         raise InputError(f"not valid UTF-8 ({exc.reason}" + (f" at byte {column}" if column is not None else "") + ")",
@@ -281,8 +291,10 @@ def _iter_parquet(path: Path, batch_size: int) -> Iterator[pd.DataFrame]:
         handle = pq.ParquetFile(arrow_source(path, exact=True))
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"not a readable Parquet file ({exc})", path=str(path)) from None
-    start = 0
-    for batch in handle.iter_batches(batch_size=batch_size):
+    piece = split.current()  # one piece of the file (rescore/read/split.py): its row groups
+    start = 0 if piece is None else piece.first_row
+    groups = None if piece is None else list(piece.row_groups)
+    for batch in handle.iter_batches(batch_size=batch_size, row_groups=groups):
         # dictionary-encoded text (pandas' own to_parquet of a categorical, a low-cardinality
         # writer) is decoded by Arrow: as a pandas categorical every later astype("string")
         # went through Python objects, a fifth of reading a million items

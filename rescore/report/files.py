@@ -63,6 +63,9 @@ def _group_sources(board: Leaderboard, benchmark: str, model: str) -> str:
     """The files (adapter and version) a (benchmark, model) was read from, for the flat formats."""
     found = [s for s in board.sources
              if benchmark in (s.get("benchmarks") or []) and model in (s.get("models") or [])]
+    if not found and (benchmark, model) in board.run_sources:  # a run shown apart: "model [run]"
+        paths = set(board.run_sources[(benchmark, model)])
+        found = [s for s in board.sources if s["path"] in paths]
     return "; ".join(f"{s['path']} ({s['adapter']} v{s['adapter_version']})" for s in found)
 
 

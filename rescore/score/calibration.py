@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from rescore.errors import UsageError
-from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, usable_groups
+from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, usable_groups, without_unscored
 from rescore.score.results import StatsReport, base_provenance
 from rescore.score.rule import Policy
 
@@ -176,10 +176,10 @@ def build_report(data: Any, *, bins: int = 10, partial: str = "wrong", invalid: 
 
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
-    data = as_dataset(data, **load_options)
+    data, unscored = without_unscored(as_dataset(data, **load_options))
     policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     result = calibration_report(data.items, policy, bins)
-    omitted = pd.concat([result["omitted"], omitted_frame(counts_only(data))], ignore_index=True)
+    omitted = pd.concat([result["omitted"], omitted_frame(unscored + counts_only(data))], ignore_index=True)
     audit = behavioural_audit(data.items, policy, level)
     provenance = base_provenance(
         data, policy, bins=check_bins(bins),

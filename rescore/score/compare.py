@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from rescore.errors import UsageError
-from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, scored_items
+from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, scored_items, without_unscored
 from rescore.score.results import StatsReport, base_provenance
 from rescore.score.rule import Policy, check_thresholds, penalty
 
@@ -449,7 +449,7 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     """
     from rescore.score.clusters import cluster_series
 
-    scored = scored_items(items, policy)
+    scored = scored_items(items, policy, ("benchmark", "model", "subset", "item_id", "attempt", "outcome", "cluster"))
     labels, method = cluster_series(scored, cluster) if not scored.empty else (None, "clt")
     bench_codes, bench_names = pd.factorize(scored["benchmark"], sort=True)  # NA benchmarks: -1, left out
     item_keys = _item_key_codes(scored)
@@ -918,12 +918,12 @@ def build_report(data: Any, thresholds: list[float] | None = None, *, cluster: s
     """``rescore compare``: every pair per benchmark and t, crossovers, tie groups, Kendall tau."""
     from rescore.config import default_thresholds
 
-    data = as_dataset(data, **load_options)
+    data, unscored = without_unscored(as_dataset(data, **load_options))
     policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     ts = check_thresholds(thresholds if thresholds is not None else default_thresholds())
     result = compare_report(data.items, ts, policy, cluster=cluster, bootstrap=bootstrap, seed=seed,
                             correction=correction, level=level, pairs=pairs)
-    omitted = omitted_frame(counts_only(data))
+    omitted = omitted_frame(unscored + counts_only(data))
     provenance = base_provenance(
         data, policy, thresholds=[{"t": t, "penalty": float(penalty(t))} for t in ts], method=result["method"],
         alignment="(benchmark, subset, item_id, attempt); items not shared by a pair are dropped from it",

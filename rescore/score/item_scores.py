@@ -20,15 +20,22 @@ import pandas as pd
 from rescore.score.rule import Policy
 
 GROUP_KEYS = ["benchmark", "model"]
+#: what the confidence statistics read of the items (ConfidenceGroup.items holds these and c, w, a)
+CONFIDENCE_COLUMNS = ("benchmark", "model", "outcome", "confidence")
 ITEM_KEYS = ["benchmark", "subset", "item_id", "attempt"]
 
 
-def scored_items(items: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+def scored_items(items: pd.DataFrame, policy: Policy, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The items with 0/1 columns ``c``, ``w``, ``a`` after the policy; ``--invalid drop`` rows removed.
 
     ``partial`` scores as the policy says (wrong by default) and ``invalid`` as wrong, abstain or
     dropped, exactly as :func:`rescore.score.rule.apply_policy` does for counts.
+    ``columns`` keeps only those of the item columns (the ones present): the copy made here is
+    then of what the statistic reads, not of every text column (at 10M items the whole table is
+    2 GB of Arrow strings, ``source`` and ``rule`` alone 0.7 GB).
     """
+    if columns is not None:
+        items = items[[c for c in items.columns if c in columns]]
     outcome = items["outcome"].astype("string").fillna("invalid")
     c, w, a, partial, invalid = (np.array(outcome.eq(o).to_numpy(dtype=bool), dtype=bool)
                                  for o in ("correct", "wrong", "abstain", "partial", "invalid"))
@@ -38,7 +45,8 @@ def scored_items(items: pd.DataFrame, policy: Policy) -> pd.DataFrame:
         keep = ~invalid
     else:
         {"wrong": w, "abstain": a}[policy.invalid][:] |= invalid
-    out = items.loc[keep].copy()
+    # nothing dropped (the usual case): no row take, which would copy every Arrow string column
+    out = items.copy() if keep.all() else items.loc[keep].copy()
     out["c"] = c[keep].astype("int8")
     out["w"] = w[keep].astype("int8")
     out["a"] = a[keep].astype("int8")
@@ -98,7 +106,7 @@ def confidence_groups(items: pd.DataFrame, policy: Policy) -> Iterator[Confidenc
     """Every (benchmark, model) of the item table, sorted, with its confidence verdict."""
     if items.empty:
         return
-    scored = scored_items(items, policy)
+    scored = scored_items(items, policy, CONFIDENCE_COLUMNS)
     if "confidence" not in scored.columns:
         scored = scored.assign(confidence=np.nan)
     for (benchmark, model), frame in scored.groupby(GROUP_KEYS, sort=True, observed=True):
@@ -127,6 +135,55 @@ def usable_groups(items: pd.DataFrame, policy: Policy, omitted: list[tuple[str, 
         warning = group.warning()
         if warning:
             notes.append(warning)
+
+
+#: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
+UNSCORED_RULES = {
+    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
+                "an lm-eval --predict_only run)",
+    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
+}
+
+
+def without_unscored(data: Any) -> tuple[Any, list[tuple[str, str, str]]]:
+    """The dataset without its unscored runs (every item ungraded), and those runs as omitted rows.
+
+    ``rescore compare``, ``calibration`` and ``selective`` would otherwise score such a run's
+    items as invalid, i.e. wrong, and report a "significant" difference from a run that was never
+    graded (issue 16, point 5). Nothing scored at all is the input error the leaderboard gives (exit 3).
+    """
+    from dataclasses import replace
+
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    items = getattr(data, "items", None)
+    if items is None or items.empty or "rule" not in items:
+        return data, []
+    rule = items["rule"].astype("string").str.removesuffix(RULE_DISAGREES)
+    none = rule.isin(list(UNSCORED_RULES)).fillna(False).astype(bool)
+    if not none.any():
+        return data, []
+    keys = items[["benchmark", "model"]].astype(str)
+    graded = keys.loc[~none.to_numpy()].drop_duplicates()
+    every = keys.drop_duplicates()
+    gone = every.merge(graded, how="left", indicator=True)
+    gone = gone[gone["_merge"] == "left_only"][["benchmark", "model"]].sort_values(["benchmark", "model"])
+    if gone.empty:
+        return data, []
+    omitted = []
+    for benchmark, model in gone.itertuples(index=False):
+        mine = none & (keys["benchmark"] == benchmark).to_numpy() & (keys["model"] == model).to_numpy()
+        reasons = "; ".join(UNSCORED_RULES[str(r)] for r in dict.fromkeys(rule[mine].astype(str)))
+        omitted.append((str(benchmark), str(model), f"unscored: {reasons}"))
+    drop = pd.MultiIndex.from_frame(gone)
+    kept = items[~pd.MultiIndex.from_frame(keys).isin(drop)].reset_index(drop=True)
+    if kept.empty and getattr(data, "counts", pd.DataFrame()).empty:
+        from rescore.errors import InputError
+
+        benchmark, model, reason = omitted[0]
+        more = f" (and {len(omitted) - 1} more run(s) alike)" if len(omitted) > 1 else ""
+        raise InputError(f"nothing is scored: {model} on {benchmark}: {reason.removeprefix('unscored: ')}{more}")
+    return replace(data, items=kept), omitted
 
 
 def omitted_frame(rows: list[tuple[str, str, str]]) -> pd.DataFrame:

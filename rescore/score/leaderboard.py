@@ -28,17 +28,13 @@ from rescore.score.intervals import (
     method_name,
     wilson,
 )
+from rescore.score.item_scores import UNSCORED_RULES
 from rescore.score.jsonable import json_value, records
 from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
 from rescore.version import __version__
 
 SCHEMA_VERSION = 1
-#: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
-UNSCORED_RULES = {
-    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
-                "an lm-eval --predict_only run)",
-    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
-}
+# UNSCORED_RULES (issue 16.5) lives in item_scores, shared with compare / calibration / selective
 UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
 
 
@@ -93,6 +89,8 @@ class Leaderboard:
     unscored: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNSCORED_COLUMNS))
     # items whose producer verdict stood although the abstention phrases disagree (--explain lists them)
     disagreements: pd.DataFrame | None = None
+    # issue 16.7: the files of a model's runs shown apart ("model [run]"), which no source lists by that name
+    run_sources: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     # issue 20: per (benchmark, model) cluster counts (C, W, A) behind clustered intervals, so an
     # interval can be recomputed at any t (the HTML slider) by the method the board used
     cluster_counts: dict[tuple[str, str], pd.DataFrame] | None = field(default=None, repr=False)
@@ -526,6 +524,7 @@ def build(
         warnings=coverage_warnings(groups),
         common_items=alignment,
         disagreements=disagreements(data),
+        run_sources=split_run_sources(data, groups),
         unscored=unscored,
         cluster_counts=cluster_counts,
         tie_method=tie_method,
@@ -543,6 +542,34 @@ def build(
         explain=rule_counts(data.items) if data.has_items else (
             counting.rule_counts(data.item_counts) if not data.item_counts.empty else None),
     )
+
+
+def split_run_sources(data: Dataset, groups: pd.DataFrame) -> dict[tuple[str, str], list[str]]:
+    """The files behind each model whose runs are shown apart (``"model [run]"``, see
+    ``rescore.read.assemble.separate_runs``).
+
+    A file's provenance lists the model under its own name, so without this a flat output's
+    ``sources`` column would be empty for every split run (issue 16, point 7). Only the groups no
+    source names are looked up, so a board without split runs pays one set lookup per group.
+    """
+    listed = {(b, m) for s in data.sources for b in s.benchmarks for m in s.models}
+    wanted = [(str(b), str(m)) for b, m in zip(groups["benchmark"], groups["model"], strict=True)
+              if (b, m) not in listed]
+    if not wanted:
+        return {}
+    found: dict[tuple[str, str], list[str]] = {}
+    if data.has_items and "source" in data.items:
+        keys = pd.MultiIndex.from_arrays([data.items["benchmark"].astype(str), data.items["model"].astype(str)])
+        rows = data.items.loc[keys.isin(pd.MultiIndex.from_tuples(wanted)), ["benchmark", "model", "source"]]
+        for (benchmark, model), paths in rows.groupby(["benchmark", "model"], observed=True)["source"]:
+            found[(str(benchmark), str(model))] = sorted({str(p) for p in paths.dropna()})
+        return found
+    for benchmark, model in wanted:  # counts mode: the files holding the run (SourceInfo.runs)
+        paths = [s.path for s in data.sources if benchmark in s.benchmarks
+                 and any(model == f"{base} [{run}]" for base in s.models for run in s.runs)]
+        if paths:
+            found[(benchmark, model)] = paths
+    return found
 
 
 def _counted_clusters(item_counts: pd.DataFrame, mode: str) -> tuple[pd.DataFrame | None, str]:

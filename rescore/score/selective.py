@@ -21,7 +21,7 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.score.calibration import checked_confidences
-from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, usable_groups
+from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, usable_groups, without_unscored
 from rescore.score.results import StatsReport, base_provenance
 from rescore.score.rule import Policy
 
@@ -159,12 +159,12 @@ def selective_report(items: pd.DataFrame, policy: Policy | None = None, max_risk
 def build_report(data: Any, *, max_risk: float | None = None, partial: str = "wrong", invalid: str = "wrong",
                  idk_credit: float = 0.0, **load_options: Any) -> StatsReport:
     """``rescore selective``: AURC, risk at full coverage, coverage at ``max_risk``, the curves."""
-    data = as_dataset(data, **load_options)
+    data, unscored = without_unscored(as_dataset(data, **load_options))
     policy = Policy(partial=partial, invalid=invalid, idk_credit=idk_credit)
     if max_risk is not None and not (0.0 <= max_risk <= 1.0):
         raise UsageError(f"--max-risk must lie in [0, 1], not {max_risk!r}")
     result = selective_report(data.items, policy, max_risk)
-    omitted = pd.concat([result["omitted"], omitted_frame(counts_only(data))], ignore_index=True)
+    omitted = pd.concat([result["omitted"], omitted_frame(unscored + counts_only(data))], ignore_index=True)
     provenance = base_provenance(
         data, policy, max_risk=max_risk,
         population="answered items; coverage = share of them answered at a cut-off, coverage_all = share of "

@@ -25,6 +25,7 @@ from rescore.outcomes.confidence import normalise_confidence
 from rescore.outcomes.decide import parse_grades
 from rescore.outcomes.distinct import as_text, map_unique
 from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read import split
 from rescore.read.options import LoadOptions
 from rescore.read.tables import LINE, iter_table, located, table_kind
 
@@ -80,6 +81,7 @@ class GenericAdapter(Adapter):
     name = "generic"
     version = "1"
     priority = 0
+    honours = ("model_from", "benchmark_from", "instructed_t")
     description = "Any CSV/TSV/JSON/JSONL/Parquet table with model, item and correctness columns."
 
     def detect(self, path: Path) -> bool:
@@ -119,10 +121,15 @@ class GenericAdapter(Adapter):
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         skipped: list[int] = []
         columns: ColumnMap | None = None
-        row_offset = 0
+        piece = split.current()  # a later piece of a split file: roles are judged on the file's first batch
+        row_offset = 0 if piece is None else piece.first_row
         for raw in iter_table(path, options.batch_size, options.on_error, skipped):
             if columns is None:
-                columns = ColumnMap([c for c in raw.columns if c != LINE], options, path, raw)
+                head = raw
+                if piece is not None and not piece.first:
+                    with split.whole_file():
+                        head = next(iter_table(path, options.batch_size, options.on_error, []))
+                columns = ColumnMap([c for c in head.columns if c != LINE], options, path, head)
                 for note in columns.notes:
                     info.note(note)
             if columns.counts_only:
@@ -173,8 +180,9 @@ class GenericAdapter(Adapter):
                 info.note(f"benchmark <- file name ({bench_default!r})")
         if model_part is not None and options.model_from is None:
             said = "model <- file name" + (", benchmark <- folder name" if bench_default is not None else "")
-            info.note(f"{said} (the table has no model column; --model-from and --benchmark-from stem|parent "
-                      "choose otherwise)")
+            offer = ("--model-from and --benchmark-from stem|parent choose otherwise" if options.benchmark_from is None
+                     else "--model-from stem|parent chooses otherwise")  # never a flag already given
+            info.note(f"{said} (the table has no model column; {offer})")
         model = self._fixed_or_column(raw, columns, "model", model_fixed, None, path)
         if model_fixed is None:  # names from a column: a blank or non-string name is an error (issue 17)
             check_model_names(raw[columns.roles["model"]], raw[LINE], path, columns.roles["model"])
@@ -233,6 +241,8 @@ class GenericAdapter(Adapter):
                 raise InputError(f"not a grade: {str(value)[:40]!r} (expected correct/wrong, true/false, 1/0, ...)",
                                  path=str(path), **located(path, line), field=roles["correct"])
             out["grade"] = grades
+            if columns.final_grades:  # the judge's "incorrect" stands; its "invalid" is no verdict on the content
+                out["grade_final"] = (grades == "wrong").fillna(False).astype(bool)
         elif "prediction" not in out or "gold" not in out:
             raise InputError(
                 "no correctness column and no prediction + gold columns to compare; "

@@ -142,6 +142,10 @@ class ColumnMap:
                 break
         if "correct" not in explicit:
             self._prefer_abstaining_grades(columns, first, inferred)
+        # a grade scale with its own abstention category (a judge's correct/incorrect/not_attempted):
+        # its "incorrect" stands against the abstention phrases (issue 16, point 11; outcomes.decide step 3)
+        self.final_grades = "correct" in self.roles and self.roles["correct"] in first.columns and bool(
+            _abstention_labels(first[self.roles["correct"]]))
         if "gold" in self.roles and "gold" not in explicit:
             self._refuse_model_text_as_gold(first, inferred)
         if inferred:  # one line for the whole mapping: one decision, and a line per role buried the board
@@ -178,7 +182,8 @@ class ColumnMap:
         per-model dump's ``answer`` is often what the model answered): never a gold answer. It
         becomes the response when there is none, else it is left out."""
         column = self.roles["gold"]
-        if _model_text(first[column]) is None:
+        why = _model_text(first[column])
+        if why is None:
             return
         del self.roles["gold"]
         inferred[:] = [e for e in inferred if e != f"gold <- {column!r}"]
@@ -188,8 +193,8 @@ class ColumnMap:
             taken = "taken as the model's response"
         else:
             taken = "not used"
-        self.notes.append(f"column {column!r} is not a gold answer: it holds the model's own text (long or multi-line "
-                          f"values); {taken}")
+        self.notes.append(f"column {column!r} is not a gold answer: it holds the model's own text ({why}: a reply, "
+                          f"not a short gold answer); {taken}")
 
     def judged_on_whole_samples(self, first: pd.DataFrame) -> bool:
         """Whether every column judged as grades had its full sample in ``first`` (so a longer

@@ -27,20 +27,29 @@ import numpy as np
 
 from rescore.adapters.base import FastCounts, SourceInfo
 from rescore.outcomes.abstention import AbstentionDetector
-from rescore.outcomes.decide import RULE_COMPARE, RULE_GRADE, RULE_NO_GRADE, match_distinct, parse_grade
+from rescore.outcomes.decide import (
+    RULE_COMPARE,
+    RULE_DISAGREES,
+    RULE_GRADE,
+    RULE_NO_GRADE,
+    match_distinct,
+    parse_grade,
+)
 from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.read import split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES
+from rescore.read.sources import phrase_abstention_note
 from rescore.read.tables import LINE
 
 _CANDIDATES = ("wrong", "invalid")  # the outcomes an abstention text may override (outcomes.classify step 3)
 _UNSUPPORTED_ROLES = ("attempt", "cluster", "instructed_t", "n_correct", "n_wrong")
 
 
-def _codes(array: Any) -> tuple[np.ndarray, list[Any]]:
-    """Dictionary codes (nulls -> -1) and the dictionary values as Python objects.
+def _codes(array: Any, null_code: int = -1) -> tuple[np.ndarray, list[Any]]:
+    """Dictionary codes (nulls -> ``null_code``) and the dictionary values as Python objects.
 
     A column Parquet stored dictionary-encoded is used as it is (row groups' dictionaries are
     unified, not decoded); any other column is encoded here (one hash pass in Arrow).
@@ -54,8 +63,12 @@ def _codes(array: Any) -> tuple[np.ndarray, list[Any]]:
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     if not pa.types.is_dictionary(array.type):
         array = pc.dictionary_encode(array)
-    codes = pc.fill_null(array.indices, -1).to_numpy(zero_copy_only=False).astype("int64")
-    return codes, array.dictionary.to_pylist()
+    indices = array.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, null_code)
+    # Arrow's own (int32) indices, not an int64 copy: 10M rows of codes are 40 MB, not 80 MB,
+    # and every later gather and compare reads half the bytes
+    return indices.to_numpy(zero_copy_only=False), array.dictionary.to_pylist()
 
 
 def _mapped(array: Any, fn: Any, null_value: Any) -> tuple[np.ndarray, list[Any]]:
@@ -63,8 +76,17 @@ def _mapped(array: Any, fn: Any, null_value: Any) -> tuple[np.ndarray, list[Any]
     codes, values = _codes(array)
     results = [fn(v) for v in values] + [null_value]
     distinct = list(dict.fromkeys(results))
-    remap = np.array([distinct.index(r) for r in results], dtype="int64")
+    remap = np.array([distinct.index(r) for r in results], dtype=_small_int(len(distinct)))
     return remap[codes], distinct  # codes of -1 pick the trailing null entry
+
+
+def _small_int(size: int) -> Any:
+    """The narrowest signed integer dtype for codes below ``size`` (a gather into it writes a
+    quarter or an eighth of the bytes an int64 one does; later arithmetic widens as needed)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if size <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
 
 
 def count_generic_parquet(path: Path, options: LoadOptions, detector: AbstentionDetector,
@@ -125,8 +147,13 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     # item ids are nearly all distinct, so a dictionary would only cost a hash per row
     as_dictionary = [c for c in dict.fromkeys(wanted) if c in strings and c not in (roles["item_id"],
                                                                                   roles.get("confidence"))]
+    piece = split.current()  # one piece of a split file (rescore/read/split.py): its row groups only
     try:
-        table = pq.read_table(source, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
+        if piece is None:
+            table = pq.read_table(source, columns=list(dict.fromkeys(wanted)), read_dictionary=as_dictionary)
+        else:
+            table = pq.ParquetFile(source, read_dictionary=as_dictionary).read_row_groups(
+                list(piece.row_groups), columns=list(dict.fromkeys(wanted)))
     except (pa.ArrowException, OSError):
         return None
     n = table.num_rows
@@ -180,6 +207,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
             notes.append(note)
 
     # abstention text overrides wrong/invalid: prediction if it has text, else the response (else prediction)
+    over_wrong = 0  # graded wrong, then an abstention by the phrases (the general reader's note)
     candidates = np.zeros(n, dtype=bool)
     for name in _CANDIDATES:
         candidates |= outcome == outcome_names.index(name)
@@ -190,8 +218,20 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
             if reason is None or not (reason_codes == k).any():
                 continue
             hit = idx[reason_codes == k]
+            if graded and columns.final_grades:  # the scale has "not attempted": its "wrong" stands
+                stands = hit[outcome[hit] == outcome_names.index("wrong")]
+                if len(stands):
+                    kept = RULE_GRADE + RULE_DISAGREES
+                    if kept not in rule_names:
+                        rule_names.append(kept)
+                    rule[stands] = rule_names.index(kept)
+                hit = hit[outcome[hit] != outcome_names.index("wrong")]
+                if not len(hit):
+                    continue
             if reason not in rule_names:
                 rule_names.append(reason)
+            if graded:
+                over_wrong += int((outcome[hit] == outcome_names.index("wrong")).sum())
             outcome[hit] = outcome_names.index("abstain")
             rule[hit] = rule_names.index(reason)
 
@@ -199,13 +239,23 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     ids = table[roles["item_id"]]
     if ids.null_count:
         return None  # a missing id: the general path says where
-    distinct_keys = _all_distinct(ids) or _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
-    keys = None if distinct_keys else _checked_key_hashes(path, ids, bench_codes, benches, model_codes, models,
-                                                               subset_codes, subsets, options.batch_size)
+    hashing = (path, ids, bench_codes, benches, model_codes, models, subset_codes, subsets, options.batch_size)
+    if piece is None:
+        distinct_keys = _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
+        keys = None if distinct_keys else _checked_key_hashes(*hashing)
+    else:
+        # a piece of a split file returns its hashes, which the join checks across pieces; sorted,
+        # they also prove this piece's keys distinct (distinct hashes, distinct keys), and only
+        # equal hashes need the exact check, which names a duplicate as the general path does
+        keys = _checked_key_hashes(*hashing, check=False)
+        if len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1])):
+            keys = _checked_key_hashes(*hashing, first_row=piece.first_row)
     frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
         info.note(note)
+    if over_wrong:
+        info.note(phrase_abstention_note(over_wrong))
     return FastCounts(frame, n, keys)
 
 
@@ -221,8 +271,12 @@ def _compared(table: Any, roles: dict[str, str], outcome_names: list[str]) -> tu
     """Outcome and rule codes without a grade column, as :func:`rescore.outcomes.decide.classify`
     decides them: a prediction is compared with the gold (correct or wrong); no prediction is
     ``invalid`` (no grade and no prediction); abstention texts are applied afterwards."""
-    pred_codes, preds = _codes(table[roles["prediction"]])
-    gold_codes, golds = _codes(table[roles["gold"]])
+    pred_column, gold_column = table[roles["prediction"]], table[roles["gold"]]
+    table_codes = _compared_by_pairs(pred_column, gold_column, outcome_names)
+    if table_codes is not None:
+        return (*table_codes, [RULE_COMPARE, RULE_NO_GRADE])
+    pred_codes, preds = _codes(pred_column)
+    gold_codes, golds = _codes(gold_column)
     golds = [*golds, None]  # a missing gold (code -1) is the trailing None: it never matches
     gold_codes = np.where(gold_codes < 0, len(golds) - 1, gold_codes)
     has_pred = pred_codes >= 0
@@ -232,6 +286,46 @@ def _compared(table: Any, roles: dict[str, str], outcome_names: list[str]) -> tu
     outcome = np.where(has_pred, np.where(match, correct, wrong), invalid).astype("int64")
     rule = np.where(has_pred, 0, 1).astype("int64")
     return outcome, rule, [RULE_COMPARE, RULE_NO_GRADE]
+
+
+#: at most this many (prediction, gold) pairs are decided as one table (a few MB of codes)
+_PAIR_LIMIT = 1 << 20
+
+
+def _compared_by_pairs(pred_column: Any, gold_column: Any,
+                       outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_compared`'s outcome and rule codes, decided once per distinct (prediction, gold)
+    pair of dictionary values, then one gather per row (``None`` when the pairs are too many).
+
+    A column of answers holds a few dozen distinct values, so the pairs number hundreds: deciding
+    them all with the same :func:`match_distinct` and indexing the decision by one combined code
+    per row replaces the per-row gathers, comparisons and ``where`` chains of the general
+    approach (about ten passes over ten million rows) with three.
+    A missing prediction is the trailing prediction code (``invalid``, no grade and no
+    prediction), a missing gold the trailing gold code (it never matches).
+    """
+    pred_codes, preds = _codes(pred_column)
+    gold_codes, golds = _codes(gold_column)
+    n_pred, n_gold = len(preds) + 1, len(golds) + 1
+    if n_pred * n_gold > _PAIR_LIMIT:
+        return None
+    correct, wrong, invalid = (outcome_names.index(o) for o in ("correct", "wrong", "invalid"))
+    outcome_of = np.full(n_pred * n_gold, invalid, dtype=np.int8)  # (last prediction row: no prediction)
+    rule_of = np.ones(n_pred * n_gold, dtype=np.int8)  # RULE_NO_GRADE unless compared
+    if preds:
+        pair_pred = np.repeat(np.arange(len(preds)), n_gold)
+        pair_gold = np.tile(np.arange(n_gold), len(preds))
+        match = match_distinct(pair_pred, preds, pair_gold, [*golds, None])
+        outcome_of[:len(match)] = np.where(match, correct, wrong)
+        rule_of[:len(match)] = 0  # RULE_COMPARE
+    # a null (code -1) becomes its column's trailing code (a pass only when there are nulls)
+    if pred_column.null_count:
+        pred_codes = np.where(pred_codes < 0, n_pred - 1, pred_codes)
+    if gold_column.null_count:
+        gold_codes = np.where(gold_codes < 0, n_gold - 1, gold_codes)
+    pair = pred_codes.astype(np.int32, copy=False) * np.int32(n_gold)
+    pair += gold_codes
+    return outcome_of[pair], rule_of[pair]
 
 
 def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | None:
@@ -245,8 +339,10 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
     from rescore.outcomes.confidence import normalise_confidence
 
     notes = []
+    piece = split.current()
+    groups = None if piece is None else list(piece.row_groups)
     try:  # each batch as the general reader's pandas batches hold it (numbers, or text as objects)
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[name]):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[name], row_groups=groups):
             column = batch.column(0)
             if _is_text(column.type) and hasattr(column.type, "value_type"):
                 column = column.dictionary_decode()
@@ -258,47 +354,57 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
     return notes[0] if notes else None
 
 
-def _all_distinct(ids: Any) -> bool:
-    """True when no item id repeats (one sort in Arrow; no Python object per row)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_dictionary(ids.type):
-        ids = ids.cast(ids.type.value_type)
-    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    if len(ids) < 2:
-        return True
-    ordered = ids.take(pc.sort_indices(ids))
-    return not pc.any(pc.equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py()
-
-
 def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
-    """True when no (labels..., item id) key repeats, though item ids do (every model of a table
-    answering the same items): the codes combine into one integer per row, sorted once in numpy.
-    ``False`` when they might repeat (then the keys are hashed and checked as the general path does)."""
+    """True when no (labels..., item id) key repeats. ``False`` when they might repeat (then the
+    keys are hashed and checked as the general path does).
+
+    The ids are hashed into codes once (Arrow): as many distinct ids as rows settles it. Otherwise
+    (every model of a table answering the same items) the codes combine with the label codes into
+    one integer per row, and the integers are shown distinct by marking them in a bitmap of the
+    key space (a byte per possible key, when that is at most a few times the rows) or by one numpy
+    sort. Either is cheaper than sorting the id strings themselves.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     if pa.types.is_dictionary(ids.type):
         ids = ids.dictionary_decode()
+    n = len(ids)
+    if n < 2:
+        return True
     encoded = pc.dictionary_encode(ids)
-    combined = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
     span = len(encoded.dictionary)
+    if span == n:
+        return True
+    combined = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
     for codes in label_codes:
         size = int(codes.max()) + 1 if len(codes) else 1
         if span * size >= 1 << 62:
             return False
-        combined = combined * size + codes
+        if size > 1:
+            combined *= size
+            combined += codes
         span *= size
+    if span <= _BITMAP_ROWS * n:
+        seen = np.zeros(span, dtype=bool)
+        seen[combined] = True
+        return int(np.count_nonzero(seen)) == n
     combined.sort()
     return not bool(np.any(combined[1:] == combined[:-1]))
 
 
+#: the duplicate check marks keys in a bitmap when the key space is at most this many times the rows
+_BITMAP_ROWS = 8
+
+
 def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,
-                        models: list[Any], subset_codes: np.ndarray, subsets: list[Any], batch_size: int) -> np.ndarray:
+                        models: list[Any], subset_codes: np.ndarray, subsets: list[Any], batch_size: int,
+                        check: bool = True, first_row: int = 0) -> np.ndarray:
     """Key hashes exactly as the general path makes them; raises on a duplicate key, naming it as
-    the general path does (it checks batch by batch: the count is of the first failing batch)."""
+    the general path does (it checks batch by batch: the count is of the first failing batch).
+    ``check=False``: the keys are known distinct, only sort the hashes. ``first_row``: the rows'
+    offset in the whole file (a piece of a split file)."""
     import pyarrow as pa
 
     item_codes, item_ids = _codes(ids)
@@ -307,10 +413,12 @@ def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: 
     n = len(item_codes)
     hashes = combine_key_hashes([(bench_codes, benches), (model_codes, models), (np.zeros(n, dtype="int64"), [""]),
                                  (subset_codes, subsets), (item_codes, item_ids)], np.zeros(n, dtype="int64"))
+    if not check:
+        return np.sort(hashes)
     counter = FileCounter(str(path))
     rows = _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes)
     for start in range(0, n, batch_size):
-        counter.check_keys(hashes[start:start + batch_size], rows.from_row(start))
+        counter.check_keys(hashes[start:start + batch_size], rows.from_row(start, first_row))
     return counter.keys()
 
 
@@ -320,22 +428,23 @@ class _LazyRows:
     file, as the general reader numbers Parquet rows), from row ``first`` on."""
 
     def __init__(self, benches: list[str], bench_codes: np.ndarray, models: list[str], model_codes: np.ndarray,
-                 item_ids: list[str], item_codes: np.ndarray, first: int = 0) -> None:
+                 item_ids: list[str], item_codes: np.ndarray, first: int = 0, offset: int = 0) -> None:
         self._cols = {"benchmark": (benches, bench_codes), "model": (models, model_codes),
                       "item_id": (item_ids, item_codes)}
         self._first = first
+        self._offset = offset  # rows of the file before these (a piece of a split file)
         self.iloc = self
 
-    def from_row(self, first: int) -> _LazyRows:
+    def from_row(self, first: int, offset: int = 0) -> _LazyRows:
         (benches, bench_codes), (models, model_codes), (item_ids, item_codes) = self._cols.values()
-        return _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes, first)
+        return _LazyRows(benches, bench_codes, models, model_codes, item_ids, item_codes, first, offset)
 
     def __contains__(self, name: str) -> bool:
         return name == LINE
 
     def __getitem__(self, key: int | str) -> Any:
         if key == LINE:
-            return _RowNumbers(self._first)
+            return _RowNumbers(self._offset + self._first)
         return {name: values[codes[self._first + key]] for name, (values, codes) in self._cols.items()}
 
 
@@ -353,7 +462,9 @@ class _RowNumbers:
 def _relabel(codes: np.ndarray, labels: list[Any]) -> tuple[np.ndarray, list[Any]]:
     """Codes into the distinct labels (several codes may share a label)."""
     distinct = list(dict.fromkeys(labels))
-    remap = np.array([distinct.index(label) for label in labels], dtype="int64")
+    remap = np.array([distinct.index(label) for label in labels], dtype=_small_int(len(distinct)))
+    if len(distinct) == len(labels) and bool(np.all(remap == np.arange(len(labels)))):
+        return codes, distinct  # nothing merged: the codes already are the answer (no 10M-row gather)
     return remap[codes], distinct
 
 

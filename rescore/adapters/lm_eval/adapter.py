@@ -33,7 +33,7 @@ from rescore.adapters.lm_eval.samples import (
     scan_filters,
 )
 from rescore.errors import InputError, UsageError
-from rescore.outcomes.names import normalise_benchmark, normalise_model
+from rescore.outcomes.names import benchmark_family, normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import iter_jsonl
 
@@ -42,6 +42,7 @@ class LmEvalAdapter(Adapter):
     name = "lm_eval"
     version = "1"
     priority = 80
+    honours = ("metric", "scorer", "filter_name", "confidence_norm")
     description = "lm-evaluation-harness --log_samples: samples_<task>_<ts>.jsonl (+ results_<ts>.json)."
 
     # -- detection ------------------------------------------------------------------------
@@ -133,6 +134,8 @@ class LmEvalAdapter(Adapter):
                 skipped.append(task)
                 continue
             benchmark, subset = (options.benchmark, "") if options.benchmark else normalise_benchmark(task)
+            if not options.benchmark:
+                info.task_family(benchmark, subset, benchmark_family(task))
             correct = round(value * n)
             used.setdefault(str(metric), []).append(task)
             yield counts_batch(model, benchmark, subset, correct=correct, wrong=n - correct)
@@ -178,6 +181,7 @@ class LmEvalAdapter(Adapter):
             benchmark, subset = options.benchmark, ""
         else:
             benchmark, subset = normalise_benchmark(task_name)
+            info.task_family(benchmark, subset, benchmark_family(task_name))
         # output type
         output_type = config.get("output_type") if isinstance(config.get("output_type"), str) else None
         if output_type is None:

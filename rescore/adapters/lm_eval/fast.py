@@ -33,6 +33,7 @@ from rescore.outcomes.decide import RULE_GRADE
 from rescore.read import tables
 from rescore.read.counts import count_codes
 from rescore.read.schema import OUTCOMES
+from rescore.read.sources import phrase_abstention_note
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -250,6 +251,7 @@ class _Counter:
         self.rules: list[np.ndarray] = []
         self.subsets: list[np.ndarray] = []
         self.ids: list[Any] = []
+        self.over_wrong = 0  # graded wrong (metric 0), then an abstention by the phrases
 
     def add(self, block: _Columns) -> None:
         """Count one block of lines."""
@@ -286,6 +288,7 @@ class _Counter:
         candidate = outcome != _OUTCOME["correct"]
         by_prediction = np.array([self._text_code(p) for p in distinct], dtype="int64")[pred_codes]
         hit = candidate & ~invalid & ~blank & (by_prediction >= 0)
+        self.over_wrong += int((hit & (outcome == _OUTCOME["wrong"])).sum())
         outcome[hit] = _OUTCOME["abstain"]
         rule[hit] = by_prediction[hit]
         rows = np.flatnonzero(candidate & (invalid | blank))
@@ -296,6 +299,7 @@ class _Counter:
                      for i, t, bad in zip(rows.tolist(), texts, invalid[rows].tolist(), strict=True)]
             codes = np.array([self._text_code(t) for t in texts], dtype="int64")
             said = rows[codes >= 0]
+            self.over_wrong += int((outcome[said] == _OUTCOME["wrong"]).sum())
             outcome[said] = _OUTCOME["abstain"]
             rule[said] = codes[codes >= 0]
         self.outcomes.append(outcome)
@@ -424,4 +428,6 @@ def count_generation(set_up_task: Callable[..., TaskSetup], path: Path, options:
     except _GiveUp:
         return None
     reader.finish()
+    if counter.over_wrong:  # as the general reader says it (rescore.read.per_file)
+        info.note(phrase_abstention_note(counter.over_wrong))
     return FastCounts(counter.table(), rows=len(counter.ids))
