@@ -3,6 +3,7 @@ degenerate cases, the exact paired test, and numbers that survive their own file
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -258,6 +259,74 @@ def test_leaderboard_names_the_method_and_marks_undefined(tmp_path: Path) -> Non
     assert (g["break_even_low"], g["break_even_high"]) == pytest.approx(tuple(float(x) for x in wilson(2, 3)))
 
 
+DEGENERATE = {"perfect": (3, 0, 0), "silent": (0, 0, 3), "single": (1, 0, 0)}
+
+
+def _halves(text: str, fmt: str) -> dict[str, str]:
+    """Each degenerate model's printed "±" cell (terminal, Markdown) or both HTML cells."""
+    import re
+
+    found: dict[str, str] = {}
+    for name in DEGENERATE:
+        if fmt == "table":
+            found[name] = re.search(rf"^{name}\s.*?±(\S+)", text, re.M).group(1)
+        elif fmt == "markdown":
+            found[name] = re.search(rf"\| {name} \|.*?± (\S+)", text).group(1)
+        else:  # html: the live cell the slider rewrites and the static target column
+            row = re.search(rf"<td class='name'>{name}</td>.*?</tr>", text).group(0)
+            found[name] = "/".join(re.findall(r"±([^<]*)<", row))
+    return found
+
+
+@pytest.mark.parametrize("method", ["score", "clt"])
+def test_degenerate_cases_alike_in_every_format(tmp_path: Path, method: str) -> None:
+    """Point 6: 3 of 3 right, 3 of 3 abstained and n = 1 either get a wide interval (score) or are
+    undefined (clt) in the terminal, Markdown, CSV, JSON and HTML alike; never a zero width."""
+    path = tmp_path / "counts.csv"
+    path.write_text("model,benchmark,n_correct,n_wrong,n_abstain\nother,qa,2,1,0\n" + "".join(
+        f"{m},qa,{c},{w},{a}\n" for m, (c, w, a) in DEGENERATE.items()))
+    args = [str(path), "-t", "0.9", "--interval", method, "-q"]
+    doc = json.loads(invoke("leaderboard", *args, "-f", "json").stdout)
+    csv_rows = pd.read_csv(io.StringIO(invoke("leaderboard", *args, "-f", "csv").stdout)).set_index("model")
+    html = tmp_path / "r.html"
+    assert invoke("report", *args, "-o", str(html)).exit_code == 0
+    shown = {fmt: _halves(invoke("leaderboard", *args, "-f", fmt).stdout, fmt) for fmt in ("table", "markdown")}
+    shown["html"] = _halves(html.read_text(), "html")
+    for row in doc["rows"]:
+        if row["model"] not in DEGENERATE:
+            continue
+        name, low, high = row["model"], row["ci_low"], row["ci_high"]
+        csv_low, csv_high = csv_rows.loc[name, "ci_low"], csv_rows.loc[name, "ci_high"]
+        if method == "clt":  # undefined, everywhere: null, empty, "–"
+            assert low is None and high is None and np.isnan(csv_low) and np.isnan(csv_high), name
+            assert {shown["table"][name], shown["markdown"][name]} == {"–"} and shown["html"][name] == "–/–"
+        else:  # the score interval: wide at n <= 3, and every format prints that width
+            assert high - low > 1.0 and csv_high - csv_low > 1.0, name
+            wider = max(high - row["score"], row["score"] - low)
+            half = f"{wider:.3f}"
+            assert shown["markdown"][name] == half and shown["html"][name] == f"{half}/{half}", name
+            assert shown["table"][name] == f"{wider:.2f}"  # the terminal's narrow column
+    assert "±.00" not in str(shown) and "±0.00" not in str(shown)
+
+
+def test_calibrated_policy_score_takes_the_board_interval(tmp_path: Path) -> None:
+    """Point 4: S*(t) is the mean over the policy's own counts (answer iff confidence > t), so its
+    interval is the score interval of (C_t, W_t, n - C_t - W_t), counted here from the items."""
+    rng = np.random.default_rng(3)
+    conf = np.round(rng.uniform(0.3, 1.0, 40), 3)
+    right = rng.uniform(size=40) < conf
+    path = tmp_path / "b.csv"
+    path.write_text("model,id,correct,confidence\n" + "".join(
+        f"m,{i},{int(r)},{p}\n" for i, (r, p) in enumerate(zip(right, conf, strict=True))))
+    ts = [0.5, 0.9]
+    rows = rescore.leaderboard(str(path), ts, confidence_policy="calibrated").policy_rows.set_index("t")
+    for t in ts:
+        c_t, w_t = float(np.sum(right & (conf > t))), float(np.sum(~right & (conf > t)))
+        low, high = score_interval(np.array([c_t]), np.array([w_t]), np.array([40.0 - c_t - w_t]), t)
+        assert (rows.loc[t, "ci_low"], rows.loc[t, "ci_high"]) == pytest.approx((low[0], high[0]), abs=1e-9)
+        assert rows.loc[t, "ci_low"] < rows.loc[t, "score_policy"] < rows.loc[t, "ci_high"]
+
+
 def test_counts_only_row_with_n_zero_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "counts.csv"
     path.write_text("model,benchmark,n_correct,n_wrong,n_abstain\nempty,qa,0,0,0\nother,qa,2,1,0\n")
@@ -280,6 +349,30 @@ def test_thresholds_and_p_values_survive_their_files(tmp_path: Path) -> None:
     assert {r["t"] for r in json.loads(base.read_text())["rows"]} == {0.9999999}
     check = invoke("check", str(data), "--baseline", str(base))
     assert check.exit_code == 0, check.stderr
+
+
+def test_small_p_values_and_exact_targets_keep_their_digits_in_every_file(tmp_path: Path) -> None:
+    """Point 8 end to end: compare's p of order 1e-48 is the library's to six significant digits in
+    CSV, JSON Lines and JSON (never 0), and a target 0.9999999 stays itself in the leaderboard's CSV."""
+    from rescore.score.compare import build_report
+
+    lines = ["model,question_id,pred,answer"]
+    for i in range(400):
+        lines += [f"strong,q{i},{'A' if i % 10 else 'B'},A", f"weak,q{i},{'A' if i % 2 else 'B'},A"]
+    path = tmp_path / "pairs.csv"
+    path.write_text("\n".join(lines) + "\n")
+    want = build_report(str(path), [0.0, 0.9999999], bootstrap=0).tables["rows"]["p"].to_numpy(dtype=float)
+    assert 0 < want.max() < 1e-20
+    args = [str(path), "-t", "0", "-t", "0.9999999", "--bootstrap", "0", "-q", "-f"]
+    got = {
+        "csv": pd.read_csv(io.StringIO(invoke("compare", *args, "csv").stdout))["p"].tolist(),
+        "jsonl": [json.loads(x)["p"] for x in invoke("compare", *args, "jsonl").stdout.splitlines()],
+        "json": [r["p"] for r in json.loads(invoke("compare", *args, "json").stdout)["rows"]],
+    }
+    for fmt, ps in got.items():
+        assert ps == pytest.approx(want.tolist(), rel=1e-5), fmt
+    ts = pd.read_csv(io.StringIO(invoke("leaderboard", str(path), "-t", "0.9999999", "-q", "-f", "csv").stdout))["t"]
+    assert set(ts) == {0.9999999}
 
 
 def test_equal_width_bins_follow_their_edges_exactly() -> None:
