@@ -212,6 +212,36 @@ def test_paired_test_is_exact_when_few_items_differ() -> None:
     assert many.p_values(ts)[0] == pytest.approx(math.erfc(abs(diff[0] / se[0]) / math.sqrt(2)))
 
 
+def test_clustered_paired_test_is_student_t_on_cr2_or_exact_on_few_clusters() -> None:
+    """Point 2 for paired differences: with clusters, p is Student t on G - 1 df times the CR2 SE
+    (computed here from the cluster totals directly); with few differing clusters, the sign-flip
+    test over the cluster totals (every one of the 2^G signs enumerated)."""
+    from rescore.score.intervals import t_cdf
+
+    eye = np.eye(3)
+    rng = np.random.default_rng(5)
+    t = np.array([0.75])
+    v = np.array([1.0, -3.0, 0.0])
+    for g_count in (40, 10):
+        sizes = rng.integers(2, 6, g_count)
+        clusters = np.repeat(np.arange(g_count), sizes)
+        a, b = rng.choice(3, clusters.size, p=[0.7, 0.1, 0.2]), rng.choice(3, clusters.size, p=[0.6, 0.2, 0.2])
+        x = eye[a] - eye[b]
+        got = PairData("b", "A", "B", x, clusters, 0, 0).p_values(t)[0]
+        d = x @ v
+        totals = np.bincount(clusters, weights=d)
+        if g_count == 40:
+            assert np.count_nonzero(np.abs(totals) > 1e-9) >= 30  # the Student branch, not the exact one
+            n, mean = d.size, d.mean()
+            resid = totals - sizes * mean
+            se = math.sqrt(np.sum(resid**2 / (1 - sizes / n)) / n**2)
+            want = 2 * (1 - t_cdf(abs(mean) / se, g_count - 1))
+        else:
+            flips = np.array(list(itertools.product([-1.0, 1.0], repeat=g_count)))
+            want = float(np.mean(np.abs(flips @ totals) >= abs(totals.sum()) - 1e-9))
+        assert got == pytest.approx(want, rel=1e-9), g_count
+
+
 def test_degenerate_samples_get_honest_intervals() -> None:
     for method in ("score", "lr"):
         for c, w, a in [(3, 0, 0), (0, 0, 3), (0, 3, 0), (1, 0, 0)]:
@@ -292,6 +322,9 @@ def test_degenerate_cases_alike_in_every_format(tmp_path: Path, method: str) -> 
     assert invoke("report", *args, "-o", str(html)).exit_code == 0
     shown = {fmt: _halves(invoke("leaderboard", *args, "-f", fmt).stdout, fmt) for fmt in ("table", "markdown")}
     shown["html"] = _halves(html.read_text(), "html")
+    assert f"(method: {method};" in html.read_text()  # and every output names the method (point 1)
+    assert f"interval ({method})" in invoke("leaderboard", *args).stdout.replace("\n", " ")
+    assert f"({method}; ± is the wider side" in invoke("leaderboard", *args, "-f", "markdown").stdout
     for row in doc["rows"]:
         if row["model"] not in DEGENERATE:
             continue
