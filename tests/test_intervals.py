@@ -501,15 +501,17 @@ def test_benchmark_paired_p_values_equal_the_library() -> None:
             assert new[r] == pytest.approx(pair.p_values(ts), rel=1e-9, abs=1e-15)
 
 
-def test_score_on_effective_counts_with_singleton_clusters_is_the_score_interval() -> None:
-    """One item per cluster: CR2 is the independent-items SE, the design effect 1, and score-deff is
-    the score interval with t(n-1)^2 as its critical value."""
+@pytest.mark.parametrize("statistic", ["score", "lr"])
+def test_score_on_effective_counts_with_singleton_clusters_is_the_score_interval(statistic: str) -> None:
+    """One item per cluster: CR2 is the independent-items SE, the design effect 1, and score-deff
+    (lr-deff) is the score (LR) interval with t(n-1)^2 as its critical value."""
     outcomes = [0] * 7 + [1] * 2 + [2] * 3
     frame = pd.DataFrame([{"C": int(o == 0), "W": int(o == 1), "A": int(o == 2)} for o in outcomes])
     ts = np.array([0.0, 0.75, 0.9])
-    se, low, high = clustered_group_intervals("score-deff", frame, ts)
+    se, low, high = clustered_group_intervals(f"{statistic}-deff", frame, ts)
     crit = t_value(0.95, len(outcomes) - 1) ** 2
-    want_low, want_high = score_interval(np.full(3, 7.0), np.full(3, 2.0), np.full(3, 3.0), ts, critical=crit)
+    want_low, want_high = score_interval(np.full(3, 7.0), np.full(3, 2.0), np.full(3, 3.0), ts, critical=crit,
+                                         statistic=statistic)
     assert low == pytest.approx(want_low, abs=1e-9) and high == pytest.approx(want_high, abs=1e-9)
     from rescore.score.intervals import clt_se
 
