@@ -13,9 +13,10 @@ Four parts, every one seeded:
    (likelihood ratio), ``t`` (mean +/- Student t(n-1) x SE) and ``clt`` (mean +/- 1.96 SE).
 2. **Clustered items.** G clusters of unequal sizes (5 to 15 items), each cluster's outcome
    probabilities drawn from a Dirichlet around the mix whose concentration gives the stated
-   intra-cluster correlation; R simulated datasets per cell. Methods: ``cr2-t`` (CR2 SE, Student
-   t with G-1 df; rescore's default with clusters) and ``clt`` (CR1 SE, normal quantile: the
-   method before issue 20). The Monte Carlo error is sqrt(c(1-c)/R).
+   intra-cluster correlation; R simulated datasets per cell. Methods: ``score-deff`` (the score
+   interval on effective counts; rescore's default with clusters), ``cr2-t`` (CR2 SE, Student t
+   with G-1 df) and ``clt`` (CR1 SE, normal quantile: the method before issue 20).
+   The Monte Carlo error is sqrt(c(1-c)/R).
 3. **Paired test type I error.** Two models with the same outcome distribution, correlated on
    the same items; the share of p < 0.05 for rescore's paired test (exact sign-flip test when
    fewer than 30 items differ or all differences are equal, else normal) and for the plain
