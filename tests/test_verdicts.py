@@ -500,10 +500,11 @@ def test_a_producer_flag_no_file_can_use_is_refused(flag: str, value: str, taker
     """Every flag acts or refuses: on a plain table (or a SimpleQA grader file) these used to change nothing."""
     from .conftest import SAMPLE
 
-    result = invoke("leaderboard", str(SAMPLE / "simpleqa_mini"), "-q", flag, value)
-    assert result.exit_code == 2
-    assert f"{flag} {value!r}" in result.stderr or f"{flag} {float(value)!r}" in result.stderr
-    assert f"acts on {takers} files only, and none was read (read: simpleqa)" in result.stderr
+    for command in ("leaderboard", "inspect"):  # inspect reads the same files: it refuses alike
+        result = invoke(command, str(SAMPLE / "simpleqa_mini"), "-q", flag, value)
+        assert result.exit_code == 2, command
+        assert f"{flag} {value!r}" in result.stderr or f"{flag} {float(value)!r}" in result.stderr
+        assert f"acts on {takers} files only, and none was read (read: simpleqa)" in result.stderr
     # in a folder mixing producers, the flag acts where it can and the other files are read as usual
     if flag == "--metric":
         mixed = invoke("leaderboard", str(SAMPLE), "-q", "-t", "0", "-f", "json", flag, "acc_norm")
