@@ -16,7 +16,7 @@ import pytest
 
 import rescore
 from rescore.score.calibration import bin_index, reliability_table
-from rescore.score.compare import PairData, sign_flip_p
+from rescore.score.compare import PairData, _joint_sign_states, _joint_tail, sign_flip_p
 from rescore.score.intervals import (
     betainc,
     clustered_group_intervals,
@@ -188,6 +188,8 @@ def test_sign_flip_test_equals_enumerating_every_sign() -> None:
         brute = float(np.mean(np.abs(flips @ mags) >= observed - 1e-9))
         kinds, counts = np.unique(d, return_counts=True)
         assert sign_flip_p(kinds, counts) == pytest.approx(brute, abs=1e-12)
+        # the per-kind joint states PairData.p_values reuses across targets: the same tail
+        assert _joint_tail(_joint_sign_states(counts), kinds, counts) == pytest.approx(brute, abs=1e-12)
 
 
 def test_paired_test_is_exact_when_few_items_differ() -> None:

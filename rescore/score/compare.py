@@ -32,7 +32,7 @@ import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations
 from statistics import NormalDist
 from typing import Any
@@ -99,9 +99,9 @@ def sign_flip_p(values: np.ndarray, counts: np.ndarray) -> float:
     if not values.size or counts.sum() == 0:
         return 1.0
     mags = np.round(np.abs(values), 12)
-    classes = np.unique(mags)
-    positive = np.array([int(counts[(mags == c) & (values > 0)].sum()) for c in classes])
-    sizes = np.array([int(counts[mags == c].sum()) for c in classes])
+    classes, inverse = np.unique(mags, return_inverse=True)
+    positive = np.bincount(inverse, weights=counts * (values > 0), minlength=classes.size).astype("int64")
+    sizes = np.bincount(inverse, weights=counts, minlength=classes.size).astype("int64")
     if classes.size == 1:
         m, x = int(sizes[0]), int(positive[0])
         j = min(x, m - x)
@@ -111,16 +111,52 @@ def sign_flip_p(values: np.ndarray, counts: np.ndarray) -> float:
     if float(np.prod((sizes + 1).astype("float64"))) > _EXACT_STATES:
         return float("nan")
     observed = float(np.sum(classes * (2 * positive - sizes)))
+    # every joint state (one binomial count per magnitude) with its probability: a tail sum needs
+    # no merged support (merging with np.unique after each magnitude cost most of the time)
     support, prob = np.zeros(1), np.ones(1)
     for mag, m in zip(classes, sizes, strict=True):
         b = np.arange(m + 1)
-        pmf = np.array([math.comb(int(m), int(x)) for x in b], dtype="float64") / 2.0**m
         support = (support[:, None] + mag * (2 * b - m)[None, :]).ravel()
-        prob = (prob[:, None] * pmf[None, :]).ravel()
-        support, inverse = np.unique(np.round(support, 9), return_inverse=True)
-        prob = np.bincount(inverse, weights=prob)
+        prob = (prob[:, None] * _half_binomial_pmf(int(m))[None, :]).ravel()
     tol = 1e-9 * max(1.0, abs(observed))
     return float(min(1.0, prob[np.abs(support) >= abs(observed) - tol].sum()))
+
+
+_JOINT_STATES = 1 << 16  # per-kind joint states kept for a pair's grid of targets (else per target)
+
+
+def _joint_sign_states(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every joint state of a sign-flip null with ``counts[k]`` units of kind k: (S, K) matrix of
+    2b_k - m_k (positives minus negatives of each kind) and the (S,) probabilities.
+
+    The states do not depend on t, only the kinds' differences do, so a pair's exact p at 100
+    targets (the HTML slider's grid) is one matrix product each instead of a convolution each.
+    None past :data:`_JOINT_STATES` states (the caller then merges equal magnitudes per target)."""
+    counts = np.asarray(counts, dtype="int64")
+    if float(np.prod((counts + 1).astype("float64"))) > _JOINT_STATES:
+        return None
+    signs, prob = np.zeros((1, 0)), np.ones(1)
+    for m in counts.tolist():
+        step = (2 * np.arange(m + 1) - m).astype("float64")
+        signs = np.column_stack([np.repeat(signs, m + 1, axis=0), np.tile(step, len(prob))])
+        prob = (prob[:, None] * _half_binomial_pmf(m)[None, :]).ravel()
+    return signs, prob
+
+
+def _joint_tail(states: tuple[np.ndarray, np.ndarray], values: np.ndarray, counts: np.ndarray) -> float:
+    """The sign-flip test's p from :func:`_joint_sign_states`: the same tail as :func:`sign_flip_p`."""
+    signs, prob = states
+    observed = float(values @ counts)
+    tol = 1e-9 * max(1.0, abs(observed))
+    return float(min(1.0, prob[np.abs(signs @ np.abs(values)) >= abs(observed) - tol].sum()))
+
+
+@lru_cache(maxsize=256)
+def _half_binomial_pmf(m: int) -> np.ndarray:
+    """Binomial(m, 1/2) probabilities of 0..m (cached: the sign-flip test asks for small m often)."""
+    pmf = np.array([math.comb(m, x) for x in range(m + 1)], dtype="float64") / 2.0**m
+    pmf.setflags(write=False)
+    return pmf
 
 
 def holm(p: np.ndarray) -> np.ndarray:
@@ -336,6 +372,7 @@ class PairData:
         if self.n == 0:
             return out
         g = self.clusters_count()
+        joint: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray] | None] = {}
         for ti in range(len(v)):
             col = per_unit[:, ti]
             scale = max(1.0, float(np.abs(col).max())) if col.size else 1.0
@@ -346,7 +383,12 @@ class PairData:
                 continue
             equal = float(np.ptp(col[nonzero])) <= 1e-12 * scale
             if differing < EXACT_BELOW or equal:
-                exact = sign_flip_p(col[nonzero], counts[nonzero])
+                key = tuple(np.flatnonzero(nonzero).tolist())
+                if key not in joint:  # the same differing kinds at many t: their joint states once
+                    joint[key] = None if equal else _joint_sign_states(counts[nonzero])
+                states = joint[key]
+                exact = sign_flip_p(col[nonzero], counts[nonzero]) if states is None else _joint_tail(
+                    states, col[nonzero], counts[nonzero])
                 if exact == exact:
                     out[ti] = exact
                     continue
