@@ -65,16 +65,19 @@ def slider_grid(board: Leaderboard) -> np.ndarray:
     return np.unique(np.concatenate([np.round(np.arange(0, 100) / 100.0, 2), list(board.thresholds), [0.0]]))
 
 
-def _offsets(board: Leaderboard, bench: str, model: str, grid: np.ndarray) -> tuple[list[float], list[float]]:
-    """(high - S, S - low) at every grid t, by the board's interval method (issue 20: the script
-    cannot redo a score interval, and a normal one would print ±0 for 3 of 3 right)."""
-    g = board.groups[(board.groups["benchmark"] == bench) & (board.groups["model"] == model)].iloc[0]
-    low, high = board.intervals_at(bench, model, grid)
+def _offsets(board: Leaderboard, bench: str, order: list[str], grid: np.ndarray
+             ) -> tuple[list[list[float]], list[list[float]]]:
+    """Per model of ``order``, (high - S, S - low) at every grid t by the board's interval method
+    (issue 20: the script cannot redo a score interval, and a normal one would print ±0 for 3 of
+    3 right)."""
+    low, high = board.intervals_grid(bench, order, grid)
+    groups = board.groups[board.groups["benchmark"] == bench].set_index("model").loc[order]
     # the rows' own score function: high - s is then bit for bit what the tables' "±" is built from
     # (not rounded, so a half-width on a printed digit's edge rounds as the CLI's does)
-    s = np.asarray(score(*(float(g[k]) for k in ("C", "W", "A", "n")), grid, board.policy.idk_credit))
+    c, w, a, n = (groups[k].to_numpy(dtype="float64")[:, None] for k in ("C", "W", "A", "n"))
+    s = np.asarray(score(c, w, a, n, grid[None, :], board.policy.idk_credit))
     with np.errstate(invalid="ignore"):
-        return [float(x) for x in high - s], [float(x) for x in s - low]
+        return (high - s).tolist(), (s - low).tolist()
 
 
 def _exact_p(board: Leaderboard, pair: Any, grid: np.ndarray) -> dict[str, float]:
@@ -120,16 +123,16 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
                 sizes = np.bincount(inverse, minlength=g_count).astype("float64")
                 resid = unit - sizes[:, None] * (totals / n)[None, :]
                 per_model[model] = (_scatter6(resid.T @ resid), _factor(n, float(g_count)))
-    models = []
+    models: list[dict[str, Any]] = []
+    ups, downs = _offsets(board, bench, order, grid)
     for model in order:
         g = groups.loc[model]
         c, w, a, n = (float(g[k]) for k in ("C", "W", "A", "n"))
         scatter, factor = per_model.get(model, (None, None))
         if scatter is None:  # items or counts only: the scatter follows from the counts
             scatter, factor = _scatter6(_count_scatter(c, w, a)), _factor(n, None)
-        up, down = _offsets(board, bench, model, grid)
         models.append({"c": c, "w": w, "a": a, "n": n, "f": factor, "s": scatter, "o": by_name[model],
-                       "u": up, "d": down})
+                       "u": ups[len(models)], "d": downs[len(models)]})
     pairs = []
     shown = False
     if bench_items is not None and board.tie_method.startswith("paired") and len(bench_items.models) > 1:

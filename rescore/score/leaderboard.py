@@ -101,18 +101,37 @@ class Leaderboard:
         The rows hold the listed targets only; the HTML slider re-scores at any t and must show
         the interval the tables would (issue 20: not a normal one, never ``±0`` for 3 of 3 right).
         """
-        g = self.groups[(self.groups["benchmark"] == benchmark) & (self.groups["model"] == model)].iloc[0]
-        method = str(g["se_method"]).split(" ")[0].split("+")[-1]
+        low, high = self.intervals_grid(benchmark, [model], ts)
+        return low[0], high[0]
+
+    def intervals_grid(self, benchmark: str, models: list[str], ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) of shape (models, ts): :meth:`intervals_at` for many models at once.
+
+        The groups without clusters share one vectorised call per method (every element is its
+        own inversion, so the numbers are those of one call per model): the slider of a
+        100-model board needs 100 x 100 intervals.
+        """
         ts = np.asarray(ts, dtype="float64")
         credit = self.policy.idk_credit
-        frame = (self.cluster_counts or {}).get((benchmark, model))
-        if "+" in str(g["se_method"]) and frame is not None and bool(g["per_item"]):
-            _, low, high = clustered_group_intervals(method, frame, ts, credit, self.level)
-            return low, high
-        # a group the clusters did not cover took the independent-items form of the same choice
-        plain = {"score-deff": "score", "lr-deff": "lr", "cr2-t": "t"}.get(method, method)
-        return counts_interval(plain, *(np.full(len(ts), float(g[k])) for k in ("C", "W", "A")), ts, credit,
-                               self.level)
+        groups = self.groups[self.groups["benchmark"] == benchmark].set_index("model")
+        low, high = np.full((len(models), len(ts)), np.nan), np.full((len(models), len(ts)), np.nan)
+        plain_rows: dict[str, list[int]] = {}
+        for i, model in enumerate(models):
+            g = groups.loc[model]
+            method = str(g["se_method"]).split(" ")[0].split("+")[-1]
+            frame = (self.cluster_counts or {}).get((benchmark, model))
+            if "+" in str(g["se_method"]) and frame is not None and bool(g["per_item"]):
+                _, low[i], high[i] = clustered_group_intervals(method, frame, ts, credit, self.level)
+                continue
+            # a group the clusters did not cover took the independent-items form of the same choice
+            plain_rows.setdefault({"score-deff": "score", "lr-deff": "lr", "cr2-t": "t"}.get(method, method),
+                                  []).append(i)
+        for plain, rows in plain_rows.items():
+            chosen = groups.loc[[models[i] for i in rows]]
+            c, w, a = (np.repeat(chosen[k].to_numpy(dtype="float64"), len(ts)) for k in ("C", "W", "A"))
+            lo, hi = counts_interval(plain, c, w, a, np.tile(ts, len(rows)), credit, self.level)
+            low[rows], high[rows] = lo.reshape(len(rows), len(ts)), hi.reshape(len(rows), len(ts))
+        return low, high
 
     def tie_phrase(self) -> str:
         """What the ≈ mark means for this board (footers of the terminal and Markdown tables)."""
