@@ -80,10 +80,12 @@ def _offsets(board: Leaderboard, bench: str, order: list[str], grid: np.ndarray
         return (high - s).tolist(), (s - low).tolist()
 
 
-def _exact_p(board: Leaderboard, pair: Any, grid: np.ndarray) -> dict[str, float]:
+def _exact_p(board: Leaderboard, pair: Any, grid: np.ndarray) -> list[float | None]:
     """The pair's p-values where rescore's paired test is not the normal one the script computes
     (the exact sign-flip test when few units differ or all differ alike, Student t for clusters),
-    keyed by grid index: the ≈ marks then follow the CLI's at every t."""
+    as runs ``[first, last, p, ...]`` of grid indices: the ≈ marks then follow the CLI's at every
+    t. An exact p is constant over long stretches of t, so runs keep a 100-model page at a fifth
+    of the size a value per grid point took."""
     from rescore.score.compare import p_two_sided
 
     credit = board.policy.idk_credit
@@ -91,8 +93,16 @@ def _exact_p(board: Leaderboard, pair: Any, grid: np.ndarray) -> dict[str, float
     diff, se = pair.diff_se(grid, credit)
     with np.errstate(invalid="ignore", divide="ignore"):
         normal = p_two_sided(diff, se)
-    return {str(k): float(p) for k, (p, q) in enumerate(zip(exact, normal, strict=True))
-            if p == p and not (q == q and abs(p - q) <= 1e-12 * max(1.0, abs(q)))}
+    runs: list[float | None] = []
+    for k, (p, q) in enumerate(zip(exact.tolist(), normal.tolist(), strict=True)):
+        if (p != p and q != q) or (p == p and q == q and abs(p - q) <= 1e-12 * max(1.0, abs(q))):
+            continue  # the script's normal p is the CLI's here
+        last = runs[-2] if runs else None
+        if last == k - 1 and (runs[-1] == p or (p != p and runs[-1] != runs[-1])):
+            runs[-2] = k
+        else:
+            runs += [k, k, p]
+    return runs
 
 
 def cluster_mode(board: Leaderboard) -> str:
@@ -152,7 +162,7 @@ def benchmark_payload(board: Leaderboard, bench: str, order: list[str], bench_it
             pair = bench_items.pair(i, j)
             n = float(pair.n)
             if n == 0:  # nothing shared: untestable, so "not called different" (as the CLI's marks)
-                pairs.append([index[a_name], index[b_name], None, None, None, None, 0, 0, 0, 0, 0, 0, {}])
+                pairs.append([index[a_name], index[b_name], None, None, None, None, 0, 0, 0, 0, 0, 0, []])
                 continue
             mean = pair.mean()
             kinds, counts = pair.unit_table
@@ -305,8 +315,10 @@ SCRIPT = r"""
     var up = M.map(function (m) { return num(m.u[g]); }), down = M.map(function (m) { return num(m.d[g]); });
     var half = M.map(function (m, i) { return isNaN(up[i]) || isNaN(down[i]) ? NaN : Math.max(up[i], down[i]); });
     var pairs = family(B, t), p = {}, raw = pairs.map(function (q) {
-      var exact = q[12] && q[12][String(g)];  /* the exact or Student p where the CLI uses one */
-      if (exact !== undefined && exact !== null) { return exact; }
+      var runs = q[12] || [];  /* [first, last, p, ...]: the exact or Student p where the CLI uses one */
+      for (var r = 0; r < runs.length; r += 3) {
+        if (runs[r] <= g && g <= runs[r + 1]) { return runs[r + 2] === null ? NaN : runs[r + 2]; }
+      }
       return pValue(v[0] * q[2] + v[1] * q[3] + v[2] * q[4], se(q[5], q.slice(6, 12), v));
     });
     var adj = holm(raw);
