@@ -114,3 +114,44 @@ def test_the_whole_corpus_in_one_walk() -> None:
     assert not doc["unreadable"] and len(doc["summary"]) == 13
     assert all(not r["verdict"].startswith("mismatch") for r in doc["summary"])
     assert {r["producer"] for r in doc["summary"]} == {"generic", "ifeval", "mmlu_pro"}
+
+
+# ---- Stanford HELM run directories (mkeohane01/LLMresearch, villageFlower/test_helm) --------------
+def _helm_producer(run: Path) -> tuple[int, int, float]:
+    """(test rows, test rows with exact_match 1, stats.json's test mean): HELM's own per-record verdicts
+    and aggregate for the split it reports."""
+    splits = {i["id"]: i["split"] for i in json.loads((run / "instances.json").read_text())}
+    test = [r for r in json.loads((run / "display_predictions.json").read_text()) if splits[r["instance_id"]] == "test"]
+    mean = next(s["mean"] for s in json.loads((run / "stats.json").read_text())
+                if s["name"] == {"name": "exact_match", "split": "test"})
+    return len(test), sum(int(r["stats"]["exact_match"]) for r in test), mean
+
+
+def test_helm_llmresearch_scores_the_test_split_as_helm_does() -> None:
+    """A real HELM run mixes one ``valid`` instance into nine ``test`` ones; HELM reports 1/9."""
+    folder = corpus("helm_llmresearch")
+    run = folder / "v1" / "mmlu_philosophy_gpt2"
+    assert _helm_producer(run) == (9, 1, pytest.approx(1 / 9))
+    data = rescore.load(folder)
+    assert _counts(data) == {"correct": 1, "wrong": 8}
+    assert set(data.items["model"]) == {"huggingface/gpt2"} and set(data.items["subset"]) == {"philosophy"}
+    assert "id11" not in set(data.items["item_id"])  # the valid-split instance
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    (row,) = doc["summary"]
+    assert row["verdict"].startswith("match") and row["producer_accuracy"] == pytest.approx(1 / 9, abs=1e-6)
+    notes = " ".join(doc["files"][0]["notes"])
+    assert "left out 1 'valid' row(s): [1] id11" in notes
+
+
+def test_helm_three_models_match_their_stats_json() -> None:
+    folder = corpus("helm_test_helm")
+    data = rescore.load(folder)
+    expected = {"groq/llama3-70b-8192": 6, "groq/llama3-8b-8192": 5, "huggingface/Meta-Llama-3-8B": 6}
+    assert set(data.items["model"]) == set(expected)
+    for run in sorted((folder / "v1").iterdir()):
+        model = json.loads((run / "run_spec.json").read_text())["adapter_spec"]["model"]
+        n, correct, mean = _helm_producer(run)
+        assert (n, correct) == (17, expected[model]) and mean == pytest.approx(correct / n)
+        assert _counts(data, model=model) == {"correct": correct, "wrong": n - correct}
+    board = json.loads(invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json").stdout)
+    assert {g["model"]: (g["n"], g["n_correct"]) for g in board["groups"]} == {m: (17, c) for m, c in expected.items()}
