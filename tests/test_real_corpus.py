@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,60 @@ def test_helm_three_models_match_their_stats_json() -> None:
         assert _counts(data, model=model) == {"correct": correct, "wrong": n - correct}
     board = json.loads(invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json").stdout)
     assert {g["model"]: (g["n"], g["n_correct"]) for g in board["groups"]} == {m: (17, c) for m, c in expected.items()}
+
+
+# ---- inspect_ai logs from three other repositories ------------------------------------------------
+def _eval_samples(path: Path) -> list[dict]:
+    """The sample records of a ``.eval`` archive, read with nothing but zipfile and json."""
+    with zipfile.ZipFile(path) as archive:
+        return [json.loads(archive.read(n)) for n in archive.namelist() if n.startswith("samples/")]
+
+
+def test_inspect_scicode_dict_scores_need_a_key_and_then_match() -> None:
+    """SciCode scores are dicts: refused with the keys it saw, read with --score-key."""
+    folder = corpus("inspect_scicode")
+    (log,) = folder.glob("*.eval")
+    refused = invoke("inspect", str(log), "--examples", "0")
+    assert refused.exit_code == 3 and "Traceback" not in refused.stderr
+    assert log.name in refused.stderr and "Problem Correctness, Total Correct, Total Steps" in refused.stderr
+    assert "--score-key" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    verdicts = [s["scores"]["scicode_scorer"]["value"]["Problem Correctness"] for s in _eval_samples(log)]
+    assert (len(verdicts), sum(verdicts)) == (10, 4)
+    data = rescore.load(log, score_key="Problem Correctness")
+    assert _counts(data) == {"correct": 4, "wrong": 6}
+    assert set(data.items["model"]) == {"anthropic/claude-3-haiku-20240307"} and set(data.items["benchmark"]) == {
+        "scicode"}
+    with zipfile.ZipFile(log) as archive:  # the whole run's number, kept in the header: 13 of 50
+        header = json.loads(archive.read("header.json"))
+    means = {s["name"]: s["metrics"]["mean"]["value"] for s in header["results"]["scores"] if "mean" in s["metrics"]}
+    assert means == {"Problem Correctness": 0.26}
+
+
+def test_inspect_gpqa_cancelled_run_reads_its_completed_samples() -> None:
+    folder = corpus("inspect_gpqa_cancelled")
+    (log,) = folder.glob("*.eval")
+    samples = _eval_samples(log)
+    values = [s["scores"]["choice"]["value"] for s in samples]
+    assert (values.count("C"), values.count("I")) == (7, 3)
+    kept = rescore.load(log, reextract=False)  # the log's own grades: its two extraction failures are invalid
+    assert _counts(kept) == {"correct": 7, "wrong": 1, "invalid": 2}
+    data = rescore.load(log)  # default: re-parsed as current inspect does (the last ANSWER: line)
+    assert _counts(data) == {"correct": 9, "wrong": 1}
+    outcomes = data.items.set_index("item_id")["outcome"]
+    assert outcomes["recIj8lR4tuDgrHou"] == "correct"  # "**ANSWER: D**" after an earlier "Answer: \(...\)"
+    assert any("log status 'cancelled'" in n for n in data.notes)
+    assert not any("the rest stay invalid" in n for n in data.notes)  # there is no rest
+
+
+def test_inspect_logs_without_a_scorer_are_not_ranked() -> None:
+    folder = corpus("inspect_ccot_unscored")
+    logs = sorted(folder.glob("*.json"))
+    assert len(logs) == 2
+    for path in logs:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert "scores" not in doc["results"] and all(s["scores"] == {} for s in doc["samples"])
+    data = rescore.load(folder)
+    assert _counts(data) == {"invalid": 4} and set(data.items["rule"].str.split(";").str[0]) == {"unscored"}
+    assert data.items["model"].nunique() == 2
+    board = invoke("leaderboard", str(folder))
+    assert board.exit_code == 3 and "nothing is scored" in board.stderr and "Traceback" not in board.stderr
