@@ -213,3 +213,38 @@ def test_inspect_logs_without_a_scorer_are_not_ranked() -> None:
     assert data.items["model"].nunique() == 2
     board = invoke("leaderboard", str(folder))
     assert board.exit_code == 3 and "nothing is scored" in board.stderr and "Traceback" not in board.stderr
+
+
+# ---- lm-evaluation-harness outputs kept as a project's test data (DanielKluev/pyFade) --------------
+def test_lm_eval_pyfade_per_record_verdicts_and_the_known_reason_for_its_aggregates() -> None:
+    """Each samples file holds 3 of the 100 documents its results file counts: the per-record verdicts
+    match exactly, and the aggregate mismatch is shown with that reason, not as a bare mismatch."""
+    folder = corpus("lm_eval_pyfade")
+    data = rescore.load(folder)
+    assert set(data.items["benchmark"]) == {"gsm8k", "mmlu_pro_plus"}  # MMLU-Pro+ is not pooled with MMLU-Pro
+    assert set(data.items.loc[data.items["benchmark"] == "mmlu_pro_plus", "subset"]) == {
+        "chemistry", "health", "psychology"}
+    samples = sorted(folder.rglob("samples_*.jsonl"))
+    assert len(samples) == 8
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    rows = {Path(r["path"]).name: r for r in doc["summary"]}
+    for path in samples:
+        records = _records(path)
+        assert len(records) == 3
+        row = rows[path.name]
+        assert row["correct"] == sum(int(r["exact_match"]) for r in records)
+        assert row["correct"] + row["wrong"] + row["invalid"] == 3
+        results = json.loads(path.with_name(path.name.replace(f"samples_{_task(path)}_", "results_")
+                                            .replace(".jsonl", ".json")).read_text())
+        metric = next(k for k in results["results"][_task(path)] if k.startswith("exact_match,")
+                      and k.split(",")[1] in {"strict-match", "custom-extract"})
+        assert row["producer_accuracy"] == pytest.approx(results["results"][_task(path)][metric])
+        assert row["verdict"] == "mismatch: the samples file holds 3 of the 100 samples the results file counts"
+    assert _counts(data, model="gemma3_12b_u2") == {"correct": 3, "wrong": 5, "invalid": 1}
+    assert _counts(data, model="gemma-3-12b-it-base") == {"correct": 6, "wrong": 3}
+    assert _counts(data, benchmark="gsm8k") == {"correct": 3, "wrong": 3}
+
+
+def _task(samples: Path) -> str:
+    """lm-eval's task name from ``samples_<task>_<timestamp>.jsonl``."""
+    return samples.name[len("samples_"):].rsplit("_", 1)[0]
