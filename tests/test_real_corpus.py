@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -248,3 +249,25 @@ def test_lm_eval_pyfade_per_record_verdicts_and_the_known_reason_for_its_aggrega
 def _task(samples: Path) -> str:
     """lm-eval's task name from ``samples_<task>_<timestamp>.jsonl``."""
     return samples.name[len("samples_"):].rsplit("_", 1)[0]
+
+
+# ---- IFEval checker outputs among foreign files (pshebel/kvcache) ---------------------------------
+def test_ifeval_kvcache_reads_past_foreign_files_and_matches_the_printouts() -> None:
+    folder = corpus("ifeval_kvcache")
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    assert not doc["unreadable"]
+    kinds = {k["kind"]: k["files"] for k in doc["skipped_kinds"]}
+    assert kinds["a table without result columns"] == 3  # input_response_data.json
+    assert kinds["no adapter recognises files without a suffix"] == 8  # metadata.json_<unix time>
+    data = rescore.load(folder)
+    expected = {"control": 2, "quantized": 2, "error": 1}
+    assert set(data.items["model"]) == set(expected)
+    for setting, correct in expected.items():
+        printed = [float(m) for txt in (folder / setting).glob("results*.txt")
+                   for m in re.findall(r"^prompt-level: ([0-9.]+)$", txt.read_text(), flags=re.M)]
+        for variant in ("strict", "loose"):
+            records = _records(folder / setting / f"eval_results_{variant}.jsonl")
+            assert (len(records), sum(r["follow_all_instructions"] for r in records)) == (10, correct)
+            assert _counts(data, model=setting, benchmark=f"ifeval_{variant}") == {"correct": correct,
+                                                                                  "wrong": 10 - correct}
+            assert correct / 10 in printed  # the checker printed this run's prompt-level accuracy
