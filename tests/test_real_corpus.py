@@ -271,3 +271,32 @@ def test_ifeval_kvcache_reads_past_foreign_files_and_matches_the_printouts() -> 
             assert _counts(data, model=setting, benchmark=f"ifeval_{variant}") == {"correct": correct,
                                                                                   "wrong": 10 - correct}
             assert correct / 10 in printed  # the checker printed this run's prompt-level accuracy
+
+
+# ---- a fork of MMLU-Pro's API script with stamped file names (tanaybaswa/mmlu-pro) --------------
+def test_mmlu_pro_stamped_runs_match_their_summaries() -> None:
+    folder = corpus("mmlu_pro_tanaybaswa")
+    produced: dict[str, list[int]] = {}
+    for summary in folder.glob("gpt-4o_*_summary_*.json"):
+        if "_overall_" in summary.name:
+            continue
+        total = json.loads(summary.read_text())["total"]
+        stamp = summary.name.rsplit("_summary_", 1)[1][: -len(".json")]
+        counts = produced.setdefault(stamp, [0, 0])
+        counts[0] += int(total["corr"])
+        counts[1] += int(total["wrong"])
+    assert produced == {"20241128_095624": [11, 3], "20241128_100410": [10, 4], "20241128_100808": [11, 3],
+                        "20241128_101335": [10, 4], "20241128_102306": [10, 4]}
+    data = rescore.load(folder)
+    # one model, five runs of the same 14 questions: shown apart as "gpt-4o [<timestamp>]"
+    assert set(data.items["model"]) == {f"gpt-4o [{stamp}]" for stamp in produced}
+    assert set(data.items["benchmark"]) == {"mmlu_pro"} and data.items["item_id"].nunique() == 14
+    for stamp, (correct, wrong) in produced.items():
+        assert _counts(data, model=f"gpt-4o [{stamp}]") == {"correct": correct, "wrong": wrong}
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    assert len(doc["summary"]) == 70 and all(r["verdict"] == "match" for r in doc["summary"])
+    kinds = {k["kind"]: k["files"] for k in doc["skipped_kinds"]}
+    assert kinds["an empty file"] == 1 and not doc["unreadable"]
+    assert kinds["MMLU-Pro summary"] == 71  # 70 subject summaries and the overall one
+    empty = invoke("inspect", str(folder / "gpt-4o_overall_summary_20241128_100410.json"))
+    assert empty.exit_code == 3 and "file is empty" in empty.stderr
