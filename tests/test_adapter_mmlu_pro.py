@@ -144,8 +144,9 @@ def test_stamped_api_layout_model_run_and_summary(tmp_path: Path) -> None:
     counts = data.items.groupby("model")["outcome"].apply(lambda s: (s == "correct").sum()).to_dict()
     assert counts == {"gpt-4o [20241128_095624]": 2, "gpt-4o [20241128_100410]": 1}
     skipped = dict(data.skipped)
-    assert sum(reason.startswith("MMLU-Pro summary") for reason in skipped.values()) == 2
-    assert skipped[str(tmp_path / "gpt-4o_overall_summary_20241128_100410.json")] == "an empty file"
+    assert sum(reason.startswith("MMLU-Pro summary") for reason in skipped.values()) == 3
+    assert skipped[str(tmp_path / "gpt-4o_overall_summary_20241128_100410.json")] == (
+        "MMLU-Pro summary (empty: the run wrote no numbers into it)")
     accuracies = sorted(m["accuracy"] for src in data.sources for m in src.producer_metrics["aggregates"])
     assert accuracies == [0.5, 1.0]
 

@@ -66,6 +66,7 @@ _CATEGORIES = ("biology", "business", "chemistry", "computer science", "economic
 _STAMPED = re.compile(r"^(?P<model>.+)_(?P<subject>" + "|".join(_CATEGORIES)
                       + r")_result_(?P<stamp>\d{8}_\d{6})\.json$")
 _SUMMARY_NAME = re.compile(r"summary(?:_\d{8}_\d{6})?\.json$")
+_STAMPED_SUMMARY = re.compile(r"^.+_(?:" + "|".join(_CATEGORIES) + r"|overall)_summary_\d{8}_\d{6}\.json$")
 
 
 def extract_answer(text: str | None) -> str | None:
@@ -151,6 +152,8 @@ class MMLUProAdapter(Adapter):
             text = head_text(path, 4096)
             if '"corr"' in text and '"wrong"' in text:
                 return "MMLU-Pro summary (read with its <category>_result.json as the producer's own accuracy)"
+            if not text.strip() and _STAMPED_SUMMARY.match(name):  # a run left it empty: no number to check
+                return "MMLU-Pro summary (empty: the run wrote no numbers into it)"
         return None
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:

@@ -103,8 +103,6 @@ class GenericAdapter(Adapter):
         except InputError as exc:
             if exc.reason.startswith("JSON of the wrong shape"):
                 return "JSON that is not a table of results"
-            if exc.reason == "file is empty":  # holds no results; a real run left one (mmlu_pro_tanaybaswa)
-                return "an empty file"
             return None  # a result file that fails to read: the reading says so (or --on-error skip)
         if head is None:
             return None
