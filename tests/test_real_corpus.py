@@ -297,10 +297,6 @@ def test_mmlu_pro_stamped_runs_match_their_summaries() -> None:
     assert len(doc["summary"]) == 70 and all(r["verdict"] == "match" for r in doc["summary"])
     kinds = {k["kind"]: k["files"] for k in doc["skipped_kinds"]}
     assert kinds["MMLU-Pro summary"] == 72 and not doc["unreadable"]  # 70 subjects, 2 overall (one empty)
-    board = invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json")
-    assert board.exit_code == 0, board.stderr
-    assert {g["model"]: g["n_correct"] for g in json.loads(board.stdout)["groups"]} == {
-        f"gpt-4o [{stamp}]": c for stamp, (c, _) in produced.items()}
 
 
 def test_the_committed_corpus_in_one_walk() -> None:
