@@ -9,6 +9,7 @@ import pytest
 
 import rescore
 from rescore.errors import InputError
+from rescore.read.inspection import inspect_paths
 from rescore.read.plugins import detect
 
 RUN = "mmlu:subject=anatomy,method=multiple_choice_joint,model=openai_gpt-4"
@@ -74,3 +75,38 @@ def test_missing_metric_names_record(tmp_path: Path) -> None:
         rescore.load(folder / "display_predictions.json")
     assert (err.value.record, err.value.field) == (1, "stats")
     assert rescore.load(folder / "display_predictions.json", on_error="skip").sources[0].skipped_records == 1
+
+
+def _splits(folder: Path, splits: list[str]) -> None:
+    """Rewrite instances.json with one split per instance (id0, id1, id2)."""
+    doc = json.loads((folder / "instances.json").read_text())
+    for instance, split in zip(doc, splits, strict=True):
+        instance["split"] = split
+    (folder / "instances.json").write_text(json.dumps(doc))
+
+
+def test_mixed_splits_score_the_test_split_with_helms_own_number(tmp_path: Path) -> None:
+    """HELM reports each split apart; a valid instance among test ones is left out and named, and
+    stats.json's test mean is the producer number (issue 16: a real run mixed 1 valid into 9 test)."""
+    folder = run_dir(tmp_path, PREDICTIONS[:3])
+    _splits(folder, ["valid", "test", "test"])
+    (folder / "stats.json").write_text(json.dumps([
+        {"name": {"name": "exact_match", "split": "valid"}, "count": 1, "sum": 1.0, "mean": 1.0},
+        {"name": {"name": "exact_match", "split": "test", "perturbation": {"name": "typos"}},
+         "count": 1, "mean": 0.9},
+        {"name": {"name": "exact_match", "split": "test"}, "count": 1, "sum": 0.0, "mean": 0.0}]))
+    data = rescore.load(tmp_path)
+    assert sorted(data.items["item_id"]) == ["id1", "id2"]
+    assert any("left out 1 'valid' row(s): [0] id0" in n for n in data.notes)
+    (report,) = inspect_paths([folder / "display_predictions.json"])
+    (check,) = report.cross_checks
+    # the unperturbed test mean, not the perturbed 0.9 nor the valid 1.0
+    assert check.producer_accuracy == 0.0 and check.match and check.n_rescore == 2
+
+
+def test_one_split_only_keeps_every_row(tmp_path: Path) -> None:
+    folder = run_dir(tmp_path, PREDICTIONS[:3])
+    _splits(folder, ["valid", "valid", "valid"])
+    data = rescore.load(tmp_path)
+    assert sorted(data.items["item_id"]) == ["id0", "id1", "id2"]
+    assert not any("left out" in n for n in data.notes)

@@ -322,6 +322,22 @@ def test_reextract_reparses_what_old_choice_scorers_could_not_extract(tmp_path: 
     assert not any("ANSWER: <letter>" in note for note in after_result.info.notes)
 
 
+def test_reextract_takes_the_last_answer_as_current_inspect(tmp_path: Path) -> None:
+    """inspect's parse_answers keeps ``matches[-1]``: an earlier "Answer: \\(x\\)" in the reasoning (a real
+    GPQA log, tests/fixtures/real/inspect_gpqa_cancelled) must not hide the final "**ANSWER: D**"."""
+    four = ["w", "x", "y", "z"]
+    samples = [
+        _sample(1, "I", "The Answer: \\(2\\pi\\) here.\n\n**ANSWER: D**", answer="", target="D", choices=four),
+        _sample(2, "I", "ANSWER: A\nOn reflection:\nANSWER: C", answer="", target="C", choices=four),
+        _sample(3, "I", "ANSWER: C\nOn reflection:\nANSWER: x", answer="", target="C", choices=four),
+    ]
+    path = write_json_log(tmp_path / "last.json", _header(scorers=("choice",)), samples)
+    after = _read(path)
+    assert after.items.set_index("item_id")["outcome"].to_dict() == {"1": "correct", "2": "correct", "3": "invalid"}
+    assert any(n.startswith("2 of 3 choice() extraction failure(s)") and n.endswith("the rest stay invalid")
+               for n in after.info.notes)
+
+
 def test_zip_that_is_not_an_inspect_log(tmp_path: Path) -> None:
     path = tmp_path / "other.eval"
     with zipfile.ZipFile(path, "w") as archive:

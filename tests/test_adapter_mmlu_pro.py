@@ -129,6 +129,28 @@ def test_api_layout_model_from_folder_and_summary_cross_check(tmp_path: Path) ->
     assert labels["MMLU-Pro math_summary.json total.acc"]["n"] == 2
 
 
+def test_stamped_api_layout_model_run_and_summary(tmp_path: Path) -> None:
+    """A fork's {model}_{subject}_result_{timestamp}.json (tests/fixtures/real/mmlu_pro_tanaybaswa):
+    the model is the name's prefix, the timestamp a run, the stamped summary the producer number."""
+    for stamp, preds in (("20241128_095624", "AB"), ("20241128_100410", "AA")):
+        write(tmp_path / f"gpt-4o_computer science_result_{stamp}.json",
+              [record(1, "A", preds[0], f"The answer is ({preds[0]})", category="computer science"),
+               record(2, "B", preds[1], f"The answer is ({preds[1]})", category="computer science")])
+        correct = sum(p == a for p, a in zip(preds, "AB", strict=True))
+        (tmp_path / f"gpt-4o_computer science_summary_{stamp}.json").write_text(json.dumps(
+            {"total": {"corr": float(correct), "wrong": float(2 - correct), "acc": correct / 2}}))
+    (tmp_path / "gpt-4o_overall_summary_20241128_100410.json").write_text("")  # left empty by a run
+    data = rescore.load(tmp_path)
+    counts = data.items.groupby("model")["outcome"].apply(lambda s: (s == "correct").sum()).to_dict()
+    assert counts == {"gpt-4o [20241128_095624]": 2, "gpt-4o [20241128_100410]": 1}
+    skipped = dict(data.skipped)
+    assert sum(reason.startswith("MMLU-Pro summary") for reason in skipped.values()) == 3
+    assert skipped[str(tmp_path / "gpt-4o_overall_summary_20241128_100410.json")] == (
+        "MMLU-Pro summary (empty: the run wrote no numbers into it)")
+    accuracies = sorted(m["accuracy"] for src in data.sources for m in src.producer_metrics["aggregates"])
+    assert accuracies == [0.5, 1.0]
+
+
 def test_local_layout_model_from_cot_folder(tmp_path: Path) -> None:
     path = write(tmp_path / "results" / "Llama-2-7b-hf" / "CoT" / "all" / "computer science.json",
                  [record(1, "A", "A", "The answer is (A)")])

@@ -92,6 +92,21 @@ def test_json_shapes(tmp_path: Path) -> None:
         rescore.load(tmp_path / "d.json")
 
 
+def test_json_file_holding_several_values_reads_as_their_records(tmp_path: Path) -> None:
+    """JSON Lines under a .json name, and lists json.dump-ed in append mode, as real IFEval folders
+    hold (tests/fixtures/real/ifeval_kvcache); anything else after the first value stays an error."""
+    rows = [{"model": "m", "id": i, "correct": i % 2 == 0} for i in range(4)]
+    (tmp_path / "lines.json").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "appended.json").write_text(json.dumps(rows[:1]) + json.dumps(rows[1:3]) + "\n" + json.dumps(rows[3:]))
+    for name in ("lines", "appended"):
+        items = rescore.load(tmp_path / f"{name}.json").items
+        assert items["outcome"].tolist() == ["correct", "wrong", "correct", "wrong"], name
+    for bad in (json.dumps(rows) + " 42", json.dumps(rows) + " [1, 2]", json.dumps(rows) + " {oops"):
+        (tmp_path / "bad.json").write_text(bad)
+        with pytest.raises(InputError, match=r"invalid JSON \(Extra data"):
+            rescore.load(tmp_path / "bad.json")
+
+
 def test_item_id_from_row_number_and_percent_confidence(tmp_path: Path) -> None:
     path = tmp_path / "bench.csv"
     path.write_text("model,correct,confidence\nm,1,80%\nm,0,35\nm,1,\n")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -104,13 +106,220 @@ def test_mmlu_pro_fork_matches_its_summaries_and_shows_unequal_coverage() -> Non
     assert aligned.exit_code == 3 and "no benchmark has an item that all of its models have" in aligned.stderr
 
 
-def test_the_whole_corpus_in_one_walk() -> None:
-    """All sources at once: nothing unreadable, every producer number that exists matches."""
-    roots = {corpus(s).parent for s in ("simple_evals_ru", "ifeval_lowvram", "mmlu_pro_okuvshynov")}
-    assert len(roots) == 1
-    result = invoke("inspect", str(roots.pop()), "-f", "json", "--examples", "0")
+
+# ---- Stanford HELM run directories (mkeohane01/LLMresearch, villageFlower/test_helm) --------------
+def _helm_producer(run: Path) -> tuple[int, int, float]:
+    """(test rows, test rows with exact_match 1, stats.json's test mean): HELM's own per-record verdicts
+    and aggregate for the split it reports."""
+    splits = {i["id"]: i["split"] for i in json.loads((run / "instances.json").read_text())}
+    test = [r for r in json.loads((run / "display_predictions.json").read_text()) if splits[r["instance_id"]] == "test"]
+    mean = next(s["mean"] for s in json.loads((run / "stats.json").read_text())
+                if s["name"] == {"name": "exact_match", "split": "test"})
+    return len(test), sum(int(r["stats"]["exact_match"]) for r in test), mean
+
+
+def test_helm_llmresearch_scores_the_test_split_as_helm_does() -> None:
+    """A real HELM run mixes one ``valid`` instance into nine ``test`` ones; HELM reports 1/9."""
+    folder = corpus("helm_llmresearch")
+    run = folder / "v1" / "mmlu_philosophy_gpt2"
+    assert _helm_producer(run) == (9, 1, pytest.approx(1 / 9))
+    data = rescore.load(folder)
+    assert _counts(data) == {"correct": 1, "wrong": 8}
+    assert set(data.items["model"]) == {"huggingface/gpt2"} and set(data.items["subset"]) == {"philosophy"}
+    assert "id11" not in set(data.items["item_id"])  # the valid-split instance
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    (row,) = doc["summary"]
+    assert row["verdict"].startswith("match") and row["producer_accuracy"] == pytest.approx(1 / 9, abs=1e-6)
+    notes = " ".join(doc["files"][0]["notes"])
+    assert "left out 1 'valid' row(s): [1] id11" in notes
+
+
+def test_helm_three_models_match_their_stats_json() -> None:
+    folder = corpus("helm_test_helm")
+    data = rescore.load(folder)
+    expected = {"groq/llama3-70b-8192": 6, "groq/llama3-8b-8192": 5, "huggingface/Meta-Llama-3-8B": 6}
+    assert set(data.items["model"]) == set(expected)
+    for run in sorted((folder / "v1").iterdir()):
+        model = json.loads((run / "run_spec.json").read_text())["adapter_spec"]["model"]
+        n, correct, mean = _helm_producer(run)
+        assert (n, correct) == (17, expected[model]) and mean == pytest.approx(correct / n)
+        assert _counts(data, model=model) == {"correct": correct, "wrong": n - correct}
+    board = json.loads(invoke("leaderboard", str(folder), "-t", "0", "-q", "-f", "json").stdout)
+    assert {g["model"]: (g["n"], g["n_correct"]) for g in board["groups"]} == {m: (17, c) for m, c in expected.items()}
+
+
+# ---- inspect_ai logs from three other repositories ------------------------------------------------
+def _eval_samples(path: Path) -> list[dict]:
+    """The sample records of a ``.eval`` archive, read with nothing but zipfile and json."""
+    with zipfile.ZipFile(path) as archive:
+        return [json.loads(archive.read(n)) for n in archive.namelist() if n.startswith("samples/")]
+
+
+def test_inspect_scicode_dict_scores_need_a_key_and_then_match() -> None:
+    """SciCode scores are dicts: refused with the keys it saw, read with --score-key."""
+    folder = corpus("inspect_scicode")
+    (log,) = folder.glob("*.eval")
+    refused = invoke("inspect", str(log), "--examples", "0")
+    assert refused.exit_code == 3 and "Traceback" not in refused.stderr
+    assert log.name in refused.stderr and "Problem Correctness, Total Correct, Total Steps" in refused.stderr
+    assert "--score-key" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    verdicts = [s["scores"]["scicode_scorer"]["value"]["Problem Correctness"] for s in _eval_samples(log)]
+    assert (len(verdicts), sum(verdicts)) == (10, 4)
+    data = rescore.load(log, score_key="Problem Correctness")
+    assert _counts(data) == {"correct": 4, "wrong": 6}
+    assert set(data.items["model"]) == {"anthropic/claude-3-haiku-20240307"} and set(data.items["benchmark"]) == {
+        "scicode"}
+    with zipfile.ZipFile(log) as archive:  # the whole run's number, kept in the header: 13 of 50
+        header = json.loads(archive.read("header.json"))
+    means = {s["name"]: s["metrics"]["mean"]["value"] for s in header["results"]["scores"] if "mean" in s["metrics"]}
+    assert means == {"Problem Correctness": 0.26}
+
+
+def test_inspect_gpqa_cancelled_run_reads_its_completed_samples() -> None:
+    folder = corpus("inspect_gpqa_cancelled")
+    (log,) = folder.glob("*.eval")
+    samples = _eval_samples(log)
+    values = [s["scores"]["choice"]["value"] for s in samples]
+    assert (values.count("C"), values.count("I")) == (7, 3)
+    kept = rescore.load(log, reextract=False)  # the log's own grades: its two extraction failures are invalid
+    assert _counts(kept) == {"correct": 7, "wrong": 1, "invalid": 2}
+    data = rescore.load(log)  # default: re-parsed as current inspect does (the last ANSWER: line)
+    assert _counts(data) == {"correct": 9, "wrong": 1}
+    outcomes = data.items.set_index("item_id")["outcome"]
+    assert outcomes["recIj8lR4tuDgrHou"] == "correct"  # "**ANSWER: D**" after an earlier "Answer: \(...\)"
+    assert any("log status 'cancelled'" in n for n in data.notes)
+    assert not any("the rest stay invalid" in n for n in data.notes)  # there is no rest
+
+
+def test_inspect_logs_without_a_scorer_are_not_ranked() -> None:
+    folder = corpus("inspect_ccot_unscored")
+    logs = sorted(folder.glob("*.json"))
+    assert len(logs) == 2
+    for path in logs:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert "scores" not in doc["results"] and all(s["scores"] == {} for s in doc["samples"])
+    data = rescore.load(folder)
+    assert _counts(data) == {"invalid": 4} and set(data.items["rule"].str.split(";").str[0]) == {"unscored"}
+    assert data.items["model"].nunique() == 2
+    board = invoke("leaderboard", str(folder))
+    assert board.exit_code == 3 and "nothing is scored" in board.stderr and "Traceback" not in board.stderr
+
+
+# ---- lm-evaluation-harness outputs kept as a project's test data (DanielKluev/pyFade) --------------
+def test_lm_eval_pyfade_per_record_verdicts_and_the_known_reason_for_its_aggregates() -> None:
+    """Each samples file holds 3 of the 100 documents its results file counts: the per-record verdicts
+    match exactly, and the aggregate mismatch is shown with that reason, not as a bare mismatch."""
+    folder = corpus("lm_eval_pyfade")
+    data = rescore.load(folder)
+    assert set(data.items["benchmark"]) == {"gsm8k", "mmlu_pro_plus"}  # MMLU-Pro+ is not pooled with MMLU-Pro
+    assert set(data.items.loc[data.items["benchmark"] == "mmlu_pro_plus", "subset"]) == {
+        "chemistry", "health", "psychology"}
+    samples = sorted(folder.rglob("samples_*.jsonl"))
+    assert len(samples) == 8
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    rows = {Path(r["path"]).name: r for r in doc["summary"]}
+    for path in samples:
+        records = _records(path)
+        assert len(records) == 3
+        row = rows[path.name]
+        assert row["correct"] == sum(int(r["exact_match"]) for r in records)
+        assert row["correct"] + row["wrong"] + row["invalid"] == 3
+        results = json.loads(path.with_name(path.name.replace(f"samples_{_task(path)}_", "results_")
+                                            .replace(".jsonl", ".json")).read_text())
+        metric = next(k for k in results["results"][_task(path)] if k.startswith("exact_match,")
+                      and k.split(",")[1] in {"strict-match", "custom-extract"})
+        assert row["producer_accuracy"] == pytest.approx(results["results"][_task(path)][metric])
+        assert row["verdict"] == "mismatch: the samples file holds 3 of the 100 samples the results file counts"
+    assert _counts(data, model="gemma3_12b_u2") == {"correct": 3, "wrong": 5, "invalid": 1}
+    assert _counts(data, model="gemma-3-12b-it-base") == {"correct": 6, "wrong": 3}
+    assert _counts(data, benchmark="gsm8k") == {"correct": 3, "wrong": 3}
+
+
+def _task(samples: Path) -> str:
+    """lm-eval's task name from ``samples_<task>_<timestamp>.jsonl``."""
+    return samples.name[len("samples_"):].rsplit("_", 1)[0]
+
+
+# ---- IFEval checker outputs among foreign files (pshebel/kvcache) ---------------------------------
+def test_ifeval_kvcache_reads_past_foreign_files_and_matches_the_printouts() -> None:
+    folder = corpus("ifeval_kvcache")
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    assert not doc["unreadable"]
+    kinds = {k["kind"]: k["files"] for k in doc["skipped_kinds"]}
+    assert kinds["a table without result columns"] == 3  # input_response_data.json
+    assert kinds["no adapter recognises files without a suffix"] == 8  # metadata.json_<unix time>
+    data = rescore.load(folder)
+    expected = {"control": 2, "quantized": 2, "error": 1}
+    assert set(data.items["model"]) == set(expected)
+    for setting, correct in expected.items():
+        printed = [float(m) for txt in (folder / setting).glob("results*.txt")
+                   for m in re.findall(r"^prompt-level: ([0-9.]+)$", txt.read_text(), flags=re.M)]
+        for variant in ("strict", "loose"):
+            records = _records(folder / setting / f"eval_results_{variant}.jsonl")
+            assert (len(records), sum(r["follow_all_instructions"] for r in records)) == (10, correct)
+            assert _counts(data, model=setting, benchmark=f"ifeval_{variant}") == {"correct": correct,
+                                                                                  "wrong": 10 - correct}
+            assert correct / 10 in printed  # the checker printed this run's prompt-level accuracy
+
+
+# ---- a fork of MMLU-Pro's API script with stamped file names (tanaybaswa/mmlu-pro) --------------
+def test_mmlu_pro_stamped_runs_match_their_summaries() -> None:
+    folder = corpus("mmlu_pro_tanaybaswa")
+    produced: dict[str, list[int]] = {}
+    for summary in folder.glob("gpt-4o_*_summary_*.json"):
+        if "_overall_" in summary.name:
+            continue
+        total = json.loads(summary.read_text())["total"]
+        stamp = summary.name.rsplit("_summary_", 1)[1][: -len(".json")]
+        counts = produced.setdefault(stamp, [0, 0])
+        counts[0] += int(total["corr"])
+        counts[1] += int(total["wrong"])
+    assert produced == {"20241128_095624": [11, 3], "20241128_100410": [10, 4], "20241128_100808": [11, 3],
+                        "20241128_101335": [10, 4], "20241128_102306": [10, 4]}
+    data = rescore.load(folder)
+    # one model, five runs of the same 14 questions: shown apart as "gpt-4o [<timestamp>]"
+    assert set(data.items["model"]) == {f"gpt-4o [{stamp}]" for stamp in produced}
+    assert set(data.items["benchmark"]) == {"mmlu_pro"} and data.items["item_id"].nunique() == 14
+    for stamp, (correct, wrong) in produced.items():
+        assert _counts(data, model=f"gpt-4o [{stamp}]") == {"correct": correct, "wrong": wrong}
+    doc = json.loads(invoke("inspect", str(folder), "-f", "json", "--examples", "0").stdout)
+    assert len(doc["summary"]) == 70 and all(r["verdict"] == "match" for r in doc["summary"])
+    kinds = {k["kind"]: k["files"] for k in doc["skipped_kinds"]}
+    assert kinds["MMLU-Pro summary"] == 72 and not doc["unreadable"]  # 70 subjects, 2 overall (one empty)
+
+
+def test_the_committed_corpus_in_one_walk() -> None:
+    """Every committed source at once (issue 16, points 8 and 9; the sources whose licence allows
+    redistribution, see tests/fixtures/real/README.md): each file matches its producer's number, has
+    none, or mismatches with the known reason, and nothing is unreadable."""
+    root = ROOT / "tests" / "fixtures" / "real"
+    committed = ["helm_test_helm", "lm_eval_pyfade", "mmlu_pro_tanaybaswa", "simple_evals_ru", "mmlu_pro_okuvshynov",
+                 "inspect_ai_repo_logs", "mmlu_pro_stored_letters"]
+    for source in committed:
+        if corpus(source).parent != root:
+            pytest.skip(f"{source} is not in the checkout")
+    result = invoke("inspect", str(root), "-f", "json", "--examples", "0")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert not doc["unreadable"] and len(doc["summary"]) == 13
-    assert all(not r["verdict"].startswith("mismatch") for r in doc["summary"])
-    assert {r["producer"] for r in doc["summary"]} == {"generic", "ifeval", "mmlu_pro"}
+    assert not doc["unreadable"]
+    assert {"helm", "lm_eval", "inspect_ai", "generic", "mmlu_pro"} <= {r["producer"] for r in doc["summary"]}
+    for row in doc["summary"]:
+        assert row["verdict"] in ("match", "no producer number") or row["verdict"].startswith(
+            "mismatch: "), row  # a mismatch always says why
+    assert sum(r["verdict"] == "match" for r in doc["summary"]) >= 70
+
+
+def test_the_whole_corpus_in_one_walk() -> None:
+    """With the corpus kept outside the repository ($RESCORE_REAL_CORPUS: the sources without a
+    licence file too): the one file that needs a flag is listed with it, and the walk goes on."""
+    folder = corpus("inspect_scicode")
+    result = invoke("inspect", str(folder.parent), "-f", "json", "--examples", "0")
+    assert result.exit_code == 3  # the SciCode log needs --score-key: listed, not fatal to the walk
+    doc = json.loads(result.stdout)
+    (unreadable,) = doc["unreadable"]
+    assert "inspect_scicode" in unreadable["path"] and "--score-key" in unreadable["error"]
+    assert {"helm", "inspect_ai", "ifeval"} <= {r["producer"] for r in doc["summary"]}
+    assert all(r["verdict"] in ("match", "no producer number", "error") or r["verdict"].startswith("mismatch: ")
+               for r in doc["summary"])
+    flagged = invoke("inspect", str(folder), "-f", "json", "--examples", "0", "--score-key", "Problem Correctness")
+    assert flagged.exit_code == 0 and not json.loads(flagged.stdout)["unreadable"]

@@ -14,14 +14,22 @@ Correctness = the first of ``exact_match``, ``quasi_exact_match``, ``prefix_exac
 present in ``stats`` (values strictly between 0 and 1 are partial); a note names the metric.
 ``train_trial_index`` is the attempt.
 
+Splits: a HELM run can hold instances of more than one split (a real MMLU run in
+mkeohane01/LLMresearch mixes one ``valid`` instance into nine ``test`` ones), and HELM's own numbers
+(``stats.json``, the group tables) are per split, the headline being ``test``. So when the
+instances (``instances.json`` or ``scenario_state.json``) name a ``test`` split, only test rows
+are scored and the others are named in a note; pooling them made the board disagree with HELM.
+The producer's own aggregate is ``stats.json``'s unperturbed mean of the metric used, for the
+split scored, recorded for the cross-check in ``rescore inspect``.
+
 Perturbations: HELM's robustness/fairness runs repeat an instance id with a ``perturbation``
 description. Those rows are skipped (noted with a count) so every model is scored on the same
 unperturbed items; score a perturbation separately by filtering the file first. Rows with a
 ``reference_index`` (multiple_choice_separate_* adapters, one row per option) are skipped too:
 they are per-option scores, not answers.
 
-The layout follows HELM's source (``DisplayPrediction``, ``RunSpec``, ``Instance``); no real run
-directory was available to check against.
+The layout follows HELM's source (``DisplayPrediction``, ``RunSpec``, ``Instance``) and was checked
+on a real run directory (tests/fixtures/real/helm_llmresearch).
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ def _named(rows: list[str], shown: int = 5) -> str:
 
 class HELMAdapter(Adapter):
     name = "helm"
-    version = "1"
+    version = "2"  # 2: one split (test) scored, stats.json as the producer number
     priority = 65
     honours = ()  # no producer flag acts on these files
     description = "Stanford HELM run directory (display_predictions.json + run_spec.json / instances.json)."
@@ -89,7 +97,7 @@ class HELMAdapter(Adapter):
             benchmark, pattern_subset = normalise_benchmark(scenario)
             subset = subset or pattern_subset
         info.note(f"model {model!r} <- {'--model-name' if options.model else how}; benchmark {benchmark!r}")
-        gold = self._gold(path.parent, info)
+        gold, splits = self._instances(path.parent, info)
         errors = RecordErrors(path, options, info)
         perturbed: list[str] = []  # named in the notes (issue 16, point 12): record index and instance id
         per_reference: list[str] = []
@@ -123,8 +131,13 @@ class HELMAdapter(Adapter):
             rows.append({"model": model, "benchmark": benchmark, "subset": subset, "item_id": instance,
                          "attempt": int(entry.get("train_trial_index") or 0), "prediction": text_or_na(prediction),
                          "response": text_or_na(entry.get("predicted_text")), "gold": gold.get(instance, pd.NA),
-                         "grade": grade, "grade_rule": "explicit grade"})
+                         "grade": grade, "grade_rule": "explicit grade", "_record": index})
         errors.finish()
+        rows, split = self._one_split(rows, splits, info)
+        for row in rows:
+            del row["_record"]
+        if len(used) == 1:
+            self._producer_number(path.parent, info, benchmark, model, next(iter(used)), split)
         if used:
             info.note("correctness <- stats " + ", ".join(f"{m} ({n} rows)" for m, n in used.items()))
         if perturbed:
@@ -169,8 +182,48 @@ class HELMAdapter(Adapter):
         return str(model), scenario, subset, how
 
     @staticmethod
-    def _gold(folder: Path, info: SourceInfo) -> dict[str, str]:
-        """instance id -> correct reference text(s), from instances.json or scenario_state.json."""
+    def _one_split(rows: list[dict[str, Any]], splits: dict[str, str],
+                   info: SourceInfo) -> tuple[list[dict[str, Any]], str | None]:
+        """Keep the ``test`` rows when the run names a test split; the others are named in a note.
+
+        HELM reports each split apart (test is the headline); scoring valid and test items as one
+        benchmark gave a number HELM never printed. Without split information every row is kept.
+        """
+        present = {splits[r["item_id"]] for r in rows if r["item_id"] in splits}
+        if "test" not in present:
+            return rows, (present.pop() if len(present) == 1 else None)
+        kept = [r for r in rows if splits.get(r["item_id"]) == "test"]
+        left = [r for r in rows if splits.get(r["item_id"]) != "test"]
+        if left:
+            by_split: dict[str, list[str]] = {}
+            for r in left:
+                by_split.setdefault(splits.get(r["item_id"], "unknown"), []).append(f"[{r['_record']}] {r['item_id']}")
+            info.note("scored the test split only, as HELM reports it; left out " + "; ".join(
+                f"{len(names)} {name!r} row(s): {_named(names)}" for name, names in sorted(by_split.items())))
+        return kept, "test"
+
+    @staticmethod
+    def _producer_number(folder: Path, info: SourceInfo, benchmark: str, model: str, metric: str,
+                         split: str | None) -> None:
+        """HELM's own mean of ``metric`` for ``split`` (unperturbed) from ``stats.json``, if there."""
+        source = folder / "stats.json"
+        if split is None or not source.is_file():
+            return
+        try:
+            doc = read_json_document(source)
+            stat = next(s for s in doc if isinstance(s, dict) and s.get("name", {}).get("name") == metric
+                        and s["name"].get("split") == split and not s["name"].get("perturbation")
+                        and not s["name"].get("sub_split"))
+            mean = float(stat["mean"]) if stat.get("mean") is not None else float(stat["sum"]) / float(stat["count"])
+        except Exception:  # a missing or odd companion must not stop the predictions from loading
+            return
+        info.companions.append(str(source))
+        info.add_producer_metric(benchmark, model, f"HELM stats.json {metric} ({split})", mean)
+
+    @staticmethod
+    def _instances(folder: Path, info: SourceInfo) -> tuple[dict[str, str], dict[str, str]]:
+        """instance id -> correct reference text(s), and instance id -> split, from instances.json
+        or scenario_state.json."""
         instances: list[Any] = []
         source = folder / "instances.json"
         if source.is_file():
@@ -183,16 +236,19 @@ class HELMAdapter(Adapter):
                 states = doc.get("request_states", []) if isinstance(doc, dict) else []
                 instances = [s.get("instance") for s in states if isinstance(s, dict)]
         gold: dict[str, str] = {}
+        splits: dict[str, str] = {}
         for instance in instances:
             if not isinstance(instance, dict) or instance.get("perturbation") or instance.get("id") is None:
                 continue
+            if instance.get("split"):
+                splits[str(instance["id"])] = str(instance["split"])
             texts = [str((ref.get("output") or {}).get("text", "")) for ref in instance.get("references") or []
                      if isinstance(ref, dict) and "correct" in (ref.get("tags") or [])]
             if texts:
                 gold[str(instance["id"])] = " | ".join(texts)
-        if gold:
+        if gold or splits:
             info.companions.append(str(source))
-        return gold
+        return gold, splits
 
 
 ADAPTER = HELMAdapter()

@@ -25,7 +25,10 @@ An ``I`` whose text is "I don't know" becomes ``abstain`` in :func:`rescore.outc
 By default (``--no-reextract`` turns it off) rescore re-parses what ``choice()`` could not
 extract, with the rule of current inspect
 versions: ``ANSWER: <letters>`` anywhere in the completion, letters in any case (0.3.130 and
-earlier scored a lower-case ``ANSWER: b`` as ``I`` with answer ``""``). A parse is accepted only
+earlier scored a lower-case ``ANSWER: b`` as ``I`` with answer ``""``), the *last* such line (else
+the last such phrase) when there are several, as current ``parse_answers`` takes ``matches[-1]``:
+a real GPQA log (tests/fixtures/real/inspect_gpqa_cancelled) has "Answer: \\(...\\)" in its
+reasoning before its final "**ANSWER: D**", which the first match missed. A parse is accepted only
 when every letter is one of the sample's choices (one letter when the target is one letter); it
 is then correct when its letters are the target's, else wrong. The log's own grade stands
 otherwise, and the change counts are reported (``producer_metrics["reextract"]``).
@@ -70,7 +73,7 @@ EPOCH_MODES = ("attempts", "majority", "first")
 WORSE_FIRST = ("wrong", "invalid", "partial", "abstain", "correct")
 RULE_EXTRACTION = "extraction failure"
 RULE_REEXTRACTED = "re-extracted (ANSWER: letters, any case)"
-# choice()'s answer line: a line that is just "ANSWER: X" first, else the first "ANSWER: X" anywhere
+# choice()'s answer line: the last line that is just "ANSWER: X", else the last "ANSWER: X" anywhere
 _ANSWER_LINE = re.compile(r"(?im)^\s*ANSWER\s*:\s*([A-Za-z ,]+?)\s*\.?\s*$")
 _ANSWER_ANYWHERE = re.compile(r"(?i)ANSWER\s*:\s*([A-Za-z ,]+)(?:[^\w]|$)")
 RULE_ERROR = "sample error"
@@ -258,10 +261,10 @@ def _reparsed_letters(response: str | None, choices: Any, target_letters: list[s
     """
     if not response or not isinstance(choices, list) or not choices:
         return None
-    match = _ANSWER_LINE.search(response) or _ANSWER_ANYWHERE.search(response)
-    if match is None:
+    found = _ANSWER_LINE.findall(response) or _ANSWER_ANYWHERE.findall(response)
+    if not found:
         return None
-    letters = sorted({ch.upper() for ch in match.group(1) if ch.isalpha()})
+    letters = sorted({ch.upper() for ch in found[-1] if ch.isalpha()})
     allowed = {chr(ord("A") + i) for i in range(len(choices))}
     if not letters or not set(letters) <= allowed:
         return None
@@ -280,7 +283,7 @@ def _gold(target: Any) -> Any:
 
 class InspectAdapter(Adapter):
     name = "inspect_ai"
-    version = "1"
+    version = "2"  # 2: re-extraction takes the last ANSWER: match, as current inspect does
     priority = 80
     honours = ("scorer", "score_key", "pass_score", "pass_grade", "epochs", "reextract")
     description = "UK AISI inspect_ai logs: .eval zip (deflate or zstd) and .json EvalLog files."
@@ -422,7 +425,7 @@ class InspectAdapter(Adapter):
         if changed:  # a note that counts zero says nothing
             info.note(f"{changed} of {tried} choice() extraction failure(s) re-parsed as an answer, as current "
                       f"inspect versions do ({correct} correct, {wrong} wrong; --no-reextract keeps the log's "
-                      "grades); the rest stay invalid")
+                      "grades)" + ("; the rest stay invalid" if changed < tried else ""))
 
     def _row(self, sample: dict[str, Any], where: str, scorer: str | None, path: Path,
              counts: dict[str, int], *, reextract: bool = False, shape: _ScoreShape | None = None) -> dict[str, Any]:

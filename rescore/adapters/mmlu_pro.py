@@ -58,6 +58,15 @@ _FINAL = re.compile(r"\b[A-J]\b(?!.*\b[A-J]\b)", re.DOTALL)
 _FILE_MODEL = re.compile(r"^model_outputs_(?P<model>.+?)_\d+shots?(?:[._].*)?$")
 _FILE_MODEL_PLAIN = re.compile(r"^model_outputs_(?P<model>.+)\.json$")
 _RECORD_KEYS = ("question_id", "options", "answer", "pred")
+_CATEGORIES = ("biology", "business", "chemistry", "computer science", "economics", "engineering", "health",
+               "history", "law", "math", "other", "philosophy", "physics", "psychology")
+# a fork's evaluate_from_api.py (tanaybaswa/mmlu-pro, tests/fixtures/real/mmlu_pro_tanaybaswa) writes
+# {model}_{subject}_result_{YYYYmmdd_HHMMSS}.json, {model}_{subject}_summary_{...}.json and
+# {model}_overall_summary_{...}.json: one run per timestamp, the model only in the file name
+_STAMPED = re.compile(r"^(?P<model>.+)_(?P<subject>" + "|".join(_CATEGORIES)
+                      + r")_result_(?P<stamp>\d{8}_\d{6})\.json$")
+_SUMMARY_NAME = re.compile(r"summary(?:_\d{8}_\d{6})?\.json$")
+_STAMPED_SUMMARY = re.compile(r"^.+_(?:" + "|".join(_CATEGORIES) + r"|overall)_summary_\d{8}_\d{6}\.json$")
 
 
 def extract_answer(text: str | None) -> str | None:
@@ -109,6 +118,9 @@ def model_from_path(path: Path) -> tuple[str | None, str]:
     match = _FILE_MODEL.match(path.name) or _FILE_MODEL_PLAIN.match(path.name)
     if match:
         return match.group("model"), "file name model_outputs_<model>_5shots"
+    match = _STAMPED.match(path.name)
+    if match:
+        return match.group("model"), "file name <model>_<subject>_result_<timestamp>"
     parents = path.parents
     if len(parents) >= 3 and parents[1].name == "CoT":
         return parents[2].name, "folder <model>/CoT/<subjects>/ (evaluate_from_local.py)"
@@ -136,10 +148,12 @@ class MMLUProAdapter(Adapter):
         name = path.name
         if name == "eval_record_collection.csv":
             return "MMLU-Pro run log (aggregate accuracy per run only)"
-        if name.endswith("summary.json"):
+        if _SUMMARY_NAME.search(name):
             text = head_text(path, 4096)
             if '"corr"' in text and '"wrong"' in text:
                 return "MMLU-Pro summary (read with its <category>_result.json as the producer's own accuracy)"
+            if not text.strip() and _STAMPED_SUMMARY.match(name):  # a run left it empty: no number to check
+                return "MMLU-Pro summary (empty: the run wrote no numbers into it)"
         return None
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
@@ -281,8 +295,9 @@ class MMLUProAdapter(Adapter):
                 info.note("official answer patterns re-applied (--no-reextract keeps the stored pred): "
                           + "; ".join(parts))
         self._summary(path, info, benchmark, model)
+        stamped = _STAMPED.match(path.name)
         if rows:
-            yield batch(rows)
+            yield batch(rows, run=stamped.group("stamp") if stamped else None)
 
     @staticmethod
     def _record(record: dict[str, Any], index: int, errors: RecordErrors
@@ -311,9 +326,14 @@ class MMLUProAdapter(Adapter):
     @staticmethod
     def _summary(path: Path, info: SourceInfo, benchmark: str, model: str) -> None:
         """``<category>_summary.json`` beside ``<category>_result.json``: the producer's own accuracy."""
-        if not path.name.endswith("_result.json"):
+        stamped = _STAMPED.match(path.name)
+        if stamped:  # <model>_<subject>_summary_<timestamp>.json beside <model>_<subject>_result_<timestamp>.json
+            summary = path.with_name(path.name.replace(f"_{stamped.group('subject')}_result_",
+                                                       f"_{stamped.group('subject')}_summary_"))
+        elif path.name.endswith("_result.json"):
+            summary = path.with_name(path.name[: -len("_result.json")] + "_summary.json")
+        else:
             return
-        summary = path.with_name(path.name[: -len("_result.json")] + "_summary.json")
         if not summary.is_file():
             return
         try:

@@ -7,6 +7,7 @@ can name the exact spot (:func:`located` words it). Nothing here knows about ben
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -204,13 +205,52 @@ def iter_table(path: Path, batch_size: int = 50_000, on_error: str = "raise",
             frame[LINE] = [n for n, _ in batch]
             yield frame
     elif kind == "json":
-        records = _records_from_json(read_json_document(path), path)
+        try:
+            records = _records_from_json(read_json_document(path), path)
+        except InputError as exc:
+            stream = _concatenated_json(path, exc)
+            if stream is None:
+                raise
+            records = stream
         for start in range(0, len(records), batch_size):
             frame = pd.DataFrame(records[start : start + batch_size])
             frame[LINE] = range(start + 1, start + 1 + len(frame))  # record numbers from 1
             yield frame
     else:
         yield from _iter_parquet(path, batch_size)
+
+
+def _concatenated_json(path: Path, exc: InputError) -> list[dict[str, Any]] | None:
+    """The records of a ``.json`` file that holds several JSON values one after another, or None.
+
+    Ordinary writers do this: JSON Lines saved under a ``.json`` name, or a list ``json.dump``-ed
+    in append mode once per batch (``[{...}][{...}]``); both are in pshebel/kvcache's IFEval
+    folders (tests/fixtures/real/ifeval_kvcache). Read as one document they failed with "invalid
+    JSON (Extra data ...)", which stopped a folder walk over files that hold no results. Accepted
+    only when every value is an object or a list of objects.
+    """
+    if not exc.reason.startswith("invalid JSON (Extra data"):
+        return None
+    try:
+        text = read_bounded(path).decode("utf-8")
+    except (InputError, UnicodeDecodeError):
+        return None
+    decoder = json.JSONDecoder()
+    records: list[dict[str, Any]] = []
+    at = 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            return records or None
+        try:
+            value, at = decoder.raw_decode(text, at)
+        except ValueError:
+            return None
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, dict) for item in items):
+            return None
+        records.extend(items)
 
 
 def _check_header(path: Path, sep: str) -> None:

@@ -611,9 +611,11 @@ class SampleReader:
             return
         filter_name = self.chosen or "none"
         n = self._producer_n()
+        reason = None  # a known reason for a mismatch, shown by `rescore inspect` beside the verdict
         if n is not None and n != self.lines_used:
             self.info.note(f"{self.lines_used} item(s) in the samples file, results file reports "
                            f"n-samples effective = {n} (truncated or partial file?)")
+            reason = f"the samples file holds {self.lines_used} of the {n} samples the results file counts"
         pairs = ([(v, IFEVAL_METRICS[v]) for v in self.variants] if task.metric == "ifeval"
                  else [(task.benchmark, task.metric)])
         for benchmark, metric in pairs:
@@ -621,7 +623,8 @@ class SampleReader:
             if value is None:
                 continue
             self.info.add_producer_metric(benchmark, task.model, label=f"lm-eval {metric},{filter_name}",
-                                          accuracy=value, n=n, task=task.task, subset=task.subset, run=task.run)
+                                          accuracy=value, n=n, note=reason, task=task.task, subset=task.subset,
+                                          run=task.run)
 
 
 def scan_filters(path: Path, options: LoadOptions) -> list[str]:
