@@ -12,6 +12,7 @@ recommends for its workers too (``MALLOC_TRIM_THRESHOLD_``). The process keeps a
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import sys
 
@@ -48,7 +49,5 @@ def release_arrow_memory() -> None:
     """
     if "pyarrow" not in sys.modules:
         return
-    try:
+    with contextlib.suppress(AttributeError, NotImplementedError):  # an old pyarrow, or a pool without it
         sys.modules["pyarrow"].default_memory_pool().release_unused()
-    except (AttributeError, NotImplementedError):  # pragma: no cover - an old pyarrow or a pool without it
-        pass
