@@ -32,7 +32,7 @@ a free "I don't know": the invalid policy (default *wrong*) decides how it score
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 
 import numpy as np
@@ -191,30 +191,54 @@ def _keys_may_repeat(frame: pd.DataFrame) -> bool:
 
     ``DataFrame.duplicated`` over the five key columns holds an int64 code array per column, their
     combination and a hash table of every row at once: about 0.7 GB at ten million items, the peak
-    of loading an item table. Here the columns are folded in one at a time into one int64 code
-    (renumbered only when it would overflow or outgrow a dense count), and one count shows whether
-    any code repeats; only then does the caller run ``duplicated`` to name the rows. A missing value is a
-    value of its own, as ``duplicated`` treats it.
+    of loading an item table. Here each column becomes codes (a missing value is a value of its own,
+    as ``duplicated`` treats it) and :func:`codes_repeat` answers; only then does the caller run
+    ``duplicated`` to name the rows.
     """
-    n = len(frame)
+    if len(frame) < 2:
+        return False
+
+    def columns() -> Iterator[tuple[np.ndarray, int]]:  # one column's codes at a time
+        for column in KEY_COLUMNS:
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            yield codes, len(uniques)
+
+    return codes_repeat(columns(), len(frame))
+
+
+#: :func:`codes_repeat` marks keys in a bitmap when the key space is at most this many times the rows
+BITMAP_ROWS = 8
+
+
+def codes_repeat(columns: Iterable[tuple[np.ndarray, int]], n: int) -> bool:
+    """True when some row's combination of codes repeats; ``columns`` gives ``(codes, size)`` per
+    key column, codes in ``[0, size)`` for each of the ``n`` rows.
+
+    The one duplicate-key check of the item table (:func:`validate`) and of the counts-mode fast
+    path (``adapters/generic/fast.py``): the columns are folded one at a time into one int64
+    code per row (renumbered when the product would overflow), and the codes are marked in a
+    bitmap of the key space (a byte per possible key, renumbered first when that space is over
+    :data:`BITMAP_ROWS` times the rows). No hash table of the keys themselves, no sort.
+    """
     if n < 2:
         return False
     key = np.zeros(n, dtype="int64")
     span = 1  # the key's codes are below span
-    for column in KEY_COLUMNS:
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        size = max(len(uniques), 1)
+    for codes, size in columns:
+        size = max(int(size), 1)
         if span * size >= 1 << 62:  # renumber the key first (its distinct values are at most n)
             key, seen = pd.factorize(key)
             span = max(len(seen), 1)
-        key *= size
-        key += codes
+        if size > 1:
+            key *= size
+            key += codes
         span *= size
-        del codes
-    if span > 4 * n:
+    if span > BITMAP_ROWS * n:
         key, seen = pd.factorize(key)
         span = max(len(seen), 1)
-    return bool(np.bincount(key, minlength=span).max() > 1)
+    marked = np.zeros(span, dtype=bool)
+    marked[key] = True
+    return int(np.count_nonzero(marked)) < n
 
 
 def compact(frame: pd.DataFrame) -> pd.DataFrame:

@@ -40,7 +40,7 @@ from rescore.read import split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
-from rescore.read.schema import OUTCOMES
+from rescore.read.schema import OUTCOMES, codes_repeat
 from rescore.read.sources import phrase_abstention_note
 from rescore.read.tables import LINE
 
@@ -355,14 +355,13 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
 
 
 def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
-    """True when no (labels..., item id) key repeats. ``False`` when they might repeat (then the
-    keys are hashed and checked as the general path does).
+    """True when no (labels..., item id) key repeats. ``False`` when one does (then the keys are
+    hashed and checked as the general path does, which names the repeat).
 
     The ids are hashed into codes once (Arrow): as many distinct ids as rows settles it. Otherwise
-    (every model of a table answering the same items) the codes combine with the label codes into
-    one integer per row, and the integers are shown distinct by marking them in a bitmap of the
-    key space (a byte per possible key, when that is at most a few times the rows) or by one numpy
-    sort. Either is cheaper than sorting the id strings themselves.
+    (every model of a table answering the same items) the id codes and the label codes go to
+    :func:`rescore.read.schema.codes_repeat`, the item table's own check, which folds them into one
+    integer per row and marks them in a bitmap: cheaper than sorting the id strings themselves.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -377,25 +376,9 @@ def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
     span = len(encoded.dictionary)
     if span == n:
         return True
-    combined = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
-    for codes in label_codes:
-        size = int(codes.max()) + 1 if len(codes) else 1
-        if span * size >= 1 << 62:
-            return False
-        if size > 1:
-            combined *= size
-            combined += codes
-        span *= size
-    if span <= _BITMAP_ROWS * n:
-        seen = np.zeros(span, dtype=bool)
-        seen[combined] = True
-        return int(np.count_nonzero(seen)) == n
-    combined.sort()
-    return not bool(np.any(combined[1:] == combined[:-1]))
-
-
-#: the duplicate check marks keys in a bitmap when the key space is at most this many times the rows
-_BITMAP_ROWS = 8
+    columns = [(encoded.indices.to_numpy(zero_copy_only=False), span)]
+    columns += [(codes, int(codes.max()) + 1 if len(codes) else 1) for codes in label_codes]
+    return not codes_repeat(columns, n)
 
 
 def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,
