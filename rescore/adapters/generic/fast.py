@@ -582,6 +582,8 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
         table = _read_text(path, _TEXT_KINDS[suffix], wanted)
     except (pa.ArrowException, OSError, ValueError, KeyError):
         return None
+    if not _rows_are_lines(path, table.num_rows, header=_TEXT_KINDS[suffix] is not None):
+        return None
     strings = {f.name for f in table.schema if _is_text(f.type)}
     must_be_text = [roles[r] for r in ("model", "benchmark", "subset") if r in roles]
     if "correct" not in roles:
@@ -632,6 +634,18 @@ def _read_text(path: Path, delimiter: str | None, wanted: list[str]) -> Any:
 
         table = pajson.read_json(source, read_options=pajson.ReadOptions(block_size=_JSON_BLOCK_BYTES))
         return table.select(wanted)
+
+
+def _rows_are_lines(path: Path, rows: int, header: bool) -> bool:
+    """Whether the rows read are the lines of the file (or piece): not so with a CSV value holding
+    a quoted newline or with blank lines, where the general reader's batches and a piece's cut
+    (made at line ends) would no longer be the rows Arrow read. Checked for every CSV/TSV and for
+    pieces of a JSONL file (a JSON line cannot hold a raw newline)."""
+    piece = split.current()
+    if piece is None and not header:
+        return True
+    whole = split.Piece(0, 1, end=path.stat().st_size) if piece is None else piece
+    return rows == split.lines_in(path, whole) - (1 if header and whole.first else 0)
 
 
 def _column_confidence_note(column: Any, path: Path, name: str, batch_size: int) -> str | bool | None:
