@@ -31,7 +31,7 @@ from rescore.read.options import LoadOptions  # noqa: E402
 from rescore.read.per_file import read_one  # noqa: E402
 from rescore.score.leaderboard import build  # noqa: E402
 
-from .conftest import ROOT, SAMPLE, invoke  # noqa: E402
+from .conftest import ROOT, SAMPLE, invoke, write_jsonl  # noqa: E402
 
 MODELS = ["acme/a-7b", "acme/b-70b", "nova/c-8b", "nova/d-32b"]
 
@@ -388,3 +388,28 @@ def test_worker_killed_reading_a_url_gives_the_same_answer(address: str, tree: P
     assert marker.exists()
     local = rescore.load(tree, keep_text=False)
     assert json.dumps(build(data).to_dict()).replace(url, f"{tree}/") == json.dumps(build(local).to_dict())
+
+
+def test_item_partitions_keep_apart_what_only_shares_a_name(address: str, tmp_path: Path) -> None:
+    """Issue 16, point 10 on Dask: lm-eval's gpqa_main and gpqa_extended (which share questions)
+    are two benchmarks in item mode on the cluster too, with the same rows, report and note as locally."""
+    from pandas.testing import assert_frame_equal
+
+    from rescore.score.per_group import feature_report
+
+    from .test_adapter_lm_eval import TS1, mc_line
+
+    for model, task, n in [("org__a", "leaderboard_gpqa_main", 6), ("org__a", "leaderboard_gpqa_extended", 8),
+                           ("org__b", "leaderboard_gpqa_main", 5)]:
+        (tmp_path / model).mkdir(exist_ok=True)
+        write_jsonl(tmp_path / model / f"samples_{task}_{TS1}.jsonl",
+                    [mc_line(i, ["a", "b"], [-1.0, -2.0], i % 2, {"acc_norm": float(i % 2 == 0)}) for i in range(n)])
+    params = {"thresholds": [0.5], "bootstrap": 0}
+    local, local_data = feature_report(tmp_path, "compare", return_dataset=True, **params)
+    remote, remote_data = feature_report(tmp_path, "compare", return_dataset=True,
+                                         options=LoadOptions(engine="dask", scheduler=address), **params)
+    assert set(local["pairs"]["benchmark"]) == {"gpqa_main"}  # extended has one model: no pair
+    assert_frame_equal(remote["pairs"].reset_index(drop=True), local["pairs"].reset_index(drop=True), check_dtype=False)
+    assert any("kept apart as gpqa_extended, gpqa_main" in n for n in remote_data.notes)
+    assert remote_data.notes == local_data.notes
+    assert [s.to_dict() for s in remote_data.sources] == [s.to_dict() for s in local_data.sources]

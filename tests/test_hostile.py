@@ -232,11 +232,30 @@ def test_option_values_are_checked_with_exit_2(command: str, flag: str, value: s
     assert line.startswith(f"rescore: error: {message}")
 
 
-def test_a_value_outside_a_flags_choices_is_exit_2_naming_them() -> None:
-    # issue 19: closed sets are choices that typer checks (and lists in --help, and completes)
-    result = invoke("leaderboard", str(MMLU), "-q", "--denominator", "all")
-    assert result.exit_code == 2 and "Traceback" not in result.stderr
-    assert "'--denominator': 'all' is not one of 'submitted', 'dataset'" in result.stderr
+def test_a_value_outside_a_flags_choices_is_one_line_exit_2_naming_them() -> None:
+    # issue 19: closed sets are choices that typer checks (and lists in --help, and completes);
+    # issue 17: like every other error, one line (click's framed usage box is folded into it)
+    line = _one_error(invoke("leaderboard", str(MMLU), "-q", "--denominator", "all"), code=2)
+    assert line.startswith("rescore: error: ")
+    assert "'--denominator': 'all' is not one of 'submitted', 'dataset'" in line
+    assert line.endswith("(see 'rescore leaderboard -h')")
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["leaderboard", str(MMLU), "--no-such-flag"], "No such option: --no-such-flag"),
+    (["leaderboard"], "Missing argument 'PATH'"),
+    (["leaderbord", str(MMLU)], "No such command 'leaderbord'"),
+    (["compare", str(MMLU), "--seed", "x"], "'x' is not a valid int"),
+])
+def test_every_parse_error_is_one_line_exit_2(args: list[str], needle: str) -> None:
+    line = _one_error(invoke(*args), code=2)
+    assert line.startswith("rescore: error: ") and needle in line
+
+
+def test_a_bare_rescore_still_prints_the_help_page() -> None:
+    result = invoke()
+    assert result.exit_code == 2 and "Usage: rescore" in result.stdout + result.stderr
+    assert "leaderboard" in result.stdout + result.stderr
 
 
 # -- 7. every error names its file --------------------------------------------------------------
@@ -530,7 +549,9 @@ def test_signals_stop_every_worker_and_exit_at_once(tmp_path: Path, sig: str, co
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail("rescore or a worker hung after the signal")
-    assert time.monotonic() - sent < 2.0
+    elapsed = time.monotonic() - sent
+    print(f"ended {elapsed:.2f} s after the signal")
+    assert elapsed < 1.0  # issue 17: "exit 130 / 143 within a second"
     assert proc.returncode == code, err
     text = err.decode()
     assert "Traceback" not in text and len(text.strip().splitlines()) == 1, text

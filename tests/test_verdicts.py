@@ -500,10 +500,11 @@ def test_a_producer_flag_no_file_can_use_is_refused(flag: str, value: str, taker
     """Every flag acts or refuses: on a plain table (or a SimpleQA grader file) these used to change nothing."""
     from .conftest import SAMPLE
 
-    result = invoke("leaderboard", str(SAMPLE / "simpleqa_mini"), "-q", flag, value)
-    assert result.exit_code == 2
-    assert f"{flag} {value!r}" in result.stderr or f"{flag} {float(value)!r}" in result.stderr
-    assert f"acts on {takers} files only, and none was read (read: simpleqa)" in result.stderr
+    for command in ("leaderboard", "inspect"):  # inspect reads the same files: it refuses alike
+        result = invoke(command, str(SAMPLE / "simpleqa_mini"), "-q", flag, value)
+        assert result.exit_code == 2, command
+        assert f"{flag} {value!r}" in result.stderr or f"{flag} {float(value)!r}" in result.stderr
+        assert f"acts on {takers} files only, and none was read (read: simpleqa)" in result.stderr
     # in a folder mixing producers, the flag acts where it can and the other files are read as usual
     if flag == "--metric":
         mixed = invoke("leaderboard", str(SAMPLE), "-q", "-t", "0", "-f", "json", flag, "acc_norm")
@@ -738,3 +739,16 @@ def test_statistics_commands_leave_unscored_runs_out(tmp_path: Path) -> None:
     for command in ("compare", "calibration", "selective"):
         alone = invoke(command, str(unscored), "-q")
         assert alone.exit_code == 3 and "nothing is scored: o/none on pop" in alone.stderr, command
+
+
+def test_the_calibrated_policy_leaves_unscored_runs_out(tmp_path: Path) -> None:
+    """Point 5 for ``--policy calibrated|both``: an unscored run with confidences was policy-scored
+    as all-wrong (S*(0.5) = -0.37, ranked last); it is omitted with the reason, as on the board."""
+    rows = [{"model": model, "benchmark": "bx", "question_id": f"q{i}", "confidence": 0.1 + 0.03 * i,
+             "grade": None if model == "none" else ("CORRECT" if i % 3 else "INCORRECT")}
+            for model in ("a", "none") for i in range(20)]
+    path = write_jsonl(tmp_path / "runs.jsonl", rows)
+    for policy in ("calibrated", "both"):
+        doc = json.loads(invoke("leaderboard", str(path), "-q", "-t", "0.5", "--policy", policy, "-f", "json").stdout)
+        assert [(r["model"], r["rank_policy"]) for r in doc["policy_rows"]] == [("a", 1)]
+        assert [(o["model"], o["reason"].split(":")[0]) for o in doc["policy_omitted"]] == [("none", "unscored")]

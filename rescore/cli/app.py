@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from rescore.cli.common import handle_errors, stderr_console, stdout_console
+from rescore.cli.usage import OneLineErrorsGroup
 from rescore.version import __version__
 
 # ``app`` (every command) is built on first use: see ``__getattr__``
@@ -21,6 +22,7 @@ __all__ = ["build_app", "handle_errors", "main", "stderr_console", "stdout_conso
 def _new_app() -> typer.Typer:
     app = typer.Typer(
         name="rescore",
+        cls=OneLineErrorsGroup,  # click's usage errors on one line, exit 2 (rescore/cli/usage.py)
         help="Re-score LLM benchmark results under explicit confidence targets: correct +1, "
         "wrong −t/(1−t), \"I don't know\" 0.",
         no_args_is_help=True,

@@ -112,9 +112,14 @@ def refuse_unused_flags(data: Dataset, options: LoadOptions) -> None:
     say nothing. Checked per producer, not per file: in a folder mixing producers ``--metric``
     acts on the lm-eval files and the others are read as usual.
     """
+    refuse_flags_unused_by({s.adapter for s in data.sources if s.adapter}, options)
+
+
+def refuse_flags_unused_by(read: set[str], options: LoadOptions) -> None:
+    """:func:`refuse_unused_flags` for the producers (adapter names) of the files read or planned:
+    ``rescore inspect`` checks its plan with it, so that it refuses what ``leaderboard`` refuses."""
     import dataclasses
 
-    read = {s.adapter for s in data.sources if s.adapter}
     if not read:
         return
     adapters = {a.name: a for a in all_adapters()}

@@ -186,8 +186,11 @@ def board_policy(data: Any, thresholds: list[float], policy: Policy, level: floa
     confidences; omitted (benchmark, model, reason) for everyone else, counts-only groups included.
     """
     from rescore.score.intervals import interval
-    from rescore.score.item_scores import counts_only
+    from rescore.score.item_scores import counts_only, without_unscored
 
+    # an unscored run (issue 16, point 5) has no verdicts to keep or drop: policy-scoring its
+    # ungraded items as wrong ranked it last with S*(t) < 0; it is omitted with the reason instead
+    data, unscored = without_unscored(data)
     report = policy_report(data.items, thresholds, policy) if data.has_items else {
         "rows": pd.DataFrame(columns=ROW_COLUMNS), "omitted": omitted_frame([]), "notes": []}
     rows = report["rows"].copy()
@@ -195,7 +198,8 @@ def board_policy(data: Any, thresholds: list[float], policy: Policy, level: floa
                                                rows["se_policy"].to_numpy(dtype="float64"), level)
     rows["rank_policy"] = (rows.groupby(["benchmark", "t"])["score_policy"]
                            .rank(method="min", ascending=False).astype("int64")) if len(rows) else []
-    omitted = pd.concat([report["omitted"], omitted_frame(counts_only(data))], ignore_index=True)
+    omitted = pd.concat([report["omitted"], omitted_frame(unscored), omitted_frame(counts_only(data))],
+                        ignore_index=True)
     if not data.has_items and not getattr(data, "item_counts", pd.DataFrame()).empty:
         extra = data.item_counts[["benchmark", "model"]].drop_duplicates().sort_values(["benchmark", "model"])
         omitted = pd.concat([omitted, omitted_frame([(str(b), str(m), "per-item rows not loaded")

@@ -154,6 +154,64 @@ def _build_partition(key: tuple[str, ...], part_by: tuple[str, ...], columns: li
     return table
 
 
+_FRAMES = ("items", "item_counts", "counts")
+
+
+def _apart_skeleton(result: FileResult | _Failed) -> FileResult | _Failed:
+    """A file's result reduced to its distinct (benchmark, subset) rows per table, for ``keep_apart``.
+
+    ``keep_apart`` decides from every file at once which benchmark names to split (the same name
+    from two producers, overlapping GPQA variants, two tasks of one producer); only these few rows
+    travel to the client, where the very same function renames them (issue 16, point 10).
+    """
+    if isinstance(result, _Failed) or result.error is not None:
+        return result
+    from copy import deepcopy
+
+    tables = {}
+    for name in _FRAMES:
+        frame = getattr(result, name)
+        if frame is not None and not frame.empty and "benchmark" in frame:
+            columns = [c for c in ("benchmark", "subset") if c in frame]
+            frame = frame[columns].drop_duplicates().reset_index(drop=True)
+        tables[name] = frame
+    return replace(result, info=deepcopy(result.info), **tables)
+
+
+def _renamed(result: FileResult | _Failed, renames: dict[str, pd.DataFrame], benchmarks: list[str]) -> Any:
+    """``result`` with the benchmark (and subset) names ``keep_apart`` gave its skeleton."""
+    if isinstance(result, _Failed) or result.error is not None:
+        return result
+    import pandas as pd
+
+    tables = {}
+    for name, table in renames.items():
+        frame = getattr(result, name).copy()
+        keys = [c for c in ("benchmark", "subset") if c in frame]
+        old = pd.MultiIndex.from_frame(table[[f"old_{k}" for k in keys]].astype("string"), names=keys)
+        row = pd.MultiIndex.from_frame(frame[keys].astype("string"))
+        at = old.get_indexer(row)
+        for key in keys:
+            new = table[f"new_{key}"].astype("string").to_numpy()[at]
+            frame[key] = pd.Series(new, index=frame.index).astype(frame[key].dtype)
+        tables[name] = frame
+    info = replace(result.info, benchmarks=benchmarks)
+    return replace(result, info=info, **tables)
+
+
+def _copy(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    return None if frame is None else frame.copy()
+
+
+def pd_pairs(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Old and new (benchmark, subset) names side by side, row for row (``old_benchmark``, ``new_benchmark``...)."""
+    import pandas as pd
+
+    keys = [c for c in ("benchmark", "subset") if c in old]
+    return pd.concat([old[keys].add_prefix("old_").reset_index(drop=True),
+                      new[keys].add_prefix("new_").reset_index(drop=True)], axis=1)
+
+
 def _run_notes(table: pd.DataFrame) -> list[str]:
     return list(table.attrs.get("rescore_run_notes", []))
 
@@ -205,6 +263,7 @@ class DaskEngine:
         self._owns_client = False
         self._probed: set[str] = set()
         self._partition_files: list[distributed.Future] = []
+        self._apart_notes: list[str] = []  # keep_apart's notes for the last item_partitions call
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> DaskEngine:
@@ -363,6 +422,7 @@ class DaskEngine:
             raise UsageError(f"item partitions are keyed by benchmark and/or model, not {part_by!r}")
         assert self.client is not None, "use the engine in a `with` block"
         files = self._submit_files(chosen, replace(options, need_items=True), None)  # partitions are item rows
+        files = self._kept_apart(chosen, files)
         self._partition_files = files
         metas = self.client.map(_partition_keys, files, part_by=part_by, pure=False)
         holders: dict[tuple[str, ...], list[distributed.Future]] = {}
@@ -375,6 +435,38 @@ class DaskEngine:
                                     pure=False, retries=self.retries)
             for key in sorted(holders)
         }
+
+    def _kept_apart(self, chosen: Sequence[tuple[Path, Adapter]],
+                    files: list[distributed.Future]) -> list[distributed.Future]:
+        """The files' results with ``keep_apart``'s renames applied on the workers, as ``assemble`` does locally.
+
+        The rename is decided on the client from each file's distinct (benchmark, subset) rows;
+        a file it does not touch keeps its future (the usual case: nothing is renamed at all).
+        """
+        from rescore.read.assemble import keep_apart
+
+        assert self.client is not None
+        skeletons = self.client.map(_apart_skeleton, files, pure=False)
+        before = [self._result(f, str(path), skeletons[i + 1:]) for i, ((path, _a), f) in
+                  enumerate(zip(chosen, skeletons, strict=True))]
+        self.client.cancel(skeletons)
+        originals = [None if r.error is not None else {n: _copy(getattr(r, n)) for n in _FRAMES} for r in before]
+        self._apart_notes = []
+        after = keep_apart(before, self._apart_notes)
+        out = list(files)
+        for i, (result, original) in enumerate(zip(after, originals, strict=True)):
+            if original is None:
+                continue
+            renames = {}
+            for name in _FRAMES:
+                old, new = original[name], getattr(result, name)
+                if old is None or old.empty or "benchmark" not in old or old.equals(new):
+                    continue
+                renames[name] = pd_pairs(old, new)
+            if renames:
+                out[i] = self.client.submit(_renamed, files[i], renames, list(result.info.benchmarks), pure=False,
+                                            retries=self.retries)
+        return out
 
     def partition_dataset(self, chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions,
                           skipped: list[tuple[str, str]], parts: dict[tuple[str, ...], distributed.Future]) -> Any:
@@ -391,6 +483,9 @@ class DaskEngine:
         results = (self._result(f, str(path), slim[i + 1:]) for i, ((path, _a), f) in enumerate(zip(chosen, slim,
                                                                                                    strict=True)))
         data = assemble(results, skipped, replace(options, need_items=True))
+        # keep_apart's notes were said when the partitions were renamed (the slim results alone
+        # no longer show a split, their names being renamed already)
+        data.notes[:0] = [n for n in self._apart_notes if n not in data.notes]
         for notes in self.client.gather([self.client.submit(_run_notes, p, pure=False) for p in parts.values()]):
             data.notes.extend(notes)
         return data
