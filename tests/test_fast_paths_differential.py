@@ -180,6 +180,51 @@ def test_ungraded_parquet_fast_path_answers_only_as_the_general_reader_does(
         assert fast.keys.tolist() == counter.keys().tolist()
 
 
+# -- CSV/TSV and JSONL through Arrow's readers (issue 18, point 2) --------------------------------
+
+
+def _write_text(table: pa.Table, path: Path) -> None:
+    """The table as the file a user would have: CSV/TSV with a header (nulls empty), or one JSON object a line."""
+    import json
+
+    import pyarrow.csv as pacsv
+
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(row) + "\n" for row in table.to_pylist()), encoding="utf-8")
+    else:
+        delimiter = "," if path.suffix == ".csv" else "\t"
+        pacsv.write_csv(table, path, write_options=pacsv.WriteOptions(delimiter=delimiter))
+
+
+@settings(max_examples=examples(50, 150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.one_of(graded_tables(), ungraded_tables()), suffix=st.sampled_from([".csv", ".tsv", ".jsonl"]),
+       batch_size=st.sampled_from([50_000, 1, 7]))
+def test_text_fast_path_answers_only_as_the_general_reader_does(tmp_path: Path, table: pa.Table, suffix: str,
+                                                                batch_size: int) -> None:
+    """A CSV/TSV or JSONL table counted through pyarrow.csv / pyarrow.json gives the general
+    reader's counts, notes and key hashes, or is left to the general reader (never its own error)."""
+    from rescore.adapters.generic.fast import count_generic_text
+
+    path = tmp_path / f"answers{suffix}"
+    _write_text(table, path)
+    options = LoadOptions(need_items=False, batch_size=batch_size)
+    fast_info = SourceInfo(str(path), adapter="generic")
+    fast = count_generic_text(path, options, DETECTOR, fast_info)  # never raises: errors are the general path's
+    if fast is None:
+        event("left to the general reader")
+        return
+    event("counted by the fast path")
+    try:
+        counter, _, info = count_generally(path, get_adapter("generic"), options, DETECTOR)
+    except InputError as exc:
+        raise AssertionError(f"the fast path counted a file the general reader refuses: {exc}") from exc
+    assert _sorted(fast.table).equals(_sorted(counter.result()))
+    assert fast.rows == counter.rows
+    assert fast_info.notes == info.notes
+    if fast.keys is not None:
+        assert fast.keys.tolist() == counter.keys().tolist()
+
+
 # -- lm-eval generation samples ------------------------------------------------------------------
 
 _PREDICTIONS = ["B", "C", "[invalid]", "", "  ", "I don't know", "Je ne sais pas", None]  # None: no prediction

@@ -275,7 +275,7 @@ def test_validate_rejects_unknown_outcomes_and_bad_confidence(tmp_path: Path) ->
     path = tmp_path / "t.csv"
     path.write_text("model,id,correct,confidence\nm,1,1,0.5\nm,2,0,0.5\n")
     items = rescore.load(path).items
-    broken = items.copy()
+    broken = items.astype({"outcome": "string"})  # a loaded table holds outcomes as categories
     broken.loc[0, "outcome"] = "maybe"
     with pytest.raises(InputError, match="unknown outcome"):
         validate(broken)

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rescore.adapters.generic import fast
+from rescore.read import schema
 from rescore.read.schema import OUTCOMES
 
 _ANSWERS = ["B", "b", " B ", "the B", "C", "", "  ", None, "Paris", "paris.", "An apple", "apple", "1", "1.0"]
@@ -53,16 +54,16 @@ def test_pairs_table_decides_as_the_per_row_rule(rows: list[tuple[Any, Any]], di
         assert (OUTCOMES[got] == "invalid") == (pred is None)
 
 
-@pytest.mark.parametrize("bitmap_rows", [8, 0])  # the bitmap, and the sort it falls back to
+@pytest.mark.parametrize("bitmap_rows", [8, 0])  # the bitmap, and the renumbering before it
 @settings(max_examples=60, deadline=None)
 @given(keys=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.sampled_from(["q1", "q2", "q3", "7"])),
                      min_size=1, max_size=30))
 def test_key_check_agrees_with_a_set_of_keys(keys: list[tuple[int, int, str]], bitmap_rows: int) -> None:
     ids = pa.chunked_array([pa.array([k[2] for k in keys], pa.string())])
     labels = [np.array([k[0] for k in keys], dtype=np.int8), np.array([k[1] for k in keys], dtype=np.int32)]
-    original = fast._BITMAP_ROWS
+    original = schema.BITMAP_ROWS
     try:
-        fast._BITMAP_ROWS = bitmap_rows
+        schema.BITMAP_ROWS = bitmap_rows
         assert fast._keys_distinct(ids, labels) == (len(set(keys)) == len(keys))
     finally:
-        fast._BITMAP_ROWS = original
+        schema.BITMAP_ROWS = original

@@ -486,7 +486,7 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     notes.extend(_merge_notes(per_note))
     table = schema.concat(items)
     table = separate_runs(table, options.latest, notes)
-    table = _validated(table, sources, skipped, options)
+    table = schema.compact(_validated(table, sources, skipped, options))
     item_counts = counting.empty_item_counts()
     if counted:
         counting.check_cross_file_duplicates(counted, compute_keys)

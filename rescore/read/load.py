@@ -82,6 +82,10 @@ def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
 
         data = assemble(through_cache(lambda todo: map_files(todo, options, jobs=options.jobs,
                                                              progress=options.progress)), skipped, options)
+    if data.has_items:
+        from rescore.read.memory import release_arrow_memory
+
+        release_arrow_memory()  # the item table's text columns just became categories
     if store is not None:
         data.notes.extend(store.notes)
     refuse_unused_flags(data, options)

@@ -20,13 +20,19 @@ run            string    identifies one run (timestamp / log id) so reruns are n
 source         string    the file the row came from
 =============  ========  =====================================================================
 
+Storage: in the table :func:`rescore.load` returns, the columns that repeat a few values over
+many rows (:data:`CATEGORY_COLUMNS`) are pandas ``category`` columns (sorted string categories):
+at ten million items the file path in ``source`` alone is 0.44 GB as Arrow strings and 10 MB as
+codes. Compare them as strings (``==``, ``isin``, ``astype(str)``); to change their values,
+``astype("string")`` first.
+
 Outcome semantics: ``invalid`` means the grader or the answer extraction failed. It is never
 a free "I don't know": the invalid policy (default *wrong*) decides how it scores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
 
 import numpy as np
@@ -63,6 +69,9 @@ ITEM_COLUMNS: dict[str, str] = {
     "run": "string",
     "source": "string",
 }
+
+#: the text columns with few distinct values: held as categories in a loaded table (:func:`compact`)
+CATEGORY_COLUMNS: tuple[str, ...] = ("model", "benchmark", "subset", "outcome", "rule", "run", "source")
 
 OPTIONAL_COLUMNS = ("confidence", "prediction", "response", "gold", "rule", "run")
 
@@ -182,30 +191,113 @@ def _keys_may_repeat(frame: pd.DataFrame) -> bool:
 
     ``DataFrame.duplicated`` over the five key columns holds an int64 code array per column, their
     combination and a hash table of every row at once: about 0.7 GB at ten million items, the peak
-    of loading an item table. Here the columns are folded in one at a time into one int64 code
-    (renumbered only when it would overflow or outgrow a dense count), and one count shows whether
-    any code repeats; only then does the caller run ``duplicated`` to name the rows. A missing value is a
-    value of its own, as ``duplicated`` treats it.
+    of loading an item table. Here each column becomes codes (a missing value is a value of its own,
+    as ``duplicated`` treats it) and :func:`codes_repeat` answers; only then does the caller run
+    ``duplicated`` to name the rows.
     """
-    n = len(frame)
+    if len(frame) < 2:
+        return False
+
+    def columns() -> Iterator[tuple[np.ndarray, int]]:  # one column's codes at a time
+        for column in KEY_COLUMNS:
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            yield codes, len(uniques)
+
+    return codes_repeat(columns(), len(frame))
+
+
+#: :func:`codes_repeat` marks keys in a bitmap when the key space is at most this many times the rows
+BITMAP_ROWS = 8
+
+
+def codes_repeat(columns: Iterable[tuple[np.ndarray, int]], n: int) -> bool:
+    """True when some row's combination of codes repeats; ``columns`` gives ``(codes, size)`` per
+    key column, codes in ``[0, size)`` for each of the ``n`` rows.
+
+    The one duplicate-key check of the item table (:func:`validate`) and of the counts-mode fast
+    path (``adapters/generic/fast.py``): the columns are folded one at a time into one int64
+    code per row (renumbered when the product would overflow), and the codes are marked in a
+    bitmap of the key space (a byte per possible key, renumbered first when that space is over
+    :data:`BITMAP_ROWS` times the rows). No hash table of the keys themselves, no sort.
+    """
     if n < 2:
         return False
     key = np.zeros(n, dtype="int64")
     span = 1  # the key's codes are below span
-    for column in KEY_COLUMNS:
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        size = max(len(uniques), 1)
+    for codes, size in columns:
+        size = max(int(size), 1)
         if span * size >= 1 << 62:  # renumber the key first (its distinct values are at most n)
             key, seen = pd.factorize(key)
             span = max(len(seen), 1)
-        key *= size
-        key += codes
+        if size > 1:
+            key *= size
+            key += codes
         span *= size
-        del codes
-    if span > 4 * n:
+    if span > BITMAP_ROWS * n:
         key, seen = pd.factorize(key)
         span = max(len(seen), 1)
-    return bool(np.bincount(key, minlength=span).max() > 1)
+    marked = np.zeros(span, dtype=bool)
+    marked[key] = True
+    return int(np.count_nonzero(marked)) < n
+
+
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its :data:`CATEGORY_COLUMNS` as ``category`` columns (in place; returned).
+
+    Why: an item table repeats the same few texts on every row (its file's path, its model, one of
+    five outcomes, a rule), and Arrow strings store each row's copy: at ten million items those
+    seven columns were 1.4 GB of a 1.9 GB table, and every statistic that grouped by them hashed
+    the strings again. As categories they are a byte of codes per row, and grouping reads the
+    codes. The categories are sorted, so sorting and grouping order stays that of the strings.
+    Done once, on the merged table: categories of different files would not concatenate.
+    """
+    for name in CATEGORY_COLUMNS:
+        if name in frame.columns and isinstance(frame[name].dtype, pd.StringDtype):
+            frame[name] = frame[name].astype("category")
+    return frame
+
+
+def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every ``category`` column of strings as a ``string`` column again.
+
+    For tables built *from* the item table (counts per group, rule counts): grouping by a
+    category column keys the result by categories, and a report must hold the same strings,
+    with the same dtype, as before the item table held categories (:func:`compact`).
+    """
+    cats = [name for name in frame.columns if isinstance(frame[name].dtype, pd.CategoricalDtype)
+            and isinstance(frame[name].cat.categories.dtype, pd.StringDtype)]
+    if not cats:
+        return frame
+    return frame.astype({name: frame[name].cat.categories.dtype for name in cats})
+
+
+def as_string(series: pd.Series) -> pd.Series:
+    """``series.astype("string")``; a ``category`` column of strings is decoded by Arrow (one take
+    of its categories by code), not through a Python object per row as ``astype`` does (five
+    times slower, and a 10M-row object array on the way)."""
+    if not (isinstance(series.dtype, pd.CategoricalDtype) and isinstance(series.cat.categories.dtype, pd.StringDtype)):
+        return series.astype("string")
+    import pyarrow as pa
+
+    codes = series.cat.codes.to_numpy()
+    categories = pa.array(series.cat.categories.to_numpy(dtype=object), type=pa.large_string())
+    values = categories.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.arrays.ArrowStringArray(values), index=series.index, name=series.name)
+
+
+def on_values(series: pd.Series, rule: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``rule(as_string(series))``, for a vectorised string ``rule`` (``str.endswith``, ``isin``):
+    on a ``category`` column ``rule`` sees each category once (and one missing value) and the
+    answers are taken back to the rows, so a 10M-row column is not decoded to ask a yes/no question."""
+    if not (isinstance(series.dtype, pd.CategoricalDtype) and isinstance(series.cat.categories.dtype, pd.StringDtype)):
+        return rule(series.astype("string"))
+    categories = pd.Series(series.cat.categories, dtype="string")
+    answers = rule(pd.concat([categories, pd.Series([pd.NA], dtype="string")], ignore_index=True))
+    codes = series.cat.codes.to_numpy().astype("int64")
+    codes[codes < 0] = len(categories)  # a missing value: the trailing NA
+    out = answers.take(codes)
+    out.index = series.index
+    return out.rename(series.name)
 
 
 def concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rescore.errors import UsageError
+from rescore.read.schema import as_string
 
 CLUSTER_CHOICES = ("auto", "none", "subset", "item", "column")
 
@@ -26,7 +27,7 @@ def cluster_series(items: pd.DataFrame, mode: str) -> tuple[pd.Series | None, st
     if mode == "column":
         if not has_column:
             raise UsageError("--cluster column needs a cluster column in the data (--cluster-col)")
-        return items["cluster"].astype("string").fillna(items["item_id"]), "clustered:column"
+        return as_string(items["cluster"]).fillna(items["item_id"]), "clustered:column"
     if mode == "subset":
-        return items["subset"].astype("string"), "clustered:subset"
-    return items["subset"].astype("string") + "\x1f" + items["item_id"].astype("string"), "clustered:item"
+        return as_string(items["subset"]), "clustered:subset"
+    return as_string(items["subset"]) + "\x1f" + as_string(items["item_id"]), "clustered:item"

@@ -495,7 +495,9 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     labels, method = cluster_series(scored, cluster) if not scored.empty else (None, "clt")
     bench_codes, bench_names = pd.factorize(scored["benchmark"], sort=True)  # NA benchmarks: -1, left out
     item_keys = _item_key_codes(scored)
-    model_codes, model_names = pd.factorize(scored["model"].astype("string"), sort=True)
+    model = scored["model"]  # categories (a loaded table) factorise by code, sorted as the names sort
+    model_codes, model_names = pd.factorize(model if isinstance(model.dtype, pd.CategoricalDtype)
+                                            else model.astype("string"), sort=True)
     cluster_codes = None if labels is None else pd.factorize(labels.astype("string").to_numpy())[0]  # NA: -1
     outcomes = scored[["c", "w", "a"]].to_numpy(dtype="float64")
     out = []

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rescore.read.schema import on_values
 from rescore.score.rule import Policy
 
 GROUP_KEYS = ["benchmark", "model"]
@@ -36,9 +37,13 @@ def scored_items(items: pd.DataFrame, policy: Policy, columns: tuple[str, ...] |
     """
     if columns is not None:
         items = items[[c for c in items.columns if c in columns]]
-    outcome = items["outcome"].astype("string").fillna("invalid")
-    c, w, a, partial, invalid = (np.array(outcome.eq(o).to_numpy(dtype=bool), dtype=bool)
-                                 for o in ("correct", "wrong", "abstain", "partial", "invalid"))
+    kinds = ("correct", "wrong", "abstain", "partial", "invalid")
+    if isinstance(items["outcome"].dtype, pd.CategoricalDtype):  # a loaded table: ask each category once
+        c, w, a, partial, invalid = (np.array(on_values(items["outcome"], lambda v, o=o: v.fillna("invalid").eq(o))
+                                              .to_numpy(dtype=bool), dtype=bool) for o in kinds)
+    else:
+        outcome = items["outcome"].astype("string").fillna("invalid")
+        c, w, a, partial, invalid = (np.array(outcome.eq(o).to_numpy(dtype=bool), dtype=bool) for o in kinds)
     {"wrong": w, "correct": c, "abstain": a}[policy.partial][:] |= partial
     keep = np.ones(len(items), dtype=bool)
     if policy.invalid == "drop":
@@ -159,8 +164,8 @@ def without_unscored(data: Any) -> tuple[Any, list[tuple[str, str, str]]]:
     items = getattr(data, "items", None)
     if items is None or items.empty or "rule" not in items:
         return data, []
-    rule = items["rule"].astype("string").str.removesuffix(RULE_DISAGREES)
-    none = rule.isin(list(UNSCORED_RULES)).fillna(False).astype(bool)
+    none = on_values(items["rule"], lambda v: v.str.removesuffix(RULE_DISAGREES).isin(list(UNSCORED_RULES))
+                     ).fillna(False).astype(bool)
     if not none.any():
         return data, []
     keys = items[["benchmark", "model"]].astype(str)
@@ -173,7 +178,8 @@ def without_unscored(data: Any) -> tuple[Any, list[tuple[str, str, str]]]:
     omitted = []
     for benchmark, model in gone.itertuples(index=False):
         mine = none & (keys["benchmark"] == benchmark).to_numpy() & (keys["model"] == model).to_numpy()
-        reasons = "; ".join(UNSCORED_RULES[str(r)] for r in dict.fromkeys(rule[mine].astype(str)))
+        said = dict.fromkeys(str(r).removesuffix(RULE_DISAGREES) for r in pd.unique(items["rule"][mine]))
+        reasons = "; ".join(UNSCORED_RULES[r] for r in said)
         omitted.append((str(benchmark), str(model), f"unscored: {reasons}"))
     drop = pd.MultiIndex.from_frame(gone)
     kept = items[~pd.MultiIndex.from_frame(keys).isin(drop)].reset_index(drop=True)

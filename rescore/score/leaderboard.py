@@ -18,7 +18,7 @@ from rescore.errors import UsageError
 from rescore.read import counts as counting
 from rescore.read.assemble import Dataset, skipped_summary
 from rescore.read.per_file import COUNT_COLUMNS
-from rescore.read.schema import OUTCOMES
+from rescore.read.schema import OUTCOMES, on_values, plain_strings
 from rescore.score.clusters import CLUSTER_CHOICES, cluster_series
 from rescore.score.intervals import (
     clt_se,
@@ -48,14 +48,14 @@ def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             table[outcome] = 0
     table = table[list(OUTCOMES)].astype("int64")
     table.columns = [f"n_{o}" for o in OUTCOMES]
-    return table.reset_index()
+    return plain_strings(table.reset_index())
 
 
 def rule_counts(items: pd.DataFrame) -> pd.DataFrame:
     """How many items each rule decided, per (benchmark, model, outcome, rule): for ``--explain``."""
     if items.empty:
         return pd.DataFrame(columns=["benchmark", "model", "outcome", "rule", "count"])
-    return (
+    return plain_strings(
         items.groupby(["benchmark", "model", "outcome", "rule"], dropna=False, observed=True)
         .size()
         .rename("count")
@@ -364,9 +364,9 @@ def disagreements(data: Dataset) -> pd.DataFrame | None:
         return None
     from rescore.outcomes.decide import RULE_DISAGREES
 
-    hit = data.items["rule"].astype("string").str.endswith(RULE_DISAGREES).fillna(False).astype(bool)
+    hit = on_values(data.items["rule"], lambda v: v.str.endswith(RULE_DISAGREES)).fillna(False).astype(bool)
     columns = ["benchmark", "model", "item_id", "outcome", "rule"]
-    return data.items.loc[hit, columns].reset_index(drop=True)
+    return plain_strings(data.items.loc[hit, columns].reset_index(drop=True))
 
 
 def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

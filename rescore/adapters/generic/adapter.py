@@ -113,10 +113,10 @@ class GenericAdapter(Adapter):
         return None if columns.result_like else "a table without result columns (no grade, answer or counts)"
 
     def count_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastCounts | None:
-        """Graded Parquet straight from Arrow (fast.py beside this module)."""
-        from rescore.adapters.generic.fast import count_generic_parquet
+        """Parquet, CSV/TSV and JSONL tables straight from Arrow (fast.py beside this module)."""
+        from rescore.adapters.generic.fast import count_generic_table
 
-        return count_generic_parquet(path, options, detector, info)
+        return count_generic_table(path, options, detector, info)
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         skipped: list[int] = []

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from rescore.adapters.base import FastCounts, SourceInfo
+from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.outcomes.decide import (
     RULE_COMPARE,
@@ -40,7 +41,7 @@ from rescore.read import split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
-from rescore.read.schema import OUTCOMES
+from rescore.read.schema import OUTCOMES, codes_repeat
 from rescore.read.sources import phrase_abstention_note
 from rescore.read.tables import LINE
 
@@ -156,6 +157,21 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
                 list(piece.row_groups), columns=list(dict.fromkeys(wanted)))
     except (pa.ArrowException, OSError):
         return None
+    return _count_table(path, table, columns, options, detector, info,
+                        lambda name: _confidence_note(path, name, options.batch_size))
+
+
+def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, detector: AbstentionDetector,
+                 info: SourceInfo, confidence_note: Any, text: bool = False) -> FastCounts | None:
+    """The counts of an Arrow ``table`` read from ``path`` whose columns ``columns`` mapped as the
+    general reader maps them (Parquet, or CSV/TSV/JSONL with ``text``); ``None``: the general
+    path reads the file. ``confidence_note(name)`` judges the confidence column batch by batch
+    as the general reader does (a note, ``None``, or ``False`` for a bad value)."""
+    import pyarrow as pa
+
+    roles = columns.roles
+    graded = "correct" in roles
+    piece = split.current()
     n = table.num_rows
     notes = list(columns.notes)
 
@@ -200,7 +216,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     else:
         outcome, rule, rule_names = _compared(table, roles, outcome_names)
     if "confidence" in roles:
-        note = _confidence_note(path, roles["confidence"], options.batch_size)
+        note = confidence_note(roles["confidence"])
         if note is False:
             return None  # a bad confidence: the general path names it (after any earlier error)
         if note:
@@ -239,17 +255,24 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     ids = table[roles["item_id"]]
     if ids.null_count:
         return None  # a missing id: the general path says where
+    if text and not (_is_text(ids.type) or pa.types.is_int64(ids.type)):
+        return None  # JSON ids of mixed or float type: pandas types them per batch, Arrow per file
     hashing = (path, ids, bench_codes, benches, model_codes, models, subset_codes, subsets, options.batch_size)
-    if piece is None:
-        distinct_keys = _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
-        keys = None if distinct_keys else _checked_key_hashes(*hashing)
-    else:
-        # a piece of a split file returns its hashes, which the join checks across pieces; sorted,
-        # they also prove this piece's keys distinct (distinct hashes, distinct keys), and only
-        # equal hashes need the exact check, which names a duplicate as the general path does
-        keys = _checked_key_hashes(*hashing, check=False)
-        if len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1])):
-            keys = _checked_key_hashes(*hashing, first_row=piece.first_row)
+    try:
+        if piece is None:
+            distinct_keys = _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
+            keys = None if distinct_keys else _checked_key_hashes(*hashing)
+        else:
+            # a piece of a split file returns its hashes, which the join checks across pieces; sorted,
+            # they also prove this piece's keys distinct (distinct hashes, distinct keys), and only
+            # equal hashes need the exact check, which names a duplicate as the general path does
+            keys = _checked_key_hashes(*hashing, check=False)
+            if len(keys) > 1 and bool(np.any(keys[1:] == keys[:-1])):
+                keys = _checked_key_hashes(*hashing, first_row=piece.first_row)
+    except InputError:
+        if text:  # a repeated key: the general reader names its line (rows here are not lines)
+            return None
+        raise
     frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
                         (outcome, outcome_names), (rule, rule_names))
     for note in notes:
@@ -355,14 +378,13 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
 
 
 def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
-    """True when no (labels..., item id) key repeats. ``False`` when they might repeat (then the
-    keys are hashed and checked as the general path does).
+    """True when no (labels..., item id) key repeats. ``False`` when one does (then the keys are
+    hashed and checked as the general path does, which names the repeat).
 
     The ids are hashed into codes once (Arrow): as many distinct ids as rows settles it. Otherwise
-    (every model of a table answering the same items) the codes combine with the label codes into
-    one integer per row, and the integers are shown distinct by marking them in a bitmap of the
-    key space (a byte per possible key, when that is at most a few times the rows) or by one numpy
-    sort. Either is cheaper than sorting the id strings themselves.
+    (every model of a table answering the same items) the id codes and the label codes go to
+    :func:`rescore.read.schema.codes_repeat`, the item table's own check, which folds them into one
+    integer per row and marks them in a bitmap: cheaper than sorting the id strings themselves.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -377,25 +399,9 @@ def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
     span = len(encoded.dictionary)
     if span == n:
         return True
-    combined = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
-    for codes in label_codes:
-        size = int(codes.max()) + 1 if len(codes) else 1
-        if span * size >= 1 << 62:
-            return False
-        if size > 1:
-            combined *= size
-            combined += codes
-        span *= size
-    if span <= _BITMAP_ROWS * n:
-        seen = np.zeros(span, dtype=bool)
-        seen[combined] = True
-        return int(np.count_nonzero(seen)) == n
-    combined.sort()
-    return not bool(np.any(combined[1:] == combined[:-1]))
-
-
-#: the duplicate check marks keys in a bitmap when the key space is at most this many times the rows
-_BITMAP_ROWS = 8
+    columns = [(encoded.indices.to_numpy(zero_copy_only=False), span)]
+    columns += [(codes, int(codes.max()) + 1 if len(codes) else 1) for codes in label_codes]
+    return not codes_repeat(columns, n)
 
 
 def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,
@@ -510,3 +516,149 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, (list, tuple)):
         return " | ".join(map(str, value))
     return str(value)
+
+
+# -- CSV/TSV and JSONL through Arrow's own readers (issue 18, point 2) ----------------------------------
+
+#: the text tables read here, with the CSV delimiter (None: JSON lines)
+_TEXT_KINDS = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
+#: bytes per block of Arrow's JSON reader: a line must fit in one (a longer line: the general path)
+_JSON_BLOCK_BYTES = 16 << 20
+
+
+def count_generic_table(path: Path, options: LoadOptions, detector: AbstentionDetector,
+                        info: SourceInfo) -> FastCounts | None:
+    """The counts of a generic Parquet, CSV/TSV or JSONL table straight from Arrow, or ``None``
+    (the general path reads it)."""
+    if path.suffix.lower() in _TEXT_KINDS:
+        return count_generic_text(path, options, detector, info)
+    return count_generic_parquet(path, options, detector, info)
+
+
+def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDetector,
+                       info: SourceInfo) -> FastCounts | None:
+    """A plain CSV/TSV or JSONL table read by ``pyarrow.csv`` / ``pyarrow.json`` (multithreaded
+    C++) and counted as a Parquet table is; ``None`` sends the file to the general path.
+
+    Exactly the general reader's answer, or none: the column roles are judged on the general
+    reader's own first batch (pandas ``read_csv`` with every value a string, or the JSON lines
+    as Python objects), CSV values are read as strings as pandas reads them (``""`` stays ``""``),
+    and JSON columns must come out of Arrow as one type that pandas would give each batch
+    (text; whole-number ids; numeric confidences). Anything Arrow refuses or cannot be sure of (a
+    quoted newline, a short row, a type that changes down the file, a byte-order mark, a repeated
+    key, a bad value) returns ``None``: the general reader then answers, and names the line.
+    """
+    import pyarrow as pa
+
+    from rescore.adapters.generic.columns import ColumnMap
+    from rescore.read import remote
+    from rescore.read.tables import iter_table
+
+    suffix = path.suffix.lower()
+    if suffix not in _TEXT_KINDS or not _plain_options(options) or options.on_error == "skip" \
+            or remote.is_remote(path) or split.kind(path) is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            if handle.read(3) == b"\xef\xbb\xbf":
+                return None  # a byte-order mark: pandas and Arrow may name the first column differently
+        with split.whole_file():  # the general reader's first batch decides the roles, as there
+            head = next(iter_table(path, options.batch_size, "raise", []), None)
+    except Exception:  # any error: the general path raises its own
+        return None
+    if head is None or head.empty:
+        return None
+    first = head.drop(columns=[LINE])
+    try:
+        columns = ColumnMap(list(first.columns), options, path, first)
+    except Exception:
+        return None
+    roles = columns.roles
+    if not _roles_supported(columns, options):
+        return None
+    wanted = list(dict.fromkeys(roles[r] for r in ("model", "benchmark", "subset", "item_id", "correct",
+                                                   "prediction", "response", "gold", "confidence") if r in roles))
+    try:
+        table = _read_text(path, _TEXT_KINDS[suffix], wanted)
+    except (pa.ArrowException, OSError, ValueError, KeyError):
+        return None
+    if not _rows_are_lines(path, table.num_rows, header=_TEXT_KINDS[suffix] is not None):
+        return None
+    strings = {f.name for f in table.schema if _is_text(f.type)}
+    must_be_text = [roles[r] for r in ("model", "benchmark", "subset") if r in roles]
+    if "correct" not in roles:
+        must_be_text += [roles["prediction"], roles["gold"]]
+    if any(name not in strings for name in must_be_text):
+        return None
+    if "confidence" in roles:
+        kind = table.schema.field(roles["confidence"]).type
+        if not (roles["confidence"] in strings or pa.types.is_floating(kind) or pa.types.is_int64(kind)):
+            return None
+    return _count_table(path, table, columns, options, detector, info,
+                        lambda name: _column_confidence_note(table[name], path, name, options.batch_size), text=True)
+
+
+def _plain_options(options: LoadOptions) -> bool:
+    """No option that the fast paths leave to the general reader (a mapping, a producer hint, names from the path)."""
+    return not options.mapping and options.format_hint in (None, "generic") and options.model_from is None \
+        and options.benchmark_from is None
+
+
+def _roles_supported(columns: Any, options: LoadOptions) -> bool:
+    """The column roles the Arrow counting supports: per-item rows with a model and an item id,
+    graded or with text prediction and gold, no attempt/cluster/instructed-t/count columns."""
+    roles = columns.roles
+    if columns.counts_only or any(r in roles for r in _UNSUPPORTED_ROLES) or options.instructed_t is not None:
+        return False
+    if ("model" not in roles and options.model is None) or "item_id" not in roles:
+        return False
+    return "correct" in roles or ("prediction" in roles and "gold" in roles)
+
+
+def _read_text(path: Path, delimiter: str | None, wanted: list[str]) -> Any:
+    """The ``wanted`` columns of a CSV/TSV (``delimiter``) or JSONL file (or of the piece of it
+    being read, :mod:`rescore.read.split`) as an Arrow table."""
+    import pyarrow as pa
+
+    piece = split.current()
+    with (path.open("rb") if piece is None else split.open_piece(path, piece)) as source:
+        if delimiter is not None:
+            import pyarrow.csv as pacsv
+
+            return pacsv.read_csv(
+                source, parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in wanted},
+                                                     include_columns=wanted, strings_can_be_null=False,
+                                                     quoted_strings_can_be_null=False))
+        import pyarrow.json as pajson
+
+        table = pajson.read_json(source, read_options=pajson.ReadOptions(block_size=_JSON_BLOCK_BYTES))
+        return table.select(wanted)
+
+
+def _rows_are_lines(path: Path, rows: int, header: bool) -> bool:
+    """Whether the rows read are the lines of the file (or piece): not so with a CSV value holding
+    a quoted newline or with blank lines, where the general reader's batches and a piece's cut
+    (made at line ends) would no longer be the rows Arrow read. Checked for every CSV/TSV and for
+    pieces of a JSONL file (a JSON line cannot hold a raw newline)."""
+    piece = split.current()
+    if piece is None and not header:
+        return True
+    whole = split.Piece(0, 1, end=path.stat().st_size) if piece is None else piece
+    return rows == split.lines_in(path, whole) - (1 if header and whole.first else 0)
+
+
+def _column_confidence_note(column: Any, path: Path, name: str, batch_size: int) -> str | bool | None:
+    """:func:`_confidence_note` for a column already read: each ``batch_size`` rows judged alone,
+    as the general reader's batches are (a piece of a split file starts on a batch)."""
+    from rescore.outcomes.confidence import normalise_confidence
+
+    notes = []
+    for start in range(0, len(column), batch_size):
+        try:
+            _, note = normalise_confidence(column.slice(start, batch_size).to_pandas(), path=str(path), column=name)
+        except InputError:
+            return False
+        if note and note not in notes:
+            notes.append(note)
+    return notes[0] if notes else None
