@@ -405,7 +405,7 @@ def _read(path: Path, **kwargs: Any):
 
 
 def _outcomes(items) -> dict[str, int]:
-    return {k: int(v) for k, v in items["outcome"].value_counts().items()}
+    return {str(k): int(v) for k, v in items["outcome"].value_counts().items() if v}  # outcome is a category
 
 
 @pytest.mark.parametrize("rel", sorted(GENERATED))

@@ -41,7 +41,7 @@ def _counts(data: rescore.Dataset, **where: str) -> dict[str, int]:
     items = data.items
     for column, value in where.items():
         items = items[items[column] == value]
-    return {k: int(v) for k, v in items["outcome"].value_counts().items()}
+    return {str(k): int(v) for k, v in items["outcome"].value_counts().items() if v}  # outcome is a category
 
 
 # ---- simple-evals-ru: per-model files, the model only in the file name ---------------------------
