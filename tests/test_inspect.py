@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from rescore.read.inspection import cross_checks, inspect_paths
 
@@ -75,3 +76,21 @@ def test_cross_check_restricted_to_a_subset() -> None:
                           "outcome": ["correct", "correct", "wrong", "wrong"]})
     (check,) = cross_checks(items, [{"benchmark": "b", "model": "m", "subset": "x", "label": "x acc", "accuracy": 1.0}])
     assert check.match is True and check.n_rescore == 2
+
+
+@pytest.mark.parametrize("command", ["inspect", "leaderboard"])
+def test_a_file_that_is_only_a_companion_is_an_error_saying_why(command: str, tmp_path: Path) -> None:
+    """A grader summary named alone (read only beside its results) used to make `inspect` print
+    nothing and exit 0, and `leaderboard` say just "(1 skipped)": both now name the reason, exit 3."""
+    summary = SAMPLE / "simpleqa_mini" / "acme__bold-70b_summary.json"
+    result = invoke(command, str(summary))
+    assert result.exit_code == 3 and "Traceback" not in result.stderr
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert line == f"rescore: error: {summary}: no result files to read (1 skipped: SimpleQA grader summary " \
+                   "(read with its _results.jsonl as the producer's own numbers))"
+    (tmp_path / "notes.txt").write_text("a note\n")
+    (tmp_path / "plot.png").write_bytes(b"\x89PNG")
+    folder = invoke(command, str(tmp_path))
+    assert folder.exit_code == 3 and "no result files to read (2 skipped: " in folder.stderr
+    assert "; and 1 more)" in folder.stderr

@@ -18,7 +18,7 @@ import pandas as pd
 from rescore.errors import InputError
 from rescore.read import schema
 from rescore.read.assemble import plan
-from rescore.read.load import refuse_flags_unused_by
+from rescore.read.load import nothing_to_read, refuse_flags_unused_by
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import FileResult, empty_counts, read_one
 from rescore.read.schema import OUTCOMES
@@ -144,6 +144,8 @@ def inspect_folder(paths: list[str | Path], options: LoadOptions | None = None, 
 def _inspect(paths: list[str | Path], options: LoadOptions, examples: int,
              keep_going: bool) -> tuple[list[FileReport], list[tuple[str, str]]]:
     chosen, skipped = plan(paths, options)
+    if not chosen:  # as leaderboard: an input with no result file is an error saying why (exit 3)
+        raise nothing_to_read(paths, skipped)
     refuse_flags_unused_by({adapter.name for _, adapter in chosen}, options)  # as leaderboard does (issue 16)
     reports = []
     for path, adapter in chosen:

@@ -59,8 +59,7 @@ def _rename_sources(data: Dataset, name: Any) -> None:
 def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
     chosen, skipped = plan(paths, options)
     if not chosen:
-        raise InputError("no result files to read" + (f" ({len(skipped)} skipped)" if skipped else ""),
-                         path=", ".join(map(str, paths)))
+        raise nothing_to_read(paths, skipped)
     auto_note = None
     if options.need_items is None:  # auto: keep item rows unless the input is large (rescore/counting.py)
         options, auto_note = counting.resolve_need_items(options, [path for path, _ in chosen])
@@ -95,6 +94,18 @@ def _load(paths: list[str | Path], options: LoadOptions) -> Dataset:
         data.notes.append(auto_note)
     data.notes.extend(f"adapter plugin {name!r} skipped: {why}" for name, why in broken_plugins().items())
     return data
+
+
+def nothing_to_read(paths: Sequence[str | Path], skipped: list[tuple[str, str]]) -> InputError:
+    """The error for an input in which no file is a result file, saying why the first was passed over:
+    `rescore inspect x_summary.json` used to print nothing and exit 0, `leaderboard` said only "(1 skipped)"."""
+    why = ""
+    if skipped:
+        path, reason = skipped[0]
+        more = f"; and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        named = "" if [str(p) for p in paths] == [path] else f"{path}: "  # the file the error already names
+        why = f" ({len(skipped)} skipped: {named}{reason}{more})"
+    return InputError("no result files to read" + why, path=", ".join(map(str, paths)))
 
 
 # the producer flags, by LoadOptions field: each acts on the adapters whose ``honours`` names it
