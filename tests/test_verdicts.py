@@ -752,3 +752,12 @@ def test_the_calibrated_policy_leaves_unscored_runs_out(tmp_path: Path) -> None:
         doc = json.loads(invoke("leaderboard", str(path), "-q", "-t", "0.5", "--policy", policy, "-f", "json").stdout)
         assert [(r["model"], r["rank_policy"]) for r in doc["policy_rows"]] == [("a", 1)]
         assert [(o["model"], o["reason"].split(":")[0]) for o in doc["policy_omitted"]] == [("none", "unscored")]
+
+
+def test_an_unscored_sample_has_no_verdict_for_phrases_to_disagree_with(tmp_path: Path) -> None:
+    """An ungraded sample that says "I don't know" is unscored, and its rule says only that: the
+    "; abstention phrase disagrees" suffix is for a verdict that stands against the phrases."""
+    path = write_json_log(tmp_path / "none.json", _header(task="pop", model="o/none", scorers=()),
+                          [_sample(i, None, "I don't know", scores={}) for i in range(1, 4)])
+    items = rescore.load(path).items
+    assert set(items["rule"].astype(str)) == {"unscored"}

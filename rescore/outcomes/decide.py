@@ -38,6 +38,9 @@ RULE_COMPARE = "prediction vs gold"
 RULE_NO_GRADE = "no grade and no prediction"
 #: appended to a final verdict's rule when the abstention phrases would have said "abstain"
 RULE_DISAGREES = "; abstention phrase disagrees"
+#: the rule of a record the producer never graded (an inspect sample without a score, an lm-eval
+#: --predict_only run): there is no verdict for abstention phrases to disagree with
+RULE_UNSCORED = "unscored"
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -249,7 +252,7 @@ def classify(
         hit = reasons.notna()
         if "grade_final" in batch:
             final = batch["grade_final"].astype("boolean").fillna(False).astype(bool)[candidates]
-            kept = hit & final
+            kept = hit & final & rule[candidates].ne(RULE_UNSCORED).fillna(True).astype(bool)
             if kept.any():
                 idx = reasons.index[kept]
                 rule.loc[idx] = rule.loc[idx] + RULE_DISAGREES
