@@ -373,15 +373,24 @@ class PairData:
             return out
         g = self.clusters_count()
         joint: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray] | None] = {}
+        # the normal test's p at every t in one call (elementwise, so each value is what a call
+        # for that t alone gives): a report's slider asks 100 targets for every pair
+        normal = p_two_sided(diff, se) if self.clusters is None else None
+        # which kinds of unit differ at each t, how many units that is, and whether all differ
+        # alike: whole-array work, so the loop below only visits the targets that need it
+        scale = np.maximum(1.0, np.abs(per_unit).max(axis=0)) if per_unit.size else np.ones(len(v))
+        differs = np.abs(per_unit) > 1e-12 * scale  # (K, T)
+        differing_at = (counts[:, None] * differs).sum(axis=0)
+        with np.errstate(invalid="ignore"):  # a t where nothing differs: inf - inf, never read
+            spread = (np.where(differs, per_unit, -np.inf).max(axis=0, initial=-np.inf)
+                      - np.where(differs, per_unit, np.inf).min(axis=0, initial=np.inf))
         for ti in range(len(v)):
-            col = per_unit[:, ti]
-            scale = max(1.0, float(np.abs(col).max())) if col.size else 1.0
-            nonzero = np.abs(col) > 1e-12 * scale
-            differing = int(counts[nonzero].sum())
+            differing = int(differing_at[ti])
             if differing == 0:
                 out[ti] = 1.0
                 continue
-            equal = float(np.ptp(col[nonzero])) <= 1e-12 * scale
+            col, nonzero = per_unit[:, ti], differs[:, ti]
+            equal = float(spread[ti]) <= 1e-12 * float(scale[ti])
             if differing < EXACT_BELOW or equal:
                 key = tuple(np.flatnonzero(nonzero).tolist())
                 if key not in joint:  # the same differing kinds at many t: their joint states once
@@ -392,8 +401,8 @@ class PairData:
                 if exact == exact:
                     out[ti] = exact
                     continue
-            if self.clusters is None:
-                out[ti] = float(p_two_sided(diff[ti:ti + 1], se[ti:ti + 1])[0])
+            if normal is not None:
+                out[ti] = float(normal[ti])
             else:
                 out[ti] = p_student(float(diff[ti]), float(se[ti]), g - 1)
         return out
