@@ -61,7 +61,7 @@ from rescore.adapters._common import dumps_short
 from rescore.adapters.base import Adapter, SourceInfo, head_bytes
 from rescore.errors import InputError, UsageError
 from rescore.outcomes.abstention import AbstentionDetector
-from rescore.outcomes.decide import classify, parse_grade
+from rescore.outcomes.decide import RULE_UNSCORED, classify, parse_grade
 from rescore.outcomes.names import benchmark_family, letter_grade_rank, normalise_benchmark, normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.tables import read_bounded
@@ -77,7 +77,6 @@ RULE_REEXTRACTED = "re-extracted (ANSWER: letters, any case)"
 _ANSWER_LINE = re.compile(r"(?im)^\s*ANSWER\s*:\s*([A-Za-z ,]+?)\s*\.?\s*$")
 _ANSWER_ANYWHERE = re.compile(r"(?i)ANSWER\s*:\s*([A-Za-z ,]+)(?:[^\w]|$)")
 RULE_ERROR = "sample error"
-RULE_UNSCORED = "unscored"
 _SAMPLE_MEMBER = re.compile(r"^samples/(?P<id>.+)_epoch_(?P<epoch>\d+)\.json$")
 _TASK_PREFIX = "inspect_evals/"
 _SUBSET_KEYS = ("subject", "category")

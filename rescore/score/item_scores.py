@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rescore.outcomes.decide import RULE_NO_GRADE, RULE_UNSCORED
 from rescore.read.schema import on_values
 from rescore.score.rule import Policy
 
@@ -144,9 +145,9 @@ def usable_groups(items: pd.DataFrame, policy: Policy, omitted: list[tuple[str, 
 
 #: rules that mean "the producer gave no grade at all" -> why such a run cannot be scored (issue 16, point 5)
 UNSCORED_RULES = {
-    "unscored": "the producer scored nothing (a log written without a scorer, every sample without a score, "
+    RULE_UNSCORED: "the producer scored nothing (a log written without a scorer, every sample without a score, "
                 "an lm-eval --predict_only run)",
-    "no grade and no prediction": "no grade and no prediction to compare with the gold answer",
+    RULE_NO_GRADE: "no grade and no prediction to compare with the gold answer",
 }
 
 

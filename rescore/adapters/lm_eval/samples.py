@@ -65,7 +65,7 @@ import pandas as pd
 
 from rescore.adapters.base import SourceInfo
 from rescore.errors import InputError, UsageError
-from rescore.outcomes.decide import parse_grade
+from rescore.outcomes.decide import RULE_UNSCORED, parse_grade
 from rescore.outcomes.names import normalise_model
 from rescore.read.options import LoadOptions
 from rescore.read.remote import as_path, path_token
@@ -487,7 +487,7 @@ class SampleReader:
             # --predict_only: lm-eval computed no metric, so there is no grade to read; comparing the
             # text with the gold here would invent one. The run is unscored (not ranked).
             frame["grade"] = pd.Series("invalid", index=frame.index, dtype="string")
-            frame["grade_rule"] = pd.Series("unscored", index=frame.index, dtype="string")
+            frame["grade_rule"] = pd.Series(RULE_UNSCORED, index=frame.index, dtype="string")
             frame["grade_final"] = True
         return frame
 
