@@ -16,7 +16,7 @@ from rescore.report.atomic import write_atomic, write_text_atomic
 from rescore.report.layout import coverage_footer, is_partial, ranked_layout, wider_half
 from rescore.report.safe_text import markdown_text
 from rescore.score.gates import MARKDOWN_LIMIT
-from rescore.score.jsonable import csv_ready, dumps, json_lines, records
+from rescore.score.jsonable import csv_ready, dumps, frame_json_lines
 from rescore.score.leaderboard import PARTIAL_MARK, Leaderboard
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl", "parquet", "markdown")
@@ -89,7 +89,7 @@ def to_csv(board: Leaderboard, raw: bool = False, sep: str = ",") -> str:
 
 def to_jsonl(board: Leaderboard) -> str:
     """The long table (as CSV has it) as JSON Lines: one object per benchmark x model x t."""
-    return json_lines(records(long_table(board)), ready=True)
+    return frame_json_lines(long_table(board))
 
 
 def _fmt(x: Any, digits: int = 3) -> str:

@@ -20,7 +20,7 @@ from rescore.errors import UsageError
 from rescore.report.atomic import text_writer, write_many, write_text_atomic
 from rescore.report.grid import Column, print_table
 from rescore.report.safe_text import escape_controls, markdown_text
-from rescore.score.jsonable import csv_ready, dumps, json_lines, records
+from rescore.score.jsonable import csv_ready, dumps, frame_json_lines
 from rescore.score.results import StatsReport
 
 STATS_FORMATS = ("table", "csv", "tsv", "json", "jsonl")
@@ -49,7 +49,7 @@ def to_json(report: StatsReport) -> str:
 def to_table_text(frame: pd.DataFrame, fmt: str, raw_csv: bool = False) -> str:
     """One table as CSV, TSV or JSON Lines (what ``-f csv|tsv|jsonl`` prints)."""
     if fmt == "jsonl":
-        return json_lines(records(frame), ready=True)
+        return frame_json_lines(frame)
     return to_csv(frame, raw_csv, sep="\t" if fmt == "tsv" else ",")
 
 

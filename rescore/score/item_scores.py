@@ -39,12 +39,9 @@ def scored_items(items: pd.DataFrame, policy: Policy, columns: tuple[str, ...] |
     if columns is not None:
         items = items[[c for c in items.columns if c in columns]]
     kinds = ("correct", "wrong", "abstain", "partial", "invalid")
-    if isinstance(items["outcome"].dtype, pd.CategoricalDtype):  # a loaded table: ask each category once
-        c, w, a, partial, invalid = (np.array(on_values(items["outcome"], lambda v, o=o: v.fillna("invalid").eq(o))
-                                              .to_numpy(dtype=bool), dtype=bool) for o in kinds)
-    else:
-        outcome = items["outcome"].astype("string").fillna("invalid")
-        c, w, a, partial, invalid = (np.array(outcome.eq(o).to_numpy(dtype=bool), dtype=bool) for o in kinds)
+    # a loaded table's outcome is a category: each category is asked once (on_values)
+    c, w, a, partial, invalid = (np.array(on_values(items["outcome"], lambda v, o=o: v.fillna("invalid").eq(o))
+                                          .to_numpy(dtype=bool), dtype=bool) for o in kinds)
     {"wrong": w, "correct": c, "abstain": a}[policy.partial][:] |= partial
     keep = np.ones(len(items), dtype=bool)
     if policy.invalid == "drop":

@@ -103,15 +103,18 @@ def dumps(document: Any) -> str:
     return msgspec.json.format(msgspec.json.encode(document), indent=2).decode("utf-8") + "\n"
 
 
-def json_lines(rows: list[dict[str, Any]], ready: bool = False) -> str:
-    """JSON Lines (``--format jsonl``): one compact object per line, each value as in :func:`dumps`.
-
-    ``ready`` rows come from :func:`records`, which already applied the per-column rules (exact
-    thresholds, p-values with significant digits); rounding them again would make ``-f jsonl``
-    disagree with ``-f json``.
-    """
+def json_lines(rows: list[dict[str, Any]]) -> str:
+    """JSON Lines (``--format jsonl``): one compact object per line, each value as in :func:`dumps`."""
     encoder = msgspec.json.Encoder()
-    if ready:
-        return "".join(encoder.encode(row).decode("utf-8") + "\n" for row in rows)
     return "".join(encoder.encode({k: json_value(v) for k, v in row.items()}).decode("utf-8") + "\n"
                    for row in rows)
+
+
+def frame_json_lines(frame: pd.DataFrame) -> str:
+    """A table as JSON Lines, each row as :func:`records` makes it for ``-f json``.
+
+    The rows already follow the per-column rules (exact thresholds, p-values with significant
+    digits); :func:`json_lines` would round them again and ``-f jsonl`` disagree with ``-f json``.
+    """
+    encoder = msgspec.json.Encoder()
+    return "".join(encoder.encode(row).decode("utf-8") + "\n" for row in records(frame))
