@@ -203,7 +203,7 @@ def _copy(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return None if frame is None else frame.copy()
 
 
-def pd_pairs(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+def _name_pairs(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     """Old and new (benchmark, subset) names side by side, row for row (``old_benchmark``, ``new_benchmark``...)."""
     import pandas as pd
 
@@ -462,7 +462,7 @@ class DaskEngine:
                 old, new = original[name], getattr(result, name)
                 if old is None or old.empty or "benchmark" not in old or old.equals(new):
                     continue
-                renames[name] = pd_pairs(old, new)
+                renames[name] = _name_pairs(old, new)
             if renames:
                 out[i] = self.client.submit(_renamed, files[i], renames, list(result.info.benchmarks), pure=False,
                                             retries=self.retries)
