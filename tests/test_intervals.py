@@ -506,15 +506,52 @@ def test_benchmark_paired_p_values_equal_the_library() -> None:
 @pytest.mark.parametrize("statistic", ["score", "lr"])
 def test_score_on_effective_counts_with_singleton_clusters_is_the_score_interval(statistic: str) -> None:
     """One item per cluster: CR2 is the independent-items SE, the design effect 1, and score-deff
-    (lr-deff) is the score (LR) interval with t(n-1)^2 as its critical value."""
+    (lr-deff) is the score (LR) interval with t(df)^2 as its critical value, df the Satterthwaite
+    min(n - 1, 3 (sum u)^2 / sum u^2) of the items' squared residuals (written out here)."""
     outcomes = [0] * 7 + [1] * 2 + [2] * 3
     frame = pd.DataFrame([{"C": int(o == 0), "W": int(o == 1), "A": int(o == 2)} for o in outcomes])
     ts = np.array([0.0, 0.75, 0.9])
     se, low, high = clustered_group_intervals(f"{statistic}-deff", frame, ts)
-    crit = t_value(0.95, len(outcomes) - 1) ** 2
+    n = len(outcomes)
+    crit = []
+    for t in ts:
+        x = np.array([[1.0, -t / (1 - t), 0.0][o] for o in outcomes])
+        u = (x - x.mean()) ** 2 / (1 - 1 / n)
+        df = min(n - 1.0, math.floor(10 * 3 * u.sum() ** 2 / (u**2).sum()) / 10)
+        crit.append(t_value(0.95, df) ** 2)
+    crit = np.array(crit)
     want_low, want_high = score_interval(np.full(3, 7.0), np.full(3, 2.0), np.full(3, 3.0), ts, critical=crit,
                                          statistic=statistic)
     assert low == pytest.approx(want_low, abs=1e-9) and high == pytest.approx(want_high, abs=1e-9)
     from rescore.score.intervals import clt_se
 
     assert se == pytest.approx(clt_se(7, 2, 3, ts), rel=1e-9)
+
+
+def test_score_deff_keeps_a_design_effect_below_one_and_few_clusters_cost_df() -> None:
+    """score-deff divides the counts by the CR2 design effect even below 1 (no floor at 1: that
+    biased it upwards), and one cluster carrying the variance lowers the df towards 1."""
+    from rescore.score.intervals import DEFF_FLOOR, clt_se, cr2_satterthwaite_df, deff_score_interval
+
+    # four equal clusters of 5 with 3 right each: every cluster at the mean, CR2 = 0, deff floored
+    c, w, a = np.array([[3.0, 3, 3, 3]]), np.array([[2.0, 2, 2, 2]]), np.zeros((1, 4))
+    _, low, high = deff_score_interval(c, w, a, 0.0)
+    want = tuple(map(float, score_interval(12 / DEFF_FLOOR, 8 / DEFF_FLOOR, 0.0, 0.0, critical=t_value(0.95, 3) ** 2)))
+    assert (low[0], high[0]) == pytest.approx(want, abs=1e-9)
+    # clusters less alike than independent items would be: deff = CR2 / iid variance < 1, used as is
+    c = np.array([[3.0, 2, 3, 2, 4, 1]])
+    w = 5.0 - c
+    a = np.zeros_like(c)
+    se, low, high = deff_score_interval(c, w, a, 0.0)
+    deff = (se[0] / clt_se(15, 15, 0, 0.0)) ** 2
+    assert DEFF_FLOOR < deff < 1.0
+    df = float(cr2_satterthwaite_df(c, w, a, 0.0)[0])
+    assert df == 5.0  # six clusters contributing alike: the cap G - 1
+    want = tuple(map(float, score_interval(15 / deff, 15 / deff, 0.0, 0.0, critical=t_value(0.95, df) ** 2)))
+    assert (low[0], high[0]) == pytest.approx(want, abs=1e-9)
+    # one cluster carries every wrong answer: 3 (sum u)^2 / sum u^2 by hand, far below G - 1
+    c, w, a = np.array([[5.0, 5, 5, 5, 5, 0]]), np.array([[0.0, 0, 0, 0, 0, 5]]), np.zeros((1, 6))
+    mean = 25 / 30  # residual totals: 5 - 5 mean for each clean cluster, 0 - 5 mean for the other
+    u = np.array([(5 - 5 * mean) ** 2] * 5 + [(5 * mean) ** 2]) / (1 - 5 / 30)
+    want_df = math.floor(10 * 3 * u.sum() ** 2 / (u**2).sum()) / 10
+    assert float(cr2_satterthwaite_df(c, w, a, 0.0)[0]) == pytest.approx(want_df) and want_df < 5
