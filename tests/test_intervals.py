@@ -555,3 +555,21 @@ def test_score_deff_keeps_a_design_effect_below_one_and_few_clusters_cost_df() -
     u = np.array([(5 - 5 * mean) ** 2] * 5 + [(5 * mean) ** 2]) / (1 - 5 / 30)
     want_df = math.floor(10 * 3 * u.sum() ** 2 / (u**2).sum()) / 10
     assert float(cr2_satterthwaite_df(c, w, a, 0.0)[0]) == pytest.approx(want_df) and want_df < 5
+
+
+def test_benchmark_attainable_size_is_the_sign_flip_discreteness_bound() -> None:
+    """The paired table's "best attainable" column, by hand: m equal differences have two-sided
+    tail sizes 2 P(B <= j), B ~ Binomial(m, 1/2); the largest <= 5 % is the bound."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import coverage as bench
+    finally:
+        sys.path.pop(0)
+    assert bench.attainable_size(np.array([1.0]), np.array([5])) == 0.0  # 2/32 = 6.25 % > 5 %
+    assert bench.attainable_size(np.array([1.0]), np.array([6])) == pytest.approx(2 / 64)
+    for m in (12, 25, 40):
+        tails = [2 * sum(math.comb(m, b) for b in range(j + 1)) / 2**m for j in range(m // 2)]
+        assert bench.attainable_size(np.array([-1.0, 1.0]), np.array([m - 3, 3])) == pytest.approx(
+            max(x for x in tails if x <= 0.05))
+    # two magnitudes 1 and 2, one unit each: |S| in {1, 3}, each 1/2: no size <= 5 % exists
+    assert bench.attainable_size(np.array([1.0, 2.0]), np.array([1, 1])) == 0.0
