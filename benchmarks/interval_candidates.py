@@ -1,6 +1,7 @@
 """Candidates for the independent-items interval (issue 20, point 3): exact coverage on the grid.
 
-    python benchmarks/interval_candidates.py      # about 4 minutes on one core (Jeffreys most of it)
+    python benchmarks/interval_candidates.py            # about 4 minutes on one core (Jeffreys most of it)
+    python benchmarks/interval_candidates.py binomial   # the t = 0 table alone, seconds
 
 Every candidate is scored as benchmarks/coverage.py scores ``score``: exact enumeration of every
 (C, W, A) with probability above 1e-12, n in 20..1000, the five outcome mixes, t in 0..0.95; the
@@ -134,7 +135,54 @@ CANDIDATES: dict[str, Interval] = {
 }
 
 
+def binomial_intervals(x: np.ndarray, n: int, level: float = 0.95) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The classic binomial intervals, for the accuracy cells (t = 0, where S is a proportion)."""
+    z = iv.z_value(level)
+    q = (1 - level) / 2
+    ph = x / n
+    wilson = iv.wilson(x, n, level)
+    zt = iv.t_value(level, n - 1)
+    centre, denom = (ph + zt * zt / (2 * n)), 1 + zt * zt / n
+    half = zt * np.sqrt(ph * (1 - ph) / n + zt * zt / (4 * n * n))
+    nt = n + z * z
+    pt = (x + z * z / 2) / nt
+    ac_half = z * np.sqrt(pt * (1 - pt) / nt)
+    cc_low = (2 * n * ph + z * z - (z * np.sqrt(np.clip(z * z - 1 / n + 4 * n * ph * (1 - ph) + (4 * ph - 2), 0, None))
+                                     + 1)) / (2 * (n + z * z))
+    cc_high = (2 * n * ph + z * z + (z * np.sqrt(np.clip(z * z - 1 / n + 4 * n * ph * (1 - ph) - (4 * ph - 2), 0, None))
+                                      + 1)) / (2 * (n + z * z))
+    a, b = x + 0.5, n - x + 0.5
+    return {
+        "Wilson": wilson,
+        "Wilson, t(n-1)": ((centre - half) / denom, (centre + half) / denom),
+        "Jeffreys": (np.where(x == 0, 0.0, beta_ppf(q, a, b)), np.where(x == n, 1.0, beta_ppf(1 - q, a, b))),
+        "Agresti-Coull": (pt - ac_half, pt + ac_half),
+        "Wilson, continuity-corrected": (np.where(x == 0, 0.0, cc_low), np.where(x == n, 1.0, cc_high)),
+    }
+
+
+def binomial_table() -> None:
+    """Accuracy (t = 0) cells with n = 30..200: how many of the 20 each binomial interval meets."""
+    ns = tuple(n for n in FULL.ns if 30 <= n <= 200)
+    met: dict[str, int] = {}
+    for p in {mix[0] for mix in MIXES.values()}:
+        for n in ns:
+            x = np.arange(n + 1, dtype="float64")
+            logs = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in x])
+            prob = np.exp(logs + x * math.log(p) + (n - x) * math.log1p(-p))
+            for name, (low, high) in binomial_intervals(x, n).items():
+                cover = float(prob[(low <= p + 1e-12) & (p - 1e-12 <= high)].sum())
+                met[name] = met.get(name, 0) + (abs(cover - 0.95) <= 0.015)
+    print(f"\n| binomial interval (t = 0) | cells with n = 30-200 within 95 +/- 1.5 % (of {5 * len(ns)}) |")
+    print("|---|---:|")
+    for name, count in met.items():
+        print(f"| {name} | {count} |")
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["binomial"]:
+        binomial_table()
+        return 0
     names = argv or list(CANDIDATES)
     start = time.perf_counter()
     cells: dict[str, list[tuple[str, int, float, float]]] = {m: [] for m in names}
@@ -153,6 +201,7 @@ def main(argv: list[str]) -> int:
         worst = min(cells[name], key=lambda x: x[3])
         print(f"| {name} | {sum(abs(x[3] - 0.95) <= 0.015 for x in big)}/{len(big)} | "
               f"{100 * worst[3]:.1f} % (n={worst[1]}, t={worst[2]:g}, {worst[0]}) |")
+    binomial_table()
     print(f"\n({time.perf_counter() - start:.0f} s)")
     return 0
 
