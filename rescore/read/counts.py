@@ -383,26 +383,59 @@ _DENSE_LIMIT = 1 << 22
 Coded = tuple[np.ndarray, Sequence[Any]]
 
 
+def fold_codes(columns: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
+    """One integer per row for the combination of ``columns`` (``(codes, size)`` each, codes in
+    ``[0, size)``), the first column most significant, and the number of possible combinations.
+
+    Why this shape: the fold is the hot loop of counting (two passes over the rows per column), so
+    it runs in the narrowest integer that holds every combination (int32 for the few thousand
+    combinations of a leaderboard: half the bytes of int64 per pass) and skips a column of one
+    value, whose codes are all 0.
+    """
+    total = int(np.prod([max(int(size), 1) for _, size in columns], dtype="float64"))
+    dtype = np.int32 if total < 1 << 31 else np.int64
+    combined: np.ndarray | None = None
+    for codes, size in columns:
+        size = max(int(size), 1)
+        if combined is None:
+            combined = np.asarray(codes).astype(dtype)  # always a fresh array, folded in place below
+        elif size > 1:
+            combined *= dtype(size)
+            combined += codes
+    return (combined if combined is not None else np.zeros(n, dtype=dtype)), total
+
+
+def count_folded(combined: np.ndarray, total: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The combinations present in ``combined`` (sorted) and how many rows (or how much
+    ``weights``) each has: a dense ``np.bincount`` when the combinations are few, a sort otherwise."""
+    if total <= _DENSE_LIMIT:
+        dense = np.bincount(combined, weights=weights, minlength=total)
+        uniques = np.flatnonzero(dense)
+        counts = dense[uniques]
+    elif weights is None:
+        uniques, counts = np.unique(combined, return_counts=True)
+    else:
+        uniques, inverse = np.unique(combined, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=weights)
+    if counts.dtype.kind == "f":  # weighted: whole numbers, exact as float64 far beyond any row count
+        counts = np.rint(counts)
+    return uniques.astype("int64"), counts.astype("int64")
+
+
 def count_codes(benchmark: Coded, model: Coded, subset: Coded, outcome: Coded, rule: Coded,
-                run: Any = pd.NA) -> pd.DataFrame:
+                run: Any = pd.NA, weights: np.ndarray | None = None) -> pd.DataFrame:
     """Counts per (benchmark, model, subset, outcome, rule), in :data:`rescore.read.counts.COLUMNS` layout.
 
     Each argument is ``(codes, labels)``: one code per row into ``labels``. ``run`` is the one
     run label of the file (NA when the producer has none); ``cluster`` is NA (fast paths apply
-    only to single-attempt inputs without a cluster column).
+    only to single-attempt inputs without a cluster column). ``weights``: how many items each
+    row stands for (a fast path that counted distinct combinations first), else one each.
     """
     parts = [benchmark, model, subset, outcome, rule]
     dims = [max(len(labels), 1) for _, labels in parts]
-    combined = np.zeros(len(benchmark[0]), dtype="int64")
-    for (codes, _), size in zip(parts, dims, strict=True):
-        combined = combined * size + codes
-    total = int(np.prod(dims, dtype="float64"))
-    if total <= _DENSE_LIMIT:
-        dense = np.bincount(combined, minlength=total)
-        uniques = np.flatnonzero(dense)
-        counts = dense[uniques]
-    else:
-        uniques, counts = np.unique(combined, return_counts=True)
+    combined, total = fold_codes([(codes, size) for (codes, _), size in zip(parts, dims, strict=True)],
+                                 len(benchmark[0]))
+    uniques, counts = count_folded(combined, total, weights)
     decoded = []
     for size in reversed(dims):
         decoded.append(uniques % size)

@@ -158,7 +158,8 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     except (pa.ArrowException, OSError):
         return None
     return _count_table(path, table, columns, options, detector, info,
-                        lambda name: _confidence_note(path, name, options.batch_size))
+                        lambda name: None if _confidence_in_range(table[name])
+                        else _confidence_note(path, name, options.batch_size))
 
 
 def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, detector: AbstentionDetector,
@@ -375,6 +376,24 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
     except InputError:
         return False
     return notes[0] if notes else None
+
+
+def _confidence_in_range(column: Any) -> bool:
+    """True when a numeric confidence column holds only values in [0, 1] (or missing ones).
+
+    Then every batch the general reader judges alone passes :func:`normalise_confidence` as it
+    is: no value to refuse, none above 1 to read as a percentage, no note. One vectorised pass
+    settles the usual column; anything else (text, values out of range) is judged batch by batch
+    as the general reader judges it, instead of a hundred pandas batches for every file.
+    """
+    import pyarrow as pa
+
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        return False
+    values = column.to_numpy() if isinstance(column, pa.ChunkedArray) else column.to_numpy(zero_copy_only=False)
+    values = np.asarray(values, dtype="float64")  # nulls are NaN, as in the general reader's pandas batches
+    # NaN compares False (a missing confidence is allowed); an infinity or a value off [0, 1] is True
+    return not bool(np.any((values < 0) | (values > 1)))
 
 
 def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
@@ -595,7 +614,8 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
         if not (roles["confidence"] in strings or pa.types.is_floating(kind) or pa.types.is_int64(kind)):
             return None
     return _count_table(path, table, columns, options, detector, info,
-                        lambda name: _column_confidence_note(table[name], path, name, options.batch_size), text=True)
+                        lambda name: None if _confidence_in_range(table[name])
+                        else _column_confidence_note(table[name], path, name, options.batch_size), text=True)
 
 
 def _plain_options(options: LoadOptions) -> bool:
