@@ -9,17 +9,27 @@ with a plain set of tuples.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rescore.adapters.generic import fast
+from rescore.errors import InputError
+from rescore.outcomes.abstention import AbstentionDetector
 from rescore.read import schema
+from rescore.read.options import LoadOptions
 from rescore.read.schema import OUTCOMES
+from rescore.read.sources import SourceInfo
+
+from .test_fast_paths_differential import graded_tables, ungraded_tables
+
+DETECTOR = AbstentionDetector.from_config()
 
 _ANSWERS = ["B", "b", " B ", "the B", "C", "", "  ", None, "Paris", "paris.", "An apple", "apple", "1", "1.0"]
 
@@ -67,3 +77,53 @@ def test_key_check_agrees_with_a_set_of_keys(keys: list[tuple[int, int, str]], b
         assert fast._keys_distinct(ids, labels) == (len(set(keys)) == len(keys))
     finally:
         schema.BITMAP_ROWS = original
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.one_of(graded_tables(), ungraded_tables()), dictionary=st.booleans(),
+       row_group_size=st.sampled_from([None, 5]))
+def test_counting_combinations_first_gives_the_per_row_counts(tmp_path: Path, table: pa.Table, dictionary: bool,
+                                                              row_group_size: int | None) -> None:
+    """Deciding each distinct (labels, grade or prediction and gold, texts) combination once and
+    weighting it by its rows gives the very counts, rule order, notes and keys of deciding every row."""
+    path = tmp_path / "runs.parquet"
+    pq.write_table(table, path, use_dictionary=dictionary, row_group_size=row_group_size)
+
+    def counted() -> Any:
+        info = SourceInfo(str(path), adapter="generic")
+        try:
+            result = fast.count_generic_parquet(path, LoadOptions(need_items=False), DETECTOR, info)
+        except InputError as refused:
+            return str(refused)
+        return None if result is None else (result.table, result.rows, result.keys, info.notes)
+
+    by_combinations = counted()
+    original = fast._COMBINATION_LIMIT
+    try:
+        fast._COMBINATION_LIMIT = 0  # every row decided on its own
+        by_rows = counted()
+    finally:
+        fast._COMBINATION_LIMIT = original
+    if by_rows is None or isinstance(by_rows, str):
+        assert by_combinations == by_rows
+        return
+    assert by_combinations is not None and not isinstance(by_combinations, str)
+    assert by_combinations[0].equals(by_rows[0])  # same rows in the same order, not only the same totals
+    assert by_combinations[0]["count"].sum() == by_rows[1]
+    assert by_combinations[1:2] == by_rows[1:2] and by_combinations[3] == by_rows[3]
+    assert (by_combinations[2] is None) == (by_rows[2] is None)
+    if by_rows[2] is not None:
+        assert by_combinations[2].tolist() == by_rows[2].tolist()
+
+
+def test_counting_combinations_weights_the_abstentions_note(tmp_path: Path) -> None:
+    """Graded wrong rows that abstain by their text are counted in the note by rows, not by combinations."""
+    path = tmp_path / "runs.parquet"
+    n = 40
+    pq.write_table(pa.table({"model": ["m"] * n, "item_id": [str(i) for i in range(n)],
+                             "correct": [False] * n, "prediction": ["I don't know"] * 30 + ["B"] * 10}), path)
+    info = SourceInfo(str(path), adapter="generic")
+    result = fast.count_generic_parquet(path, LoadOptions(need_items=False), DETECTOR, info)
+    assert result is not None
+    assert dict(zip(result.table["outcome"], result.table["count"], strict=True)) == {"wrong": 10, "abstain": 30}
+    assert any("30" in note for note in info.notes)
