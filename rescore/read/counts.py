@@ -388,12 +388,12 @@ def fold_codes(columns: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.nd
     ``[0, size)``), the first column most significant, and the number of possible combinations.
 
     Why this shape: the fold is the hot loop of counting (two passes over the rows per column), so
-    it runs in the narrowest integer that holds every combination (int32 for the few thousand
-    combinations of a leaderboard: half the bytes of int64 per pass) and skips a column of one
-    value, whose codes are all 0.
+    it runs in place and skips a column of one value, whose codes are all 0. It is folded in the
+    integer ``np.bincount`` counts in (a dense count of few combinations would otherwise copy the
+    rows into it first), else, for a sort, in int32 when every combination fits (half the bytes).
     """
     total = int(np.prod([max(int(size), 1) for _, size in columns], dtype="float64"))
-    dtype = np.int32 if total < 1 << 31 else np.int64
+    dtype = np.intp if total <= _DENSE_LIMIT or total >= 1 << 31 else np.int32
     combined: np.ndarray | None = None
     for codes, size in columns:
         size = max(int(size), 1)

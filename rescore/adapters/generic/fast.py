@@ -81,7 +81,10 @@ def _mapped_codes(codes: np.ndarray, values: list[Any], fn: Any, null_value: Any
     """:func:`_mapped` of codes (-1: null) into ``values``."""
     results = [fn(v) for v in values] + [null_value]
     distinct = list(dict.fromkeys(results))
-    remap = np.array([distinct.index(r) for r in results], dtype=_small_int(len(distinct)))
+    if len(distinct) == len(results) and not (len(codes) and codes.min() < 0):
+        return codes, distinct  # nothing merged, nothing missing: the codes are the answer (no 10M-row gather)
+    index = {r: i for i, r in enumerate(distinct)}
+    remap = np.array([index[r] for r in results], dtype=_small_int(len(distinct)))
     return remap[codes], distinct  # codes of -1 pick the trailing null entry
 
 
