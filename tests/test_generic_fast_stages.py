@@ -127,3 +127,33 @@ def test_counting_combinations_weights_the_abstentions_note(tmp_path: Path) -> N
     assert result is not None
     assert dict(zip(result.table["outcome"], result.table["count"], strict=True)) == {"wrong": 10, "abstain": 30}
     assert any("30" in note for note in info.notes)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(['{"a": 1, "b": "x"}', '{"b": null, "c": [1, 2]}', "", "   ", '{"a": 1.5}\r',
+                                       '{"_line": 3, "a": "y"}', '{"a": NaN}', "[1,", "2]", '{"a": 1} {"b": 2}', "7",
+                                       '{"a": "caf\\u00e9", "d": {"e": true}}']), min_size=1, max_size=12),
+       batch_size=st.sampled_from([1, 3, 50_000]), final_newline=st.booleans())
+def test_jsonl_head_is_the_general_readers_first_batch(tmp_path: Path, lines: list[str], batch_size: int,
+                                                       final_newline: bool) -> None:
+    """The head parsed in one piece is the general reader's first batch (without its line numbers),
+    or ``None`` (then the general reader makes it); never another frame. Lines that are no JSON
+    object alone but join into objects (``[1,`` and ``2]``) are refused by Arrow's reader, which
+    the fast path reads the file with next."""
+    import pyarrow.json as pajson
+
+    from rescore.read.tables import LINE, iter_table
+
+    path = tmp_path / "runs.jsonl"
+    path.write_text("\n".join(lines) + ("\n" if final_newline else ""), encoding="utf-8")
+    head = fast._jsonl_head(path, batch_size)
+    if head is None:
+        return
+    try:
+        general = next(iter_table(path, batch_size, "raise", []))
+    except InputError:
+        with pytest.raises(pa.ArrowInvalid):
+            pajson.read_json(path)
+        return
+    assert head.equals(general.drop(columns=[LINE]))
+    assert list(head.columns) == [c for c in general.columns if c != LINE]
