@@ -29,8 +29,13 @@ ROWS = 6000
 
 @pytest.fixture(autouse=True)
 def _split_small_files(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Split files of any size here, and record each join (True = joined, False = re-read whole)."""
+    """Split files of any size here, and record each join (True = joined, False = re-read whole).
+
+    The columnar fast path would read these files whole in the calling process (see
+    ``test_a_file_the_fast_path_takes_is_read_whole``): it is told to decline, so that the pieces
+    (which the general reader still uses) are what these tests read."""
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(rescore.read.per_file, "read_fast", lambda *args: None)
     joins: list[bool] = []
     original = workers.join_pieces
 
@@ -88,6 +93,21 @@ def test_pieces_give_one_readers_result(tmp_path: Path, suffix: str, _split_smal
     assert len(split.plan(path, 2, BATCH)) == 2
     _same(path, need_items=False)
     assert _split_small_files == [True]  # really read as two pieces, in counts mode
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_a_file_the_fast_path_takes_is_read_whole(tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One big file the columnar fast path counts is read whole in this process with jobs=2 (its
+    Arrow reader is multithreaded; pieces would hash their keys for the join): no pieces, no pool,
+    and one reader's result."""
+    monkeypatch.undo()  # the real fast path, and files of any size split
+    monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 0)
+    pooled: list[bool] = []
+    monkeypatch.setattr(workers, "_pooled_pieces", lambda *args: pooled.append(True) or iter(()))
+    path = _write(_frame(), tmp_path / f"all{suffix}")
+    assert len(split.plan(path, 2, BATCH)) == 2
+    _same(path, need_items=False)
+    assert pooled == []
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])

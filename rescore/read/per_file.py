@@ -150,16 +150,24 @@ def general_key_hashes(path: Path, adapter_name: str, options: LoadOptions) -> A
     return counter.keys()
 
 
-def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult:
+def _read_fast_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult | None:
+    """The file's counts by the adapter's columnar fast path, or ``None`` when it does not take the file."""
     info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
     fast = adapter.count_fast(path, options, detector, info)  # a columnar path where it gives the same answer
+    if fast is None:
+        return None
+    info.items = fast.rows
+    info.models = sorted(set(fast.table["model"]))
+    info.benchmarks = sorted(set(fast.table["benchmark"]))
+    keys = fast.keys if fast.keys is not None else DeferredKeys(remote.path_token(path), adapter.name, options)
+    return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=fast.table,
+                      item_keys=keys)
+
+
+def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult:
+    fast = _read_fast_counts(path, adapter, options, detector)
     if fast is not None:
-        info.items = fast.rows
-        info.models = sorted(set(fast.table["model"]))
-        info.benchmarks = sorted(set(fast.table["benchmark"]))
-        keys = fast.keys if fast.keys is not None else DeferredKeys(remote.path_token(path), adapter.name, options)
-        return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=fast.table,
-                          item_keys=keys)
+        return fast
     counter, counts, info = count_generally(path, adapter, options, detector)
     return FileResult(info=info, items=schema.empty_items(),
                       counts=pd.concat(counts, ignore_index=True) if counts else empty_counts(),
@@ -215,6 +223,22 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
 
     With ``options.on_error == "skip"`` a data error is returned in ``error`` instead of raised.
     """
+    result = _read_one(path, adapter_name, options)
+    assert result is not None
+    return result
+
+
+def read_fast(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult | None:
+    """:func:`read_one` in counts mode when the adapter's columnar fast path takes the file, else
+    ``None`` (nothing was counted; the caller reads the file as usual). Errors as :func:`read_one`'s.
+
+    For one big file that would otherwise be cut into pieces for several workers
+    (:mod:`rescore.read.workers`): Arrow's readers use every core already, and each piece would
+    hash and sort its keys for the join, so the pieces cost more than the file read whole."""
+    return _read_one(path, adapter_name, options, fast_only=True)
+
+
+def _read_one(path: str | Path, adapter_name: str, options: LoadOptions, fast_only: bool = False) -> FileResult | None:
     path = remote.as_path(path)
     remote.configure(getattr(options, "timeout", None))
     adapter = get_adapter(adapter_name)
@@ -223,6 +247,8 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
     try:
         try:
             with _no_cycle_collection():
+                if fast_only:
+                    return _read_fast_counts(path, adapter, options, detector) if not options.need_items else None
                 if not options.need_items:
                     return _read_counts_of(path, adapter, options, detector)
                 items, counts, info = _read_file_of(path, adapter, options, detector)
