@@ -157,3 +157,30 @@ def test_jsonl_head_is_the_general_readers_first_batch(tmp_path: Path, lines: li
         return
     assert head.equals(general.drop(columns=[LINE]))
     assert list(head.columns) == [c for c in general.columns if c != LINE]
+
+
+_CONFIDENCE_VALUES = [0.0, 0.25, 1.0, None, float("nan"), 1.5, 85.0, -0.1, float("inf"), "0.5", " 0.2 ", "", "high",
+                      "85%", "1.5", "maybe", "n/a", "inf", "NaN"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(st.sampled_from(_CONFIDENCE_VALUES), min_size=1, max_size=20), as_text=st.booleans(),
+       dictionary=st.booleans(), batch_size=st.sampled_from([1, 3, 50_000]))
+def test_confidence_in_range_only_when_every_batch_passes_untouched(values: list[Any], as_text: bool,
+                                                                    dictionary: bool, batch_size: int) -> None:
+    """The one-pass confidence check says yes only when every batch the general reader judges
+    alone passes with no note and no error; and it says yes for plain probabilities."""
+    if as_text:
+        array = pa.array([None if v is None else str(v) if not isinstance(v, str) else v for v in values], pa.string())
+        if dictionary:
+            array = array.dictionary_encode()
+    else:
+        array = pa.array([v for v in values if not isinstance(v, str)] or [0.5], pa.float64(), from_pandas=True)
+    column = pa.chunked_array([array])
+    judged = fast._column_confidence_note(column, Path("x.csv"), "confidence", batch_size)
+    if fast._confidence_in_range(column):
+        assert judged is None
+    plain = all(v is None or (isinstance(v, float) and (v != v or 0 <= v <= 1)) for v in column.to_pylist()) \
+        if not as_text else False
+    if plain:
+        assert fast._confidence_in_range(column)

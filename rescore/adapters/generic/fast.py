@@ -494,7 +494,8 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
 
 
 def _confidence_in_range(column: Any) -> bool:
-    """True when a numeric confidence column holds only values in [0, 1] (or missing ones).
+    """True when a confidence column holds only values in [0, 1] (or missing ones): numbers, or
+    texts that parse to them without a percent sign.
 
     Then every batch the general reader judges alone passes :func:`normalise_confidence` as it
     is: no value to refuse, none above 1 to read as a percentage, no note. One vectorised pass
@@ -502,7 +503,12 @@ def _confidence_in_range(column: Any) -> bool:
     as the general reader judges it, instead of a hundred pandas batches for every file.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    from rescore.outcomes.confidence import plain_probabilities
+
+    if _is_text(column.type):  # numbers as text (CSV): each distinct text parsed once, as the general reader parses it
+        return plain_probabilities(pc.unique(column).to_pylist())  # (a dictionary column: its values)
     if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
         return False
     values = column.to_numpy() if isinstance(column, pa.ChunkedArray) else column.to_numpy(zero_copy_only=False)
