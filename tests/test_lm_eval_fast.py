@@ -402,3 +402,29 @@ def test_byte_positions_are_flatnonzero(pieces: list[bytes], skip: int) -> None:
     data = np.frombuffer(b"".join(pieces), dtype=np.uint8)[skip:]
     found = lm_eval_fast.byte_positions(data, ord("\n"))
     assert found.tolist() == np.flatnonzero(data == ord("\n")).tolist()
+
+
+def test_arrow_allocates_through_the_tuned_system_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the allocator is tuned, Arrow's default pool is glibc's (mimalloc cost seconds of page
+    faults on a 10M-row file), unless the user chose a pool with ARROW_DEFAULT_MEMORY_POOL."""
+    import platform
+    import sys
+
+    import pyarrow as pa
+
+    from rescore.read import memory as memtune
+
+    if not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"):
+        pytest.skip("the system pool is chosen only where glibc's heap is tuned")
+    before = pa.default_memory_pool()
+    try:
+        monkeypatch.setenv(memtune.ARROW_POOL_VARIABLE, "")  # recorded, so that the value set below is undone
+        monkeypatch.delenv(memtune.ARROW_POOL_VARIABLE)
+        memtune.use_system_arrow_pool()
+        assert pa.default_memory_pool().backend_name == "system"
+        pa.set_memory_pool(before)
+        monkeypatch.setenv(memtune.ARROW_POOL_VARIABLE, "jemalloc")  # the user's choice stands
+        memtune.use_system_arrow_pool()
+        assert pa.default_memory_pool().backend_name == before.backend_name
+    finally:
+        pa.set_memory_pool(before)
