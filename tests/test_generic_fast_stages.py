@@ -184,3 +184,19 @@ def test_confidence_in_range_only_when_every_batch_passes_untouched(values: list
         if not as_text else False
     if plain:
         assert fast._confidence_in_range(column)
+
+
+def test_a_jsonl_line_with_two_objects_is_left_to_the_general_reader(tmp_path: Path) -> None:
+    """Arrow reads ``{...} {...}`` on one line as two rows; the general reader refuses the line.
+    Past the first batch (which the general reader parses itself) only the row count shows it."""
+    from rescore.read.per_file import count_generally
+    from rescore.read.plugins import get_adapter
+
+    path = tmp_path / "runs.jsonl"
+    row = '{{"model": "m", "item_id": "{}", "pred": "A", "answer": "A"}}'
+    path.write_text("\n".join([row.format(1), row.format(2) + " " + row.format(3), row.format(4)]) + "\n",
+                    encoding="utf-8")
+    options = LoadOptions(need_items=False, batch_size=1)
+    assert fast.count_generic_table(path, options, DETECTOR, SourceInfo(str(path), adapter="generic")) is None
+    with pytest.raises(InputError, match="line 2"):
+        count_generally(path, get_adapter("generic"), options, DETECTOR)

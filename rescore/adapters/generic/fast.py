@@ -821,11 +821,10 @@ def _read_text(path: Path, delimiter: str | None, wanted: list[str]) -> Any:
 def _rows_are_lines(path: Path, rows: int, header: bool) -> bool:
     """Whether the rows read are the lines of the file (or piece): not so with a CSV value holding
     a quoted newline or with blank lines, where the general reader's batches and a piece's cut
-    (made at line ends) would no longer be the rows Arrow read. Checked for every CSV/TSV and for
-    pieces of a JSONL file (a JSON line cannot hold a raw newline)."""
+    (made at line ends) would no longer be the rows Arrow read; nor with a JSONL line holding two
+    objects (``{...} {...}``), which Arrow reads as two rows and the general reader refuses.
+    Checked for every file (counting newlines is a small part of reading)."""
     piece = split.current()
-    if piece is None and not header:
-        return True
     whole = split.Piece(0, 1, end=path.stat().st_size) if piece is None else piece
     return rows == split.lines_in(path, whole) - (1 if header and whole.first else 0)
 
