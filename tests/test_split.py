@@ -83,11 +83,27 @@ def _error(path: Path, jobs: int, need_items: bool = False) -> InputError:
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
-def test_pieces_give_one_readers_result(tmp_path: Path, suffix: str, _split_small_files: list[bool]) -> None:
+def test_pieces_give_one_readers_result(tmp_path: Path, suffix: str, _split_small_files: list[bool],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(_frame(), tmp_path / f"all{suffix}")
     assert len(split.plan(path, 2, BATCH)) == 2
+    if suffix != ".parquet":  # text the columnar path declines (see the next test): the general reader's pieces
+        monkeypatch.setattr("rescore.adapters.generic.fast.count_generic_table", lambda *args: None)
     _same(path, need_items=False)
     assert _split_small_files == [True]  # really read as two pieces, in counts mode
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_text_the_columnar_path_takes_is_counted_whole_here(tmp_path: Path, suffix: str,
+                                                            _split_small_files: list[bool],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrow's CSV/JSON readers use every core on one file, so a text table they take is not cut
+    into pieces (one Arrow reader per worker measured slower); the result is one reader's."""
+    path = _write(_frame(), tmp_path / f"all{suffix}")
+    submitted: list[Any] = []
+    monkeypatch.setattr(workers, "_worker_pool", lambda n: submitted.append(n) or pytest.fail("no pool wanted"))
+    _same(path, need_items=False)
+    assert _split_small_files == [] and submitted == []  # no pieces joined, no worker started
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
