@@ -13,6 +13,7 @@ import json
 import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -224,6 +225,32 @@ def test_absurd_nesting_is_a_clear_error(tmp_path: Path, fields: tuple[str, ...]
     with pytest.raises(InputError) as caught:
         list(tables.iter_jsonl(path, 10, fields=fields))
     assert str(caught.value) == f"{path}, line 1: JSON nested too deeply"
+
+
+@pytest.mark.parametrize("line", [b'{"a": 1, "a": 2}', b'{"a": NaN, "b": -Infinity}', b'{"a": 1e400}',
+                                  b'{"a": "\\ud800"}', b'{"a": 123456789012345678901234567890, "b": -0.0}',
+                                  b'{"a": "\xff"}', b'{"a": 1} {"b": 2}', b'[{"a": 1}]', b'{"a": [1, {"b": null}]}  ',
+                                  b'\xef\xbb\xbf{"a": 1}'])
+def test_whole_lines_decode_as_json_loads_does(tmp_path: Path, line: bytes) -> None:
+    """A generic JSONL table's lines are decoded whole by msgspec; whatever it refuses goes to
+    json.loads, so every line gives json.loads's object or its one-line error."""
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b'{"a": 0}\n' + line + b"\n")
+    try:
+        expected: Any = json.loads(line)
+        expected = expected if isinstance(expected, dict) else "not an object"
+    except ValueError as exc:  # (UnicodeDecodeError too)
+        expected = type(exc).__name__
+    try:
+        got: Any = [obj for batch in tables.iter_jsonl(path, 10) for _, obj in batch][1]
+    except InputError as exc:
+        assert exc.line == 2
+        got = "not an object" if "expected a JSON object" in exc.reason else (
+            "UnicodeDecodeError" if "UTF-8" in exc.reason else "JSONDecodeError")
+    if isinstance(expected, dict):  # NaN != NaN: compare their JSON
+        assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    else:
+        assert got == expected
 
 
 def test_deeply_nested_json_document(tmp_path: Path) -> None:

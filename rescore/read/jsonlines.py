@@ -79,6 +79,25 @@ def _struct_decoder(fields: tuple[str, ...]) -> Any:
     return msgspec.json.Decoder(struct)
 
 
+def _whole_line_decoder() -> LineDecoder:
+    """Every key of a line, by msgspec (a generic JSONL table: 1.7 s of ``json.loads`` per 1M lines).
+
+    A full decode validates every string, so unlike the keyed decoder no separate UTF-8 check is
+    needed; whatever msgspec refuses (NaN, 1e400, a lone surrogate escape, malformed JSON) goes to
+    :func:`loads_json`, which parses it as ``json.loads`` does or names the error.
+    """
+    decode_json = msgspec.json.decode
+    errors = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
+
+    def decode(raw: bytes, path: Path, number: int) -> Any:
+        try:
+            return decode_json(raw)
+        except errors:
+            return loads_json(raw, path=path, line=number)
+
+    return decode
+
+
 def line_decoder(fields: Sequence[str] | None) -> LineDecoder:
     """A function ``(raw_line, path, line_number) -> object`` keeping only ``fields`` of an object.
 
@@ -87,8 +106,10 @@ def line_decoder(fields: Sequence[str] | None) -> LineDecoder:
     full parse.
     """
 
-    if not fields or msgspec is None:
+    if msgspec is None:
         return lambda raw, path, number: loads_json(raw, path=path, line=number)
+    if not fields:
+        return _whole_line_decoder()
     decoder = _struct_decoder(tuple(dict.fromkeys(fields)))
     errors = (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError)
 
