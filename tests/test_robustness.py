@@ -253,6 +253,41 @@ def test_whole_lines_decode_as_json_loads_does(tmp_path: Path, line: bytes) -> N
         assert got == expected
 
 
+_QUIRKS = [b'{"a": 1}', b'{"a": "x"}\r', b"", b"   ", b'  {"a": 2}', b'{"a": 3} {"b": 4}', b'{"a": [1,', b'2]}',
+           b'{"a": NaN}', b'{"a": "\\ud800"}', b'[1]', b'{"a": "\xc3\xa9"}', b'{"a": "\xff"}', b'{}']
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(_QUIRKS), min_size=1, max_size=30), skip=st.booleans())
+def test_runs_of_lines_read_as_line_by_line(tmp_path: Path, lines: list[bytes], skip: bool) -> None:
+    """Runs of lines decoded in one msgspec call give, batch for batch, what json.loads gives line
+    by line: the same objects and numbers, the same first error (or skipped lines)."""
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    expected: list[tuple[int, Any]] = []
+    bad: list[int] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            bad.append(number)
+        else:
+            expected.append((number, value))
+    skipped: list[int] = []
+    try:
+        got = [pair for batch in tables.iter_jsonl(path, 4, "skip" if skip else "raise", skipped) for pair in batch]
+    except InputError as exc:
+        assert not skip and bad and exc.line == bad[0]
+        return
+    assert skip or not bad
+    assert skipped == (bad if skip else [])
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
 def test_deeply_nested_json_document(tmp_path: Path) -> None:
     path = tmp_path / "runs.json"
     path.write_bytes(b"[" * 200_000 + b"]" * 200_000)
