@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -150,24 +150,19 @@ def general_key_hashes(path: Path, adapter_name: str, options: LoadOptions) -> A
     return counter.keys()
 
 
-def _read_fast_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult | None:
-    """The file's counts by the adapter's columnar fast path, or ``None`` when it does not take the file."""
+def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any,
+                 columnar_only: bool = False) -> FileResult | None:
     info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
     fast = adapter.count_fast(path, options, detector, info)  # a columnar path where it gives the same answer
-    if fast is None:
+    if fast is None and columnar_only:
         return None
-    info.items = fast.rows
-    info.models = sorted(set(fast.table["model"]))
-    info.benchmarks = sorted(set(fast.table["benchmark"]))
-    keys = fast.keys if fast.keys is not None else DeferredKeys(remote.path_token(path), adapter.name, options)
-    return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=fast.table,
-                      item_keys=keys)
-
-
-def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult:
-    fast = _read_fast_counts(path, adapter, options, detector)
     if fast is not None:
-        return fast
+        info.items = fast.rows
+        info.models = sorted(set(fast.table["model"]))
+        info.benchmarks = sorted(set(fast.table["benchmark"]))
+        keys = fast.keys if fast.keys is not None else DeferredKeys(remote.path_token(path), adapter.name, options)
+        return FileResult(info=info, items=schema.empty_items(), counts=empty_counts(), item_counts=fast.table,
+                          item_keys=keys)
     counter, counts, info = count_generally(path, adapter, options, detector)
     return FileResult(info=info, items=schema.empty_items(),
                       counts=pd.concat(counts, ignore_index=True) if counts else empty_counts(),
@@ -223,22 +218,21 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
 
     With ``options.on_error == "skip"`` a data error is returned in ``error`` instead of raised.
     """
-    result = _read_one(path, adapter_name, options)
-    assert result is not None
-    return result
+    return cast(FileResult, _read_one(path, adapter_name, options))  # (only columnar_only may decline: None)
 
 
-def read_fast(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult | None:
-    """:func:`read_one` in counts mode when the adapter's columnar fast path takes the file, else
-    ``None`` (nothing was counted; the caller reads the file as usual). Errors as :func:`read_one`'s.
+def read_columnar_counts(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult | None:
+    """Counts mode through the adapter's columnar path alone, or None when it declines the file.
 
-    For one big file that would otherwise be cut into pieces for several workers
-    (:mod:`rescore.read.workers`): Arrow's readers use every core already, and each piece would
-    hash and sort its keys for the join, so the pieces cost more than the file read whole."""
-    return _read_one(path, adapter_name, options, fast_only=True)
+    Arrow's CSV and JSON readers use every core themselves, so a big text table is counted
+    whole in this process; only a file they decline is cut into pieces for the general
+    reader's workers (rescore/read/workers.py).
+    """
+    return _read_one(path, adapter_name, replace(options, need_items=False), columnar_only=True)
 
 
-def _read_one(path: str | Path, adapter_name: str, options: LoadOptions, fast_only: bool = False) -> FileResult | None:
+def _read_one(path: str | Path, adapter_name: str, options: LoadOptions,
+              columnar_only: bool = False) -> FileResult | None:
     path = remote.as_path(path)
     remote.configure(getattr(options, "timeout", None))
     adapter = get_adapter(adapter_name)
@@ -247,10 +241,8 @@ def _read_one(path: str | Path, adapter_name: str, options: LoadOptions, fast_on
     try:
         try:
             with _no_cycle_collection():
-                if fast_only:
-                    return _read_fast_counts(path, adapter, options, detector) if not options.need_items else None
                 if not options.need_items:
-                    return _read_counts_of(path, adapter, options, detector)
+                    return _read_counts_of(path, adapter, options, detector, columnar_only)
                 items, counts, info = _read_file_of(path, adapter, options, detector)
         except Exception as exc:
             named = as_input_error(exc, path)
@@ -269,11 +261,13 @@ def _read_one(path: str | Path, adapter_name: str, options: LoadOptions, fast_on
     )
 
 
-def _read_counts_of(path: Any, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult:
+def _read_counts_of(path: Any, adapter: Adapter, options: LoadOptions, detector: Any,
+                    columnar_only: bool = False) -> FileResult | None:
     """:func:`_read_counts`; a remote file's network failures retried, then one line (rescore.read.remote)."""
     if not remote.is_remote(path):
-        return _read_counts(path, adapter, options, detector)
-    return remote.retrying("read the file", str(path), lambda: _read_counts(path, adapter, options, detector))
+        return _read_counts(path, adapter, options, detector, columnar_only)
+    return remote.retrying("read the file", str(path),
+                           lambda: _read_counts(path, adapter, options, detector, columnar_only))
 
 
 def _read_file_of(path: Any, adapter: Adapter, options: LoadOptions,
