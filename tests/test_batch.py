@@ -3,6 +3,7 @@ the item-mode leaderboard, and Ctrl-C stops cleanly (exit 130, no output, how fa
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -178,6 +179,25 @@ def test_need_items_auto_switches_on_size(tmp_path: Path, monkeypatch: pytest.Mo
     large = rescore.load(folder, need_items=None)
     assert large.items.empty and int(large.item_counts["count"].sum()) == 240
     assert any(n.startswith("counts mode: about ") for n in large.notes)
+
+
+def test_text_tables_are_estimated_by_their_lines(tmp_path: Path) -> None:
+    """The size rule counts a CSV/JSONL file's lines, not bytes / 250: a 1M-row CSV of 60-byte
+    rows was taken for 229,000 items (and read in item mode), an lm-eval line of 2 KB for 8."""
+    from rescore.read.counts import TEXT_BYTES_PER_ITEM, estimate_items
+
+    short = tmp_path / "short.csv"
+    short.write_text("model,id,correct\n" + "".join(f"m{i % 7},{i},1\n" for i in range(200_000)))
+    assert abs(estimate_items([short]) - 200_001) < 200_001 * 0.03  # three 64 KB samples (ids grow down the file)
+    wide = tmp_path / "wide.jsonl"
+    wide.write_text("".join(json.dumps({"doc_id": i, "prompt": "x" * 2000}) + "\n" for i in range(3000)))
+    assert abs(estimate_items([wide]) - 3000) < 3000 * 0.03  # bytes / 250 would say 24,000
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(json.dumps({"doc_id": i, "prompt": "x" * 2000}) + "\n" for i in range(60)))
+    assert estimate_items([small]) == 60  # small enough to count exactly
+    document = tmp_path / "doc.json"  # a JSON document's lines say nothing of its records
+    document.write_text(json.dumps([{"id": i} for i in range(5000)], indent=2))
+    assert estimate_items([document]) == document.stat().st_size // TEXT_BYTES_PER_ITEM
 
 
 def test_cli_jobs_flag_gives_the_same_json(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from rescore.adapters.lm_eval import fast as lm_eval_fast
 from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
+from rescore.read import jsonlines
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import DeferredKeys, count_generally, read_one
 from rescore.read.plugins import get_adapter
@@ -351,14 +352,14 @@ def test_runs_taken_whole_hold_one_value_a_line(contents: list[bytes], newline: 
         values = decoder.decode_lines(body)
     except msgspec.DecodeError:
         return  # not a run of valid values: the fast path gives up before the check
-    if lm_eval_fast._one_value_per_line(body, len(values)):
+    if jsonlines.one_value_per_line(body, len(values)):
         assert [decoder.decode(line) for line in body.split(b"\n")] == values
 
 
 @given(st.lists(_OBJECTS, min_size=1, max_size=12), _NEWLINES)
 def test_runs_of_plain_lines_are_taken_whole(objects: list[bytes], newline: bytes) -> None:
     body = newline.join(objects)
-    assert lm_eval_fast._one_value_per_line(body, len(msgspec.json.Decoder().decode_lines(body)))
+    assert jsonlines.one_value_per_line(body, len(msgspec.json.Decoder().decode_lines(body)))
 
 
 _IDS = st.lists(st.integers(-3, 40) | st.integers(-2**62, 2**62) | st.sampled_from(["5", "05", "7", "x1", "+3", " 2"]),
@@ -400,5 +401,31 @@ def test_byte_positions_are_flatnonzero(pieces: list[bytes], skip: int) -> None:
     import numpy as np
 
     data = np.frombuffer(b"".join(pieces), dtype=np.uint8)[skip:]
-    found = lm_eval_fast.byte_positions(data, ord("\n"))
+    found = jsonlines.byte_positions(data, ord("\n"))
     assert found.tolist() == np.flatnonzero(data == ord("\n")).tolist()
+
+
+def test_arrow_allocates_through_the_tuned_system_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the allocator is tuned, Arrow's default pool is glibc's (mimalloc cost seconds of page
+    faults on a 10M-row file), unless the user chose a pool with ARROW_DEFAULT_MEMORY_POOL."""
+    import platform
+    import sys
+
+    import pyarrow as pa
+
+    from rescore.read import memory as memtune
+
+    if not (sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"):
+        pytest.skip("the system pool is chosen only where glibc's heap is tuned")
+    before = pa.default_memory_pool()
+    try:
+        monkeypatch.setenv(memtune.ARROW_POOL_VARIABLE, "")  # recorded, so that the value set below is undone
+        monkeypatch.delenv(memtune.ARROW_POOL_VARIABLE)
+        memtune.use_system_arrow_pool()
+        assert pa.default_memory_pool().backend_name == "system"
+        pa.set_memory_pool(before)
+        monkeypatch.setenv(memtune.ARROW_POOL_VARIABLE, "jemalloc")  # the user's choice stands
+        memtune.use_system_arrow_pool()
+        assert pa.default_memory_pool().backend_name == before.backend_name
+    finally:
+        pa.set_memory_pool(before)

@@ -13,6 +13,7 @@ import json
 import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -224,6 +225,67 @@ def test_absurd_nesting_is_a_clear_error(tmp_path: Path, fields: tuple[str, ...]
     with pytest.raises(InputError) as caught:
         list(tables.iter_jsonl(path, 10, fields=fields))
     assert str(caught.value) == f"{path}, line 1: JSON nested too deeply"
+
+
+@pytest.mark.parametrize("line", [b'{"a": 1, "a": 2}', b'{"a": NaN, "b": -Infinity}', b'{"a": 1e400}',
+                                  b'{"a": "\\ud800"}', b'{"a": 123456789012345678901234567890, "b": -0.0}',
+                                  b'{"a": "\xff"}', b'{"a": 1} {"b": 2}', b'[{"a": 1}]', b'{"a": [1, {"b": null}]}  ',
+                                  b'\xef\xbb\xbf{"a": 1}'])
+def test_whole_lines_decode_as_json_loads_does(tmp_path: Path, line: bytes) -> None:
+    """A generic JSONL table's lines are decoded whole by msgspec; whatever it refuses goes to
+    json.loads, so every line gives json.loads's object or its one-line error."""
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b'{"a": 0}\n' + line + b"\n")
+    try:
+        expected: Any = json.loads(line)
+        expected = expected if isinstance(expected, dict) else "not an object"
+    except ValueError as exc:  # (UnicodeDecodeError too)
+        expected = type(exc).__name__
+    try:
+        got: Any = [obj for batch in tables.iter_jsonl(path, 10) for _, obj in batch][1]
+    except InputError as exc:
+        assert exc.line == 2
+        got = "not an object" if "expected a JSON object" in exc.reason else (
+            "UnicodeDecodeError" if "UTF-8" in exc.reason else "JSONDecodeError")
+    if isinstance(expected, dict):  # NaN != NaN: compare their JSON
+        assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    else:
+        assert got == expected
+
+
+_QUIRKS = [b'{"a": 1}', b'{"a": "x"}\r', b"", b"   ", b'  {"a": 2}', b'{"a": 3} {"b": 4}', b'{"a": [1,', b'2]}',
+           b'{"a": NaN}', b'{"a": "\\ud800"}', b'[1]', b'{"a": "\xc3\xa9"}', b'{"a": "\xff"}', b'{}']
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.sampled_from(_QUIRKS), min_size=1, max_size=30), skip=st.booleans())
+def test_runs_of_lines_read_as_line_by_line(tmp_path: Path, lines: list[bytes], skip: bool) -> None:
+    """Runs of lines decoded in one msgspec call give, batch for batch, what json.loads gives line
+    by line: the same objects and numbers, the same first error (or skipped lines)."""
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    expected: list[tuple[int, Any]] = []
+    bad: list[int] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            bad.append(number)
+        else:
+            expected.append((number, value))
+    skipped: list[int] = []
+    try:
+        got = [pair for batch in tables.iter_jsonl(path, 4, "skip" if skip else "raise", skipped) for pair in batch]
+    except InputError as exc:
+        assert not skip and bad and exc.line == bad[0]
+        return
+    assert skip or not bad
+    assert skipped == (bad if skip else [])
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
 
 
 def test_deeply_nested_json_document(tmp_path: Path) -> None:

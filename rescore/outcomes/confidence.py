@@ -49,6 +49,24 @@ def _one(value: object) -> tuple[float, bool]:
     return float(text), False
 
 
+def plain_probabilities(values: list[object]) -> bool:
+    """True when every value is a probability in [0, 1] as it stands (or a missing one): a number,
+    a number as text or a verbal label, without a percent sign.
+
+    Then :func:`normalise_confidence` of any batch that holds only these values returns them as
+    numbers with no note and no error, so a reader that has a column's distinct values can
+    settle the whole column with them instead of judging it batch by batch, row by row.
+    """
+    for value in values:
+        try:
+            number, percent = _one(value)
+        except (TypeError, ValueError):
+            return False
+        if percent or not (math.isnan(number) or 0.0 <= number <= 1.0):
+            return False
+    return True
+
+
 def _parse_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray, int | None]:
     """:func:`_one` for every row: (numbers, had a percent sign, first row that failed or None).
 

@@ -438,7 +438,8 @@ def _keep_tasks_apart(results: list[FileResult], notes: list[str]) -> list[FileR
                 else:  # a results file of several tasks: the subset its task name gave
                     subsets = frame["subset"].astype("string").fillna("") if "subset" in frame else (
                         pd.Series("", index=frame.index, dtype="string"))
-                    new = subsets.map(lambda s, b=by_subset, d=bench: b.get(str(s), d)).astype("string")
+                    named = {s: by_subset.get(str(s), bench) for s in subsets.unique()}  # once per subset
+                    new = subsets.map(named).astype("string")
                 frame["benchmark"] = frame["benchmark"].astype("string").where(~hit, new).astype(
                     frame["benchmark"].dtype)
         result.info.benchmarks = sorted({str(b) for f in _benchmark_frames(result) for b in f["benchmark"].dropna()})

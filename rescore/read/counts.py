@@ -333,14 +333,46 @@ def cluster_outcome_counts(item_counts: pd.DataFrame) -> pd.DataFrame:
     return group_outcome_counts(item_counts, ("benchmark", "model", "cluster"))
 
 
-#: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode
-ITEMS_AUTO_ROWS = 1_000_000
-#: bytes per item assumed for text inputs when estimating (an lm-eval line is ~1-4 KB, a CSV row less)
+#: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode.
+#: Item rows cost time as well as memory: keeping them (the canonical table, per-row rules,
+#: paired tie tests) adds about 2-10 µs an item over counting, so half a million items is where
+#: the paired ``≈`` of the default run starts to cost seconds; ``--ties paired`` keeps them anyway
+ITEMS_AUTO_ROWS = 500_000
+#: bytes per item assumed when a file's lines cannot be sampled (a JSON document, a remote file)
 TEXT_BYTES_PER_ITEM = 250
+#: line-per-item text formats whose first lines tell their bytes per item
+_LINE_SUFFIXES = frozenset({".csv", ".tsv", ".jsonl", ".ndjson"})
+_SAMPLE_BYTES = 1 << 16
+
+
+def _sampled_line_items(path: Any, size: int) -> int | None:
+    """Items in a local CSV/TSV/JSONL file, from the bytes per line of three 64 KB samples.
+
+    A CSV row of a generic table is ~60 bytes and an lm-eval samples line 1-4 KB, so one fixed
+    bytes-per-item figure was off by 4-16x either way (a 1M-row CSV looked like 229,000 items).
+    The samples are taken at the start, the middle and the end, since ids and texts often grow
+    down a file. None when the file cannot be sampled (the caller falls back to bytes / 250).
+    """
+    from pathlib import Path
+
+    if not isinstance(path, Path) or path.suffix.lower() not in _LINE_SUFFIXES:
+        return None
+    try:
+        with path.open("rb") as handle:
+            if size <= 3 * _SAMPLE_BYTES:  # small: count exactly
+                whole = handle.read()
+                return whole.count(b"\n") + (0 if whole.endswith(b"\n") or not whole else 1)
+            lines = 0
+            for start in (0, (size - _SAMPLE_BYTES) // 2, size - _SAMPLE_BYTES):
+                handle.seek(start)
+                lines += handle.read(_SAMPLE_BYTES).count(b"\n")
+    except OSError:
+        return None
+    return max(1, int(size * lines / (3 * _SAMPLE_BYTES)))
 
 
 def estimate_items(paths: list[Any]) -> int:
-    """A cheap upper-ish estimate of the item count: Parquet metadata, else bytes / 250."""
+    """A cheap estimate of the item count: Parquet metadata, the lines of a text table, else bytes / 250."""
     total = 0
     for path in paths:
         path = as_path(path)
@@ -353,9 +385,11 @@ def estimate_items(paths: list[Any]) -> int:
             except Exception:  # unreadable: the reader will say why; estimate by size meanwhile
                 pass
         try:
-            total += path.stat().st_size // TEXT_BYTES_PER_ITEM
+            size = path.stat().st_size
         except (OSError, InputError):
             continue
+        sampled = _sampled_line_items(path, size)
+        total += sampled if sampled is not None else size // TEXT_BYTES_PER_ITEM
     return total
 
 
@@ -383,26 +417,59 @@ _DENSE_LIMIT = 1 << 22
 Coded = tuple[np.ndarray, Sequence[Any]]
 
 
+def fold_codes(columns: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, int]:
+    """One integer per row for the combination of ``columns`` (``(codes, size)`` each, codes in
+    ``[0, size)``), the first column most significant, and the number of possible combinations.
+
+    Why this shape: the fold is the hot loop of counting (two passes over the rows per column), so
+    it runs in place and skips a column of one value, whose codes are all 0. It is folded in the
+    integer ``np.bincount`` counts in (a dense count of few combinations would otherwise copy the
+    rows into it first), else, for a sort, in int32 when every combination fits (half the bytes).
+    """
+    total = int(np.prod([max(int(size), 1) for _, size in columns], dtype="float64"))
+    dtype = np.intp if total <= _DENSE_LIMIT or total >= 1 << 31 else np.int32
+    combined: np.ndarray | None = None
+    for codes, size in columns:
+        size = max(int(size), 1)
+        if combined is None:
+            combined = np.asarray(codes).astype(dtype)  # always a fresh array, folded in place below
+        elif size > 1:
+            combined *= dtype(size)
+            combined += codes
+    return (combined if combined is not None else np.zeros(n, dtype=dtype)), total
+
+
+def count_folded(combined: np.ndarray, total: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The combinations present in ``combined`` (sorted) and how many rows (or how much
+    ``weights``) each has: a dense ``np.bincount`` when the combinations are few, a sort otherwise."""
+    if total <= _DENSE_LIMIT:
+        dense = np.bincount(combined, weights=weights, minlength=total)
+        uniques = np.flatnonzero(dense)
+        counts = dense[uniques]
+    elif weights is None:
+        uniques, counts = np.unique(combined, return_counts=True)
+    else:
+        uniques, inverse = np.unique(combined, return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=weights)
+    if counts.dtype.kind == "f":  # weighted: whole numbers, exact as float64 far beyond any row count
+        counts = np.rint(counts)
+    return uniques.astype("int64"), counts.astype("int64")
+
+
 def count_codes(benchmark: Coded, model: Coded, subset: Coded, outcome: Coded, rule: Coded,
-                run: Any = pd.NA) -> pd.DataFrame:
+                run: Any = pd.NA, weights: np.ndarray | None = None) -> pd.DataFrame:
     """Counts per (benchmark, model, subset, outcome, rule), in :data:`rescore.read.counts.COLUMNS` layout.
 
     Each argument is ``(codes, labels)``: one code per row into ``labels``. ``run`` is the one
     run label of the file (NA when the producer has none); ``cluster`` is NA (fast paths apply
-    only to single-attempt inputs without a cluster column).
+    only to single-attempt inputs without a cluster column). ``weights``: how many items each
+    row stands for (a fast path that counted distinct combinations first), else one each.
     """
     parts = [benchmark, model, subset, outcome, rule]
     dims = [max(len(labels), 1) for _, labels in parts]
-    combined = np.zeros(len(benchmark[0]), dtype="int64")
-    for (codes, _), size in zip(parts, dims, strict=True):
-        combined = combined * size + codes
-    total = int(np.prod(dims, dtype="float64"))
-    if total <= _DENSE_LIMIT:
-        dense = np.bincount(combined, minlength=total)
-        uniques = np.flatnonzero(dense)
-        counts = dense[uniques]
-    else:
-        uniques, counts = np.unique(combined, return_counts=True)
+    combined, total = fold_codes([(codes, size) for (codes, _), size in zip(parts, dims, strict=True)],
+                                 len(benchmark[0]))
+    uniques, counts = count_folded(combined, total, weights)
     decoded = []
     for size in reversed(dims):
         decoded.append(uniques % size)

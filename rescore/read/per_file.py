@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -150,9 +150,12 @@ def general_key_hashes(path: Path, adapter_name: str, options: LoadOptions) -> A
     return counter.keys()
 
 
-def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult:
+def _read_counts(path: Path, adapter: Adapter, options: LoadOptions, detector: Any,
+                 columnar_only: bool = False) -> FileResult | None:
     info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
     fast = adapter.count_fast(path, options, detector, info)  # a columnar path where it gives the same answer
+    if fast is None and columnar_only:
+        return None
     if fast is not None:
         info.items = fast.rows
         info.models = sorted(set(fast.table["model"]))
@@ -215,6 +218,21 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
 
     With ``options.on_error == "skip"`` a data error is returned in ``error`` instead of raised.
     """
+    return cast(FileResult, _read_one(path, adapter_name, options))  # (only columnar_only may decline: None)
+
+
+def read_columnar_counts(path: str | Path, adapter_name: str, options: LoadOptions) -> FileResult | None:
+    """Counts mode through the adapter's columnar path alone, or None when it declines the file.
+
+    Arrow's CSV and JSON readers use every core themselves, so a big text table is counted
+    whole in this process; only a file they decline is cut into pieces for the general
+    reader's workers (rescore/read/workers.py).
+    """
+    return _read_one(path, adapter_name, replace(options, need_items=False), columnar_only=True)
+
+
+def _read_one(path: str | Path, adapter_name: str, options: LoadOptions,
+              columnar_only: bool = False) -> FileResult | None:
     path = remote.as_path(path)
     remote.configure(getattr(options, "timeout", None))
     adapter = get_adapter(adapter_name)
@@ -224,7 +242,7 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
         try:
             with _no_cycle_collection():
                 if not options.need_items:
-                    return _read_counts_of(path, adapter, options, detector)
+                    return _read_counts_of(path, adapter, options, detector, columnar_only)
                 items, counts, info = _read_file_of(path, adapter, options, detector)
         except Exception as exc:
             named = as_input_error(exc, path)
@@ -243,11 +261,13 @@ def read_one(path: str | Path, adapter_name: str, options: LoadOptions) -> FileR
     )
 
 
-def _read_counts_of(path: Any, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult:
+def _read_counts_of(path: Any, adapter: Adapter, options: LoadOptions, detector: Any,
+                    columnar_only: bool = False) -> FileResult | None:
     """:func:`_read_counts`; a remote file's network failures retried, then one line (rescore.read.remote)."""
     if not remote.is_remote(path):
-        return _read_counts(path, adapter, options, detector)
-    return remote.retrying("read the file", str(path), lambda: _read_counts(path, adapter, options, detector))
+        return _read_counts(path, adapter, options, detector, columnar_only)
+    return remote.retrying("read the file", str(path),
+                           lambda: _read_counts(path, adapter, options, detector, columnar_only))
 
 
 def _read_file_of(path: Any, adapter: Adapter, options: LoadOptions,

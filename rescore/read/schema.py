@@ -222,17 +222,21 @@ def codes_repeat(columns: Iterable[tuple[np.ndarray, int]], n: int) -> bool:
     """
     if n < 2:
         return False
-    key = np.zeros(n, dtype="int64")
+    key: np.ndarray | None = None  # the first column of several values starts it (a copy, folded in place)
     span = 1  # the key's codes are below span
     for codes, size in columns:
         size = max(int(size), 1)
-        if span * size >= 1 << 62:  # renumber the key first (its distinct values are at most n)
+        if key is not None and span * size >= 1 << 62:  # renumber the key first (its distinct values are at most n)
             key, seen = pd.factorize(key)
             span = max(len(seen), 1)
-        if size > 1:
+        if size > 1 and key is None:
+            key = np.asarray(codes).astype("int64")
+        elif size > 1:
             key *= size
             key += codes
         span *= size
+    if key is None:
+        return True  # every column holds one value: n >= 2 rows share the one key
     if span > BITMAP_ROWS * n:
         key, seen = pd.factorize(key)
         span = max(len(seen), 1)

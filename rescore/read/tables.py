@@ -66,42 +66,92 @@ def iter_jsonl(path: Path, batch_size: int, on_error: str = "raise",
     ``fields``: the top-level keys the caller reads; each object then holds only those (parsed
     several times faster by :mod:`rescore.read.jsonlines`, with the same errors).
     """
-    from rescore.read.jsonlines import Line, line_decoder
+    from rescore.read.jsonlines import Line, line_decoder, whole_runs_decoder
 
     decode = line_decoder(fields)
+    decode_run = whole_runs_decoder() if not fields else None
     _empty_check(path)
     batch: list[tuple[int, dict[str, Any]]] = []
     piece = split.current()  # one piece of the file (rescore/read/split.py): its lines keep their numbers
     with (path.open("rb") if piece is None else split.open_piece(path, piece)) as handle:
-        first = 1 if piece is None else piece.first_line
-        for number, raw in enumerate(_split_lines(handle, MAX_LINE_BYTES), start=first):
-            if raw is None:
-                raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB", path=str(path),
-                                 line=number)
-            if not raw or raw.isspace():  # (strip() would copy every line)
-                if piece is not None:  # rows would no longer be lines: row numbers could differ
-                    raise split.NotSplittable(f"blank line {number}")
+        number = (1 if piece is None else piece.first_line) - 1
+        for run in _line_runs(handle, MAX_LINE_BYTES):
+            # (a run under the line limit: its lines are too; a longer run is split and checked below)
+            objs = decode_run(run) if decode_run is not None and run is not None and len(run) < MAX_LINE_BYTES else None
+            if objs is not None:  # every line of the run one object (see whole_runs_decoder)
+                batch.extend(zip(range(number + 1, number + 1 + len(objs)), objs, strict=True))
+                number += len(objs)
+                if len(batch) >= batch_size:
+                    yield from _cut(batch, batch_size)
+                    batch = batch[len(batch) // batch_size * batch_size:]
                 continue
-            try:
-                obj = decode(raw, path, number)
-                if not isinstance(obj, (dict, Line)):
-                    raise InputError(f"expected a JSON object, found {type(obj).__name__}", path=str(path),
+            for raw in (run.split(b"\n") if run is not None else [None]):
+                number += 1
+                if raw is None or len(raw) >= MAX_LINE_BYTES:
+                    raise InputError(f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MB", path=str(path),
                                      line=number)
-            except InputError:
-                if on_error == "skip":
-                    if skipped is not None:
-                        skipped.append(number)
+                if not raw or raw.isspace():  # (strip() would copy every line)
+                    if piece is not None:  # rows would no longer be lines: row numbers could differ
+                        raise split.NotSplittable(f"blank line {number}")
                     continue
-                raise
-            batch.append((number, obj))
-            if len(batch) >= batch_size:
-                yield batch
-                batch = []
+                try:
+                    obj = decode(raw, path, number)
+                    if not isinstance(obj, (dict, Line)):
+                        raise InputError(f"expected a JSON object, found {type(obj).__name__}", path=str(path),
+                                         line=number)
+                except InputError:
+                    if on_error == "skip":
+                        if skipped is not None:
+                            skipped.append(number)
+                        continue
+                    raise
+                batch.append((number, obj))
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
     if batch:
         yield batch
 
 
+def _cut(batch: list[Any], size: int) -> Iterator[list[Any]]:
+    """The whole ``size``-long batches at the front of ``batch`` (the rest stays for the next run)."""
+    for start in range(0, len(batch) // size * size, size):
+        yield batch[start:start + size]
+
+
 _BLOCK_BYTES = 1 << 20
+
+
+def _line_runs(handle: Any, limit: int) -> Iterator[bytes | None]:
+    """The file in runs of whole lines (about 1 MB each, joined by newlines, without the last one).
+
+    A line longer than a read is gathered in pieces; one that reaches ``limit`` bytes yields
+    ``None`` and ends the iteration, as :func:`_split_lines` does (a run holding a line at the
+    limit is split by the caller, which names it). Splitting a run into its lines gives exactly
+    the lines of :func:`_split_lines`.
+    """
+    pending: list[bytes] = []
+    pending_size = 0
+    while True:
+        block = handle.read(_BLOCK_BYTES)
+        if not block:
+            break
+        cut = block.rfind(b"\n")
+        if cut < 0:  # no line ends in this block
+            pending.append(block)
+            pending_size += len(block)
+            if pending_size >= limit:
+                yield None
+                return
+            continue
+        yield b"".join([*pending, block[:cut]]) if pending else block[:cut]
+        tail = block[cut + 1:]
+        pending, pending_size = ([tail], len(tail)) if tail else ([], 0)
+        if pending_size >= limit:
+            yield None
+            return
+    if pending:
+        yield b"".join(pending)
 
 
 def _split_lines(handle: Any, limit: int) -> Iterator[bytes | None]:

@@ -38,7 +38,7 @@ from rescore.outcomes.decide import (
 )
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read import split
-from rescore.read.counts import FileCounter, combine_key_hashes, count_codes
+from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES, codes_repeat
@@ -74,10 +74,17 @@ def _codes(array: Any, null_code: int = -1) -> tuple[np.ndarray, list[Any]]:
 
 def _mapped(array: Any, fn: Any, null_value: Any) -> tuple[np.ndarray, list[Any]]:
     """Codes into the list of distinct ``fn(value)`` results (null -> ``null_value``)."""
-    codes, values = _codes(array)
+    return _mapped_codes(*_codes(array), fn, null_value)
+
+
+def _mapped_codes(codes: np.ndarray, values: list[Any], fn: Any, null_value: Any) -> tuple[np.ndarray, list[Any]]:
+    """:func:`_mapped` of codes (-1: null) into ``values``."""
     results = [fn(v) for v in values] + [null_value]
     distinct = list(dict.fromkeys(results))
-    remap = np.array([distinct.index(r) for r in results], dtype=_small_int(len(distinct)))
+    if len(distinct) == len(results) and not (len(codes) and codes.min() < 0):
+        return codes, distinct  # nothing merged, nothing missing: the codes are the answer (no 10M-row gather)
+    index = {r: i for i, r in enumerate(distinct)}
+    remap = np.array([index[r] for r in results], dtype=_small_int(len(distinct)))
     return remap[codes], distinct  # codes of -1 pick the trailing null entry
 
 
@@ -158,7 +165,8 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     except (pa.ArrowException, OSError):
         return None
     return _count_table(path, table, columns, options, detector, info,
-                        lambda name: _confidence_note(path, name, options.batch_size))
+                        lambda name: None if _confidence_in_range(table[name])
+                        else _confidence_note(path, name, options.batch_size))
 
 
 def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, detector: AbstentionDetector,
@@ -202,54 +210,25 @@ def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, det
     else:
         subset_codes, subsets = _relabel(pairs_codes, [p[1] for p in pairs])
 
-    outcome_names = list(OUTCOMES)
-    if graded:
-        # grades: every distinct value must parse (else the general path names the bad line)
-        grade_codes, grades = _mapped(table[roles["correct"]], parse_grade, None)
-        used = [grades[i] for i in np.flatnonzero(np.bincount(grade_codes, minlength=len(grades)))]
-        if any(g is None or g not in OUTCOMES for g in used):  # a missing or unknown grade: the general path decides
-            return None
-        grades = [g if g is not None else "invalid" for g in grades]  # (unused placeholder, never counted)
-        outcome = np.array([outcome_names.index(g) for g in grades], dtype="int64")[grade_codes]
-        rule_names: list[str] = [RULE_GRADE]
-        rule = np.zeros(n, dtype="int64")
+    # the outcome of a row depends on its decisive columns alone (grade or prediction and gold,
+    # and the texts an abstention is read from): count each distinct combination of them with
+    # the row's labels once, and decide the combinations, not the rows (_combinations)
+    inputs = _combinations(table, roles, graded, [(bench_codes, len(benches)), (model_codes, len(models)),
+                                                   (subset_codes, len(subsets))])
+    if inputs.labels is not None:
+        count_bench, count_model, count_subset = inputs.labels
     else:
-        outcome, rule, rule_names = _compared(table, roles, outcome_names)
+        count_bench, count_model, count_subset = bench_codes, model_codes, subset_codes
+    decided = _decide(inputs, graded, columns.final_grades, detector)
+    if decided is None:
+        return None  # a missing or unknown grade: the general path decides
+    outcome, outcome_names, rule, rule_names, over_wrong = decided
     if "confidence" in roles:
         note = confidence_note(roles["confidence"])
         if note is False:
             return None  # a bad confidence: the general path names it (after any earlier error)
         if note:
             notes.append(note)
-
-    # abstention text overrides wrong/invalid: prediction if it has text, else the response (else prediction)
-    over_wrong = 0  # graded wrong, then an abstention by the phrases (the general reader's note)
-    candidates = np.zeros(n, dtype=bool)
-    for name in _CANDIDATES:
-        candidates |= outcome == outcome_names.index(name)
-    if candidates.any() and ("prediction" in roles or "response" in roles):
-        idx = np.flatnonzero(candidates)
-        reason_codes, reason_names = _abstention_reasons(table, roles, idx, detector)
-        for k, reason in enumerate(reason_names):
-            if reason is None or not (reason_codes == k).any():
-                continue
-            hit = idx[reason_codes == k]
-            if graded and columns.final_grades:  # the scale has "not attempted": its "wrong" stands
-                stands = hit[outcome[hit] == outcome_names.index("wrong")]
-                if len(stands):
-                    kept = RULE_GRADE + RULE_DISAGREES
-                    if kept not in rule_names:
-                        rule_names.append(kept)
-                    rule[stands] = rule_names.index(kept)
-                hit = hit[outcome[hit] != outcome_names.index("wrong")]
-                if not len(hit):
-                    continue
-            if reason not in rule_names:
-                rule_names.append(reason)
-            if graded:
-                over_wrong += int((outcome[hit] == outcome_names.index("wrong")).sum())
-            outcome[hit] = outcome_names.index("abstain")
-            rule[hit] = rule_names.index(reason)
 
     # duplicate keys: unique item ids rule them out; otherwise hash the keys as the general path does
     ids = table[roles["item_id"]]
@@ -273,13 +252,144 @@ def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, det
         if text:  # a repeated key: the general reader names its line (rows here are not lines)
             return None
         raise
-    frame = count_codes((bench_codes, benches), (model_codes, models), (subset_codes, subsets),
-                        (outcome, outcome_names), (rule, rule_names))
+    frame = count_codes((count_bench, benches), (count_model, models), (count_subset, subsets),
+                        (outcome, outcome_names), (rule, rule_names), weights=inputs.weights)
     for note in notes:
         info.note(note)
     if over_wrong:
         info.note(phrase_abstention_note(over_wrong))
     return FastCounts(frame, n, keys)
+
+
+class _Inputs:
+    """The decisive columns of a table (grade, prediction, gold, response) as codes into each
+    column's distinct values (-1: missing), one per row, or one per distinct combination of rows
+    (then ``weights`` says how many rows each stands for and ``labels`` holds the benchmark, model
+    and subset codes of each combination). The deciding code reads both alike."""
+
+    def __init__(self, table: Any, roles: dict[str, str], coded: dict[str, tuple[np.ndarray, list[Any]]],
+                 combined: bool = False, weights: np.ndarray | None = None,
+                 labels: list[np.ndarray] | None = None) -> None:
+        self._table, self.roles, self._coded, self._combined = table, roles, coded, combined
+        self.weights, self.labels = weights, labels
+        self.size = len(weights) if weights is not None else table.num_rows
+
+    def coded(self, role: str) -> tuple[np.ndarray, list[Any]]:
+        if role not in self._coded:
+            self._coded[role] = _codes(self._table[self.roles[role]])
+        return self._coded[role]
+
+    def coded_at(self, role: str, idx: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """The codes of rows ``idx`` only: a text column that is not dictionary-encoded has only
+        those rows' texts encoded (the few candidates for an abstention among long responses)."""
+        import pyarrow as pa
+
+        column = None if self._combined or role in self._coded else self._table[self.roles[role]]
+        if column is not None and not pa.types.is_dictionary(column.type):
+            return _codes(column.combine_chunks().take(pa.array(idx)))
+        codes, values = self.coded(role)
+        return codes[idx], values
+
+    def total(self, rows: np.ndarray) -> int:
+        """How many table rows the rows (or combinations) ``rows`` (indices) stand for."""
+        return len(rows) if self.weights is None else int(self.weights[rows].sum())
+
+
+#: at most this many possible combinations of labels and decisive values are counted before deciding
+_COMBINATION_LIMIT = 1 << 22
+
+
+def _combinations(table: Any, roles: dict[str, str], graded: bool, labels: list[tuple[np.ndarray, int]]) -> _Inputs:
+    """The decisive columns of ``table``, per distinct combination with the ``labels`` (benchmark,
+    model, subset codes and sizes) when those are few, else per row.
+
+    Why: deciding rows means gathering outcome and rule codes, masking candidates for an
+    abstention and folding five code columns to count them: a dozen passes over ten million rows.
+    A leaderboard table holds a few thousand combinations of (benchmark, model, subset,
+    prediction, gold), so one fold of the codes and one ``bincount`` leave a few thousand weighted
+    rows to decide with the very same code. A column of free text (a response that Arrow did not
+    read dictionary-encoded) keeps the per-row path, which encodes only the abstention candidates.
+    """
+    import pyarrow as pa
+
+    decisive = ["correct"] if graded else ["prediction", "gold"]
+    decisive += [r for r in ("prediction", "response") if r in roles and r not in decisive]
+    if "response" in roles and not pa.types.is_dictionary(table[roles["response"]].type):
+        return _Inputs(table, roles, {})
+    coded = {role: _codes(table[roles[role]]) for role in decisive}
+    sizes = [size for _, size in labels] + [len(coded[role][1]) + 1 for role in decisive]
+    if float(np.prod(sizes, dtype="float64")) > _COMBINATION_LIMIT:
+        return _Inputs(table, roles, coded)
+    folded = list(labels)
+    for role in decisive:
+        codes, values = coded[role]
+        if table[roles[role]].null_count:  # a missing value: its column's trailing code
+            codes = np.where(codes < 0, len(values), codes)
+        folded.append((codes, len(values) + 1))
+    combined, total = fold_codes(folded, table.num_rows)
+    present, weights = count_folded(combined, total)
+    decoded = []
+    for size in reversed(sizes):
+        decoded.append(present % size)
+        present = present // size
+    decoded.reverse()
+    combos = {}
+    for role, codes in zip(decisive, decoded[len(labels):], strict=True):
+        values = coded[role][1]
+        combos[role] = (np.where(codes == len(values), -1, codes), values)
+    return _Inputs(table, roles, combos, combined=True, weights=weights, labels=decoded[:len(labels)])
+
+
+def _decide(inputs: _Inputs, graded: bool, final_grades: bool, detector: AbstentionDetector) \
+        -> tuple[np.ndarray, list[str], np.ndarray, list[str], int] | None:
+    """Outcome and rule codes of the rows (or combinations) of ``inputs``, with their names, and
+    how many items graded wrong became abstentions by the phrases (the general reader's note), as
+    :func:`rescore.outcomes.decide.classify` decides them; ``None`` for a missing or unknown grade."""
+    roles = inputs.roles
+    n = inputs.size
+    outcome_names = list(OUTCOMES)
+    if graded:
+        # grades: every distinct value must parse (else the general path names the bad line)
+        grade_codes, grades = _mapped_codes(*inputs.coded("correct"), parse_grade, None)
+        used = [grades[i] for i in np.flatnonzero(np.bincount(grade_codes, minlength=len(grades)))]
+        if any(g is None or g not in OUTCOMES for g in used):
+            return None
+        grades = [g if g is not None else "invalid" for g in grades]  # (unused placeholder, never counted)
+        outcome = np.array([outcome_names.index(g) for g in grades], dtype="int64")[grade_codes]
+        rule_names: list[str] = [RULE_GRADE]
+        rule = np.zeros(n, dtype="int64")
+    else:
+        outcome, rule, rule_names = _compared_codes(inputs.coded("prediction"), inputs.coded("gold"), outcome_names)
+
+    # abstention text overrides wrong/invalid: prediction if it has text, else the response (else prediction)
+    over_wrong = 0  # graded wrong, then an abstention by the phrases (the general reader's note)
+    candidates = np.zeros(n, dtype=bool)
+    for name in _CANDIDATES:
+        candidates |= outcome == outcome_names.index(name)
+    if candidates.any() and ("prediction" in roles or "response" in roles):
+        idx = np.flatnonzero(candidates)
+        reason_codes, reason_names = _abstention_reasons(inputs, idx, detector)
+        for k, reason in enumerate(reason_names):
+            if reason is None or not (reason_codes == k).any():
+                continue
+            hit = idx[reason_codes == k]
+            if graded and final_grades:  # the scale has "not attempted": its "wrong" stands
+                stands = hit[outcome[hit] == outcome_names.index("wrong")]
+                if len(stands):
+                    kept = RULE_GRADE + RULE_DISAGREES
+                    if kept not in rule_names:
+                        rule_names.append(kept)
+                    rule[stands] = rule_names.index(kept)
+                hit = hit[outcome[hit] != outcome_names.index("wrong")]
+                if not len(hit):
+                    continue
+            if reason not in rule_names:
+                rule_names.append(reason)
+            if graded:
+                over_wrong += inputs.total(hit[outcome[hit] == outcome_names.index("wrong")])
+            outcome[hit] = outcome_names.index("abstain")
+            rule[hit] = rule_names.index(reason)
+    return outcome, outcome_names, rule, rule_names, over_wrong
 
 
 def _is_text(kind: Any) -> bool:
@@ -291,15 +401,21 @@ def _is_text(kind: Any) -> bool:
 
 
 def _compared(table: Any, roles: dict[str, str], outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`_compared_codes` of a table's prediction and gold columns, one code per row."""
+    return _compared_codes(_codes(table[roles["prediction"]]), _codes(table[roles["gold"]]), outcome_names)
+
+
+def _compared_codes(pred: tuple[np.ndarray, list[Any]], gold: tuple[np.ndarray, list[Any]],
+                    outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Outcome and rule codes without a grade column, as :func:`rescore.outcomes.decide.classify`
     decides them: a prediction is compared with the gold (correct or wrong); no prediction is
-    ``invalid`` (no grade and no prediction); abstention texts are applied afterwards."""
-    pred_column, gold_column = table[roles["prediction"]], table[roles["gold"]]
-    table_codes = _compared_by_pairs(pred_column, gold_column, outcome_names)
+    ``invalid`` (no grade and no prediction); abstention texts are applied afterwards.
+    ``pred`` and ``gold`` are (codes, distinct values), -1 for a missing value."""
+    table_codes = _compared_by_pairs(pred, gold, outcome_names)
     if table_codes is not None:
         return (*table_codes, [RULE_COMPARE, RULE_NO_GRADE])
-    pred_codes, preds = _codes(pred_column)
-    gold_codes, golds = _codes(gold_column)
+    pred_codes, preds = pred
+    gold_codes, golds = gold
     golds = [*golds, None]  # a missing gold (code -1) is the trailing None: it never matches
     gold_codes = np.where(gold_codes < 0, len(golds) - 1, gold_codes)
     has_pred = pred_codes >= 0
@@ -315,7 +431,7 @@ def _compared(table: Any, roles: dict[str, str], outcome_names: list[str]) -> tu
 _PAIR_LIMIT = 1 << 20
 
 
-def _compared_by_pairs(pred_column: Any, gold_column: Any,
+def _compared_by_pairs(pred: tuple[np.ndarray, list[Any]], gold: tuple[np.ndarray, list[Any]],
                        outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`_compared`'s outcome and rule codes, decided once per distinct (prediction, gold)
     pair of dictionary values, then one gather per row (``None`` when the pairs are too many).
@@ -327,8 +443,8 @@ def _compared_by_pairs(pred_column: Any, gold_column: Any,
     A missing prediction is the trailing prediction code (``invalid``, no grade and no
     prediction), a missing gold the trailing gold code (it never matches).
     """
-    pred_codes, preds = _codes(pred_column)
-    gold_codes, golds = _codes(gold_column)
+    pred_codes, preds = pred
+    gold_codes, golds = gold
     n_pred, n_gold = len(preds) + 1, len(golds) + 1
     if n_pred * n_gold > _PAIR_LIMIT:
         return None
@@ -342,9 +458,9 @@ def _compared_by_pairs(pred_column: Any, gold_column: Any,
         outcome_of[:len(match)] = np.where(match, correct, wrong)
         rule_of[:len(match)] = 0  # RULE_COMPARE
     # a null (code -1) becomes its column's trailing code (a pass only when there are nulls)
-    if pred_column.null_count:
+    if len(pred_codes) and pred_codes.min() < 0:
         pred_codes = np.where(pred_codes < 0, n_pred - 1, pred_codes)
-    if gold_column.null_count:
+    if len(gold_codes) and gold_codes.min() < 0:
         gold_codes = np.where(gold_codes < 0, n_gold - 1, gold_codes)
     pair = pred_codes.astype(np.int32, copy=False) * np.int32(n_gold)
     pair += gold_codes
@@ -375,6 +491,30 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
     except InputError:
         return False
     return notes[0] if notes else None
+
+
+def _confidence_in_range(column: Any) -> bool:
+    """True when a confidence column holds only values in [0, 1] (or missing ones): numbers, or
+    texts that parse to them without a percent sign.
+
+    Then every batch the general reader judges alone passes :func:`normalise_confidence` as it
+    is: no value to refuse, none above 1 to read as a percentage, no note. One vectorised pass
+    settles the usual column; anything else (text, values out of range) is judged batch by batch
+    as the general reader judges it, instead of a hundred pandas batches for every file.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from rescore.outcomes.confidence import plain_probabilities
+
+    if _is_text(column.type):  # numbers as text (CSV): each distinct text parsed once, as the general reader parses it
+        return plain_probabilities(pc.unique(column).to_pylist())  # (a dictionary column: its values)
+    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
+        return False
+    values = column.to_numpy() if isinstance(column, pa.ChunkedArray) else column.to_numpy(zero_copy_only=False)
+    values = np.asarray(values, dtype="float64")  # nulls are NaN, as in the general reader's pandas batches
+    # NaN compares False (a missing confidence is allowed); an infinity or a value off [0, 1] is True
+    return not bool(np.any((values < 0) | (values > 1)))
 
 
 def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
@@ -474,26 +614,19 @@ def _relabel(codes: np.ndarray, labels: list[Any]) -> tuple[np.ndarray, list[Any
     return remap[codes], distinct
 
 
-def _abstention_reasons(table: Any, roles: dict[str, str], idx: np.ndarray,
+def _abstention_reasons(inputs: _Inputs, idx: np.ndarray,
                         detector: AbstentionDetector) -> tuple[np.ndarray, list[str | None]]:
-    """Per candidate row, a code into the reasons (0 = None) of ``detector.reason`` on its text.
+    """Per candidate row (or combination), a code into the reasons (0 = None) of ``detector.reason`` on its text.
 
     The text is evaluated once per distinct value, as :func:`rescore.outcomes.decide.classify` chooses it.
     """
-    import pyarrow as pa
-
+    roles = inputs.roles
     n = len(idx)
-
-    def candidates(name: str) -> tuple[np.ndarray, list[Any]]:
-        column = table[roles[name]]
-        if pa.types.is_dictionary(column.type):  # codes of the whole column are cheap: index them
-            codes, values = _codes(column)
-            return codes[idx], values
-        return _codes(column.combine_chunks().take(pa.array(idx)))  # encode only the candidates' texts
-
-    pred_codes, preds = candidates("prediction") if "prediction" in roles else (np.full(n, -1, dtype="int64"), [])
+    pred_codes, preds = inputs.coded_at("prediction", idx) if "prediction" in roles \
+        else (np.full(n, -1, dtype="int64"), [])
     pred_has_text = np.array([isinstance(p, str) and p.strip() != "" for p in preds] + [False], dtype=bool)
-    resp_codes, resps = candidates("response") if "response" in roles else (np.full(n, -1, dtype="int64"), [])
+    resp_codes, resps = inputs.coded_at("response", idx) if "response" in roles \
+        else (np.full(n, -1, dtype="int64"), [])
     names: list[str | None] = [None]
 
     def code(reason: str | None) -> int:
@@ -562,13 +695,15 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
         with path.open("rb") as handle:
             if handle.read(3) == b"\xef\xbb\xbf":
                 return None  # a byte-order mark: pandas and Arrow may name the first column differently
-        with split.whole_file():  # the general reader's first batch decides the roles, as there
-            head = next(iter_table(path, options.batch_size, "raise", []), None)
+        head = _jsonl_head(path, options.batch_size) if _TEXT_KINDS[suffix] is None else None
+        if head is None:
+            with split.whole_file():  # the general reader's first batch decides the roles, as there
+                head = next(iter_table(path, options.batch_size, "raise", []), None)
     except Exception:  # any error: the general path raises its own
         return None
     if head is None or head.empty:
         return None
-    first = head.drop(columns=[LINE])
+    first = head.drop(columns=[LINE]) if LINE in head.columns else head
     try:
         columns = ColumnMap(list(first.columns), options, path, first)
     except Exception:
@@ -595,7 +730,54 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
         if not (roles["confidence"] in strings or pa.types.is_floating(kind) or pa.types.is_int64(kind)):
             return None
     return _count_table(path, table, columns, options, detector, info,
-                        lambda name: _column_confidence_note(table[name], path, name, options.batch_size), text=True)
+                        lambda name: None if _confidence_in_range(table[name])
+                        else _column_confidence_note(table[name], path, name, options.batch_size), text=True)
+
+
+#: bytes read at a time for the head of a JSONL file
+_HEAD_BLOCK_BYTES = 1 << 20
+
+
+def _jsonl_head(path: Path, batch_size: int) -> Any:
+    """The general reader's first batch of a JSONL file (its frame without the line numbers), or
+    ``None`` to let that reader make it.
+
+    Why: the general reader parses its first batch line by line (50,000 ``json.loads`` calls, about
+    a second); here the same lines are parsed by one ``json.loads`` of ``[line, line, ...]``, which
+    gives the same objects when every line is one JSON value of its own. A joined parse that fails
+    or gives another count than lines returns ``None``; a line that is not a JSON value of its own
+    but joins with the next into one (``[1,`` and ``2]``) is refused later by Arrow's reader, which
+    reads every line as a whole object, and the general reader then answers.
+    """
+    import json
+
+    import pandas as pd
+
+    lines: list[bytes] = []
+    tail = b""
+    with path.open("rb") as handle:
+        while len(lines) < batch_size:
+            block = handle.read(_HEAD_BLOCK_BYTES)
+            if not block:
+                if tail and not tail.isspace():
+                    lines.append(tail)
+                break
+            parts = (tail + block).split(b"\n")
+            tail = parts.pop()
+            if len(tail) > _JSON_BLOCK_BYTES:
+                return None  # a line longer than Arrow's block: the general path anyway
+            lines.extend(part for part in parts if part and not part.isspace())  # blank lines are skipped there too
+    lines = lines[:batch_size]
+    if not lines:
+        return None
+    try:
+        objects = json.loads(b"[" + b",".join(lines) + b"]")
+    except (ValueError, RecursionError):
+        return None
+    if len(objects) != len(lines) or not all(isinstance(obj, dict) for obj in objects):
+        return None
+    frame = pd.DataFrame(objects)
+    return frame.drop(columns=[LINE]) if LINE in frame.columns else frame
 
 
 def _plain_options(options: LoadOptions) -> bool:
@@ -639,11 +821,10 @@ def _read_text(path: Path, delimiter: str | None, wanted: list[str]) -> Any:
 def _rows_are_lines(path: Path, rows: int, header: bool) -> bool:
     """Whether the rows read are the lines of the file (or piece): not so with a CSV value holding
     a quoted newline or with blank lines, where the general reader's batches and a piece's cut
-    (made at line ends) would no longer be the rows Arrow read. Checked for every CSV/TSV and for
-    pieces of a JSONL file (a JSON line cannot hold a raw newline)."""
+    (made at line ends) would no longer be the rows Arrow read; nor with a JSONL line holding two
+    objects (``{...} {...}``), which Arrow reads as two rows and the general reader refuses.
+    Checked for every file (counting newlines is a small part of reading)."""
     piece = split.current()
-    if piece is None and not header:
-        return True
     whole = split.Piece(0, 1, end=path.stat().st_size) if piece is None else piece
     return rows == split.lines_in(path, whole) - (1 if header and whole.first else 0)
 

@@ -32,6 +32,7 @@ from rescore.adapters.lm_eval.samples import fast_grade, first_text
 from rescore.outcomes.decide import RULE_GRADE
 from rescore.read import tables
 from rescore.read.counts import count_codes
+from rescore.read.jsonlines import one_value_per_line
 from rescore.read.schema import OUTCOMES
 from rescore.read.sources import phrase_abstention_note
 
@@ -47,7 +48,6 @@ _COUNT_LINES = 16_384  # lines counted together
 _NULL = msgspec.Raw(b"null")
 _ANY = msgspec.json.Decoder()
 _RESPS = msgspec.json.Decoder(list[list[list[str]]])
-_NEWLINE, _RETURN, _OPEN, _CLOSE = ord("\n"), ord("\r"), ord("{"), ord("}")
 _OUTCOME = {name: i for i, name in enumerate(OUTCOMES)}
 _EXTRACTION_FAILURE = "extraction failure"
 
@@ -141,7 +141,7 @@ def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
 
     ``decode_lines`` reads a stream of values, wherever the newlines are; the general reader
     refuses a line holding two values or part of one. So the run's values are taken only when
-    :func:`_one_value_per_line` shows each line holds exactly one. Otherwise (blank, indented or
+    :func:`rescore.read.jsonlines.one_value_per_line` shows each line holds exactly one. Otherwise (blank, indented or
     split lines) its non-blank lines are decoded one by one, as the general reader does.
     """
     if not body:
@@ -150,56 +150,12 @@ def _decode_lines(decoder: Any, body: bytes) -> list[Any]:
         objs = decoder.decode_lines(body)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         raise _GiveUp from None  # a malformed line: the general reader names it
-    if _one_value_per_line(body, len(objs)):
+    if one_value_per_line(body, len(objs)):
         return objs
     try:
         return [decoder.decode(line) for line in body.split(b"\n") if line.strip()]
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         raise _GiveUp from None
-
-
-def _one_value_per_line(body: bytes, values: int) -> bool:
-    r"""Whether the ``values`` JSON objects that ``decode_lines`` found in ``body`` sit one a line.
-
-    Every newline must close one object and open the next: ``}\n{`` (or ``}\r\n{``). In valid
-    JSON a ``{`` cannot follow a ``}`` inside a value (a ``,``, ``]`` or ``}`` must come between),
-    so each such newline separates two top-level values: none spans lines, and no line is blank.
-    With as many values as lines, each line then holds exactly one. (A check of ``\n{`` alone
-    would accept a line split inside a value when another line holds two values.)
-    """
-    data = np.frombuffer(body, dtype=np.uint8)
-    ends = byte_positions(data, _NEWLINE)
-    if values != len(ends) + 1 or data[0] != _OPEN or (len(ends) and ends[-1] == len(data) - 1):
-        return False
-    before = data[ends - 1]  # (a copy: the positions of a CRLF's "\r" are looked through)
-    crlf = before == _RETURN
-    before[crlf] = data[ends[crlf] - 2]  # data[0] is "{", so a "\r" is never at 0
-    return bool((before == _CLOSE).all() and (data[ends + 1] == _OPEN).all())
-
-
-_BYTE_IN_WORD = np.uint64(1) << (np.arange(8, dtype=np.uint64) * np.uint64(8))  # a flag at byte k of a word
-
-
-def byte_positions(data: np.ndarray, byte: int) -> np.ndarray:
-    """Where ``byte`` occurs in ``data`` (uint8), as ``np.flatnonzero(data == byte)`` but about 2x faster.
-
-    ``flatnonzero`` walks a megabyte of flags one by one to find a thousand newlines; that was
-    a tenth of the time per lm-eval file. Here the flags are read eight at a time as 64-bit
-    words, and in a word holding one flag the flag's byte is found by value (a flag is 1, so the
-    word is 256**k, little-endian). A word holding two (a blank line) sends the whole run to
-    ``flatnonzero``, which is rare and gives the same answer.
-    """
-    flags = data == byte
-    whole = len(flags) // 8 * 8
-    words = flags[:whole].view("<u8")
-    hit = np.flatnonzero(words != 0)
-    values = words[hit]
-    column = np.minimum(np.searchsorted(_BYTE_IN_WORD, values), 7)
-    if not (_BYTE_IN_WORD[column] == values).all():
-        return np.flatnonzero(flags)
-    positions = hit * 8 + column
-    tail = np.flatnonzero(flags[whole:])
-    return np.concatenate([positions, tail + whole]) if len(tail) else positions
 
 
 class _Columns:
