@@ -249,7 +249,10 @@ def _inspect_sample(template: dict, i: int, state: str, gold: str, other: str) -
     completion = "I don't know." if state == "abstain" else f"Let me think.\n\nANSWER: {answer}"
     sample = dict(template, id=i + 1, epoch=1, target=gold, events=[], attachments={})
     sample["output"] = dict(template["output"], completion=completion)
-    sample["scores"] = {"choice": {"value": "C" if state == "correct" else "I", "answer": answer,
+    # an "I don't know" carries the grader's abstention letter N (NOANSWER): on inspect's C/I/P/N
+    # scale an I stands even for a phrase reply (docs/verdicts.md, rule 3), so the truth needs the N
+    value = {"correct": "C", "wrong": "I", "abstain": "N"}[state]
+    sample["scores"] = {"choice": {"value": value, "answer": answer,
                                    "explanation": completion, "history": []}}
     return sample
 
@@ -258,8 +261,8 @@ def write_inspect(out: Path, n_samples: int, n_logs: int, seed: int,
                   template_path: Path = INSPECT_TEMPLATE) -> dict[str, int]:
     """inspect_ai ``.eval`` logs (zip: header.json + samples/<id>_epoch_1.json), ``n_samples`` in
     all over ``n_logs`` logs (one model each), cloned from a real log's header and first sample
-    (its events dropped to keep generation quick). Per sample: correct 60 %, "I don't know" 5 %,
-    else a wrong letter. Returns the outcome totals (the truth every reader must reproduce)."""
+    (its events dropped to keep generation quick). Per sample: correct 60 %, "I don't know" 5 %
+    (graded N), else a wrong letter. Returns the outcome totals (the truth every reader must reproduce)."""
     import zipfile
 
     folder = out / "inspect"

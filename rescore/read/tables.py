@@ -125,10 +125,9 @@ _BLOCK_BYTES = 1 << 20
 def _line_runs(handle: Any, limit: int) -> Iterator[bytes | None]:
     """The file in runs of whole lines (about 1 MB each, joined by newlines, without the last one).
 
-    A line longer than a read is gathered in pieces; one that reaches ``limit`` bytes yields
-    ``None`` and ends the iteration, as :func:`_split_lines` does (a run holding a line at the
-    limit is split by the caller, which names it). Splitting a run into its lines gives exactly
-    the lines of :func:`_split_lines`.
+    A line longer than a read is gathered in pieces; once it reaches ``limit`` bytes, ``None`` is
+    yielded and the iteration ends (a run holding a line at the limit is split by the caller,
+    which names it, as :func:`_split_lines` does).
     """
     pending: list[bytes] = []
     pending_size = 0
@@ -155,40 +154,21 @@ def _line_runs(handle: Any, limit: int) -> Iterator[bytes | None]:
 
 
 def _split_lines(handle: Any, limit: int) -> Iterator[bytes | None]:
-    """The lines of a binary file (without their newline), read in 1 MB blocks.
+    """The lines of a binary file (without their newline), read in 1 MB blocks (:func:`_line_runs`).
 
     Splitting whole blocks is several times cheaper than ``readline`` per line. A line that
     reaches ``limit`` bytes yields ``None`` (and ends the iteration) instead of being gathered
     further, so an absurd line never has to fit in memory.
     """
-    pending: list[bytes] = []
-    pending_size = 0
-    while True:
-        block = handle.read(_BLOCK_BYTES)
-        if not block:
-            break
-        parts = block.split(b"\n")
-        if len(parts) == 1:  # no line ends in this block
-            pending.append(block)
-            pending_size += len(block)
-            if pending_size >= limit:
-                yield None
-                return
-            continue
-        if pending:
-            parts[0] = b"".join([*pending, parts[0]])
-        tail = parts.pop()
-        for line in parts:
+    for run in _line_runs(handle, limit):
+        if run is None:
+            yield None
+            return
+        for line in run.split(b"\n"):
             if len(line) >= limit:
                 yield None
                 return
             yield line
-        pending, pending_size = ([tail], len(tail)) if tail else ([], 0)
-        if pending_size >= limit:
-            yield None
-            return
-    if pending:
-        yield b"".join(pending)
 
 
 def read_bounded(path: Path, limit: int | None = None) -> bytes:
