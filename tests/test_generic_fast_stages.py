@@ -74,7 +74,7 @@ def test_key_check_agrees_with_a_set_of_keys(keys: list[tuple[int, int, str]], b
     original = schema.BITMAP_ROWS
     try:
         schema.BITMAP_ROWS = bitmap_rows
-        assert fast._keys_distinct(ids, labels) == (len(set(keys)) == len(keys))
+        assert fast._keys_distinct(fast._encode_ids(ids), labels) == (len(set(keys)) == len(keys))
     finally:
         schema.BITMAP_ROWS = original
 

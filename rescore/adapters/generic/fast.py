@@ -175,6 +175,29 @@ def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, det
     general reader maps them (Parquet, or CSV/TSV/JSONL with ``text``); ``None``: the general
     path reads the file. ``confidence_note(name)`` judges the confidence column batch by batch
     as the general reader does (a note, ``None``, or ``False`` for a bad value)."""
+    id_column = columns.roles.get("item_id")
+    hashing_ids = _start_encoding_ids(table[id_column]) if id_column and split.current() is None else None
+    try:
+        return _count_coded(path, table, columns, options, detector, info, confidence_note, text, hashing_ids)
+    finally:
+        if hashing_ids is not None:
+            hashing_ids[1].shutdown(wait=False, cancel_futures=True)
+
+
+def _start_encoding_ids(ids: Any) -> tuple[Any, Any] | None:
+    """:func:`_encode_ids` on a thread, or None for ids the checks below refuse anyway."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if ids.null_count:
+        return None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-ids")
+    return pool.submit(_encode_ids, ids), pool
+
+
+def _count_coded(path: Path, table: Any, columns: Any, options: LoadOptions, detector: AbstentionDetector,
+                 info: SourceInfo, confidence_note: Any, text: bool,
+                 hashing_ids: tuple[Any, Any] | None) -> FastCounts | None:
+    """:func:`_count_table`'s work, the item ids being hashed meanwhile (``hashing_ids``)."""
     import pyarrow as pa
 
     roles = columns.roles
@@ -239,7 +262,8 @@ def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, det
     hashing = (path, ids, bench_codes, benches, model_codes, models, subset_codes, subsets, options.batch_size)
     try:
         if piece is None:
-            distinct_keys = _keys_distinct(ids, [bench_codes, model_codes, subset_codes])
+            encoded = hashing_ids[0].result() if hashing_ids is not None else _encode_ids(ids)
+            distinct_keys = _keys_distinct(encoded, [bench_codes, model_codes, subset_codes])
             keys = None if distinct_keys else _checked_key_hashes(*hashing)
         else:
             # a piece of a split file returns its hashes, which the join checks across pieces; sorted,
@@ -517,15 +541,11 @@ def _confidence_in_range(column: Any) -> bool:
     return not bool(np.any((values < 0) | (values > 1)))
 
 
-def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
-    """True when no (labels..., item id) key repeats. ``False`` when one does (then the keys are
-    hashed and checked as the general path does, which names the repeat).
+def _encode_ids(ids: Any) -> tuple[Any, int, int]:
+    """The item ids hashed into codes by Arrow: ``(codes, distinct ids, rows)``.
 
-    The ids are hashed into codes once (Arrow): as many distinct ids as rows settles it. Otherwise
-    (every model of a table answering the same items) the id codes and the label codes go to
-    :func:`rescore.read.schema.codes_repeat`, the item table's own check, which folds them into one
-    integer per row and marks them in a bitmap: cheaper than sorting the id strings themselves.
-    """
+    Arrow's hashing runs without the GIL, so :func:`_count_table` starts it on a thread while it
+    decides the outcomes (the second core's share of one big file, issue 18 point 2)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -534,12 +554,24 @@ def _keys_distinct(ids: Any, label_codes: list[np.ndarray]) -> bool:
         ids = ids.dictionary_decode()
     n = len(ids)
     if n < 2:
-        return True
+        return None, n, n
     encoded = pc.dictionary_encode(ids)
-    span = len(encoded.dictionary)
+    return encoded.indices, len(encoded.dictionary), n
+
+
+def _keys_distinct(encoded_ids: tuple[Any, int, int], label_codes: list[np.ndarray]) -> bool:
+    """True when no (labels..., item id) key repeats. ``False`` when one does (then the keys are
+    hashed and checked as the general path does, which names the repeat).
+
+    ``encoded_ids`` (:func:`_encode_ids`): as many distinct ids as rows settles it. Otherwise
+    (every model of a table answering the same items) the id codes and the label codes go to
+    :func:`rescore.read.schema.codes_repeat`, the item table's own check, which folds them into one
+    integer per row and marks them in a bitmap: cheaper than sorting the id strings themselves.
+    """
+    indices, span, n = encoded_ids
     if span == n:
         return True
-    columns = [(encoded.indices.to_numpy(zero_copy_only=False), span)]
+    columns = [(indices.to_numpy(zero_copy_only=False), span)]
     columns += [(codes, int(codes.max()) + 1 if len(codes) else 1) for codes in label_codes]
     return not codes_repeat(columns, n)
 
