@@ -180,8 +180,8 @@ def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, det
     try:
         return _count_coded(path, table, columns, options, detector, info, confidence_note, text, hashing_ids)
     finally:
-        if hashing_ids is not None:
-            hashing_ids[1].shutdown(wait=False, cancel_futures=True)
+        if hashing_ids is not None:  # waited for: a worker pool forked later must not copy a busy thread's locks
+            hashing_ids[1].shutdown(wait=True)
 
 
 def _start_encoding_ids(ids: Any) -> tuple[Any, Any] | None:
