@@ -297,13 +297,9 @@ def _pieces(chosen: Sequence[tuple[Path, Adapter]], estimates: list[int], option
             for (path, adapter), estimate in zip(chosen, estimates, strict=True)]
 
 
-#: tables whose columnar counts path (Arrow's multithreaded readers) beats cutting them into pieces
-_WHOLE_IF_COLUMNAR = frozenset({".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".pq"})
-
-
 def _columnar_first(chosen: Sequence[tuple[Path, Adapter]], pieces: list[list[Piece]],
                     options: LoadOptions) -> dict[int, FileResult]:
-    """The tables planned in pieces that the columnar counts path takes whole, here.
+    """The files planned in pieces that the columnar counts path takes whole, here.
 
     ``pyarrow.csv`` / ``pyarrow.json`` / ``pyarrow.parquet`` use every core on one file: a 1M-row
     CSV counted whole took 0.8 s, in two pieces (one Arrow reader per worker, plus the pool)
@@ -317,7 +313,7 @@ def _columnar_first(chosen: Sequence[tuple[Path, Adapter]], pieces: list[list[Pi
 
     ready: dict[int, FileResult] = {}
     for i, ((path, adapter), parts) in enumerate(zip(chosen, pieces, strict=True)):
-        if parts and path.suffix.lower() in _WHOLE_IF_COLUMNAR:
+        if parts:  # (every splittable table, rescore/read/split.py, has a columnar path)
             result = read_columnar_counts(path_token(path), adapter.name, options)
             if result is not None:
                 ready[i] = result
