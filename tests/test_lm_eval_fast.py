@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from rescore.adapters.lm_eval import fast as lm_eval_fast
 from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
-from rescore.read import jsonlines
+from rescore.read import jsonlines, tables
 from rescore.read.options import LoadOptions
 from rescore.read.per_file import DeferredKeys, count_generally, read_one
 from rescore.read.plugins import get_adapter
@@ -156,7 +156,7 @@ def test_line_endings_and_blank_lines(tmp_path: Path, newline: str, trailing: bo
 def test_small_blocks_carry_lines_and_characters_across_reads(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path / "org__model-x", _mixed_lines(200))
-    monkeypatch.setattr(lm_eval_fast, "_BLOCK_BYTES", 97)  # reads end inside lines and inside "é"
+    monkeypatch.setattr(tables, "_BLOCK_BYTES", 97)  # reads end inside lines and inside "é"
     monkeypatch.setattr(lm_eval_fast, "_COUNT_LINES", 7)
     assert_same(path)
 
@@ -298,13 +298,11 @@ def test_raw_responses_of_other_shapes_are_read_like_the_general_reader(tmp_path
 
 
 def test_an_over_long_line_gets_the_general_readers_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rescore.read import tables
-
     rows = _mixed_lines()
     rows[2]["resps"] = [["x" * 20_000]]
     path = _write(tmp_path / "org__model-x", rows)
     monkeypatch.setattr(tables, "MAX_LINE_BYTES", 8 * 1024)
-    monkeypatch.setattr(lm_eval_fast, "_BLOCK_BYTES", 1024)  # the long line spans many reads
+    monkeypatch.setattr(tables, "_BLOCK_BYTES", 1024)  # the long line spans many reads
     assert _fast(path)[0] is None
     with pytest.raises(InputError, match="line longer than"):
         read_one(path, "lm_eval", LoadOptions(need_items=False))

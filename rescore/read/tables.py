@@ -143,7 +143,8 @@ def _line_runs(handle: Any, limit: int) -> Iterator[bytes | None]:
                 yield None
                 return
             continue
-        yield b"".join([*pending, block[:cut]]) if pending else block[:cut]
+        # (a view of the block: join copies it once, a slice would copy it twice)
+        yield b"".join([*pending, memoryview(block)[:cut]]) if pending else block[:cut]
         tail = block[cut + 1:]
         pending, pending_size = ([tail], len(tail)) if tail else ([], 0)
         if pending_size >= limit:

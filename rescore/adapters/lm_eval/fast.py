@@ -43,7 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from rescore.outcomes.abstention import AbstentionDetector
     from rescore.read.options import LoadOptions
 
-_BLOCK_BYTES = 1 << 20  # decoded in one call: small enough to stay in the CPU cache
 _COUNT_LINES = 16_384  # lines counted together
 _NULL = msgspec.Raw(b"null")
 _ANY = msgspec.json.Decoder()
@@ -82,33 +81,18 @@ def _line_type(metric: str, filters: tuple[str, ...] | None, with_doc: bool) -> 
 
 
 def _bodies(path: Path) -> Any:
-    """The file in runs of whole lines of about 1 MB (without the last newline), UTF-8 checked.
+    """The file in runs of whole lines of about 1 MB (without the last newline), UTF-8 checked
+    (:func:`rescore.read.tables._line_runs`, the general reader's own blocks).
 
-    A line longer than a read is gathered in pieces and joined once (not re-copied per read);
-    past ``tables.MAX_LINE_BYTES`` the general reader takes over and names the line.
+    A line longer than ``tables.MAX_LINE_BYTES`` sends the file to the general reader, which
+    names the line; a run of blank lines holds no object and is passed over.
     """
-    pieces: list[bytes] = []  # the unfinished line: its pieces so far
-    pending = 0
     with path.open("rb") as handle:
-        while True:
-            chunk = handle.read(_BLOCK_BYTES)
-            if not chunk:
-                break
-            cut = chunk.rfind(b"\n")
-            if cut < 0:
-                pieces.append(chunk)
-                pending += len(chunk)
-                if pending > tables.MAX_LINE_BYTES:
-                    raise _GiveUp
-                continue
-            # (a view of the chunk: join copies it once, a slice would copy it twice)
-            body = b"".join([*pieces, memoryview(chunk)[:cut]]) if pieces else chunk[:cut]
-            tail = chunk[cut + 1:]
-            pieces, pending = ([tail] if tail else []), len(tail)
-            yield _utf8_checked(body)
-    rest = b"".join(pieces)
-    if rest.strip():
-        yield _utf8_checked(rest)
+        for run in tables._line_runs(handle, tables.MAX_LINE_BYTES + 1):
+            if run is None:
+                raise _GiveUp
+            if not run.isspace():  # (isspace stops at the first other byte: no copy of the run)
+                yield _utf8_checked(run)
 
 
 def _utf8_checked(body: bytes) -> bytes:
