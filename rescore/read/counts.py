@@ -28,6 +28,7 @@ import pandas as pd
 from rescore.errors import InputError
 from rescore.read.remote import arrow_source, as_path
 from rescore.read.schema import OUTCOMES
+from rescore.read.split import SPLITTABLE_SUFFIXES
 from rescore.read.tables import located
 
 KEYS: tuple[str, ...] = ("benchmark", "model", "subset", "run", "cluster")
@@ -340,8 +341,8 @@ def cluster_outcome_counts(item_counts: pd.DataFrame) -> pd.DataFrame:
 ITEMS_AUTO_ROWS = 500_000
 #: bytes per item assumed when a file's lines cannot be sampled (a JSON document, a remote file)
 TEXT_BYTES_PER_ITEM = 250
-#: line-per-item text formats whose first lines tell their bytes per item
-_LINE_SUFFIXES = frozenset({".csv", ".tsv", ".jsonl", ".ndjson"})
+#: line-per-item text formats whose lines tell their bytes per item (the text tables split.py cuts at line ends)
+_LINE_SUFFIXES = frozenset(suffix for suffix, kind in SPLITTABLE_SUFFIXES.items() if kind != "parquet")
 _SAMPLE_BYTES = 1 << 16
 
 
