@@ -165,13 +165,13 @@ def map_files(chosen: Sequence[tuple[Path, Adapter]], options: LoadOptions, *, j
     sizes = [_size(path) for path, _ in chosen]
     estimates = _work_estimates(chosen, sizes)
     n_jobs = choose_jobs(estimates, jobs)
-    pieces = _pieces(chosen, estimates, options, jobs) if task is read_one else []
+    splittable = _splittable(chosen, estimates, options, jobs) if task is read_one else []
     bar = _Progress(progress, len(chosen), sum(sizes))
     done = 0
     try:
-        if any(pieces):  # one big file on several cores (rescore/read/split.py)
-            ready = _columnar_first(chosen, pieces, options)
-            yield from _pooled_pieces(chosen, sizes, [[] if i in ready else p for i, p in enumerate(pieces)],
+        if any(splittable):  # one big file on several cores (rescore/read/split.py)
+            ready = _columnar_first(chosen, splittable, options)
+            yield from _pooled_pieces(chosen, sizes, _pieces(chosen, splittable, ready, options, jobs),
                                       options, bar, ready)
             return
         if n_jobs == 1:
@@ -277,29 +277,43 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 # -- one big file on several cores (issue 18, point 2) --------------------------------------------------
 
 
-def _pieces(chosen: Sequence[tuple[Path, Adapter]], estimates: list[int], options: LoadOptions,
-            jobs: int | None) -> list[list[Piece]]:
-    """Per planned file, the pieces its reading is cut into, or ``[]`` to read it whole.
+def _splittable(chosen: Sequence[tuple[Path, Adapter]], estimates: list[int], options: LoadOptions,
+                jobs: int | None) -> list[bool]:
+    """Per planned file, whether its reading may be cut into pieces across the workers.
 
     Only in counts mode and when there are fewer files than workers: a big local generic table
-    (CSV/TSV, JSONL, Parquet) is cut into one piece per worker. Item mode reads a file whole:
+    (CSV/TSV, JSONL, Parquet) may be cut, one piece per worker. Item mode reads a file whole:
     every piece's item rows would cross the pool's pipe, which measured slower than one reader
     (10M Parquet rows: 23 s whole, 28-35 s in two pieces). Producer formats, remote and
     compressed files and ``--on-error skip`` (whose skipped lines would shift row numbers) are
-    read whole too."""
+    read whole too. Deciding reads no more than a file's first bytes (its compression magic):
+    the cut points themselves are found only for files the columnar path declines."""
     from rescore.read import remote, split
 
     wanted = default_jobs() if jobs is None or jobs <= 0 else int(jobs)
     if wanted < 2 or len(chosen) >= wanted or options.on_error == "skip" or options.need_items is not False:
-        return [[] for _ in chosen]
-    return [split.plan(path, wanted, options.batch_size)
-            if adapter.name == "generic" and estimate >= split.SPLIT_MIN_BYTES and not remote.is_remote(path) else []
+        return [False for _ in chosen]
+    return [adapter.name == "generic" and estimate >= split.SPLIT_MIN_BYTES and not remote.is_remote(path)
+            and split.kind(path) is not None
             for (path, adapter), estimate in zip(chosen, estimates, strict=True)]
 
 
-def _columnar_first(chosen: Sequence[tuple[Path, Adapter]], pieces: list[list[Piece]],
+def _pieces(chosen: Sequence[tuple[Path, Adapter]], splittable: list[bool], ready: dict[int, FileResult],
+            options: LoadOptions, jobs: int | None) -> list[list[Piece]]:
+    """Per planned file, the pieces its reading is cut into, or ``[]`` to read it whole (a file
+    already counted here, ``ready``, or one :func:`rescore.read.split.plan` leaves whole). Planning
+    a text file reads it through once to cut on line ends (60 ms for a 57 MB CSV), so it is done
+    only for the files the columnar path declined."""
+    from rescore.read import split
+
+    wanted = default_jobs() if jobs is None or jobs <= 0 else int(jobs)
+    return [split.plan(path, wanted, options.batch_size) if cut and i not in ready else []
+            for i, ((path, _adapter), cut) in enumerate(zip(chosen, splittable, strict=True))]
+
+
+def _columnar_first(chosen: Sequence[tuple[Path, Adapter]], splittable: list[bool],
                     options: LoadOptions) -> dict[int, FileResult]:
-    """The files planned in pieces that the columnar counts path takes whole, here.
+    """The splittable files that the columnar counts path takes whole, here.
 
     ``pyarrow.csv`` / ``pyarrow.json`` / ``pyarrow.parquet`` use every core on one file: a 1M-row
     CSV counted whole took 0.8 s, in two pieces (one Arrow reader per worker, plus the pool)
@@ -312,8 +326,8 @@ def _columnar_first(chosen: Sequence[tuple[Path, Adapter]], pieces: list[list[Pi
     from rescore.read.per_file import read_columnar_counts
 
     ready: dict[int, FileResult] = {}
-    for i, ((path, adapter), parts) in enumerate(zip(chosen, pieces, strict=True)):
-        if parts:  # (every splittable table, rescore/read/split.py, has a columnar path)
+    for i, ((path, adapter), cut) in enumerate(zip(chosen, splittable, strict=True)):
+        if cut:  # (every splittable table, rescore/read/split.py, has a columnar path)
             result = read_columnar_counts(path_token(path), adapter.name, options)
             if result is not None:
                 ready[i] = result
@@ -380,8 +394,8 @@ def _pooled_pieces(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], pie
     wanted = max([len(pieces[i]) or 1 for i in todo], default=1)
     tasks = sum(len(pieces[i]) or 1 for i in todo)
     done = 0
-    with ExitStack() as stack:
-        pool = stack.enter_context(_worker_pool(min(wanted, tasks))) if todo else None
+    with ExitStack() as stack:  # one task left is read here: a pool of one worker only adds its start-up
+        pool = stack.enter_context(_worker_pool(min(wanted, tasks))) if tasks > 1 else None
         try:
             futures: list[list[Future[FileResult]]] = []
             for i, ((path, adapter), parts) in enumerate(zip(chosen, pieces, strict=True)):
@@ -394,6 +408,8 @@ def _pooled_pieces(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int], pie
             for i, ((path, adapter), parts) in enumerate(zip(chosen, pieces, strict=True)):
                 if i in ready:
                     result = ready[i]
+                elif pool is None:
+                    result = read_one(path_token(path), adapter.name, options)
                 else:
                     wait(futures[i])
                     errors = [f.exception() for f in futures[i]]
