@@ -61,3 +61,15 @@ def test_only_what_was_run_is_judged() -> None:
     lines = scale.verdicts([_row("jsonl", "DuckDB", 3.0, 1.0), _row("jsonl", "rescore (4 t)", 5.0, 1.67)])
     assert lines == ["target lm-eval JSONL time vs DuckDB <= 2.0x: 1.67x, met",
                      "target peak memory (counts mode, 10M rows) < 2048 MB: 400 MB, met"]
+
+
+def test_start_up_is_taken_off_both_sides_as_context_not_a_target() -> None:
+    """Each contender's time on a 1,000-row CSV is its start-up; the text ratios without it are
+    printed beside the targets, never as one (the target lines stay those of the whole runs)."""
+    results = [_row(scale.START_UP, "DuckDB", 0.2, 1.0), _row(scale.START_UP, "rescore (4 t)", 0.6, 3.0),
+               _row("generic csv", "DuckDB", 0.4, 1.0), _row("generic csv", "rescore (4 t)", 1.0, 2.5)]
+    assert scale.start_up_lines(results) == [
+        "start-up (1,000-row CSV): rescore 0.60 s, DuckDB 0.20 s",
+        "generic csv beyond start-up: rescore 0.40 s, DuckDB 0.20 s (2.00x; context, not a target)"]
+    assert not any("start-up" in line for line in scale.verdicts(results))
+    assert scale.start_up_lines(results[2:]) == []
