@@ -573,3 +573,54 @@ def test_benchmark_attainable_size_is_the_sign_flip_discreteness_bound() -> None
             max(x for x in tails if x <= 0.05))
     # two magnitudes 1 and 2, one unit each: |S| in {1, 3}, each 1/2: no size <= 5 % exists
     assert bench.attainable_size(np.array([1.0, 2.0]), np.array([1, 1])) == 0.0
+
+
+def test_benchmark_conditional_rejection_equals_every_sign_pattern_tested() -> None:
+    """The paired table's type I error sums, per simulated pair, the chance that rescore's test
+    rejects given which items differ (benchmarks/coverage.py conditional_rejection). Brute force:
+    flip the sign of every differing item in every one of the 2^m ways, run the library's paired
+    test (PairData.p_values) on each, and count the share that rejects."""
+    import itertools
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import coverage as bench
+    finally:
+        sys.path.pop(0)
+    from rescore.score.compare import EXACT_BELOW
+
+    eye = np.eye(3)
+    ts = np.array([0.0, 0.5, 0.9])
+    k = np.array([0.0, 1.0, 9.0])  # the penalties at ts
+    # (outcome of A, outcome of B) per item: agreeing items, then items that differ
+    for agree, differ in (((0,) * 4, [(0, 1)] * 3 + [(0, 2)] * 2 + [(1, 2)] * 2),
+                          ((0, 2, 1) * 3, [(0, 1)] * 6 + [(2, 0)] * 5),
+                          ((2,) * 40, [(0, 2)] * 6 + [(1, 0)] * 4 + [(0, 1)] * 2),  # 12 of 52 differ
+                          ((0,) * 2, [(0, 1)] * 12)):  # every difference equal in size
+        same = [(o, o) for o in agree]
+        n = len(same) + len(differ)
+        for ti, t in enumerate(ts):
+            d = {(i, j): (eye[i] - eye[j]) @ np.array([1.0, -k[ti], 0.0]) for i in range(3) for j in range(3)}
+            moving = [pair for pair in differ if abs(d[pair]) > 1e-12]
+            rejected = 0
+            for flips in itertools.product((False, True), repeat=len(moving)):
+                pairs = same + [pair for pair in differ if abs(d[pair]) <= 1e-12] + [
+                    (b, a) if flip else (a, b) for (a, b), flip in zip(moving, flips, strict=True)]
+                x = np.array([eye[a] - eye[b] for a, b in pairs])
+                p = PairData("b", "A", "B", x, None, 0, 0).p_values(np.array([t]))[0]
+                rejected += bool(p < 0.05)
+            values = np.array([d[pair] for pair in moving])
+            counts = np.ones(len(moving), dtype="int64")
+            got = bench.conditional_rejection(values, counts, n, exact=len(moving) < EXACT_BELOW)
+            assert got == pytest.approx(rejected / 2 ** len(moving), abs=1e-12), (agree, differ, t)
+    # the normal test's share too, on a pair where 30 items differ (2^30 patterns: by their counts)
+    values, counts = np.array([1.0, 9.0]), np.array([18, 12])
+    direct = 0.0
+    for b1 in range(19):
+        for b2 in range(13):
+            s = (2 * b1 - 18) * 1.0 + (2 * b2 - 12) * 9.0
+            n = 80
+            se = math.sqrt(max(18 + 12 * 81 - n * (s / n) ** 2, 0.0) / (n * (n - 1)))
+            p = math.erfc(abs(s / n) / se / math.sqrt(2)) if se > 0 else float(s != 0) * 0.0 + float(s == 0)
+            direct += math.comb(18, b1) * math.comb(12, b2) / 2**30 * (p < 0.05)
+    assert bench.conditional_rejection(values, counts, 80, exact=False) == pytest.approx(direct, abs=1e-12)
