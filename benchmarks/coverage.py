@@ -333,34 +333,33 @@ def pair_p_values(a_codes: np.ndarray, b_codes: np.ndarray, ts: np.ndarray, cred
             if key not in cache:
                 cache[key] = sign_flip_p(d[cells, ti], table[r, cells].astype("int64")) if cells.size else 1.0
             out[r, ti] = cache[key]
+    if attainable is None and expected is None:
+        return out, normal
+    # per pair and target, from the differing units alone (pairs with the same units share the work)
+    best = np.zeros_like(out)
+    mine, plain = np.full_like(out, np.nan), np.full_like(out, np.nan)
+    known: dict[tuple, tuple[float, float | None, float | None]] = {}
+    for ti in range(len(ts)):
+        present = (table > 0) & nonzero[:, ti][None, :]
+        for r in range(table.shape[0]):
+            cells = np.flatnonzero(present[r])
+            key = (ti, tuple(cells), tuple(table[r, cells].astype(int)))
+            if key not in known:
+                values, counts = d[cells, ti], table[r, cells].astype("int64")
+                # rescore's choice between the tests depends only on how many units differ (the
+                # all-equal case reaches the exact test only in states both tests reject)
+                exact = bool(differing[r, ti] < EXACT_BELOW)
+                known[key] = (attainable_size(values, counts) if attainable is not None else 0.0,
+                              *((conditional_rejection(values, counts, n, exact),
+                                 conditional_rejection(values, counts, n, False)) if expected is not None
+                                else (None, None)))
+            size, rescore_chance, normal_chance = known[key]
+            best[r, ti] = size
+            mine[r, ti] = np.nan if rescore_chance is None else rescore_chance
+            plain[r, ti] = np.nan if normal_chance is None else normal_chance
     if attainable is not None:
-        best = np.zeros_like(out)
-        sizes: dict[tuple, float] = {}
-        for ti in range(len(ts)):
-            present = (table > 0) & nonzero[:, ti][None, :]
-            for r in range(table.shape[0]):
-                cells = np.flatnonzero(present[r])
-                key = (ti, tuple(cells), tuple(table[r, cells].astype(int)))
-                if key not in sizes:
-                    sizes[key] = attainable_size(d[cells, ti], table[r, cells].astype("int64"))
-                best[r, ti] = sizes[key]
         attainable.append(best)
     if expected is not None:
-        mine, plain = np.full_like(out, np.nan), np.full_like(out, np.nan)
-        known: dict[tuple, tuple[float | None, float | None]] = {}
-        for ti in range(len(ts)):
-            present = (table > 0) & nonzero[:, ti][None, :]
-            for r in range(table.shape[0]):
-                cells = np.flatnonzero(present[r])
-                key = (ti, tuple(cells), tuple(table[r, cells].astype(int)))
-                if key not in known:
-                    values, counts = d[cells, ti], table[r, cells].astype("int64")
-                    # rescore's choice between the tests depends only on how many units differ (the
-                    # all-equal case reaches the exact test only in states both tests reject)
-                    exact = bool(differing[r, ti] < EXACT_BELOW)
-                    known[key] = (conditional_rejection(values, counts, n, exact),
-                                  conditional_rejection(values, counts, n, False))
-                mine[r, ti], plain[r, ti] = (np.nan if v is None else v for v in known[key])
         expected += [mine, plain]
     return out, normal
 
