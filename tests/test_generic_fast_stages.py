@@ -79,6 +79,31 @@ def test_key_check_agrees_with_a_set_of_keys(keys: list[tuple[int, int, str]], b
         schema.BITMAP_ROWS = original
 
 
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=st.lists(st.lists(st.one_of(st.sampled_from(["q1", "q2", "q3", "7", ""]), st.text(max_size=3)),
+                                max_size=6), min_size=1, max_size=5),
+       dictionary=st.booleans())
+def test_ids_hashed_chunk_by_chunk_get_one_code_per_distinct_id(chunks: list[list[str]], dictionary: bool) -> None:
+    """Ids hashed where their chunks lie (each chunk with a dictionary of its own, or none) get
+    equal codes exactly where the ids are equal, and as many codes as distinct ids."""
+    arrays = [pa.array(chunk, pa.string()) for chunk in chunks]
+    if dictionary:
+        arrays = [array.dictionary_encode() for array in arrays]
+    ids = pa.chunked_array(arrays, type=arrays[0].type)
+    values = [v for chunk in chunks for v in chunk]
+    codes, span, n = fast._encode_ids(ids)
+    assert n == len(values)
+    if n < 2:
+        assert codes is None
+        return
+    assert span == len(set(values))
+    assert len(codes) == n and set(codes.tolist()) == set(range(span))
+    first_code: dict[str, int] = {}
+    for value, code in zip(values, codes.tolist(), strict=True):
+        assert first_code.setdefault(value, code) == code
+    assert len(set(first_code.values())) == span
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.one_of(graded_tables(), ungraded_tables()), dictionary=st.booleans(),
        row_group_size=st.sampled_from([None, 5]))
