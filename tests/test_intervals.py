@@ -624,3 +624,18 @@ def test_benchmark_conditional_rejection_equals_every_sign_pattern_tested() -> N
             p = math.erfc(abs(s / n) / se / math.sqrt(2)) if se > 0 else float(s != 0) * 0.0 + float(s == 0)
             direct += math.comb(18, b1) * math.comb(12, b2) / 2**30 * (p < 0.05)
     assert bench.conditional_rejection(values, counts, 80, exact=False) == pytest.approx(direct, abs=1e-12)
+
+
+def test_same_bound_is_numpy_isclose_without_its_overhead() -> None:
+    """The KKT step's test of which bound lam reached: np.isclose(rtol=1e-12, atol=0) exactly,
+    on signed zeros, infinities, NaN, huge values and values 1e-13 / 1e-11 apart."""
+    from rescore.score.intervals import _same_bound
+
+    values = np.array([0.0, -0.0, 1.0, -1.0, 1 + 1e-13, 1 + 1e-11, np.inf, -np.inf, np.nan, 1e300, -2.5,
+                       -2.5 * (1 + 5e-13), 5e-324])
+    grid_a, grid_b = np.meshgrid(values, values)
+    assert (_same_bound(grid_a, grid_b) == np.isclose(grid_a, grid_b, rtol=1e-12, atol=0)).all()
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 3))
+    y = x * (1 + rng.choice([0.0, 1e-13, 2e-12, 1e-11], size=x.shape))
+    assert (_same_bound(x, y) == np.isclose(x, y, rtol=1e-12, atol=0)).all()
