@@ -10,23 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
 from rescore.cli.common import stderr_console, stdout_console
-from rescore.cli.output import skipped_lines
 from rescore.cli.readopts import read_options
-from rescore.read.assemble import Dataset
-from rescore.read.load import load
-from rescore.report.safe_text import terminal_markup
-from rescore.report.stats_output import stats_format, to_json, to_table_text, write_report
-from rescore.score.results import StatsReport
+
+if TYPE_CHECKING:  # the reading and reporting stages (pandas) are imported when a command runs, not for --help
+    from rescore.read.assemble import Dataset
+    from rescore.score.results import StatsReport
 
 
 def prepare(paths: list[Path], fmt: str | None, output: Path | None, read: dict[str, Any]) -> str:
     """Validate the reading, engine and output flags before any reading; returns the format."""
+    from rescore.report.stats_output import stats_format
+
     read_options(read)
     chosen = stats_format(output, fmt)
     if output is not None:
@@ -38,13 +38,18 @@ def prepare(paths: list[Path], fmt: str | None, output: Path | None, read: dict[
 
 def load_data(paths: list[Path], read: dict[str, Any]) -> Dataset:
     """Read the inputs with the leaderboard's load options (item rows kept: these statistics need them)."""
+    from rescore.read.load import load
+
     return load(paths, read_options(read, keep_text=False, need_items=True))
 
 
 def emit(report: StatsReport, fmt: str, output: Path | None, quiet: bool,
          print_table: Callable[[StatsReport, Console], None], raw_csv: bool = False) -> None:
     """Notes to stderr, then the report to ``-o`` or stdout (also ``-o -``)."""
+    from rescore.cli.output import skipped_lines
     from rescore.report.atomic import is_stdout
+    from rescore.report.safe_text import terminal_markup
+    from rescore.report.stats_output import to_json, to_table_text, write_report
 
     if is_stdout(output):
         output = None

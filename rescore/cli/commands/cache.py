@@ -11,12 +11,13 @@ import typer
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors
 from rescore.errors import UsageError
-from rescore.read.cache import cache_folder, clear, summary
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
 
 def _folder(cache: str | None) -> str:
+    from rescore.read.cache import cache_folder  # (the cache module imports pandas: not at --help)
+
     folder = cache_folder(cache)
     if folder is None:
         raise UsageError("no cache folder: pass --cache DIR or set RESCORE_CACHE")
@@ -31,6 +32,8 @@ def info(
 ) -> None:
     """Show the cache folder: entries, their size, and the rescore versions that wrote them."""
     from pathlib import Path
+
+    from rescore.read.cache import summary
 
     found = summary(Path(_folder(cache)))
     if as_json:
@@ -53,6 +56,8 @@ def clear_cache(
 ) -> None:
     """Delete the cache's entries (only its own files: the folder and anything else in it stay)."""
     from pathlib import Path
+
+    from rescore.read.cache import clear
 
     folder = _folder(cache)
     removed = clear(Path(folder))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -11,10 +11,9 @@ from rescore.cli import options as o
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
-from rescore.report.grid import print_prose
-from rescore.report.stats_output import print_tables
-from rescore.score.calibration import build_report
-from rescore.score.results import StatsReport
+
+if TYPE_CHECKING:  # the statistics and their printing (pandas) are imported when the command runs, not for --help
+    from rescore.score.results import StatsReport
 
 SUMMARY = ["benchmark", "model", "n", "mean_confidence", "accuracy", "overconfidence", "ece_width", "ece_mass",
            "brier"]
@@ -23,7 +22,17 @@ AUDIT = ["benchmark", "model", "instructed_t", "n", "abstention_rate", "error_ra
          "upper", "verdict", "errors_non_increasing"]
 
 
+def build_report(*args: Any, **kwargs: Any) -> StatsReport:
+    """:func:`rescore.score.calibration.build_report`, imported on first call."""
+    from rescore.score.calibration import build_report as build
+
+    return build(*args, **kwargs)
+
+
 def print_calibration(report: StatsReport, console: Console) -> None:
+    from rescore.report.grid import print_prose
+    from rescore.report.stats_output import print_tables
+
     print_tables(report, console, {"summary": SUMMARY, "reliability": RELIABILITY, "audit": AUDIT}, {
         "summary": "Calibration on answered items (overconfidence = mean confidence − accuracy)",
         "reliability": "Reliability (per bin: mean confidence vs accuracy)",

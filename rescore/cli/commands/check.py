@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.markup import escape
@@ -13,25 +13,13 @@ from rescore import leaderboard as build_leaderboard
 from rescore.cli import options as o
 from rescore.cli.ci import append_step_summary, error_annotation, github_actions, write_outputs
 from rescore.cli.common import handle_errors, stderr_console
-from rescore.cli.output import print_notes
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.config import default_thresholds
 from rescore.errors import GateFailed, UsageError
-from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
-from rescore.report.files import to_markdown
-from rescore.report.safe_text import escape_controls, markdown_text
-from rescore.score.gates import (
-    MARKDOWN_LIMIT,
-    CheckResult,
-    evaluate,
-    load_baseline,
-    parse_gates,
-    required_thresholds,
-    to_junit,
-)
-from rescore.score.jsonable import dumps
+
+if TYPE_CHECKING:  # the reading, scoring and reporting stages (pandas) are imported when the command runs
+    from rescore.score.gates import CheckResult
 
 GATES = "Gates"
 
@@ -90,6 +78,14 @@ def check(
 
     Example: rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json
     """
+    from rescore.cli.output import print_notes
+    from rescore.read.load import load
+    from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
+    from rescore.report.files import to_markdown
+    from rescore.report.safe_text import escape_controls, markdown_text
+    from rescore.score.gates import MARKDOWN_LIMIT, evaluate, load_baseline, parse_gates, required_thresholds, to_junit
+    from rescore.score.jsonable import dumps
+
     read_options(read)  # validates the reading flags before anything else
     if is_stdout(output):  # -o -: the JSON result on stdout
         output, format = None, format or "json"

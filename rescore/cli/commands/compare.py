@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -13,10 +13,9 @@ from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
-from rescore.report.grid import print_prose
-from rescore.report.stats_output import compare_markdown, print_tables
-from rescore.score.compare import build_report
-from rescore.score.results import StatsReport
+
+if TYPE_CHECKING:  # the statistics and their printing (pandas) are imported when the command runs, not for --help
+    from rescore.score.results import StatsReport
 
 ROWS = ["benchmark", "t", "model_a", "model_b", "diff", "se", "interval", "p", "p_adjusted", "significant"]
 PAIRS = ["benchmark", "model_a", "model_b", "n", "dropped", "crossover", "crossover_share", "leader_below_crossover"]
@@ -30,8 +29,19 @@ def _interval(low: float, high: float, digits: int = 3) -> str:
     return "–" if low != low or high != high else f"[{low:.{digits}f}, {high:.{digits}f}]"
 
 
+def build_report(*args: Any, **kwargs: Any) -> StatsReport:
+    """:func:`rescore.score.compare.build_report`, imported on first call."""
+    from rescore.score.compare import build_report as build
+
+    return build(*args, **kwargs)
+
+
 def print_compare(report: StatsReport, console: Console) -> None:
     """Terminal view: intervals folded into one column each so a pair fits on one line."""
+    from rescore.report.grid import print_prose
+    from rescore.report.stats_output import print_tables
+    from rescore.score.results import StatsReport
+
     method = report.provenance["method"]
     rows = report.tables["rows"].copy()
     rows["interval"] = [_interval(lo, hi) for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)]
@@ -92,6 +102,8 @@ def compare(
                           level=level, pairs=pairs, **scoring)
     emit(report, fmt, output, quiet, print_compare, raw_csv)
     if os.environ.get("GITHUB_STEP_SUMMARY"):  # GitHub Actions: shown on the run's page
+        from rescore.report.stats_output import compare_markdown
+
         append_step_summary(compare_markdown(report))
 
 

@@ -5,20 +5,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors, stdout_console
-from rescore.cli.output import captured, echo_or_write, format_for
 from rescore.cli.pipes import dash_is_stdout
 from rescore.errors import UsageError
 from rescore.read.plugins import all_adapters, broken_plugins
-from rescore.report.grid import Column, print_table
-from rescore.report.stats_output import to_table_text
-from rescore.score.jsonable import json_lines
 
 FORMATS_FORMATS = ("table", "json", "jsonl", "csv", "tsv")
 
@@ -42,6 +37,14 @@ def formats(
     debug: o.Debug = False,
 ) -> None:
     """List the producers rescore reads (names for --format-hint), in detection order."""
+    # the reporting stage (pandas) is imported here, not when --help or another command runs
+    import pandas as pd
+
+    from rescore.cli.output import captured, echo_or_write, format_for
+    from rescore.report.grid import Column, print_table
+    from rescore.report.stats_output import to_table_text
+    from rescore.score.jsonable import json_lines
+
     output = dash_is_stdout(output)
     if as_json:
         if format not in (None, "json"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -13,18 +13,14 @@ from rich.text import Text
 
 from rescore.cli import options as o
 from rescore.cli.common import handle_errors, stdout_console
-from rescore.cli.output import captured, echo_or_write, format_for, skipped_lines
 from rescore.cli.pipes import dash_is_stdout
 from rescore.cli.readopts import read_options, reads_results
 from rescore.errors import InputError
-from rescore.read.inspection import FileReport, inspect_document, inspect_folder, summary_row
 from rescore.read.options import matching
 from rescore.read.remote import is_url
-from rescore.read.schema import OUTCOMES
-from rescore.report.atomic import check_not_input
-from rescore.report.grid import Column, print_prose, print_table
-from rescore.report.safe_text import escape_controls, terminal_markup
-from rescore.score.jsonable import dumps, json_lines
+
+if TYPE_CHECKING:  # the reading and reporting stages (pandas) are imported when the command runs, not for --help
+    from rescore.read.inspection import FileReport
 
 INSPECT_FORMATS = ("table", "json", "jsonl")
 InspectFormat = Annotated[Literal["table", "json", "jsonl"] | None, typer.Option(
@@ -34,6 +30,9 @@ PREVIEW = 60  # characters of an example's text shown in the table
 
 
 def _print_report(report: FileReport, console: Console) -> None:
+    from rescore.report.grid import Column, print_prose, print_table
+    from rescore.report.safe_text import escape_controls, terminal_markup
+
     say = functools.partial(print_prose, console)  # wrapped to the width, no trailing spaces
     m = terminal_markup  # file names, model names, notes and example text come from the files
     say(Text("── ") + Text(escape_controls(report.path), style="bold"))  # the whole path (a rule cut it with "…")
@@ -78,6 +77,8 @@ def _print_report(report: FileReport, console: Console) -> None:
 def _preview(value: Any, limit: int = PREVIEW) -> str:
     """An example's text on one line, shortened past ``limit`` characters with a visible "…"
     (a preview: the whole text is in ``--format json``)."""
+    from rescore.report.safe_text import escape_controls
+
     text = "" if value is None else escape_controls(" ".join(str(value).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -86,6 +87,12 @@ def _print_summary(reports: list[FileReport], skipped: list[tuple[str, str]], co
     """The folder's survey: a row per file (producer, models, items, outcomes, the cross-check).
 
     Files are named relative to the folder they share, so the table fits a terminal."""
+    from rescore.cli.output import skipped_lines
+    from rescore.read.inspection import summary_row
+    from rescore.read.schema import OUTCOMES
+    from rescore.report.grid import Column, print_prose, print_table
+    from rescore.report.safe_text import escape_controls, terminal_markup
+
     outcomes = "/".join(o[0].upper() for o in OUTCOMES)
     root = os.path.commonpath([r.path for r in reports]) if reports else ""
     root = root if reports and not any(r.path == root for r in reports) else os.path.dirname(root)
@@ -136,6 +143,11 @@ def inspect(
 
     Example: rescore inspect sample_data/
     """
+    from rescore.cli.output import captured, echo_or_write, format_for
+    from rescore.read.inspection import inspect_document, inspect_folder
+    from rescore.report.atomic import check_not_input
+    from rescore.score.jsonable import dumps, json_lines
+
     output = dash_is_stdout(output)
     fmt = format_for(output, format, INSPECT_FORMATS)
     opts = read_options(read)

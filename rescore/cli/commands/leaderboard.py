@@ -11,13 +11,17 @@ from rescore import leaderboard as build_leaderboard
 from rescore.cli import options as o
 from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors, stderr_console, stdout_console
-from rescore.cli.output import print_explain, print_notes
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.errors import UsageError
-from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report import format_from_path, render, write
-from rescore.report.terminal import print_leaderboard
+
+
+def load(*args: Any, **kwargs: Any) -> Any:
+    """:func:`rescore.read.load.load`, imported on first call (the reading stage imports pandas: not
+    at ``--help``); a name of this module, so a test can stand in for it."""
+    from rescore.read.load import load as read
+
+    return read(*args, **kwargs)
 
 
 @handle_errors
@@ -47,6 +51,11 @@ def leaderboard(
 
     Example: rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv
     """
+    # the reading and reporting stages (pandas) are imported here, not when --help or another command runs
+    from rescore.cli.output import print_explain, print_notes
+    from rescore.report import format_from_path, render, write
+    from rescore.report.terminal import print_leaderboard
+
     read_options(read)  # validates the reading flags before anything else
     fmt = format_from_path(output, format)
     if fmt == "parquet" and output is None:

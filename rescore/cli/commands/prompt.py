@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from rescore.cli.common import handle_errors
-from rescore.score.instruction import confidence_target_instruction
 
 
 @handle_errors
@@ -17,6 +16,8 @@ def prompt(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Print the instruction that states the target (Kalai et al. 2025), ready to paste."""
+    from rescore.score.instruction import confidence_target_instruction  # (the score stage imports pandas)
+
     typer.echo(confidence_target_instruction(threshold, idk_credit))
 
 

@@ -12,14 +12,9 @@ from rescore import leaderboard as build_leaderboard
 from rescore.cli import options as o
 from rescore.cli.ci import append_step_summary
 from rescore.cli.common import handle_errors, stderr_console
-from rescore.cli.output import print_notes
 from rescore.cli.readopts import read_options, reads_results, scores_outcomes
 from rescore.errors import UsageError
-from rescore.read.load import load
 from rescore.read.workers import progress_wanted
-from rescore.report.atomic import check_not_input, is_stdout, write_text_atomic
-from rescore.report.files import to_markdown
-from rescore.report.html import PLOTS_HINT, load_matplotlib, render_html
 
 ReportOutput = Annotated[Path | None, typer.Option(
     "-o", "--output", help="The HTML file to write (atomically). [required]", rich_help_panel=o.OUTPUT,
@@ -56,6 +51,13 @@ def report(
 
     Example: rescore report sample_data/ -o report.html
     """
+    # the reading and reporting stages (pandas) are imported here, not when --help or another command runs
+    from rescore.cli.output import print_notes
+    from rescore.read.load import load
+    from rescore.report.atomic import check_not_input, is_stdout, write_text_atomic
+    from rescore.report.files import to_markdown
+    from rescore.report.html import PLOTS_HINT, load_matplotlib, render_html
+
     if output is None:
         raise UsageError("rescore report needs -o FILE.html")
     if output.suffix.lower() not in (".html", ".htm") and not is_stdout(output):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -11,16 +11,26 @@ from rescore.cli import options as o
 from rescore.cli.common import handle_errors
 from rescore.cli.readopts import reads_results, scores_outcomes
 from rescore.cli.statsio import emit, load_data, prepare
-from rescore.report.grid import print_prose
-from rescore.report.stats_output import print_tables
-from rescore.score.results import StatsReport
-from rescore.score.selective import build_report
+
+if TYPE_CHECKING:  # the statistics and their printing (pandas) are imported when the command runs, not for --help
+    from rescore.score.results import StatsReport
 
 SUMMARY = ["benchmark", "model", "n", "answered_share", "risk", "aurc", "aurc_optimal", "excess_aurc",
            "coverage_at_risk", "coverage_all_at_risk", "threshold_at_risk"]
 
 
+def build_report(*args: Any, **kwargs: Any) -> StatsReport:
+    """:func:`rescore.score.selective.build_report`, imported on first call."""
+    from rescore.score.selective import build_report as build
+
+    return build(*args, **kwargs)
+
+
 def print_selective(report: StatsReport, console: Console) -> None:
+    from rescore.report.grid import print_prose
+    from rescore.report.stats_output import print_tables
+    from rescore.score.results import StatsReport
+
     summary = report.tables["summary"]
     cols = SUMMARY if summary["max_risk"].notna().any() else SUMMARY[:-3]
     grid = report.tables["grid"].rename(columns=lambda c: c.replace("risk@", "") if c.startswith("risk@") else c)
