@@ -82,9 +82,14 @@ def _work_estimates(chosen: Sequence[tuple[Path, Adapter]], sizes: list[int]) ->
             for (path, _), size in zip(chosen, sizes, strict=True)]
 
 
+def _wanted_jobs(jobs: int | None) -> int:
+    """The processes asked for: ``-j N``, or one per core when ``jobs`` is unset or not positive."""
+    return default_jobs() if jobs is None or jobs <= 0 else int(jobs)
+
+
 def choose_jobs(sizes: Sequence[int], jobs: int | None) -> int:
     """How many processes to use for files of these sizes (1 = in-process)."""
-    wanted = default_jobs() if jobs is None or jobs <= 0 else int(jobs)
+    wanted = _wanted_jobs(jobs)
     if wanted <= 1 or len(sizes) < 2:
         return 1
     if jobs is None and sum(sizes) < SMALL_INPUT_BYTES:
@@ -290,7 +295,7 @@ def _splittable(chosen: Sequence[tuple[Path, Adapter]], estimates: list[int], op
     the cut points themselves are found only for files the columnar path declines."""
     from rescore.read import remote, split
 
-    wanted = default_jobs() if jobs is None or jobs <= 0 else int(jobs)
+    wanted = _wanted_jobs(jobs)
     if wanted < 2 or len(chosen) >= wanted or options.on_error == "skip" or options.need_items is not False:
         return [False for _ in chosen]
     return [adapter.name == "generic" and estimate >= split.SPLIT_MIN_BYTES and not remote.is_remote(path)
@@ -306,7 +311,7 @@ def _pieces(chosen: Sequence[tuple[Path, Adapter]], splittable: list[bool], read
     only for the files the columnar path declined."""
     from rescore.read import split
 
-    wanted = default_jobs() if jobs is None or jobs <= 0 else int(jobs)
+    wanted = _wanted_jobs(jobs)
     return [split.plan(path, wanted, options.batch_size) if cut and i not in ready else []
             for i, ((path, _adapter), cut) in enumerate(zip(chosen, splittable, strict=True))]
 
