@@ -440,6 +440,17 @@ def fold_codes(columns: Sequence[tuple[np.ndarray, int]], n: int) -> tuple[np.nd
     return (combined if combined is not None else np.zeros(n, dtype=dtype)), total
 
 
+def unfold_codes(combined: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
+    """Each column's codes back from folded combinations (:func:`fold_codes`' inverse for the same
+    ``sizes``), first column first."""
+    columns = []
+    for size in reversed(sizes):
+        size = max(int(size), 1)
+        columns.append(combined % size)
+        combined = combined // size
+    return columns[::-1]
+
+
 def count_folded(combined: np.ndarray, total: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The combinations present in ``combined`` (sorted) and how many rows (or how much
     ``weights``) each has: a dense ``np.bincount`` when the combinations are few, a sort otherwise."""
@@ -471,11 +482,7 @@ def count_codes(benchmark: Coded, model: Coded, subset: Coded, outcome: Coded, r
     combined, total = fold_codes([(codes, size) for (codes, _), size in zip(parts, dims, strict=True)],
                                  len(benchmark[0]))
     uniques, counts = count_folded(combined, total, weights)
-    decoded = []
-    for size in reversed(dims):
-        decoded.append(uniques % size)
-        uniques = uniques // size
-    r_code, o_code, s_code, m_code, b_code = decoded
+    b_code, m_code, s_code, o_code, r_code = unfold_codes(uniques, dims)
     labels = [labels for _, labels in parts]
 
     def column(values: list[Any]) -> Any:

@@ -38,7 +38,7 @@ from rescore.outcomes.decide import (
 )
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read import split
-from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes
+from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes, unfold_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES, codes_repeat
@@ -355,11 +355,7 @@ def _combinations(table: Any, roles: dict[str, str], graded: bool, labels: list[
         folded.append((codes, len(values) + 1))
     combined, total = fold_codes(folded, table.num_rows)
     present, weights = count_folded(combined, total)
-    decoded = []
-    for size in reversed(sizes):
-        decoded.append(present % size)
-        present = present // size
-    decoded.reverse()
+    decoded = unfold_codes(present, sizes)
     combos = {}
     for role, codes in zip(decisive, decoded[len(labels):], strict=True):
         values = coded[role][1]
