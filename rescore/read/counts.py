@@ -28,7 +28,7 @@ import pandas as pd
 from rescore.errors import InputError
 from rescore.read.remote import arrow_source, as_path
 from rescore.read.schema import OUTCOMES
-from rescore.read.split import SPLITTABLE_SUFFIXES
+from rescore.read.split import SPLITTABLE_SUFFIXES, Piece, lines_in
 from rescore.read.tables import located
 
 KEYS: tuple[str, ...] = ("benchmark", "model", "subset", "run", "cluster")
@@ -359,10 +359,9 @@ def _sampled_line_items(path: Any, size: int) -> int | None:
     if not isinstance(path, Path) or path.suffix.lower() not in _LINE_SUFFIXES:
         return None
     try:
+        if size <= 3 * _SAMPLE_BYTES:  # small: count exactly
+            return lines_in(path, Piece(0, 1, end=size))
         with path.open("rb") as handle:
-            if size <= 3 * _SAMPLE_BYTES:  # small: count exactly
-                whole = handle.read()
-                return whole.count(b"\n") + (0 if whole.endswith(b"\n") or not whole else 1)
             lines = 0
             for start in (0, (size - _SAMPLE_BYTES) // 2, size - _SAMPLE_BYTES):
                 handle.seek(start)
