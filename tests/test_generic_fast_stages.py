@@ -48,12 +48,12 @@ def _column(values: list[Any], dictionary: bool) -> pa.ChunkedArray:
 def test_pairs_table_decides_as_the_per_row_rule(rows: list[tuple[Any, Any]], dictionary: bool) -> None:
     table = pa.table({"pred": _column([p for p, _ in rows], dictionary),
                       "gold": _column([g for _, g in rows], dictionary)})
-    roles = {"prediction": "pred", "gold": "gold"}
-    outcome, rule, names = fast._compared(table, roles, list(OUTCOMES))
+    pred_coded, gold_coded = fast._codes(table["pred"]), fast._codes(table["gold"])
+    outcome, rule, names = fast._compared_codes(pred_coded, gold_coded, list(OUTCOMES))
     original = fast._PAIR_LIMIT
     try:
         fast._PAIR_LIMIT = 0  # the per-row fallback
-        outcome_rows, rule_rows, names_rows = fast._compared(table, roles, list(OUTCOMES))
+        outcome_rows, rule_rows, names_rows = fast._compared_codes(pred_coded, gold_coded, list(OUTCOMES))
     finally:
         fast._PAIR_LIMIT = original
     assert names == names_rows

@@ -423,11 +423,6 @@ def _is_text(kind: Any) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-def _compared(table: Any, roles: dict[str, str], outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """:func:`_compared_codes` of a table's prediction and gold columns, one code per row."""
-    return _compared_codes(_codes(table[roles["prediction"]]), _codes(table[roles["gold"]]), outcome_names)
-
-
 def _compared_codes(pred: tuple[np.ndarray, list[Any]], gold: tuple[np.ndarray, list[Any]],
                     outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Outcome and rule codes without a grade column, as :func:`rescore.outcomes.decide.classify`
@@ -456,7 +451,7 @@ _PAIR_LIMIT = 1 << 20
 
 def _compared_by_pairs(pred: tuple[np.ndarray, list[Any]], gold: tuple[np.ndarray, list[Any]],
                        outcome_names: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_compared`'s outcome and rule codes, decided once per distinct (prediction, gold)
+    """:func:`_compared_codes`'s outcome and rule codes, decided once per distinct (prediction, gold)
     pair of dictionary values, then one gather per row (``None`` when the pairs are too many).
 
     A column of answers holds a few dozen distinct values, so the pairs number hundreds: deciding
@@ -772,10 +767,6 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
                         else _column_confidence_note(table[name], path, name, options.batch_size), text=True)
 
 
-#: bytes read at a time for the head of a JSONL file
-_HEAD_BLOCK_BYTES = 1 << 20
-
-
 def _jsonl_head(path: Path, batch_size: int) -> Any:
     """The general reader's first batch of a JSONL file (its frame without the line numbers), or
     ``None`` to let that reader make it.
@@ -793,21 +784,17 @@ def _jsonl_head(path: Path, batch_size: int) -> Any:
     import pandas as pd
 
     from rescore.read.jsonlines import whole_runs_decoder
+    from rescore.read.tables import _line_runs
 
     lines: list[bytes] = []
-    tail = b""
     with path.open("rb") as handle:
-        while len(lines) < batch_size:
-            block = handle.read(_HEAD_BLOCK_BYTES)
-            if not block:
-                if tail and not tail.isspace():
-                    lines.append(tail)
-                break
-            parts = (tail + block).split(b"\n")
-            tail = parts.pop()
-            if len(tail) > _JSON_BLOCK_BYTES:
+        for run in _line_runs(handle, _JSON_BLOCK_BYTES + 1):  # the general reader's own runs of whole lines
+            if run is None:
                 return None  # a line longer than Arrow's block: the general path anyway
-            lines.extend(part for part in parts if part and not part.isspace())  # blank lines are skipped there too
+            # blank lines are skipped there too
+            lines.extend(part for part in run.split(b"\n") if part and not part.isspace())
+            if len(lines) >= batch_size:
+                break
     lines = lines[:batch_size]
     if not lines:
         return None
