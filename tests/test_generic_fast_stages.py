@@ -80,6 +80,37 @@ def test_key_check_agrees_with_a_set_of_keys(keys: list[tuple[int, int, str]], b
 
 
 
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4), st.integers(0, 6)), min_size=2, max_size=60),
+       sample=st.sampled_from([1 << 16, 3]))
+def test_folding_the_slowest_column_first_gives_the_same_answer(rows: list[tuple[int, int, int]],
+                                                                sample: int) -> None:
+    """Whatever order :func:`schema.slowest_first` picks (judged on the first rows only, or on all),
+    the duplicate check answers as a set of the keys does, and the order is by changes per row."""
+    columns = [(np.array([r[k] for r in rows], dtype=np.int32), 1 + max(r[k] for r in rows)) for k in range(3)]
+    original = schema.ORDER_SAMPLE_ROWS
+    try:
+        schema.ORDER_SAMPLE_ROWS = sample
+        ordered = schema.slowest_first(columns)
+    finally:
+        schema.ORDER_SAMPLE_ROWS = original
+    assert sorted(id(c[0]) for c in ordered) == sorted(id(c[0]) for c in columns)
+    assert schema.codes_repeat(ordered, len(rows)) == (len(set(rows)) < len(rows))
+    changes = [int(np.count_nonzero(np.diff(codes[:sample]))) for codes, _ in ordered]
+    assert changes == sorted(changes)
+
+
+def test_a_table_written_model_by_model_folds_the_model_outermost() -> None:
+    """Ids running inside each model (the common layout of one file of many models): the model's
+    codes never change within the sample, the ids every row, so the model goes first."""
+    ids = np.tile(np.arange(1000, dtype=np.int32), 5)
+    models = np.repeat(np.arange(5, dtype=np.int32), 1000)
+    ordered = schema.slowest_first([(ids, 1000), (models, 5)])
+    assert ordered[0][0] is models and ordered[1][0] is ids
+    # and a table written item by item (every model per item) keeps the ids outermost
+    assert schema.slowest_first([(np.repeat(ids[:1000], 5), 1000), (np.tile(models[::1000], 1000), 5)])[0][1] == 1000
+
+
 @settings(max_examples=60, deadline=None)
 @given(chunks=st.lists(st.lists(st.one_of(st.sampled_from(["q1", "q2", "q3", "7", ""]), st.text(max_size=3)),
                                 max_size=6), min_size=1, max_size=5),

@@ -245,6 +245,31 @@ def codes_repeat(columns: Iterable[tuple[np.ndarray, int]], n: int) -> bool:
     return int(np.count_nonzero(marked)) < n
 
 
+#: how many leading rows :func:`slowest_first` looks at to judge how often each column changes
+ORDER_SAMPLE_ROWS = 1 << 16
+
+
+def slowest_first(columns: list[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, int]]:
+    """``columns`` for :func:`codes_repeat`, the one whose code changes least often from row to
+    row first (stable among equals).
+
+    Why: :func:`codes_repeat` folds the first column into the most significant part of each row's
+    key, and marks the keys in a bitmap. With the slowest-changing column outermost, consecutive
+    rows mark nearby bytes: a table written model after model (ids running inside each model)
+    marks one model's stretch of the bitmap at a time, where folding the ids outermost strides
+    across the whole bitmap once per model. On 10M rows (50 models x 200,000 ids) that was 0.26 s
+    against 0.05 s in a fresh process, on the thread that decides a big file's run time. The answer
+    does not depend on the order (each order maps the code combinations one-to-one onto keys).
+    Judged on the first :data:`ORDER_SAMPLE_ROWS` rows: a table keeps its layout down the file.
+    """
+
+    def changes(codes: np.ndarray) -> int:
+        head = np.asarray(codes[:ORDER_SAMPLE_ROWS])
+        return int(np.count_nonzero(head[1:] != head[:-1]))
+
+    return sorted(columns, key=lambda column: changes(column[0]))
+
+
 def compact(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its :data:`CATEGORY_COLUMNS` as ``category`` columns (in place; returned).
 

@@ -20,6 +20,8 @@ Anything else returns ``None`` and the general path reads the file (and reports 
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ from rescore.read import split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes, unfold_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
-from rescore.read.schema import OUTCOMES, codes_repeat
+from rescore.read.schema import OUTCOMES, codes_repeat, slowest_first
 from rescore.read.sources import phrase_abstention_note
 from rescore.read.tables import LINE
 
@@ -565,13 +567,14 @@ def _keys_distinct(encoded_ids: tuple[Any, int, int], label_codes: list[np.ndarr
     (every model of a table answering the same items) the id codes and the label codes go to
     :func:`rescore.read.schema.codes_repeat`, the item table's own check, which folds them into one
     integer per row and marks them in a bitmap: cheaper than sorting the id strings themselves.
+    The column that changes least often from row to row is folded outermost (:func:`slowest_first`).
     """
     indices, span, n = encoded_ids
     if span == n:
         return True
     columns = [(indices, span)]
     columns += [(codes, int(codes.max()) + 1 if len(codes) else 1) for codes in label_codes]
-    return not codes_repeat(columns, n)
+    return not codes_repeat(slowest_first(columns), n)
 
 
 def _checked_key_hashes(path: Path, ids: Any, bench_codes: np.ndarray, benches: list[Any], model_codes: np.ndarray,
@@ -746,11 +749,17 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
     # the label and decisive columns are hashed into codes anyway (_codes): for CSV the reader's
     # own threads do it, per block, as it parses (1M rows: 75 ms less than encoding afterwards)
     coded = [roles[r] for r in ("model", "benchmark", "subset", "correct", "prediction", "gold") if r in roles]
-    try:
-        table = _read_text(path, _TEXT_KINDS[suffix], wanted, coded)
-    except (pa.ArrowException, OSError, ValueError, KeyError):
-        return None
-    if not _rows_are_lines(path, table.num_rows, header=_TEXT_KINDS[suffix] is not None):
+    header = _TEXT_KINDS[suffix] is not None
+    # Arrow reads on a thread (its C++ threads release the GIL) while this one counts the lines
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-text") as pool:
+        reading = pool.submit(contextvars.copy_context().run,  # the same piece of a split file
+                              _read_text, path, _TEXT_KINDS[suffix], wanted, coded)
+        try:
+            lines = _data_lines(path, header)
+            table = reading.result()
+        except (pa.ArrowException, OSError, ValueError, KeyError):
+            return None
+    if table.num_rows != lines:
         return None
     strings = {f.name for f in table.schema if _is_text(f.type)}
     must_be_text = [roles[r] for r in ("model", "benchmark", "subset") if r in roles]
@@ -852,15 +861,16 @@ def _read_text(path: Path, delimiter: str | None, wanted: list[str], coded: list
         return table.select(wanted)
 
 
-def _rows_are_lines(path: Path, rows: int, header: bool) -> bool:
-    """Whether the rows read are the lines of the file (or piece): not so with a CSV value holding
-    a quoted newline or with blank lines, where the general reader's batches and a piece's cut
-    (made at line ends) would no longer be the rows Arrow read; nor with a JSONL line holding two
-    objects (``{...} {...}``), which Arrow reads as two rows and the general reader refuses.
-    Checked for every file (counting newlines is a small part of reading)."""
+def _data_lines(path: Path, header: bool) -> int:
+    """The lines of the file (or piece) below its header: the rows Arrow must have read.
+
+    Not so with a CSV value holding a quoted newline or with blank lines, where the general
+    reader's batches and a piece's cut (made at line ends) would no longer be the rows Arrow read;
+    nor with a JSONL line holding two objects (``{...} {...}``), which Arrow reads as two rows and
+    the general reader refuses. Checked for every file, counted while Arrow reads it."""
     piece = split.current()
     whole = split.Piece(0, 1, end=path.stat().st_size) if piece is None else piece
-    return rows == split.lines_in(path, whole) - (1 if header and whole.first else 0)
+    return split.lines_in(path, whole) - (1 if header and whole.first else 0)
 
 
 def _column_confidence_note(column: Any, path: Path, name: str, batch_size: int) -> str | bool | None:
