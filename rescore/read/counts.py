@@ -467,6 +467,37 @@ def count_folded(combined: np.ndarray, total: int, weights: np.ndarray | None = 
     return uniques.astype("int64"), counts.astype("int64")
 
 
+def category_combinations(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame | None:
+    """How many rows of ``frame`` hold each combination of its ``category`` ``columns`` present,
+    as ``groupby(columns, dropna=False, observed=True).size()`` gives it, sorted as
+    ``sort_values(columns)`` sorts it (by category order, a missing value last); the columns stay
+    categories, the sizes are ``count``. ``None`` when a column is not a category.
+
+    Why: an item table holds its labels as categories (:func:`rescore.read.schema.compact`), so
+    their codes fold into one integer per row and ``np.bincount`` counts them
+    (:func:`fold_codes`, :func:`count_folded`): at 10M items 0.05-0.1 s, where pandas' grouping
+    and cross-tabulation of the same columns took 0.75-1.7 s each.
+    """
+    if not all(isinstance(frame[name].dtype, pd.CategoricalDtype) for name in columns):
+        return None
+    parts: list[tuple[np.ndarray, int]] = []
+    for name in columns:
+        codes = frame[name].cat.codes.to_numpy()
+        size = len(frame[name].cat.categories)
+        if (codes < 0).any():  # a missing value: its own code, after every category (sorted last)
+            codes = np.where(codes < 0, size, codes)
+        parts.append((codes, size + 1))
+    combined, total = fold_codes(parts, len(frame))
+    uniques, sizes = count_folded(combined, total)
+    out = {}
+    for name, codes in zip(columns, unfold_codes(uniques, [size for _, size in parts]), strict=True):
+        dtype = frame[name].dtype
+        out[name] = pd.Categorical.from_codes(np.where(codes == len(dtype.categories), -1, codes), dtype=dtype)
+    table = pd.DataFrame(out)
+    table["count"] = sizes
+    return table
+
+
 def count_codes(benchmark: Coded, model: Coded, subset: Coded, outcome: Coded, rule: Coded,
                 run: Any = pd.NA, weights: np.ndarray | None = None) -> pd.DataFrame:
     """Counts per (benchmark, model, subset, outcome, rule), in :data:`rescore.read.counts.COLUMNS` layout.
