@@ -72,11 +72,17 @@ MULTILINE_SHARE = 0.3
 LABEL_CHARS = 40  # a grade label is a word or two ("not_attempted", "partially correct")
 
 
+def _may_be_labels(values: pd.Series) -> bool:
+    """Whether a column's first values are short words, so :func:`_abstention_labels` goes on to
+    judge its sample (free text, booleans and numbers are turned down on these few values)."""
+    quick = values.head(GRADE_SAMPLE).dropna().head(20)
+    return not quick.empty and all(isinstance(v, str) and len(v) <= LABEL_CHARS for v in quick)
+
+
 def _abstention_labels(values: pd.Series) -> list[str]:
     """The distinct labels of a column of grade *words* that include an abstention (empty if not:
     booleans, numbers and free text are not such a scale)."""
-    quick = values.head(GRADE_SAMPLE).dropna().head(20)  # free text is turned down on a few values
-    if quick.empty or not all(isinstance(v, str) and len(v) <= LABEL_CHARS for v in quick):
+    if not _may_be_labels(values):
         return []
     sample = _non_empty(values).head(GRADE_SAMPLE)
     if sample.empty or not all(isinstance(v, str) for v in sample):
@@ -110,6 +116,9 @@ class ColumnMap:
         self.roles: dict[str, str] = {}
         self.notes: list[str] = []
         self.judged_as_grades: list[str] = []  # columns whose values decided whether they hold grades
+        # every column whose values were sampled to decide a role (grades, a grade scale's abstention
+        # label, free text offered as gold): what judged_on_whole_samples must have seen whole
+        self.sampled: list[str] = []
         lower = {c.lower(): c for c in columns}
         explicit = _mapping_file(options)
         for role, flag in FLAG_FOR_ROLE.items():
@@ -145,7 +154,7 @@ class ColumnMap:
         # a grade scale with its own abstention category (a judge's correct/incorrect/not_attempted):
         # its "incorrect" stands against the abstention phrases (issue 16, point 11; outcomes.decide step 3)
         self.final_grades = "correct" in self.roles and self.roles["correct"] in first.columns and bool(
-            _abstention_labels(first[self.roles["correct"]]))
+            self._labels(first, self.roles["correct"]))
         if "gold" in self.roles and "gold" not in explicit:
             self._refuse_model_text_as_gold(first, inferred)
         if inferred:  # one line for the whole mapping: one decision, and a line per role buried the board
@@ -156,14 +165,14 @@ class ColumnMap:
         under any name: ``judge_pred``) decides, over a boolean or 0/1 column (``is_correct``) that
         cannot say "not attempted" and so counts every abstention as wrong."""
         chosen = self.roles.get("correct")
-        if chosen is not None and _abstention_labels(first[chosen]):
+        if chosen is not None and self._labels(first, chosen):
             return
         taken = {column for role, column in self.roles.items() if role != "correct"}
         preferred = {name.lower() for name in load_config("columns.yaml").get("correct", [])}
         ordered = sorted((c for c in columns if c not in taken and c != chosen and c in first.columns),
                          key=lambda c: c.lower() not in preferred)  # a known grade name first, then file order
         for column in ordered:
-            labels = _abstention_labels(first[column])
+            labels = self._labels(first, column)
             if not labels:
                 continue
             self.judged_as_grades.append(column)
@@ -177,11 +186,18 @@ class ColumnMap:
                               f"({', '.join(labels)}){over}")
             return
 
+    def _labels(self, first: pd.DataFrame, column: str) -> list[str]:
+        """:func:`_abstention_labels` of a column, noting it as sampled when its sample was judged."""
+        if _may_be_labels(first[column]):
+            self.sampled.append(column)
+        return _abstention_labels(first[column])
+
     def _refuse_model_text_as_gold(self, first: pd.DataFrame, inferred: list[str]) -> None:
         """A column inferred as the gold answer that holds long free text is the model's reply (a
         per-model dump's ``answer`` is often what the model answered): never a gold answer. It
         becomes the response when there is none, else it is left out."""
         column = self.roles["gold"]
+        self.sampled.append(column)
         why = _model_text(first[column])
         if why is None:
             return
@@ -197,9 +213,11 @@ class ColumnMap:
                           f"not a short gold answer); {taken}")
 
     def judged_on_whole_samples(self, first: pd.DataFrame) -> bool:
-        """Whether every column judged as grades had its full sample in ``first`` (so a longer
-        first batch would have judged it on the same values)."""
-        return all(len(_non_empty(first[column])) >= GRADE_SAMPLE for column in self.judged_as_grades)
+        """Whether every column judged by its values had its full sample in ``first`` (so a longer
+        first batch would have judged it on the same values): the grade candidates, the chosen grade
+        column's labels and a gold column checked for free text alike."""
+        return all(len(_non_empty(first[column])) >= GRADE_SAMPLE
+                   for column in dict.fromkeys([*self.judged_as_grades, *self.sampled]))
 
     @property
     def result_like(self) -> bool:
