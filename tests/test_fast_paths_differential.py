@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import rescore
-from rescore.adapters.generic.fast import count_generic_parquet
+from rescore.adapters.generic.fast import count_generic_parquet, count_generic_table
 from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.read.options import LoadOptions
@@ -384,22 +384,34 @@ def test_counts_mode_gives_the_item_mode_leaderboard_on_random_tables(tmp_path: 
     pd.testing.assert_frame_equal(explain_items.astype(str), explain_counts.astype(str))
 
 
-def test_a_gold_column_judged_past_the_fast_paths_head_is_left_to_the_general_reader(tmp_path: Path) -> None:
-    """The Parquet fast path judges columns on the file's first 1,000 rows, the general reader on
-    its first batch (50,000). A gold column whose first 1,000 rows hold mostly blanks is judged on
-    1,000 non-blank values there: here 400 short answers and then 600 long replies, so the general
-    reader takes it for the model's own text (not a gold answer) where the head alone would not.
-    The fast path must see that its head lacked the whole sample and leave the file to the general
-    reader, or answer the same."""
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+@pytest.mark.parametrize("blanks", [600, 0])
+def test_a_gold_column_judged_past_the_fast_paths_head_is_judged_as_the_general_reader_does(
+        tmp_path: Path, suffix: str, blanks: int) -> None:
+    """The fast paths judge a Parquet or CSV file's columns on its first 1,000 rows, the general
+    reader on its first batch (50,000). A gold column whose first 1,000 rows hold mostly blanks is
+    judged on 1,000 non-blank values there: here 400 short answers and then 600 long replies, so
+    the general reader takes it for the model's own text (not a gold answer) and refuses the file,
+    where the head alone would have kept it. The fast path must see that its head lacked the whole
+    sample: the CSV path judges the whole first batch then, the Parquet path leaves the file to the
+    general reader. Without blanks the head holds the sample, the gold stays and both count alike."""
     n = 1600
     long_reply = "Considering each option in turn the first two are ruled out, so the answer is B"
-    answer = ["" if i < 600 else ("B" if i < 1000 else long_reply) for i in range(n)]
+    answer = ["" if i < blanks else ("B" if i < 1000 else long_reply) for i in range(n)]
     table = pa.table({"model": ["m"] * n, "benchmark": ["b"] * n, "item_id": [str(i) for i in range(n)],
                       "prediction": ["B"] * n, "answer": answer})
-    path = tmp_path / "runs.parquet"
-    pq.write_table(table, path)
+    path = tmp_path / f"runs{suffix}"
+    if suffix == ".csv":
+        table.to_pandas().to_csv(path, index=False)
+    else:
+        pq.write_table(table, path)
     options = LoadOptions(need_items=False)
     fast_info = SourceInfo(str(path), adapter="generic")
-    fast = count_generic_parquet(path, options, DETECTOR, fast_info)
-    if fast is not None:
+    fast = count_generic_table(path, options, DETECTOR, fast_info)
+    if blanks:
+        assert fast is None  # the general reader finds no gold to compare and says so
+        with pytest.raises(InputError, match="no correctness column and no prediction"):
+            count_generally(path, get_adapter("generic"), options, DETECTOR)
+    else:
+        assert fast is not None
         _agrees_with_the_general_reader(fast, fast_info, path, options)
