@@ -59,7 +59,18 @@ def test_compare_matches_answers_match_per_row(rows: list, pred_kind: str, gold_
     golds = pd.Series(golds_raw, dtype=object) if has_lists else _column(golds_raw, gold_kind)
     pairs = zip(preds.astype(object), golds.astype(object), strict=True)
     expected = ["correct" if answers_match(p, g) else "wrong" for p, g in pairs]
-    assert compare(preds, golds).tolist() == expected
+    got = compare(preds, golds)
+    assert got.tolist() == expected
+    assert got.dtype == pd.StringDtype() and got.index.equals(preds.index)  # a string column on the rows' labels
+
+
+def test_compare_keeps_the_rows_labels_and_gives_an_empty_column_for_no_rows() -> None:
+    preds = pd.Series(["B", "c", None], index=[7, 3, 5], dtype="string")
+    golds = pd.Series(["b", "C", "x"], index=[7, 3, 5], dtype="string")
+    pd.testing.assert_series_equal(compare(preds, golds),
+                                   pd.Series(["correct", "correct", "wrong"], index=[7, 3, 5], dtype="string"))
+    empty = compare(preds.iloc[:0], golds.iloc[:0])
+    assert len(empty) == 0 and empty.dtype == pd.StringDtype()
 
 
 @SETTINGS
