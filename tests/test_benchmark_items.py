@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rescore.read import schema
 from rescore.read.schema import conform
-from rescore.score import compare
 from rescore.score.clusters import cluster_series
 from rescore.score.compare import benchmark_items
 from rescore.score.item_scores import scored_items
@@ -54,7 +54,7 @@ _ROW = st.fixed_dictionaries({
 })
 
 
-@pytest.mark.parametrize("fold_limit", [compare._FOLD_LIMIT, 4])  # and the item keys renumbered on the way
+@pytest.mark.parametrize("fold_limit", [schema.FOLD_LIMIT, 4])  # and the item keys renumbered on the way
 @settings(max_examples=examples(60, 150), deadline=None)
 @given(st.lists(_ROW, min_size=1, max_size=40), st.sampled_from(["none", "item", "subset", "column", "auto"]),
        st.sampled_from(["wrong", "drop", "abstain"]))
@@ -65,12 +65,12 @@ def test_benchmark_items_equal_the_plain_construction(fold_limit: int, rows: lis
     policy = Policy(invalid=invalid)
     if cluster == "column" and scored_items(items, policy)["cluster"].isna().all():
         cluster = "item"  # (no cluster left after the policy: --cluster column is a usage error)
-    original = compare._FOLD_LIMIT
+    original = schema.FOLD_LIMIT
     try:
-        compare._FOLD_LIMIT = fold_limit
+        schema.FOLD_LIMIT = fold_limit
         got, _ = benchmark_items(items, policy, cluster)
     finally:
-        compare._FOLD_LIMIT = original
+        schema.FOLD_LIMIT = original
     want = reference(items, policy, cluster)
     assert len(got) == len(want)
     for bench, (name, models, present, x, clusters) in zip(got, want, strict=True):

@@ -207,23 +207,26 @@ def _keys_may_repeat(frame: pd.DataFrame) -> bool:
 BITMAP_ROWS = 8
 
 
-def codes_repeat(columns: Iterable[tuple[np.ndarray, int]], n: int) -> bool:
-    """True when some row's combination of codes repeats; ``columns`` gives ``(codes, size)`` per
-    key column, codes in ``[0, size)`` for each of the ``n`` rows.
+#: :func:`fold_key` renumbers its key before a product would reach this (far inside int64)
+FOLD_LIMIT = 1 << 62
 
-    The one duplicate-key check of the item table (:func:`validate`) and of the counts-mode fast
-    path (``adapters/generic/fast.py``): the columns are folded one at a time into one int64
-    code per row (renumbered when the product would overflow), and the codes are marked in a
-    bitmap of the key space (a byte per possible key, renumbered first when that space is over
-    :data:`BITMAP_ROWS` times the rows). No hash table of the keys themselves, no sort.
+
+def fold_key(columns: Iterable[tuple[np.ndarray, int]]) -> tuple[np.ndarray | None, int]:
+    """One int64 code per row for each row's combination of codes, and the bound they lie below:
+    ``columns`` gives ``(codes, size)`` per column, codes in ``[0, size)``, the first column most
+    significant. Equal codes, equal combinations; the codes carry no order beyond that.
+
+    The columns are folded one at a time (a copy of the first one that has several values, then
+    in place), and the key is renumbered (``pd.factorize``: at most one value per row) whenever the
+    next product would reach :data:`FOLD_LIMIT`, so no table overflows it. ``(None, 1)`` when every
+    column holds a single value (every row has the one combination). The duplicate-key check and
+    the paired statistics' item keys both fold this way.
     """
-    if n < 2:
-        return False
-    key: np.ndarray | None = None  # the first column of several values starts it (a copy, folded in place)
+    key: np.ndarray | None = None
     span = 1  # the key's codes are below span
     for codes, size in columns:
         size = max(int(size), 1)
-        if key is not None and span * size >= 1 << 62:  # renumber the key first (its distinct values are at most n)
+        if key is not None and span * size >= FOLD_LIMIT:  # renumber the key first
             key, seen = pd.factorize(key)
             span = max(len(seen), 1)
         if size > 1 and key is None:
@@ -232,6 +235,22 @@ def codes_repeat(columns: Iterable[tuple[np.ndarray, int]], n: int) -> bool:
             key *= size
             key += codes
         span *= size
+    return key, span
+
+
+def codes_repeat(columns: Iterable[tuple[np.ndarray, int]], n: int) -> bool:
+    """True when some row's combination of codes repeats; ``columns`` gives ``(codes, size)`` per
+    key column, codes in ``[0, size)`` for each of the ``n`` rows.
+
+    The one duplicate-key check of the item table (:func:`validate`) and of the counts-mode fast
+    path (``adapters/generic/fast.py``): the columns are folded into one int64 code per row
+    (:func:`fold_key`), and the codes are marked in a bitmap of the key space (a byte per possible
+    key, renumbered first when that space is over :data:`BITMAP_ROWS` times the rows). No hash
+    table of the keys themselves, no sort.
+    """
+    if n < 2:
+        return False
+    key, span = fold_key(columns)
     if key is None:
         return True  # every column holds one value: n >= 2 rows share the one key
     if span > BITMAP_ROWS * n:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from rescore.errors import UsageError
+from rescore.read.schema import fold_key
 from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, scored_items, without_unscored
 from rescore.score.results import StatsReport, base_provenance
 from rescore.score.rule import Policy, check_thresholds, penalty
@@ -534,27 +535,18 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     return out, method
 
 
-#: :func:`_item_key_codes` renumbers its fold before a product would reach this
-_FOLD_LIMIT = 1 << 62
-
-
 def _item_key_codes(scored: pd.DataFrame) -> np.ndarray:
     """One int64 code per distinct (subset, item_id, attempt) (a missing value is a value of its own).
 
-    The columns' codes are folded into one integer (equal codes, equal keys); the callers number
-    the items by first appearance per benchmark themselves, so the fold is renumbered only when the
-    next column would take it past int64 (re-coding after every column cost 0.6 s at 10M items)."""
-    key = np.zeros(len(scored), dtype="int64")
-    span = 1  # the folded codes lie in [0, span)
+    The columns' codes are folded into one integer (:func:`rescore.read.schema.fold_key`: equal
+    codes, equal keys); the callers number the items by first appearance per benchmark themselves,
+    so the fold is not renumbered after every column (that cost 0.6 s at 10M items)."""
+    columns = []
     for column in ("subset", "item_id", "attempt"):
         codes, uniques = pd.factorize(scored[column], use_na_sentinel=False)
-        size = max(len(uniques), 1)
-        if span * size >= _FOLD_LIMIT:
-            key = pd.factorize(key)[0]  # at most one code per row: the product stays below rows**2
-            span = max(int(key.max()) + 1, 1) if len(key) else 1
-        key = key * size + codes
-        span *= size
-    return key
+        columns.append((codes, len(uniques)))
+    key, _span = fold_key(columns)
+    return np.zeros(len(scored), dtype="int64") if key is None else key
 
 
 def _first_seen_codes(codes: np.ndarray) -> np.ndarray:

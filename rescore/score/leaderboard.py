@@ -331,9 +331,9 @@ def distinct_items(items: pd.DataFrame) -> tuple[dict[tuple[Any, Any], int], dic
     names: dict[str, Any] = {}
     for column in ("benchmark", "model", *_ITEM_KEY):
         codes[column], names[column] = pd.factorize(items[column], use_na_sentinel=False)
-    n_items = max(len(names["item_id"]), 1)
-    item = codes["subset"].astype("int64") * n_items + codes["item_id"]
-    n_keys = max(len(names["subset"]), 1) * n_items
+    item, n_keys = schema.fold_key([(codes[c], len(names[c])) for c in _ITEM_KEY])
+    if item is None:
+        item = np.zeros(n, dtype="int64")
     if n_keys > n:  # renumbered so every product below stays under n * n (int64 for any table)
         item, seen = pd.factorize(item)
         n_keys = max(len(seen), 1)

@@ -73,17 +73,16 @@ LABEL_CHARS = 40  # a grade label is a word or two ("not_attempted", "partially 
 
 
 def _may_be_labels(values: pd.Series) -> bool:
-    """Whether a column's first values are short words, so :func:`_abstention_labels` goes on to
-    judge its sample (free text, booleans and numbers are turned down on these few values)."""
+    """Whether a column's first values are short words, so its sample is judged for grade labels
+    (:func:`_sample_abstention_labels`); free text, booleans and numbers are turned down on these
+    few values."""
     quick = values.head(GRADE_SAMPLE).dropna().head(20)
     return not quick.empty and all(isinstance(v, str) and len(v) <= LABEL_CHARS for v in quick)
 
 
-def _abstention_labels(values: pd.Series) -> list[str]:
-    """The distinct labels of a column of grade *words* that include an abstention (empty if not:
-    booleans, numbers and free text are not such a scale)."""
-    if not _may_be_labels(values):
-        return []
+def _sample_abstention_labels(values: pd.Series) -> list[str]:
+    """The distinct labels of a column of grade *words* that include an abstention, judged on its
+    sample (empty if not such a scale); for a column :func:`_may_be_labels` let through."""
     sample = _non_empty(values).head(GRADE_SAMPLE)
     if sample.empty or not all(isinstance(v, str) for v in sample):
         return []
@@ -117,7 +116,7 @@ class ColumnMap:
         self.notes: list[str] = []
         self.judged_as_grades: list[str] = []  # columns whose values decided whether they hold grades
         # every column whose values were sampled to decide a role (grades, a grade scale's abstention
-        # label, free text offered as gold): what judged_on_whole_samples must have seen whole
+        # label, free text offered as gold): what judged_as_first_batch must find whole
         self.sampled: list[str] = []
         lower = {c.lower(): c for c in columns}
         explicit = _mapping_file(options)
@@ -187,10 +186,13 @@ class ColumnMap:
             return
 
     def _labels(self, first: pd.DataFrame, column: str) -> list[str]:
-        """:func:`_abstention_labels` of a column, noting it as sampled when its sample was judged."""
-        if _may_be_labels(first[column]):
-            self.sampled.append(column)
-        return _abstention_labels(first[column])
+        """The grade labels of a column that include an abstention (empty if it is no such scale),
+        noting the column as sampled when its sample was judged."""
+        values = first[column]
+        if not _may_be_labels(values):
+            return []
+        self.sampled.append(column)
+        return _sample_abstention_labels(values)
 
     def _refuse_model_text_as_gold(self, first: pd.DataFrame, inferred: list[str]) -> None:
         """A column inferred as the gold answer that holds long free text is the model's reply (a
@@ -212,10 +214,15 @@ class ColumnMap:
         self.notes.append(f"column {column!r} is not a gold answer: it holds the model's own text ({why}: a reply, "
                           f"not a short gold answer); {taken}")
 
-    def judged_on_whole_samples(self, first: pd.DataFrame) -> bool:
-        """Whether every column judged by its values had its full sample in ``first`` (so a longer
-        first batch would have judged it on the same values): the grade candidates, the chosen grade
-        column's labels and a gold column checked for free text alike."""
+    def judged_as_first_batch(self, first: pd.DataFrame, head_rows: int, batch_size: int) -> bool:
+        """Whether roles judged on ``first``, a file's first ``head_rows`` rows (or all it holds),
+        are those the general reader judges on its first batch of ``batch_size`` rows: the head is
+        that batch, or the whole file, or every column judged by its values (the grade candidates,
+        the chosen grade column's labels, a gold column checked for free text) had its full sample
+        in it, so a longer first batch would have judged it on the same values. The fast paths
+        judge a head of ``GRADE_SAMPLE`` rows and ask this before trusting it."""
+        if head_rows >= batch_size or len(first) < head_rows:
+            return True
         return all(len(_non_empty(first[column])) >= GRADE_SAMPLE
                    for column in dict.fromkeys([*self.judged_as_grades, *self.sampled]))
 

@@ -137,7 +137,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
         return None
     # the general reader judges grade columns on its first batch (options.batch_size rows); the
     # head is that batch, or all the file has, or held whole samples: otherwise the two could differ
-    if head_rows < options.batch_size and head.num_rows == head_rows and not columns.judged_on_whole_samples(first):
+    if not columns.judged_as_first_batch(first, head_rows, options.batch_size):
         return None
     roles = columns.roles
     graded = "correct" in roles
@@ -728,7 +728,8 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
                 return None  # a byte-order mark: pandas and Arrow may name the first column differently
     except OSError:
         return None
-    columns = _judged_columns(path, options, csv=_TEXT_KINDS[suffix] is not None)
+    header = _TEXT_KINDS[suffix] is not None  # CSV/TSV: a header line, columns known from it
+    columns = _judged_columns(path, options, csv=header)
     if columns is None:
         return None
     roles = columns.roles
@@ -739,7 +740,6 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
     # the label and decisive columns are hashed into codes anyway (_codes): for CSV the reader's
     # own threads do it, per block, as it parses (1M rows: 75 ms less than encoding afterwards)
     coded = [roles[r] for r in ("model", "benchmark", "subset", "correct", "prediction", "gold") if r in roles]
-    header = _TEXT_KINDS[suffix] is not None
     # Arrow reads on a thread (its C++ threads release the GIL) while this one counts the lines
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-text") as pool:
         reading = pool.submit(contextvars.copy_context().run,  # the same piece of a split file
@@ -772,7 +772,7 @@ def _judged_columns(path: Path, options: LoadOptions, csv: bool) -> Any:
 
     A CSV/TSV file's columns are its header's, so its first ``GRADE_SAMPLE`` rows judge the roles
     as the whole first batch would whenever every column judged by its values had its whole sample
-    there (:meth:`ColumnMap.judged_on_whole_samples`, the Parquet path's rule): parsing 1,000 rows
+    there (:meth:`ColumnMap.judged_as_first_batch`, the Parquet path's rule): parsing 1,000 rows
     instead of 50,000 is most of the 35 ms the head took on a 1M-row file. Otherwise, and for JSON
     lines (whose columns are whatever keys the batch's objects hold), the whole first batch judges.
     """
@@ -794,8 +794,7 @@ def _judged_columns(path: Path, options: LoadOptions, csv: bool) -> Any:
 
     rows = min(GRADE_SAMPLE, options.batch_size) if csv else options.batch_size
     found = judged(rows)
-    if found is not None and rows < options.batch_size and len(found[1]) == rows \
-            and not found[0].judged_on_whole_samples(found[1]):
+    if found is not None and not found[0].judged_as_first_batch(found[1], rows, options.batch_size):
         found = judged(options.batch_size)  # a sample ran past the head: the whole first batch judges
     return None if found is None else found[0]
 
