@@ -16,7 +16,7 @@ from rescore.cli.usage import OneLineErrorsGroup
 from rescore.version import __version__
 
 # ``app`` (every command) is built on first use: see ``__getattr__``
-__all__ = ["build_app", "handle_errors", "main", "stderr_console", "stdout_console"]
+__all__ = ["build_app", "handle_errors", "main", "run", "stderr_console", "stdout_console"]
 
 
 def _new_app() -> typer.Typer:
@@ -137,3 +137,15 @@ def main() -> None:
         code, word = signals.interrupt_exit()
         print(f"rescore: {word}", file=sys.stderr)
         sys.exit(code)
+
+
+def run() -> None:
+    """The console script (and ``python -m rescore``): :func:`main`, then a quick process exit
+    that skips the interpreter's module teardown (rescore/cli/quick_exit.py)."""
+    from rescore.cli.quick_exit import exit_now
+
+    try:
+        main()
+    except SystemExit as done:
+        exit_now(done.code)
+    exit_now(0)
