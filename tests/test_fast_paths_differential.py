@@ -415,3 +415,121 @@ def test_a_gold_column_judged_past_the_fast_paths_head_is_judged_as_the_general_
     else:
         assert fast is not None
         _agrees_with_the_general_reader(fast, fast_info, path, options)
+
+
+# -- a JSONL head shorter than the first batch (its keys and dtypes checked against Arrow's read) --
+
+_LATE = ["a key first seen late", "a null in an int column", "a fraction in a whole-number column",
+         "a null in a bool column", "a null in a text column", "nothing"]
+
+
+@st.composite
+def flat_rows(draw: Any) -> list[dict[str, Any]]:
+    """A flat JSON table of 10-40 rows (more than the patched head): model, ids, answers, and
+    sometimes a grade, a confidence or a column of plain values of one kind."""
+    n = draw(st.integers(10, 40))
+    as_text = draw(st.booleans())
+    grade = draw(st.sampled_from([None, *sorted(_GRADES)]))
+    extra = draw(st.sampled_from([None, [1, 2, 3], [True, False], [0.25, 1.0], ["x", "y"]]))
+    rows = []
+    for i in range(n):
+        answers = st.sampled_from(_ANSWERS[:8])
+        row: dict[str, Any] = {"model": draw(st.sampled_from(["m1", "m2"])), "item_id": str(i) if as_text else i,
+                               "pred": draw(answers), "answer": draw(answers)}
+        if grade is not None:
+            row["grade"] = draw(st.sampled_from(_GRADES[grade][1]))
+        if draw(st.booleans()):
+            row["confidence"] = draw(st.sampled_from([0.5, 0.9, 1.0]))
+        if extra is not None:
+            row["flag"] = extra[i % len(extra)]
+        rows.append(row)
+    return rows
+
+
+@settings(max_examples=examples(60, 150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=flat_rows(), late=st.lists(st.sampled_from(_LATE), min_size=1, max_size=2),
+       batch_size=st.sampled_from([50_000, 12]), sample=st.sampled_from([3, 6]),
+       late_key=st.sampled_from(["category", "confidence", "is_correct", "note"]),
+       late_value=st.sampled_from(["correct", 0.5, True, "x"]))
+def test_a_short_jsonl_head_judges_as_the_whole_first_batch(tmp_path: Path, rows: list[dict[str, Any]],
+                                                            late: list[str], batch_size: int, sample: int,
+                                                            late_key: str, late_value: Any) -> None:
+    """The JSONL fast path judges the roles on the first GRADE_SAMPLE lines (here 3 or 6) and keeps
+    that judgement only when those lines give the first batch's keys and dtypes. Rows below the head
+    change a column's kind (a key seen only there, a null that turns ints to floats or bools to objects,
+    a fraction among whole numbers): whatever the fast path answers must be the general reader's."""
+    from unittest import mock
+
+    from rescore.adapters.generic import columns as columns_module
+    from rescore.adapters.generic.fast import count_generic_text
+
+    for i, row in enumerate(rows):
+        if i < sample:
+            continue
+        for change in late:
+            if change == "a key first seen late" and late_key not in rows[0]:  # a role's column, or not
+                row[late_key] = late_value
+            for name, value in list(row.items()):
+                if change == "a null in an int column" and type(value) is int and i % 2:
+                    row[name] = None
+                elif change == "a fraction in a whole-number column" and type(value) is int and i % 2:
+                    row[name] = value + 0.5
+                elif i % 2 and ((change == "a null in a bool column" and type(value) is bool)
+                                or (change == "a null in a text column" and name in ("flag", "grade"))):
+                    row[name] = None
+    import json
+
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    options = LoadOptions(need_items=False, batch_size=batch_size)
+    fast_info = SourceInfo(str(path), adapter="generic")
+    with mock.patch.object(columns_module, "GRADE_SAMPLE", sample):
+        fast = count_generic_text(path, options, DETECTOR, fast_info)
+        if fast is None:
+            event("left to the general reader")
+            return
+        event("counted by the fast path")
+        _agrees_with_the_general_reader(fast, fast_info, path, options)
+
+
+def _numbered_jsonl(path: Path, rows: int, late: dict[str, Any] | None = None, from_row: int = 1500) -> None:
+    import json
+
+    lines = []
+    for i in range(rows):
+        row: dict[str, Any] = {"model": "m", "benchmark": "b", "item_id": i, "pred": "B",
+                               "answer": "B" if i % 3 else "C", "confidence": 0.5 if i % 2 else 0.75}
+        if late and i >= from_row:
+            row.update(late)
+        lines.append(json.dumps(row))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(("late", "whole_batch_judged"), [
+    (None, False),  # the head's keys and dtypes are the batch's: its judgement stands
+    ({"note": "a key seen first at row 1,500"}, True),
+    ({"item_id": None}, True),  # ints with a null further down: the batch's column is float
+    ({"confidence": 1}, False),  # a whole number among fractions: still float64 in both
+])
+def test_the_jsonl_head_is_judged_again_on_the_whole_batch_only_when_it_differs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: dict[str, Any] | None, whole_batch_judged: bool) -> None:
+    from rescore.adapters.generic import fast as fast_module
+
+    path = tmp_path / "runs.jsonl"
+    _numbered_jsonl(path, 3000, late)
+    calls: list[bool] = []
+    real = fast_module._judged_columns
+
+    def spy(*args: Any, whole_batch: bool = False, **kwargs: Any) -> Any:
+        calls.append(whole_batch)
+        return real(*args, whole_batch=whole_batch, **kwargs)
+
+    monkeypatch.setattr(fast_module, "_judged_columns", spy)
+    options = LoadOptions(need_items=False)
+    fast_info = SourceInfo(str(path), adapter="generic")
+    fast = fast_module.count_generic_text(path, options, DETECTOR, fast_info)
+    assert calls == ([False, True] if whole_batch_judged else [False])
+    if fast is not None:
+        _agrees_with_the_general_reader(fast, fast_info, path, options)
+    else:
+        assert late == {"item_id": None}  # a missing item id: the general reader names the line

@@ -26,9 +26,10 @@ import numpy as np
 import pandas as pd
 
 from rescore.errors import InputError
+from rescore.read.options import ITEMS_AUTO_ROWS
 from rescore.read.remote import arrow_source, as_path
 from rescore.read.schema import OUTCOMES
-from rescore.read.split import SPLITTABLE_SUFFIXES, Piece, lines_in
+from rescore.read.split import sampled_lines
 from rescore.read.tables import located
 
 KEYS: tuple[str, ...] = ("benchmark", "model", "subset", "run", "cluster")
@@ -334,41 +335,8 @@ def cluster_outcome_counts(item_counts: pd.DataFrame) -> pd.DataFrame:
     return group_outcome_counts(item_counts, ("benchmark", "model", "cluster"))
 
 
-#: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode.
-#: Item rows cost time as well as memory: keeping them (the canonical table, per-row rules,
-#: paired tie tests) adds about 2-10 µs an item over counting, so half a million items is where
-#: the paired ``≈`` of the default run starts to cost seconds; ``--ties paired`` keeps them anyway
-ITEMS_AUTO_ROWS = 500_000
 #: bytes per item assumed when a file's lines cannot be sampled (a JSON document, a remote file)
 TEXT_BYTES_PER_ITEM = 250
-#: line-per-item text formats whose lines tell their bytes per item (the text tables split.py cuts at line ends)
-_LINE_SUFFIXES = frozenset(suffix for suffix, kind in SPLITTABLE_SUFFIXES.items() if kind != "parquet")
-_SAMPLE_BYTES = 1 << 16
-
-
-def _sampled_line_items(path: Any, size: int) -> int | None:
-    """Items in a local CSV/TSV/JSONL file, from the bytes per line of three 64 KB samples.
-
-    A CSV row of a generic table is ~60 bytes and an lm-eval samples line 1-4 KB, so one fixed
-    bytes-per-item figure was off by 4-16x either way (a 1M-row CSV looked like 229,000 items).
-    The samples are taken at the start, the middle and the end, since ids and texts often grow
-    down a file. None when the file cannot be sampled (the caller falls back to bytes / 250).
-    """
-    from pathlib import Path
-
-    if not isinstance(path, Path) or path.suffix.lower() not in _LINE_SUFFIXES:
-        return None
-    try:
-        if size <= 3 * _SAMPLE_BYTES:  # small: count exactly
-            return lines_in(path, Piece(0, 1, end=size))
-        with path.open("rb") as handle:
-            lines = 0
-            for start in (0, (size - _SAMPLE_BYTES) // 2, size - _SAMPLE_BYTES):
-                handle.seek(start)
-                lines += handle.read(_SAMPLE_BYTES).count(b"\n")
-    except OSError:
-        return None
-    return max(1, int(size * lines / (3 * _SAMPLE_BYTES)))
 
 
 def estimate_items(paths: list[Any]) -> int:
@@ -388,7 +356,7 @@ def estimate_items(paths: list[Any]) -> int:
             size = path.stat().st_size
         except (OSError, InputError):
             continue
-        sampled = _sampled_line_items(path, size)
+        sampled = sampled_lines(path, size)
         total += sampled if sampled is not None else size // TEXT_BYTES_PER_ITEM
     return total
 

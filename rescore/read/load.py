@@ -15,6 +15,7 @@ import pandas as pd
 
 from rescore.errors import InputError, UsageError
 from rescore.read import counts as counting
+from rescore.read import prefetch
 from rescore.read.assemble import Dataset, assemble, plan
 from rescore.read.cache import ResultCache, cache_folder, cached_results
 from rescore.read.options import LoadOptions, matching, name_patterns
@@ -41,6 +42,8 @@ def load(paths: str | Path | Iterable[str | Path], options: LoadOptions | None =
             data = _load(streams.paths, options)
         except InputError as exc:
             raise streams.renamed(exc) from None
+        finally:
+            prefetch.discard()  # a read ahead the readers did not take (rescore/read/prefetch.py)
         if streams.original:
             _rename_sources(data, streams.name)
     return data

@@ -55,7 +55,7 @@ class LoadOptions:
     instructed_t: float | None = None
     keep_text: bool = True  # keep response/prediction/gold text in the item table
     # False: reduce each file to outcome counts while reading (rescore/counting.py); Dataset.items stays empty.
-    # None: decide by input size (rescore.read.counts.ITEMS_AUTO_ROWS), what the CLI does when no feature needs items
+    # None: decide by input size (ITEMS_AUTO_ROWS below), what the CLI does when no feature needs items
     need_items: bool | None = True
     jobs: int | None = None  # worker processes for a batch of files; None = CPU count (small inputs in-process)
     progress: bool = False  # a progress bar on stderr for long runs (the CLI sets it on a terminal)
@@ -83,6 +83,12 @@ class LoadOptions:
     # issue 16d (point 1): inspect_ai letter grades A-F (+/-): this grade or better is correct
     pass_grade: str | None = None
 
+    def plain(self) -> bool:
+        """No option that the generic fast paths leave to the general reader (a mapping file, a
+        producer hint, names from the path)."""
+        return not self.mapping and self.format_hint in (None, "generic") and self.model_from is None \
+            and self.benchmark_from is None
+
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> LoadOptions:
         """Options from keyword arguments; an unknown name is a TypeError, as for any function.
@@ -102,6 +108,13 @@ class LoadOptions:
         opts.extra.update(extra)
         return opts
 
+
+
+#: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode.
+#: Item rows cost time as well as memory: keeping them (the canonical table, per-row rules,
+#: paired tie tests) adds about 2-10 µs an item over counting, so half a million items is where
+#: the paired ``≈`` of the default run starts to cost seconds; ``--ties paired`` keeps them anyway
+ITEMS_AUTO_ROWS = 500_000
 
 def name_patterns(value: str | Sequence[str] | None) -> tuple[str, ...]:
     """Glob patterns from one pattern or several (``models="acme/*"`` is one pattern, not six)."""

@@ -228,16 +228,51 @@ def open_piece(path: Path, piece: Piece) -> io.BufferedReader:
 
 
 def lines_in(path: Path, piece: Piece) -> int:
-    """How many lines the piece's own bytes hold (a last line without its newline counts)."""
-    count, last = 0, b""
-    with path.open("rb") as handle:
-        handle.seek(piece.start)
-        left = piece.end - piece.start
-        while left > 0:
-            block = handle.read(min(_SCAN_BYTES, left))
-            if not block:
-                break
-            count += block.count(b"\n")
-            last = block[-1:]
-            left -= len(block)
-    return count + (1 if last and last != b"\n" else 0)
+    """How many lines the piece's own bytes hold (a last line without its newline counts).
+
+    Counted by numpy over the file mapped into memory, a block at a time: no copy of the bytes
+    (reading them into Python first was 0.07-0.10 s of a 129 MB file's 0.03 s here)."""
+    import mmap
+
+    import numpy as np
+
+    if piece.end <= piece.start:
+        return 0
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        end = min(piece.end, len(mapped))
+        data = np.frombuffer(mapped, dtype=np.uint8)
+        count, last = 0, 10  # 10: b"\n"
+        for at in range(piece.start, end, _SCAN_BYTES):
+            count += int(np.count_nonzero(data[at:min(at + _SCAN_BYTES, end)] == 10))
+        if end > piece.start:
+            last = int(data[end - 1])
+        del data  # the mapping closes only once no array views it
+    return count + (1 if last != 10 else 0)
+
+
+#: line-per-item text formats whose lines tell their bytes per item (the text tables cut at line ends)
+LINE_SUFFIXES = frozenset(suffix for suffix, kind in SPLITTABLE_SUFFIXES.items() if kind != "parquet")
+_SAMPLE_BYTES = 1 << 16
+
+
+def sampled_lines(path: Any, size: int) -> int | None:
+    """Items in a local CSV/TSV/JSONL file, from the bytes per line of three 64 KB samples.
+
+    A CSV row of a generic table is ~60 bytes and an lm-eval samples line 1-4 KB, so one fixed
+    bytes-per-item figure was off by 4-16x either way (a 1M-row CSV looked like 229,000 items).
+    The samples are taken at the start, the middle and the end, since ids and texts often grow
+    down a file. None when the file cannot be sampled (the caller falls back to bytes / 250).
+    """
+    if not isinstance(path, Path) or path.suffix.lower() not in LINE_SUFFIXES:
+        return None
+    try:
+        if size <= 3 * _SAMPLE_BYTES:  # small: count exactly
+            return lines_in(path, Piece(0, 1, end=size))
+        with path.open("rb") as handle:
+            lines = 0
+            for start in (0, (size - _SAMPLE_BYTES) // 2, size - _SAMPLE_BYTES):
+                handle.seek(start)
+                lines += handle.read(_SAMPLE_BYTES).count(b"\n")
+    except (OSError, ValueError):
+        return None
+    return max(1, int(size * lines / (3 * _SAMPLE_BYTES)))

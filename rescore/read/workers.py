@@ -236,6 +236,9 @@ def _worker_pool(max_workers: int) -> Iterator[ProcessPoolExecutor]:
     """A process pool shut down cleanly when its work is done, and stopped at once (queued work
     cancelled, workers terminated: :func:`_stop`) on an error, Ctrl-C, or an iteration its
     consumer abandoned; the one lifecycle of every pooled read."""
+    from rescore.read import prefetch
+
+    prefetch.discard()  # no speculative read runs on in a thread while the workers fork
     pool = ProcessPoolExecutor(max_workers=max_workers, initializer=_init_worker)
     try:
         yield pool

@@ -21,9 +21,10 @@ Anything else returns ``None`` and the general path reads the file (and reports 
 from __future__ import annotations
 
 import contextvars
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -39,7 +40,7 @@ from rescore.outcomes.decide import (
     parse_grade,
 )
 from rescore.outcomes.names import normalise_benchmark, normalise_model
-from rescore.read import split
+from rescore.read import prefetch, split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes, unfold_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
@@ -109,9 +110,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
 
     from rescore.adapters.generic.columns import GRADE_SAMPLE, ColumnMap
 
-    if path.suffix.lower() not in (".parquet", ".pq") or options.mapping or options.format_hint not in (None,
-                                                                                                         "generic") \
-            or options.model_from is not None or options.benchmark_from is not None:
+    if path.suffix.lower() not in (".parquet", ".pq") or not options.plain():
         return None
     head_rows = min(GRADE_SAMPLE, options.batch_size)
     try:
@@ -688,8 +687,6 @@ def _as_text(value: Any) -> str | None:
 
 #: the text tables read here, with the CSV delimiter (None: JSON lines)
 _TEXT_KINDS = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
-#: bytes per block of Arrow's JSON reader: a line must fit in one (a longer line: the general path)
-_JSON_BLOCK_BYTES = 16 << 20
 
 
 def count_generic_table(path: Path, options: LoadOptions, detector: AbstentionDetector,
@@ -714,12 +711,24 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
     quoted newline, a short row, a type that changes down the file, a byte-order mark, a repeated
     key, a bad value) returns ``None``: the general reader then answers, and names the line.
     """
+    # a JSONL file read ahead while the command imported pandas (rescore/read/prefetch.py)
+    ahead = prefetch.take(path) if split.current() is None else None
+    try:
+        return _count_text(path, options, detector, info, None if ahead is None else ahead.future)
+    finally:
+        if ahead is not None:
+            ahead.stop.set()  # turned down: a read still under way ends at its next block
+
+
+def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, info: SourceInfo,
+                read_ahead: Future | None) -> FastCounts | None:
+    """:func:`count_generic_text` for a file maybe read ahead (``read_ahead``, JSON lines only)."""
     import pyarrow as pa
 
     from rescore.read import remote
 
     suffix = path.suffix.lower()
-    if suffix not in _TEXT_KINDS or not _plain_options(options) or options.on_error == "skip" \
+    if suffix not in _TEXT_KINDS or not options.plain() or options.on_error == "skip" \
             or remote.is_remote(path) or split.kind(path) is None:
         return None
     try:
@@ -729,28 +738,42 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
     except OSError:
         return None
     header = _TEXT_KINDS[suffix] is not None  # CSV/TSV: a header line, columns known from it
-    columns = _judged_columns(path, options, csv=header)
-    if columns is None:
-        return None
-    roles = columns.roles
-    if not _roles_supported(columns, options):
-        return None
-    wanted = list(dict.fromkeys(roles[r] for r in ("model", "benchmark", "subset", "item_id", "correct",
-                                                   "prediction", "response", "gold", "confidence") if r in roles))
-    # the label and decisive columns are hashed into codes anyway (_codes): for CSV the reader's
-    # own threads do it, per block, as it parses (1M rows: 75 ms less than encoding afterwards)
-    coded = [roles[r] for r in ("model", "benchmark", "subset", "correct", "prediction", "gold") if r in roles]
-    # Arrow reads on a thread (its C++ threads release the GIL) while this one counts the lines
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-text") as pool:
-        reading = pool.submit(contextvars.copy_context().run,  # the same piece of a split file
-                              _read_text, path, _TEXT_KINDS[suffix], wanted, coded)
+    # Arrow reads on a thread (its C++ threads release the GIL) while this one judges the roles and
+    # counts the lines. A JSONL file is read whole whatever the roles (its columns are its keys), so
+    # its read starts first; a CSV read takes the roles' columns and types, judged on a 5 ms head.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-text")
+    read_in_piece = contextvars.copy_context().run  # the same piece of a split file
+    stop = threading.Event()  # set: a read under way fails at its next block (the general path reads instead)
+    try:
+        reading = read_ahead
+        if not header and reading is None:
+            reading = pool.submit(read_in_piece, _read_text, path, None, [], [], stop)
+        judgement = _judged_columns(path, options, csv=header)
+        if judgement is not None and judgement.provisional and not _roles_supported(judgement.columns, options):
+            judgement = _judged_columns(path, options, csv=header, whole_batch=True)  # settle before refusing
+        if judgement is None or not _roles_supported(judgement.columns, options):
+            return None
+        if reading is None:
+            reading = pool.submit(read_in_piece, _read_text, path, _TEXT_KINDS[suffix],
+                                  *_csv_columns(judgement.columns.roles))
         try:
             lines = _data_lines(path, header)
             table = reading.result()
         except (pa.ArrowException, OSError, ValueError, KeyError):
             return None
+    finally:
+        stop.set()  # no read outlives this function (nor runs on while worker processes are forked)
+        pool.shutdown(wait=True)
     if table.num_rows != lines:
         return None
+    if judgement.provisional and not _head_frame_is_first_batch(judgement.head, table, options.batch_size):
+        judgement = _judged_columns(path, options, csv=header, whole_batch=True)
+        if judgement is None or not _roles_supported(judgement.columns, options):
+            return None
+    columns = judgement.columns
+    roles = columns.roles
+    if not header:
+        table = table.select(_csv_columns(roles)[0])
     strings = {f.name for f in table.schema if _is_text(f.type)}
     must_be_text = [roles[r] for r in ("model", "benchmark", "subset") if r in roles]
     if "correct" not in roles:
@@ -766,15 +789,26 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
                         else _column_confidence_note(table[name], path, name, options.batch_size), text=True)
 
 
-def _judged_columns(path: Path, options: LoadOptions, csv: bool) -> Any:
+class _Judgement(NamedTuple):
+    """Column roles and the head they were judged on; ``provisional`` while a JSONL head shorter
+    than the first batch awaits :func:`_head_frame_is_first_batch`."""
+
+    columns: Any
+    head: Any
+    provisional: bool
+
+
+def _judged_columns(path: Path, options: LoadOptions, csv: bool, whole_batch: bool = False) -> _Judgement | None:
     """The column roles of a text table, judged as the general reader judges them on its first
     batch, or ``None`` (the general path then reads the file and raises any error of its own).
 
-    A CSV/TSV file's columns are its header's, so its first ``GRADE_SAMPLE`` rows judge the roles
-    as the whole first batch would whenever every column judged by its values had its whole sample
-    there (:meth:`ColumnMap.judged_as_first_batch`, the Parquet path's rule): parsing 1,000 rows
-    instead of 50,000 is most of the 35 ms the head took on a 1M-row file. Otherwise, and for JSON
-    lines (whose columns are whatever keys the batch's objects hold), the whole first batch judges.
+    The first ``GRADE_SAMPLE`` rows judge the roles as the whole first batch would whenever every
+    column judged by its values had its whole sample there (:meth:`ColumnMap.judged_as_first_batch`,
+    the Parquet path's rule): parsing 1,000 rows instead of 50,000 is most of the 35 ms a CSV head
+    took on a 1M-row file, and of the 0.13 s a JSONL head took. A CSV file's columns are its header's;
+    a JSON lines head also needs the keys and dtypes of the first batch, known only once Arrow has
+    read the file: its judgement stays ``provisional`` until then. Otherwise (or ``whole_batch``)
+    the whole first batch judges.
     """
     from rescore.adapters.generic.columns import GRADE_SAMPLE, ColumnMap
     from rescore.read.tables import iter_table
@@ -792,11 +826,50 @@ def _judged_columns(path: Path, options: LoadOptions, csv: bool) -> Any:
         except Exception:  # any error: the general path raises its own
             return None
 
-    rows = min(GRADE_SAMPLE, options.batch_size) if csv else options.batch_size
+    batch = options.batch_size
+    rows = batch if whole_batch else min(GRADE_SAMPLE, batch)
     found = judged(rows)
-    if found is not None and not found[0].judged_as_first_batch(found[1], rows, options.batch_size):
-        found = judged(options.batch_size)  # a sample ran past the head: the whole first batch judges
-    return None if found is None else found[0]
+    if rows < batch and (found is None or not found[0].judged_as_first_batch(found[1], rows, batch)):
+        rows = batch  # an error or a sample ran past the head: the whole first batch judges
+        found = judged(rows)
+    if found is None:
+        return None
+    return _Judgement(found[0], found[1], provisional=not csv and rows < batch and len(found[1]) >= rows)
+
+
+def _head_frame_is_first_batch(head: Any, table: Any, batch_size: int) -> bool:
+    """Whether a JSONL head (the first rows, as the general reader's frame) has the columns and
+    the dtypes that reader's first batch of ``batch_size`` rows has, from Arrow's whole-file read
+    (its row i is line i: the caller checked the row count).
+
+    Then its first ``GRADE_SAMPLE`` rows, all that :class:`ColumnMap` samples, hold the same values
+    in both frames. The batch's keys are those of the whole file once the head holds them all (the
+    batch lies between the two), in the head's order (pandas orders keys by first appearance); a
+    column's dtype follows from the kinds of value and whether one is missing: an int or bool column
+    keeps its dtype while the batch's nulls are the head's (a missing value makes it float or
+    object), a float column is float64 once the head holds a float, a text column stays text.
+    Nested and all-null columns are left to the whole batch."""
+    import pyarrow as pa
+
+    if len(head) >= min(batch_size, table.num_rows):
+        return True
+    if set(head.columns) != set(table.column_names):
+        return False
+    for name in table.column_names:
+        kind, column = table.schema.field(name).type, table[name]
+        head_nulls, batch_nulls = column.slice(0, len(head)).null_count, column.slice(0, batch_size).null_count
+        if head_nulls == len(head):
+            return False  # nothing in the head says what the column holds
+        if pa.types.is_floating(kind):
+            if head[name].dtype != np.float64:
+                return False  # whole numbers so far: a fraction further down makes the batch's column float
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_int64(kind) \
+                or pa.types.is_boolean(kind):
+            if (head_nulls > 0) != (batch_nulls > 0):
+                return False
+        else:
+            return False
+    return True
 
 
 def _jsonl_head(path: Path, batch_size: int) -> Any:
@@ -820,7 +893,7 @@ def _jsonl_head(path: Path, batch_size: int) -> Any:
 
     lines: list[bytes] = []
     with path.open("rb") as handle:
-        for run in _line_runs(handle, _JSON_BLOCK_BYTES + 1):  # the general reader's own runs of whole lines
+        for run in _line_runs(handle, prefetch.JSON_BLOCK_BYTES + 1):  # the general reader's own runs of whole lines
             if run is None:
                 return None  # a line longer than Arrow's block: the general path anyway
             # blank lines are skipped there too
@@ -843,10 +916,15 @@ def _jsonl_head(path: Path, batch_size: int) -> Any:
     return frame.drop(columns=[LINE]) if LINE in frame.columns else frame
 
 
-def _plain_options(options: LoadOptions) -> bool:
-    """No option that the fast paths leave to the general reader (a mapping, a producer hint, names from the path)."""
-    return not options.mapping and options.format_hint in (None, "generic") and options.model_from is None \
-        and options.benchmark_from is None
+def _csv_columns(roles: dict[str, str]) -> tuple[list[str], list[str]]:
+    """The columns the counting reads (each once, in role order), and those of them a CSV read
+    takes dictionary-encoded: the label and decisive columns, hashed into codes anyway
+    (:func:`_codes`), are encoded by the reader's own threads per block as it parses (1M rows:
+    75 ms less than encoding afterwards)."""
+    wanted = list(dict.fromkeys(roles[r] for r in ("model", "benchmark", "subset", "item_id", "correct",
+                                                   "prediction", "response", "gold", "confidence") if r in roles))
+    coded = [roles[r] for r in ("model", "benchmark", "subset", "correct", "prediction", "gold") if r in roles]
+    return wanted, coded
 
 
 def _roles_supported(columns: Any, options: LoadOptions) -> bool:
@@ -860,14 +938,17 @@ def _roles_supported(columns: Any, options: LoadOptions) -> bool:
     return "correct" in roles or ("prediction" in roles and "gold" in roles)
 
 
-def _read_text(path: Path, delimiter: str | None, wanted: list[str], coded: list[str]) -> Any:
-    """The ``wanted`` columns of a CSV/TSV (``delimiter``) or JSONL file (or of the piece of it
-    being read, :mod:`rescore.read.split`) as an Arrow table; a CSV's ``coded`` columns come
-    dictionary-encoded (the same strings, each distinct one stored once)."""
+def _read_text(path: Path, delimiter: str | None, wanted: list[str], coded: list[str],
+               stop: threading.Event | None = None) -> Any:
+    """A CSV/TSV (``delimiter``) file's ``wanted`` columns, or a JSONL file's every key, as an
+    Arrow table (of the piece of it being read, :mod:`rescore.read.split`); a CSV's ``coded``
+    columns come dictionary-encoded (the same strings, each distinct one stored once). Once
+    ``stop`` is set, the read fails at its next block (OSError)."""
     import pyarrow as pa
 
     piece = split.current()
-    with (path.open("rb") if piece is None else split.open_piece(path, piece)) as source:
+    with (path.open("rb") if piece is None else split.open_piece(path, piece)) as opened, \
+            (opened if stop is None else prefetch.Stoppable(opened, stop)) as source:
         if delimiter is not None:
             import pyarrow.csv as pacsv
 
@@ -878,10 +959,7 @@ def _read_text(path: Path, delimiter: str | None, wanted: list[str], coded: list
                                                                    for name in wanted},
                                                      include_columns=wanted, strings_can_be_null=False,
                                                      quoted_strings_can_be_null=False))
-        import pyarrow.json as pajson
-
-        table = pajson.read_json(source, read_options=pajson.ReadOptions(block_size=_JSON_BLOCK_BYTES))
-        return table.select(wanted)
+        return prefetch.read_json_table(source)
 
 
 def _data_lines(path: Path, header: bool) -> int:

@@ -51,12 +51,25 @@ def leaderboard(
 
     Example: rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv
     """
+    read_options(read)  # validates the reading flags before anything else
+    load_opts = read_options(
+        read, keep_text=False, progress=progress_wanted(quiet),
+        # counts mode (bounded memory) unless a clustering needs the item rows
+        # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
+        # decide by input size, so --ties auto gets paired tests on ordinary inputs and bounded memory
+        # (interval-overlap ties, with a note) on millions of items
+        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired" or common_items,
+    )
+    if not load_opts.need_items:
+        load_opts.need_items = None  # (read_options drops None values, so set it here)
+    from rescore.read import prefetch
+
+    prefetch.start(paths, load_opts)  # one big JSONL file: Arrow reads it while pandas is imported below
     # the reading and reporting stages (pandas) are imported here, not when --help or another command runs
     from rescore.cli.output import print_explain, print_notes
     from rescore.report import format_from_path, render, write
     from rescore.report.terminal import print_leaderboard
 
-    read_options(read)  # validates the reading flags before anything else
     fmt = format_from_path(output, format)
     if fmt == "parquet" and output is None:
         raise UsageError("--format parquet needs -o FILE")
@@ -69,16 +82,6 @@ def leaderboard(
         from rescore.report.atomic import check_not_input
 
         check_not_input(output, paths)
-    load_opts = read_options(
-        read, keep_text=False, progress=progress_wanted(quiet),
-        # counts mode (bounded memory) unless a clustering needs the item rows
-        # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
-        # decide by input size, so --ties auto gets paired tests on ordinary inputs and bounded memory
-        # (interval-overlap ties, with a note) on millions of items
-        need_items=cluster not in ("auto", "none") or policy != "as-is" or ties == "paired" or common_items,
-    )
-    if not load_opts.need_items:
-        load_opts.need_items = None  # (read_options drops None values, so set it here)
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,
