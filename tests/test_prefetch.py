@@ -118,12 +118,13 @@ def test_a_read_nobody_takes_is_called_off_and_waited_for(tmp_path: Path, monkey
     path = _table_file(tmp_path / "runs.jsonl", rows=20_000)
     monkeypatch.setattr(prefetch, "JSON_BLOCK_BYTES", 1 << 16)  # many blocks: the stop falls between two
     prefetch.start([path], COUNTS)
-    started = list(prefetch._STARTED)
-    assert len(started) == 1
+    started = list(prefetch._AHEAD.values())
+    assert len(started) == 1 and started[0].thread is not None
     prefetch.discard()
     assert not started[0].thread.is_alive()
     assert prefetch.take(path) is None
     assert started[0].future.done()  # a table read before the stop, or the stop's OSError
+    assert not prefetch._THREADS  # nothing is kept once the reads have ended
 
 
 def test_a_read_failing_on_bad_json_is_met_by_the_taker(tmp_path: Path) -> None:

@@ -78,7 +78,7 @@ class _Ahead:
 
 
 _AHEAD: dict[Path, _Ahead] = {}  # reads nobody has taken yet
-_STARTED: list[_Ahead] = []  # every read started, for discard() to wait for
+_THREADS: list[threading.Thread] = []  # every read started, for discard() to wait for (not their tables)
 _LOCK = threading.Lock()
 
 
@@ -153,7 +153,7 @@ def start(paths: list[Any], options: LoadOptions) -> None:
         if key in _AHEAD:
             return
         _AHEAD[key] = ahead
-        _STARTED.append(ahead)
+        _THREADS.append(ahead.thread)
     ahead.thread.start()
 
 
@@ -177,13 +177,12 @@ def discard() -> None:
     with _LOCK:
         untaken = list(_AHEAD.values())
         _AHEAD.clear()
-        started = list(_STARTED)
-        _STARTED.clear()
+        threads = list(_THREADS)
+        _THREADS.clear()
     for ahead in untaken:
         ahead.stop.set()
-    for ahead in started:
-        if ahead.thread is not None:
-            ahead.thread.join()
+    for thread in threads:
+        thread.join()
 
 
 atexit.register(discard)
