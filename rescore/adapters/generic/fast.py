@@ -755,7 +755,7 @@ def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, 
             return None
         if reading is None:
             reading = pool.submit(read_in_piece, _read_text, path, _TEXT_KINDS[suffix],
-                                  *_csv_columns(judgement.columns.roles))
+                                  *_columns_read(judgement.columns.roles))
         try:
             lines = _data_lines(path, header)
             table = reading.result()
@@ -773,7 +773,7 @@ def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, 
     columns = judgement.columns
     roles = columns.roles
     if not header:
-        table = table.select(_csv_columns(roles)[0])
+        table = table.select(_columns_read(roles)[0])
     strings = {f.name for f in table.schema if _is_text(f.type)}
     must_be_text = [roles[r] for r in ("model", "benchmark", "subset") if r in roles]
     if "correct" not in roles:
@@ -916,7 +916,7 @@ def _jsonl_head(path: Path, batch_size: int) -> Any:
     return frame.drop(columns=[LINE]) if LINE in frame.columns else frame
 
 
-def _csv_columns(roles: dict[str, str]) -> tuple[list[str], list[str]]:
+def _columns_read(roles: dict[str, str]) -> tuple[list[str], list[str]]:
     """The columns the counting reads (each once, in role order), and those of them a CSV read
     takes dictionary-encoded: the label and decisive columns, hashed into codes anyway
     (:func:`_codes`), are encoded by the reader's own threads per block as it parses (1M rows:
