@@ -171,3 +171,35 @@ def test_the_leaderboard_read_ahead_gives_the_leaderboard_of_a_plain_read(tmp_pa
     else:
         first, second = json.loads(ahead.stdout), json.loads(plain.stdout)
         assert first["rows"] == second["rows"] and first["rows"]
+
+
+@pytest.mark.parametrize(("gate", "read_ahead"), [("score@0.5=-1", True), ("coverage=0.5", False)])
+def test_check_reads_ahead_unless_a_gate_needs_item_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         gate: str, read_ahead: bool) -> None:
+    """`rescore check` (a CI step) reads one big JSONL ahead as `leaderboard` does, with the same
+    verdict; a coverage gate needs item rows, so nothing is read ahead for it."""
+    from rescore.adapters.generic import fast
+    from rescore.read import counts
+
+    path = _table_file(tmp_path / "runs.jsonl", rows=3000)
+    monkeypatch.setattr(prefetch, "ITEMS_AUTO_ROWS", 100)
+    monkeypatch.setattr(counts, "ITEMS_AUTO_ROWS", 100)
+    started: list[Path] = []
+    real_start = prefetch.start
+
+    def spy(paths: list[Any], options: Any) -> None:
+        chosen = prefetch.worth_reading(paths, options)
+        if chosen is not None:
+            started.append(chosen)
+        real_start(paths, options)
+
+    monkeypatch.setattr(prefetch, "start", spy)
+    taken: list[bool] = []
+    real = fast._count_text
+    monkeypatch.setattr(fast, "_count_text", lambda *args: taken.append(args[-1] is not None) or real(*args))
+    result = invoke("check", str(path), "--min", gate, "-f", "json")
+    assert started == ([path] if read_ahead else [])
+    assert taken == ([True] if read_ahead else [])
+    monkeypatch.setattr(prefetch, "MIN_BYTES", os.path.getsize(path) + 1)
+    plain = invoke("check", str(path), "--min", gate, "-f", "json")
+    assert result.exit_code == plain.exit_code and json.loads(result.stdout) == json.loads(plain.stdout)

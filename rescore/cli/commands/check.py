@@ -78,6 +78,13 @@ def check(
 
     Example: rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json
     """
+    read_options(read)  # validates the reading flags before anything else
+    from rescore.read import prefetch
+
+    # one big JSONL file: Arrow reads it while pandas is imported below (counts mode, as decided
+    # further down; a coverage gate, named in a gate's text, needs item rows)
+    coverage = any("coverage" in gate for gate in [*(min or []), *(max or [])])
+    prefetch.start(paths, read_options(read, need_items=cluster not in ("auto", "none") or common_items or coverage))
     from rescore.cli.output import print_notes
     from rescore.read.load import load
     from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
@@ -86,7 +93,6 @@ def check(
     from rescore.score.gates import MARKDOWN_LIMIT, evaluate, load_baseline, parse_gates, required_thresholds, to_junit
     from rescore.score.jsonable import dumps
 
-    read_options(read)  # validates the reading flags before anything else
     if is_stdout(output):  # -o -: the JSON result on stdout
         output, format = None, format or "json"
     fmt = format or ("text" if output is None else "jsonl" if output.suffix.lower() == ".jsonl" else "json")
