@@ -109,12 +109,12 @@ class LoadOptions:
         return opts
 
 
-
 #: with ``need_items=None`` (auto), inputs estimated above this many items are read in counts mode.
 #: Item rows cost time as well as memory: keeping them (the canonical table, per-row rules,
 #: paired tie tests) adds about 2-10 µs an item over counting, so half a million items is where
 #: the paired ``≈`` of the default run starts to cost seconds; ``--ties paired`` keeps them anyway
 ITEMS_AUTO_ROWS = 500_000
+
 
 def name_patterns(value: str | Sequence[str] | None) -> tuple[str, ...]:
     """Glob patterns from one pattern or several (``models="acme/*"`` is one pattern, not six)."""

@@ -78,13 +78,15 @@ def check(
 
     Example: rescore check runs/ --min score@0.9=0.25 --max error_rate=0.2 --baseline board.json
     """
-    read_options(read)  # validates the reading flags before anything else
     from rescore.read import prefetch
 
-    # one big JSONL file: Arrow reads it while pandas is imported below (counts mode, as decided
-    # further down; a coverage gate, named in a gate's text, needs item rows)
-    coverage = any("coverage" in gate for gate in [*(min or []), *(max or [])])
-    prefetch.start(paths, read_options(read, need_items=cluster not in ("auto", "none") or common_items or coverage))
+    # counts mode: gates read scores, SEs and rates, which counts give exactly (bounded memory in CI)
+    # (item rows for a clustering, --common-items and a coverage gate: counts keep no item ids to form the union)
+    rows_needed = cluster not in ("auto", "none") or common_items
+    # one big JSONL file: Arrow reads it while pandas is imported below (the gates are parsed there:
+    # here a coverage gate is known by its text); this also validates the reading flags first
+    coverage_named = any("coverage" in gate for gate in [*(min or []), *(max or [])])
+    prefetch.start(paths, read_options(read, need_items=rows_needed or coverage_named))
     from rescore.cli.output import print_notes
     from rescore.read.load import load
     from rescore.report.atomic import check_not_input, is_stdout, text_writer, write_many
@@ -107,12 +109,8 @@ def check(
             check_not_input(target, paths)
     shown = o.chosen_thresholds(threshold, preset) or default_thresholds()
     thresholds = sorted(set(shown) | set(required_thresholds(gates, base_doc)))
-    load_opts = read_options(
-        read, keep_text=False, progress=progress_wanted(quiet),
-        # counts mode: gates read scores, SEs and rates, which counts give exactly (bounded memory in CI)
-        # (item rows for a coverage gate and --common-items: counts keep no item ids to form the union)
-        need_items=cluster not in ("auto", "none") or common_items or any(g.metric == "coverage" for g in gates),
-    )
+    load_opts = read_options(read, keep_text=False, progress=progress_wanted(quiet),
+                             need_items=rows_needed or any(g.metric == "coverage" for g in gates))
     err = stderr_console()
     data = load(paths, load_opts)
     board = build_leaderboard(data, thresholds, **scoring,

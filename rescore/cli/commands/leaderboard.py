@@ -51,8 +51,7 @@ def leaderboard(
 
     Example: rescore leaderboard sample_data/ -t 0 -t 0.9 -o board.csv
     """
-    read_options(read)  # validates the reading flags before anything else
-    load_opts = read_options(
+    load_opts = read_options(  # validates the reading flags before anything else
         read, keep_text=False, progress=progress_wanted(quiet),
         # counts mode (bounded memory) unless a clustering needs the item rows
         # (and unless --policy / --ties paired need them: both work on per-item rows). Otherwise None:
