@@ -138,13 +138,10 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     # head is that batch, or all the file has, or held whole samples: otherwise the two could differ
     if not columns.judged_as_first_batch(first, head_rows, options.batch_size):
         return None
+    if not _roles_supported(columns, options):
+        return None
     roles = columns.roles
     graded = "correct" in roles
-    if columns.counts_only or any(r in roles for r in _UNSUPPORTED_ROLES) \
-            or ("model" not in roles and options.model is None) or options.instructed_t is not None:
-        return None
-    if "item_id" not in roles:
-        return None
     strings = {f.name for f in handle.schema_arrow if _is_text(f.type)}
     # without a grade: prediction vs gold, both text as the general path's as_text leaves them
     if not graded and not ("prediction" in roles and "gold" in roles and roles["prediction"] in strings
