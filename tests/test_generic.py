@@ -334,3 +334,21 @@ def test_dictionary_encoded_parquet_reads_as_plain_text_parquet(tmp_path: Path) 
     got = rescore.load(encoded).items.drop(columns=["source"])
     pd.testing.assert_frame_equal(got, want)
     assert want["outcome"].tolist()[:2] == ["correct", "wrong"]
+
+
+@pytest.mark.parametrize("need_items", [True, False])
+def test_a_jsonl_batch_without_a_roles_key_reads_its_values_as_missing(tmp_path: Path, need_items: bool) -> None:
+    """The roles come from the first batch; a later batch in which no record has the confidence key
+    (JSON lines: a batch's columns are its records' keys) reads as records without a confidence,
+    as the same records do inside a batch. It raised KeyError: 'confidence'."""
+    rows = [{"model": "m1", "item_id": i, "pred": "B", "answer": "B" if i % 3 else "C",
+             **({"confidence": 0.5} if i == 0 else {})} for i in range(30)]
+    path = write_jsonl(tmp_path / "runs.jsonl", rows)
+    whole = rescore.load(path, need_items=need_items, batch_size=50_000)
+    batched = rescore.load(path, need_items=need_items, batch_size=12)  # rows 12-29: batches without the key
+    if need_items:
+        assert len(batched.items) == 30 and int(batched.items["confidence"].notna().sum()) == 1
+        confidences = [data.items["confidence"].reset_index(drop=True) for data in (batched, whole)]
+        assert confidences[0].equals(confidences[1])
+    board, reference = rescore.leaderboard(batched, [0.5]), rescore.leaderboard(whole, [0.5])
+    assert board.rows[["model", "n", "score"]].equals(reference.rows[["model", "n", "score"]])

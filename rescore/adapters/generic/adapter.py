@@ -132,6 +132,9 @@ class GenericAdapter(Adapter):
                 columns = ColumnMap([c for c in head.columns if c != LINE], options, path, head)
                 for note in columns.notes:
                     info.note(note)
+            absent = [c for c in dict.fromkeys(columns.roles.values()) if c not in raw.columns]
+            if absent:  # a JSON lines batch none of whose records has a role's key: its values are missing,
+                raw = raw.assign(**{c: np.nan for c in absent})  # as in a record without it (was a KeyError)
             if columns.counts_only:
                 info.per_item = False
                 yield self._counts(raw, columns, options, path)
