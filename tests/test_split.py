@@ -211,3 +211,23 @@ def test_big_parquet_row_groups_not_on_batch_boundaries(tmp_path: Path) -> None:
     pieces = split.plan(path, 2, BATCH)
     assert all(p.first_row % BATCH == 0 for p in pieces)
     _same(path, False)
+
+
+def test_lines_in_counts_a_pieces_own_lines_wherever_it_starts(tmp_path: Path) -> None:
+    """``lines_in`` maps only a piece's bytes (from the page-size grain below its start): its
+    count is that of a plain count of the same bytes, for pieces starting before, on and past
+    the mapping grain, ending past the file's end, with and without a last newline."""
+    import mmap
+
+    rng = np.random.default_rng(7)
+    grain = mmap.ALLOCATIONGRANULARITY
+    data = bytes(rng.choice(np.frombuffer(b"ab\n", dtype=np.uint8), size=3 * grain + 123))
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(data)
+    cuts = [0, 1, grain - 1, grain, grain + 1, 2 * grain + 7, len(data) - 1, len(data)]
+    for start in cuts:
+        for end in [*cuts, len(data) + 50]:
+            piece = split.Piece(0, 1, start=start, end=end)
+            own = data[start:min(end, len(data))]
+            expected = own.count(b"\n") + (1 if own and not own.endswith(b"\n") else 0)
+            assert split.lines_in(path, piece) == expected, (start, end)

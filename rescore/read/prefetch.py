@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rescore.read import split
+from rescore.read.mapped import MappedFile
 from rescore.read.options import ITEMS_AUTO_ROWS, LoadOptions
 
 #: bytes per block of Arrow's JSON reader: a line must fit in one (a longer line: the general path)
@@ -143,7 +144,7 @@ def start(paths: list[Any], options: LoadOptions) -> None:
 
     def read() -> None:
         try:
-            with path.open("rb") as handle, Stoppable(handle, ahead.stop) as source:
+            with MappedFile(path, ahead.stop) as source:
                 ahead.future.set_result(read_json_table(source))
         except BaseException as exc:
             ahead.future.set_exception(exc)

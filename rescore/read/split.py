@@ -230,23 +230,34 @@ def open_piece(path: Path, piece: Piece) -> io.BufferedReader:
 def lines_in(path: Path, piece: Piece) -> int:
     """How many lines the piece's own bytes hold (a last line without its newline counts).
 
-    Counted by numpy over the file mapped into memory, a block at a time: no copy of the bytes
-    (reading them into Python first was 0.07-0.10 s of a 129 MB file's 0.03 s here)."""
+    Counted by numpy over the piece's bytes mapped into memory, a block at a time: no copy of the
+    bytes (reading them into Python first was 0.07-0.10 s of a 129 MB file's 0.03 s here). Where
+    the system can, the mapping is populated when made (``MAP_POPULATE``): one call maps every page
+    instead of a page fault per 4 KB as numpy walks them (57 MB: 0.033-0.047 s -> 0.014 s)."""
     import mmap
+    import os
 
     import numpy as np
 
     if piece.end <= piece.start:
         return 0
-    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        end = min(piece.end, len(mapped))
-        data = np.frombuffer(mapped, dtype=np.uint8)
-        count, last = 0, 10  # 10: b"\n"
-        for at in range(piece.start, end, _SCAN_BYTES):
-            count += int(np.count_nonzero(data[at:min(at + _SCAN_BYTES, end)] == 10))
-        if end > piece.start:
-            last = int(data[end - 1])
-        del data  # the mapping closes only once no array views it
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        end = min(piece.end, size)
+        if end <= piece.start:
+            return 0
+        offset = piece.start - piece.start % mmap.ALLOCATIONGRANULARITY  # a mapping starts on that grain
+        populate = getattr(mmap, "MAP_POPULATE", 0)
+        mapped = mmap.mmap(handle.fileno(), end - offset, flags=mmap.MAP_SHARED | populate, prot=mmap.PROT_READ,
+                           offset=offset) if populate else \
+            mmap.mmap(handle.fileno(), end - offset, access=mmap.ACCESS_READ, offset=offset)
+        with mapped:
+            data = np.frombuffer(mapped, dtype=np.uint8)
+            count = 0
+            for at in range(piece.start - offset, end - offset, _SCAN_BYTES):
+                count += int(np.count_nonzero(data[at:min(at + _SCAN_BYTES, end - offset)] == 10))  # 10: b"\n"
+            last = int(data[end - offset - 1])
+            del data  # the mapping closes only once no array views it
     return count + (1 if last != 10 else 0)
 
 

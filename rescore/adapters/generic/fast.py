@@ -42,6 +42,7 @@ from rescore.outcomes.decide import (
 from rescore.outcomes.names import normalise_benchmark, normalise_model
 from rescore.read import prefetch, split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes, unfold_codes
+from rescore.read.mapped import MappedFile
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
 from rescore.read.schema import OUTCOMES, codes_repeat, slowest_first
@@ -944,8 +945,9 @@ def _read_text(path: Path, delimiter: str | None, wanted: list[str], coded: list
     import pyarrow as pa
 
     piece = split.current()
-    with (path.open("rb") if piece is None else split.open_piece(path, piece)) as opened, \
-            (opened if stop is None else prefetch.Stoppable(opened, stop)) as source:
+    # a whole file as views of its memory map (rescore/read/mapped.py); a piece with its header in front
+    with (MappedFile(path, stop) if piece is None else split.open_piece(path, piece)) as opened, \
+            (opened if stop is None or piece is None else prefetch.Stoppable(opened, stop)) as source:
         if delimiter is not None:
             import pyarrow.csv as pacsv
 
