@@ -32,6 +32,20 @@ def test_blocks_are_the_files_bytes(tmp_path: Path, size: int, block: int) -> No
     assert b"".join(got) == data
 
 
+@pytest.mark.parametrize("text", [b"", b"\n", b"a", b"a\n", b"a\nb", b"a\nb\n", b"\n\n\n", b"a\r\nb\r\n"])
+@pytest.mark.parametrize("block", [1, 2, 1 << 20])
+def test_lines_are_counted_as_the_blocks_go_out(tmp_path: Path, text: bytes, block: int) -> None:
+    """``lines`` is what a count of the whole file's lines gives (a last line without its newline
+    counts), known only once every byte went out."""
+    (tmp_path / "f.txt").write_bytes(text)
+    with MappedFile(tmp_path / "f.txt") as source:
+        if text:
+            assert source.lines is None
+        while source.read_buffer(block):
+            pass
+        assert source.lines == text.count(b"\n") + (1 if text and not text.endswith(b"\n") else 0)
+
+
 def test_read_and_readinto_give_the_same_bytes(tmp_path: Path) -> None:
     data = _write(tmp_path / "f.bin", 10_000)
     with MappedFile(tmp_path / "f.bin") as source:

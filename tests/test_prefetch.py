@@ -103,7 +103,9 @@ def test_the_table_read_ahead_is_arrows_own_and_is_taken_once(tmp_path: Path) ->
     ahead = prefetch.take(tmp_path / "." / "runs.jsonl")  # the same file under another spelling
     assert ahead is not None
     expected = pajson.read_json(path, read_options=pajson.ReadOptions(block_size=prefetch.JSON_BLOCK_BYTES))
-    assert ahead.future.result(timeout=30).equals(expected)
+    table, lines = ahead.future.result(timeout=30)
+    assert table.equals(expected)
+    assert lines == path.read_bytes().count(b"\n") == expected.num_rows
     assert prefetch.take(path) is None
 
 

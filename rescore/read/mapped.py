@@ -7,6 +7,10 @@ view of the file mapped read-only, the blocks are the page cache's own pages. On
 file: 47,000 page faults -> 7,900, Arrow's read 0.41-0.53 s -> 0.33-0.34 s (median of 6 runs,
 system time 0.14-0.36 s -> 0.02-0.08 s); a 57 MB CSV 0.088 -> 0.074 s.
 
+The lines are counted as the blocks go out (:attr:`MappedFile.lines`), on the reader's own thread,
+in pages Arrow is about to read anyway: the fast path checks that Arrow read one row per line,
+and counting them in a second pass over the file cost a mapping and a scan of its own.
+
 Still a Python source, so a read can be called off between blocks (``stop``), as
 :class:`rescore.read.prefetch.Stoppable` does for other files. A mapped file that shrinks while it
 is read would fault where its pages were (SIGBUS): before each block the file's size is checked,
@@ -25,6 +29,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 class MappedFile(io.RawIOBase):
     """``path``, read from its start through a read-only memory map; ``read_buffer`` returns views."""
@@ -42,6 +48,16 @@ class MappedFile(io.RawIOBase):
             self._handle.close()
             raise
         self._at = 0
+        self._newlines = 0
+        self._last = 10  # the last byte handed out (10: b"\n", as if before the first line)
+
+    @property
+    def lines(self) -> int | None:
+        """The lines of the whole file (a last line without its newline counts), once every byte
+        has been handed out; ``None`` before."""
+        if self._at < self._size:
+            return None
+        return self._newlines + (1 if self._last != 10 else 0)
 
     def readable(self) -> bool:
         return True
@@ -58,6 +74,9 @@ class MappedFile(io.RawIOBase):
             raise OSError("the file shrank while it was read")
         view = memoryview(self._map)[self._at:self._at + size]
         self._at += size
+        block = np.frombuffer(view, dtype=np.uint8)
+        self._newlines += int(np.count_nonzero(block == 10))
+        self._last = int(block[-1])
         return view
 
     def readinto(self, buffer: Any) -> int:

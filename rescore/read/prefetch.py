@@ -145,7 +145,8 @@ def start(paths: list[Any], options: LoadOptions) -> None:
     def read() -> None:
         try:
             with MappedFile(path, ahead.stop) as source:
-                ahead.future.set_result(read_json_table(source))
+                table = read_json_table(source)
+                ahead.future.set_result((table, source.lines))  # as the fast path's own read returns it
         except BaseException as exc:
             ahead.future.set_exception(exc)
 
@@ -159,8 +160,8 @@ def start(paths: list[Any], options: LoadOptions) -> None:
 
 
 def take(path: Path) -> _Ahead | None:
-    """The read ahead of ``path``: its ``future.result()`` is the table (or raises what the read
-    raised); set its ``stop`` if the table is not wanted after all. None: no read ahead of it, or
+    """The read ahead of ``path``: its ``future.result()`` is the table and the file's lines (or
+    raises what the read raised); set its ``stop`` if the table is not wanted after all. None: no read ahead of it, or
     the file changed since it started. Taken once."""
     with _LOCK:
         ahead = _AHEAD.pop(path.resolve(), None) if _AHEAD else None

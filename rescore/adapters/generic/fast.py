@@ -755,8 +755,11 @@ def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, 
             reading = pool.submit(read_in_piece, _read_text, path, _TEXT_KINDS[suffix],
                                   *_columns_read(judgement.columns.roles))
         try:
-            lines = _data_lines(path, header)
-            table = reading.result()
+            table, lines = reading.result()
+            if lines is None:  # a piece: its own lines, counted here
+                lines = _data_lines(path, header)
+            elif header:
+                lines -= 1  # the header line
         except (pa.ArrowException, OSError, ValueError, KeyError):
             return None
     finally:
@@ -937,28 +940,36 @@ def _roles_supported(columns: Any, options: LoadOptions) -> bool:
 
 
 def _read_text(path: Path, delimiter: str | None, wanted: list[str], coded: list[str],
-               stop: threading.Event | None = None) -> Any:
+               stop: threading.Event | None = None) -> tuple[Any, int | None]:
     """A CSV/TSV (``delimiter``) file's ``wanted`` columns, or a JSONL file's every key, as an
     Arrow table (of the piece of it being read, :mod:`rescore.read.split`); a CSV's ``coded``
-    columns come dictionary-encoded (the same strings, each distinct one stored once). Once
-    ``stop`` is set, the read fails at its next block (OSError)."""
+    columns come dictionary-encoded (the same strings, each distinct one stored once). With it,
+    the lines of a whole file, counted as Arrow read them (``None`` for a piece). Once ``stop``
+    is set, the read fails at its next block (OSError)."""
+    piece = split.current()
+    if piece is None:  # a whole file as views of its memory map (rescore/read/mapped.py)
+        with MappedFile(path, stop) as mapped:
+            return _read_text_from(mapped, delimiter, wanted, coded), mapped.lines
+    with split.open_piece(path, piece) as opened, \
+            (opened if stop is None else prefetch.Stoppable(opened, stop)) as source:
+        return _read_text_from(source, delimiter, wanted, coded), None
+
+
+def _read_text_from(source: Any, delimiter: str | None, wanted: list[str], coded: list[str]) -> Any:
+    """:func:`_read_text`'s table, from an open binary ``source``."""
     import pyarrow as pa
 
-    piece = split.current()
-    # a whole file as views of its memory map (rescore/read/mapped.py); a piece with its header in front
-    with (MappedFile(path, stop) if piece is None else split.open_piece(path, piece)) as opened, \
-            (opened if stop is None or piece is None else prefetch.Stoppable(opened, stop)) as source:
-        if delimiter is not None:
-            import pyarrow.csv as pacsv
+    if delimiter is not None:
+        import pyarrow.csv as pacsv
 
-            dictionary = pa.dictionary(pa.int32(), pa.string())
-            return pacsv.read_csv(
-                source, parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                convert_options=pacsv.ConvertOptions(column_types={name: dictionary if name in coded else pa.string()
-                                                                   for name in wanted},
-                                                     include_columns=wanted, strings_can_be_null=False,
-                                                     quoted_strings_can_be_null=False))
-        return prefetch.read_json_table(source)
+        dictionary = pa.dictionary(pa.int32(), pa.string())
+        return pacsv.read_csv(
+            source, parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(column_types={name: dictionary if name in coded else pa.string()
+                                                               for name in wanted},
+                                                 include_columns=wanted, strings_can_be_null=False,
+                                                 quoted_strings_can_be_null=False))
+    return prefetch.read_json_table(source)
 
 
 def _data_lines(path: Path, header: bool) -> int:
