@@ -108,12 +108,14 @@ class AbstentionDetector:
 
     def reasons(self, texts: pd.Series) -> pd.Series:
         """Vectorised :meth:`reason`; returns a string Series with NA for answers."""
-        out = pd.Series(pd.NA, index=texts.index, dtype="string")
-        present = texts.notna()
-        if not present.any():
-            return out
         from rescore.outcomes.distinct import map_unique
 
+        present = texts.notna()
+        if present.all():  # (the usual case: no masked assignment, which rebuilds a string column)
+            return map_unique(texts.astype(str), self.reason)
+        out = pd.Series(pd.NA, index=texts.index, dtype="string")
+        if not present.any():
+            return out
         # once per distinct text: "I don't know." and answer letters repeat across millions of rows
         out.loc[present] = map_unique(texts[present].astype(str), self.reason)
         return out

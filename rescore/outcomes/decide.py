@@ -130,10 +130,15 @@ def compare(prediction: pd.Series, gold: pd.Series) -> pd.Series:
     back to the rows. A gold column holding lists is decided once per distinct (prediction, gold)
     pair instead. Same answers as :func:`answers_match` row by row (``tests/test_distinct.py``).
     """
+    return _outcome_column(_matches(prediction, gold), prediction.index)
+
+
+def _matches(prediction: pd.Series, gold: pd.Series) -> np.ndarray:
+    """:func:`compare`'s verdicts as flags (True: correct)."""
     match = _matches_scalar(prediction, gold)
     if match is None:
         match = _matches_pairs(prediction, gold)
-    return _outcome_column(np.asarray(match, dtype=bool), prediction.index)
+    return np.asarray(match, dtype=bool)
 
 
 def _outcome_column(match: np.ndarray, index: pd.Index) -> pd.Series:
@@ -219,61 +224,126 @@ def classify(
     has its own abstention category, so phrases never override it), ``prediction``,
     ``response``, ``gold``.
     The abstention text is the prediction when present and non-blank, else the raw response.
+
+    Both columns are built as codes into their few distinct texts (:class:`_Texts`) and become
+    string columns once, at the end: setting rows of a pandas string column by mask rebuilt its
+    Arrow array at every step (nine a batch: 10 of the 22 ms a 50,000-row batch took).
     """
     detector = detector or default_detector()
     n = len(batch)
-    index = batch.index
-    grade = batch["grade"].astype("string") if "grade" in batch else pd.Series(pd.NA, index=index, dtype="string")
-    grade_rule = (
-        batch["grade_rule"].astype("string").fillna(RULE_GRADE)
-        if "grade_rule" in batch
-        else pd.Series(RULE_GRADE, index=index, dtype="string")
-    )
-    prediction = batch["prediction"] if "prediction" in batch else pd.Series(pd.NA, index=index, dtype="string")
-    response = batch["response"] if "response" in batch else pd.Series(pd.NA, index=index, dtype="string")
+    absent = pd.Series(pd.NA, index=batch.index, dtype="string")
+    grade = batch["grade"].astype("string") if "grade" in batch else absent
+    prediction = batch.get("prediction", absent)
+    response = batch.get("response", absent)
 
-    outcome = grade.copy()
-    rule = grade_rule.where(grade.notna(), pd.NA).astype("string")
+    outcome = _Texts.of(grade)
+    graded = outcome.codes >= 0
+    rule = _Texts.of(batch["grade_rule"].astype("string")) if "grade_rule" in batch else _Texts.filled(n, RULE_GRADE)
+    rule.set(~graded, None)  # a rule only where there is a grade (step 5 below gives the others theirs)
+    rule.set(graded & (rule.codes < 0), RULE_GRADE)
 
     # Step 5 first (only where no grade): compare prediction with gold.
-    ungraded = grade.isna()
+    ungraded = ~graded
     if ungraded.any():
-        has_pred = ungraded & prediction.notna()
+        has_pred = ungraded & prediction.notna().to_numpy(dtype=bool)
         if has_pred.any() and "gold" in batch:
-            outcome.loc[has_pred] = compare(prediction[has_pred], batch.loc[has_pred, "gold"])
-            rule.loc[has_pred] = RULE_COMPARE
-        none = ungraded & ~has_pred & response.isna()
-        outcome.loc[none] = Outcome.INVALID.value
-        rule.loc[none] = RULE_NO_GRADE
-        # ungraded with a response but no prediction: invalid unless an abstention (step 3)
-        only_text = ungraded & ~has_pred & response.notna()
-        outcome.loc[only_text] = Outcome.INVALID.value
-        rule.loc[only_text] = RULE_NO_GRADE
+            matched = _matches(prediction[has_pred], batch.loc[has_pred, "gold"])
+            rows = _rows(has_pred)
+            outcome.set(rows[matched], Outcome.CORRECT.value)
+            outcome.set(rows[~matched], Outcome.WRONG.value)
+            rule.set(rows, RULE_COMPARE)
+        # no prediction, with or without a response: invalid (a response may still be an abstention, step 3)
+        rest = ungraded & ~has_pred
+        outcome.set(rest, Outcome.INVALID.value)
+        rule.set(rest, RULE_NO_GRADE)
 
     # Step 3: abstention text overrides wrong/invalid (never correct, explicit abstain, partial).
-    candidates = outcome.isin([Outcome.WRONG.value, Outcome.INVALID.value]).fillna(False)
+    candidates = outcome.is_in(Outcome.WRONG.value, Outcome.INVALID.value)
     if candidates.any():
-        pred_text = prediction.astype("string")
+        rows = _rows(candidates)
+        pred_text = prediction[candidates].astype("string")
         has_pred_text = pred_text.notna() & (pred_text.str.strip() != "")
         # an empty extracted answer defers to the raw text, which may say *why* it is empty
-        text = pred_text.where(has_pred_text, response.astype("string").where(response.notna(), pred_text))
-        text = text[candidates]
+        chosen = response[candidates]
+        text = pred_text.where(has_pred_text, chosen.astype("string").where(chosen.notna(), pred_text))
         reasons = detector.reasons(text)
-        hit = reasons.notna()
+        hit = reasons.notna().to_numpy(dtype=bool)
         if "grade_final" in batch:
-            final = batch["grade_final"].astype("boolean").fillna(False).astype(bool)[candidates]
-            kept = hit & final & rule[candidates].ne(RULE_UNSCORED).fillna(True).astype(bool)
+            final = batch["grade_final"].astype("boolean").fillna(False).astype(bool).to_numpy()[candidates]
+            kept = hit & final & (rule.codes[rows] != rule.code(RULE_UNSCORED, add=False))
             if kept.any():
-                idx = reasons.index[kept]
-                rule.loc[idx] = rule.loc[idx] + RULE_DISAGREES
+                rule.append_to(rows[kept], RULE_DISAGREES)
             hit = hit & ~final
         if hit.any():
-            idx = reasons.index[hit]
-            outcome.loc[idx] = Outcome.ABSTAIN.value
-            rule.loc[idx] = reasons[hit]
+            outcome.set(rows[hit], Outcome.ABSTAIN.value)
+            rule.set_texts(rows[hit], reasons.to_numpy(dtype=object)[hit])
 
     result = batch.drop(columns=[c for c in ("grade", "grade_rule", "grade_final") if c in batch])
-    result["outcome"] = outcome.astype("string")
-    result["rule"] = rule.astype("string")
+    result["outcome"] = outcome.column(batch.index)
+    result["rule"] = rule.column(batch.index)
     assert len(result) == n
     return result
+
+
+def _rows(mask: np.ndarray) -> np.ndarray:
+    """The positions where ``mask`` holds."""
+    return np.flatnonzero(mask)
+
+
+class _Texts:
+    """A column of few distinct texts as codes into them (-1: missing), changed in place by
+    mask or positions and made a pandas string column once (Arrow takes the texts by code)."""
+
+    def __init__(self, codes: np.ndarray, texts: list[str]) -> None:
+        self.codes = codes
+        self.texts = texts
+        self._index = {text: i for i, text in enumerate(texts)}
+
+    @classmethod
+    def of(cls, column: pd.Series) -> _Texts:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        return cls(np.asarray(codes, dtype=np.int32), [str(text) for text in uniques])
+
+    @classmethod
+    def filled(cls, n: int, text: str) -> _Texts:
+        return cls(np.zeros(n, dtype=np.int32), [text])
+
+    def code(self, text: str | None, add: bool = True) -> int:
+        """The code of ``text`` (-1 for None), added if new (``add=False``: -2 when unknown, a
+        code no row holds)."""
+        if text is None:
+            return -1
+        if text not in self._index:
+            if not add:
+                return -2
+            self._index[text] = len(self.texts)
+            self.texts.append(text)
+        return self._index[text]
+
+    def set(self, where: np.ndarray, text: str | None) -> None:
+        """``text`` (None: missing) at the rows ``where`` (a mask or positions)."""
+        self.codes[where] = self.code(text)
+
+    def set_texts(self, rows: np.ndarray, texts: np.ndarray) -> None:
+        """Each of ``texts`` at its row of ``rows``."""
+        codes, uniques = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=True)
+        mapped = np.array([self.code(None if text is None else str(text)) for text in uniques] + [-1], dtype=np.int32)
+        self.codes[rows] = mapped[codes]
+
+    def append_to(self, rows: np.ndarray, suffix: str) -> None:
+        """``suffix`` appended to the text at each of ``rows`` (a missing text stays missing)."""
+        old = self.codes[rows]
+        mapped = {code: (-1 if code < 0 else self.code(self.texts[code] + suffix)) for code in np.unique(old).tolist()}
+        self.codes[rows] = np.array([mapped[code] for code in old.tolist()], dtype=np.int32)
+
+    def is_in(self, *texts: str) -> np.ndarray:
+        """Rows whose text is one of ``texts`` (never a missing one)."""
+        wanted = [self._index[t] for t in texts if t in self._index]
+        return np.isin(self.codes, wanted) if wanted else np.zeros(len(self.codes), dtype=bool)
+
+    def column(self, index: pd.Index) -> pd.Series:
+        import pyarrow as pa
+
+        texts = pa.array(self.texts, pa.large_string())  # pandas' string storage
+        taken = texts.take(pa.array(self.codes, mask=self.codes < 0))
+        return pd.Series(pd.arrays.ArrowStringArray(taken), index=index, dtype="string")
