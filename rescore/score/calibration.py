@@ -103,7 +103,11 @@ def reliability_table(conf: np.ndarray, correct: np.ndarray, bins: int = 10, bin
 
 def ece(conf: np.ndarray, correct: np.ndarray, bins: int = 10, binning: str = "width") -> float:
     """Expected calibration error: the count-weighted mean |accuracy - confidence| over bins."""
-    table = reliability_table(conf, correct, bins, binning)
+    return ece_of(reliability_table(conf, correct, bins, binning))
+
+
+def ece_of(table: pd.DataFrame) -> float:
+    """:func:`ece` from the reliability table it is computed on (one already made for a report)."""
     if table.empty:
         return float("nan")
     weights = table["count"].to_numpy() / table["count"].sum()
@@ -116,9 +120,14 @@ def brier(conf: np.ndarray, correct: np.ndarray) -> float:
     return float(np.mean((conf - correct) ** 2)) if conf.size else float("nan")
 
 
-def summary(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[str, float]:
-    """The calibration numbers reported per model."""
+def summary(conf: np.ndarray, correct: np.ndarray, bins: int = 10,
+            tables: dict[str, pd.DataFrame] | None = None) -> dict[str, float]:
+    """The calibration numbers reported per model; ``tables``: the reliability tables of both
+    binnings when the caller made them already (a report shows them too: computed once, the
+    equal-mass one sorts every confidence)."""
     conf, correct = checked_confidences(conf, correct)
+    if tables is None:
+        tables = {binning: reliability_table(conf, correct, bins, binning) for binning in BINNINGS}
     mean_conf = float(conf.mean()) if conf.size else float("nan")
     accuracy = float(correct.mean()) if conf.size else float("nan")
     return {
@@ -126,8 +135,8 @@ def summary(conf: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[str, 
         "mean_confidence": mean_conf,
         "accuracy": accuracy,
         "overconfidence": mean_conf - accuracy,
-        "ece_width": ece(conf, correct, bins, "width"),
-        "ece_mass": ece(conf, correct, bins, "mass"),
+        "ece_width": ece_of(tables["width"]),
+        "ece_mass": ece_of(tables["mass"]),
         "brier": brier(conf, correct),
     }
 
@@ -154,10 +163,11 @@ def calibration_report(items: pd.DataFrame, policy: Policy | None = None, bins: 
         answered = group.answered
         conf = answered["confidence"].to_numpy(dtype="float64")
         correct = answered["c"].to_numpy(dtype="float64")
+        made = {binning: reliability_table(conf, correct, bins, binning) for binning in BINNINGS}
         rows.append({"benchmark": group.benchmark, "model": group.model, "n_total": len(group.items),
-                     **summary(conf, correct, bins)})
-        for binning in BINNINGS:
-            table = reliability_table(conf, correct, bins, binning)
+                     **summary(conf, correct, bins, made)})
+        for binning, table in made.items():
+            table = table.copy()
             table.insert(0, "binning", binning)
             table.insert(0, "model", group.model)
             table.insert(0, "benchmark", group.benchmark)
