@@ -261,6 +261,34 @@ def test_stopping_the_pool_leaves_no_thread_to_race_the_interpreter_exit() -> No
     assert all(future.done() for future in futures)
 
 
+def test_stopping_ends_a_manager_left_reading_half_a_result() -> None:
+    """A worker stopped while it sends its result leaves the manager thread waiting for the rest of
+    the message: the result pipe's write end is held by this process too, so no EOF came, and the
+    interpreter's exit joined the thread forever (``rescore`` hung after Ctrl-C). Staged here by
+    writing only a message's length header into that pipe while every worker is busy."""
+    import os
+    import struct
+
+    pool = ProcessPoolExecutor(max_workers=2, initializer=_init_worker)
+    futures = [pool.submit(_sleep_then_return, 5.0) for _ in range(2)]
+    time.sleep(0.3)
+    manager = pool._executor_manager_thread  # type: ignore[attr-defined]
+    writer = pool._result_queue._writer  # type: ignore[attr-defined]
+    os.write(writer.fileno(), struct.pack("!i", 64))  # a header promising 64 bytes that never come
+    time.sleep(0.3)  # the manager has read the header and waits for the body
+    assert manager.is_alive()
+    started = time.monotonic()
+    try:
+        _stop(pool)
+        assert not manager.is_alive()
+        assert time.monotonic() - started < 1.0  # issue 17: exit within a second
+        assert all(future.done() for future in futures)
+    finally:  # a regression fails here instead of hanging the test run at its exit
+        if manager.is_alive():
+            writer.close()
+            manager.join(timeout=5)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_ctrl_c_stops_cleanly_with_exit_130_and_no_output(tmp_path: Path, jobs: str) -> None:
     folder = _write_runs(tmp_path / "runs", files=12, rows=5)

@@ -261,7 +261,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     saved = [(sig, signal.signal(sig, signal.SIG_IGN)) for sig in (signal.SIGINT, signal.SIGTERM)] if main else []
     try:  # a second Ctrl-C here would leave workers running and print a traceback: ignored until done
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
+        # shutdown() forgets the manager thread and both queues: taken first
+        manager = getattr(pool, "_executor_manager_thread", None)
+        queues = [getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)]
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
@@ -271,10 +273,18 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             if process.is_alive():  # stuck in a C call that ignores SIGTERM
                 process.kill()
                 process.join(timeout=1)
-        for queue in (getattr(pool, "_call_queue", None), getattr(pool, "_result_queue", None)):
+        for queue in queues:
             cancel = getattr(queue, "cancel_join_thread", None)
             if cancel is not None:  # never wait at exit to flush a pipe no worker reads (a hang at exit)
                 cancel()
+        # a worker stopped while it sent a result leaves the manager thread reading the rest of that
+        # message from the result pipe, whose write end this process holds too: no EOF ever came, and
+        # the interpreter's exit joined that thread forever (a hang after Ctrl-C, 6 runs in 8 of
+        # tests/test_hostile.py's). Every worker is gone now and this process never writes a result:
+        # closing its end ends any such read.
+        writer = getattr(queues[1], "_writer", None)
+        if writer is not None:
+            writer.close()
         if manager is not None:
             manager.join(timeout=1)
     finally:
