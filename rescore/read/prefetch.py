@@ -161,8 +161,8 @@ def start(paths: list[Any], options: LoadOptions) -> None:
 
 def take(path: Path) -> _Ahead | None:
     """The read ahead of ``path``: its ``future.result()`` is the table and the file's lines (or
-    raises what the read raised); set its ``stop`` if the table is not wanted after all. None: no read ahead of it, or
-    the file changed since it started. Taken once."""
+    raises what the read raised); set its ``stop`` if the table is not wanted after all. None: no
+    read ahead of it, or the file changed since it started. Taken once."""
     with _LOCK:
         ahead = _AHEAD.pop(path.resolve(), None) if _AHEAD else None
     if ahead is None:
