@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
@@ -268,9 +269,13 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         for process in processes:
             if process.is_alive():
                 process.terminate()
+        # one short wait for all: a worker still starting has the parent's SIGTERM handler until its
+        # initializer runs, and the loaded test machine once took 4.9 s here with a second a worker
+        deadline = time.monotonic() + 0.25
         for process in processes:
-            process.join(timeout=1)
-            if process.is_alive():  # stuck in a C call that ignores SIGTERM
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for process in processes:
+            if process.is_alive():  # still starting, or stuck in a C call that ignores SIGTERM
                 process.kill()
                 process.join(timeout=1)
         for queue in queues:
