@@ -523,8 +523,11 @@ def test_signals_stop_every_worker_and_exit_at_once(tmp_path: Path, sig: str, co
     import time
 
     folder = _slow_inputs(tmp_path / "runs")
-    command = [sys.executable, "-c", "from rescore.cli.app import main; main()", "leaderboard", str(folder), "-j", "2",
-               "--cluster", "item", "-q"]
+    # as at a terminal: a test run started in the background (a shell's `cmd &`) inherits SIGINT ignored, and
+    # rescore, as any program, keeps an ignored SIGINT (it then ran on for 5 s and the test failed)
+    start = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "from rescore.cli.app import main; main()")
+    command = [sys.executable, "-c", start, "leaderboard", str(folder), "-j", "2", "--cluster", "item", "-q"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     children: list[str] = []
     deadline = time.monotonic() + 60
