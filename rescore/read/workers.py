@@ -269,8 +269,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         for process in processes:
             if process.is_alive():
                 process.terminate()
-        # one short wait for all: a worker still starting has the parent's SIGTERM handler until its
-        # initializer runs, and the loaded test machine once took 4.9 s here with a second a worker
+        # one short wait for all, then SIGKILL (the results are not wanted): a worker still starting has
+        # the parent's SIGTERM handler until its initializer runs, and would unwind through Python first
         deadline = time.monotonic() + 0.25
         for process in processes:
             process.join(timeout=max(0.0, deadline - time.monotonic()))
