@@ -32,6 +32,26 @@ from typing import Any
 import numpy as np
 
 
+class LineCount:
+    """The lines of bytes seen block by block, in order: each newline ends one, and a last line
+    without its newline counts too (what ``wc -l`` misses). One rule for :class:`MappedFile` and
+    :func:`rescore.read.split.lines_in`."""
+
+    def __init__(self) -> None:
+        self.newlines = 0
+        self.last = 10  # the last byte seen (10: b"\n", as if before the first line)
+
+    def add(self, block: np.ndarray) -> None:
+        """Count one block (uint8 bytes) that follows those already seen."""
+        if len(block):
+            self.newlines += int(np.count_nonzero(block == 10))
+            self.last = int(block[-1])
+
+    @property
+    def lines(self) -> int:
+        return self.newlines + (1 if self.last != 10 else 0)
+
+
 class MappedFile(io.RawIOBase):
     """``path``, read from its start through a read-only memory map; ``read_buffer`` returns views."""
 
@@ -48,16 +68,13 @@ class MappedFile(io.RawIOBase):
             self._handle.close()
             raise
         self._at = 0
-        self._newlines = 0
-        self._last = 10  # the last byte handed out (10: b"\n", as if before the first line)
+        self._counted = LineCount()
 
     @property
     def lines(self) -> int | None:
         """The lines of the whole file (a last line without its newline counts), once every byte
         has been handed out; ``None`` before."""
-        if self._at < self._size:
-            return None
-        return self._newlines + (1 if self._last != 10 else 0)
+        return None if self._at < self._size else self._counted.lines
 
     def readable(self) -> bool:
         return True
@@ -74,9 +91,7 @@ class MappedFile(io.RawIOBase):
             raise OSError("the file shrank while it was read")
         view = memoryview(self._map)[self._at:self._at + size]
         self._at += size
-        block = np.frombuffer(view, dtype=np.uint8)
-        self._newlines += int(np.count_nonzero(block == 10))
-        self._last = int(block[-1])
+        self._counted.add(np.frombuffer(view, dtype=np.uint8))
         return view
 
     def readinto(self, buffer: Any) -> int:

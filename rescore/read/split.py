@@ -239,6 +239,8 @@ def lines_in(path: Path, piece: Piece) -> int:
 
     import numpy as np
 
+    from rescore.read.mapped import LineCount
+
     if piece.end <= piece.start:
         return 0
     with path.open("rb") as handle:
@@ -251,14 +253,13 @@ def lines_in(path: Path, piece: Piece) -> int:
         mapped = mmap.mmap(handle.fileno(), end - offset, flags=mmap.MAP_SHARED | populate, prot=mmap.PROT_READ,
                            offset=offset) if populate else \
             mmap.mmap(handle.fileno(), end - offset, access=mmap.ACCESS_READ, offset=offset)
+        counted = LineCount()
         with mapped:
             data = np.frombuffer(mapped, dtype=np.uint8)
-            count = 0
             for at in range(piece.start - offset, end - offset, _SCAN_BYTES):
-                count += int(np.count_nonzero(data[at:min(at + _SCAN_BYTES, end - offset)] == 10))  # 10: b"\n"
-            last = int(data[end - offset - 1])
+                counted.add(data[at:min(at + _SCAN_BYTES, end - offset)])
             del data  # the mapping closes only once no array views it
-    return count + (1 if last != 10 else 0)
+    return counted.lines
 
 
 #: line-per-item text formats whose lines tell their bytes per item (the text tables cut at line ends)

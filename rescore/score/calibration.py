@@ -166,8 +166,7 @@ def calibration_report(items: pd.DataFrame, policy: Policy | None = None, bins: 
         made = {binning: reliability_table(conf, correct, bins, binning) for binning in BINNINGS}
         rows.append({"benchmark": group.benchmark, "model": group.model, "n_total": len(group.items),
                      **summary(conf, correct, bins, made)})
-        for binning, table in made.items():
-            table = table.copy()
+        for binning, table in made.items():  # (the summary has read them: labelled in place)
             table.insert(0, "binning", binning)
             table.insert(0, "model", group.model)
             table.insert(0, "benchmark", group.benchmark)

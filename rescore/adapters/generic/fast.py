@@ -864,8 +864,7 @@ def _head_frame_is_first_batch(head: Any, table: Any, batch_size: int) -> bool:
         if pa.types.is_floating(kind):
             if head[name].dtype != np.float64:
                 return False  # whole numbers so far: a fraction further down makes the batch's column float
-        elif pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_int64(kind) \
-                or pa.types.is_boolean(kind):
+        elif _is_text(kind) or pa.types.is_int64(kind) or pa.types.is_boolean(kind):
             if (head_nulls > 0) != (batch_nulls > 0):
                 return False
         else:
