@@ -133,6 +133,9 @@ def test_a_file_repeating_a_key_is_skipped_on_request(tmp_path: Path, need_items
     assert [s.path for s in data.sources] == [str(good)]
     table = data.items if need_items else data.item_counts
     assert set(table["model"]) == {"other"}
+    if need_items:  # the skipped file's texts are gone from the categories too (they were made before the check)
+        assert list(table["source"].cat.categories) == [str(good)]
+        assert list(table["model"].cat.categories) == ["other"]
     bad.unlink()
     same = [{**row, "benchmark": "x"} for row in ROWS]
     (tmp_path / "c.jsonl").write_bytes(_jsonl(same))

@@ -487,7 +487,8 @@ def assemble(results: Iterable[FileResult], skipped: list[tuple[str, str]], opti
     notes.extend(_merge_notes(per_note))
     table = schema.concat(items)
     table = separate_runs(table, options.latest, notes)
-    table = schema.compact(_validated(table, sources, skipped, options))
+    # categories first: the key check then reads their codes instead of hashing the strings again
+    table = _validated(schema.compact(table), sources, skipped, options)
     item_counts = counting.empty_item_counts()
     if counted:
         counting.check_cross_file_duplicates(counted, compute_keys)
@@ -532,7 +533,7 @@ def _validated(table: pd.DataFrame, sources: list[SourceInfo], skipped: list[tup
                     raise precise from None
                 skipped.append((info.path, f"error: {precise.reason}"))
                 sources.remove(info)
-                table = table[table["source"] != info.path].reset_index(drop=True)
+                table = schema.without_unused_categories(table[table["source"] != info.path].reset_index(drop=True))
                 continue
             raise
 
