@@ -21,9 +21,9 @@ import pandas as pd
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.outcomes.decide import classify
 from rescore.read.options import LoadOptions
-from rescore.read.sources import FastCounts, SourceInfo
+from rescore.read.sources import FastCounts, FastItems, SourceInfo
 
-__all__ = ["Adapter", "FastCounts", "SourceInfo", "first_json_line", "head_bytes"]
+__all__ = ["Adapter", "FastCounts", "FastItems", "SourceInfo", "first_json_line", "head_bytes"]
 
 
 class Adapter:
@@ -55,6 +55,14 @@ class Adapter:
         errors) or return ``None``; it is tried only in counts mode. ``info`` is fresh and is
         discarded when ``None`` is returned.
         """
+        return None
+
+    def items_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastItems | None:
+        """Item mode straight from columns, or ``None`` to use ``read`` + classify.
+
+        As :meth:`count_fast`: exactly the general path's item rows and notes, or ``None``; tried
+        only in item mode. Optional for a plugin (the read stage asks for it by name): the key
+        check is the item table's own (:func:`rescore.read.schema.validate`)."""
         return None
 
     #: skip_reason looks at the file alone (its name and head), so --cache may remember its answer

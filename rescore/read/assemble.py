@@ -372,7 +372,7 @@ def keep_apart(results: list[FileResult], notes: list[str]) -> list[FileResult]:
         if result.error is not None:
             continue
         for frame in _benchmark_frames(result):
-            for bench in frame["benchmark"].dropna().astype(str).unique():
+            for bench in {str(b) for b in frame["benchmark"].dropna().unique()}:  # distinct first: no text per row
                 adapters.setdefault(bench, set()).add(result.info.adapter)
                 if bench in overlapping and "subset" in frame:
                     present = set(frame.loc[frame["benchmark"] == bench, "subset"].dropna().astype(str))

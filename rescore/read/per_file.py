@@ -243,6 +243,9 @@ def _read_one(path: str | Path, adapter_name: str, options: LoadOptions,
             with _no_cycle_collection():
                 if not options.need_items:
                     return _read_counts_of(path, adapter, options, detector, columnar_only)
+                fast = _read_items_fast(path, adapter, options, detector)
+                if fast is not None:
+                    return fast
                 items, counts, info = _read_file_of(path, adapter, options, detector)
         except Exception as exc:
             named = as_input_error(exc, path)
@@ -259,6 +262,20 @@ def _read_one(path: str | Path, adapter_name: str, options: LoadOptions,
         items=schema.concat(items),
         counts=pd.concat(counts, ignore_index=True) if counts else empty_counts(),
     )
+
+
+def _read_items_fast(path: Path, adapter: Adapter, options: LoadOptions, detector: Any) -> FileResult | None:
+    """Item mode through the adapter's columnar path (``items_fast``, optional for a plugin), or
+    None when it declines the file (then the general reader reads it). A local file only."""
+    items_fast = getattr(adapter, "items_fast", None)
+    if items_fast is None or remote.is_remote(path):
+        return None
+    info = SourceInfo(str(path), adapter=adapter.name, adapter_version=adapter.version)
+    fast = items_fast(path, options, detector, info)
+    if fast is None:
+        return None
+    info.items, info.models, info.benchmarks = len(fast.table), fast.models, fast.benchmarks
+    return FileResult(info=info, items=fast.table, counts=empty_counts())
 
 
 def _read_counts_of(path: Any, adapter: Adapter, options: LoadOptions, detector: Any,

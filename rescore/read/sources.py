@@ -89,3 +89,14 @@ class FastCounts:
     table: pd.DataFrame
     rows: int
     keys: Any = None
+
+
+@dataclass
+class FastItems:
+    """What an item-mode fast path returns: the file's canonical item rows (as
+    :func:`rescore.read.schema.conform` makes them, in file order) and the models and benchmarks
+    they name, sorted (the general reader lists them from its batches)."""
+
+    table: pd.DataFrame
+    models: list[str]
+    benchmarks: list[str]

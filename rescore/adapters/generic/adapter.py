@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rescore.adapters._common import head_text, text_or_na
-from rescore.adapters.base import Adapter, FastCounts, SourceInfo
+from rescore.adapters.base import Adapter, FastCounts, FastItems, SourceInfo
 from rescore.adapters.generic.columns import COUNT_ROLES, FLAG_FOR_ROLE, FLAG_NAME, ColumnMap
 from rescore.config import load_config
 from rescore.errors import InputError, UsageError
@@ -117,6 +117,12 @@ class GenericAdapter(Adapter):
         from rescore.adapters.generic.fast import count_generic_table
 
         return count_generic_table(path, options, detector, info)
+
+    def items_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastItems | None:
+        """Parquet tables straight from Arrow in item mode (fast_items.py beside this module)."""
+        from rescore.adapters.generic.fast_items import items_generic_parquet
+
+        return items_generic_parquet(path, options, detector, info)
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         skipped: list[int] = []

@@ -106,6 +106,19 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
     """The counts of a graded generic Parquet file (its notes go to ``info``), or ``None`` (the
     general path reads it). ``keys`` is ``None`` when every item id was unique (see
     :class:`rescore.read.per_file.DeferredKeys`), else the sorted key hashes."""
+    found = parquet_table(path, options)
+    if found is None:
+        return None
+    table, columns = found
+    return _count_table(path, table, columns, options, detector, info,
+                        lambda name: None if _confidence_in_range(table[name])
+                        else _confidence_note(path, name, options.batch_size))
+
+
+def parquet_table(path: Path, options: LoadOptions) -> tuple[Any, Any] | None:
+    """The columns of a generic Parquet file that the columnar paths read, as an Arrow table, with
+    their roles judged as the general reader judges them (a ``ColumnMap``); ``None`` when the
+    general reader must read the file (roles judged otherwise, unsupported, unreadable)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -163,9 +176,7 @@ def count_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
                 list(piece.row_groups), columns=list(dict.fromkeys(wanted)))
     except (pa.ArrowException, OSError):
         return None
-    return _count_table(path, table, columns, options, detector, info,
-                        lambda name: None if _confidence_in_range(table[name])
-                        else _confidence_note(path, name, options.batch_size))
+    return table, columns
 
 
 def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, detector: AbstentionDetector,
@@ -200,54 +211,24 @@ def _count_coded(path: Path, table: Any, columns: Any, options: LoadOptions, det
     import pyarrow as pa
 
     roles = columns.roles
-    graded = "correct" in roles
     piece = split.current()
-    n = table.num_rows
     notes = list(columns.notes)
-
-    # identity: model, benchmark, subset (each normalised once per distinct value)
-    if options.model is not None:
-        model_codes, models = np.zeros(n, dtype="int64"), [normalise_model(options.model)]
-    else:
-        model_type = table.schema.field(roles["model"]).type
-        if pa.types.is_dictionary(model_type):
-            model_type = model_type.value_type
-        if not (pa.types.is_string(model_type) or pa.types.is_large_string(model_type)):
-            return None  # a non-text model column: the general reader names the record
-        model_codes, models = _mapped(table[roles["model"]], lambda v: normalise_model(str(v)), normalise_model(""))
-        if "" in models and bool(np.any(model_codes == models.index(""))):
-            return None  # a null or blank model name: the general reader names the record
-    stem = path.name.split(".")[0]
-    if options.benchmark is not None or "benchmark" not in roles:
-        pairs_codes = np.zeros(n, dtype="int64")
-        pairs = [normalise_benchmark(options.benchmark if options.benchmark is not None else stem)]
-        if options.benchmark is None:
-            notes.append(f"benchmark <- file name ({stem!r})")
-    else:
-        pairs_codes, pairs = _mapped(table[roles["benchmark"]], lambda v: normalise_benchmark(str(v)),
-                                     normalise_benchmark(""))
-    bench_codes, benches = _relabel(pairs_codes, [p[0] for p in pairs])
-    if "subset" in roles:
-        subset_codes, subsets = _mapped(table[roles["subset"]], str, "")
-    else:
-        subset_codes, subsets = _relabel(pairs_codes, [p[1] for p in pairs])
+    labels = row_labels(path, table, roles, options, notes)
+    if labels is None:
+        return None
+    bench_codes, benches, model_codes, models, subset_codes, subsets = labels
     # the key check too goes to the ids' thread, queued behind their hashing: it needs only the labels
     key_check = None if hashing_ids is None else hashing_ids[1].submit(
         lambda: _keys_distinct(hashing_ids[0].result(), [bench_codes, model_codes, subset_codes]))
 
-    # the outcome of a row depends on its decisive columns alone (grade or prediction and gold,
-    # and the texts an abstention is read from): count each distinct combination of them with
-    # the row's labels once, and decide the combinations, not the rows (_combinations)
-    inputs = _combinations(table, roles, graded, [(bench_codes, len(benches)), (model_codes, len(models)),
-                                                   (subset_codes, len(subsets))])
+    found = decided(table, columns, labels, detector)
+    if found is None:
+        return None  # a missing or unknown grade: the general path decides
+    inputs, (outcome, outcome_names, rule, rule_names, over_wrong) = found
     if inputs.labels is not None:
         count_bench, count_model, count_subset = inputs.labels
     else:
         count_bench, count_model, count_subset = bench_codes, model_codes, subset_codes
-    decided = _decide(inputs, graded, columns.final_grades, detector)
-    if decided is None:
-        return None  # a missing or unknown grade: the general path decides
-    outcome, outcome_names, rule, rule_names, over_wrong = decided
     if "confidence" in roles:
         note = confidence_note(roles["confidence"])
         if note is False:
@@ -284,7 +265,72 @@ def _count_coded(path: Path, table: Any, columns: Any, options: LoadOptions, det
         info.note(note)
     if over_wrong:
         info.note(phrase_abstention_note(over_wrong))
-    return FastCounts(frame, n, keys)
+    return FastCounts(frame, table.num_rows, keys)
+
+
+class Labels(NamedTuple):
+    """Benchmark, model and subset of every row of a table: codes into their normalised names."""
+
+    bench_codes: np.ndarray
+    benches: list[Any]
+    model_codes: np.ndarray
+    models: list[Any]
+    subset_codes: np.ndarray
+    subsets: list[Any]
+
+
+def row_labels(path: Path, table: Any, roles: dict[str, str], options: LoadOptions, notes: list[str]) -> Labels | None:
+    """The :class:`Labels` of ``table``'s rows as the general reader names them (flags first, then
+    the columns, then the file name, each normalised once per distinct value; a note appended to
+    ``notes`` where it says one), or ``None`` where that reader must name a bad record."""
+    import pyarrow as pa
+
+    n = table.num_rows
+    # identity: model, benchmark, subset (each normalised once per distinct value)
+    if options.model is not None:
+        model_codes, models = np.zeros(n, dtype="int64"), [normalise_model(options.model)]
+    else:
+        model_type = table.schema.field(roles["model"]).type
+        if pa.types.is_dictionary(model_type):
+            model_type = model_type.value_type
+        if not (pa.types.is_string(model_type) or pa.types.is_large_string(model_type)):
+            return None  # a non-text model column: the general reader names the record
+        model_codes, models = _mapped(table[roles["model"]], lambda v: normalise_model(str(v)), normalise_model(""))
+        if "" in models and bool(np.any(model_codes == models.index(""))):
+            return None  # a null or blank model name: the general reader names the record
+    stem = path.name.split(".")[0]
+    if options.benchmark is not None or "benchmark" not in roles:
+        pairs_codes = np.zeros(n, dtype="int64")
+        pairs = [normalise_benchmark(options.benchmark if options.benchmark is not None else stem)]
+        if options.benchmark is None:
+            notes.append(f"benchmark <- file name ({stem!r})")
+    else:
+        pairs_codes, pairs = _mapped(table[roles["benchmark"]], lambda v: normalise_benchmark(str(v)),
+                                     normalise_benchmark(""))
+    bench_codes, benches = _relabel(pairs_codes, [p[0] for p in pairs])
+    if "subset" in roles:
+        subset_codes, subsets = _mapped(table[roles["subset"]], str, "")
+    else:
+        subset_codes, subsets = _relabel(pairs_codes, [p[1] for p in pairs])
+    return Labels(bench_codes, benches, model_codes, models, subset_codes, subsets)
+
+
+def decided(table: Any, columns: Any, labels: Labels, detector: AbstentionDetector, per_row: bool = False) \
+        -> tuple[_Inputs, tuple[np.ndarray, list[str], np.ndarray, list[str], int]] | None:
+    """The decisive columns of ``table`` and :func:`_decide`'s outcome and rule codes for them,
+    or ``None`` for a missing or unknown grade.
+
+    The outcome of a row depends on its decisive columns alone (grade or prediction and gold,
+    and the texts an abstention is read from): each distinct combination of them with the row's
+    labels is decided once, not each row (:func:`_combinations`); with ``per_row``,
+    ``_Inputs.per_row`` takes the decisions back to the rows."""
+    roles = columns.roles
+    graded = "correct" in roles
+    inputs = _combinations(table, roles, graded, [(labels.bench_codes, len(labels.benches)),
+                                                   (labels.model_codes, len(labels.models)),
+                                                   (labels.subset_codes, len(labels.subsets))], per_row)
+    found = _decide(inputs, graded, columns.final_grades, detector)
+    return None if found is None else (inputs, found)
 
 
 class _Inputs:
@@ -295,10 +341,22 @@ class _Inputs:
 
     def __init__(self, table: Any, roles: dict[str, str], coded: dict[str, tuple[np.ndarray, list[Any]]],
                  combined: bool = False, weights: np.ndarray | None = None,
-                 labels: list[np.ndarray] | None = None) -> None:
+                 labels: list[np.ndarray] | None = None,
+                 rows: tuple[np.ndarray, np.ndarray, int] | None = None) -> None:
         self._table, self.roles, self._coded, self._combined = table, roles, coded, combined
         self.weights, self.labels = weights, labels
         self.size = len(weights) if weights is not None else table.num_rows
+        self._rows = rows  # (each row's folded code, the codes present in order, their bound)
+
+    def per_row(self, values: np.ndarray) -> np.ndarray:
+        """``values`` given per combination (or per row), one per table row: a gather through
+        a lookup of the folded codes (at most ``_COMBINATION_LIMIT`` entries), not a search."""
+        if self._rows is None:
+            return values
+        folded, present, bound = self._rows
+        position = np.empty(bound, dtype=_small_int(len(present)))
+        position[present] = np.arange(len(present))
+        return values[position[folded]]
 
     def coded(self, role: str) -> tuple[np.ndarray, list[Any]]:
         if role not in self._coded:
@@ -325,7 +383,8 @@ class _Inputs:
 _COMBINATION_LIMIT = 1 << 22
 
 
-def _combinations(table: Any, roles: dict[str, str], graded: bool, labels: list[tuple[np.ndarray, int]]) -> _Inputs:
+def _combinations(table: Any, roles: dict[str, str], graded: bool, labels: list[tuple[np.ndarray, int]],
+                  per_row: bool = False) -> _Inputs:
     """The decisive columns of ``table``, per distinct combination with the ``labels`` (benchmark,
     model, subset codes and sizes) when those are few, else per row.
 
@@ -335,6 +394,7 @@ def _combinations(table: Any, roles: dict[str, str], graded: bool, labels: list[
     prediction, gold), so one fold of the codes and one ``bincount`` leave a few thousand weighted
     rows to decide with the very same code. A column of free text (a response that Arrow did not
     read dictionary-encoded) keeps the per-row path, which encodes only the abstention candidates.
+    ``per_row``: keep each row's combination, for :meth:`_Inputs.per_row` (an int per row held on).
     """
     import pyarrow as pa
 
@@ -359,7 +419,8 @@ def _combinations(table: Any, roles: dict[str, str], graded: bool, labels: list[
     for role, codes in zip(decisive, decoded[len(labels):], strict=True):
         values = coded[role][1]
         combos[role] = (np.where(codes == len(values), -1, codes), values)
-    return _Inputs(table, roles, combos, combined=True, weights=weights, labels=decoded[:len(labels)])
+    return _Inputs(table, roles, combos, combined=True, weights=weights, labels=decoded[:len(labels)],
+                   rows=(combined, present, total) if per_row else None)
 
 
 def _decide(inputs: _Inputs, graded: bool, final_grades: bool, detector: AbstentionDetector) \
