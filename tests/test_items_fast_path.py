@@ -1,4 +1,4 @@
-"""The columnar item path (``adapters/generic/fast_items.py``) against the general reader.
+"""The columnar item paths (``adapters/generic/fast_items.py``: Parquet, CSV/TSV, JSONL) against the general reader.
 
 Item mode at scale read a 10M-row Parquet file in 200 pandas batches; the columnar path reads it
 whole with Arrow. It may decline any file (the general reader then reads it), but when it answers,
@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 
 import rescore
 from rescore.adapters.generic.adapter import GenericAdapter
-from rescore.adapters.generic.fast_items import items_generic_parquet
+from rescore.adapters.generic.fast_items import items_generic_table
 from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.read.options import LoadOptions
 from rescore.read.sources import SourceInfo
 
 from .conftest import examples
-from .test_fast_paths_differential import graded_tables, ungraded_tables
+from .test_fast_paths_differential import _write_text, graded_tables, ungraded_tables
 
 
 def _load(path: Path, general: bool, **options: Any) -> Any:
@@ -61,7 +61,7 @@ def _same_as_the_general_reader(path: Path, **options: Any) -> None:
 
 def _answered(path: Path, **options: Any) -> bool:
     info = SourceInfo(str(path), adapter="generic")
-    return items_generic_parquet(path, LoadOptions(need_items=True, keep_text=False, **options),
+    return items_generic_table(path, LoadOptions(need_items=True, keep_text=False, **options),
                                  AbstentionDetector.from_config(), info) is not None
 
 
@@ -81,23 +81,56 @@ def test_item_rows_are_the_general_readers(tmp_path: Path, table: pa.Table, dict
     _same_as_the_general_reader(path, **options)
 
 
+@settings(max_examples=examples(50, 150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.one_of(graded_tables(), ungraded_tables()), suffix=st.sampled_from([".csv", ".tsv", ".jsonl"]),
+       batch_size=st.sampled_from([50_000, 1, 7]))
+def test_text_item_rows_are_the_general_readers(tmp_path: Path, table: pa.Table, suffix: str, batch_size: int) -> None:
+    """CSV/TSV and JSON lines through pyarrow.csv / pyarrow.json: the general reader's item rows
+    (confidences as texts too, parsed by its rule)."""
+    path = tmp_path / f"answers{suffix}"
+    _write_text(table, path)
+    event("read by the columnar path" if _answered(path, batch_size=batch_size) else "left to the general reader")
+    _same_as_the_general_reader(path, batch_size=batch_size)
+
+
 CLEAN = pa.table({"model": ["org/m1", "org/m1", "m2", "m2"], "benchmark": ["mmlu_pro_law", "mmlu_pro_law", "b", "b"],
                   "item_id": ["1", "2", "1", "2"], "pred": ["B", "I don't know", "C", "c "],
                   "answer": ["B", "C", "D", "C"], "confidence": [0.9, None, 0.25, 1.0]})
 
 
-def test_an_ordinary_table_is_read_by_the_columnar_path(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_an_ordinary_table_is_read_by_the_columnar_path(tmp_path: Path, suffix: str) -> None:
     """Not a vacuous comparison: the table issue 18 names (no grade column) takes the columnar path,
     its abstention, comparison and confidence included; numbers as ids too."""
-    path = tmp_path / "answers.parquet"
-    pq.write_table(CLEAN, path)
+    path = tmp_path / f"answers{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(CLEAN, path)
+    else:
+        _write_text(CLEAN, path)
     assert _answered(path)
     _same_as_the_general_reader(path)
+    if suffix != ".parquet":
+        return
     numbered = tmp_path / "numbered.parquet"
     pq.write_table(CLEAN.set_column(2, "item_id", pa.array([10, 20, 10, 20], pa.int64())), numbered)
     assert _answered(numbered)
     _same_as_the_general_reader(numbered)
     assert list(_load(numbered, False).items["item_id"]) == ["10", "20", "10", "20"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_confidences_given_as_text_are_parsed_by_the_general_readers_rule(tmp_path: Path, suffix: str) -> None:
+    """Numbers as text, a verbal label, blanks and a missing value: each distinct text parsed once."""
+    path = tmp_path / f"answers{suffix}"
+    table = CLEAN.set_column(5, "confidence", pa.array(["0.9", None, " 0.25", "high"]))
+    if suffix == ".parquet":
+        pq.write_table(table, path)
+    else:
+        _write_text(table, path)
+    assert _answered(path)
+    _same_as_the_general_reader(path)
+    loaded = _load(path, False).items["confidence"]
+    assert loaded.isna().tolist() == [False, True, False, False] and loaded[0] == 0.9 and loaded[2] == 0.25
 
 
 @pytest.mark.parametrize("declined", [None, "a percent confidence", "answer texts kept"])

@@ -119,10 +119,10 @@ class GenericAdapter(Adapter):
         return count_generic_table(path, options, detector, info)
 
     def items_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastItems | None:
-        """Parquet tables straight from Arrow in item mode (fast_items.py beside this module)."""
-        from rescore.adapters.generic.fast_items import items_generic_parquet
+        """Parquet, CSV/TSV and JSONL tables straight from Arrow in item mode (fast_items.py beside this module)."""
+        from rescore.adapters.generic.fast_items import items_generic_table
 
-        return items_generic_parquet(path, options, detector, info)
+        return items_generic_table(path, options, detector, info)
 
     def read(self, path: Path, options: LoadOptions, info: SourceInfo) -> Iterator[pd.DataFrame]:
         skipped: list[int] = []

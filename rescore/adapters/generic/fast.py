@@ -745,14 +745,14 @@ def _as_text(value: Any) -> str | None:
 # -- CSV/TSV and JSONL through Arrow's own readers (issue 18, point 2) ----------------------------------
 
 #: the text tables read here, with the CSV delimiter (None: JSON lines)
-_TEXT_KINDS = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
+TEXT_KINDS = {".csv": ",", ".tsv": "\t", ".jsonl": None, ".ndjson": None}
 
 
 def count_generic_table(path: Path, options: LoadOptions, detector: AbstentionDetector,
                         info: SourceInfo) -> FastCounts | None:
     """The counts of a generic Parquet, CSV/TSV or JSONL table straight from Arrow, or ``None``
     (the general path reads it)."""
-    if path.suffix.lower() in _TEXT_KINDS:
+    if path.suffix.lower() in TEXT_KINDS:
         return count_generic_text(path, options, detector, info)
     return count_generic_parquet(path, options, detector, info)
 
@@ -782,12 +782,25 @@ def count_generic_text(path: Path, options: LoadOptions, detector: AbstentionDet
 def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, info: SourceInfo,
                 read_ahead: Future | None) -> FastCounts | None:
     """:func:`count_generic_text` for a file maybe read ahead (``read_ahead``, JSON lines only)."""
+    found = text_table(path, options, read_ahead)
+    if found is None:
+        return None
+    table, columns = found
+    return _count_table(path, table, columns, options, detector, info,
+                        lambda name: None if _confidence_in_range(table[name])
+                        else _column_confidence_note(table[name], path, name, options.batch_size), text=True)
+
+
+def text_table(path: Path, options: LoadOptions, read_ahead: Future | None = None) -> tuple[Any, Any] | None:
+    """The columns of a plain CSV/TSV or JSONL table that the columnar paths read, as an Arrow
+    table (a file maybe read ahead: ``read_ahead``), with their roles judged as the general reader
+    judges them (a ``ColumnMap``); ``None`` when the general reader must read the file."""
     import pyarrow as pa
 
     from rescore.read import remote
 
     suffix = path.suffix.lower()
-    if suffix not in _TEXT_KINDS or not options.plain() or options.on_error == "skip" \
+    if suffix not in TEXT_KINDS or not options.plain() or options.on_error == "skip" \
             or remote.is_remote(path) or split.kind(path) is None:
         return None
     try:
@@ -796,7 +809,7 @@ def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, 
                 return None  # a byte-order mark: pandas and Arrow may name the first column differently
     except OSError:
         return None
-    header = _TEXT_KINDS[suffix] is not None  # CSV/TSV: a header line, columns known from it
+    header = TEXT_KINDS[suffix] is not None  # CSV/TSV: a header line, columns known from it
     # Arrow reads on a thread (its C++ threads release the GIL) while this one judges the roles and
     # counts the lines. A JSONL file is read whole whatever the roles (its columns are its keys), so
     # its read starts first; a CSV read takes the roles' columns and types, judged on a 5 ms head.
@@ -813,7 +826,7 @@ def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, 
         if judgement is None or not _roles_supported(judgement.columns, options):
             return None
         if reading is None:
-            reading = pool.submit(read_in_piece, _read_text, path, _TEXT_KINDS[suffix],
+            reading = pool.submit(read_in_piece, _read_text, path, TEXT_KINDS[suffix],
                                   *_columns_read(judgement.columns.roles))
         try:
             table, lines = reading.result()
@@ -846,9 +859,7 @@ def _count_text(path: Path, options: LoadOptions, detector: AbstentionDetector, 
         kind = table.schema.field(roles["confidence"]).type
         if not (roles["confidence"] in strings or pa.types.is_floating(kind) or pa.types.is_int64(kind)):
             return None
-    return _count_table(path, table, columns, options, detector, info,
-                        lambda name: None if _confidence_in_range(table[name])
-                        else _column_confidence_note(table[name], path, name, options.batch_size), text=True)
+    return table, columns
 
 
 class _Judgement(NamedTuple):

@@ -32,23 +32,29 @@ from rescore.read.options import LoadOptions
 from rescore.read.sources import phrase_abstention_note
 
 
-def items_generic_parquet(path: Path, options: LoadOptions, detector: AbstentionDetector,
-                          info: SourceInfo) -> FastItems | None:
-    """The item rows of a generic Parquet file (its notes go to ``info``), or ``None``."""
-    import pyarrow as pa
-
+def items_generic_table(path: Path, options: LoadOptions, detector: AbstentionDetector,
+                        info: SourceInfo) -> FastItems | None:
+    """The item rows of a generic Parquet, CSV/TSV or JSONL file (its notes go to ``info``), or ``None``."""
     if options.keep_text or split.current() is not None:
         return None
-    found = fast.parquet_table(path, options)
+    text = path.suffix.lower() in fast.TEXT_KINDS
+    found = fast.text_table(path, options) if text else fast.parquet_table(path, options)
     if found is None:
         return None
-    table, columns = found
+    return _item_rows(path, *found, options, detector, info)
+
+
+def _item_rows(path: Path, table: Any, columns: Any, options: LoadOptions, detector: AbstentionDetector,
+               info: SourceInfo) -> FastItems | None:
+    """The item rows of ``table``, read from ``path`` with its columns' roles ``columns``."""
+    import pyarrow as pa
+
     roles = columns.roles
     ids = table[roles["item_id"]]
     if ids.null_count or not (fast._is_text(ids.type) or pa.types.is_int64(ids.type)):
         return None
-    confidence = _confidences(table[roles["confidence"]]) if "confidence" in roles else None
-    if confidence is False:
+    confidence = _confidences(table[roles["confidence"]], path, roles["confidence"]) if "confidence" in roles else None
+    if confidence is None and "confidence" in roles:
         return None
     notes = list(columns.notes)
     labels = fast.row_labels(path, table, roles, options, notes)
@@ -80,16 +86,25 @@ def items_generic_parquet(path: Path, options: LoadOptions, detector: Abstention
                      _present(labels.bench_codes, labels.benches))
 
 
-def _confidences(column: Any) -> np.ndarray | bool:
-    """A numeric confidence column in [0, 1] as float64 (a missing value NaN), as the general
-    reader's batches give it; ``False`` for anything that reader would judge (text, a percentage
-    scale, a bad value)."""
+def _confidences(column: Any, path: Path, name: str) -> np.ndarray | None:
+    """A confidence column whose every value is a probability as it stands (numbers in [0, 1],
+    or texts of them, ``fast._confidence_in_range``) as float64, a missing value NaN: what the
+    general reader's :func:`rescore.outcomes.confidence.normalise_confidence` makes of each of its
+    batches. ``None`` for anything that reader judges batch by batch (a percentage scale, a bad
+    value, another type)."""
+    import pandas as pd
     import pyarrow as pa
 
-    if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)) \
-            or not fast._confidence_in_range(column):
-        return False
-    return np.asarray(column.to_numpy(), dtype="float64")
+    from rescore.outcomes.confidence import normalise_confidence
+
+    numeric = pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
+    if not (numeric or fast._is_text(column.type)) or not fast._confidence_in_range(column):
+        return None
+    if numeric:
+        return np.asarray(column.to_numpy(), dtype="float64")
+    codes, texts = fast._codes(column)  # each distinct text parsed once, by the general reader's rule
+    parsed, _ = normalise_confidence(pd.Series(texts, dtype=object), path=str(path), column=name)
+    return np.append(parsed.to_numpy(dtype="float64"), np.nan)[codes]  # (code -1, a missing value: NaN)
 
 
 def _category(codes: np.ndarray, names: list[Any]) -> Any:
