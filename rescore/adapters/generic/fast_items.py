@@ -8,13 +8,14 @@ values once; here the same decisions are taken back to the rows (:meth:`fast._In
 and the rows become the canonical item table in one :func:`rescore.read.schema.conform`.
 
 Exactly the general reader's rows and notes, or ``None`` (the general reader then reads the file
-and raises any error of its own). Beyond the counts path's conditions (``fast.parquet_table``,
-``fast.row_labels``, ``fast.decided``): the item table drops the answer texts (``keep_text`` off,
-as every CLI command reads), the file is read whole (not a piece of a split file), item ids are
-text or whole numbers without a missing one, and a confidence column holds numbers in [0, 1] (as
-they stand: what :func:`rescore.outcomes.confidence.normalise_confidence` returns for them). A
-repeated key is left to the item table's own check (``schema.validate``), which names its line
-by reading the file again with the general reader.
+and raises any error of its own). Beyond the counts path's conditions (``fast.parquet_table`` /
+``fast.text_table``, ``fast.row_labels``, ``fast.decided``): the file is read whole (not a piece of a
+split file), item ids are text or whole numbers without a missing one, every confidence is a
+probability as it stands (numbers in [0, 1] or texts of them: what
+:func:`rescore.outcomes.confidence.normalise_confidence` makes of each batch without judging a
+scale), and answer texts, when the table keeps them, are text columns. A repeated key is left to
+the item table's own check (``schema.validate``), which names its line by reading the file again
+with the general reader.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from rescore.read.sources import phrase_abstention_note
 def items_generic_table(path: Path, options: LoadOptions, detector: AbstentionDetector,
                         info: SourceInfo) -> FastItems | None:
     """The item rows of a generic Parquet, CSV/TSV or JSONL file (its notes go to ``info``), or ``None``."""
-    if options.keep_text or split.current() is not None:
+    if split.current() is not None:
         return None
     text = path.suffix.lower() in fast.TEXT_KINDS
     found = fast.text_table(path, options) if text else fast.parquet_table(path, options)
@@ -68,13 +69,19 @@ def _item_rows(path: Path, table: Any, columns: Any, options: LoadOptions, detec
         "model": _category(labels.model_codes, labels.models),
         "benchmark": _category(labels.bench_codes, labels.benches),
         "subset": _category(labels.subset_codes, labels.subsets),
-        "item_id": _ids(ids),
+        "item_id": _strings(ids),
         "outcome": _category(inputs.per_row(outcome), outcome_names),
         "rule": _category(inputs.per_row(rule), rule_names),
         "source": _category(np.zeros(table.num_rows, dtype="int8"), [str(path)]),
     }
     if confidence is not None:
         rows["confidence"] = confidence
+    if options.keep_text:  # the answer texts, as the general reader's as_text leaves text columns
+        for role in ("prediction", "response", "gold"):
+            if role in roles:
+                if not fast._is_text(table.schema.field(roles[role]).type):
+                    return None  # numbers or lists as answers: the general reader spells them per value
+                rows[role] = _strings(table[roles[role]])
     import pandas as pd
 
     items = schema.conform(pd.DataFrame(rows, copy=False))
@@ -124,14 +131,15 @@ def _category(codes: np.ndarray, names: list[Any]) -> Any:
     return pd.Categorical.from_codes(renumbered[codes], dtype=pd.CategoricalDtype(categories))
 
 
-def _ids(ids: Any) -> Any:
-    """Item ids as the general reader's ``astype("string")`` gives them (whole numbers as digits)."""
+def _strings(column: Any) -> Any:
+    """A text (or whole-number) Arrow column as a pandas ``string`` array, as ``astype("string")``
+    gives it (numbers as digits; a dictionary-encoded column decoded)."""
     import pandas as pd
     import pyarrow as pa
 
-    if pa.types.is_dictionary(ids.type):
-        ids = ids.cast(ids.type.value_type)
-    return pd.arrays.ArrowStringArray(ids.cast(pa.large_string()))
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return pd.arrays.ArrowStringArray(column.cast(pa.large_string()))
 
 
 def _present(codes: np.ndarray, names: list[Any]) -> list[str]:
