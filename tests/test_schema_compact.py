@@ -44,3 +44,21 @@ def test_compact_makes_every_label_column_a_category() -> None:
     assert [str(frame[c].dtype) for c in frame] == ["category", "string", "category"]
     assert list(frame["model"].cat.categories) == ["m1", "m2"]
     assert frame["model"].cat.codes.tolist() == [1, 0, -1]
+
+
+KEYS = st.lists(st.tuples(st.sampled_from(["m1", "m2", None]), st.sampled_from(["b", None]), st.sampled_from(["", "s"]),
+                          st.sampled_from(["1", "2", "3"]), st.sampled_from([0, 1])), min_size=2, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(KEYS)
+def test_the_key_check_reads_category_codes_as_it_reads_strings(keys: list[tuple]) -> None:
+    """A repeated (model, benchmark, subset, item_id, attempt) key is found alike whether the label
+    columns are strings or the categories compact() makes (a missing label a value of its own)."""
+    from rescore.read.schema import KEY_COLUMNS, _keys_may_repeat
+
+    frame = pd.DataFrame(keys, columns=list(KEY_COLUMNS)).astype(
+        {"model": "string", "benchmark": "string", "subset": "string", "item_id": "string", "attempt": "int64"})
+    expected = bool(frame.duplicated(list(KEY_COLUMNS)).any())
+    assert _keys_may_repeat(frame) == expected
+    assert _keys_may_repeat(compact(frame.copy())) == expected

@@ -208,7 +208,11 @@ def _keys_may_repeat(frame: pd.DataFrame) -> bool:
 
     def columns() -> Iterator[tuple[np.ndarray, int]]:  # one column's codes at a time
         for column in KEY_COLUMNS:
-            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+            values = frame[column]
+            if isinstance(values.dtype, pd.CategoricalDtype):  # its codes already: no hashing (NA: a code of its own)
+                yield values.cat.codes.to_numpy().astype("int64") + 1, len(values.cat.categories) + 1
+                continue
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
             yield codes, len(uniques)
 
     return codes_repeat(columns(), len(frame))
