@@ -426,21 +426,29 @@ def disagreements(data: Dataset) -> pd.DataFrame | None:
     return plain_strings(data.items.loc[hit, columns].reset_index(drop=True))
 
 
-def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def dataset_rule_counts(data: Dataset) -> pd.DataFrame | None:
+    """:func:`rule_counts` of the item rows, or of the counts-mode table; None with neither.
+
+    The board needs the table twice (the unscored runs, and ``--explain``): computed once, as
+    it costs a few milliseconds of small pandas operations even on a ten-row board.
+    """
+    if data.has_items:
+        return rule_counts(data.items)
+    if not data.item_counts.empty:
+        return counting.rule_counts(data.item_counts)
+    return None
+
+
+def split_unscored(rules: pd.DataFrame | None, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set aside the (benchmark, model) groups whose every item has no grade at all.
 
     Such a run (an inspect log written without a scorer; a table with neither grade nor
     prediction) has no score: scoring its items as invalid would print S(0) = 0 and S(0.9) = -9
-    with a rank. Returns the scorable counts and the unscored groups with their reason; raises
-    the input error (exit 3) when nothing is left.
+    with a rank. ``rules`` is :func:`dataset_rule_counts` (None: no item rows, nothing to set
+    aside). Returns the scorable counts and the unscored groups with their reason; raises the
+    input error (exit 3) when nothing is left.
     """
-    if data.has_items:
-        rules = rule_counts(data.items)
-    elif not data.item_counts.empty:
-        rules = counting.rule_counts(data.item_counts)
-    else:
-        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
-    if rules.empty:
+    if rules is None or rules.empty:
         return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
     from rescore.outcomes.decide import RULE_DISAGREES
 
@@ -498,7 +506,9 @@ def build(
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     policy = policy or Policy()
-    counts, unscored = split_unscored(data, group_counts(data))
+    counts = group_counts(data)
+    rules = dataset_rule_counts(data)
+    counts, unscored = split_unscored(rules, counts)
     groups = apply_policy(counts, policy)
     metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
     for name, values in metrics.items():
@@ -615,8 +625,7 @@ def build(
         sources=[s.to_dict() for s in data.sources],
         skipped=list(data.skipped),
         notes=notes,
-        explain=rule_counts(data.items) if data.has_items else (
-            counting.rule_counts(data.item_counts) if not data.item_counts.empty else None),
+        explain=rules,
     )
 
 
