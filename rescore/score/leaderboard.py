@@ -37,6 +37,8 @@ from rescore.version import __version__
 SCHEMA_VERSION = 1
 # UNSCORED_RULES (issue 16.5) lives in item_scores, shared with compare / calibration / selective
 UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
+ROW_COLUMNS = ["benchmark", "model", "t", "penalty", "n", "score", "se", "ci_low", "ci_high", "rank", "rank_t0",
+               "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]
 
 
 def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -545,13 +547,10 @@ def build(
     # cost one pass over arrays, not 99 DataFrames
     all_ts = np.asarray(sorted(set(thresholds) | {0.0}), dtype="float64")
     n_groups = len(groups)
-    table = groups[["benchmark", "model", "n", "C", "W", "A"]].iloc[np.tile(np.arange(n_groups), len(all_ts))]
-    table = table.reset_index(drop=True)
+    tiled = np.tile(np.arange(n_groups), len(all_ts))  # row ti * n_groups + gi: group gi at all_ts[ti]
+    columns = {name: groups[name].array.take(tiled) for name in ("benchmark", "model", "n", "C", "W", "A")}
+    c, w, a, n = (np.asarray(columns[name]) for name in ("C", "W", "A", "n"))
     t = np.repeat(all_ts, n_groups)
-    c, w, a = (table[name].to_numpy() for name in ("C", "W", "A"))
-    table["t"] = t
-    table["penalty"] = penalty(t)
-    table["score"] = score(c, w, a, table["n"].to_numpy(), t, policy.idk_credit)
     se = clt_se(c, w, a, t, policy.idk_credit)
     # issue 20: the interval method by simulation (benchmarks/coverage.py); undefined is NaN, never [s, s]
     low, high = counts_interval(plain, c, w, a, t, policy.idk_credit, level)
@@ -564,9 +563,9 @@ def build(
             rows = gi + n_groups * np.arange(len(all_ts))  # this group's row at every t
             se[rows], low[rows], high[rows] = clustered_group_intervals(
                 clustered, cluster_counts[(b, m)], all_ts, policy.idk_credit, level)
-    table["se"] = se
-    table["ci_low"], table["ci_high"] = low, high
-    table = _rank(table)
+    columns.update(t=t, penalty=penalty(t), score=score(c, w, a, n, t, policy.idk_credit), se=se,
+                   ci_low=low, ci_high=high)
+    table = _rank(groups, all_ts, columns)
     tie_method = "interval overlap"
     if ties not in ("auto", "paired", "overlap"):
         raise UsageError(f"--ties must be auto, paired or overlap, not {ties!r}")
@@ -579,13 +578,8 @@ def build(
             items = items[~pd.MultiIndex.from_arrays([items["benchmark"].astype(str),
                                                       items["model"].astype(str)]).isin(gone)]
         table, tie_method = paired_tie_marks(table, items, policy, cluster=cluster, level=level)
-    base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
-    table = table.merge(base, on=["benchmark", "model"], how="left")
-    table["rank_change"] = table["rank_t0"] - table["rank"]
-    table = table[table["t"].isin(thresholds)]
-    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
-    table = table[["benchmark", "model", "t", "penalty", "n", "score", "se", "ci_low", "ci_high", "rank",
-                   "rank_t0", "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]]
+    # the rows stay in board order (benchmark, t, rank, model): the listed targets are a selection of them
+    table = table.loc[np.isin(table["t"].to_numpy(), thresholds), ROW_COLUMNS].reset_index(drop=True)
 
     groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
     groups["coverage"] = coverage(data, groups)
@@ -672,29 +666,67 @@ def _counted_clusters(item_counts: pd.DataFrame, mode: str) -> tuple[pd.DataFram
     return counting.cluster_outcome_counts(labelled).rename(columns={"cluster": "_cluster"}), method
 
 
-def _rank(table: pd.DataFrame) -> pd.DataFrame:
-    """Rank within (benchmark, t): higher score first; equal scores share the best rank.
+def _rank(groups: pd.DataFrame, all_ts: np.ndarray, columns: dict[str, Any]) -> pd.DataFrame:
+    """The rows table: rank within (benchmark, t), higher score first, equal scores sharing the
+    best rank; in board order (benchmark, t, rank, model), with the rank at t = 0 and the marks.
 
-    Overlap marks compare each model's interval with its neighbours' and with #1's: a model
-    whose interval overlaps the leader's is "tied with #1 in practice".
+    ``columns`` hold every row in the (t, group) layout: row ti * len(groups) + gi is group gi at
+    ``all_ts[ti]`` (``all_ts`` sorted, with 0). Overlap marks compare each model's interval with
+    its neighbours' and with #1's: a model whose interval overlaps the leader's is "tied with #1
+    in practice". Done on arrays, and the frame built once in its final order: the groupby-rank,
+    two sorts and a merge of a 40-row frame cost more than every number in it.
     """
-    table = table.copy()
-    rounded = table["score"].round(12)
-    table["rank"] = (
-        rounded.groupby([table["benchmark"], table["t"]]).rank(method="min", ascending=False, na_option="bottom")
-        .astype("int64")
-    )
-    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
-    # rows of one (benchmark, t) are now contiguous, best first: compare with the row before,
-    # the row after and the group's first row, for all groups at once
-    group = table.groupby(["benchmark", "t"], sort=False).ngroup().to_numpy()
-    low = table["ci_low"].to_numpy(dtype="float64")
-    high = table["ci_high"].to_numpy(dtype="float64")
-    same_as_previous = np.r_[False, group[1:] == group[:-1]]
-    same_as_next = np.r_[group[1:] == group[:-1], False]
-    with np.errstate(invalid="ignore"):
-        table["overlaps_above"] = same_as_previous & (high >= np.r_[np.nan, low[:-1]])
-        table["overlaps_below"] = same_as_next & (low <= np.r_[high[1:], np.nan])
-        leader_low = low[np.flatnonzero(~same_as_previous)][np.cumsum(~same_as_previous) - 1]
-        table["tied_with_first"] = ~same_as_previous | (high >= leader_low)
+    n_groups, n_ts = len(groups), len(all_ts)
+    benchmark = np.tile(_sort_codes(groups["benchmark"]), n_ts)
+    t_index = np.repeat(np.arange(n_ts), n_groups)
+    cell = benchmark * n_ts + t_index  # one (benchmark, t)
+    rank = _rank_in_cells(np.round(np.asarray(columns["score"], dtype="float64"), 12), cell)
+    zero = int(np.searchsorted(all_ts, 0.0))  # every group's rank at t = 0, for each of its rows
+    rank_t0 = np.tile(rank[zero * n_groups:(zero + 1) * n_groups], n_ts)
+    order = np.lexsort((np.tile(_sort_codes(groups["model"]), n_ts), rank, t_index, benchmark))
+    table = pd.DataFrame({name: values[order] for name, values in columns.items()})
+    table["rank"], table["rank_t0"] = rank[order], rank_t0[order]
+    table["rank_change"] = table["rank_t0"] - table["rank"]
+    marks = _overlap_marks(cell[order], columns["ci_low"][order], columns["ci_high"][order])
+    table["overlaps_above"], table["overlaps_below"], table["tied_with_first"] = marks
     return table
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    """Each value's place in the sorted distinct values (missing last), as ``sort_values`` orders them."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(uniques), codes)
+
+
+def _rank_in_cells(values: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """pandas' ``rank(method="min", ascending=False, na_option="bottom")`` of ``values`` within
+    each ``cell``: 1 + the number of larger values in the cell; NaN after every number."""
+    order = np.lexsort((-values, cell))  # by cell, then largest first (NaN sorts last)
+    ordered, cells = values[order], cell[order]
+    position = np.arange(len(order))
+    same_cell = np.r_[False, cells[1:] == cells[:-1]]
+    same_value = same_cell & np.r_[False, (ordered[1:] == ordered[:-1])
+                                   | (np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))]
+    cell_start = np.maximum.accumulate(np.where(same_cell, 0, position))
+    tie_start = np.maximum.accumulate(np.where(same_value, 0, position))
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = tie_start - cell_start + 1
+    return rank
+
+
+def _overlap_marks(cell: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """overlaps_above, overlaps_below and tied_with_first of rows in board order.
+
+    The rows of one (benchmark, t) are contiguous, best first: each is compared with the row
+    before, the row after and its cell's first row, for all cells at once.
+    """
+    low = np.asarray(low, dtype="float64")
+    high = np.asarray(high, dtype="float64")
+    same_as_previous = np.r_[False, cell[1:] == cell[:-1]]
+    same_as_next = np.r_[cell[1:] == cell[:-1], False]
+    with np.errstate(invalid="ignore"):
+        above = same_as_previous & (high >= np.r_[np.nan, low[:-1]])
+        below = same_as_next & (low <= np.r_[high[1:], np.nan])
+        leader_low = low[np.flatnonzero(~same_as_previous)][np.cumsum(~same_as_previous) - 1]
+        first = ~same_as_previous | (high >= leader_low)
+    return above, below, first
