@@ -188,16 +188,30 @@ def test_interval_coverage_is_near_nominal_by_simulation() -> None:
                           st.floats(0, 0.5, allow_nan=False) | st.just(float("nan"))),
                 min_size=1, max_size=40))
 def test_overlap_marks_match_a_row_by_row_reference(rows: list[tuple[str, float, float, float]]) -> None:
-    """board._rank's vectorised marks equal the plain loop over each (benchmark, t) group."""
-    from rescore.score.leaderboard import _rank
+    """board._overlap_marks' vectorised marks equal the plain loop over each (benchmark, t) group."""
+    from rescore.score.leaderboard import _overlap_marks
 
-    frame = pd.DataFrame([{"benchmark": b, "t": t, "model": f"m{i}", "score": s, "ci_low": s - h, "ci_high": s + h}
-                          for i, (b, t, s, h) in enumerate(rows)])
-    ranked = _rank(frame)
-    for _, group in ranked.groupby(["benchmark", "t"], sort=False):
-        low, high = group["ci_low"].to_numpy(), group["ci_high"].to_numpy()
-        for j in range(len(group)):
-            row = group.iloc[j]
-            assert row["overlaps_above"] == (j > 0 and bool(high[j] >= low[j - 1]))
-            assert row["overlaps_below"] == (j + 1 < len(group) and bool(low[j] <= high[j + 1]))
-            assert row["tied_with_first"] == (j == 0 or bool(high[j] >= low[0]))
+    frame = pd.DataFrame([{"benchmark": b, "t": t, "score": s, "ci_low": s - h, "ci_high": s + h}
+                          for b, t, s, h in rows])
+    frame = frame.sort_values(["benchmark", "t", "score"], ascending=[True, True, False], kind="stable")
+    cell = frame.groupby(["benchmark", "t"], sort=False).ngroup().to_numpy()
+    above, below, first = _overlap_marks(cell, frame["ci_low"].to_numpy(), frame["ci_high"].to_numpy())
+    for idx in frame.reset_index(drop=True).groupby(["benchmark", "t"], sort=False).indices.values():
+        low, high = frame["ci_low"].to_numpy()[idx], frame["ci_high"].to_numpy()[idx]
+        for j, i in enumerate(idx):
+            assert above[i] == (j > 0 and bool(high[j] >= low[j - 1]))
+            assert below[i] == (j + 1 < len(idx) and bool(low[j] <= high[j + 1]))
+            assert first[i] == (j == 0 or bool(high[j] >= low[0]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0.1, -0.3, 0.0, -0.0, 1 / 3, 0.2 + 1e-13, float("nan")])
+                          | st.floats(-3, 1, allow_nan=False)), min_size=1, max_size=40))
+def test_rank_in_cells_is_pandas_min_rank(rows: list[tuple[int, float]]) -> None:
+    """board._rank_in_cells ranks as the groupby-rank it replaced: min, descending, NaN last."""
+    from rescore.score.leaderboard import _rank_in_cells
+
+    cell = np.array([c for c, _ in rows])
+    values = np.round(np.array([v for _, v in rows], dtype="float64"), 12)
+    expected = pd.Series(values).groupby(cell).rank(method="min", ascending=False, na_option="bottom")
+    assert _rank_in_cells(values, cell).tolist() == expected.astype("int64").tolist()

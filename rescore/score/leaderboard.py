@@ -37,6 +37,8 @@ from rescore.version import __version__
 SCHEMA_VERSION = 1
 # UNSCORED_RULES (issue 16.5) lives in item_scores, shared with compare / calibration / selective
 UNSCORED_COLUMNS = ["benchmark", "model", "n", "reason"]
+ROW_COLUMNS = ["benchmark", "model", "t", "penalty", "n", "score", "se", "ci_low", "ci_high", "rank", "rank_t0",
+               "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]
 
 
 def count_outcomes(items: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -367,7 +369,9 @@ def distinct_items(items: pd.DataFrame) -> tuple[dict[tuple[Any, Any], int], dic
 
 def coverage_warnings(groups: pd.DataFrame, union: dict[str, int] | None = None) -> list[str]:
     """One warning per benchmark whose models were scored on different item sets, naming them."""
-    lines = []
+    lines: list[str] = []
+    if not (groups["coverage"] < 1 - COVERAGE_TOLERANCE).any():  # the usual board: no groupby to find nothing
+        return lines
     for benchmark, part in groups.groupby("benchmark", sort=True):
         partial = part[part["coverage"] < 1 - COVERAGE_TOLERANCE]
         if partial.empty:
@@ -426,21 +430,29 @@ def disagreements(data: Dataset) -> pd.DataFrame | None:
     return plain_strings(data.items.loc[hit, columns].reset_index(drop=True))
 
 
-def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def dataset_rule_counts(data: Dataset) -> pd.DataFrame | None:
+    """:func:`rule_counts` of the item rows, or of the counts-mode table; None with neither.
+
+    The board needs the table twice (the unscored runs, and ``--explain``): computed once, as
+    it costs a few milliseconds of small pandas operations even on a ten-row board.
+    """
+    if data.has_items:
+        return rule_counts(data.items)
+    if not data.item_counts.empty:
+        return counting.rule_counts(data.item_counts)
+    return None
+
+
+def split_unscored(rules: pd.DataFrame | None, counts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Set aside the (benchmark, model) groups whose every item has no grade at all.
 
     Such a run (an inspect log written without a scorer; a table with neither grade nor
     prediction) has no score: scoring its items as invalid would print S(0) = 0 and S(0.9) = -9
-    with a rank. Returns the scorable counts and the unscored groups with their reason; raises
-    the input error (exit 3) when nothing is left.
+    with a rank. ``rules`` is :func:`dataset_rule_counts` (None: no item rows, nothing to set
+    aside). Returns the scorable counts and the unscored groups with their reason; raises the
+    input error (exit 3) when nothing is left.
     """
-    if data.has_items:
-        rules = rule_counts(data.items)
-    elif not data.item_counts.empty:
-        rules = counting.rule_counts(data.item_counts)
-    else:
-        return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
-    if rules.empty:
+    if rules is None or rules.empty or not _names_unscored_rule(rules["rule"]):
         return counts, pd.DataFrame(columns=UNSCORED_COLUMNS)
     from rescore.outcomes.decide import RULE_DISAGREES
 
@@ -465,6 +477,15 @@ def split_unscored(data: Dataset, counts: pd.DataFrame) -> tuple[pd.DataFrame, p
         more = f" (and {len(unscored) - 1} more run(s) alike)" if len(unscored) > 1 else ""
         raise InputError(f"nothing is scored: {first['model']} on {first['benchmark']}: {first['reason']}{more}")
     return kept, unscored
+
+
+def _names_unscored_rule(rules: pd.Series) -> bool:
+    """Whether any rule is an unscored one (so some run may be unscored): asked of the few
+    distinct rule names, so the usual board skips the per-run loop of :func:`split_unscored`
+    (a groupby iteration, a tenth of a millisecond a run)."""
+    from rescore.outcomes.decide import RULE_DISAGREES
+
+    return any(str(rule).removesuffix(RULE_DISAGREES) in UNSCORED_RULES for rule in pd.unique(rules))
 
 
 def build(
@@ -498,7 +519,9 @@ def build(
     if not (0.5 <= level < 1.0):
         raise UsageError(f"confidence level must lie in [0.5, 1), not {level!r}")
     policy = policy or Policy()
-    counts, unscored = split_unscored(data, group_counts(data))
+    counts = group_counts(data)
+    rules = dataset_rule_counts(data)
+    counts, unscored = split_unscored(rules, counts)
     groups = apply_policy(counts, policy)
     metrics = summary_metrics(groups["C"], groups["W"], groups["A"], groups["n"], policy.idk_credit)
     for name, values in metrics.items():
@@ -535,13 +558,10 @@ def build(
     # cost one pass over arrays, not 99 DataFrames
     all_ts = np.asarray(sorted(set(thresholds) | {0.0}), dtype="float64")
     n_groups = len(groups)
-    table = groups[["benchmark", "model", "n", "C", "W", "A"]].iloc[np.tile(np.arange(n_groups), len(all_ts))]
-    table = table.reset_index(drop=True)
+    tiled = np.tile(np.arange(n_groups), len(all_ts))  # row ti * n_groups + gi: group gi at all_ts[ti]
+    columns = {name: groups[name].array.take(tiled) for name in ("benchmark", "model", "n", "C", "W", "A")}
+    c, w, a, n = (np.asarray(columns[name]) for name in ("C", "W", "A", "n"))
     t = np.repeat(all_ts, n_groups)
-    c, w, a = (table[name].to_numpy() for name in ("C", "W", "A"))
-    table["t"] = t
-    table["penalty"] = penalty(t)
-    table["score"] = score(c, w, a, table["n"].to_numpy(), t, policy.idk_credit)
     se = clt_se(c, w, a, t, policy.idk_credit)
     # issue 20: the interval method by simulation (benchmarks/coverage.py); undefined is NaN, never [s, s]
     low, high = counts_interval(plain, c, w, a, t, policy.idk_credit, level)
@@ -554,9 +574,9 @@ def build(
             rows = gi + n_groups * np.arange(len(all_ts))  # this group's row at every t
             se[rows], low[rows], high[rows] = clustered_group_intervals(
                 clustered, cluster_counts[(b, m)], all_ts, policy.idk_credit, level)
-    table["se"] = se
-    table["ci_low"], table["ci_high"] = low, high
-    table = _rank(table)
+    columns.update(t=t, penalty=penalty(t), score=score(c, w, a, n, t, policy.idk_credit), se=se,
+                   ci_low=low, ci_high=high)
+    table = _rank(groups, all_ts, columns)
     tie_method = "interval overlap"
     if ties not in ("auto", "paired", "overlap"):
         raise UsageError(f"--ties must be auto, paired or overlap, not {ties!r}")
@@ -569,13 +589,8 @@ def build(
             items = items[~pd.MultiIndex.from_arrays([items["benchmark"].astype(str),
                                                       items["model"].astype(str)]).isin(gone)]
         table, tie_method = paired_tie_marks(table, items, policy, cluster=cluster, level=level)
-    base = table[table["t"] == 0.0][["benchmark", "model", "rank"]].rename(columns={"rank": "rank_t0"})
-    table = table.merge(base, on=["benchmark", "model"], how="left")
-    table["rank_change"] = table["rank_t0"] - table["rank"]
-    table = table[table["t"].isin(thresholds)]
-    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
-    table = table[["benchmark", "model", "t", "penalty", "n", "score", "se", "ci_low", "ci_high", "rank",
-                   "rank_t0", "rank_change", "overlaps_above", "overlaps_below", "tied_with_first"]]
+    # the rows stay in board order (benchmark, t, rank, model): the listed targets are a selection of them
+    table = table.loc[np.isin(table["t"].to_numpy(), thresholds), ROW_COLUMNS].reset_index(drop=True)
 
     groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
     groups["coverage"] = coverage(data, groups)
@@ -615,8 +630,7 @@ def build(
         sources=[s.to_dict() for s in data.sources],
         skipped=list(data.skipped),
         notes=notes,
-        explain=rule_counts(data.items) if data.has_items else (
-            counting.rule_counts(data.item_counts) if not data.item_counts.empty else None),
+        explain=rules,
     )
 
 
@@ -663,29 +677,67 @@ def _counted_clusters(item_counts: pd.DataFrame, mode: str) -> tuple[pd.DataFram
     return counting.cluster_outcome_counts(labelled).rename(columns={"cluster": "_cluster"}), method
 
 
-def _rank(table: pd.DataFrame) -> pd.DataFrame:
-    """Rank within (benchmark, t): higher score first; equal scores share the best rank.
+def _rank(groups: pd.DataFrame, all_ts: np.ndarray, columns: dict[str, Any]) -> pd.DataFrame:
+    """The rows table: rank within (benchmark, t), higher score first, equal scores sharing the
+    best rank; in board order (benchmark, t, rank, model), with the rank at t = 0 and the marks.
 
-    Overlap marks compare each model's interval with its neighbours' and with #1's: a model
-    whose interval overlaps the leader's is "tied with #1 in practice".
+    ``columns`` hold every row in the (t, group) layout: row ti * len(groups) + gi is group gi at
+    ``all_ts[ti]`` (``all_ts`` sorted, with 0). Overlap marks compare each model's interval with
+    its neighbours' and with #1's: a model whose interval overlaps the leader's is "tied with #1
+    in practice". Done on arrays, and the frame built once in its final order: the groupby-rank,
+    two sorts and a merge of a 40-row frame cost more than every number in it.
     """
-    table = table.copy()
-    rounded = table["score"].round(12)
-    table["rank"] = (
-        rounded.groupby([table["benchmark"], table["t"]]).rank(method="min", ascending=False, na_option="bottom")
-        .astype("int64")
-    )
-    table = table.sort_values(["benchmark", "t", "rank", "model"], kind="stable").reset_index(drop=True)
-    # rows of one (benchmark, t) are now contiguous, best first: compare with the row before,
-    # the row after and the group's first row, for all groups at once
-    group = table.groupby(["benchmark", "t"], sort=False).ngroup().to_numpy()
-    low = table["ci_low"].to_numpy(dtype="float64")
-    high = table["ci_high"].to_numpy(dtype="float64")
-    same_as_previous = np.r_[False, group[1:] == group[:-1]]
-    same_as_next = np.r_[group[1:] == group[:-1], False]
-    with np.errstate(invalid="ignore"):
-        table["overlaps_above"] = same_as_previous & (high >= np.r_[np.nan, low[:-1]])
-        table["overlaps_below"] = same_as_next & (low <= np.r_[high[1:], np.nan])
-        leader_low = low[np.flatnonzero(~same_as_previous)][np.cumsum(~same_as_previous) - 1]
-        table["tied_with_first"] = ~same_as_previous | (high >= leader_low)
+    n_groups, n_ts = len(groups), len(all_ts)
+    benchmark = np.tile(_sort_codes(groups["benchmark"]), n_ts)
+    t_index = np.repeat(np.arange(n_ts), n_groups)
+    cell = benchmark * n_ts + t_index  # one (benchmark, t)
+    rank = _rank_in_cells(np.round(np.asarray(columns["score"], dtype="float64"), 12), cell)
+    zero = int(np.searchsorted(all_ts, 0.0))  # every group's rank at t = 0, for each of its rows
+    rank_t0 = np.tile(rank[zero * n_groups:(zero + 1) * n_groups], n_ts)
+    order = np.lexsort((np.tile(_sort_codes(groups["model"]), n_ts), rank, t_index, benchmark))
+    table = pd.DataFrame({name: values[order] for name, values in columns.items()})
+    table["rank"], table["rank_t0"] = rank[order], rank_t0[order]
+    table["rank_change"] = table["rank_t0"] - table["rank"]
+    marks = _overlap_marks(cell[order], columns["ci_low"][order], columns["ci_high"][order])
+    table["overlaps_above"], table["overlaps_below"], table["tied_with_first"] = marks
     return table
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    """Each value's place in the sorted distinct values (missing last), as ``sort_values`` orders them."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return np.where(codes < 0, len(uniques), codes)
+
+
+def _rank_in_cells(values: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """pandas' ``rank(method="min", ascending=False, na_option="bottom")`` of ``values`` within
+    each ``cell``: 1 + the number of larger values in the cell; NaN after every number."""
+    order = np.lexsort((-values, cell))  # by cell, then largest first (NaN sorts last)
+    ordered, cells = values[order], cell[order]
+    position = np.arange(len(order))
+    same_cell = np.r_[False, cells[1:] == cells[:-1]]
+    same_value = same_cell & np.r_[False, (ordered[1:] == ordered[:-1])
+                                   | (np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))]
+    cell_start = np.maximum.accumulate(np.where(same_cell, 0, position))
+    tie_start = np.maximum.accumulate(np.where(same_value, 0, position))
+    rank = np.empty(len(order), dtype="int64")
+    rank[order] = tie_start - cell_start + 1
+    return rank
+
+
+def _overlap_marks(cell: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """overlaps_above, overlaps_below and tied_with_first of rows in board order.
+
+    The rows of one (benchmark, t) are contiguous, best first: each is compared with the row
+    before, the row after and its cell's first row, for all cells at once.
+    """
+    low = np.asarray(low, dtype="float64")
+    high = np.asarray(high, dtype="float64")
+    same_as_previous = np.r_[False, cell[1:] == cell[:-1]]
+    same_as_next = np.r_[cell[1:] == cell[:-1], False]
+    with np.errstate(invalid="ignore"):
+        above = same_as_previous & (high >= np.r_[np.nan, low[:-1]])
+        below = same_as_next & (low <= np.r_[high[1:], np.nan])
+        leader_low = low[np.flatnonzero(~same_as_previous)][np.cumsum(~same_as_previous) - 1]
+        first = ~same_as_previous | (high >= leader_low)
+    return above, below, first
