@@ -42,6 +42,7 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.read.schema import fold_key
+from rescore.score.item_keys import ItemKeys
 from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, scored_items, without_unscored
 from rescore.score.results import StatsReport, base_provenance
 from rescore.score.rule import Policy, check_thresholds, penalty
@@ -490,7 +491,8 @@ def _distinct_differences(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(keys, dtype="float64").reshape(len(keys), 3), np.array([merged[k] for k in keys], dtype="int64")
 
 
-def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") -> tuple[list[BenchmarkItems], str]:
+def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto", keys: ItemKeys | None = None
+                    ) -> tuple[list[BenchmarkItems], str]:
     """Dense per-benchmark arrays of scored items, and the SE method ('clt' or 'clustered:...').
 
     Every text column is factorised once for the whole table and each benchmark takes integer
@@ -498,13 +500,15 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     column, and a MultiIndex of (subset, item_id, attempt) built a Python tuple per row; together
     about 1.5 s of a million-item leaderboard. Items are numbered by first appearance within
     their benchmark (the bootstrap's seeded resamples depend on it), models by name, as before.
+    ``keys``: the key codes of the table ``items`` is rows of, when the caller has them (a
+    leaderboard shares them with its coverage column).
     """
     from rescore.score.clusters import cluster_series
 
     scored = scored_items(items, policy, ("benchmark", "model", "subset", "item_id", "attempt", "outcome", "cluster"))
     labels, method = cluster_series(scored, cluster) if not scored.empty else (None, "clt")
     bench_codes, bench_names = pd.factorize(scored["benchmark"], sort=True)  # NA benchmarks: -1, left out
-    item_keys = _item_key_codes(scored)
+    item_keys = _item_key_codes(scored, keys if keys is not None else ItemKeys(items))
     model = scored["model"]  # categories (a loaded table) factorise by code, sorted as the names sort
     model_codes, model_names = pd.factorize(model if isinstance(model.dtype, pd.CategoricalDtype)
                                             else model.astype("string"), sort=True)
@@ -535,16 +539,17 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     return out, method
 
 
-def _item_key_codes(scored: pd.DataFrame) -> np.ndarray:
+def _item_key_codes(scored: pd.DataFrame, keys: ItemKeys) -> np.ndarray:
     """One int64 code per distinct (subset, item_id, attempt) (a missing value is a value of its own).
 
-    The columns' codes are folded into one integer (:func:`rescore.read.schema.fold_key`: equal
-    codes, equal keys); the callers number the items by first appearance per benchmark themselves,
-    so the fold is not renumbered after every column (that cost 0.6 s at 10M items)."""
+    The columns' codes (``keys``: ``scored`` is rows of its table) are folded into one integer
+    (:func:`rescore.read.schema.fold_key`: equal codes, equal keys); the callers number the items
+    by first appearance per benchmark themselves, so the fold is not renumbered after every
+    column (that cost 0.6 s at 10M items)."""
     columns = []
     for column in ("subset", "item_id", "attempt"):
-        codes, uniques = pd.factorize(scored[column], use_na_sentinel=False)
-        columns.append((codes, len(uniques)))
+        codes, labels = keys.codes(scored, column)
+        columns.append((codes, len(labels)))
     key, _span = fold_key(columns)
     return np.zeros(len(scored), dtype="int64") if key is None else key
 
@@ -1028,18 +1033,19 @@ def _shown_pairs(part: pd.DataFrame, bench: BenchmarkItems) -> list[tuple[int, i
 
 
 def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *, cluster: str = "auto",
-                     level: float = 0.95) -> tuple[pd.DataFrame, str]:
+                     level: float = 0.95, keys: ItemKeys | None = None) -> tuple[pd.DataFrame, str]:
     """Replace the leaderboard's interval-overlap tie marks by paired tests where per-item data exists.
 
     ``table`` is the leaderboard's rows sorted by (benchmark, t, rank, model) with the overlap
     marks already set. A mark between two models with item rows becomes "not significantly
     different" (Holm-adjusted p >= 1 - level); a pair involving a counts-only model keeps its
     interval-overlap mark. Returns the table and a description of the method for provenance.
+    ``keys``: as :func:`benchmark_items` takes them.
     """
     alpha = 1.0 - level
     table = table.copy()
     p_adj: dict[tuple[str, float, str, str], float] = {}
-    benches, se_method = benchmark_items(items, policy, cluster)
+    benches, se_method = benchmark_items(items, policy, cluster, keys)
     shown_only = False
     for bench in benches:
         ts = np.asarray(sorted(set(table.loc[table["benchmark"] == bench.benchmark, "t"])), dtype="float64")
