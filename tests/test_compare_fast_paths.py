@@ -112,3 +112,14 @@ def test_pairs_keep_their_rows_when_outcomes_are_not_one_per_item() -> None:
     x[0, 0, 1] = 1  # an item both correct and wrong: not what scored_items makes, but rows still work
     pair = BenchmarkItems("b", ["a", "b"], present, x, None).pair(0, 1)
     assert pair.x is not None and pair.x.tolist() == [[0, 1, 0], [0, 0, 0], [0, 0, 0]]
+
+
+def test_tau_bootstrap_sums_in_float32_only_where_that_is_exact() -> None:
+    """Integer sums below 2^24 are exact in float32 in any order; anything else keeps float64."""
+    from rescore.score.compare import _exact_dtype
+
+    ones = np.ones((4, 6))
+    assert _exact_dtype(ones, 1000) == "float32"
+    assert _exact_dtype(ones, 2**24) == "float64"  # a resample's sum could reach 2^24
+    assert _exact_dtype(ones * 0.5, 10) == "float64"
+    assert _exact_dtype(np.zeros((0, 3)), 10) == "float64"
