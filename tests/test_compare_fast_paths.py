@@ -123,3 +123,23 @@ def test_tau_bootstrap_sums_in_float32_only_where_that_is_exact() -> None:
     assert _exact_dtype(ones, 2**24) == "float64"  # a resample's sum could reach 2^24
     assert _exact_dtype(ones * 0.5, 10) == "float64"
     assert _exact_dtype(np.zeros((0, 3)), 10) == "float64"
+
+
+@settings(max_examples=60)
+@given(st.integers(2, 5), st.integers(1, 60), st.integers(0, 2**32 - 1))
+def test_pair_tables_of_every_pair_at_once_are_those_counted_per_pair(models: int, items: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    outcome = rng.integers(0, 3, size=(models, items))
+    present = rng.random((models, items)) > 0.3
+    x = np.zeros((models, items, 3))
+    for k in range(3):
+        x[:, :, k] = (outcome == k) & present
+    bench = BenchmarkItems("b", [f"m{i}" for i in range(models)], present, x, None)
+    tables = bench.pair_tables()
+    for i in range(models):
+        for j in range(models):
+            assert tables[i, j].tolist() == bench._pair_table(i, j).tolist()
+            if i < j:
+                one, every = bench.pair(i, j), bench.pair(i, j, tables)
+                assert (one.n, one.dropped_a, one.dropped_b) == (every.n, every.dropped_a, every.dropped_b)
+                assert all(np.array_equal(a, b) for a, b in zip(one.distinct, every.distinct, strict=True))
