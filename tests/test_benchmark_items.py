@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rescore.read import schema
 from rescore.read.schema import conform
 from rescore.score.clusters import cluster_series
-from rescore.score.compare import benchmark_items
+from rescore.score.compare import BenchmarkItems, benchmark_items
 from rescore.score.item_scores import scored_items
 from rescore.score.policies import Policy
 
@@ -79,3 +79,9 @@ def test_benchmark_items_equal_the_plain_construction(fold_limit: int, rows: lis
         assert (bench.clusters is None) == (clusters is None)
         if clusters is not None:
             assert bench.clusters.tolist() == clusters.tolist()
+        # the outcome codes the builder gives are those the dense arrays give
+        derived = BenchmarkItems(name, models, present, x, clusters).outcome_codes
+        assert (bench.outcome_codes is None) == (derived is None)
+        if derived is not None:
+            assert np.array_equal(bench.outcome_codes, derived)
+

@@ -112,3 +112,34 @@ def test_pairs_keep_their_rows_when_outcomes_are_not_one_per_item() -> None:
     x[0, 0, 1] = 1  # an item both correct and wrong: not what scored_items makes, but rows still work
     pair = BenchmarkItems("b", ["a", "b"], present, x, None).pair(0, 1)
     assert pair.x is not None and pair.x.tolist() == [[0, 1, 0], [0, 0, 0], [0, 0, 0]]
+
+
+def test_tau_bootstrap_sums_in_float32_only_where_that_is_exact() -> None:
+    """Integer sums below 2^24 are exact in float32 in any order; anything else keeps float64."""
+    from rescore.score.compare import _exact_dtype
+
+    ones = np.ones((4, 6))
+    assert _exact_dtype(ones, 1000) == "float32"
+    assert _exact_dtype(ones, 2**24) == "float64"  # a resample's sum could reach 2^24
+    assert _exact_dtype(ones * 0.5, 10) == "float64"
+    assert _exact_dtype(np.zeros((0, 3)), 10) == "float64"
+
+
+@settings(max_examples=60)
+@given(st.integers(2, 5), st.integers(1, 60), st.integers(0, 2**32 - 1))
+def test_pair_tables_of_every_pair_at_once_are_those_counted_per_pair(models: int, items: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    outcome = rng.integers(0, 3, size=(models, items))
+    present = rng.random((models, items)) > 0.3
+    x = np.zeros((models, items, 3))
+    for k in range(3):
+        x[:, :, k] = (outcome == k) & present
+    bench = BenchmarkItems("b", [f"m{i}" for i in range(models)], present, x, None)
+    tables = bench.pair_tables()
+    for i in range(models):
+        for j in range(models):
+            assert tables[i, j].tolist() == bench._pair_table(i, j).tolist()
+            if i < j:
+                one, every = bench.pair(i, j), bench.pair(i, j, tables)
+                assert (one.n, one.dropped_a, one.dropped_b) == (every.n, every.dropped_a, every.dropped_b)
+                assert all(np.array_equal(a, b) for a, b in zip(one.distinct, every.distinct, strict=True))

@@ -25,7 +25,7 @@ from rescore.score.compare import (
     kendall_tau_b,
     p_two_sided,
 )
-from rescore.score.item_scores import confidence_problem, scored_items
+from rescore.score.item_scores import _KINDS, confidence_problem, outcome_kinds, scored_items
 from rescore.score.policies import behavioural_audit, policy_curve, policy_report, wilson_bounds
 from rescore.score.rule import Policy, penalty
 from rescore.score.selective import (
@@ -433,3 +433,15 @@ def test_real_lm_eval_winogrande_softmax_confidences() -> None:
     assert summary["ece_width"] == pytest.approx(0.313350, abs=1e-6)
     assert summary["brier"] == pytest.approx(0.293926, abs=1e-6)
     assert selective_report(items)["summary"].iloc[0]["aurc"] == pytest.approx(0.247619, abs=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["string", "category", "object"])
+def test_outcome_kinds_are_the_kinds_asked_one_at_a_time(dtype: str) -> None:
+    """One code column (rescore/score/item_scores.py outcome_kinds) says what the five per-kind
+    questions said: a missing outcome is invalid, an unknown one none of the kinds."""
+    values = ["correct", None, "wrong", "partial", "unknown", "abstain", "invalid", "Correct"]
+    outcome = pd.Series(values, dtype="string").astype(dtype)
+    kind = outcome_kinds(outcome)
+    for k, name in enumerate(_KINDS):
+        asked = pd.Series(values, dtype="string").fillna("invalid").eq(name).to_numpy(dtype=bool)
+        assert np.array_equal(kind == k, asked)

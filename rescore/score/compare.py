@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import combinations
 from statistics import NormalDist
@@ -42,6 +42,7 @@ import pandas as pd
 
 from rescore.errors import UsageError
 from rescore.read.schema import fold_key
+from rescore.score.item_keys import ItemKeys
 from rescore.score.item_scores import as_dataset, counts_only, omitted_frame, scored_items, without_unscored
 from rescore.score.results import StatsReport, base_provenance
 from rescore.score.rule import Policy, check_thresholds, penalty
@@ -436,32 +437,68 @@ class BenchmarkItems:
     present: np.ndarray  # (M, U) bool
     x: np.ndarray  # (M, U, 3) float: c, w, a
     clusters: np.ndarray | None  # (U,) int codes
+    # (M, U) int8 outcome codes as outcome_codes has them, when the builder knew them (else derived)
+    codes: np.ndarray | None = field(default=None, repr=False)
 
     @cached_property
     def outcome_codes(self) -> np.ndarray | None:
-        """(M, U) each present item's outcome as one code (0 correct, 1 wrong, 2 abstain), when
-        items are unclustered and every present item has exactly one of them (what scored_items
-        gives); None otherwise, and pairs keep their rows. Derived once, on the first pair."""
-        if self.clusters is None and self.x.size and np.array_equal(self.x.sum(axis=2), self.present):
+        """(M, U) each present item's outcome as one code (0 correct, 1 wrong, 2 abstain; 0 where
+        absent), when items are unclustered and every present item has exactly one of them (what
+        scored_items gives); None otherwise, and pairs keep their rows. Derived once, on the first
+        pair, unless :func:`benchmark_items` gave them (deriving them from x took 0.4 s at 10M items)."""
+        if self.clusters is not None or not self.x.size:
+            return None
+        if self.codes is not None:
+            return self.codes
+        if np.array_equal(self.x.sum(axis=2), self.present):
             return np.argmax(self.x, axis=2).astype("int8")
         return None
 
-    def pair(self, i: int, j: int) -> PairData:
-        both = self.present[i] & self.present[j]
-        n_both = int(both.sum())
-        dropped_a, dropped_b = int(self.present[i].sum()) - n_both, int(self.present[j].sum()) - n_both
+    def pair(self, i: int, j: int, tables: np.ndarray | None = None) -> PairData:
+        """Models i and j on the items both have; ``tables``: :meth:`pair_tables`, when the caller
+        made them for every pair at once."""
         names = {"benchmark": self.benchmark, "model_a": self.models[i], "model_b": self.models[j]}
         codes = self.outcome_codes
         if codes is not None:
-            cells = codes[i].astype("int64") * 3 + codes[j]
-            table = np.bincount(cells if n_both == both.size else cells[both], minlength=9)
-            return PairData(**names, x=None, clusters=None, dropped_a=dropped_a, dropped_b=dropped_b,
+            table = tables[i, j] if tables is not None else self._pair_table(i, j)
+            n_both = int(table.sum())
+            held = self.held
+            return PairData(**names, x=None, clusters=None, dropped_a=held[i] - n_both, dropped_b=held[j] - n_both,
                             distinct=_distinct_differences(table))
+        both = self.present[i] & self.present[j]
+        n_both = int(both.sum())
         return PairData(
             **names, x=self.x[i, both] - self.x[j, both],
             clusters=None if self.clusters is None else self.clusters[both],
-            dropped_a=dropped_a, dropped_b=dropped_b,
+            dropped_a=int(self.present[i].sum()) - n_both, dropped_b=int(self.present[j].sum()) - n_both,
         )
+
+    @cached_property
+    def held(self) -> list[int]:
+        """How many items each model has."""
+        return self.present.sum(axis=1).tolist()
+
+    def _pair_table(self, i: int, j: int) -> np.ndarray:
+        """The (9,) counts of (outcome of i, outcome of j) over the items both have (cell 3p + q)."""
+        codes = self.outcome_codes
+        both = self.present[i] & self.present[j]
+        cells = codes[i].astype("int64") * 3 + codes[j]  # type: ignore[index]
+        return np.bincount(cells if both.all() else cells[both], minlength=9)
+
+    def pair_tables(self) -> np.ndarray:
+        """(M, M, 9) :meth:`_pair_table` of every pair, as one matrix product of the (3M, U) 0/1
+        indicators of (model, outcome) per item: one pass per pair over the items cost 1 s for the
+        1,225 pairs of 50 models at 200k items. float32 is exact for counts below 2^24."""
+        codes = self.outcome_codes
+        if codes is None:
+            raise ValueError("pair tables need one outcome per present item (outcome_codes)")
+        m, u = codes.shape
+        indicators = np.zeros((m, 3, u), dtype="float32" if u < 2**24 else "float64")
+        for k in range(3):
+            indicators[:, k, :] = (codes == k) & self.present
+        flat = indicators.reshape(3 * m, u)
+        counts = np.rint(flat @ flat.T).astype("int64")  # [3i + p, 3j + q]
+        return counts.reshape(m, 3, m, 3).transpose(0, 2, 1, 3).reshape(m, m, 9)
 
     def scores(self, ts: np.ndarray, credit: float) -> np.ndarray:
         """(M, T) each model's own S(t) over all its items (what the leaderboard ranks)."""
@@ -490,7 +527,8 @@ def _distinct_differences(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(keys, dtype="float64").reshape(len(keys), 3), np.array([merged[k] for k in keys], dtype="int64")
 
 
-def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") -> tuple[list[BenchmarkItems], str]:
+def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto", keys: ItemKeys | None = None
+                    ) -> tuple[list[BenchmarkItems], str]:
     """Dense per-benchmark arrays of scored items, and the SE method ('clt' or 'clustered:...').
 
     Every text column is factorised once for the whole table and each benchmark takes integer
@@ -498,18 +536,21 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
     column, and a MultiIndex of (subset, item_id, attempt) built a Python tuple per row; together
     about 1.5 s of a million-item leaderboard. Items are numbered by first appearance within
     their benchmark (the bootstrap's seeded resamples depend on it), models by name, as before.
+    ``keys``: the key codes of the table ``items`` is rows of, when the caller has them (a
+    leaderboard shares them with its coverage column).
     """
     from rescore.score.clusters import cluster_series
 
     scored = scored_items(items, policy, ("benchmark", "model", "subset", "item_id", "attempt", "outcome", "cluster"))
     labels, method = cluster_series(scored, cluster) if not scored.empty else (None, "clt")
     bench_codes, bench_names = pd.factorize(scored["benchmark"], sort=True)  # NA benchmarks: -1, left out
-    item_keys = _item_key_codes(scored)
+    item_keys = _item_key_codes(scored, keys if keys is not None else ItemKeys(items))
     model = scored["model"]  # categories (a loaded table) factorise by code, sorted as the names sort
     model_codes, model_names = pd.factorize(model if isinstance(model.dtype, pd.CategoricalDtype)
                                             else model.astype("string"), sort=True)
     cluster_codes = None if labels is None else pd.factorize(labels.astype("string").to_numpy())[0]  # NA: -1
-    outcomes = scored[["c", "w", "a"]].to_numpy(dtype="float64")
+    outcomes = [scored[k].to_numpy() for k in ("c", "w", "a")]
+    codes = _row_outcome_codes(*outcomes)
     out = []
     planned = 0
     for b, benchmark in enumerate(bench_names):
@@ -523,28 +564,47 @@ def benchmark_items(items: pd.DataFrame, policy: Policy, cluster: str = "auto") 
                              f"({m} models x {u} items on {benchmark}), over the {memory_budget() / (1 << 30):.1f} "
                              "GiB allowed; use --ties overlap (leaderboard) or fewer models, or raise "
                              "RESCORE_MAX_MEMORY_GB")
-        present = np.zeros((m, u), dtype=bool)
-        present[model_code, item_code] = True
-        x = np.zeros((m, u, 3))
-        x[model_code, item_code] = outcomes[rows]
+        # one flat cell number per row: assigning through a pair of index arrays took 1 s at 10M items
+        cell = model_code.astype("int64") * u + item_code
+        present = np.zeros(m * u, dtype=bool)
+        present[cell] = True
+        x = np.zeros((m * u, 3))
+        for k, column in enumerate(outcomes):
+            x[cell, k] = column[rows]
+        cell_codes = None
+        if codes is not None:
+            cell_codes = np.zeros(m * u, dtype="int8")
+            cell_codes[cell] = codes[rows]
+            cell_codes = cell_codes.reshape(m, u)
         clusters = None
         if cluster_codes is not None:
             clusters = np.full(u, -1, dtype="int64")
             clusters[item_code] = _first_seen_codes(cluster_codes[rows])
-        out.append(BenchmarkItems(str(benchmark), [str(model_names[k]) for k in models], present, x, clusters))
+        out.append(BenchmarkItems(str(benchmark), [str(model_names[k]) for k in models], present.reshape(m, u),
+                                  x.reshape(m, u, 3), clusters, cell_codes))
     return out, method
 
 
-def _item_key_codes(scored: pd.DataFrame) -> np.ndarray:
+def _row_outcome_codes(c: np.ndarray, w: np.ndarray, a: np.ndarray) -> np.ndarray | None:
+    """Each row's outcome as one int8 code (0 correct, 1 wrong, 2 abstain) when every row has
+    exactly one of the three (what scored_items gives), else None: :attr:`BenchmarkItems.outcome_codes`
+    then comes from the rows at no cost instead of from the dense (M, U, 3) array."""
+    if not np.all(c + w + a == 1):
+        return None
+    return (w + 2 * a).astype("int8")
+
+
+def _item_key_codes(scored: pd.DataFrame, keys: ItemKeys) -> np.ndarray:
     """One int64 code per distinct (subset, item_id, attempt) (a missing value is a value of its own).
 
-    The columns' codes are folded into one integer (:func:`rescore.read.schema.fold_key`: equal
-    codes, equal keys); the callers number the items by first appearance per benchmark themselves,
-    so the fold is not renumbered after every column (that cost 0.6 s at 10M items)."""
+    The columns' codes (``keys``: ``scored`` is rows of its table) are folded into one integer
+    (:func:`rescore.read.schema.fold_key`: equal codes, equal keys); the callers number the items
+    by first appearance per benchmark themselves, so the fold is not renumbered after every
+    column (that cost 0.6 s at 10M items)."""
     columns = []
     for column in ("subset", "item_id", "attempt"):
-        codes, uniques = pd.factorize(scored[column], use_na_sentinel=False)
-        columns.append((codes, len(uniques)))
+        codes, labels = keys.codes(scored, column)
+        columns.append((codes, len(labels)))
     key, _span = fold_key(columns)
     return np.zeros(len(scored), dtype="int64") if key is None else key
 
@@ -573,8 +633,10 @@ def pairwise_tests(bench: BenchmarkItems, ts: np.ndarray, credit: float, correct
     bootstraps there); pairs are not kept, so memory does not grow with the number of pairs.
     """
     rows = []
+    # every pair: their outcome tables in one product (a chosen few are counted one by one)
+    tables = bench.pair_tables() if pairs is None and bench.outcome_codes is not None else None
     for i, j in (combinations(range(len(bench.models)), 2) if pairs is None else pairs):
-        pair = bench.pair(i, j)
+        pair = bench.pair(i, j, tables)
         if each_pair is not None:
             each_pair(i, j, pair)
         diff, se = pair.diff_se(ts, credit)
@@ -773,9 +835,10 @@ def tau_bootstrap(bench: BenchmarkItems, ts: np.ndarray, credit: float, resample
             np.add.at(totals[k], inverse, bench.x[k])
             np.add.at(sizes[k], inverse, bench.present[k].astype("float64"))
     units = totals.shape[1]
-    # (U, M*3) so each chunk's weighted sums are one BLAS product: einsum("bu,muk->bmk") did not
-    # use BLAS and took most of a 50-model compare. Integer weights times 0/1 outcomes: exact either way.
-    per_unit = np.ascontiguousarray(totals.transpose(1, 0, 2).reshape(units, m * 3))
+    # (U, M*3 + M) so each chunk's weighted sums and item counts are one BLAS product:
+    # einsum("bu,muk->bmk") did not use BLAS and took most of a 50-model compare
+    per_unit = np.concatenate([totals.transpose(1, 0, 2).reshape(units, m * 3), sizes.T], axis=1)
+    per_unit = per_unit.astype(_exact_dtype(per_unit, units))
     v = _coefficients(ts, credit)
     tag = zlib.crc32(f"tau\x1f{bench.benchmark}".encode())
     rng = np.random.default_rng([int(seed), tag])
@@ -786,15 +849,26 @@ def tau_bootstrap(bench: BenchmarkItems, ts: np.ndarray, credit: float, resample
     for start in range(0, resamples, chunk):
         b = min(chunk, resamples - start)
         idx = rng.integers(0, units, size=(b, units))
-        flat = (idx + (np.arange(b) * units)[:, None]).ravel()
-        weights = np.bincount(flat, minlength=b * units).reshape(b, units).astype("float64")
-        sums = (weights @ per_unit).reshape(b, m, 3)
-        n = weights @ sizes.T  # (b, M)
+        idx += (np.arange(b) * units)[:, None]
+        weights = np.bincount(idx.ravel(), minlength=b * units).reshape(b, units).astype(per_unit.dtype)
+        weighted = (weights @ per_unit).astype("float64")
+        sums = np.ascontiguousarray(weighted[:, :m * 3]).reshape(b, m, 3)
+        n = weighted[:, m * 3:]  # (b, M)
         with np.errstate(invalid="ignore", divide="ignore"):
             scores = (sums @ v.T) / n[:, :, None]  # (b, M, T)
         for ti in range(len(ts)):
             out[start:start + b, ti] = _tau_b_rows(scores[:, :, 0], scores[:, :, ti])
     return out
+
+
+def _exact_dtype(per_unit: np.ndarray, units: int) -> str:
+    """float32 when every weighted sum of ``per_unit``'s columns over a resample of ``units`` draws
+    is an integer below 2^24, so float32 products and sums are exact in any order (the same
+    numbers as float64, at half the BLAS time and memory of a 10M-item compare); else float64."""
+    if not per_unit.size:
+        return "float64"
+    exact = float(np.abs(per_unit).max()) * units < 2.0**24 and np.array_equal(per_unit, np.rint(per_unit))
+    return "float32" if exact else "float64"
 
 
 class _PairSummaries:
@@ -1028,18 +1102,19 @@ def _shown_pairs(part: pd.DataFrame, bench: BenchmarkItems) -> list[tuple[int, i
 
 
 def paired_tie_marks(table: pd.DataFrame, items: pd.DataFrame, policy: Policy, *, cluster: str = "auto",
-                     level: float = 0.95) -> tuple[pd.DataFrame, str]:
+                     level: float = 0.95, keys: ItemKeys | None = None) -> tuple[pd.DataFrame, str]:
     """Replace the leaderboard's interval-overlap tie marks by paired tests where per-item data exists.
 
     ``table`` is the leaderboard's rows sorted by (benchmark, t, rank, model) with the overlap
     marks already set. A mark between two models with item rows becomes "not significantly
     different" (Holm-adjusted p >= 1 - level); a pair involving a counts-only model keeps its
     interval-overlap mark. Returns the table and a description of the method for provenance.
+    ``keys``: as :func:`benchmark_items` takes them.
     """
     alpha = 1.0 - level
     table = table.copy()
     p_adj: dict[tuple[str, float, str, str], float] = {}
-    benches, se_method = benchmark_items(items, policy, cluster)
+    benches, se_method = benchmark_items(items, policy, cluster, keys)
     shown_only = False
     for bench in benches:
         ts = np.asarray(sorted(set(table.loc[table["benchmark"] == bench.benchmark, "t"])), dtype="float64")

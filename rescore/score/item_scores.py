@@ -38,10 +38,8 @@ def scored_items(items: pd.DataFrame, policy: Policy, columns: tuple[str, ...] |
     """
     if columns is not None:
         items = items[[c for c in items.columns if c in columns]]
-    kinds = ("correct", "wrong", "abstain", "partial", "invalid")
-    # a loaded table's outcome is a category: each category is asked once (on_values)
-    c, w, a, partial, invalid = (np.array(on_values(items["outcome"], lambda v, o=o: v.fillna("invalid").eq(o))
-                                          .to_numpy(dtype=bool), dtype=bool) for o in kinds)
+    kind = outcome_kinds(items["outcome"])
+    c, w, a, partial, invalid = (kind == k for k in range(len(_KINDS)))
     {"wrong": w, "correct": c, "abstain": a}[policy.partial][:] |= partial
     keep = np.ones(len(items), dtype=bool)
     if policy.invalid == "drop":
@@ -54,6 +52,20 @@ def scored_items(items: pd.DataFrame, policy: Policy, columns: tuple[str, ...] |
     out["w"] = w[keep].astype("int8")
     out["a"] = a[keep].astype("int8")
     return out
+
+
+_KINDS = ("correct", "wrong", "abstain", "partial", "invalid")
+
+
+def outcome_kinds(outcome: pd.Series) -> np.ndarray:
+    """Each row's outcome as its position in ``_KINDS`` (int8; a missing outcome is ``invalid``,
+    anything else -1). A loaded table's outcome is a category, so each category is looked up
+    once (:func:`on_values`) and one code column is taken back to the rows: asking the rows once
+    per kind cost 0.7 s at 10M items."""
+    def positions(values: pd.Series) -> pd.Series:
+        return pd.Series(pd.Index(_KINDS).get_indexer(values.fillna("invalid")), index=values.index)
+
+    return on_values(outcome, positions).to_numpy(dtype="int8")
 
 
 def item_values(c: np.ndarray, w: np.ndarray, a: np.ndarray, k: float, idk_credit: float = 0.0) -> np.ndarray:

@@ -29,6 +29,7 @@ from rescore.score.intervals import (
     method_name,
     wilson,
 )
+from rescore.score.item_keys import ItemKeys
 from rescore.score.item_scores import UNSCORED_RULES
 from rescore.score.jsonable import json_value, records
 from rescore.score.rule import FORMULA, Policy, apply_policy, check_thresholds, penalty, score, summary_metrics
@@ -295,12 +296,13 @@ PARTIAL_MARK = "†"  # beside a model scored on part of its benchmark's items (
 _ITEM_KEY = ["subset", "item_id"]
 
 
-def coverage(data: Dataset, groups: pd.DataFrame) -> pd.Series:
+def coverage(data: Dataset, groups: pd.DataFrame, keys: ItemKeys | None = None) -> pd.Series:
     """Per group: the share of its benchmark's items (the union over the benchmark's models) it has.
 
     With item rows the items are the distinct (subset, item_id); in counts mode, which keeps no
     item ids, it is the group's item rows over the largest group's of that benchmark (the union
     is at least that large, so a model below 1 is surely partial). Counts-only aggregates: NaN.
+    ``keys``: the items' key codes when the caller has them (:class:`ItemKeys` of ``data.items``).
     """
     out = pd.Series(np.nan, index=groups.index, dtype="float64")
     per_item = groups["per_item"].to_numpy(dtype=bool)
@@ -308,7 +310,7 @@ def coverage(data: Dataset, groups: pd.DataFrame) -> pd.Series:
     if (models_per_benchmark <= 1).all():  # nothing to compare with: each model has all of its benchmark
         out[:] = np.where(per_item, 1.0, np.nan)
     elif data.has_items:
-        mine, union = distinct_items(data.items)
+        mine, union = distinct_items(data.items, keys)
         values = [mine.get((b, m), np.nan) / union.get(b, np.nan)
                   for b, m in zip(groups["benchmark"], groups["model"], strict=True)]
         out[:] = np.where(per_item, values, np.nan)
@@ -318,21 +320,24 @@ def coverage(data: Dataset, groups: pd.DataFrame) -> pd.Series:
     return out
 
 
-def distinct_items(items: pd.DataFrame) -> tuple[dict[tuple[Any, Any], int], dict[Any, int]]:
+def distinct_items(items: pd.DataFrame, keys: ItemKeys | None = None
+                   ) -> tuple[dict[tuple[Any, Any], int], dict[Any, int]]:
     """How many distinct items (``subset``, ``item_id``) each (benchmark, model) has, and each
     benchmark over all of its models (the union), as ``drop_duplicates`` counts them (a missing
     value is a value of its own; a missing benchmark or model names no group).
 
     Why codes: the two ``drop_duplicates`` over every item row took 3.3 s at 10M items. Here each
-    column is factorised once (a category by its codes) and the (group, item) combinations are
+    column is coded once (:class:`ItemKeys`: a category by its codes, the item ids hashed, or
+    taken from ``keys``, which the paired tie marks share) and the (group, item) combinations are
     marked in a bitmap, one row of it per group, when that is at most ``schema.BITMAP_ROWS`` bytes a
     row (else sorted out with ``np.unique``): about 0.6 s, most of it hashing the item ids.
     """
     n = len(items)
+    keys = keys if keys is not None else ItemKeys(items)
     codes: dict[str, np.ndarray] = {}
     names: dict[str, Any] = {}
     for column in ("benchmark", "model", *_ITEM_KEY):
-        codes[column], names[column] = pd.factorize(items[column], use_na_sentinel=False)
+        codes[column], names[column] = keys.codes(items, column)
     item, n_keys = schema.fold_key([(codes[c], len(names[c])) for c in _ITEM_KEY])
     if item is None:
         item = np.zeros(n, dtype="int64")
@@ -580,6 +585,7 @@ def build(
     tie_method = "interval overlap"
     if ties not in ("auto", "paired", "overlap"):
         raise UsageError(f"--ties must be auto, paired or overlap, not {ties!r}")
+    keys = ItemKeys(data.items) if data.has_items else None  # item ids hashed once, for marks and coverage
     if ties != "overlap" and data.has_items:
         from rescore.score.compare import paired_tie_marks
 
@@ -588,12 +594,12 @@ def build(
             gone = pd.MultiIndex.from_frame(unscored[["benchmark", "model"]].astype(str))
             items = items[~pd.MultiIndex.from_arrays([items["benchmark"].astype(str),
                                                       items["model"].astype(str)]).isin(gone)]
-        table, tie_method = paired_tie_marks(table, items, policy, cluster=cluster, level=level)
+        table, tie_method = paired_tie_marks(table, items, policy, cluster=cluster, level=level, keys=keys)
     # the rows stay in board order (benchmark, t, rank, model): the listed targets are a selection of them
     table = table.loc[np.isin(table["t"].to_numpy(), thresholds), ROW_COLUMNS].reset_index(drop=True)
 
     groups = groups.sort_values(["benchmark", "model"], kind="stable").reset_index(drop=True)
-    groups["coverage"] = coverage(data, groups)
+    groups["coverage"] = coverage(data, groups, keys)
     groups = groups[["benchmark", "model", "per_item", "n", "coverage", "n_correct", "n_wrong", "n_abstain",
                      "n_partial", "n_invalid", "dropped", "C", "W", "A", "accuracy", "error_rate", "abstention_rate",
                      "accuracy_on_attempted", "f_score", "break_even_t", "se_method", "n_clusters",
