@@ -20,7 +20,7 @@ import pytest
 import rescore
 import rescore.read.per_file
 from rescore.errors import InputError
-from rescore.read import split, workers
+from rescore.read import schema, split, workers
 from rescore.read.options import LoadOptions
 
 BATCH = 500
@@ -116,7 +116,8 @@ def test_pieces_read_in_process_give_one_readers_items(tmp_path: Path, suffix: s
     joined = workers.join_pieces([workers.read_piece(str(path), "generic", options, piece)
                                   for piece in split.plan(path, 2, BATCH)])
     assert joined is not None
-    pd.testing.assert_frame_equal(whole.items, joined.items)
+    # (the whole file's columnar reader gives its labels as categories already: compared as loaded)
+    pd.testing.assert_frame_equal(schema.compact(whole.items.copy()), schema.compact(joined.items.copy()))
     assert whole.info.to_dict() == joined.info.to_dict()
 
 

@@ -134,6 +134,14 @@ def _table_bytes(frame: pd.DataFrame) -> tuple[bytes, dict[str, Any]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from rescore.read.schema import as_string, is_text_category
+
+    # categories of text (a columnar reader's labels) are kept as the strings they stand for: Parquet
+    # would bring their categories back as another string dtype, and the loaded table's compact()
+    # makes the categories again, as for any file
+    texts = {c: as_string(frame[c]) for c in frame.columns if is_text_category(frame[c])}
+    if texts:
+        frame = frame.assign(**texts)
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
         raise BadEntry("a table with an index of its own")
     dtypes = {str(c): str(frame[c].dtype) for c in frame.columns}
