@@ -36,6 +36,8 @@ def distinct(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
     if n == 0:
         return np.zeros(0, dtype="int64"), []
     kind = "string" if isinstance(values.dtype, pd.StringDtype) else infer_dtype(values, skipna=True)
+    if values.dtype == object and kind not in ("string", "empty"):
+        return _tagged(values)  # Python objects of one kind may still be of two types (1 and np.int64(1))
     if values.dtype.kind == "f" or kind in _ONE_KIND:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         listed = list(uniques.tolist()) if hasattr(uniques, "tolist") else list(uniques)

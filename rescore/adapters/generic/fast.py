@@ -40,7 +40,7 @@ from rescore.outcomes.decide import (
     parse_grade,
 )
 from rescore.outcomes.names import normalise_benchmark, normalise_model
-from rescore.read import prefetch, split
+from rescore.read import prefetch, split, tables
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes, unfold_codes
 from rescore.read.mapped import MappedFile
 from rescore.read.options import LoadOptions
@@ -810,6 +810,8 @@ def text_table(path: Path, options: LoadOptions, read_ahead: Future | None = Non
     except OSError:
         return None
     header = TEXT_KINDS[suffix] is not None  # CSV/TSV: a header line, columns known from it
+    if not header and tables.MAX_LINE_BYTES < prefetch.JSON_BLOCK_BYTES:
+        return None  # a line the general reader refuses could fit Arrow's block (its limit is 256 MB, a block 16)
     # Arrow reads on a thread (its C++ threads release the GIL) while this one judges the roles and
     # counts the lines. A JSONL file is read whole whatever the roles (its columns are its keys), so
     # its read starts first; a CSV read takes the roles' columns and types, judged on a 5 ms head.
