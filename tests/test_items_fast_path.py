@@ -100,17 +100,22 @@ CLEAN = pa.table({"model": ["org/m1", "org/m1", "m2", "m2"], "benchmark": ["mmlu
                   "answer": ["B", "C", "D", "C"], "confidence": [0.9, None, 0.25, 1.0]})
 
 
+def _read_by_the_columnar_path_as_by_the_general_reader(table: pa.Table, path: Path) -> None:
+    """``table`` written as ``path`` (Parquet, CSV or JSON lines by its suffix) is read by the
+    columnar path, with the general reader's result."""
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    else:
+        _write_text(table, path)
+    assert _answered(path)
+    _same_as_the_general_reader(path)
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
 def test_an_ordinary_table_is_read_by_the_columnar_path(tmp_path: Path, suffix: str) -> None:
     """Not a vacuous comparison: the table issue 18 names (no grade column) takes the columnar path,
     its abstention, comparison and confidence included; numbers as ids too."""
-    path = tmp_path / f"answers{suffix}"
-    if suffix == ".parquet":
-        pq.write_table(CLEAN, path)
-    else:
-        _write_text(CLEAN, path)
-    assert _answered(path)
-    _same_as_the_general_reader(path)
+    _read_by_the_columnar_path_as_by_the_general_reader(CLEAN, tmp_path / f"answers{suffix}")
     if suffix != ".parquet":
         return
     numbered = tmp_path / "numbered.parquet"
@@ -125,12 +130,7 @@ def test_confidences_given_as_text_are_parsed_by_the_general_readers_rule(tmp_pa
     """Numbers as text, a verbal label, blanks and a missing value: each distinct text parsed once."""
     path = tmp_path / f"answers{suffix}"
     table = CLEAN.set_column(5, "confidence", pa.array(["0.9", None, " 0.25", "high"]))
-    if suffix == ".parquet":
-        pq.write_table(table, path)
-    else:
-        _write_text(table, path)
-    assert _answered(path)
-    _same_as_the_general_reader(path)
+    _read_by_the_columnar_path_as_by_the_general_reader(table, path)
     loaded = _load(path, False).items["confidence"]
     assert loaded.isna().tolist() == [False, True, False, False] and loaded[0] == 0.9 and loaded[2] == 0.25
 
