@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import rescore
-from rescore.adapters.generic.fast import count_generic_parquet, count_generic_table
+from rescore.adapters.generic.fast import count_generic_parquet
+from rescore.adapters.generic.fast_text import count_generic_table
 from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.read.options import LoadOptions
@@ -209,7 +210,7 @@ def test_text_fast_path_answers_only_as_the_general_reader_does(tmp_path: Path, 
                                                                 batch_size: int) -> None:
     """A CSV/TSV or JSONL table counted through pyarrow.csv / pyarrow.json gives the general
     reader's counts, notes and key hashes, or is left to the general reader (never its own error)."""
-    from rescore.adapters.generic.fast import count_generic_text
+    from rescore.adapters.generic.fast_text import count_generic_text
 
     path = tmp_path / f"answers{suffix}"
     _write_text(table, path)
@@ -461,7 +462,7 @@ def test_a_short_jsonl_head_judges_as_the_whole_first_batch(tmp_path: Path, rows
     from unittest import mock
 
     from rescore.adapters.generic import columns as columns_module
-    from rescore.adapters.generic.fast import count_generic_text
+    from rescore.adapters.generic.fast_text import count_generic_text
 
     for i, row in enumerate(rows):
         if i < sample:
@@ -513,7 +514,7 @@ def _numbered_jsonl(path: Path, rows: int, late: dict[str, Any] | None = None, f
 ])
 def test_the_jsonl_head_is_judged_again_on_the_whole_batch_only_when_it_differs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: dict[str, Any] | None, whole_batch_judged: bool) -> None:
-    from rescore.adapters.generic import fast as fast_module
+    from rescore.adapters.generic import fast_text as fast_module
 
     path = tmp_path / "runs.jsonl"
     _numbered_jsonl(path, 3000, late)

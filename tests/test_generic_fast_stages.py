@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rescore.adapters.generic import fast
+from rescore.adapters.generic import fast, fast_text
 from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.read import schema
@@ -202,7 +202,7 @@ def test_jsonl_head_is_the_general_readers_first_batch(tmp_path: Path, lines: li
 
     path = tmp_path / "runs.jsonl"
     path.write_text("\n".join(lines) + ("\n" if final_newline else ""), encoding="utf-8")
-    head = fast._jsonl_head(path, batch_size)
+    head = fast_text._jsonl_head(path, batch_size)
     if head is None:
         return
     try:
@@ -233,7 +233,7 @@ def test_confidence_in_range_only_when_every_batch_passes_untouched(values: list
     else:
         array = pa.array([v for v in values if not isinstance(v, str)] or [0.5], pa.float64(), from_pandas=True)
     column = pa.chunked_array([array])
-    judged = fast._column_confidence_note(column, Path("x.csv"), "confidence", batch_size)
+    judged = fast_text._column_confidence_note(column, Path("x.csv"), "confidence", batch_size)
     if fast._confidence_in_range(column):
         assert judged is None
     plain = all(v is None or (isinstance(v, float) and (v != v or 0 <= v <= 1)) for v in column.to_pylist()) \
@@ -253,6 +253,6 @@ def test_a_jsonl_line_with_two_objects_is_left_to_the_general_reader(tmp_path: P
     path.write_text("\n".join([row.format(1), row.format(2) + " " + row.format(3), row.format(4)]) + "\n",
                     encoding="utf-8")
     options = LoadOptions(need_items=False, batch_size=1)
-    assert fast.count_generic_table(path, options, DETECTOR, SourceInfo(str(path), adapter="generic")) is None
+    assert fast_text.count_generic_table(path, options, DETECTOR, SourceInfo(str(path), adapter="generic")) is None
     with pytest.raises(InputError, match="line 2"):
         count_generally(path, get_adapter("generic"), options, DETECTOR)

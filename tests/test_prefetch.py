@@ -146,7 +146,7 @@ def test_the_leaderboard_read_ahead_gives_the_leaderboard_of_a_plain_read(tmp_pa
                                                                           broken: bool) -> None:
     """The CLI starts the read ahead and the fast path takes it: the board is the one read without
     it (and a broken file gives the same one-line error, exit 3)."""
-    from rescore.adapters.generic import fast
+    from rescore.adapters.generic import fast_text as fast
     from rescore.read import counts
 
     path = _table_file(tmp_path / "runs.jsonl", rows=3000)
@@ -180,7 +180,7 @@ def test_check_reads_ahead_unless_a_gate_needs_item_rows(tmp_path: Path, monkeyp
                                                          gate: str, read_ahead: bool) -> None:
     """`rescore check` (a CI step) reads one big JSONL ahead as `leaderboard` does, with the same
     verdict; a coverage gate needs item rows, so nothing is read ahead for it."""
-    from rescore.adapters.generic import fast
+    from rescore.adapters.generic import fast_text as fast
     from rescore.read import counts
 
     path = _table_file(tmp_path / "runs.jsonl", rows=3000)

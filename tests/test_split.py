@@ -88,7 +88,7 @@ def test_pieces_give_one_readers_result(tmp_path: Path, suffix: str, _split_smal
     path = _write(_frame(), tmp_path / f"all{suffix}")
     assert len(split.plan(path, 2, BATCH)) == 2
     # a table the columnar path declines (see the next test): the general reader's pieces
-    monkeypatch.setattr("rescore.adapters.generic.fast.count_generic_table", lambda *args: None)
+    monkeypatch.setattr("rescore.adapters.generic.fast_text.count_generic_table", lambda *args: None)
     _same(path, need_items=False)
     assert _split_small_files == [True]  # really read as two pieces, in counts mode
 

@@ -4,7 +4,7 @@ Why: on 2 cores, a 1M-row JSONL leaderboard spent 0.4 s importing (one core busy
 idle) and then 0.45 s in Arrow's JSON reader. Arrow's reader releases the GIL, so it can run
 on the idle core during the imports; it needs nothing the imports bring, since a JSONL table is
 read whole, every key a column, whatever roles the columns later get. The generic fast path
-(:func:`rescore.adapters.generic.fast.count_generic_text`) takes the table with :func:`take`
+(:func:`rescore.adapters.generic.fast_text.count_generic_text`) takes the table with :func:`take`
 instead of reading the file itself.
 
 Only where the fast path will most likely want it: one local, uncompressed ``.jsonl``/``.ndjson``

@@ -114,7 +114,7 @@ class GenericAdapter(Adapter):
 
     def count_fast(self, path: Path, options: LoadOptions, detector: Any, info: SourceInfo) -> FastCounts | None:
         """Parquet, CSV/TSV and JSONL tables straight from Arrow (fast.py beside this module)."""
-        from rescore.adapters.generic.fast import count_generic_table
+        from rescore.adapters.generic.fast_text import count_generic_table
 
         return count_generic_table(path, options, detector, info)
 

@@ -9,7 +9,7 @@ and the rows become the canonical item table in one :func:`rescore.read.schema.c
 
 Exactly the general reader's rows and notes, or ``None`` (the general reader then reads the file
 and raises any error of its own). Beyond the counts path's conditions (``fast.parquet_table`` /
-``fast.text_table``, ``fast.row_labels``, ``fast.decided``): the file is read whole (not a piece of a
+``fast_text.text_table``, ``fast.row_labels``, ``fast.decided``): the file is read whole (not a piece of a
 split file), item ids are text or whole numbers without a missing one, every confidence is a
 probability as it stands (numbers in [0, 1] or texts of them: what
 :func:`rescore.outcomes.confidence.normalise_confidence` makes of each batch without judging a
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rescore.adapters.base import FastItems, SourceInfo
-from rescore.adapters.generic import fast
+from rescore.adapters.generic import fast, fast_text
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.read import schema, split
 from rescore.read.options import LoadOptions
@@ -38,8 +38,8 @@ def items_generic_table(path: Path, options: LoadOptions, detector: AbstentionDe
     """The item rows of a generic Parquet, CSV/TSV or JSONL file (its notes go to ``info``), or ``None``."""
     if split.current() is not None:
         return None
-    text = path.suffix.lower() in fast.TEXT_KINDS
-    found = fast.text_table(path, options) if text else fast.parquet_table(path, options)
+    text = path.suffix.lower() in fast_text.TEXT_KINDS
+    found = fast_text.text_table(path, options) if text else fast.parquet_table(path, options)
     if found is None:
         return None
     return _item_rows(path, *found, options, detector, info)
