@@ -338,14 +338,21 @@ def as_category(series: pd.Series) -> pd.Series:
     encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=values.type))
     # the chunks share one memo: each chunk's dictionary is the whole column's (the last one's)
     dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
-    order = pc.array_sort_indices(dictionary).to_numpy()
-    rank = np.empty(len(order) + 1, dtype="int32")
-    rank[order] = np.arange(len(order))
-    rank[-1] = -1  # a missing value: code -1, as pandas gives it
     indices = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy() for chunk in encoded.chunks])
-    categories = pd.Index(pd.array(dictionary.take(pa.array(order)), dtype=series.dtype))
-    return pd.Series(pd.Categorical.from_codes(rank[indices], dtype=pd.CategoricalDtype(categories)),
+    return pd.Series(sorted_categorical(indices, dictionary.to_pylist(), series.dtype),
                      index=series.index, name=series.name)
+
+
+def sorted_categorical(codes: np.ndarray, texts: list[str], dtype: Any = "string",
+                       present: Iterable[int] | None = None) -> pd.Categorical:
+    """``texts[code]`` per row (code -1: missing) as the categories :func:`compact` makes: the
+    texts some row has (``present``, their indices; by default all of them), sorted by code point
+    as pandas sorts them, as categories of ``dtype``; the codes renumbered by one take."""
+    order = sorted(range(len(texts)) if present is None else present, key=texts.__getitem__)
+    rank = np.full(len(texts) + 1, -1, dtype="int32")  # the trailing -1: a missing value stays missing
+    rank[order] = np.arange(len(order))
+    categories = pd.Index([texts[i] for i in order], dtype=dtype)
+    return pd.Categorical.from_codes(rank[codes], dtype=pd.CategoricalDtype(categories))
 
 
 def without_unused_categories(frame: pd.DataFrame) -> pd.DataFrame:

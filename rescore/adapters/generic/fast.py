@@ -196,7 +196,6 @@ def _count_table(path: Path, table: Any, columns: Any, options: LoadOptions, det
 
 def _start_encoding_ids(ids: Any) -> tuple[Any, Any] | None:
     """:func:`_encode_ids` on a thread, or None for ids the checks below refuse anyway."""
-
     if ids.null_count:
         return None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rescore-ids")

@@ -54,9 +54,11 @@ def _item_rows(path: Path, table: Any, columns: Any, options: LoadOptions, detec
     ids = table[roles["item_id"]]
     if ids.null_count or not (fast._is_text(ids.type) or pa.types.is_int64(ids.type)):
         return None
-    confidence = _confidences(table[roles["confidence"]], path, roles["confidence"]) if "confidence" in roles else None
-    if confidence is None and "confidence" in roles:
-        return None
+    confidence = None
+    if "confidence" in roles:
+        confidence = _confidences(table[roles["confidence"]], path, roles["confidence"])
+        if confidence is None:
+            return None
     notes = list(columns.notes)
     labels = fast.row_labels(path, table, roles, options, notes)
     if labels is None:
@@ -89,8 +91,8 @@ def _item_rows(path: Path, table: Any, columns: Any, options: LoadOptions, detec
         info.note(note)
     if over_wrong:
         info.note(phrase_abstention_note(over_wrong))
-    return FastItems(items, _present(labels.model_codes, labels.models),
-                     _present(labels.bench_codes, labels.benches))
+    # the names some row has, sorted (as the general reader lists a file's models): the categories
+    return FastItems(items, list(rows["model"].categories), list(rows["benchmark"].categories))
 
 
 def _confidences(column: Any, path: Path, name: str) -> np.ndarray | None:
@@ -120,15 +122,9 @@ def _category(codes: np.ndarray, names: list[Any]) -> Any:
 
     Why not strings: gathering ten million strings per label column, repeating the file's path
     on every row and hashing it all again in ``compact`` cost more than the rest of the read."""
-    import pandas as pd
-
     codes = np.asarray(codes)
     used = np.flatnonzero(np.bincount(codes.astype("int64", copy=False), minlength=len(names)))
-    order = sorted(used, key=lambda i: str(names[i]))
-    renumbered = np.full(len(names), -1, dtype="int32")
-    renumbered[order] = np.arange(len(order), dtype="int32")
-    categories = pd.Index([str(names[i]) for i in order], dtype="string")
-    return pd.Categorical.from_codes(renumbered[codes], dtype=pd.CategoricalDtype(categories))
+    return schema.sorted_categorical(codes, [str(name) for name in names], present=used)
 
 
 def _strings(column: Any) -> Any:
@@ -141,8 +137,3 @@ def _strings(column: Any) -> Any:
         column = column.cast(column.type.value_type)
     return pd.arrays.ArrowStringArray(column.cast(pa.large_string()))
 
-
-def _present(codes: np.ndarray, names: list[Any]) -> list[str]:
-    """The names some row has, sorted (as the general reader lists a file's models)."""
-    used = np.flatnonzero(np.bincount(np.asarray(codes, dtype="int64"), minlength=len(names)))
-    return sorted({str(names[i]) for i in used})
