@@ -23,6 +23,11 @@ plain zipfile + json script; ``--item-mode`` also times the item-mode commands o
 The 10M-row Parquet run is also held to one core (``taskset -c 0``, ``-j 1``): issue 18's point 2
 asks all cores to take about half (here: at most 0.6x) of one core's time.
 
+Two floors are printed beside the targets, as context (``floor_lines``): for the CSV and JSONL files,
+a process that only imports rescore's core stack (numpy, pyarrow, typer, rich, with and without
+pandas) while Arrow's reader reads the file, against DuckDB + the same checks; and for the one big
+file, the ratio to one core that its serial start-up leaves even if everything else were halved.
+
 Runs shorter than 30 s are run three times, in rounds that interleave the contenders, and the
 fastest time of each is kept (the machine may be shared: a slow spell then hits every contender).
 
@@ -57,6 +62,8 @@ FIRST_ROWS = "generic parquet, first rows"  # the generic table's first --text-r
 CORES_RATIO = 0.6  # issue 18, point 2: one 10M-row file on 2 cores in "about half" the time of 1 core
 START_UP = "start-up (generic csv, 1,000 rows)"  # what a process costs before it reads: the text targets' floor
 START_ROWS = 1_000
+FLOOR = "floor: core imports + Arrow read"  # FLOOR_TEXT: the least a process on rescore's stack pays
+FLOOR_NO_PANDAS = "floor: the same without pandas"
 LONG_RUN_SECONDS = 30.0
 ABSTAIN_RE = r"i (do not|don't) know|i'm not sure|cannot determine"
 
@@ -233,6 +240,31 @@ totals = {}
 for *_, outcome, n in rows:
     totals[outcome] = totals.get(outcome, 0) + n
 print(json.dumps(totals))
+"""
+
+# The least any process on rescore's core stack pays for a text input (context for the "DuckDB +
+# the same checks" targets, not a contender): the core imports (numpy, pyarrow, pandas, typer,
+# rich; argv[3] "0" leaves pandas out) while Arrow's reader reads the file on a thread, as
+# rescore's read-ahead does (rescore/read/prefetch.py). Nothing is decided, checked or ranked.
+FLOOR_TEXT = r"""
+import sys, threading
+kind, path, with_pandas = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+import numpy, pyarrow, pyarrow.compute
+box = {}
+def read():
+    if kind == "csv":
+        import pyarrow.csv as reader
+        box["table"] = reader.read_csv(path)
+    else:
+        import pyarrow.json as reader
+        box["table"] = reader.read_json(path, read_options=reader.ReadOptions(block_size=16 << 20))
+thread = threading.Thread(target=read)
+thread.start()
+import typer, rich.console
+if with_pandas:
+    import pandas
+thread.join()
+print(box["table"].num_rows)
 """
 
 PANDAS_GENERIC = r"""
@@ -427,6 +459,32 @@ def start_up_lines(results: list[dict]) -> list[str]:
     return out
 
 
+def floor_lines(results: list[dict]) -> list[str]:
+    """Context for the targets that a process on rescore's stack cannot meet by faster code alone.
+
+    Text inputs: :data:`FLOOR_TEXT` (the core imports while Arrow reads the file, nothing decided)
+    against "DuckDB + the same checks", with and without pandas. One big file on all cores: the
+    start-up (a 1,000-row file's whole run) is serial, so even a rest halved perfectly leaves
+    ``(start + (one core - start) / 2) / one core``."""
+    out = []
+    for layout in ("generic csv", "generic jsonl"):
+        tools = {r["tool"]: r["seconds"] for r in results if r["layout"] == layout}
+        checked = tools.get("DuckDB + checks")
+        if checked and FLOOR in tools and FLOOR_NO_PANDAS in tools:
+            floor, lean = tools[FLOOR], tools[FLOOR_NO_PANDAS]
+            out.append(f"floor {layout}: core imports while Arrow reads it {floor:.2f} s = "
+                       f"{floor / checked:.2f}x DuckDB + checks, without pandas {lean:.2f} s = "
+                       f"{lean / checked:.2f}x (context, not a target)")
+    one_core = next((r for r in results if r["tool"] == ONE_CORE), None)
+    start = next((r["seconds"] for r in results if r["layout"] == START_UP and r["tool"] == "rescore (4 t)"), None)
+    if one_core and start is not None and one_core["seconds"] > start:
+        bound = (start + (one_core["seconds"] - start) / 2) / one_core["seconds"]
+        out.append(f"bound one big file ({one_core['layout']}): start-up {start:.2f} s of one core's "
+                   f"{one_core['seconds']:.2f} s is serial; the rest halved perfectly gives {bound:.2f}x "
+                   f"(context, not a target)")
+    return out
+
+
 def _byte_compile(py: str) -> None:
     """Byte-compile rescore as ``pip install`` does, so that every contender starts from compiled
     modules (DuckDB's and pandas' are). An editable install run with ``PYTHONDONTWRITEBYTECODE``
@@ -537,6 +595,9 @@ def main(argv: list[str] | None = None) -> None:
                                                              generic["text_rows"]).items() if v}
                 runs.append((FIRST_ROWS, "rescore (4 t)", [*rescore, str(first), *t4, "-o", str(out / "first.json")],
                              out / "first.json", truth_1))
+            if kind != "parquet":  # what the core stack alone costs on this file (context: floor_lines)
+                runs += [(layout, FLOOR, [py, "-c", FLOOR_TEXT, kind, str(path), "1"], None, None),
+                         (layout, FLOOR_NO_PANDAS, [py, "-c", FLOOR_TEXT, kind, str(path), "0"], None, None)]
             if kind == "csv":  # the same contenders on the CSV's first rows: each one's start-up
                 tiny = _first_lines(path, START_ROWS + 1, args.data / "generic_text" / "start.csv")
                 truth_s = {k: v for k, v in expected_generic(generic["items"], args.models, 7, START_ROWS).items() if v}
@@ -603,7 +664,7 @@ def main(argv: list[str] | None = None) -> None:
         lines.append(f"| {r['layout']} | {r['tool']} | {r['seconds']:.1f} | {ratio} | {r['peak_mb']} | {match} |")
     rows_of = ({"generic parquet": generic["items"], FIRST_ROWS: generic["text_rows"]}
                if args.only in (None, "generic") else {})
-    lines += ["", *verdicts(results, rows_of), *start_up_lines(results)]
+    lines += ["", *verdicts(results, rows_of), *start_up_lines(results), *floor_lines(results)]
     table = "\n".join(lines)
     (args.data / "results.md").write_text(table + "\n", encoding="utf-8")
     (args.data / "results.json").write_text(json.dumps({"header": header, "results": results}, indent=2),
