@@ -48,11 +48,10 @@ def items_generic_table(path: Path, options: LoadOptions, detector: AbstentionDe
 def _item_rows(path: Path, table: Any, columns: Any, options: LoadOptions, detector: AbstentionDetector,
                info: SourceInfo) -> FastItems | None:
     """The item rows of ``table``, read from ``path`` with its columns' roles ``columns``."""
-    import pyarrow as pa
 
     roles = columns.roles
     ids = table[roles["item_id"]]
-    if ids.null_count or not (fast._is_text(ids.type) or pa.types.is_int64(ids.type)):
+    if ids.null_count or not fast.ids_typed_as_batches(ids.type):
         return None
     confidence = None
     if "confidence" in roles:
@@ -106,11 +105,11 @@ def _confidences(column: Any, path: Path, name: str) -> np.ndarray | None:
 
     from rescore.outcomes.confidence import normalise_confidence
 
-    numeric = pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
-    if not (numeric or fast._is_text(column.type)) or not fast._confidence_in_range(column):
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        values = fast.confidence_values(column)
+        return values if fast.in_unit_interval(values) else None
+    if not (fast._is_text(column.type) and fast._confidence_in_range(column)):
         return None
-    if numeric:
-        return np.asarray(column.to_numpy(), dtype="float64")
     codes, texts = fast._codes(column)  # each distinct text parsed once, by the general reader's rule
     parsed, _ = normalise_confidence(pd.Series(texts, dtype=object), path=str(path), column=name)
     return np.append(parsed.to_numpy(dtype="float64"), np.nan)[codes]  # (code -1, a missing value: NaN)
