@@ -9,7 +9,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rescore.score.item_keys import ItemKeys, column_codes
+from rescore.read.schema import key_codes
+from rescore.score.item_keys import ItemKeys
 
 
 def _same_partition(codes: np.ndarray, labels: object, column: pd.Series) -> bool:
@@ -33,7 +34,7 @@ def test_text_codes_split_rows_as_factorize(values: list, dtype: str) -> None:
         column = column.astype(pd.CategoricalDtype(pd.Index(["unused", "a", "b", "10", ""], dtype="string")))
     elif dtype == "object":
         column = column.astype(object)
-    codes, labels = column_codes(column)
+    codes, labels = key_codes(column)
     assert _same_partition(codes, labels, column)
 
 
@@ -41,7 +42,7 @@ def test_text_codes_split_rows_as_factorize(values: list, dtype: str) -> None:
 @given(st.lists(st.integers(-5, 5) | st.just(10**12), min_size=1, max_size=30))
 def test_integer_codes_are_offsets_or_factorized(values: list[int]) -> None:
     column = pd.Series(values, dtype="int64")
-    codes, labels = column_codes(column)
+    codes, labels = key_codes(column)
     assert np.asarray(codes).min() >= 0 and np.asarray(codes).max() < len(labels)
     assert _same_partition(codes, labels, column)
 

@@ -208,14 +208,41 @@ def _keys_may_repeat(frame: pd.DataFrame) -> bool:
 
     def columns() -> Iterator[tuple[np.ndarray, int]]:  # one column's codes at a time
         for column in KEY_COLUMNS:
-            values = frame[column]
-            if isinstance(values.dtype, pd.CategoricalDtype):  # its codes already: no hashing (NA: a code of its own)
-                yield values.cat.codes.to_numpy().astype("int64") + 1, len(values.cat.categories) + 1
-                continue
-            codes, uniques = pd.factorize(values, use_na_sentinel=False)
-            yield codes, len(uniques)
+            codes, labels = key_codes(frame[column])
+            yield codes, len(labels)
 
     return codes_repeat(columns(), len(frame))
+
+
+def key_codes(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """``(codes, labels)``: ``labels[codes[i]]`` is row i's value, equal values share a code and a
+    missing value is a value of its own (as ``pd.factorize(use_na_sentinel=False)`` codes them).
+
+    The codes carry no order and ``labels`` may hold values no row has (a category unused): the
+    callers (the key check here, ``rescore.score.item_keys``) fold the codes into keys and count or
+    renumber them, so only equality matters. A ``category`` gives its own codes, an integer column
+    its offsets from its minimum (when their span is at most one per row), without hashing;
+    anything else is factorised.
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return _category_codes(column)
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind == "i" and len(column):
+        values = column.to_numpy()
+        low, high = int(values.min()), int(values.max())
+        if high - low < len(values):
+            return values.astype("int64") - low, np.arange(low, high + 1)
+    return pd.factorize(column, use_na_sentinel=False)
+
+
+def _category_codes(column: pd.Series) -> tuple[np.ndarray, Any]:
+    """A category's codes, a missing value (code -1) given the code after the last category."""
+    codes = column.cat.codes.to_numpy()
+    labels = column.cat.categories
+    missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(labels), codes)
+        labels = pd.Index([*labels, None], dtype=object)
+    return codes, labels
 
 
 #: :func:`codes_repeat` marks keys in a bitmap when the key space is at most this many times the rows
@@ -327,20 +354,28 @@ def as_category(series: pd.Series) -> pd.Series:
     one take. Same categories, codes and dtypes (``tests/test_schema_compact.py``). A column not
     held by Arrow is cast by pandas.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     to_arrow = getattr(series.array, "__arrow_array__", None)
     if to_arrow is None or series.dtype.storage != "pyarrow" or len(series) == 0:
         return series.astype("category")
-    values = to_arrow()
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=values.type))
-    # the chunks share one memo: each chunk's dictionary is the whole column's (the last one's)
-    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary
-    indices = np.concatenate([pc.fill_null(chunk.indices, -1).to_numpy() for chunk in encoded.chunks])
+    indices, dictionary = dictionary_codes(to_arrow())
     return pd.Series(sorted_categorical(indices, dictionary.to_pylist(), series.dtype),
                      index=series.index, name=series.name)
+
+
+def dictionary_codes(values: Any) -> tuple[np.ndarray, Any]:
+    """Arrow's ``dictionary_encode`` of an Arrow array or chunked array (at least one value) as
+    one numpy array of codes (-1: missing) and the Arrow dictionary they index.
+
+    The chunks are hashed where they lie (joining them first copied every string) and share one
+    memo, so each chunk's codes index the last chunk's dictionary, which is the whole column's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=values.type))
+    codes = np.concatenate([(pc.fill_null(chunk.indices, -1) if chunk.null_count else chunk.indices)
+                            .to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
+    return codes, encoded.chunk(encoded.num_chunks - 1).dictionary
 
 
 def sorted_categorical(codes: np.ndarray, texts: list[str], dtype: Any = "string",

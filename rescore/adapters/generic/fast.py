@@ -45,7 +45,7 @@ from rescore.read import split
 from rescore.read.counts import FileCounter, combine_key_hashes, count_codes, count_folded, fold_codes, unfold_codes
 from rescore.read.options import LoadOptions
 from rescore.read.remote import arrow_source
-from rescore.read.schema import OUTCOMES, codes_repeat, slowest_first
+from rescore.read.schema import OUTCOMES, codes_repeat, dictionary_codes, slowest_first
 from rescore.read.sources import phrase_abstention_note
 from rescore.read.tables import LINE
 
@@ -279,17 +279,12 @@ def row_labels(path: Path, table: Any, roles: dict[str, str], options: LoadOptio
     """The :class:`Labels` of ``table``'s rows as the general reader names them (flags first, then
     the columns, then the file name, each normalised once per distinct value; a note appended to
     ``notes`` where it says one), or ``None`` where that reader must name a bad record."""
-    import pyarrow as pa
-
     n = table.num_rows
     # identity: model, benchmark, subset (each normalised once per distinct value)
     if options.model is not None:
         model_codes, models = np.zeros(n, dtype="int64"), [normalise_model(options.model)]
     else:
-        model_type = table.schema.field(roles["model"]).type
-        if pa.types.is_dictionary(model_type):
-            model_type = model_type.value_type
-        if not (pa.types.is_string(model_type) or pa.types.is_large_string(model_type)):
+        if not _is_text(table.schema.field(roles["model"]).type):
             return None  # a non-text model column: the general reader names the record
         model_codes, models = _mapped(table[roles["model"]], lambda v: normalise_model(str(v)), normalise_model(""))
         if "" in models and bool(np.any(model_codes == models.index(""))):
@@ -548,23 +543,33 @@ def _confidence_note(path: Path, name: str, batch_size: int) -> str | bool | Non
     them), so the column is read again in those batches and each is judged alone, as there."""
     import pyarrow.parquet as pq
 
-    from rescore.errors import InputError
-    from rescore.outcomes.confidence import normalise_confidence
-
-    notes = []
     piece = split.current()
     groups = None if piece is None else list(piece.row_groups)
-    try:  # each batch as the general reader's pandas batches hold it (numbers, or text as objects)
+
+    def batches() -> Any:  # each as the general reader's pandas batches hold it (numbers, or text as objects)
         for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size, columns=[name], row_groups=groups):
             column = batch.column(0)
             if _is_text(column.type) and hasattr(column.type, "value_type"):
                 column = column.dictionary_decode()
-            _, note = normalise_confidence(column.to_pandas(), path=str(path), column=name)
-            if note and note not in notes:
-                notes.append(note)
+            yield column.to_pandas()
+
+    return batches_confidence_note(batches(), path, name)
+
+
+def batches_confidence_note(batches: Any, path: Path, name: str) -> str | bool | None:
+    """The note the general reader gives a confidence column it judges batch by batch (each of
+    ``batches``, pandas Series, alone): the first one said, ``None``, or ``False`` when some batch
+    holds a bad value (every batch is judged, as that reader would reach each)."""
+    from rescore.outcomes.confidence import normalise_confidence
+
+    first = None
+    try:
+        for values in batches:
+            _, note = normalise_confidence(values, path=str(path), column=name)
+            first = first or note
     except InputError:
         return False
-    return notes[0] if notes else None
+    return first
 
 
 def _confidence_in_range(column: Any) -> bool:
@@ -617,21 +622,18 @@ def _encode_ids(ids: Any) -> tuple[np.ndarray | None, int, int]:
 
     Arrow's hashing runs without the GIL, so :func:`_count_table` starts it on a thread while it
     decides the outcomes (the second core's share of one big file, issue 18 point 2). The chunks
-    are hashed where they lie: joining 10M strings into one array first copied them (a quarter
-    of a second), and Arrow's memo is shared by a chunked array's chunks, so every chunk's codes
-    index the one final dictionary. (Hashing two halves on two threads and merging their
+    are hashed where they lie (:func:`rescore.read.schema.dictionary_codes`): joining 10M strings
+    into one array first copied them (a quarter of a second). (Hashing two halves on two threads and merging their
     dictionaries was measured too: no faster on two cores, slower on one.)"""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     chunks = [chunk for chunk in (ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]) if len(chunk)]
     chunks = [chunk.dictionary_decode() if pa.types.is_dictionary(chunk.type) else chunk for chunk in chunks]
     n = sum(len(chunk) for chunk in chunks)
     if n < 2:
         return None, n, n
-    encoded = pc.dictionary_encode(pa.chunked_array(chunks))
-    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
-    return codes, len(encoded.chunk(encoded.num_chunks - 1).dictionary), n
+    codes, dictionary = dictionary_codes(pa.chunked_array(chunks))
+    return codes, len(dictionary), n
 
 
 def _keys_distinct(encoded_ids: tuple[Any, int, int], label_codes: list[np.ndarray]) -> bool:

@@ -103,14 +103,16 @@ def _confidences(column: Any, path: Path, name: str) -> np.ndarray | None:
     import pandas as pd
     import pyarrow as pa
 
-    from rescore.outcomes.confidence import normalise_confidence
+    from rescore.outcomes.confidence import normalise_confidence, plain_probabilities
 
     if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
         values = fast.confidence_values(column)
         return values if fast.in_unit_interval(values) else None
-    if not (fast._is_text(column.type) and fast._confidence_in_range(column)):
+    if not fast._is_text(column.type):
         return None
     codes, texts = fast._codes(column)  # each distinct text parsed once, by the general reader's rule
+    if not plain_probabilities(texts):  # (fast._confidence_in_range's rule for text, on the texts at hand)
+        return None
     parsed, _ = normalise_confidence(pd.Series(texts, dtype=object), path=str(path), column=name)
     return np.append(parsed.to_numpy(dtype="float64"), np.nan)[codes]  # (code -1, a missing value: NaN)
 

@@ -23,9 +23,9 @@ from rescore.adapters.generic.fast import (
     _count_table,
     _is_text,
     _roles_supported,
+    batches_confidence_note,
     count_generic_parquet,
 )
-from rescore.errors import InputError
 from rescore.outcomes.abstention import AbstentionDetector
 from rescore.read import prefetch, split, tables
 from rescore.read.mapped import MappedFile
@@ -335,16 +335,7 @@ def _data_lines(path: Path, header: bool) -> int:
 
 
 def _column_confidence_note(column: Any, path: Path, name: str, batch_size: int) -> str | bool | None:
-    """:func:`_confidence_note` for a column already read: each ``batch_size`` rows judged alone,
+    """:func:`fast._confidence_note` for a column already read: each ``batch_size`` rows judged alone,
     as the general reader's batches are (a piece of a split file starts on a batch)."""
-    from rescore.outcomes.confidence import normalise_confidence
-
-    notes = []
-    for start in range(0, len(column), batch_size):
-        try:
-            _, note = normalise_confidence(column.slice(start, batch_size).to_pandas(), path=str(path), column=name)
-        except InputError:
-            return False
-        if note and note not in notes:
-            notes.append(note)
-    return notes[0] if notes else None
+    return batches_confidence_note((column.slice(start, batch_size).to_pandas()
+                                    for start in range(0, len(column), batch_size)), path, name)
